@@ -1,0 +1,48 @@
+/* tether.mkdir and tether.mkdtemp: the directory helpers scripts need beside links
+ * (Lua's os library has no mkdir). */
+#include "l_tether.h"
+
+#include "../core/fs.h"
+
+#include <stdlib.h>
+
+static const char *const mkdir_opts[] = {"parents", "dry", NULL};
+static const unsigned mkdir_bits[] = {TT_MKDIR_PARENTS, 0};
+
+static int l_mkdir(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    unsigned flags = l_flags(L, 2, mkdir_opts, mkdir_bits);
+    int dry = l_isdry(L, 2);
+    tt_err e;
+    if (tt_mkdir(path, flags | (dry ? TT_MKDIR_DRY : 0), &e) != 0) return l_fail(L, &e);
+    if (dry) l_record(L, "mkdir", path, NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* mkdtemp([prefix]) -> path of a new private directory (default under $TMPDIR or /tmp). */
+static int l_mkdtemp(lua_State *L)
+{
+    const char *prefix = luaL_optstring(L, 1, NULL);
+    if (!prefix) {
+        const char *tmp = getenv("TMPDIR");
+        prefix = lua_pushfstring(L, "%s/tether-", tmp && *tmp ? tmp : "/tmp");
+    }
+    char **box = l_newbox(L);
+    tt_err e;
+    if (tt_mkdtemp(prefix, box, &e) != 0) return l_fail(L, &e);
+    lua_pushstring(L, *box);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {
+    {"mkdir", l_mkdir},
+    {"mkdtemp", l_mkdtemp},
+    {NULL, NULL},
+};
+
+void l_open_fs(lua_State *L)
+{
+    luaL_setfuncs(L, funcs, 0);
+}

@@ -1,0 +1,110 @@
+/* tether.info (alias lstat), exists, islink, realpath: looking at paths without
+ * changing anything. A link is inspected, never followed, unless asked. */
+#include "l_tether.h"
+
+#include "../core/info.h"
+#include "../core/link.h"
+
+#include <errno.h>
+
+static void setint(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void setstr(lua_State *L, const char *k, const char *v)
+{
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static int l_info(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    char **box = l_newbox(L);
+    tt_info in;
+    tt_err e;
+    if (tt_info_get(path, &in, &e) != 0) return l_fail(L, &e);
+    int link = in.st.type == TT_SYMLINK || in.st.type == TT_JUNCTION;
+    /* The link may vanish between the two calls; then it simply has no target. */
+    int has_target = link && tt_readlink_alloc(path, box, &e) == 0;
+    lua_createtable(L, 0, 16);
+    setstr(L, "path", path);
+    setstr(L, "type", tt_type_name(in.st.type));
+    setint(L, "nlink", (lua_Integer)in.st.nlink);
+    setint(L, "dev", (lua_Integer)in.st.dev);
+    setint(L, "ino", (lua_Integer)in.st.ino);
+    setint(L, "size", (lua_Integer)in.st.size);
+    setint(L, "mode", (lua_Integer)(in.st.mode & 07777));
+    setint(L, "uid", (lua_Integer)in.st.uid);
+    setint(L, "gid", (lua_Integer)in.st.gid);
+    setint(L, "mtime", (lua_Integer)in.st.mtime_sec);
+    setint(L, "mtime_ns", (lua_Integer)in.st.mtime_nsec);
+    if (link) {
+        if (has_target) setstr(L, "target", *box);
+        setstr(L, "status", tt_status_name(in.status));
+        if (in.status == TT_ST_OK)
+            setstr(L, "target_type", tt_type_name(in.target.type));
+        else
+            setstr(L, "status_error", tt_errname(in.status_err));
+    }
+    return 1;
+}
+
+/* true/false for "there is (no) such path"; other failures (EACCES, ELOOP when
+ * following) are errors the caller must see, not a quiet false. */
+static int answer(lua_State *L, const char *path, int err, int yes)
+{
+    if (err == ENOENT || err == ENOTDIR) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    if (err) {
+        tt_err e;
+        tt_fail(&e, err, path, NULL, NULL);
+        return l_fail(L, &e);
+    }
+    lua_pushboolean(L, yes);
+    return 1;
+}
+
+static const char *const exists_opts[] = {"follow", NULL};
+static const unsigned exists_bits[] = {1};
+
+static int l_exists(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    unsigned follow = l_flags(L, 2, exists_opts, exists_bits);
+    tt_stat st;
+    return answer(L, path, tt_stat_path(path, (int)follow, &st), 1);
+}
+
+static int l_islink(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    tt_info in;
+    tt_err e;
+    int err = tt_info_get(path, &in, &e) == 0 ? 0 : e.code;
+    return answer(L, path, err, in.st.type == TT_SYMLINK || in.st.type == TT_JUNCTION);
+}
+
+static int l_realpath(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    char **box = l_newbox(L);
+    tt_err e;
+    if (tt_realpath(path, box, &e) != 0) return l_fail(L, &e);
+    lua_pushstring(L, *box);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {
+    {"info", l_info},     {"lstat", l_info},       {"exists", l_exists},
+    {"islink", l_islink}, {"realpath", l_realpath}, {NULL, NULL},
+};
+
+void l_open_info(lua_State *L)
+{
+    luaL_setfuncs(L, funcs, 0);
+}

@@ -1,0 +1,73 @@
+/* Error records for core/: naming errno values portably and formatting the one
+ * message shape every layer uses. */
+#include "error.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int tt_fail(tt_err *e, int code, const char *path, const char *msg, const char *hint)
+{
+    if (!e) return -1;
+    e->code = code;
+    e->msg = msg;
+    e->hint = hint;
+    if (!path) path = "";
+    size_t n = strlen(path);
+    if (n < sizeof e->path) {
+        memcpy(e->path, path, n + 1);
+    } else {
+        /* Keep the tail: the end of a long path is the part that tells it apart. */
+        const size_t keep = sizeof e->path - 4;
+        memcpy(e->path, "...", 3);
+        memcpy(e->path + 3, path + n - keep, keep + 1);
+    }
+    return -1;
+}
+
+#define NAME(x)                                                                                    \
+    {                                                                                              \
+        x, #x                                                                                      \
+    }
+static const struct {
+    int code;
+    const char *name;
+} names[] = {
+    NAME(EPERM),   NAME(ENOENT),  NAME(ESRCH),   NAME(EINTR),        NAME(EIO),
+    NAME(ENXIO),   NAME(E2BIG),   NAME(EBADF),   NAME(ENOMEM),       NAME(EACCES),
+    NAME(EFAULT),  NAME(EBUSY),   NAME(EEXIST),  NAME(EXDEV),        NAME(ENODEV),
+    NAME(ENOTDIR), NAME(EISDIR),  NAME(EINVAL),  NAME(ENFILE),       NAME(EMFILE),
+    NAME(ETXTBSY), NAME(EFBIG),   NAME(ENOSPC),  NAME(ESPIPE),       NAME(EROFS),
+    NAME(EMLINK),  NAME(ERANGE),  NAME(ELOOP),   NAME(ENAMETOOLONG), NAME(ENOSYS),
+    NAME(ENOTEMPTY), NAME(ENOTSUP), NAME(EDQUOT), NAME(ESTALE),      NAME(EAGAIN),
+    {TT_ENOTLINK, "ENOTLINK"},     {TT_EVERIFY, "EVERIFY"},
+};
+
+const char *tt_errname(int code)
+{
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == code) return names[i].name;
+    return "EUNKNOWN";
+}
+
+const char *tt_errmsg(const tt_err *e, char *buf, size_t len)
+{
+    if (e->msg) return e->msg;
+    const char *s = e->code > 0 ? strerror(e->code) : "unknown error";
+    snprintf(buf, len, "%s", s);
+    /* strerror says "No such file"; the message follows a path, so lower-case it. */
+    if (len > 0 && isupper((unsigned char)buf[0]) && !isupper((unsigned char)buf[1]))
+        buf[0] = (char)tolower((unsigned char)buf[0]);
+    return buf;
+}
+
+void tt_errformat(const tt_err *e, char *buf, size_t len)
+{
+    char tmp[256];
+    const char *msg = tt_errmsg(e, tmp, sizeof tmp);
+    if (e->hint)
+        snprintf(buf, len, "%s: %s (%s); %s", e->path, msg, tt_errname(e->code), e->hint);
+    else
+        snprintf(buf, len, "%s: %s (%s)", e->path, msg, tt_errname(e->code));
+}

@@ -1,0 +1,14 @@
+/* Plain filesystem helpers the recipes and tests need beside links: making
+ * directories (optionally with parents) and private temporary directories. */
+#ifndef TETHER_CORE_FS_H
+#define TETHER_CORE_FS_H
+
+#include "error.h"
+
+enum { TT_MKDIR_PARENTS = 1, TT_MKDIR_DRY = 2 };
+
+int tt_mkdir(const char *path, unsigned flags, tt_err *e);
+/* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
+int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
+
+#endif

@@ -1,0 +1,40 @@
+/* The link primitives: create, read, replace and remove symbolic links, hard links and
+ * junctions, each verified after the fact and each refusing to touch anything that is
+ * not a link. Every function returns 0, or -1 with *e filled in. */
+#ifndef TETHER_CORE_LINK_H
+#define TETHER_CORE_LINK_H
+
+#include "error.h"
+
+#include <stddef.h>
+
+enum tt_link_flags {
+    TT_LINK_DIR = 1 << 0,      /* the target is a directory (Windows needs to know) */
+    TT_LINK_RELATIVE = 1 << 1, /* store the target relative to the link's real parent */
+    TT_LINK_REPLACE = 1 << 2,  /* an existing link at path is replaced atomically */
+    TT_LINK_DRY = 1 << 3,      /* check everything, change nothing */
+    TT_LINK_HARD = 1 << 4,     /* tt_unlink: also remove one name of a multiply-linked file */
+};
+
+int tt_symlink(const char *target, const char *path, unsigned flags, tt_err *e);
+int tt_hardlink(const char *existing, const char *path, unsigned flags, tt_err *e);
+int tt_junction(const char *target, const char *path, unsigned flags, tt_err *e);
+
+/* Points the existing link at path to target: a new link is made under a temporary
+ * name beside it and renamed over it, so there is no moment without a link. */
+int tt_replace(const char *target, const char *path, unsigned flags, tt_err *e);
+
+/* Removes the link at path, never what it points to. */
+int tt_unlink(const char *path, unsigned flags, tt_err *e);
+
+/* Reads the stored target into buf. On success *len is its length; *len == cap means
+ * the buffer was too small and the caller should retry with a larger one. */
+int tt_readlink(const char *path, char *buf, size_t cap, size_t *len, tt_err *e);
+/* The same, into a malloc'd NUL-terminated string of whatever length it needs. */
+int tt_readlink_alloc(const char *path, char **out, tt_err *e);
+
+/* The target to store for a link at path that should reach target, relative to the
+ * link's canonical parent directory (target itself is taken relative to the cwd). */
+int tt_relative_target(const char *target, const char *path, char **out, tt_err *e);
+
+#endif

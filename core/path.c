@@ -1,0 +1,223 @@
+/* Path arithmetic for core/. The relative form of a link target is computed from
+ * canonical directories, never by string games on the names the user typed. */
+#include "path.h"
+
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tt_is_sep(char c)
+{
+#ifdef _WIN32
+    return c == '/' || c == '\\';
+#else
+    return c == '/';
+#endif
+}
+
+int tt_path_is_abs(const char *p)
+{
+#ifdef _WIN32
+    if (((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z') && p[1] == ':' && tt_is_sep(p[2])) return 1;
+#endif
+    return tt_is_sep(p[0]);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *r = malloc(n + 1);
+    if (!r) return NULL;
+    memcpy(r, s, n);
+    r[n] = '\0';
+    return r;
+}
+
+char *tt_path_join(const char *a, const char *b)
+{
+    if (tt_path_is_abs(b) || !*a) return dup_n(b, strlen(b));
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && tt_is_sep(a[la - 1])) la--;
+    int sep = !tt_is_sep(a[la - 1]);
+    char *r = malloc(la + (size_t)sep + lb + 1);
+    if (!r) return NULL;
+    memcpy(r, a, la);
+    if (sep) r[la] = '/';
+    memcpy(r + la + (size_t)sep, b, lb + 1);
+    return r;
+}
+
+/* Length of p without trailing separators (but never below one character). */
+static size_t trimmed(const char *p)
+{
+    size_t n = strlen(p);
+    while (n > 1 && tt_is_sep(p[n - 1])) n--;
+    return n;
+}
+
+const char *tt_path_untrail(const char *p, char **owned)
+{
+    size_t n = trimmed(p);
+    *owned = NULL;
+    if (p[n] == '\0') return p;
+    *owned = dup_n(p, n);
+    return *owned ? *owned : p;
+}
+
+char *tt_path_dirname(const char *p)
+{
+    size_t n = trimmed(p);
+    while (n > 0 && !tt_is_sep(p[n - 1])) n--;
+    if (n == 0) return dup_n(".", 1);
+    while (n > 1 && tt_is_sep(p[n - 1])) n--;
+    return dup_n(p, n);
+}
+
+char *tt_path_basename(const char *p)
+{
+    size_t end = trimmed(p), start = end;
+    while (start > 0 && !tt_is_sep(p[start - 1])) start--;
+    return dup_n(p + start, end - start);
+}
+
+char *tt_path_normalize(const char *p)
+{
+    size_t n = strlen(p);
+    char *out = malloc(n + 2);
+    if (!out) return NULL;
+    size_t w = 0, i = 0;
+    int abs = tt_path_is_abs(p);
+    if (abs) out[w++] = '/';
+    size_t floor = w; /* ".." never climbs above the root or a leading "../" run */
+    while (p[i]) {
+        while (tt_is_sep(p[i])) i++;
+        size_t s = i;
+        while (p[i] && !tt_is_sep(p[i])) i++;
+        size_t len = i - s;
+        if (len == 0 || (len == 1 && p[s] == '.')) continue;
+        if (len == 2 && p[s] == '.' && p[s + 1] == '.') {
+            if (w > floor) {
+                while (w > floor && out[w - 1] != '/') w--;
+                if (w > floor) w--;
+                continue;
+            }
+            if (abs) continue;
+        }
+        if (w > 0 && out[w - 1] != '/') out[w++] = '/';
+        memcpy(out + w, p + s, len);
+        w += len;
+        if (len == 2 && p[s] == '.' && p[s + 1] == '.') floor = w;
+    }
+    if (w == 0) out[w++] = '.';
+    out[w] = '\0';
+    return out;
+}
+
+/* Splits an absolute canonical path into component offsets; returns the count. */
+static size_t components(const char *p, size_t *starts, size_t *lens, size_t max)
+{
+    size_t n = 0, i = 0;
+    while (p[i]) {
+        while (tt_is_sep(p[i])) i++;
+        if (!p[i]) break;
+        size_t s = i;
+        while (p[i] && !tt_is_sep(p[i])) i++;
+        if (n < max) {
+            starts[n] = s;
+            lens[n] = i - s;
+        }
+        n++;
+    }
+    return n;
+}
+
+char *tt_path_relative(const char *from, const char *to)
+{
+    size_t lf = strlen(from) / 2 + 1, lt = strlen(to) / 2 + 1;
+    size_t *fs = malloc(sizeof(size_t) * 2 * (lf + lt));
+    if (!fs) return NULL;
+    size_t *fl = fs + lf, *ts = fl + lf, *tl = ts + lt;
+    size_t nf = components(from, fs, fl, lf), nt = components(to, ts, tl, lt);
+    size_t common = 0;
+    while (common < nf && common < nt && fl[common] == tl[common] &&
+           memcmp(from + fs[common], to + ts[common], fl[common]) == 0)
+        common++;
+    size_t len = 0;
+    for (size_t i = common; i < nf; i++) len += 3;
+    for (size_t i = common; i < nt; i++) len += tl[i] + 1;
+    char *r = malloc(len + 2);
+    if (r) {
+        char *w = r;
+        for (size_t i = common; i < nf; i++, w += 3) memcpy(w, "../", 3);
+        for (size_t i = common; i < nt; i++) {
+            memcpy(w, to + ts[i], tl[i]);
+            w += tl[i];
+            *w++ = '/';
+        }
+        if (w == r) *w++ = '.';
+        else w--; /* drop the trailing separator */
+        *w = '\0';
+    }
+    free(fs);
+    return r;
+}
+
+/* Canonical form of directory d: realpath where it exists; for a part that does not
+ * exist yet, the canonical parent plus the remaining names applied lexically. */
+static int canonical_dir(const char *d, char **out, tt_err *e)
+{
+    int err = pf_realpath(d, out);
+    if (err == 0) return 0;
+    if (err != ENOENT) return tt_fail(e, err, d, NULL, NULL);
+    char *parent = tt_path_dirname(d), *base = tt_path_basename(d), *cp = NULL;
+    int rc = -1;
+    if (!parent || !base) {
+        tt_fail(e, ENOMEM, d, NULL, NULL);
+    } else if (strcmp(parent, d) == 0) {
+        tt_fail(e, ENOENT, d, NULL, NULL); /* even the root is missing */
+    } else if (canonical_dir(parent, &cp, e) == 0) {
+        if (strcmp(base, ".") == 0 || base[0] == '\0') {
+            *out = cp, cp = NULL;
+        } else if (strcmp(base, "..") == 0) {
+            *out = tt_path_dirname(cp);
+        } else {
+            *out = tt_path_join(cp, base);
+        }
+        rc = *out ? 0 : tt_fail(e, ENOMEM, d, NULL, NULL);
+    }
+    free(parent);
+    free(base);
+    free(cp);
+    return rc;
+}
+
+int tt_path_canonical_parent(const char *p, char **out, tt_err *e)
+{
+    char *abs = NULL, *cwd = NULL;
+    if (tt_path_is_abs(p)) {
+        abs = tt_path_join("", p);
+    } else {
+        int err = pf_getcwd(&cwd);
+        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
+        abs = tt_path_join(cwd, p);
+        free(cwd);
+    }
+    if (!abs) return tt_fail(e, ENOMEM, p, NULL, NULL);
+    char *base = tt_path_basename(abs), *dir = tt_path_dirname(abs), *cdir = NULL;
+    int rc = -1;
+    if (!base || !dir) {
+        tt_fail(e, ENOMEM, p, NULL, NULL);
+    } else if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+               strcmp(dir, abs) == 0) {
+        rc = canonical_dir(abs, out, e); /* nothing to keep unresolved */
+    } else if (canonical_dir(dir, &cdir, e) == 0) {
+        *out = tt_path_join(cdir, base);
+        rc = *out ? 0 : tt_fail(e, ENOMEM, p, NULL, NULL);
+    }
+    free(abs);
+    free(base);
+    free(dir);
+    free(cdir);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/* Path arithmetic for core/: lexical helpers plus the one resolution step that needs
+ * the filesystem (canonical parent). Results are malloc'd; the caller frees them. */
+#ifndef TETHER_CORE_PATH_H
+#define TETHER_CORE_PATH_H
+
+#include "error.h"
+
+int tt_is_sep(char c);
+int tt_path_is_abs(const char *p);
+char *tt_path_join(const char *a, const char *b);
+/* "a/b" -> "a", "b" -> ".", "/b" -> "/", "a/b/" -> "a". */
+char *tt_path_dirname(const char *p);
+/* The last component, ignoring trailing separators ("a/b/" -> "b"). */
+char *tt_path_basename(const char *p);
+/* p without trailing separators; *owned is set (to free) when a copy was needed. */
+const char *tt_path_untrail(const char *p, char **owned);
+/* Lexical normal form: no "//", "/./", trailing '/'; ".." folded by name. */
+char *tt_path_normalize(const char *p);
+/* Relative path from directory `from` to `to`; both absolute and canonical. */
+char *tt_path_relative(const char *from, const char *to);
+/* Absolute path of p with every directory on the way resolved (symlinks, ".", ".."),
+ * but the last component left as it is, so a link is named, not followed. Components
+ * that do not exist yet are kept lexically. */
+int tt_path_canonical_parent(const char *p, char **out, tt_err *e);
+
+#endif

@@ -1,0 +1,154 @@
+/* POSIX implementation of the platform boundary (Linux, macOS, BSD). Linux-only
+ * calls sit behind #ifdef with a portable fallback. */
+#define _GNU_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static tt_type type_of(mode_t m)
+{
+    if (S_ISREG(m)) return TT_FILE;
+    if (S_ISDIR(m)) return TT_DIR;
+    if (S_ISLNK(m)) return TT_SYMLINK;
+    return TT_OTHER;
+}
+
+static void fill(tt_stat *out, const struct stat *s)
+{
+    out->type = type_of(s->st_mode);
+    out->dev = (uint64_t)s->st_dev;
+    out->ino = (uint64_t)s->st_ino;
+    out->nlink = (uint64_t)s->st_nlink;
+    out->size = (uint64_t)s->st_size;
+    out->mode = (uint32_t)s->st_mode;
+    out->uid = (uint32_t)s->st_uid;
+    out->gid = (uint32_t)s->st_gid;
+#if defined(__APPLE__)
+    out->mtime_sec = s->st_mtimespec.tv_sec;
+    out->mtime_nsec = (int32_t)s->st_mtimespec.tv_nsec;
+#else
+    out->mtime_sec = s->st_mtim.tv_sec;
+    out->mtime_nsec = (int32_t)s->st_mtim.tv_nsec;
+#endif
+}
+
+int pf_lstat(const char *path, tt_stat *st)
+{
+    struct stat s;
+    if (lstat(path, &s) != 0) return errno;
+    fill(st, &s);
+    return 0;
+}
+
+int pf_stat(const char *path, tt_stat *st)
+{
+    struct stat s;
+    if (stat(path, &s) != 0) return errno;
+    fill(st, &s);
+    return 0;
+}
+
+int pf_symlink(const char *target, const char *path, int dir)
+{
+    (void)dir;
+    return symlink(target, path) == 0 ? 0 : errno;
+}
+
+int pf_hardlink(const char *existing, const char *path)
+{
+    /* linkat without AT_SYMLINK_FOLLOW links the name itself, never through a link. */
+    return linkat(AT_FDCWD, existing, AT_FDCWD, path, 0) == 0 ? 0 : errno;
+}
+
+int pf_junction_support(const char **why, const char **hint)
+{
+    *why = "junctions are an NTFS feature and are not supported here";
+    *hint = "use a directory symbolic link instead (tether link --dir)";
+    return ENOTSUP;
+}
+
+int pf_junction(const char *target, const char *path, const char **why, const char **hint)
+{
+    (void)target;
+    (void)path;
+    return pf_junction_support(why, hint);
+}
+
+int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
+{
+    ssize_t n = readlink(path, buf, cap);
+    if (n < 0) return errno;
+    *len = (size_t)n;
+    return 0;
+}
+
+int pf_rename(const char *from, const char *to)
+{
+    return rename(from, to) == 0 ? 0 : errno;
+}
+
+int pf_exchange(const char *a, const char *b)
+{
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+    return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0 ? 0 : errno;
+#else
+    (void)a;
+    (void)b;
+    return ENOSYS;
+#endif
+}
+
+int pf_unlink(const char *path, tt_type type)
+{
+    (void)type;
+    /* unlinkat without AT_REMOVEDIR never removes a directory, so a symlink
+     * swapped for a real directory mid-run is refused by the kernel. */
+    return unlinkat(AT_FDCWD, path, 0) == 0 ? 0 : errno;
+}
+
+int pf_mkdir(const char *path)
+{
+    return mkdir(path, 0777) == 0 ? 0 : errno;
+}
+
+int pf_mkdtemp(char *tmpl)
+{
+    return mkdtemp(tmpl) ? 0 : errno;
+}
+
+int pf_realpath(const char *path, char **out)
+{
+    char *r = realpath(path, NULL);
+    if (!r) return errno;
+    *out = r;
+    return 0;
+}
+
+int pf_getcwd(char **out)
+{
+    size_t cap = 256;
+    for (;;) {
+        char *buf = malloc(cap);
+        if (!buf) return ENOMEM;
+        if (getcwd(buf, cap)) {
+            *out = buf;
+            return 0;
+        }
+        int err = errno;
+        free(buf);
+        if (err != ERANGE) return err;
+        cap *= 2;
+    }
+}
+
+unsigned long pf_pid(void)
+{
+    return (unsigned long)getpid();
+}

@@ -1,0 +1,160 @@
+/* The tether command line: global options, then a command (run, -e, repl, recipes,
+ * help) or a bundled recipe. Everything past parsing happens in Lua. */
+#include "embed.h"
+#include "repl.h"
+#include "runner.h"
+#include "../bindings/l_tether.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: tether [OPTIONS] COMMAND [ARGS...]\n"
+    "\n"
+    "Move folders anywhere and leave a link behind; script every link in Lua.\n"
+    "\n"
+    "Commands:\n"
+    "  run SCRIPT [ARGS...]   run a Lua script (`arg` and `...` as in lua(1)); SCRIPT - reads stdin\n"
+    "  -e CODE [ARGS...]      run a chunk of Lua\n"
+    "  repl                   interactive Lua prompt with the tether module loaded\n"
+    "                         (the default when stdin is a terminal and no command is given;\n"
+    "                         otherwise a script is read from stdin)\n"
+    "  recipes                list the bundled recipes\n"
+    "  help [RECIPE]          this text, or how to use one recipe\n"
+    "  RECIPE [ARGS...]       run a bundled recipe, e.g. tether link TARGET PATH\n"
+    "\n"
+    "Options:\n"
+    "  -n, --dry-run          check and print what would change, change nothing\n"
+    "      --json             machine-readable output\n"
+    "  -q, --quiet            print only errors\n"
+    "  -v, --verbose          print more detail\n"
+    "      --no-progress      no progress display even on a terminal\n"
+    "      --journal-dir DIR  where journals of changes are kept\n"
+    "  -h, --help             this text\n"
+    "  -V, --version          print the version\n"
+    "\n"
+    "Exit codes: 0 success; 1 problems found or left (or a script error); 2 usage error;\n"
+    "3 an operation failed and nothing was changed; 4 failed part-way, see the journal.\n"
+    "Lua API and recipes: see README.md. TETHER_LUA_PATH=SRC loads stdlib/ and scripts/\n"
+    "from a source tree instead of the embedded copies.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "tether: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "; see tether --help\n");
+    return TT_EXIT_USAGE;
+}
+
+/* Parses leading global options; returns the index of the first non-option or -1 on a
+ * usage error (already reported), or -2 when the program should exit 0 (help/version). */
+static int parse_options(int argc, char **argv, tt_options *o, int *code_at)
+{
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || strcmp(a, "-") == 0) break;
+        if (strcmp(a, "--") == 0) return i + 1;
+        if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) o->dry_run = 1;
+        else if (!strcmp(a, "--json")) o->json = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
+        else if (!strcmp(a, "--no-progress")) o->progress = 0;
+        else if (!strcmp(a, "--journal-dir")) {
+            if (i + 1 >= argc) return usage_error("%s needs a directory", a), -1;
+            o->journal_dir = argv[++i];
+        } else if (!strncmp(a, "--journal-dir=", 14)) o->journal_dir = a + 14;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return fputs(usage, stdout), -2;
+        else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
+            return printf("tether %s (%s)\n", TETHER_VERSION, LUA_RELEASE), -2;
+        else if (!strcmp(a, "-e")) {
+            if (i + 1 >= argc) return usage_error("%s needs a chunk of Lua", a), -1;
+            *code_at = i + 1;
+            return i + 2;
+        } else return usage_error("unknown option '%s'", a), -1;
+    }
+    return i;
+}
+
+static void print_recipe(const char *name, const char *summary, void *ud)
+{
+    (void)ud;
+    printf("  %-12s %s\n", name, summary);
+}
+
+static int run_recipe(lua_State *L, const char *name, int argc, char **argv, int at)
+{
+    if (strchr(name, '/') || strchr(name, '\\') || name[0] == '.')
+        return usage_error("'%s' is not a command or recipe name", name);
+    lua_pushfstring(L, "scripts/%s.lua", name);
+    int st = tt_embed_load(L, lua_tostring(L, -1));
+    lua_remove(L, st == -1 ? -1 : -2);
+    if (st == -1) {
+        fprintf(stderr, "tether: unknown command or recipe '%s'; see tether recipes\n", name);
+        return TT_EXIT_USAGE;
+    }
+    if (st != LUA_OK) return tt_report_load_error(L);
+    return tt_call(L, tt_push_args(L, argc, argv, at));
+}
+
+static int run_file(lua_State *L, int argc, char **argv, int at)
+{
+    const char *file = strcmp(argv[at], "-") == 0 ? NULL : argv[at];
+    if (luaL_loadfilex(L, file, "t") != LUA_OK) return tt_report_load_error(L);
+    return tt_call(L, tt_push_args(L, argc, argv, at));
+}
+
+static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
+{
+    if (code_at) {
+        if (luaL_loadbufferx(L, argv[code_at], strlen(argv[code_at]), "=(command line)", "t"))
+            return tt_report_load_error(L);
+        return tt_call(L, tt_push_args(L, argc, argv, code_at));
+    }
+    if (at >= argc) {
+        if (isatty(STDIN_FILENO)) return tt_repl(L);
+        /* Not a terminal: the script comes from stdin, as with `lua -`. */
+        if (luaL_loadfilex(L, NULL, "t") != LUA_OK) return tt_report_load_error(L);
+        return tt_call(L, tt_push_args(L, argc, argv, at - 1));
+    }
+    const char *cmd = argv[at];
+    if (!strcmp(cmd, "run")) {
+        if (at + 1 >= argc) return usage_error("%s needs a script (or - for stdin)", cmd);
+        return run_file(L, argc, argv, at + 1);
+    }
+    if (!strcmp(cmd, "repl")) return tt_repl(L);
+    if (!strcmp(cmd, "recipes")) {
+        printf("Bundled recipes (tether help RECIPE for details):\n");
+        tt_embed_recipes(L, print_recipe, NULL);
+        return TT_EXIT_OK;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (at + 1 >= argc) return fputs(usage, stdout), TT_EXIT_OK;
+        char *hargv[] = {argv[0], argv[at + 1], "--help", NULL};
+        return run_recipe(L, argv[at + 1], 3, hargv, 1);
+    }
+    return run_recipe(L, cmd, argc, argv, at);
+}
+
+int main(int argc, char **argv)
+{
+    tt_options o = {0};
+    o.progress = isatty(STDERR_FILENO);
+    int code_at = 0;
+    int at = parse_options(argc, argv, &o, &code_at);
+    if (at == -2) return TT_EXIT_OK;
+    if (at < 0) return TT_EXIT_USAGE;
+    if (o.quiet) o.progress = 0;
+    lua_State *L = tt_state_new(&o);
+    if (!L) {
+        fprintf(stderr, "tether: cannot create the Lua state (out of memory)\n");
+        return TT_EXIT_FAILED;
+    }
+    int code = dispatch(L, argc, argv, at, code_at);
+    lua_close(L);
+    fflush(stdout);
+    return code;
+}

@@ -1,0 +1,43 @@
+-- remove links (symbolic links, junctions), never what they point to
+local tether = require "tether"
+local cli = require "tether.cli"
+
+local args = cli.parse({...}, {
+  name = "unlink",
+  usage = "tether unlink [--hard] PATH...",
+  summary = "Remove each link PATH; the files and directories links point to are never touched.",
+  description = [[
+Every PATH is checked first; if any is not a link (a real file or directory, or missing),
+all problems are reported and nothing is removed. A trailing '/' still names the link.]],
+  options = {
+    { "hard", "also remove one name of a file that has other hard links" },
+  },
+  min = 1,
+})
+
+local opts = { hard = args.hard }
+local problems = 0
+for _, path in ipairs(args) do
+  local ok, err = tether.unlink(path, { hard = args.hard, dry = true })
+  if not ok then cli.warn(err); problems = problems + 1 end
+end
+if problems > 0 then
+  cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked", problems, #args))
+end
+
+local done = {}
+for _, path in ipairs(args) do
+  if not tether.dryrun() then
+    local ok, err = tether.unlink(path, opts)
+    if not ok then
+      cli.warn(err)
+      cli.exit(cli.PARTIAL, string.format("stopped after removing %d of %d link(s)", #done, #args))
+    end
+  end
+  done[#done + 1] = path
+  cli.say("%s%s", tether.dryrun() and "would remove " or "removed ", cli.quote(path))
+end
+if tether.options.json then
+  cli.json({ action = tether.dryrun() and "would remove" or "removed", paths = done })
+end
+return cli.OK

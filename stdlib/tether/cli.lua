@@ -1,0 +1,122 @@
+-- tether.cli: what every recipe needs from the command line: parse its arguments and
+-- the global options, print --help, report errors as "tether: PATH: what (ENAME); hint",
+-- and end with the exit codes of the product brief.
+local tether = require "tether"
+local json = require "tether.json"
+
+local M = {}
+
+M.OK, M.PROBLEMS, M.USAGE, M.FAILED, M.PARTIAL = 0, 1, 2, 3, 4
+
+local exit_mt = { __tostring = function(e) return e.message or ("exit " .. e.exit) end }
+
+-- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given.
+-- Raised as an error so to-be-closed variables and journals are closed on the way out.
+function M.exit(code, msg)
+  error(setmetatable({ exit = code, message = msg }, exit_mt), 0)
+end
+
+local global_flags = {
+  ["-n"] = "dry_run", ["--dry-run"] = "dry_run", ["--json"] = "json",
+  ["-q"] = "quiet", ["--quiet"] = "quiet", ["-v"] = "verbose", ["--verbose"] = "verbose",
+}
+
+local function help_text(spec)
+  local lines = { "usage: " .. spec.usage, "", spec.summary }
+  if spec.description then lines[#lines + 1] = ""; lines[#lines + 1] = spec.description end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Options:"
+  for _, o in ipairs(spec.options or {}) do
+    local flag = "--" .. o[1] .. (o.value and (" " .. o.value) or "")
+    if o.short then flag = "-" .. o.short .. ", " .. flag else flag = "    " .. flag end
+    lines[#lines + 1] = string.format("  %-24s %s", flag, o[2])
+  end
+  lines[#lines + 1] = "      --json               machine-readable output"
+  lines[#lines + 1] = "  -n, --dry-run            check and print what would change, change nothing"
+  lines[#lines + 1] = "  -q, --quiet              print only errors"
+  lines[#lines + 1] = "  -h, --help               this text"
+  if spec.epilog then lines[#lines + 1] = ""; lines[#lines + 1] = spec.epilog end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- parse(argv, spec) -> table of options (by long name, '-' turned into '_') with the
+-- positional arguments in order. spec = {name, usage, summary, description, epilog,
+-- options = {{"replace", "help text", short = "r", value = "N"}, ...}, min = 1, max = 2}.
+function M.parse(argv, spec)
+  local out, by_long, by_short = {}, {}, {}
+  for _, o in ipairs(spec.options or {}) do
+    by_long[o[1]] = o
+    if o.short then by_short[o.short] = o end
+  end
+  local function usage(msg)
+    M.exit(M.USAGE, string.format("%s: %s; see tether help %s", spec.name, msg, spec.name))
+  end
+  local i, only_positional = 1, false
+  while i <= #argv do
+    local a = argv[i]
+    if only_positional or a == "-" or a:sub(1, 1) ~= "-" then
+      out[#out + 1] = a
+    elseif a == "--" then
+      only_positional = true
+    elseif a == "-h" or a == "--help" then
+      io.stdout:write(help_text(spec))
+      M.exit(M.OK)
+    elseif global_flags[a] then
+      tether.options[global_flags[a]] = true
+    elseif a == "--no-progress" then
+      tether.options.progress = false
+    elseif a == "--journal-dir" or a:match("^%-%-journal%-dir=") then
+      local v = a:match("=(.*)$")
+      if not v then i = i + 1; v = argv[i] end
+      if not v then usage("--journal-dir needs a directory") end
+      tether.options.journal_dir = v
+    else
+      local name, value = a:match("^%-%-([^=]+)=(.*)$")
+      local o = by_long[name or a:sub(3)] or (a:sub(2, 2) ~= "-" and #a == 2 and by_short[a:sub(2)])
+      if not o or (a:sub(2, 2) ~= "-" and #a > 2) then
+        usage(string.format("unknown option '%s' (a path that starts with '-' can follow -- or be written ./%s)", a, a))
+      end
+      local key = o[1]:gsub("-", "_")
+      if o.value then
+        if not value then i = i + 1; value = argv[i] end
+        if not value then usage("--" .. o[1] .. " needs " .. o.value) end
+        out[key] = value
+      elseif value then
+        usage("--" .. o[1] .. " takes no value")
+      else
+        out[key] = true
+      end
+    end
+    i = i + 1
+  end
+  if spec.min and #out < spec.min then usage("missing arguments") end
+  if spec.max and #out > spec.max then usage("too many arguments") end
+  if tether.options.quiet then tether.options.progress = false end
+  tether.dryrun(tether.options.dry_run and true or false)
+  return out
+end
+
+-- Prints a line on stdout unless --quiet or --json is on.
+function M.say(fmt, ...)
+  if tether.options.quiet or tether.options.json then return end
+  io.stdout:write(string.format(fmt, ...), "\n")
+end
+
+-- Prints "tether: msg" on stderr: one problem that does not end the run.
+function M.warn(msg)
+  io.stderr:write("tether: ", msg, "\n")
+end
+
+-- Prints a value as one JSON document on stdout.
+function M.json(value)
+  io.stdout:write(json.encode(value, { indent = "  " }), "\n")
+end
+
+-- For printing names safely on a terminal: control characters (a newline in a file
+-- name) are shown escaped so one entry stays one line.
+function M.quote(s)
+  if not s:find("[%c]") then return s end
+  return (string.format("%q", s):gsub("\\\n", "\\n"))
+end
+
+return M

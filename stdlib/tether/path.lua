@@ -1,0 +1,110 @@
+-- tether.path: lexical path helpers ('/'-separated; on Windows '\' is accepted too).
+-- Lexical means no filesystem access: ".." is folded by name. When links matter, use
+-- tether.realpath or the relative=true option of tether.symlink, which resolve real dirs.
+local M = {}
+
+local windows = package.config:sub(1, 1) == "\\"
+M.sep = windows and "\\" or "/"
+local SEP = windows and "[/\\]" or "/"
+
+local function root_of(p)
+  if windows then
+    local drive = p:match("^%a:[/\\]")
+    if drive then return drive:sub(1, 2) .. "/" end
+  end
+  return p:match("^" .. SEP) and "/" or ""
+end
+
+function M.is_absolute(p)
+  assert(type(p) == "string", "path must be a string")
+  return root_of(p) ~= ""
+end
+
+-- Components of p, without empty ones: "/a//b/" -> {"a", "b"}.
+function M.parts(p)
+  local out = {}
+  for part in p:gmatch(windows and "[^/\\]+" or "[^/]+") do out[#out + 1] = part end
+  if windows and p:match("^%a:") then table.remove(out, 1) end
+  return out
+end
+
+function M.normalize(p)
+  assert(type(p) == "string", "path must be a string")
+  local root = root_of(p)
+  local out = {}
+  for _, part in ipairs(M.parts(p)) do
+    if part == ".." then
+      if #out > 0 and out[#out] ~= ".." then
+        out[#out] = nil
+      elseif root == "" then
+        out[#out + 1] = ".."          -- above a relative start: keep it
+      end                             -- above the root: stays at the root
+    elseif part ~= "." then
+      out[#out + 1] = part
+    end
+  end
+  local s = root .. table.concat(out, "/")
+  return s == "" and "." or s
+end
+
+function M.join(...)
+  local result = ""
+  for i = 1, select("#", ...) do
+    local p = select(i, ...)
+    assert(type(p) == "string", "join: argument " .. i .. " is not a string")
+    if result == "" or M.is_absolute(p) then
+      result = p
+    elseif p ~= "" then
+      result = result .. (result:match(SEP .. "$") and "" or "/") .. p
+    end
+  end
+  return result
+end
+
+-- dirname and basename of "a/b/c" are "a/b" and "c"; trailing separators are ignored.
+function M.split(p)
+  assert(type(p) == "string", "path must be a string")
+  local prefix = p:sub(1, #root_of(p))
+  local rest = p:sub(#prefix + 1):gsub(SEP .. "+$", "")
+  local base = rest:match(windows and "[^/\\]*$" or "[^/]*$")
+  local dir = rest:sub(1, #rest - #base):gsub(SEP .. "+$", "")
+  if dir == "" and prefix == "" then
+    return (#base < #rest) and "/" or ".", base
+  end
+  return prefix .. dir, base
+end
+
+function M.dirname(p)
+  return (M.split(p))
+end
+
+function M.basename(p)
+  local _, base = M.split(p)
+  return base
+end
+
+-- The path that leads from directory `from` to `to`, lexically. Both must be absolute,
+-- or both relative to the same place; raises when no lexical answer exists.
+function M.relative(from, to)
+  from, to = M.normalize(from), M.normalize(to)
+  if M.is_absolute(from) ~= M.is_absolute(to) then
+    error("relative: '" .. from .. "' and '" .. to .. "' must both be absolute or both relative", 2)
+  end
+  if root_of(from) ~= root_of(to) then return to end
+  local a, b = M.parts(from), M.parts(to)
+  if a[1] == "." then a = {} end
+  if b[1] == "." then b = {} end
+  local common = 0
+  while common < #a and common < #b and a[common + 1] == b[common + 1] do common = common + 1 end
+  local out = {}
+  for i = common + 1, #a do
+    if a[i] == ".." then
+      error("relative: cannot go from '" .. from .. "' to '" .. to .. "' by names alone", 2)
+    end
+    out[#out + 1] = ".."
+  end
+  for i = common + 1, #b do out[#out + 1] = b[i] end
+  return #out == 0 and "." or table.concat(out, "/")
+end
+
+return M
