@@ -168,7 +168,13 @@ char *tt_path_relative(const char *from, const char *to)
 static int canonical_dir(const char *d, char **out, tt_err *e)
 {
     int err = pf_realpath(d, out);
-    if (err == 0) return 0;
+    if (err == 0) {
+        tt_stat st;
+        if (pf_stat(*out, &st) == 0 && st.type == TT_DIR) return 0;
+        free(*out);
+        *out = NULL;
+        return tt_fail(e, ENOTDIR, d, NULL, NULL);
+    }
     if (err != ENOENT) return tt_fail(e, err, d, NULL, NULL);
     char *parent = tt_path_dirname(d), *base = tt_path_basename(d), *cp = NULL;
     int rc = -1;

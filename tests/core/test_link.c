@@ -1,0 +1,429 @@
+/* cmocka tests of core/link and core/info: every primitive, on real files under a
+ * private temporary directory. */
+#include "../testutil.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "core/info.h"
+#include "core/link.h"
+
+static int setup(void **state)
+{
+    *state = tu_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tu_rmtree(*state);
+    return 0;
+}
+
+static char *readlink_str(const char *path)
+{
+    char *out = NULL;
+    tt_err e;
+    assert_int_equal(tt_readlink_alloc(path, &out, &e), 0);
+    return out;
+}
+
+static void assert_link_to(const char *path, const char *target)
+{
+    char *got = readlink_str(path);
+    assert_string_equal(got, target);
+    free(got);
+}
+
+static void test_symlink_absolute_and_relative(void **state)
+{
+    const char *d = *state;
+    char *file = tu_path(d, "file"), *abs = tu_path(d, "abs"), *rel = tu_path(d, "rel");
+    tu_write(file, "data");
+    tt_err e;
+    assert_int_equal(tt_symlink(file, abs, 0, &e), 0);
+    assert_int_equal(tt_symlink("file", rel, 0, &e), 0);
+    assert_link_to(abs, file);
+    assert_link_to(rel, "file");
+    assert_true(tu_read_equals(rel, "data"));
+    free(file), free(abs), free(rel);
+}
+
+static void test_symlink_existing_refused(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l");
+    tt_err e;
+    assert_int_equal(tt_symlink("a", l, 0, &e), 0);
+    assert_int_equal(tt_symlink("b", l, 0, &e), -1);
+    assert_int_equal(e.code, EEXIST);
+    assert_string_equal(e.path, l);
+    assert_link_to(l, "a");
+    free(l);
+}
+
+static void test_symlink_missing_parent(void **state)
+{
+    tt_err e;
+    char *l = tu_path(*state, "no/such/dir/l");
+    assert_int_equal(tt_symlink("a", l, 0, &e), -1);
+    assert_int_equal(e.code, ENOENT);
+    assert_string_equal(e.msg, "the parent directory does not exist");
+    free(l);
+}
+
+static void test_symlink_to_itself_refused(void **state)
+{
+    tt_err e;
+    char *l = tu_path(*state, "self");
+    assert_int_equal(tt_symlink("./self", l, 0, &e), -1);
+    assert_int_equal(e.code, EINVAL);
+    assert_int_equal(tt_symlink(l, l, TT_LINK_RELATIVE, &e), -1);
+    assert_int_equal(e.code, EINVAL);
+    assert_int_equal(tu_count_entries(*state), 0);
+    free(l);
+}
+
+/* The link's parent is reached through a symlink that points deeper into the tree, so
+ * computing the target from the names typed would give a wrong answer. */
+static void test_relative_through_linked_parent(void **state)
+{
+    const char *d = *state;
+    char *deep = tu_path(d, "a/b/c"), *via = tu_path(d, "via"), *t = tu_path(d, "t");
+    assert_int_equal(mkdir(tu_p(d, "a"), 0755), 0);
+    assert_int_equal(mkdir(tu_p(d, "a/b"), 0755), 0);
+    assert_int_equal(mkdir(deep, 0755), 0);
+    assert_int_equal(symlink(deep, via), 0);
+    tu_write(t, "target");
+    char *l = tu_path(d, "via/link");
+    tt_err e;
+    assert_int_equal(tt_symlink(t, l, TT_LINK_RELATIVE, &e), 0);
+    assert_link_to(l, "../../../t");
+    assert_true(tu_read_equals(l, "target"));
+    /* A relative TARGET is taken from the current directory, as ln -r does. */
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(d), 0);
+    assert_int_equal(tt_symlink("t", "via/link2", TT_LINK_RELATIVE, &e), 0);
+    assert_int_equal(chdir(cwd), 0);
+    assert_link_to(tu_p(d, "a/b/c/link2"), "../../../t");
+    free(deep), free(via), free(t), free(l);
+}
+
+static void test_relative_to_missing_target(void **state)
+{
+    const char *d = *state;
+    tt_err e;
+    char *l = tu_path(d, "l");
+    assert_int_equal(tt_symlink(tu_p(d, "later/x/../y"), l, TT_LINK_RELATIVE, &e), 0);
+    assert_link_to(l, "later/y");
+    free(l);
+}
+
+static void test_readlink_long_target(void **state)
+{
+    /* Linux stores at most 4095 bytes; read the longest possible back exactly. */
+    char target[4096];
+    for (int i = 0; i < 4095; i++) target[i] = i % 2 ? '/' : 'a' + i % 26;
+    target[4095] = '\0';
+    char *l = tu_path(*state, "long");
+    tt_err e;
+    assert_int_equal(tt_symlink(target, l, 0, &e), 0);
+    assert_link_to(l, target);
+    free(l);
+}
+
+static void test_readlink_not_a_link(void **state)
+{
+    char *f = tu_path(*state, "f"), *out = NULL;
+    tu_write(f, "x");
+    tt_err e;
+    assert_int_equal(tt_readlink_alloc(f, &out, &e), -1);
+    assert_int_equal(e.code, TT_ENOTLINK);
+    assert_string_equal(tt_errname(e.code), "ENOTLINK");
+    free(f);
+}
+
+static void test_replace_link_atomically(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l");
+    tt_err e;
+    assert_int_equal(tt_symlink("old", l, 0, &e), 0);
+    assert_int_equal(tt_replace("new", l, 0, &e), 0);
+    assert_link_to(l, "new");
+    assert_int_equal(tt_symlink("newer", l, TT_LINK_REPLACE, &e), 0);
+    assert_link_to(l, "newer");
+    assert_int_equal(tu_count_entries(d), 1); /* no temporary names left behind */
+    free(l);
+}
+
+static void test_replace_refuses_file_and_dir(void **state)
+{
+    const char *d = *state;
+    char *f = tu_path(d, "f"), *sub = tu_path(d, "sub");
+    tu_write(f, "precious");
+    assert_int_equal(mkdir(sub, 0755), 0);
+    tu_write(tu_p(sub, "inside"), "kept");
+    tt_err e;
+    assert_int_equal(tt_replace("x", f, 0, &e), -1);
+    assert_int_equal(e.code, TT_ENOTLINK);
+    assert_int_equal(tt_symlink("x", sub, TT_LINK_REPLACE, &e), -1);
+    assert_int_equal(e.code, TT_ENOTLINK);
+    assert_string_equal(e.path, sub);
+    struct stat st;
+    assert_int_equal(lstat(f, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_true(tu_read_equals(f, "precious"));
+    assert_int_equal(lstat(sub, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_true(tu_read_equals(tu_p(sub, "inside"), "kept"));
+    assert_int_equal(tu_count_entries(d), 2);
+    free(f), free(sub);
+}
+
+static void test_replace_missing(void **state)
+{
+    char *l = tu_path(*state, "none");
+    tt_err e;
+    assert_int_equal(tt_replace("x", l, 0, &e), -1);
+    assert_int_equal(e.code, ENOENT);
+    assert_int_equal(tu_count_entries(*state), 0);
+    free(l);
+}
+
+static void test_unlink_dir_symlink_keeps_target(void **state)
+{
+    const char *d = *state;
+    char *dir = tu_path(d, "dir"), *l = tu_path(d, "l");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    tu_write(tu_p(dir, "one"), "1");
+    tu_write(tu_p(dir, "two"), "2");
+    tt_err e;
+    assert_int_equal(tt_symlink(dir, l, TT_LINK_DIR, &e), 0);
+    /* A trailing slash still means the link, not the directory behind it. */
+    char *slashed = tu_path(d, "l/");
+    assert_int_equal(tt_unlink(slashed, 0, &e), 0);
+    struct stat st;
+    assert_int_equal(lstat(l, &st), -1);
+    assert_int_equal(tu_count_entries(dir), 2);
+    assert_true(tu_read_equals(tu_p(dir, "one"), "1"));
+    assert_true(tu_read_equals(tu_p(dir, "two"), "2"));
+    free(dir), free(l), free(slashed);
+}
+
+static void test_unlink_refuses_real_things(void **state)
+{
+    const char *d = *state;
+    char *f = tu_path(d, "f"), *dir = tu_path(d, "dir"), *h = tu_path(d, "h");
+    tu_write(f, "x");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    tt_err e;
+    assert_int_equal(tt_unlink(f, 0, &e), -1);
+    assert_int_equal(e.code, TT_ENOTLINK);
+    assert_int_equal(tt_unlink(dir, 0, &e), -1);
+    assert_int_equal(e.code, TT_ENOTLINK);
+    assert_int_equal(tt_unlink(tu_p(d, "missing"), 0, &e), -1);
+    assert_int_equal(e.code, ENOENT);
+    /* A name of a multiply-linked file goes only when asked, and never the last one. */
+    assert_int_equal(link(f, h), 0);
+    assert_int_equal(tt_unlink(h, 0, &e), -1);
+    assert_int_equal(tt_unlink(h, TT_LINK_HARD, &e), 0);
+    assert_int_equal(tt_unlink(f, TT_LINK_HARD, &e), -1);
+    assert_true(tu_read_equals(f, "x"));
+    assert_int_equal(tu_count_entries(d), 2);
+    free(f), free(dir), free(h);
+}
+
+static void test_hardlink(void **state)
+{
+    const char *d = *state;
+    char *f = tu_path(d, "f"), *h = tu_path(d, "h"), *dir = tu_path(d, "dir");
+    tu_write(f, "shared");
+    tt_err e;
+    assert_int_equal(tt_hardlink(f, h, 0, &e), 0);
+    struct stat a, b;
+    assert_int_equal(stat(f, &a), 0);
+    assert_int_equal(stat(h, &b), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
+    assert_int_equal(a.st_nlink, 2);
+    assert_int_equal(tt_hardlink(f, h, 0, &e), 0); /* already that link: nothing to do */
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(tt_hardlink(dir, tu_p(d, "dl"), 0, &e), -1);
+    assert_int_equal(e.code, EPERM);
+    assert_int_equal(tt_hardlink(f, f, 0, &e), -1);
+    assert_int_equal(e.code, EINVAL);
+    free(f), free(h), free(dir);
+}
+
+static void test_hardlink_cross_device(void **state)
+{
+    struct stat a, b;
+    if (stat("/dev/shm", &b) != 0 || stat(*state, &a) != 0 || a.st_dev == b.st_dev) {
+        skip();
+        return;
+    }
+    char *f = tu_path(*state, "f");
+    tu_write(f, "x");
+    char shm[] = "/dev/shm/tether-test-XXXXXX";
+    assert_non_null(mkdtemp(shm));
+    char *h = tu_path(shm, "h");
+    tt_err e;
+    assert_int_equal(tt_hardlink(f, h, 0, &e), -1);
+    assert_int_equal(e.code, EXDEV);
+    assert_int_equal(tt_hardlink(f, h, TT_LINK_DRY, &e), -1);
+    assert_int_equal(e.code, EXDEV);
+    assert_int_equal(tu_count_entries(shm), 0);
+    tu_rmtree(strdup(shm));
+    free(f), free(h);
+}
+
+static void test_junction_not_supported(void **state)
+{
+    tt_err e;
+    char *j = tu_path(*state, "j");
+    assert_int_equal(tt_junction(*state, j, 0, &e), -1);
+    assert_int_equal(e.code, ENOTSUP);
+    assert_non_null(strstr(e.msg, "NTFS"));
+    assert_int_equal(tu_count_entries(*state), 0);
+    free(j);
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l"), *f = tu_path(d, "f");
+    tu_write(f, "x");
+    tt_err e;
+    assert_int_equal(tt_symlink("t", l, TT_LINK_DRY, &e), 0);
+    assert_int_equal(tt_hardlink(f, tu_p(d, "h"), TT_LINK_DRY, &e), 0);
+    assert_int_equal(tt_symlink("t", tu_p(d, "no/l"), TT_LINK_DRY, &e), -1);
+    assert_int_equal(e.code, ENOENT);
+    assert_int_equal(tt_symlink("t", f, TT_LINK_DRY | TT_LINK_REPLACE, &e), -1);
+    assert_int_equal(tu_count_entries(d), 1);
+    assert_int_equal(symlink("t", l), 0);
+    assert_int_equal(tt_replace("u", l, TT_LINK_DRY, &e), 0);
+    assert_int_equal(tt_unlink(l, TT_LINK_DRY, &e), 0);
+    assert_link_to(l, "t");
+    free(l), free(f);
+}
+
+static void test_info_statuses(void **state)
+{
+    const char *d = *state;
+    char *ok = tu_path(d, "ok"), *broken = tu_path(d, "broken"), *notdir = tu_path(d, "notdir");
+    char *la = tu_path(d, "la"), *lb = tu_path(d, "lb"), *f = tu_path(d, "f");
+    tu_write(f, "x");
+    assert_int_equal(symlink("f", ok), 0);
+    assert_int_equal(symlink("gone", broken), 0);
+    assert_int_equal(symlink("f/below", notdir), 0);
+    assert_int_equal(symlink("lb", la), 0);
+    assert_int_equal(symlink("la", lb), 0);
+    tt_info in;
+    tt_err e;
+    assert_int_equal(tt_info_get(ok, &in, &e), 0);
+    assert_int_equal(in.st.type, TT_SYMLINK);
+    assert_int_equal(in.status, TT_ST_OK);
+    assert_int_equal(in.target.type, TT_FILE);
+    assert_int_equal(tt_info_get(broken, &in, &e), 0);
+    assert_int_equal(in.status, TT_ST_BROKEN);
+    assert_int_equal(tt_info_get(notdir, &in, &e), 0);
+    assert_int_equal(in.status, TT_ST_BROKEN);
+    assert_int_equal(tt_info_get(la, &in, &e), 0);
+    assert_int_equal(in.status, TT_ST_LOOP);
+    assert_string_equal(tt_status_name(in.status), "loop");
+    assert_int_equal(tt_info_get(f, &in, &e), 0);
+    assert_int_equal(in.st.type, TT_FILE);
+    assert_int_equal(in.status, TT_ST_NONE);
+    assert_int_equal(in.st.size, 1);
+    assert_int_equal(tt_info_get(tu_p(d, "missing"), &in, &e), -1);
+    assert_int_equal(e.code, ENOENT);
+    free(ok), free(broken), free(notdir), free(la), free(lb), free(f);
+}
+
+/* A link into a directory the caller cannot search is "denied", never "broken". Needs
+ * a user without root's override: as root the check runs in a child as nobody. */
+static void test_info_denied(void **state)
+{
+    const char *d = *state;
+    char *locked = tu_path(d, "locked"), *l = tu_path(d, "l");
+    assert_int_equal(chmod(d, 0755), 0);
+    assert_int_equal(mkdir(locked, 0700), 0);
+    tu_write(tu_p(locked, "secret"), "x");
+    assert_int_equal(symlink("locked/secret", l), 0);
+    if (geteuid() != 0) {
+        assert_int_equal(chmod(locked, 0), 0);
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
+        tt_info in;
+        tt_err e;
+        if (tt_info_get(l, &in, &e) != 0) _exit(2);
+        _exit(in.status == TT_ST_DENIED ? 0 : 3);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    chmod(locked, 0700);
+    free(locked), free(l);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+        print_message("skipped: cannot switch to an unprivileged user here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_error_format(void **state)
+{
+    (void)state;
+    tt_err e;
+    char buf[256];
+    tt_fail(&e, ENOENT, "/x y", NULL, NULL);
+    tt_errformat(&e, buf, sizeof buf);
+    assert_string_equal(buf, "/x y: no such file or directory (ENOENT)");
+    tt_fail(&e, EEXIST, "l", "already exists", "pass --replace");
+    tt_errformat(&e, buf, sizeof buf);
+    assert_string_equal(buf, "l: already exists (EEXIST); pass --replace");
+    char long_path[3000];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[sizeof long_path - 1] = '\0';
+    tt_fail(&e, ENAMETOOLONG, long_path, NULL, NULL);
+    assert_int_equal(strncmp(e.path, "...", 3), 0);
+    assert_int_equal(strlen(e.path), TT_ERR_PATH_MAX - 1);
+    assert_string_equal(tt_errname(12345), "EUNKNOWN");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_symlink_absolute_and_relative),
+        T(test_symlink_existing_refused),
+        T(test_symlink_missing_parent),
+        T(test_symlink_to_itself_refused),
+        T(test_relative_through_linked_parent),
+        T(test_relative_to_missing_target),
+        T(test_readlink_long_target),
+        T(test_readlink_not_a_link),
+        T(test_replace_link_atomically),
+        T(test_replace_refuses_file_and_dir),
+        T(test_replace_missing),
+        T(test_unlink_dir_symlink_keeps_target),
+        T(test_unlink_refuses_real_things),
+        T(test_hardlink),
+        T(test_hardlink_cross_device),
+        T(test_junction_not_supported),
+        T(test_dry_run_changes_nothing),
+        T(test_info_statuses),
+        T(test_info_denied),
+        T(test_error_format),
+    };
+    return cmocka_run_group_tests_name("core/link", tests, NULL, NULL);
+}
