@@ -1,0 +1,42 @@
+# Shared by the end-to-end tests: each test file sources this, runs the real tether
+# binary ($TETHER) inside a private directory that is removed on exit, and ends with
+# `finish`, which prints "N passed, N failed" and sets the exit status.
+set -u
+: "${TETHER:?set TETHER to the tether binary}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tether-e2e-XXXXXX")
+cleanup() { chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+mkdir "$WORK/run" && cd "$WORK/run" || exit 1
+export XDG_STATE_HOME="$WORK/.state"
+passed=0
+failed=0
+
+# t ARGS...: runs tether with ARGS in $WORK/run, capturing $out, $err and $rc.
+t() {
+    out=$("$TETHER" "$@" 2>"$WORK/stderr")
+    rc=$?
+    err=$(cat "$WORK/stderr")
+}
+
+# check NAME CONDITION...: records one assertion; prints the captured output on failure.
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        printf 'FAIL: %s\n  rc=%s\n  stdout: %s\n  stderr: %s\n' "$name" "${rc:-}" "${out:-}" "${err:-}"
+    fi
+}
+
+has() { [[ "$1" == *"$2"* ]]; }
+is() { [[ "$1" == "$2" ]]; }
+
+# snapshot DIR: every path with its type and link target, to prove nothing changed.
+snapshot() { (cd "$1" && find . -printf '%p|%y|%l|%s|%n\n' | LC_ALL=C sort); }
+
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}

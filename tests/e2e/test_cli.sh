@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The command line: -e, run with arg, script errors, usage errors, help, recipes,
+# stdin scripts, TETHER_LUA_PATH and the demo.
+. "$(dirname "$0")/lib.sh"
+
+t -e 'assert(tether.symlink("target", "l")); io.write(tether.readlink("l"), " "); assert(tether.unlink("l")); io.write(tostring(tether.exists("l")))'
+check "-e symlink round trip" is "$out|$rc" "target false|0"
+check "-e left nothing" is "$(ls -A)" ""
+
+printf 'print(arg[0], arg[1], select("#", ...), ...)\n' > args.lua
+t run args.lua "one two" -x
+check "run: arg and ..." is "$out" "args.lua	one two	2	one two	-x"
+
+printf 'local x = 1\nlocal function f() error("boom") end\nf()\n' > bad.lua
+t run bad.lua
+check "script error exit 1" is "$rc" 1
+check "script error file:line" has "$err" "tether: bad.lua:2: boom"
+check "script error traceback" has "$err" "bad.lua:3: in main chunk"
+
+printf 'local x = = 1\n' > syntax.lua
+t run syntax.lua
+check "syntax error names file:line" has "$err|$rc" "syntax.lua:1:"
+
+t -e 'require("tether.path").join("a", 1)'
+check "stdlib traceback names its file" has "$err" "stdlib/tether/path.lua:"
+
+t -e 'return 7'
+check "chunk return value is the exit code" is "$rc" 7
+
+t run missing.lua
+check "run missing script" is "$rc" 1
+check "run missing script message" has "$err" "missing.lua"
+
+t --bogus
+check "unknown option exit 2" is "$rc|$err" "2|tether: unknown option '--bogus'; see tether --help"
+t run
+check "run without script" is "$rc" 2
+t nosuchrecipe
+check "unknown recipe" is "$rc" 2
+check "unknown recipe message" has "$err" "unknown command or recipe 'nosuchrecipe'"
+t ../etc/passwd
+check "recipe names cannot be paths" is "$rc" 2
+
+t --version
+check "--version" has "$out" "tether 0."
+t --help
+check "--help lists commands" has "$out" "RECIPE [ARGS...]"
+check "--help exit 0" is "$rc" 0
+t recipes
+for r in link unlink inspect demo; do check "recipes lists $r" has "$out" "  $r "; done
+t help link
+check "help link" has "$out" "usage: tether link"
+t link --help
+check "link --help" has "$out|$rc" "--relative"
+
+out=$(printf 'print(6*7)\n' | "$TETHER" 2>&1)
+check "script from stdin" is "$out" "42"
+out=$(printf 'print(...)\n' | "$TETHER" run - a b 2>&1)
+check "run - reads stdin" is "$out" "a	b"
+
+mkdir -p dev/scripts dev/stdlib/tether
+printf -- '-- a test override\nprint("override", ...)\n' > dev/scripts/link.lua
+printf 'return {hello = function() return "from tree" end}\n' > dev/stdlib/tether/path.lua
+out=$(TETHER_LUA_PATH="$WORK/nothing:$WORK/run/dev" "$TETHER" link a b 2>&1)
+check "TETHER_LUA_PATH recipe override" is "$out" "override	a	b"
+out=$(TETHER_LUA_PATH="$WORK/run/dev" "$TETHER" -e 'print(require("tether.path").hello())' 2>&1)
+check "TETHER_LUA_PATH stdlib override" is "$out" "from tree"
+out=$(TETHER_LUA_PATH="$WORK/run/dev" "$TETHER" recipes 2>&1)
+check "TETHER_LUA_PATH summary" has "$out" "a test override"
+
+mkdir demo-tmp
+out=$(TMPDIR="$WORK/run/demo-tmp" "$TETHER" demo 2>&1)
+rc=$?
+check "demo runs" is "$rc" 0
+check "demo shows a relative link" has "$out" "-> ../games  [ok]"
+check "demo shows a broken link" has "$out" "[broken]"
+check "demo cleans up" is "$(ls -A demo-tmp)" ""
+
+finish

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The link, unlink and inspect recipes, end to end: every link kind the platform has,
+# --replace over a link (atomic) and over a real file (refused), dry runs, JSON output.
+. "$(dirname "$0")/lib.sh"
+
+mkdir dir && echo data > dir/file && echo solo > file
+
+t link dir/file abs-by-name
+check "symlink created" is "$rc|$(readlink abs-by-name)" "0|dir/file"
+check "symlink reads through" is "$(cat abs-by-name)" "data"
+t link --dir "$WORK/run/dir" dirlink
+check "dir symlink" is "$rc|$(readlink dirlink)" "0|$WORK/run/dir"
+mkdir -p deep/er && ln -s deep/er via
+t link --relative dir/file via/rel
+check "relative from the real parent" is "$rc|$(readlink deep/er/rel)" "0|../../dir/file"
+check "relative resolves" is "$(cat via/rel)" "data"
+t link --hard file hard
+check "hard link" is "$rc|$(stat -c %i file)" "0|$(stat -c %i hard)"
+t link --junction "$WORK/run/dir" junction
+check "junction refused on POSIX" is "$rc" 3
+check "junction message" has "$err" "junction: junctions are an NTFS feature"
+check "junction left nothing" is "$(ls -d junction 2>/dev/null)" ""
+t link --hard --junction file x
+check "exclusive flags" is "$rc" 2
+
+# --replace over a link is atomic: a reader never sees the name missing.
+ln -s dir/file swap
+( for _ in $(seq 2000); do [ -L swap ] || { echo MISSING; break; }; done ) > watcher.out &
+watcher=$!
+for i in $(seq 30); do "$TETHER" -q link --replace "target-$i" swap || break; done
+wait $watcher
+check "replace keeps the name present" is "$(cat watcher.out)" ""
+check "replace retargets" is "$(readlink swap)" "target-30"
+check "no temporary names left" is "$(ls -A | grep -c '^\.tether')" 0
+
+t link new-target swap
+check "existing link without --replace" is "$rc|$(readlink swap)" "3|target-30"
+check "existing link hint" has "$err" "(EEXIST); pass replace=true (--replace)"
+
+before=$(snapshot .)
+t link --replace elsewhere file
+check "replace over a real file refused" is "$rc" 3
+check "replace refusal message" has "$err" "tether: file: is a real file, not a link; refusing to replace it (ENOTLINK)"
+t link --replace elsewhere dir
+check "replace over a real dir refused" is "$rc" 3
+check "real file and dir untouched" is "$(snapshot .)|$(cat file)" "$before|solo"
+
+t -n link dir/file dry-link
+check "dry run prints the plan" is "$out|$rc" "would create symlink dry-link -> dir/file|0"
+t link --dry-run --replace x file
+check "dry run still checks" is "$rc" 3
+check "dry run changed nothing" is "$(snapshot .)" "$before"
+
+t link --json dir/file jlink
+check "link --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["kind"], d["target"])' <<<"$out")" "symlink dir/file"
+
+# inspect
+ln -s gone broken
+ln -s loop-b loop-a && ln -s loop-a loop-b
+t inspect abs-by-name
+check "inspect ok link" has "$out" "status:   ok"
+check "inspect shows resolved target" has "$out" "resolves: $WORK/run/dir/file"
+check "inspect ok exit 0" is "$rc" 0
+t inspect broken loop-a file
+check "inspect statuses" has "$out" "status:   broken (ENOENT)"
+check "inspect loop" has "$out" "status:   loop (ELOOP)"
+check "inspect problems exit 1" is "$rc" 1
+t inspect --json abs-by-name broken hard dirlink/
+parsed=$(python3 -c '
+import json, sys
+for d in json.load(sys.stdin):
+    print(d["path"], d["type"], d.get("target"), d.get("status"), d["nlink"])' <<<"$out")
+check "inspect --json parsed back" is "$parsed" "abs-by-name symlink dir/file ok 1
+broken symlink gone broken 1
+hard file None None 2
+dirlink/ symlink $WORK/run/dir ok 1"
+
+# unlink
+before=$(snapshot dir)
+t unlink dirlink/
+check "unlink dir symlink (trailing slash)" is "$rc|$(ls -d dirlink 2>/dev/null)" "0|"
+check "target dir intact" is "$(snapshot dir)" "$before"
+t unlink abs-by-name broken nonexistent dir/file
+check "one bad path: nothing removed" is "$rc|$(readlink abs-by-name)|$(readlink broken)" "3|dir/file|gone"
+check "every problem reported" has "$err" "nonexistent: no such file or directory (ENOENT)"
+check "real file reported" has "$err" "dir/file: is a real file, not a link; tether never removes real files (ENOTLINK)"
+t unlink hard
+check "hard link needs --hard" is "$rc|$(cat hard)" "3|solo"
+t unlink --hard hard
+check "unlink --hard" is "$rc|$(ls hard 2>/dev/null)|$(cat file)" "0||solo"
+t -n unlink broken loop-a
+check "dry unlink" is "$out|$(readlink broken)" "would remove broken
+would remove loop-a|gone"
+t unlink --json broken loop-a
+check "unlink --json" is "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"])' <<<"$out")" "['broken', 'loop-a']"
+
+finish

@@ -1,0 +1,53 @@
+-- Runs Lua test files under the real tether binary: tether run run.lua FILE...
+-- Each file returns a table of named test functions; they run in name order with the
+-- helpers below as globals. Ends with "N passed, N failed" and a non-zero exit on failure.
+local passed, failed = 0, 0
+
+local function show(v)
+  return type(v) == "string" and string.format("%q", v) or tostring(v)
+end
+
+function eq(got, want, what)
+  if got ~= want then
+    error(string.format("%sexpected %s, got %s", what and (what .. ": ") or "", show(want), show(got)), 2)
+  end
+end
+
+function raises(fn, pattern, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then error("expected an error", 2) end
+  if pattern and not tostring(err):find(pattern) then
+    error("error '" .. tostring(err) .. "' does not match '" .. pattern .. "'", 2)
+  end
+end
+
+-- A fresh temporary directory removed after the test (links removed, never followed).
+local cleanups = {}
+function tmpdir()
+  local d = assert(tether.mkdtemp())
+  cleanups[#cleanups + 1] = d
+  return d
+end
+
+local function rmtree(d)
+  os.execute("rm -rf -- '" .. d:gsub("'", "'\\''") .. "'")
+end
+
+for _, file in ipairs(arg) do
+  local tests = assert(dofile(file))
+  local names = {}
+  for name in pairs(tests) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local ok, err = xpcall(tests[name], debug.traceback)
+    for i = #cleanups, 1, -1 do rmtree(cleanups[i]); cleanups[i] = nil end
+    if ok then
+      passed = passed + 1
+    else
+      failed = failed + 1
+      io.stderr:write(string.format("FAIL %s: %s\n%s\n", file:match("[^/]*$"), name, err))
+    end
+  end
+end
+print(string.format("%d passed, %d failed", passed, failed))
+return failed == 0 and 0 or 1

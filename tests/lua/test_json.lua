@@ -1,0 +1,43 @@
+-- tether.json: encoding reports and reading them back, odd file names included.
+local json = require "tether.json"
+local T = {}
+
+function T.scalars()
+  eq(json.encode(1), "1")
+  eq(json.encode(1.5), "1.5")
+  eq(json.encode(true), "true")
+  eq(json.encode(nil), "null")
+  eq(json.encode("a\"b\\c\n\t\1"), [["a\"b\\c\n\t\u0001"]])
+end
+
+function T.tables_sorted_and_marked()
+  eq(json.encode({ b = 1, a = { 1, 2 } }), [[{"a":[1,2],"b":1}]])
+  eq(json.encode(json.array()), "[]")
+  eq(json.encode({}), "{}")
+  eq(json.encode({ x = json.array() }, { indent = "  " }), '{\n  "x": []\n}')
+  raises(function() json.encode({ [true] = 1 }) end, "keys must be strings")
+  local t = {}; t.self = t
+  raises(function() json.encode(t) end, "contains itself")
+end
+
+function T.names_round_trip()
+  local names = { "plain", "with space", "new\nline", "-dash", "caf\xc3\xa9", "\xff\xfe raw",
+                  "\xe2\x82", "tab\there", "\x7f" }
+  local text = json.encode(names)
+  assert(not text:find("[\0-\31]"), "control characters must be escaped")
+  eq(utf8.len(text) ~= nil, true, "output is valid UTF-8")
+  local back = json.decode(text)
+  eq(#back, #names)
+  for i, n in ipairs(names) do eq(back[i], n, "name " .. i) end
+end
+
+function T.decode()
+  local v = json.decode(' {"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "\\u00e9\\ud83d\\ude00"}} ')
+  eq(v.a[1], 1); eq(v.a[2], 2.5); eq(v.a[3], -300.0); eq(v.a[4], true); eq(v.a[6], json.null)
+  eq(v.b.c, "é😀")
+  raises(function() json.decode("[1,") end, "at byte")
+  raises(function() json.decode('{"a" 1}') end, "expected ':'")
+  raises(function() json.decode("[] x") end, "trailing")
+end
+
+return T
