@@ -36,9 +36,23 @@ build() { # build DIR [cmake options...]
     cmake --build "$dir" -j"$(nproc)" -- --no-print-directory
 }
 
-run_suite() { # run_suite DIR LABEL
+run_suite() { # run_suite DIR LABEL: runs ctest, then lists each runner's own counts
     echo "== test suite ($2) =="
-    ctest --test-dir "$1" --output-on-failure -j"$(nproc)"
+    local st=0
+    ctest --test-dir "$1" --output-on-failure -j"$(nproc)" | tee "$1/ctest.out" || st=1
+    echo "-- counts per runner ($2):"
+    awk '
+        /^[0-9]+\/[0-9]+ Test: / { name = $3; p = f = s = ""; next }
+        /^\[  PASSED  \] [0-9]+ test/  { p = $4 }
+        /^\[  FAILED  \] [0-9]+ test/  { f = $4 }
+        /^\[  SKIPPED \] [0-9]+ test/  { s = $4 }
+        /^\[==========\] [0-9]+ test\(s\) run/ { cm[name] = 1 }
+        /^[0-9]+ passed, [0-9]+ failed/ { printf "   %-28s %s\n", name, $0 }
+        /^Test (Passed|Failed)/ && cm[name] {
+            printf "   %-28s %d passed, %d failed%s\n", name, p, f, s ? ", " s " skipped" : ""
+        }' "$1/Testing/Temporary/LastTest.log"
+    grep -E '^[0-9]+% tests passed' "$1/ctest.out" | tail -n 1
+    return $st
 }
 
 case "${1:-}" in

@@ -100,7 +100,7 @@ static int l_realpath(lua_State *L)
 }
 
 static const luaL_Reg funcs[] = {
-    {"info", l_info},     {"lstat", l_info},       {"exists", l_exists},
+    {"info", l_info},     {"lstat", l_info},        {"exists", l_exists},
     {"islink", l_islink}, {"realpath", l_realpath}, {NULL, NULL},
 };
 

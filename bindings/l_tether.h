@@ -9,8 +9,8 @@
 #include <lauxlib.h>
 
 #define TETHER_VERSION "0.1.0"
-#define DRY_KEY "tether.dryrun"
-#define LOG_KEY "tether.drylog"
+#define DRY_KEY        "tether.dryrun"
+#define LOG_KEY        "tether.drylog"
 
 int luaopen_tether(lua_State *L);
 

@@ -34,7 +34,8 @@ unsigned l_flags(lua_State *L, int idx, const char *const names[], const unsigne
     while (lua_next(L, idx) != 0) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
         int i = 0;
-        while (key && names[i] && strcmp(names[i], key) != 0) i++;
+        while (key && names[i] && strcmp(names[i], key) != 0)
+            i++;
         if (!key || !names[i]) {
             lua_pushfstring(L, "unknown option '%s'", key ? key : luaL_typename(L, -2));
             luaL_argerror(L, idx, lua_tostring(L, -1));

@@ -14,7 +14,8 @@ int tt_mkdir(const char *path, unsigned flags, tt_err *e)
     tt_stat st;
     int err = pf_stat(path, &st);
     if (err == 0) {
-        if (st.type != TT_DIR) return tt_fail(e, EEXIST, path, "exists and is not a directory", NULL);
+        if (st.type != TT_DIR)
+            return tt_fail(e, EEXIST, path, "exists and is not a directory", NULL);
         if (flags & TT_MKDIR_PARENTS) return 0;
         return tt_fail(e, EEXIST, path, "already exists", NULL);
     }

@@ -64,7 +64,8 @@ int tt_realpath(const char *path, char **out, tt_err *e)
 {
     if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
     int err = pf_realpath(path, out);
-    if (err == ENOENT) return tt_fail(e, err, path, "does not exist (or a link on the way is broken)", NULL);
+    if (err == ENOENT)
+        return tt_fail(e, err, path, "does not exist (or a link on the way is broken)", NULL);
     if (err) return tt_fail(e, err, path, NULL, NULL);
     return 0;
 }

@@ -13,7 +13,7 @@
 
 #define HINT_REPLACE "pass replace=true (--replace) to replace an existing link"
 #define HINT_NOVERIFY                                                                              \
-    "the system reported success without making the link; on Windows enable Developer Mode "     \
+    "the system reported success without making the link; on Windows enable Developer Mode "       \
     "or use a junction"
 #define READLINK_LIMIT (1u << 20)
 
@@ -31,8 +31,27 @@ static int check_names(const char *target, const char *path, tt_err *e)
 }
 
 /* Refuses a link that names itself ("link x x"): compared by name, no system calls. */
+/* Last component of p (trailing separators ignored) as pointer and length. */
+static const char *last_name(const char *p, size_t *len)
+{
+    size_t end = strlen(p);
+    while (end > 1 && tt_is_sep(p[end - 1]))
+        end--;
+    size_t start = end;
+    while (start > 0 && !tt_is_sep(p[start - 1]))
+        start--;
+    *len = end - start;
+    return p + start;
+}
+
 static int check_not_self(const char *target, const char *path, tt_err *e)
 {
+    /* Fast path for the common case: different last names cannot be the same path
+     * unless the target ends in "." or "..". */
+    size_t tl, pl;
+    const char *tn = last_name(target, &tl), *pn = last_name(path, &pl);
+    int dots = (tl == 1 && tn[0] == '.') || (tl == 2 && tn[0] == '.' && tn[1] == '.');
+    if (!dots && (tl != pl || memcmp(tn, pn, tl) != 0)) return 0;
     char *dir = tt_path_dirname(path);
     char *joined = dir ? tt_path_join(dir, target) : NULL;
     char *a = joined ? tt_path_normalize(joined) : NULL, *b = tt_path_normalize(path);
@@ -128,12 +147,22 @@ static int verify(const maker *m, const char *at, const char *shown, tt_err *e)
         if (err == 0 && st.dev == m->src.dev && st.ino == m->src.ino) return 0;
         return tt_fail(e, TT_EVERIFY, shown, "hard link does not name the intended file", NULL);
     }
-    char *got = NULL;
+    /* One readlink into a stack buffer settles the usual short target. */
+    char buf[512];
+    size_t want = strlen(m->what), len = 0;
     tt_err ignored;
-    if (tt_readlink_alloc(at, &got, &ignored) != 0)
-        return tt_fail(e, TT_EVERIFY, shown, "no link found after creating it", HINT_NOVERIFY);
-    int same = strcmp(got, m->what) == 0;
-    free(got);
+    int same;
+    if (want < sizeof buf) {
+        if (tt_readlink(at, buf, sizeof buf, &len, &ignored) != 0)
+            return tt_fail(e, TT_EVERIFY, shown, "no link found after creating it", HINT_NOVERIFY);
+        same = len == want && memcmp(buf, m->what, want) == 0;
+    } else {
+        char *got = NULL;
+        if (tt_readlink_alloc(at, &got, &ignored) != 0)
+            return tt_fail(e, TT_EVERIFY, shown, "no link found after creating it", HINT_NOVERIFY);
+        same = strcmp(got, m->what) == 0;
+        free(got);
+    }
     if (!same) return tt_fail(e, TT_EVERIFY, shown, "link reads back a different target", NULL);
     return 0;
 }
@@ -158,6 +187,8 @@ static int explain(int err, const char *path, const maker *m, tt_err *e)
     switch (err) {
     case ENOENT:
         return tt_fail(e, err, path, "the parent directory does not exist", NULL);
+    case ENOTDIR:
+        return tt_fail(e, err, path, "a parent of this path is not a directory", NULL);
     case EXDEV:
         return tt_fail(e, err, path, "hard links cannot cross filesystems", NULL);
     case EMLINK:
@@ -169,18 +200,14 @@ static int explain(int err, const char *path, const maker *m, tt_err *e)
     }
 }
 
-static int create_new(const maker *m, const char *path, unsigned flags, tt_err *e)
+/* Rule 4 for a link just made at path: on a mismatch leave nothing behind, but only
+ * ever remove a link. */
+static int verified_new(const maker *m, const char *path, tt_err *e)
 {
-    if (flags & TT_LINK_DRY) return parent_ok(path, m, e);
-    int err = make(m, path);
-    if (err) return explain(err, path, m, e);
-    if (verify(m, path, path, e) != 0) {
-        tt_stat st;
-        /* Leave nothing behind, but only ever remove a link. */
-        if (!m->hard && pf_lstat(path, &st) == 0 && is_link(st.type)) pf_unlink(path, st.type);
-        return -1;
-    }
-    return 0;
+    if (verify(m, path, path, e) == 0) return 0;
+    tt_stat st;
+    if (!m->hard && pf_lstat(path, &st) == 0 && is_link(st.type)) pf_unlink(path, st.type);
+    return -1;
 }
 
 static int unlink_quiet(const char *path)
@@ -234,12 +261,13 @@ static int swap_in(const char *tmp, const char *path, tt_err *e)
         if (pf_lstat(tmp, &old) == 0 && !is_link(old.type)) {
             pf_exchange(tmp, path);
             unlink_quiet(tmp);
-            return tt_fail(e, TT_ENOTLINK, path,
-                           "was replaced by a real file or directory during the change; left as it is",
-                           NULL);
+            return tt_fail(
+                e, TT_ENOTLINK, path,
+                "was replaced by a real file or directory during the change; left as it is", NULL);
         }
         err = unlink_quiet(tmp);
-        if (err) return tt_fail(e, err, tmp, "new link is in place but the old one remains here", NULL);
+        if (err)
+            return tt_fail(e, err, tmp, "new link is in place but the old one remains here", NULL);
         return 0;
     }
     if (err != ENOSYS && err != EINVAL && err != ENOTSUP && err != EOPNOTSUPP) {
@@ -274,12 +302,18 @@ static int replace_existing(const maker *m, const char *path, const tt_stat *cur
 
 static int link_at(const maker *m, const char *path, unsigned flags, tt_err *e)
 {
+    /* The common case is a new name: try to create first and look only on EEXIST. */
+    if (!(flags & TT_LINK_DRY)) {
+        int err = make(m, path);
+        if (err == 0) return verified_new(m, path, e);
+        if (err != EEXIST) return explain(err, path, m, e);
+    }
     tt_stat cur;
     int err = pf_lstat(path, &cur);
-    if (err == ENOENT) return create_new(m, path, flags, e);
-    if (err == ENOTDIR)
-        return tt_fail(e, err, path, "a parent of this path is not a directory", NULL);
-    if (err) return tt_fail(e, err, path, NULL, NULL);
+    if (err == ENOENT && (flags & TT_LINK_DRY)) return parent_ok(path, m, e);
+    if (err == ENOENT)
+        return tt_fail(e, EAGAIN, path, "appeared and vanished while being linked", NULL);
+    if (err) return explain(err, path, m, e);
     if (m->hard && cur.dev == m->src.dev && cur.ino == m->src.ino) return 0;
     if (!(flags & TT_LINK_REPLACE)) return tt_fail(e, EEXIST, path, "already exists", HINT_REPLACE);
     return replace_existing(m, path, &cur, flags, e);
@@ -331,7 +365,8 @@ int tt_hardlink(const char *existing, const char *path, unsigned flags, tt_err *
     int err = pf_lstat(existing, &m.src);
     if (err) return tt_fail(e, err, existing, NULL, NULL);
     if (m.src.type == TT_DIR)
-        return tt_fail(e, EPERM, existing, "is a directory; hard links to directories are not allowed",
+        return tt_fail(e, EPERM, existing,
+                       "is a directory; hard links to directories are not allowed",
                        "use a directory symbolic link (tether link --dir)");
     char *owned;
     const char *p = as_link(path, &owned);
@@ -356,7 +391,8 @@ int tt_junction(const char *target, const char *path, unsigned flags, tt_err *e)
         return tt_fail(e, TT_ENOTLINK, path, "is not a link; refusing to replace it", NULL);
     if (err && err != ENOENT) return tt_fail(e, err, path, NULL, NULL);
     if (flags & TT_LINK_DRY) return 0;
-    if (err == 0 && (err = pf_unlink(path, cur.type)) != 0) return tt_fail(e, err, path, NULL, NULL);
+    if (err == 0 && (err = pf_unlink(path, cur.type)) != 0)
+        return tt_fail(e, err, path, NULL, NULL);
     err = pf_junction(target, path, &why, &hint);
     if (err) return tt_fail(e, err, path, why, hint);
     maker m = {0, target, 1, {0}};
@@ -373,9 +409,9 @@ int tt_unlink(const char *path, unsigned flags, tt_err *e)
     if (err) {
         rc = tt_fail(e, err, path, NULL, NULL);
     } else if (st.type == TT_DIR) {
-        rc = tt_fail(e, TT_ENOTLINK, path,
-                     "is a real directory, not a link; tether never removes real directories",
-                     NULL);
+        rc =
+            tt_fail(e, TT_ENOTLINK, path,
+                    "is a real directory, not a link; tether never removes real directories", NULL);
     } else if (st.type == TT_FILE && st.nlink > 1 && !(flags & TT_LINK_HARD)) {
         rc = tt_fail(e, TT_ENOTLINK, path, "is a file with several hard links",
                      "pass hard=true (--hard) to remove this one name");

@@ -38,7 +38,8 @@ char *tt_path_join(const char *a, const char *b)
 {
     if (tt_path_is_abs(b) || !*a) return dup_n(b, strlen(b));
     size_t la = strlen(a), lb = strlen(b);
-    while (la > 1 && tt_is_sep(a[la - 1])) la--;
+    while (la > 1 && tt_is_sep(a[la - 1]))
+        la--;
     int sep = !tt_is_sep(a[la - 1]);
     char *r = malloc(la + (size_t)sep + lb + 1);
     if (!r) return NULL;
@@ -52,7 +53,8 @@ char *tt_path_join(const char *a, const char *b)
 static size_t trimmed(const char *p)
 {
     size_t n = strlen(p);
-    while (n > 1 && tt_is_sep(p[n - 1])) n--;
+    while (n > 1 && tt_is_sep(p[n - 1]))
+        n--;
     return n;
 }
 
@@ -68,16 +70,19 @@ const char *tt_path_untrail(const char *p, char **owned)
 char *tt_path_dirname(const char *p)
 {
     size_t n = trimmed(p);
-    while (n > 0 && !tt_is_sep(p[n - 1])) n--;
+    while (n > 0 && !tt_is_sep(p[n - 1]))
+        n--;
     if (n == 0) return dup_n(".", 1);
-    while (n > 1 && tt_is_sep(p[n - 1])) n--;
+    while (n > 1 && tt_is_sep(p[n - 1]))
+        n--;
     return dup_n(p, n);
 }
 
 char *tt_path_basename(const char *p)
 {
     size_t end = trimmed(p), start = end;
-    while (start > 0 && !tt_is_sep(p[start - 1])) start--;
+    while (start > 0 && !tt_is_sep(p[start - 1]))
+        start--;
     return dup_n(p + start, end - start);
 }
 
@@ -91,14 +96,17 @@ char *tt_path_normalize(const char *p)
     if (abs) out[w++] = '/';
     size_t floor = w; /* ".." never climbs above the root or a leading "../" run */
     while (p[i]) {
-        while (tt_is_sep(p[i])) i++;
+        while (tt_is_sep(p[i]))
+            i++;
         size_t s = i;
-        while (p[i] && !tt_is_sep(p[i])) i++;
+        while (p[i] && !tt_is_sep(p[i]))
+            i++;
         size_t len = i - s;
         if (len == 0 || (len == 1 && p[s] == '.')) continue;
         if (len == 2 && p[s] == '.' && p[s + 1] == '.') {
             if (w > floor) {
-                while (w > floor && out[w - 1] != '/') w--;
+                while (w > floor && out[w - 1] != '/')
+                    w--;
                 if (w > floor) w--;
                 continue;
             }
@@ -119,10 +127,12 @@ static size_t components(const char *p, size_t *starts, size_t *lens, size_t max
 {
     size_t n = 0, i = 0;
     while (p[i]) {
-        while (tt_is_sep(p[i])) i++;
+        while (tt_is_sep(p[i]))
+            i++;
         if (!p[i]) break;
         size_t s = i;
-        while (p[i] && !tt_is_sep(p[i])) i++;
+        while (p[i] && !tt_is_sep(p[i]))
+            i++;
         if (n < max) {
             starts[n] = s;
             lens[n] = i - s;
@@ -144,19 +154,24 @@ char *tt_path_relative(const char *from, const char *to)
            memcmp(from + fs[common], to + ts[common], fl[common]) == 0)
         common++;
     size_t len = 0;
-    for (size_t i = common; i < nf; i++) len += 3;
-    for (size_t i = common; i < nt; i++) len += tl[i] + 1;
+    for (size_t i = common; i < nf; i++)
+        len += 3;
+    for (size_t i = common; i < nt; i++)
+        len += tl[i] + 1;
     char *r = malloc(len + 2);
     if (r) {
         char *w = r;
-        for (size_t i = common; i < nf; i++, w += 3) memcpy(w, "../", 3);
+        for (size_t i = common; i < nf; i++, w += 3)
+            memcpy(w, "../", 3);
         for (size_t i = common; i < nt; i++) {
             memcpy(w, to + ts[i], tl[i]);
             w += tl[i];
             *w++ = '/';
         }
-        if (w == r) *w++ = '.';
-        else w--; /* drop the trailing separator */
+        if (w == r)
+            *w++ = '.';
+        else
+            w--; /* drop the trailing separator */
         *w = '\0';
     }
     free(fs);

@@ -104,7 +104,8 @@ static void summary_of(lua_State *L, const char *rel)
         if (e) data = e->data, len = e->len;
     }
     size_t n = 0;
-    while (data && n < len && data[n] != '\n') n++;
+    while (data && n < len && data[n] != '\n')
+        n++;
     if (n >= 3 && strncmp(data, "-- ", 3) == 0)
         lua_pushlstring(L, data + 3, n - 3);
     else
@@ -120,7 +121,8 @@ void tt_embed_recipes(lua_State *L, void (*fn)(const char *name, const char *sum
                       void *ud)
 {
     size_t n = 0;
-    for (const tt_embedded *f = tt_embedded_files; f->name; f++) n++;
+    for (const tt_embedded *f = tt_embedded_files; f->name; f++)
+        n++;
     const char **names = lua_newuserdatauv(L, (n + 1) * sizeof *names, 0);
     size_t k = 0;
     for (const tt_embedded *f = tt_embedded_files; f->name; f++)

@@ -17,7 +17,8 @@ static const char usage[] =
     "Move folders anywhere and leave a link behind; script every link in Lua.\n"
     "\n"
     "Commands:\n"
-    "  run SCRIPT [ARGS...]   run a Lua script (`arg` and `...` as in lua(1)); SCRIPT - reads stdin\n"
+    "  run SCRIPT [ARGS...]   run a Lua script (`arg` and `...` as in lua(1)); SCRIPT - reads "
+    "stdin\n"
     "  -e CODE [ARGS...]      run a chunk of Lua\n"
     "  repl                   interactive Lua prompt with the tether module loaded\n"
     "                         (the default when stdin is a terminal and no command is given;\n"
@@ -58,23 +59,31 @@ static int parse_options(int argc, char **argv, tt_options *o, int *code_at)
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0) break;
         if (strcmp(a, "--") == 0) return i + 1;
-        if (!strcmp(a, "-n") || !strcmp(a, "--dry-run")) o->dry_run = 1;
-        else if (!strcmp(a, "--json")) o->json = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
-        else if (!strcmp(a, "--no-progress")) o->progress = 0;
+        if (!strcmp(a, "-n") || !strcmp(a, "--dry-run"))
+            o->dry_run = 1;
+        else if (!strcmp(a, "--json"))
+            o->json = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            o->quiet = 1;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+            o->verbose = 1;
+        else if (!strcmp(a, "--no-progress"))
+            o->progress = 0;
         else if (!strcmp(a, "--journal-dir")) {
             if (i + 1 >= argc) return usage_error("%s needs a directory", a), -1;
             o->journal_dir = argv[++i];
-        } else if (!strncmp(a, "--journal-dir=", 14)) o->journal_dir = a + 14;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return fputs(usage, stdout), -2;
+        } else if (!strncmp(a, "--journal-dir=", 14))
+            o->journal_dir = a + 14;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return fputs(usage, stdout), -2;
         else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
             return printf("tether %s (%s)\n", TETHER_VERSION, LUA_RELEASE), -2;
         else if (!strcmp(a, "-e")) {
             if (i + 1 >= argc) return usage_error("%s needs a chunk of Lua", a), -1;
             *code_at = i + 1;
             return i + 2;
-        } else return usage_error("unknown option '%s'", a), -1;
+        } else
+            return usage_error("unknown option '%s'", a), -1;
     }
     return i;
 }

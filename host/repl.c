@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define PROMPT "tether> "
+#define PROMPT  "tether> "
 #define PROMPT2 "   ...> "
 #define EOFMARK "<eof>"
 
@@ -53,9 +53,12 @@ static char *history_path(void)
 {
     const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char dir[4096];
-    if (state && *state) snprintf(dir, sizeof dir, "%s/tether", state);
-    else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/state/tether", home);
-    else return NULL;
+    if (state && *state)
+        snprintf(dir, sizeof dir, "%s/tether", state);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.local/state/tether", home);
+    else
+        return NULL;
     for (char *p = dir + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
@@ -211,8 +214,8 @@ int tt_repl(lua_State *L)
     using_history();
     char *hist = history_path();
     if (hist) read_history(hist);
-    printf("tether %s — Lua %s; the `tether` module is loaded. Ctrl-D exits.\n",
-           TETHER_VERSION, LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
+    printf("tether %s — Lua %s; the `tether` module is loaded. Ctrl-D exits.\n", TETHER_VERSION,
+           LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
     for (;;) {
         int intr;
         char *line = read_line(PROMPT, &intr);

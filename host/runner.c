@@ -61,7 +61,8 @@ int tt_push_args(lua_State *L, int argc, char **argv, int script)
     lua_setglobal(L, "arg");
     int n = argc - script - 1;
     luaL_checkstack(L, n, "too many arguments to script");
-    for (int i = script + 1; i < argc; i++) lua_pushstring(L, argv[i]);
+    for (int i = script + 1; i < argc; i++)
+        lua_pushstring(L, argv[i]);
     return n;
 }
 

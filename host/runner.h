@@ -7,7 +7,13 @@
 #include <lua.h>
 
 /* Exit codes of the product brief. */
-enum { TT_EXIT_OK = 0, TT_EXIT_PROBLEMS = 1, TT_EXIT_USAGE = 2, TT_EXIT_FAILED = 3, TT_EXIT_PARTIAL = 4 };
+enum {
+    TT_EXIT_OK = 0,
+    TT_EXIT_PROBLEMS = 1,
+    TT_EXIT_USAGE = 2,
+    TT_EXIT_FAILED = 3,
+    TT_EXIT_PARTIAL = 4
+};
 
 typedef struct tt_options {
     int dry_run, json, quiet, verbose, progress;

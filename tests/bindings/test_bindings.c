@@ -148,10 +148,11 @@ static void test_hardlink_and_junction(void **state)
 
 static void test_mkdtemp(void **state)
 {
-    run(state, "local d = assert(tether.mkdtemp(dir .. '/tmp-'))\n"
-               "assert(d:find(dir .. '/tmp-', 1, true) == 1 and #d == #dir + 11)\n"
-               "assert(tether.info(d).type == 'dir' and tether.info(d).mode == tonumber('700', 8))\n"
-               "assert(os.remove(d))\n");
+    run(state,
+        "local d = assert(tether.mkdtemp(dir .. '/tmp-'))\n"
+        "assert(d:find(dir .. '/tmp-', 1, true) == 1 and #d == #dir + 11)\n"
+        "assert(tether.info(d).type == 'dir' and tether.info(d).mode == tonumber('700', 8))\n"
+        "assert(os.remove(d))\n");
 }
 
 int main(void)

@@ -129,7 +129,8 @@ static void test_readlink_long_target(void **state)
 {
     /* Linux stores at most 4095 bytes; read the longest possible back exactly. */
     char target[4096];
-    for (int i = 0; i < 4095; i++) target[i] = i % 2 ? '/' : 'a' + i % 26;
+    for (int i = 0; i < 4095; i++)
+        target[i] = i % 2 ? '/' : 'a' + i % 26;
     target[4095] = '\0';
     char *l = tu_path(*state, "long");
     tt_err e;

@@ -13,7 +13,7 @@
 
 #include "core/link.h"
 
-#define FAKE "/tether-test/fake-long-link"
+#define FAKE     "/tether-test/fake-long-link"
 #define FAKE_LEN 5000
 
 ssize_t __real_readlink(const char *path, char *buf, size_t size);
@@ -29,7 +29,8 @@ ssize_t __wrap_readlink(const char *path, char *buf, size_t size)
     if (strcmp(path, FAKE) != 0) return __real_readlink(path, buf, size);
     calls++;
     size_t n = size < FAKE_LEN ? size : FAKE_LEN;
-    for (size_t i = 0; i < n; i++) buf[i] = fake_byte(i);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = fake_byte(i);
     return (ssize_t)n; /* like readlink(2): silently truncated to the buffer */
 }
 
@@ -41,7 +42,8 @@ static void test_5000_byte_target_read_exactly(void **state)
     calls = 0;
     assert_int_equal(tt_readlink_alloc(FAKE, &out, &e), 0);
     assert_int_equal(strlen(out), FAKE_LEN);
-    for (size_t i = 0; i < FAKE_LEN; i++) assert_int_equal(out[i], fake_byte(i));
+    for (size_t i = 0; i < FAKE_LEN; i++)
+        assert_int_equal(out[i], fake_byte(i));
     assert_true(calls > 1); /* it had to grow its buffer */
     free(out);
 }

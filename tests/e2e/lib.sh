@@ -16,6 +16,12 @@ t() {
     out=$("$TETHER" "$@" 2>"$WORK/stderr")
     rc=$?
     err=$(cat "$WORK/stderr")
+    case "$err" in
+    *Sanitizer*|*"runtime error:"*)
+        failed=$((failed + 1))
+        printf 'FAIL: sanitizer report from tether %s\n%s\n' "$*" "$err"
+        ;;
+    esac
 }
 
 # check NAME CONDITION...: records one assertion; prints the captured output on failure.
