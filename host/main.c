@@ -123,18 +123,17 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
             return tt_report_load_error(L);
         return tt_call(L, tt_push_args(L, argc, argv, code_at));
     }
-    if (at >= argc) {
+    const char *cmd = at < argc ? argv[at] : "repl";
+    if (!strcmp(cmd, "repl")) {
         if (isatty(STDIN_FILENO)) return tt_repl(L);
-        /* Not a terminal: the script comes from stdin, as with `lua -`. */
+        /* Not a terminal: the whole script comes from stdin, as with `lua -`. */
         if (luaL_loadfilex(L, NULL, "t") != LUA_OK) return tt_report_load_error(L);
-        return tt_call(L, tt_push_args(L, argc, argv, at - 1));
+        return tt_call(L, tt_push_args(L, argc, argv, at < argc ? at : at - 1));
     }
-    const char *cmd = argv[at];
     if (!strcmp(cmd, "run")) {
         if (at + 1 >= argc) return usage_error("%s needs a script (or - for stdin)", cmd);
         return run_file(L, argc, argv, at + 1);
     }
-    if (!strcmp(cmd, "repl")) return tt_repl(L);
     if (!strcmp(cmd, "recipes")) {
         printf("Bundled recipes (tether help RECIPE for details):\n");
         tt_embed_recipes(L, print_recipe, NULL);

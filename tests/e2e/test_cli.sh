@@ -55,6 +55,8 @@ check "link --help" has "$out|$rc" "--relative"
 
 out=$(printf 'print(6*7)\n' | "$TETHER" 2>&1)
 check "script from stdin" is "$out" "42"
+out=$(printf 'print(6*7)\n' | "$TETHER" repl 2>&1)
+check "repl with stdin not a terminal runs it as a script" is "$out" "42"
 out=$(printf 'print(...)\n' | "$TETHER" run - a b 2>&1)
 check "run - reads stdin" is "$out" "a	b"
 

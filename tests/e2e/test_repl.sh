@@ -13,22 +13,17 @@ sock="tether-test-$$"
 tm() { tmux -L "$sock" "$@"; }
 trap 'tmux -L "$sock" kill-server 2>/dev/null; cleanup' EXIT
 
-# screen_has TEXT: waits up to 5 s for TEXT to appear on the screen.
-screen_has() {
+# on_screen GREP_FLAGS TEXT: waits up to 5 s for TEXT on the screen (-F: anywhere,
+# -xF: a whole line).
+on_screen() {
     for _ in $(seq 50); do
-        tm capture-pane -p -S -100 | grep -qF -- "$1" && return 0
+        tm capture-pane -p -S -100 | grep -q "$1" -- "$2" && return 0
         sleep 0.1
     done
     return 1
 }
-# screen_line TEXT: waits up to 5 s for a line that is exactly TEXT.
-screen_line() {
-    for _ in $(seq 50); do
-        tm capture-pane -p -S -100 | grep -qxF -- "$1" && return 0
-        sleep 0.1
-    done
-    return 1
-}
+screen_has() { on_screen -F "$1"; }
+screen_line() { on_screen -xF "$1"; }
 prompts() { tm capture-pane -p -S -100 | grep -c '^tether>'; }
 
 tm new-session -d -x 120 -y 40 "XDG_STATE_HOME='$XDG_STATE_HOME' '$TETHER' repl"
