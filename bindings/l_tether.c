@@ -2,6 +2,9 @@
  * assembles the functions of each binding file and the dry-run switch. */
 #include "l_tether.h"
 
+#include <stdio.h>
+#include <time.h>
+
 /* tether.dryrun([on]) -> whether dry-run mode is on (after setting it, if given). */
 static int l_dryrun(lua_State *L)
 {
@@ -26,10 +29,54 @@ static int l_drylog(lua_State *L)
     return 1;
 }
 
+/* tether.now() -> seconds on a monotonic clock, for rates and ETAs. */
+static int l_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+/* tether.quote(s) -> s itself when it has no control characters, else a %q-style
+ * quoted form, so one name stays on one line of output. Checked in C because reports
+ * call it for every path they print. */
+static int l_quote(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    size_t i = 0;
+    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
+        i++;
+    if (i == n) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addchar(&b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            luaL_addchar(&b, '\\');
+            luaL_addchar(&b, (char)c);
+        } else if (c == '\n') {
+            luaL_addstring(&b, "\\n");
+        } else if (c < 0x20 || c == 0x7f) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\%03u", c);
+            luaL_addstring(&b, esc);
+        } else {
+            luaL_addchar(&b, (char)c);
+        }
+    }
+    luaL_addchar(&b, '"');
+    luaL_pushresult(&b);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
-    {"dryrun", l_dryrun},
-    {"drylog", l_drylog},
-    {NULL, NULL},
+    {"now", l_now}, {"quote", l_quote}, {"dryrun", l_dryrun}, {"drylog", l_drylog}, {NULL, NULL},
 };
 
 int luaopen_tether(lua_State *L)
@@ -39,6 +86,7 @@ int luaopen_tether(lua_State *L)
     l_open_link(L);
     l_open_info(L);
     l_open_fs(L);
+    l_open_walk(L);
     lua_pushliteral(L, TETHER_VERSION);
     lua_setfield(L, -2, "version");
 #ifdef _WIN32

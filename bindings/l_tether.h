@@ -35,5 +35,6 @@ void l_open_util(lua_State *L);
 void l_open_link(lua_State *L);
 void l_open_info(lua_State *L);
 void l_open_fs(lua_State *L);
+void l_open_walk(lua_State *L);
 
 #endif

@@ -50,6 +50,21 @@ int pf_mkdir(const char *path);
 int pf_mkdtemp(char *tmpl);
 int pf_realpath(const char *path, char **out);
 int pf_getcwd(char **out);
+/* Directories read relative to an open handle (openat and friends on POSIX), so a walk
+ * never re-resolves a path and a directory swapped for a link is not followed. */
+typedef struct pf_dir pf_dir;
+/* Opens `name` inside parent (NULL: name is a path). A final link is followed only when
+ * follow is set; otherwise opening a link fails with ELOOP or ENOTDIR. */
+int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out);
+/* 0 with the next entry's name and type (TT_NONE when the OS did not say), or with
+ * *name NULL at the end; else an errno value. "." and ".." are skipped. */
+int pf_dir_read(pf_dir *d, const char **name, tt_type *type);
+int pf_dir_stat(pf_dir *d, const char *name, int follow, tt_stat *st);
+int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len);
+/* Stat of the directory itself. */
+int pf_dir_self(pf_dir *d, tt_stat *st);
+void pf_dir_close(pf_dir *d);
+
 /* Identifies this process for temporary names. */
 unsigned long pf_pid(void);
 

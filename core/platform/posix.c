@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 static tt_type type_of(mode_t m)
@@ -151,4 +152,100 @@ int pf_getcwd(char **out)
 unsigned long pf_pid(void)
 {
     return (unsigned long)getpid();
+}
+
+struct pf_dir {
+    DIR *dir;
+    int fd;
+};
+
+int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out)
+{
+    int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+    pf_dir *d = malloc(sizeof *d);
+    if (!d) return ENOMEM;
+    d->fd = openat(parent ? parent->fd : AT_FDCWD, name, flags);
+    if (d->fd < 0) {
+        int err = errno;
+        free(d);
+        return err;
+    }
+    d->dir = fdopendir(d->fd);
+    if (!d->dir) {
+        int err = errno;
+        close(d->fd);
+        free(d);
+        return err;
+    }
+    *out = d;
+    return 0;
+}
+
+static tt_type dtype(unsigned char t)
+{
+#ifdef DT_UNKNOWN
+    switch (t) {
+    case DT_REG:
+        return TT_FILE;
+    case DT_DIR:
+        return TT_DIR;
+    case DT_LNK:
+        return TT_SYMLINK;
+    case DT_UNKNOWN:
+        return TT_NONE;
+    default:
+        return TT_OTHER;
+    }
+#else
+    (void)t;
+    return TT_NONE;
+#endif
+}
+
+int pf_dir_read(pf_dir *d, const char **name, tt_type *type)
+{
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d->dir);
+        if (!de) {
+            *name = NULL;
+            return errno;
+        }
+        const char *n = de->d_name;
+        if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+        *name = n;
+        *type = dtype(de->d_type);
+        return 0;
+    }
+}
+
+int pf_dir_stat(pf_dir *d, const char *name, int follow, tt_stat *st)
+{
+    struct stat s;
+    if (fstatat(d->fd, name, &s, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    fill(st, &s);
+    return 0;
+}
+
+int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len)
+{
+    ssize_t n = readlinkat(d->fd, name, buf, cap);
+    if (n < 0) return errno;
+    *len = (size_t)n;
+    return 0;
+}
+
+int pf_dir_self(pf_dir *d, tt_stat *st)
+{
+    struct stat s;
+    if (fstat(d->fd, &s) != 0) return errno;
+    fill(st, &s);
+    return 0;
+}
+
+void pf_dir_close(pf_dir *d)
+{
+    if (!d) return;
+    closedir(d->dir); /* closes fd too */
+    free(d);
 }

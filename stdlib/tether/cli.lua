@@ -114,9 +114,6 @@ end
 
 -- For printing names safely on a terminal: control characters (a newline in a file
 -- name) are shown escaped so one entry stays one line.
-function M.quote(s)
-  if not s:find("[%c]") then return s end
-  return (string.format("%q", s):gsub("\\\n", "\\n"))
-end
+M.quote = tether.quote
 
 return M

@@ -1,0 +1,53 @@
+/* The tree walker: depth-first, pre-order, relative to directory descriptors, using
+ * d_type to avoid stat, never following links unless asked. Memory is bounded by the
+ * tree's depth (one open directory per level) and its longest path, not by its size. */
+#ifndef TETHER_CORE_WALK_H
+#define TETHER_CORE_WALK_H
+
+#include "error.h"
+#include "platform/platform.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tt_walk_opts {
+    int follow;     /* descend through directory links (cycles are detected) */
+    int xdev;       /* stay on the root's filesystem */
+    int max_depth;  /* deepest level yielded; the root is 0; negative: no limit */
+    unsigned types; /* yield only these: bits (1u << tt_type); 0 means every type */
+} tt_walk_opts;
+
+typedef struct tt_entry {
+    const char *path; /* root as given + names; valid until the next tt_walk_next */
+    size_t path_len;
+    const char *name; /* last component, inside path */
+    tt_type type;     /* of the entry itself, never of what a link points to */
+    int depth;
+    int err;        /* errno when this directory could not be read (ELOOP: a cycle) */
+    pf_dir *parent; /* for *at calls until the next tt_walk_next; NULL for the root */
+} tt_entry;
+
+typedef struct tt_walk_stats {
+    uint64_t entries, dirs, links, errors;
+} tt_walk_stats;
+
+typedef struct tt_walk tt_walk;
+
+tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e);
+/* 1 with *out set, 0 when the walk is over, -1 on a failure that ends it (ENOMEM). */
+int tt_walk_next(tt_walk *w, tt_entry **out, tt_err *e);
+/* Device of the directory holding en (looked up once per directory, then cached). */
+int tt_walk_parent_dev(tt_walk *w, const tt_entry *en, uint64_t *dev);
+/* The open directory at depth `level` on the way to the current entry (0: the root), or
+ * NULL when there is none or links are followed (then parents are not ancestors). */
+pf_dir *tt_walk_ancestor(const tt_walk *w, int level);
+/* The directory being read, for progress displays. */
+const char *tt_walk_current_dir(tt_walk *w);
+const tt_walk_stats *tt_walk_stats_of(const tt_walk *w);
+/* The root's canonical absolute path (for telling whether a link escapes it). */
+const char *tt_walk_real_root(const tt_walk *w);
+/* Length of the root as given, the prefix of every entry's path. */
+size_t tt_walk_root_len(const tt_walk *w);
+void tt_walk_close(tt_walk *w);
+
+#endif

@@ -1,0 +1,174 @@
+-- find every link under the given paths and classify it: ok, broken, loop, denied
+local tether = require "tether"
+local cli = require "tether.cli"
+local json = require "tether.json"
+local progress = require "tether.progress"
+
+local args = cli.parse({...}, {
+  name = "audit",
+  usage = "tether audit [PATH...] [--broken] [--absolute] [--escapes] [--xdev] [--format table|json|csv|tree]",
+  summary = "List every link under each PATH (default: .) with its status, then a summary by status, form and kind.",
+  description = [[
+Links are never followed while walking. Status: ok; broken (the target does not exist:
+ENOENT/ENOTDIR only); loop (links that lead round in a circle); denied (a directory on
+the way cannot be searched, so it cannot be told); error. Flags: absolute or relative
+form, cross-fs (target on another filesystem), escapes (target outside the PATHs
+scanned), messy (target spelled with //, /./ or /../). Filters combine: --broken
+--absolute lists broken absolute links. Directories that cannot be read are reported
+and the walk goes on. Exit code 1 when a broken link or a loop was found.]],
+  options = {
+    { "broken", "only links that do not resolve (broken, loop, denied, error)" },
+    { "absolute", "only links with an absolute target" },
+    { "escapes", "only links whose target lies outside the scanned paths" },
+    { "xdev", "stay on the filesystem of each PATH" },
+    { "format", "table (default), json, csv or tree", value = "FORMAT" },
+  },
+})
+
+local roots = #args > 0 and args or { "." }
+local format = args.format or (tether.options.json and "json") or "table"
+local formats = { table = true, json = true, csv = true, tree = true }
+if not formats[format] then
+  cli.exit(cli.USAGE, "audit: --format must be table, json, csv or tree, not '" .. format .. "'")
+end
+
+local function wanted(link)
+  return (not args.broken or link.status ~= "ok")
+     and (not args.absolute or link.form == "absolute")
+     and (not args.escapes or link.escapes)
+end
+
+local function flags(link)
+  return link.form .. (link.kind ~= "symlink" and ", " .. link.kind or "")
+    .. (link.cross_fs and ", cross-fs" or "") .. (link.escapes and ", escapes" or "")
+    .. (link.messy and ", messy" or "")
+end
+
+local function csv_field(s)
+  s = tostring(s)
+  if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+local function link_record(link)
+  return { path = link.path, target = link.target, status = link.status, kind = link.kind,
+           form = link.form, cross_fs = link.cross_fs, escapes = link.escapes,
+           messy = link.messy, status_error = link.status_error, target_type = link.target_type }
+end
+
+-- Output is streamed as links are found, so memory does not grow with the tree.
+local out = io.stdout
+local emit
+local tree_root, tree_stack = nil, {}
+if format == "table" then
+  emit = function(link)
+    out:write(string.format("%-7s %s -> %s  (%s)\n", link.status, cli.quote(link.path),
+      cli.quote(link.target), flags(link)))
+  end
+elseif format == "csv" then
+  out:write("path,target,status,kind,form,cross_fs,escapes,messy,error\n")
+  emit = function(link)
+    out:write(table.concat({ csv_field(link.path), csv_field(link.target), link.status, link.kind,
+      link.form, tostring(link.cross_fs), tostring(link.escapes), tostring(link.messy),
+      link.status_error or "" }, ","), "\n")
+  end
+elseif format == "json" then
+  local first = true
+  out:write('{\n  "links": [')
+  emit = function(link)
+    out:write(first and "\n    " or ",\n    ", json.encode(link_record(link)))
+    first = false
+  end
+else -- tree: print only the directories that lead to a link, indented by depth
+  emit = function(link, root)
+    local rel = link.path:sub(#root + 2)
+    local parts = {}
+    for part in rel:gmatch("[^/]+") do parts[#parts + 1] = part end
+    if tree_root ~= root then
+      tree_root, tree_stack = root, {}
+      out:write(cli.quote(root), "/\n")
+    end
+    for i = 1, #parts - 1 do
+      if tree_stack[i] ~= parts[i] then
+        for j = i, #tree_stack do tree_stack[j] = nil end
+        tree_stack[i] = parts[i]
+        out:write(string.rep("  ", i), cli.quote(parts[i]), "/\n")
+      end
+    end
+    for j = #parts, #tree_stack do tree_stack[j] = nil end
+    out:write(string.rep("  ", #parts), cli.quote(parts[#parts]), " -> ", cli.quote(link.target),
+      " [", link.status, "]\n")
+  end
+end
+
+local count = { links = 0, shown = 0, entries = 0, dirs = 0 }
+local by_status = { ok = 0, broken = 0, loop = 0, denied = 0, error = 0 }
+local by_form = { absolute = 0, relative = 0 }
+local by_kind = { symlink = 0, junction = 0 }
+local by_flag = { cross_fs = 0, escapes = 0, messy = 0 }
+local unreadable = json.array()
+local line = progress.line()
+local started = tether.now()
+
+local function show_progress(s)
+  line:show(string.format("%d entries, %.0f/s, %d links  %s", count.entries + s.entries,
+    progress.rate(count.entries + s.entries, started), count.links, s.dir))
+end
+
+for _, root in ipairs(roots) do
+  local info, err = tether.info(root)
+  if not info then
+    cli.warn(err)
+    unreadable[#unreadable + 1] = { path = root, error = err }
+  else
+    local iter, _, _, w = tether.walk(root, { links_only = true, classify = true, xdev = args.xdev,
+                                              roots = roots, progress = show_progress })
+    for e in iter, nil, nil, w do
+      if e.error and not e.status then
+        local msg = string.format("%s: cannot read this directory (%s)", e.path, e.error)
+        if format ~= "json" then line:done(); cli.warn(msg) end
+        unreadable[#unreadable + 1] = { path = e.path, error = e.error }
+      elseif e.status then
+        count.links = count.links + 1
+        by_status[e.status] = by_status[e.status] + 1
+        by_form[e.form] = by_form[e.form] + 1
+        by_kind[e.kind] = by_kind[e.kind] + 1
+        if e.cross_fs then by_flag.cross_fs = by_flag.cross_fs + 1 end
+        if e.escapes then by_flag.escapes = by_flag.escapes + 1 end
+        if e.messy then by_flag.messy = by_flag.messy + 1 end
+        if wanted(e) then
+          count.shown = count.shown + 1
+          emit(e, root)
+        end
+      end
+    end
+    local stats = w:stats()
+    count.entries, count.dirs = count.entries + stats.entries, count.dirs + stats.dirs
+  end
+end
+line:done()
+
+local summary = { links = count.links, shown = count.shown, entries = count.entries,
+                  dirs = count.dirs, status = by_status, form = by_form, kind = by_kind,
+                  flags = by_flag, unreadable = #unreadable }
+if format == "json" then
+  out:write(count.shown > 0 and "\n  ],\n" or "],\n")
+  out:write('  "roots": ', json.encode(roots), ",\n")
+  out:write('  "unreadable": ', json.encode(unreadable), ",\n")
+  out:write('  "summary": ', json.encode(summary), "\n}\n")
+elseif not tether.options.quiet then
+  local text = string.format(
+    "%d links in %d entries under %s%s: %d ok, %d broken, %d loop, %d denied, %d error; " ..
+    "%d absolute, %d relative; %d symlink, %d junction; %d cross-fs, %d escapes, %d messy%s",
+    count.links, count.entries, table.concat(roots, ", "),
+    count.shown ~= count.links and string.format(" (%d shown)", count.shown) or "",
+    by_status.ok, by_status.broken, by_status.loop, by_status.denied, by_status.error,
+    by_form.absolute, by_form.relative, by_kind.symlink, by_kind.junction,
+    by_flag.cross_fs, by_flag.escapes, by_flag.messy,
+    #unreadable > 0 and string.format("; %d unreadable", #unreadable) or "")
+  -- CSV stays a clean table on stdout; its summary goes to stderr.
+  local dest = format == "csv" and io.stderr or out
+  if format == "table" or format == "tree" then dest:write("\n") end
+  dest:write(text, "\n")
+end
+return (by_status.broken + by_status.loop > 0) and cli.PROBLEMS or cli.OK
