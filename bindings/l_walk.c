@@ -119,6 +119,7 @@ static int walker_next(lua_State *L)
     }
     if (rc < 0) {
         l_fail(L, &e);
+        lua_pop(L, 1); /* raise the message, not the error name */
         return lua_error(L);
     }
     lua_createtable(L, 0, 8);
@@ -272,9 +273,13 @@ static int l_walk(lua_State *L)
     }
     set_roots(L, lw, root, opts);
     tt_err e;
-    lw->s = tt_scan_open(root, &o, &lw->set, classify, &e);
+    /* TETHER_THREADS=0 walks on the calling thread: kept to measure what the worker buys. */
+    const char *env = getenv("TETHER_THREADS");
+    int threaded = !(env && strcmp(env, "0") == 0);
+    lw->s = tt_scan_open(root, &o, &lw->set, classify, threaded, &e);
     if (!lw->s) {
         l_fail(L, &e);
+        lua_pop(L, 1);
         return lua_error(L); /* like io.lines: a for loop cannot take nil */
     }
     lua_pushvalue(L, ud);

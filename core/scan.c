@@ -135,12 +135,10 @@ static int add_item(tt_scan *s, batch *b, const tt_entry *en)
     return 0;
 }
 
-static void *worker(void *arg)
+/* Walks until one batch is full or the walk is over, and hands the batch over.
+ * Returns 1 when the walk is over. */
+static int fill_batch(tt_scan *s)
 {
-    tt_scan *s = arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL); /* Ctrl-C belongs to the main thread */
     batch *b = take_batch(s);
     tt_entry *en;
     tt_err e;
@@ -154,7 +152,7 @@ static void *worker(void *arg)
         }
         if (b->n == BATCH_ITEMS || b->used >= BATCH_BYTES) {
             publish(s, b, 0);
-            b = take_batch(s);
+            return 0;
         }
     }
     if (!b && !s->stop) rc = -1, tt_fail(&e, ENOMEM, "", "out of memory while walking", NULL);
@@ -165,11 +163,22 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&s->mu);
     }
     publish(s, b, 1);
+    return 1;
+}
+
+static void *worker(void *arg)
+{
+    tt_scan *s = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* Ctrl-C belongs to the main thread */
+    while (!fill_batch(s)) {
+    }
     return NULL;
 }
 
 tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, int classify,
-                      tt_err *e)
+                      int threaded, tt_err *e)
 {
     tt_scan *s = calloc(1, sizeof *s);
     if (!s) return tt_fail(e, ENOMEM, root, NULL, NULL), NULL;
@@ -194,6 +203,7 @@ tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *r
         tt_scan_close(s);
         return NULL;
     }
+    if (!threaded) return s; /* batches are filled by tt_scan_next itself */
     int err = pthread_create(&s->thread, NULL, worker, s);
     if (err) {
         tt_fail(e, err, root, "cannot start the walker thread", NULL);
@@ -220,6 +230,8 @@ int tt_scan_next(tt_scan *s, const tt_scan_item **out, tt_err *e)
         s->cur = NULL;
     }
     if (!s->cur) {
+        while (!s->started && !s->ready && !s->done)
+            fill_batch(s);
         pthread_mutex_lock(&s->mu);
         while (!s->ready && !s->done)
             pthread_cond_wait(&s->cv, &s->mu);

@@ -22,9 +22,10 @@ typedef struct tt_scan_item {
 
 typedef struct tt_scan tt_scan;
 
-/* roots: canonical scan roots for "escapes" (copied); classify: classify every link. */
+/* roots: canonical scan roots for "escapes" (copied); classify: classify every link;
+ * threaded: walk on a worker thread (else inside tt_scan_next, for measuring the gain). */
 tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, int classify,
-                      tt_err *e);
+                      int threaded, tt_err *e);
 /* 1 with *out (valid until the next call), 0 at the end, -1 when the walk failed. */
 int tt_scan_next(tt_scan *s, const tt_scan_item **out, tt_err *e);
 /* Counts so far and the directory being read, as of the last finished batch. */

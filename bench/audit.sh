@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# tether audit (every link classified) vs find -xtype l vs symlinks -r vs find -type l
+# (the walk alone), on a tree made by ../shared/bench/gen_tree.py, warm cache, all in one
+# run: each tool once to warm up, then ROUNDS rounds in rotation, medians reported.
+# Then peak memory of tether audit on a tree of MEM_N entries.
+# usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000]
+# needs: python3, symlinks, time (Debian packages of those names)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+n=${2:-200000}
+rounds=${3:-5}
+mem_n=${4:-1000000}
+gen=$here/../../shared/bench/gen_tree.py
+for tool in python3 symlinks /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench/audit.sh: needs $tool (apt-get install python3 symlinks time)" >&2; exit 1; }
+done
+base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
+trap 'rm -rf "$base"' EXIT
+python3 "$gen" "$base/tree" "$n" >/dev/null
+
+declare -A cmd=(
+    [tether]="$build/tether audit $base/tree"
+    [find_xtype]="find $base/tree -xtype l"
+    [symlinks]="symlinks -r $base/tree"
+    [find_type]="find $base/tree -type l"
+)
+order=(tether find_xtype symlinks find_type)
+declare -A times
+for v in "${order[@]}"; do ${cmd[$v]} >/dev/null 2>&1 || true; done # warm the cache
+for r in $(seq "$rounds"); do
+    for v in "${order[@]}"; do
+        start=$(date +%s%N)
+        ${cmd[$v]} >/dev/null 2>&1 || true
+        end=$(date +%s%N)
+        times[$v]+="$(( (end - start) / 1000 )) "
+    done
+done
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+xt=$(median "${times[find_xtype]}")
+ty=$(median "${times[find_type]}")
+echo "audit: $n-entry tree ($(find "$base/tree" -type l | wc -l) links), warm cache, median of $rounds rounds ($(uname -r), $(nproc) cores)"
+printf '| %-36s | %9s | %13s | %12s |\n' command "median ms" "vs -xtype l" "vs -type l"
+printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "---------------" "--------------"
+for v in "${order[@]}"; do
+    m=$(median "${times[$v]}")
+    case $v in
+        tether) label="tether audit (classify every link)" ;;
+        find_xtype) label="find -xtype l" ;;
+        symlinks) label="symlinks -r" ;;
+        find_type) label="find -type l (walk only)" ;;
+    esac
+    printf '| %-36s | %9.1f | %12.2fx | %11.2fx |\n' "$label" "$(bc -l <<<"$m/1000")" \
+        "$(bc -l <<<"$m/$xt")" "$(bc -l <<<"$m/$ty")"
+done
+rm -rf "$base/tree"
+
+if [ "$mem_n" -gt 0 ]; then
+    python3 "$gen" "$base/big" "$mem_n" >/dev/null
+    for fmt in table json; do
+        # audit exits 1 on this tree (it has broken links): that is its answer, not a failure
+        kb=$( { /usr/bin/time -f %M "$build/tether" audit "$base/big" --format "$fmt" >/dev/null || true; } 2>&1 | tail -n 1)
+        echo "peak memory, tether audit --format $fmt on $mem_n entries: $((kb / 1024)) MiB ($kb KB)"
+    done
+fi

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The audit recipe against find(1) on a generated tree, and on hand-built trees with every
+# status, odd names (JSON and CSV must escape them), unreadable directories, a 50-level
+# tree, filters, formats and exit codes.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+gen=$here/../../../shared/bench/gen_tree.py
+if [ -f "$gen" ] && command -v python3 >/dev/null; then
+    python3 "$gen" gen 20000 7 >/dev/null
+    t audit gen --broken --format csv
+    check "audit --broken exit 1" is "$rc" 1
+    tail -n +2 <<<"$out" | awk -F, '$3 == "broken" {print $1}' | sort > ours-broken
+    tail -n +2 <<<"$out" | awk -F, '$3 == "loop" {print $1}' | sort > ours-loops
+    find gen -xtype l 2>find.err | sort > find-broken
+    check "--broken lists exactly what find -xtype l lists" is "$(cat ours-broken)" "$(cat find-broken)"
+    check "the generated tree has broken links" test "$(wc -l <find-broken)" -gt 100
+    check "loops shown as loop" is "$(cat ours-loops)" "gen/loop_a
+gen/loop_b"
+    check "find complains about the same loops" is "$(grep -c 'Too many levels' find.err)" 2
+    t audit gen --format json
+    total=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["links"])' <<<"$out")
+    check "total matches find -type l" is "$total" "$(find gen -type l | wc -l)"
+    rm -rf gen
+else
+    echo "skipped: generated-tree comparison ($gen or python3 missing)"
+fi
+
+# Every status and every flag, by hand.
+mkdir -p tree/sub tree/deep && echo x > tree/file
+ln -s ../file tree/sub/ok
+ln -s gone tree/sub/broken
+ln -s ../file/below tree/sub/notdir
+ln -s loop2 tree/sub/loop1 && ln -s loop1 tree/sub/loop2
+ln -s "$(printf 'n%.0s' $(seq 300))" tree/sub/toolong
+ln -s /etc tree/sub/outside
+ln -s "$WORK/run/tree/file" tree/sub/abs-inside
+ln -s ..//file tree/sub/messy
+ln -s /dev/shm tree/sub/other-fs
+mkdir tree/locked && echo s > tree/locked/secret && chmod 755 "$WORK" "$WORK/run" tree tree/sub
+ln -s ../locked/secret tree/sub/denied
+chmod 700 tree/locked
+
+t audit tree --format json
+parsed=$(python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for l in d["links"]:
+    flags = [f for f in ("cross_fs", "escapes", "messy") if l[f]]
+    print(l["path"].split("/")[-1], l["status"], l["form"], ",".join(flags))
+s = d["summary"]
+print("total", s["links"], s["status"]["ok"], s["status"]["broken"], s["status"]["loop"], s["status"]["error"])
+' <<<"$out" | sort)
+check "statuses and flags" is "$parsed" "$(printf '%s\n' \
+    "abs-inside ok absolute " "broken broken relative " "denied ok relative " \
+    "loop1 loop relative " "loop2 loop relative " "messy ok relative messy" \
+    "notdir broken relative " "ok ok relative " "other-fs ok absolute cross_fs,escapes" \
+    "outside ok absolute escapes" "toolong error relative " "total 11 6 2 2 1" | sort)"
+check "audit finds problems: exit 1" is "$rc" 1
+
+# As an unprivileged user the locked directory cannot be read or searched.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" audit tree --format json 2>"$WORK/stderr")
+    denied=$(python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print([l["status"] for l in d["links"] if l["path"].endswith("/denied")][0], d["unreadable"][0]["path"], d["unreadable"][0]["error"])' <<<"$out")
+    check "denied is its own status, unreadable dir reported" is "$denied" "denied tree/locked EACCES"
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" audit tree 2>&1)
+    check "unreadable directory warned about" has "$out" "tether: tree/locked: cannot read this directory (EACCES)"
+    check "the walk went on" has "$out" "11 links in"
+else
+    echo "skipped: denied/unreadable checks need root to switch to an unprivileged user"
+fi
+
+t audit tree --broken --absolute
+check "filters combine" is "$(grep -c ' -> ' <<<"$out")" 0
+t audit tree --escapes
+check "--escapes" is "$(grep -c ' -> ' <<<"$out")" 2
+check "table line" has "$out" "ok      tree/sub/outside -> /etc  (absolute, escapes)"
+check "summary counts" has "$out" "11 links in 17 entries under tree (2 shown): 6 ok, 2 broken, 2 loop, 0 denied, 1 error"
+t audit tree/sub/ok
+check "a single healthy link: exit 0" is "$rc" 0
+t audit tree --format tree
+check "tree format nests" has "$out" "tree/
+  sub/
+    "
+check "tree format entry" has "$out" "
+    ok -> ../file [ok]"
+t audit tree --format xml
+check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format must be table, json, csv or tree, not 'xml'"
+t audit missing-dir
+check "missing path named" is "$rc|$err" "0|tether: missing-dir: no such file or directory (ENOENT)"
+
+# Odd names survive JSON and CSV.
+mkdir odd
+for name in "with space" $'new\nline' "-dash" "café" $'\xff\xfe' 'quote"comma,'; do
+    ln -s "target $name" "odd/$name"
+done
+t audit odd --format json
+got=$(python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+print(sorted(os.fsencode(l["path"]) for l in d["links"]) == sorted(os.fsencode("odd/" + n) for n in os.listdir("odd")),
+      all(os.fsencode(l["target"]) == b"target " + os.fsencode(l["path"])[4:] for l in d["links"]))' <<<"$out")
+check "JSON round-trips odd names" is "$got" "True True"
+t audit odd --format csv
+got=$(printf '%s' "$out" | python3 -c '
+import csv, io, os, sys
+rows = list(csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline="")))
+print(rows[0][:3], len(rows) - 1, sorted(os.fsencode(r[0]) for r in rows[1:]) == sorted(os.fsencode("odd/" + n) for n in os.listdir("odd")))')
+check "CSV header and odd names" is "$got" "['path', 'target', 'status'] 6 True"
+t audit odd
+check "table quotes a newline" has "$out" '"odd/new\nline" -> "target new\nline"'
+
+# A 50-level-deep tree.
+p=deep50
+for i in $(seq 50); do p="$p/d$i"; done
+mkdir -p "$p" && ln -s ../../../d48/d49/x "$p/bottom"
+t audit deep50 --format csv
+check "link 51 levels down found" has "$out" "/d50/bottom,../../../d48/d49/x,broken"
+
+# --xdev stays on each path's filesystem (a tmpfs mounted inside the tree, as root).
+mkdir -p xd/mnt && ln -s x xd/top
+if mount -t tmpfs -o size=1m tmpfs xd/mnt 2>/dev/null; then
+    ln -s y xd/mnt/inner
+    t audit xd --xdev --format csv
+    xdev_out=$out
+    t audit xd --format csv
+    umount xd/mnt
+    check "--xdev skips the other filesystem" is "$(grep -c inner <<<"$xdev_out")|$(grep -c top <<<"$xdev_out")" "0|1"
+    check "without --xdev it is walked" is "$(grep -c inner <<<"$out")" 1
+else
+    echo "skipped: --xdev check (mounting a tmpfs is not permitted here)"
+fi
+
+# A cycle through a followed directory link is reported, not looped in.
+mkdir -p cyc/a/b && ln -s ../.. cyc/a/b/up
+t -e 'for e in tether.walk("cyc", {follow = true}) do if e.error then print(e.path, e.error) end end'
+check "cycle detected when following" is "$out" "cyc/a/b/up	ELOOP"
+
+finish
