@@ -21,11 +21,12 @@ python3 "$gen" "$base/tree" "$n" >/dev/null
 
 declare -A cmd=(
     [tether]="$build/tether audit $base/tree"
+    [tether_inline]="env TETHER_THREADS=0 $build/tether audit $base/tree"
     [find_xtype]="find $base/tree -xtype l"
     [symlinks]="symlinks -r $base/tree"
     [find_type]="find $base/tree -type l"
 )
-order=(tether find_xtype symlinks find_type)
+order=(tether tether_inline find_xtype symlinks find_type)
 declare -A times
 for v in "${order[@]}"; do ${cmd[$v]} >/dev/null 2>&1 || true; done # warm the cache
 for r in $(seq "$rounds"); do
@@ -46,6 +47,7 @@ for v in "${order[@]}"; do
     m=$(median "${times[$v]}")
     case $v in
         tether) label="tether audit (classify every link)" ;;
+        tether_inline) label="the same, TETHER_THREADS=0" ;;
         find_xtype) label="find -xtype l" ;;
         symlinks) label="symlinks -r" ;;
         find_type) label="find -type l (walk only)" ;;

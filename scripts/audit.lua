@@ -138,6 +138,7 @@ for _, root in ipairs(roots) do
         if e.messy then by_flag.messy = by_flag.messy + 1 end
         if wanted(e) then
           count.shown = count.shown + 1
+          line:done() -- a progress line on the same terminal must not run into the output
           emit(e, root)
         end
       end

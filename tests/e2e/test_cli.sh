@@ -47,7 +47,7 @@ t --help
 check "--help lists commands" has "$out" "RECIPE [ARGS...]"
 check "--help exit 0" is "$rc" 0
 t recipes
-for r in link unlink inspect demo; do check "recipes lists $r" has "$out" "  $r "; done
+for r in link unlink inspect audit demo; do check "recipes lists $r" has "$out" "  $r "; done
 t help link
 check "help link" has "$out" "usage: tether link"
 t link --help
