@@ -4,6 +4,7 @@
 
 #include "../core/fs.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 static const char *const mkdir_opts[] = {"parents", "dry", NULL};
@@ -36,10 +37,55 @@ static int l_mkdtemp(lua_State *L)
     return 1;
 }
 
+/* rename(from, to): rename(2) with tether's conventions and dry-run. */
+static int l_rename(lua_State *L)
+{
+    const char *from = l_checkpath(L, 1), *to = l_checkpath(L, 2);
+    if (l_isdry(L, 3)) {
+        l_record(L, "rename", to, from);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    tt_err e;
+    if (tt_rename(from, to, &e) != 0) return l_fail(L, &e);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* statfs(path) -> {avail=, total=} in bytes. */
+static int l_statfs(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    uint64_t avail, total;
+    tt_err e;
+    if (tt_statfs(path, &avail, &total, &e) != 0) return l_fail(L, &e);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)avail);
+    lua_setfield(L, -2, "avail");
+    lua_pushinteger(L, (lua_Integer)total);
+    lua_setfield(L, -2, "total");
+    return 1;
+}
+
+/* syncfs(path): flush the filesystem holding path to stable storage. */
+static int l_syncfs(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    tt_err e;
+    if (tt_syncfs(path, &e) != 0) return l_fail(L, &e);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_pid(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)tt_pid());
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
-    {"mkdir", l_mkdir},
-    {"mkdtemp", l_mkdtemp},
-    {NULL, NULL},
+    {"pid", l_pid},     {"rename", l_rename},   {"statfs", l_statfs}, {"syncfs", l_syncfs},
+    {"mkdir", l_mkdir}, {"mkdtemp", l_mkdtemp}, {NULL, NULL},
 };
 
 void l_open_fs(lua_State *L)

@@ -3,6 +3,7 @@
 #include "l_tether.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 /* tether.dryrun([on]) -> whether dry-run mode is on (after setting it, if given). */
@@ -75,6 +76,25 @@ static int l_quote(lua_State *L)
     return 1;
 }
 
+/* Functions written in Lua live in the stdlib; the module finds them on first use,
+ * so tether.migrate(...) works without a require. */
+static int module_index(lua_State *L)
+{
+    static const char *const lazy[][2] = {{"migrate", "tether.migration"}};
+    const char *k = lua_tostring(L, 2);
+    for (size_t i = 0; k && i < sizeof lazy / sizeof lazy[0]; i++) {
+        if (strcmp(k, lazy[i][0]) != 0) continue;
+        lua_getglobal(L, "require");
+        lua_pushstring(L, lazy[i][1]);
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, k);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 1, k);
+        return 1;
+    }
+    return 0;
+}
+
 static const luaL_Reg funcs[] = {
     {"now", l_now}, {"quote", l_quote}, {"dryrun", l_dryrun}, {"drylog", l_drylog}, {NULL, NULL},
 };
@@ -87,6 +107,8 @@ int luaopen_tether(lua_State *L)
     l_open_info(L);
     l_open_fs(L);
     l_open_walk(L);
+    l_open_copy(L);
+    l_open_journal(L);
     lua_pushliteral(L, TETHER_VERSION);
     lua_setfield(L, -2, "version");
 #ifdef _WIN32
@@ -95,5 +117,9 @@ int luaopen_tether(lua_State *L)
     lua_pushliteral(L, "posix");
 #endif
     lua_setfield(L, -2, "platform");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, module_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     return 1;
 }

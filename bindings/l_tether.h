@@ -36,5 +36,7 @@ void l_open_link(lua_State *L);
 void l_open_info(lua_State *L);
 void l_open_fs(lua_State *L);
 void l_open_walk(lua_State *L);
+void l_open_copy(lua_State *L);
+void l_open_journal(lua_State *L);
 
 #endif

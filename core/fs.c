@@ -51,3 +51,32 @@ int tt_mkdtemp(const char *prefix, char **out, tt_err *e)
     *out = tmpl;
     return 0;
 }
+
+int tt_rename(const char *from, const char *to, tt_err *e)
+{
+    int err = pf_rename(from, to);
+    if (err == ENOENT)
+        return tt_fail(e, err, from,
+                       "cannot rename: it (or the new name's directory) does not exist", NULL);
+    if (err == EXDEV) return tt_fail(e, err, to, "cannot rename across filesystems", NULL);
+    if (err == ENOTEMPTY || err == EEXIST)
+        return tt_fail(e, err, to, "already exists and is not empty", NULL);
+    return err ? tt_fail(e, err, from, NULL, NULL) : 0;
+}
+
+int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e)
+{
+    int err = pf_statfs(path, avail, total);
+    return err ? tt_fail(e, err, path, NULL, NULL) : 0;
+}
+
+int tt_syncfs(const char *path, tt_err *e)
+{
+    int err = pf_syncfs(path);
+    return err ? tt_fail(e, err, path, "cannot flush to disk", NULL) : 0;
+}
+
+unsigned long tt_pid(void)
+{
+    return pf_pid();
+}

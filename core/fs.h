@@ -5,10 +5,17 @@
 
 #include "error.h"
 
+#include <stdint.h>
+
 enum { TT_MKDIR_PARENTS = 1, TT_MKDIR_DRY = 2 };
 
 int tt_mkdir(const char *path, unsigned flags, tt_err *e);
 /* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
+
+int tt_rename(const char *from, const char *to, tt_err *e);
+int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);
+int tt_syncfs(const char *path, tt_err *e);
+unsigned long tt_pid(void);
 
 #endif

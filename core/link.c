@@ -103,6 +103,28 @@ int tt_readlink_alloc(const char *path, char **out, tt_err *e)
     return tt_fail(e, ENAMETOOLONG, path, "link target is implausibly long", NULL);
 }
 
+int tt_readlink_at(pf_dir *dir, const char *name, char **out)
+{
+    for (size_t cap = 256; cap <= READLINK_LIMIT; cap *= 2) {
+        char *buf = malloc(cap + 1);
+        if (!buf) return ENOMEM;
+        size_t len = 0;
+        int err =
+            dir ? pf_dir_readlink(dir, name, buf, cap, &len) : pf_readlink(name, buf, cap, &len);
+        if (err) {
+            free(buf);
+            return err;
+        }
+        if (len < cap) {
+            buf[len] = '\0';
+            *out = buf;
+            return 0;
+        }
+        free(buf);
+    }
+    return ENAMETOOLONG;
+}
+
 int tt_relative_target(const char *target, const char *path, char **out, tt_err *e)
 {
     char *tcanon = NULL, *lcanon = NULL, *ldir = NULL;

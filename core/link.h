@@ -5,6 +5,7 @@
 #define TETHER_CORE_LINK_H
 
 #include "error.h"
+#include "platform/platform.h"
 
 #include <stddef.h>
 
@@ -32,6 +33,9 @@ int tt_unlink(const char *path, unsigned flags, tt_err *e);
 int tt_readlink(const char *path, char *buf, size_t cap, size_t *len, tt_err *e);
 /* The same, into a malloc'd NUL-terminated string of whatever length it needs. */
 int tt_readlink_alloc(const char *path, char **out, tt_err *e);
+
+/* tt_readlink_alloc for a name inside an open directory (dir NULL: name is a path). */
+int tt_readlink_at(pf_dir *dir, const char *name, char **out);
 
 /* The target to store for a link at path that should reach target, relative to the
  * link's canonical parent directory (target itself is taken relative to the cwd). */

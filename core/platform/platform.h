@@ -21,8 +21,10 @@ typedef struct tt_stat {
     tt_type type;
     uint64_t dev, ino, nlink, size;
     uint32_t mode, uid, gid;
-    int64_t mtime_sec;
-    int32_t mtime_nsec;
+    int64_t mtime_sec, atime_sec;
+    int32_t mtime_nsec, atime_nsec;
+    uint64_t rdev;
+    uint64_t alloc; /* bytes actually allocated (less than size for a sparse file) */
 } tt_stat;
 
 int pf_lstat(const char *path, tt_stat *st);
@@ -46,6 +48,7 @@ int pf_exchange(const char *a, const char *b);
 /* Removes the link itself (a symlink, or on Windows a junction / directory symlink). */
 int pf_unlink(const char *path, tt_type type);
 int pf_mkdir(const char *path);
+int pf_rmdir(const char *path);
 /* Replaces the trailing XXXXXX of tmpl and creates that directory, mode 0700. */
 int pf_mkdtemp(char *tmpl);
 int pf_realpath(const char *path, char **out);
@@ -64,6 +67,37 @@ int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *
 /* Stat of the directory itself. */
 int pf_dir_self(pf_dir *d, tt_stat *st);
 void pf_dir_close(pf_dir *d);
+
+/* Copying, for core/copy: each call works on names inside open directories. */
+typedef int (*pf_copy_cb)(void *ud, uint64_t bytes); /* nonzero: stop (returns ECANCELED) */
+enum { PF_COPY_HASH = 1 };
+/* Copies a regular file's content (sparse holes kept, clones or copy_file_range where the
+ * system can) and metadata (mode, owner when permitted, times, xattrs) into a new file;
+ * *hash gets the xxHash64 of the content when PF_COPY_HASH is set. */
+int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
+                 const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud, uint64_t *hash);
+/* A new symlink, fifo, or device node in ddir with st's owner and times. */
+int pf_copy_symlink(pf_dir *ddir, const char *dname, const char *target, const tt_stat *st);
+int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st);
+int pf_dir_mkdir(pf_dir *d, const char *name);
+/* Applies st's mode, owner and times (and spath's xattrs) to the open directory d. */
+int pf_dir_finish(pf_dir *d, const char *spath, const tt_stat *st);
+int pf_dir_link(const char *existing, pf_dir *d, const char *name);
+/* Removes a name inside d: a directory (empty) with is_dir, else a file or link. */
+int pf_dir_unlink(pf_dir *d, const char *name, int is_dir);
+/* xxHash64 of a file's content, read through d/name (d NULL: name is a path) without
+ * following a link. */
+int pf_hash_file(pf_dir *d, const char *name, uint64_t *hash);
+/* Flushes the filesystem holding path to stable storage. */
+int pf_syncfs(const char *path);
+int pf_statfs(const char *path, uint64_t *avail, uint64_t *total);
+
+/* An append-only file for journals: every write reaches the disk before it returns. */
+int pf_append_open(const char *path, int create, int *fd);
+int pf_append_write(int fd, const char *buf, size_t n);
+void pf_append_close(int fd);
+/* Makes a new name in dir durable (fsync of the directory). */
+int pf_sync_dir(const char *dir);
 
 /* Identifies this process for temporary names. */
 unsigned long pf_pid(void);

@@ -31,12 +31,18 @@ static void fill(tt_stat *out, const struct stat *s)
     out->mode = (uint32_t)s->st_mode;
     out->uid = (uint32_t)s->st_uid;
     out->gid = (uint32_t)s->st_gid;
+    out->rdev = (uint64_t)s->st_rdev;
+    out->alloc = (uint64_t)s->st_blocks * 512;
 #if defined(__APPLE__)
     out->mtime_sec = s->st_mtimespec.tv_sec;
     out->mtime_nsec = (int32_t)s->st_mtimespec.tv_nsec;
+    out->atime_sec = s->st_atimespec.tv_sec;
+    out->atime_nsec = (int32_t)s->st_atimespec.tv_nsec;
 #else
     out->mtime_sec = s->st_mtim.tv_sec;
     out->mtime_nsec = (int32_t)s->st_mtim.tv_nsec;
+    out->atime_sec = s->st_atim.tv_sec;
+    out->atime_nsec = (int32_t)s->st_atim.tv_nsec;
 #endif
 }
 
@@ -117,6 +123,11 @@ int pf_unlink(const char *path, tt_type type)
 int pf_mkdir(const char *path)
 {
     return mkdir(path, 0777) == 0 ? 0 : errno;
+}
+
+int pf_rmdir(const char *path)
+{
+    return rmdir(path) == 0 ? 0 : errno;
 }
 
 int pf_mkdtemp(char *tmpl)
@@ -248,4 +259,45 @@ void pf_dir_close(pf_dir *d)
     if (!d) return;
     closedir(d->dir); /* closes fd too */
     free(d);
+}
+
+int pf_dir_fd(pf_dir *d)
+{
+    return d->fd;
+}
+
+int pf_append_open(const char *path, int create, int *fd)
+{
+    int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0);
+    *fd = open(path, flags, 0600);
+    return *fd < 0 ? errno : 0;
+}
+
+int pf_append_write(int fd, const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return errno;
+        buf += w, n -= (size_t)w;
+    }
+#if defined(__linux__)
+    return fdatasync(fd) == 0 ? 0 : errno;
+#else
+    return fsync(fd) == 0 ? 0 : errno;
+#endif
+}
+
+void pf_append_close(int fd)
+{
+    close(fd);
+}
+
+int pf_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = fsync(fd) == 0 ? 0 : errno;
+    close(fd);
+    return err == EINVAL ? 0 : err; /* some filesystems cannot sync a directory */
 }

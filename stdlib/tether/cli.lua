@@ -42,6 +42,8 @@ end
 -- parse(argv, spec) -> table of options (by long name, '-' turned into '_') with the
 -- positional arguments in order. spec = {name, usage, summary, description, epilog,
 -- options = {{"replace", "help text", short = "r", value = "N"}, ...}, min = 1, max = 2}.
+-- An option with a value may have choices = {a = true, ...} and many = true (repeatable,
+-- collected in a list).
 function M.parse(argv, spec)
   local out, by_long, by_short = {}, {}, {}
   for _, o in ipairs(spec.options or {}) do
@@ -80,7 +82,15 @@ function M.parse(argv, spec)
       if o.value then
         if not value then i = i + 1; value = argv[i] end
         if not value then usage("--" .. o[1] .. " needs " .. o.value) end
-        out[key] = value
+        if o.choices and not o.choices[value] then
+          usage(string.format("--%s cannot be '%s'", o[1], value))
+        end
+        if o.many then
+          out[key] = out[key] or {}
+          table.insert(out[key], value)
+        else
+          out[key] = value
+        end
       elseif value then
         usage("--" .. o[1] .. " takes no value")
       else

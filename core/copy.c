@@ -1,0 +1,467 @@
+/* The tree copy engine. It walks the source with the walker (no links followed) and
+ * mirrors it with a stack of open destination directories, one per level, so every
+ * file is created relative to its directory. Directory metadata is applied when a
+ * directory is complete, since adding entries would change its times. */
+#include "copy.h"
+
+#include "link.h"
+#include "path.h"
+#include "walk.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* (dev, ino) -> value: hard-link groups while copying and verifying. */
+typedef struct idmap {
+    struct slot {
+        uint64_t dev, ino;
+        char *path;
+        uint64_t other;
+        int used;
+    } * slots;
+    size_t cap, n;
+} idmap;
+
+static struct slot *idmap_find(idmap *m, uint64_t dev, uint64_t ino, int add)
+{
+    if (add && (m->n + 1) * 2 > m->cap) {
+        idmap bigger = {calloc(m->cap ? m->cap * 2 : 64, sizeof *m->slots),
+                        m->cap ? m->cap * 2 : 64, 0};
+        if (!bigger.slots) return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i].used) continue;
+            *idmap_find(&bigger, m->slots[i].dev, m->slots[i].ino, 1) = m->slots[i];
+            bigger.n++;
+        }
+        free(m->slots);
+        *m = bigger;
+    }
+    if (!m->cap) return NULL;
+    size_t i = (size_t)((dev * 0x9E3779B97F4A7C15ull) ^ ino) & (m->cap - 1);
+    while (m->slots[i].used && !(m->slots[i].dev == dev && m->slots[i].ino == ino))
+        i = (i + 1) & (m->cap - 1);
+    if (!m->slots[i].used && !add) return NULL;
+    if (!m->slots[i].used) {
+        m->slots[i].used = 1;
+        m->slots[i].dev = dev;
+        m->slots[i].ino = ino;
+        m->n++;
+    }
+    return &m->slots[i];
+}
+
+static void idmap_free(idmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].path);
+    free(m->slots);
+}
+
+/* Whether p is base or lies below it (by components). */
+static size_t under(const char *p, const char *base)
+{
+    size_t n = strlen(base);
+    while (n > 1 && tt_is_sep(base[n - 1]))
+        n--;
+    if (strncmp(p, base, n) != 0 || (p[n] && !tt_is_sep(p[n]))) return 0;
+    return n;
+}
+
+char *tt_rewrite_inner(const char *target, const char *src_abs, const char *src_real,
+                       const char *dst)
+{
+    if (!tt_path_is_abs(target)) return NULL;
+    size_t n = src_real ? under(target, src_real) : 0;
+    if (!n && src_abs) n = under(target, src_abs);
+    if (!n) return NULL;
+    size_t dl = strlen(dst), rl = strlen(target + n);
+    char *r = malloc(dl + rl + 1);
+    if (!r) return NULL;
+    memcpy(r, dst, dl);
+    memcpy(r + dl, target + n, rl + 1);
+    return r;
+}
+
+int tt_tree_size(const char *root, tt_tree_stats *out, tt_err *e)
+{
+    memset(out, 0, sizeof *out);
+    tt_walk_opts wo = {0, 0, -1, 0};
+    tt_walk *w = tt_walk_open(root, &wo, e);
+    if (!w) return -1;
+    idmap seen = {0};
+    tt_entry *en;
+    int rc;
+    while ((rc = tt_walk_next(w, &en, e)) == 1) {
+        if (en->err) {
+            rc = tt_fail(e, en->err, en->path, "cannot read this directory", NULL);
+            break;
+        }
+        if (en->type == TT_DIR) out->dirs++;
+        if (en->type == TT_SYMLINK) out->links++;
+        if (en->type != TT_FILE) continue;
+        tt_stat st;
+        int err = en->parent ? pf_dir_stat(en->parent, en->name, 0, &st) : pf_lstat(en->path, &st);
+        if (err) {
+            rc = tt_fail(e, err, en->path, NULL, NULL);
+            break;
+        }
+        out->files++;
+        if (st.nlink > 1) {
+            struct slot *s = idmap_find(&seen, st.dev, st.ino, 1);
+            if (!s) {
+                rc = tt_fail(e, ENOMEM, en->path, NULL, NULL);
+                break;
+            }
+            if (s->other++) {
+                out->hardlinks++;
+                continue;
+            }
+        }
+        out->bytes += st.size;
+        out->alloc += st.alloc < st.size ? st.alloc : st.size;
+    }
+    idmap_free(&seen);
+    tt_walk_close(w);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The copy in progress: the destination directories open along the current path. */
+typedef struct copier {
+    const tt_copy_opts *o;
+    const char *dst, *final_dst;
+    char *src_abs, *src_real;
+    struct level {
+        pf_dir *dir;
+        tt_stat st;
+        char *spath;
+    } * levels;
+    size_t depth, cap;
+    idmap groups;
+    tt_tree_stats *stats;
+    const char *current;
+    char *target;
+    size_t target_cap;
+} copier;
+
+static int finish_level(copier *c, tt_err *e)
+{
+    struct level *l = &c->levels[--c->depth];
+    int err = pf_dir_finish(l->dir, l->spath, &l->st);
+    pf_dir_close(l->dir);
+    int rc = err ? tt_fail(e, err, l->spath, "cannot set the copy's directory metadata", NULL) : 0;
+    free(l->spath);
+    return rc;
+}
+
+static int push_level(copier *c, pf_dir *d, const tt_stat *st, const char *spath, tt_err *e)
+{
+    if (c->depth == c->cap) {
+        size_t n = c->cap ? c->cap * 2 : 16;
+        struct level *p = realloc(c->levels, n * sizeof *p);
+        if (!p) return pf_dir_close(d), tt_fail(e, ENOMEM, spath, NULL, NULL);
+        c->levels = p;
+        c->cap = n;
+    }
+    struct level *l = &c->levels[c->depth++];
+    l->dir = d;
+    l->st = *st;
+    l->spath = strdup(spath);
+    return l->spath ? 0 : tt_fail(e, ENOMEM, spath, NULL, NULL);
+}
+
+static int on_bytes(void *ud, uint64_t bytes)
+{
+    copier *c = ud;
+    c->stats->bytes += bytes;
+    return c->o->progress ? c->o->progress(c->o->ud, c->stats->bytes, c->stats->files, c->current)
+                          : 0;
+}
+
+/* The destination path of a source entry (for hard-link groups and messages). */
+static char *dst_path(const copier *c, const char *spath, size_t root_len)
+{
+    return tt_path_join(c->dst, spath[root_len] ? spath + root_len + 1 : "");
+}
+
+static int copy_file(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *to, size_t rl,
+                     tt_err *e)
+{
+    struct slot *group = NULL;
+    if (st->nlink > 1) {
+        group = idmap_find(&c->groups, st->dev, st->ino, 1);
+        if (!group) return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+        if (group->path) { /* a later name of a file already copied: link, don't copy */
+            int err = pf_dir_link(group->path, to, en->name);
+            if (err) return tt_fail(e, err, en->path, "cannot recreate a hard link", NULL);
+            c->stats->hardlinks++;
+            return 0;
+        }
+    }
+    uint64_t before = c->stats->bytes, hash;
+    int err = pf_copy_file(en->parent, en->name, to, en->name, st, 0, on_bytes, c, &hash);
+    if (err == ECANCELED) return tt_fail(e, err, en->path, "stopped", NULL);
+    if (err) return tt_fail(e, err, en->path, "cannot copy this file", NULL);
+    c->stats->bytes = before + st->size;
+    c->stats->files++;
+    if (group && !(group->path = dst_path(c, en->path, rl)))
+        return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+    return 0;
+}
+
+static int read_target(copier *c, const tt_entry *en, tt_err *e)
+{
+    for (size_t cap = c->target_cap ? c->target_cap : 256;; cap *= 2) {
+        if (cap > c->target_cap) {
+            char *p = realloc(c->target, cap);
+            if (!p) return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+            c->target = p;
+            c->target_cap = cap;
+        }
+        size_t len;
+        int err = pf_dir_readlink(en->parent, en->name, c->target, cap - 1, &len);
+        if (err) return tt_fail(e, err, en->path, NULL, NULL);
+        if (len < cap - 1) {
+            c->target[len] = '\0';
+            return 0;
+        }
+    }
+}
+
+static int copy_entry(copier *c, const tt_entry *en, size_t rl, tt_err *e)
+{
+    if (en->err) return tt_fail(e, en->err, en->path, "cannot read this directory", NULL);
+    while (c->depth > (size_t)en->depth)
+        if (finish_level(c, e)) return -1;
+    pf_dir *to = c->levels[c->depth - 1].dir;
+    tt_stat st;
+    int err = pf_dir_stat(en->parent, en->name, 0, &st);
+    if (err) return tt_fail(e, err, en->path, NULL, NULL);
+    c->current = en->path;
+    switch (st.type) {
+    case TT_DIR: {
+        pf_dir *d = NULL;
+        err = pf_dir_mkdir(to, en->name);
+        if (!err) err = pf_dir_open(to, en->name, 0, &d);
+        if (err) return tt_fail(e, err, en->path, "cannot create this directory in the copy", NULL);
+        c->stats->dirs++;
+        return push_level(c, d, &st, en->path, e);
+    }
+    case TT_FILE:
+        return copy_file(c, en, &st, to, rl, e);
+    case TT_SYMLINK: {
+        if (read_target(c, en, e)) return -1;
+        char *rewritten = tt_rewrite_inner(c->target, c->src_abs, c->src_real, c->final_dst);
+        err = pf_copy_symlink(to, en->name, rewritten ? rewritten : c->target, &st);
+        c->stats->rewritten += rewritten != NULL;
+        free(rewritten);
+        c->stats->links++;
+        return err ? tt_fail(e, err, en->path, "cannot copy this link", NULL) : 0;
+    }
+    default:
+        err = pf_copy_special(to, en->name, &st);
+        c->stats->specials++;
+        if (err == ENOTSUP) return tt_fail(e, err, en->path, "a socket cannot be copied", NULL);
+        return err ? tt_fail(e, err, en->path, "cannot copy this special file", NULL) : 0;
+    }
+}
+
+static int absolute_of(const char *p, char **out, tt_err *e)
+{
+    char *cwd = NULL;
+    if (tt_path_is_abs(p)) {
+        *out = tt_path_normalize(p);
+    } else {
+        int err = pf_getcwd(&cwd);
+        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
+        char *j = tt_path_join(cwd, p);
+        *out = j ? tt_path_normalize(j) : NULL;
+        free(j);
+        free(cwd);
+    }
+    return *out ? 0 : tt_fail(e, ENOMEM, p, NULL, NULL);
+}
+
+int tt_copytree(const char *src, const char *dst, const tt_copy_opts *o, tt_tree_stats *out,
+                tt_err *e)
+{
+    memset(out, 0, sizeof *out);
+    copier c = {0};
+    c.o = o;
+    c.dst = dst;
+    c.stats = out;
+    tt_stat root;
+    int err = pf_lstat(src, &root);
+    if (err) return tt_fail(e, err, src, NULL, NULL);
+    if (root.type != TT_DIR) return tt_fail(e, ENOTDIR, src, "is not a directory", NULL);
+    char *final_abs = NULL;
+    if (absolute_of(o->final_dst ? o->final_dst : dst, &final_abs, e)) return -1;
+    c.final_dst = final_abs;
+    int rc = absolute_of(src, &c.src_abs, e);
+    if (!rc && pf_realpath(src, &c.src_real) != 0) c.src_real = NULL;
+    tt_walk_opts wo = {0, 0, -1, 0};
+    tt_walk *w = rc ? NULL : tt_walk_open(src, &wo, e);
+    pf_dir *top = NULL;
+    if (w) {
+        err = pf_mkdir(dst);
+        if (!err) err = pf_dir_open(NULL, dst, 0, &top);
+        rc = err ? tt_fail(e, err, dst, "cannot create the copy", NULL)
+                 : push_level(&c, top, &root, src, e);
+    } else {
+        rc = -1;
+    }
+    tt_entry *en;
+    size_t rl = w ? tt_walk_root_len(w) : 0;
+    if (!rc && tt_walk_next(w, &en, e) != 1) rc = -1; /* the root itself, made above */
+    while (!rc) {
+        int more = tt_walk_next(w, &en, e);
+        if (more <= 0) {
+            rc = more;
+            break;
+        }
+        rc = copy_entry(&c, en, rl, e);
+    }
+    while (c.depth > 0) {
+        tt_err ignored;
+        if (finish_level(&c, rc ? &ignored : e) && !rc) rc = -1;
+    }
+    if (!rc && !o->no_sync && (err = pf_syncfs(dst)) != 0)
+        rc = tt_fail(e, err, dst, "cannot flush the copy to disk", NULL);
+    tt_walk_close(w);
+    idmap_free(&c.groups);
+    free(c.levels);
+    free(c.src_abs);
+    free(c.src_real);
+    free(c.target);
+    free(final_abs);
+    return rc;
+}
+
+static int verify_entry(const tt_entry *en, const char *cpath, const tt_copy_opts *o,
+                        const char *src_abs, const char *src_real, const char *final_dst,
+                        idmap *groups, tt_err *e)
+{
+    tt_stat s, d;
+    int err = pf_dir_stat(en->parent, en->name, 0, &s);
+    if (err) return tt_fail(e, err, en->path, NULL, NULL);
+    if ((err = pf_lstat(cpath, &d)) != 0)
+        return tt_fail(e, err, cpath, "missing from the copy", NULL);
+    if (s.type != d.type) return tt_fail(e, EIO, cpath, "has a different type in the copy", NULL);
+    if (s.type == TT_SYMLINK) {
+        char *a = NULL, *b = NULL, *want = NULL;
+        int same =
+            tt_readlink_at(en->parent, en->name, &a) == 0 && tt_readlink_at(NULL, cpath, &b) == 0;
+        if (same) {
+            want = tt_rewrite_inner(a, src_abs, src_real, final_dst);
+            same = strcmp(want ? want : a, b) == 0;
+        }
+        free(a), free(b), free(want);
+        return same ? 0 : tt_fail(e, EIO, cpath, "link target differs in the copy", NULL);
+    }
+    if (s.type != TT_FILE) return 0;
+    if (s.size != d.size) return tt_fail(e, EIO, cpath, "size differs in the copy", NULL);
+    if (s.nlink > 1) {
+        struct slot *g = idmap_find(groups, s.dev, s.ino, 1);
+        if (!g) return tt_fail(e, ENOMEM, cpath, NULL, NULL);
+        if (g->other && g->other != d.ino)
+            return tt_fail(e, EIO, cpath, "hard-link group not kept in the copy", NULL);
+        g->other = d.ino;
+    }
+    if (o->hash) {
+        uint64_t hs, hd;
+        if ((err = pf_hash_file(en->parent, en->name, &hs)) != 0)
+            return tt_fail(e, err, en->path, NULL, NULL);
+        if ((err = pf_hash_file(NULL, cpath, &hd)) != 0) return tt_fail(e, err, cpath, NULL, NULL);
+        if (hs != hd) return tt_fail(e, EIO, cpath, "content differs in the copy (xxHash)", NULL);
+    }
+    return 0;
+}
+
+int tt_verifytree(const char *src, const char *copy, const tt_copy_opts *o, tt_err *e)
+{
+    char *src_abs = NULL, *src_real = NULL, *final_abs = NULL;
+    if (absolute_of(src, &src_abs, e) ||
+        absolute_of(o->final_dst ? o->final_dst : copy, &final_abs, e)) {
+        free(src_abs);
+        return -1;
+    }
+    if (pf_realpath(src, &src_real) != 0) src_real = NULL;
+    tt_walk_opts wo = {0, 0, -1, 0};
+    tt_walk *w = tt_walk_open(src, &wo, e);
+    idmap groups = {0};
+    int rc = w ? 0 : -1;
+    size_t rl = w ? tt_walk_root_len(w) : 0;
+    uint64_t files = 0, bytes = 0;
+    tt_entry *en;
+    while (!rc && (rc = tt_walk_next(w, &en, e)) == 1) {
+        rc = 0;
+        if (en->err) {
+            rc = tt_fail(e, en->err, en->path, "cannot read this directory", NULL);
+            break;
+        }
+        if (en->depth == 0) continue;
+        char *cpath = tt_path_join(copy, en->path + rl + 1);
+        if (!cpath)
+            rc = tt_fail(e, ENOMEM, en->path, NULL, NULL);
+        else
+            rc = verify_entry(en, cpath, o, src_abs, src_real, final_abs, &groups, e);
+        free(cpath);
+        if (!rc && en->type == TT_FILE && o->progress &&
+            o->progress(o->ud, bytes, ++files, en->path))
+            rc = tt_fail(e, ECANCELED, en->path, "stopped", NULL);
+    }
+    if (rc > 0) rc = 0;
+    tt_walk_close(w);
+    idmap_free(&groups);
+    free(src_abs);
+    free(src_real);
+    free(final_abs);
+    return rc;
+}
+
+/* Empties the open directory d (named path, for messages), depth first. */
+static int rm_contents(pf_dir *d, const char *path, tt_err *e)
+{
+    const char *name;
+    tt_type type;
+    int err;
+    while ((err = pf_dir_read(d, &name, &type)) == 0 && name) {
+        tt_stat st;
+        if (type == TT_NONE) type = pf_dir_stat(d, name, 0, &st) == 0 ? st.type : TT_OTHER;
+        if (type == TT_DIR) {
+            pf_dir *sub = NULL;
+            char *subpath = tt_path_join(path, name);
+            if (!subpath) return tt_fail(e, ENOMEM, path, NULL, NULL);
+            /* O_NOFOLLOW: a directory swapped for a link is not entered. */
+            err = pf_dir_open(d, name, 0, &sub);
+            int rc = err ? tt_fail(e, err, subpath, NULL, NULL) : rm_contents(sub, subpath, e);
+            pf_dir_close(sub);
+            if (!rc && (err = pf_dir_unlink(d, name, 1)) != 0)
+                rc = tt_fail(e, err, subpath, NULL, NULL);
+            free(subpath);
+            if (rc) return rc;
+        } else if ((err = pf_dir_unlink(d, name, 0)) != 0) {
+            char *p = tt_path_join(path, name);
+            tt_fail(e, err, p ? p : path, NULL, NULL);
+            free(p);
+            return -1;
+        }
+    }
+    return err ? tt_fail(e, err, path, NULL, NULL) : 0;
+}
+
+int tt_rmtree(const char *path, tt_err *e)
+{
+    tt_stat st;
+    int err = pf_lstat(path, &st);
+    if (err) return tt_fail(e, err, path, NULL, NULL);
+    if (st.type != TT_DIR)
+        return tt_fail(e, ENOTDIR, path,
+                       "is not a directory; only whole directory trees are removed", NULL);
+    pf_dir *d = NULL;
+    if ((err = pf_dir_open(NULL, path, 0, &d)) != 0) return tt_fail(e, err, path, NULL, NULL);
+    int rc = rm_contents(d, path, e);
+    pf_dir_close(d);
+    if (!rc && (err = pf_rmdir(path)) != 0) rc = tt_fail(e, err, path, NULL, NULL);
+    return rc;
+}

@@ -1,0 +1,279 @@
+/* POSIX copying for core/copy: file content with holes kept (SEEK_DATA/SEEK_HOLE),
+ * reflink clones (FICLONE) and copy_file_range on Linux with a read/write fallback, and
+ * the metadata cp -a keeps: mode, owner (when permitted), times with nanoseconds, xattrs. */
+#define _GNU_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <xxhash.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#define HAVE_XATTR 1
+#else
+#include <sys/mount.h>
+#endif
+#include <sys/statvfs.h>
+
+#define CHUNK    (1u << 20)
+#define CB_EVERY (8u << 20) /* bytes between progress calls inside one file */
+
+/* The descriptor behind a pf_dir; posix.c defines the struct. */
+int pf_dir_fd(pf_dir *d);
+
+static int write_all(int fd, const char *buf, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, buf, n, off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        buf += w, n -= (size_t)w, off += w;
+    }
+    return 0;
+}
+
+/* Copies [off, end) from in to out at the same offsets. */
+static int copy_range(int in, int out, off_t off, off_t end, char **buf, XXH3_state_t *h,
+                      pf_copy_cb cb, void *ud, uint64_t *since_cb)
+{
+    while (off < end) {
+        size_t want = (size_t)(end - off) < CHUNK ? (size_t)(end - off) : CHUNK;
+        ssize_t n = -1;
+#ifdef __linux__
+        if (!h) {
+            loff_t a = off, b = off;
+            n = copy_file_range(in, &a, out, &b, want, 0);
+            if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+                errno != EOPNOTSUPP)
+                return errno;
+        }
+#endif
+        if (n < 0) { /* no kernel copy here (or hashing): read and write */
+            if (!*buf && !(*buf = malloc(CHUNK))) return ENOMEM;
+            n = pread(in, *buf, want, off);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                return errno;
+            }
+            if (n > 0) {
+                int err = write_all(out, *buf, (size_t)n, off);
+                if (err) return err;
+                if (h) XXH3_64bits_update(h, *buf, (size_t)n);
+            }
+        }
+        if (n == 0) return EIO; /* the file shrank while being copied */
+        off += n;
+        *since_cb += (uint64_t)n;
+        if (cb && *since_cb >= CB_EVERY) {
+            if (cb(ud, *since_cb)) return ECANCELED;
+            *since_cb = 0;
+        }
+    }
+    return 0;
+}
+
+static void hash_zeros(XXH3_state_t *h, uint64_t n)
+{
+    static const char zeros[65536];
+    for (; n > 0; n -= n < sizeof zeros ? n : sizeof zeros)
+        XXH3_64bits_update(h, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
+}
+
+static int copy_content(int in, int out, const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud,
+                        uint64_t *hash)
+{
+    off_t size = (off_t)st->size, off = 0;
+    char *buf = NULL;
+    uint64_t since_cb = 0;
+    XXH3_state_t *h = NULL;
+    int err = 0;
+    if (flags & PF_COPY_HASH) {
+        h = XXH3_createState();
+        if (!h) return ENOMEM;
+        XXH3_64bits_reset(h);
+    }
+#ifdef FICLONE
+    if (!h && size > 0 && ioctl(out, FICLONE, in) == 0) { /* copy-on-write clone */
+        since_cb = (uint64_t)size;
+        off = size;
+    }
+#endif
+    while (!err && off < size) {
+        off_t data = lseek(in, off, SEEK_DATA);
+        if (data < 0 && errno == ENXIO) break; /* only a hole remains */
+        if (data < 0) data = off;              /* no SEEK_DATA here: copy everything */
+        off_t hole = lseek(in, data, SEEK_HOLE);
+        if (hole < 0 || hole > size) hole = size;
+        if (h) hash_zeros(h, (uint64_t)(data - off)); /* a hole reads as zeros */
+        err = copy_range(in, out, data, hole, &buf, h, cb, ud, &since_cb);
+        off = hole;
+    }
+    if (h && !err && off < size) hash_zeros(h, (uint64_t)(size - off));
+    /* Holes at the end (and everywhere, with a hash) count as zeros. */
+    if (!err && ftruncate(out, size) != 0) err = errno;
+    if (h) {
+        if (!err) *hash = XXH3_64bits_digest(h);
+        XXH3_freeState(h);
+    }
+    free(buf);
+    if (!err && cb && since_cb > 0 && cb(ud, since_cb)) err = ECANCELED;
+    return err;
+}
+
+#ifdef HAVE_XATTR
+/* Copies every extended attribute the source has; a target that has none is fine. */
+static void copy_xattrs_fd(int in, int out)
+{
+    char names[4096], value[65536];
+    ssize_t n = flistxattr(in, names, sizeof names);
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+        ssize_t v = fgetxattr(in, names + i, value, sizeof value);
+        if (v >= 0) fsetxattr(out, names + i, value, (size_t)v, 0);
+    }
+}
+#endif
+
+static void set_times_fd(int fd, const tt_stat *st)
+{
+    struct timespec ts[2] = {{st->atime_sec, st->atime_nsec}, {st->mtime_sec, st->mtime_nsec}};
+    futimens(fd, ts);
+}
+
+int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
+                 const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud, uint64_t *hash)
+{
+    int in = openat(pf_dir_fd(sdir), sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0) return errno;
+    int out =
+        openat(pf_dir_fd(ddir), dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0) {
+        int err = errno;
+        close(in);
+        return err;
+    }
+    int err = copy_content(in, out, st, flags, cb, ud, hash);
+    if (!err) {
+#ifdef HAVE_XATTR
+        copy_xattrs_fd(in, out);
+#endif
+        if (fchown(out, st->uid, st->gid) != 0 && errno != EPERM) err = errno;
+        if (!err && fchmod(out, st->mode & 07777) != 0) err = errno;
+        if (!err) set_times_fd(out, st);
+    }
+    if (close(out) != 0 && !err) err = errno;
+    close(in);
+    return err;
+}
+
+int pf_copy_symlink(pf_dir *ddir, const char *dname, const char *target, const tt_stat *st)
+{
+    int fd = pf_dir_fd(ddir);
+    if (symlinkat(target, fd, dname) != 0) return errno;
+    if (fchownat(fd, dname, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != EPERM)
+        return errno;
+    struct timespec ts[2] = {{st->atime_sec, st->atime_nsec}, {st->mtime_sec, st->mtime_nsec}};
+    utimensat(fd, dname, ts, AT_SYMLINK_NOFOLLOW);
+    return 0;
+}
+
+int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st)
+{
+    int fd = pf_dir_fd(ddir);
+    mode_t m = (mode_t)st->mode;
+    if (S_ISSOCK(m)) return ENOTSUP; /* a socket is a live endpoint, not data */
+    if (mknodat(fd, dname, m, S_ISFIFO(m) ? 0 : (dev_t)st->rdev) != 0) return errno;
+    if (fchownat(fd, dname, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != EPERM)
+        return errno;
+    if (fchmodat(fd, dname, m & 07777, 0) != 0) return errno;
+    struct timespec ts[2] = {{st->atime_sec, st->atime_nsec}, {st->mtime_sec, st->mtime_nsec}};
+    utimensat(fd, dname, ts, AT_SYMLINK_NOFOLLOW);
+    return 0;
+}
+
+int pf_dir_mkdir(pf_dir *d, const char *name)
+{
+    return mkdirat(pf_dir_fd(d), name, 0700) == 0 ? 0 : errno;
+}
+
+int pf_dir_finish(pf_dir *d, const char *spath, const tt_stat *st)
+{
+    int fd = pf_dir_fd(d);
+#ifdef HAVE_XATTR
+    int in = open(spath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (in >= 0) {
+        copy_xattrs_fd(in, fd);
+        close(in);
+    }
+#else
+    (void)spath;
+#endif
+    if (fchown(fd, st->uid, st->gid) != 0 && errno != EPERM) return errno;
+    if (fchmod(fd, st->mode & 07777) != 0) return errno;
+    set_times_fd(fd, st);
+    return 0;
+}
+
+int pf_dir_link(const char *existing, pf_dir *d, const char *name)
+{
+    return linkat(AT_FDCWD, existing, pf_dir_fd(d), name, 0) == 0 ? 0 : errno;
+}
+
+int pf_dir_unlink(pf_dir *d, const char *name, int is_dir)
+{
+    return unlinkat(pf_dir_fd(d), name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
+}
+
+int pf_hash_file(pf_dir *d, const char *name, uint64_t *hash)
+{
+    int fd = openat(d ? pf_dir_fd(d) : AT_FDCWD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    XXH3_state_t *h = XXH3_createState();
+    char *buf = malloc(CHUNK);
+    int err = h && buf ? 0 : ENOMEM;
+    if (!err) XXH3_64bits_reset(h);
+    while (!err) {
+        ssize_t n = read(fd, buf, CHUNK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) err = errno;
+        if (n <= 0) break;
+        XXH3_64bits_update(h, buf, (size_t)n);
+    }
+    if (!err) *hash = XXH3_64bits_digest(h);
+    if (h) XXH3_freeState(h);
+    free(buf);
+    close(fd);
+    return err;
+}
+
+int pf_syncfs(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+#ifdef __linux__
+    int err = syncfs(fd) == 0 ? 0 : errno;
+#else
+    int err = fsync(fd) == 0 ? 0 : errno;
+    sync();
+#endif
+    close(fd);
+    return err;
+}
+
+int pf_statfs(const char *path, uint64_t *avail, uint64_t *total)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) != 0) return errno;
+    *avail = (uint64_t)v.f_bavail * v.f_frsize;
+    *total = (uint64_t)v.f_blocks * v.f_frsize;
+    return 0;
+}
