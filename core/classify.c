@@ -164,6 +164,8 @@ static int stat_from_ancestor(tt_walk *w, const tt_entry *en, const char *target
 int tt_classify_entry(tt_walk *w, const tt_entry *en, const tt_roots *roots, char **target,
                       size_t *cap, tt_class *out, tt_err *e)
 {
+    if (en->depth == 0 || !en->parent) /* the root: no open parent to work from */
+        return tt_classify_path(en->path, roots, target, cap, out, e);
     memset(out, 0, sizeof *out);
     out->kind = en->type;
     pf_dir *dir = en->parent;
@@ -181,8 +183,6 @@ int tt_classify_entry(tt_walk *w, const tt_entry *en, const tt_roots *roots, cha
 
     /* The link's directory as an absolute path: the real root plus the walked names
      * (they are real directories, since the walk does not follow links). */
-    if (en->depth == 0 || !en->parent)
-        return tt_classify_path(en->path, roots, target, cap, out, e);
     const char *real = tt_walk_real_root(w);
     size_t rl = tt_walk_root_len(w), dl = (size_t)(en->name - en->path);
     while (dl > rl && tt_is_sep(en->path[dl - 1]))

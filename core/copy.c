@@ -206,6 +206,8 @@ static int copy_file(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *t
     c->stats->files++;
     if (group && !(group->path = dst_path(c, en->path, rl)))
         return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+    if (c->o->progress && c->o->progress(c->o->ud, c->stats->bytes, c->stats->files, en->path))
+        return tt_fail(e, ECANCELED, en->path, "stopped", NULL);
     return 0;
 }
 

@@ -1,79 +1,69 @@
--- a guided tour: build a small tree in a temp dir, link it every way, inspect, clean up
+-- a guided tour: migrate a sample folder to another filesystem, audit the links, undo
 local tether = require "tether"
 local cli = require "tether.cli"
 local path = require "tether.path"
+local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "demo",
   usage = "tether demo [--keep]",
-  summary = "Create a sample tree under a temporary directory, make each kind of link the platform offers, show them, and remove everything again.",
-  options = { { "keep", "leave the sample tree in place and print where it is" } },
+  summary = "Make a sample game library under a temporary directory, migrate it to another filesystem (/dev/shm when it differs from /tmp) leaving a link behind, audit every link, then undo the migration and remove everything.",
+  options = { { "keep", "leave the migrated sample in place and print where it is" } },
   max = 0,
 })
 
 local root = assert(tether.mkdtemp())
-local made = {}   -- every file and directory created, removed in reverse order at the end
-local links = {}  -- every link made, by path, removed first
-local function track(p) made[#made + 1] = p; return p end
+-- The demo keeps its journal with its sample, not among the user's own runs.
+tether.options.journal_dir = tether.options.journal_dir or path.join(root, "journal")
+
 local function write(p, text)
-  local f = assert(io.open(track(p), "w")); f:write(text); f:close()
+  local f = assert(io.open(p, "w")); f:write(text); f:close()
 end
 
-local ok, failure = pcall(function()
-  cli.say("sample tree in %s", root)
-  local games = track(path.join(root, "games"))
-  assert(tether.mkdir(games))
-  write(path.join(games, "save.dat"), "level 7\n")
-  local drive = track(path.join(root, "new drive"))
-  assert(tether.mkdir(drive))
+-- 1. A sample folder, with the kinds of links real folders have.
+local games = path.join(root, "games")
+assert(tether.mkdir(path.join(games, "saves"), { parents = true }))
+assert(tether.mkdir(path.join(games, "mods"), { parents = true }))
+for i = 1, 40 do write(path.join(games, "saves", string.format("slot%02d.sav", i)), string.rep("level " .. i .. "\n", 50 * i)) end
+write(path.join(games, "config.ini"), "[video]\nwidth=1920\n")
+assert(tether.symlink("../config.ini", path.join(games, "mods", "config-link")))
+assert(tether.symlink(path.join(games, "saves", "slot01.sav"), path.join(games, "latest-save")))
+assert(tether.hardlink(path.join(games, "saves", "slot02.sav"), path.join(games, "mods", "slot02-copy.sav")))
+assert(tether.symlink("no-such-mod", path.join(games, "mods", "broken-mod")))
+cli.say("sample folder: %s", games)
 
-  local steps = {
-    { "symlink (absolute)", tether.symlink, games, path.join(root, "games-abs") },
-    { "symlink (relative)", tether.symlink, games, path.join(drive, "games-rel"), { relative = true } },
-    { "hard link", tether.hardlink, path.join(games, "save.dat"), path.join(root, "save-copy.dat") },
-    { "broken symlink", tether.symlink, "missing-folder", path.join(root, "dangling") },
-    { "junction", tether.junction, games, path.join(root, "games-junction") },
-  }
-  for _, s in ipairs(steps) do
-    local name, make, target, at, opts = table.unpack(s)
-    local done, err = make(target, at, opts)
-    if done then
-      links[#links + 1] = at
-      cli.say("  made %-20s %s", name, path.relative(root, at))
-    else
-      cli.say("  skip %-20s %s", name, err)
-    end
-  end
+-- 2. Migrate it to another filesystem, leaving a link.
+local elsewhere = tether.info("/dev/shm") and tether.info("/dev/shm").dev ~= tether.info(root).dev
+local dest_parent = elsewhere and assert(tether.mkdtemp("/dev/shm/tether-demo-")) or root
+local dest = path.join(dest_parent, "games-on-new-drive")
+local p, err = tether.migrate(games, dest, { verify = "hash" })
+if not p then cli.exit(cli.FAILED, err) end
+cli.say("\nmigrated %s -> %s (%s, %d files, verified by xxHash%s)", games, p.dest,
+  progress.bytes(p.size.bytes), p.size.files, elsewhere and ", across filesystems" or ", same filesystem")
+local li = tether.info(games)
+cli.say("%s is now a %s -> %s [%s]", games, li.type, li.target, li.status)
 
-  cli.say("\nwhat tether sees:")
-  for _, at in ipairs(links) do
-    local info = assert(tether.info(at))
-    local line = string.format("  %-22s %-8s", path.relative(root, at), info.type)
-    if info.status then
-      line = line .. " -> " .. info.target .. "  [" .. info.status .. "]"
-    elseif info.type == "file" and info.nlink > 1 then
-      line = line .. " (" .. info.nlink .. " hard links)"
-    end
-    cli.say("%s", line)
-  end
+-- 3. Audit: every link under the old path, followed through the new link.
+cli.say("\naudit of the migrated folder:")
+local counts = {}
+for e in tether.walk(games, { links_only = true, classify = true }) do
+  counts[e.status] = (counts[e.status] or 0) + 1
+  local note = e.depth == 0 and ", the link the migration left"
+    or e.target:find(p.dest, 1, true) == 1 and ", rewritten to point into the new place" or ""
+  cli.say("  %-7s %s -> %s (%s%s)", e.status, e.depth == 0 and games or e.path:sub(#games + 2),
+    e.target, e.form, note)
+end
+cli.say("  %d ok, %d broken (the broken one was broken before, and is reported, not hidden)",
+  counts.ok or 0, counts.broken or 0)
 
-  -- Retarget the absolute link atomically, then show that unlinking keeps the target.
-  assert(tether.replace(drive, path.join(root, "games-abs")))
-  cli.say("\nreplaced games-abs -> %s atomically", tether.readlink(path.join(root, "games-abs")))
-  assert(tether.unlink(table.remove(links, 1)))
-  cli.say("unlinked games-abs; games/save.dat is still there: %s",
-    tostring(tether.exists(path.join(games, "save.dat"))))
-end)
-
+-- 4. Undo (the data moves back and the link goes), unless asked to keep it.
 if args.keep then
-  cli.say("\nkept %s", root)
-else
-  for _, at in ipairs(links) do
-    if tether.islink(at) then assert(tether.unlink(at)) else assert(os.remove(at)) end
-  end
-  for i = #made, 1, -1 do assert(os.remove(made[i])) end
-  assert(os.remove(root))
-  cli.say("\nremoved the sample tree")
+  cli.say("\nkept: %s -> %s; journal in %s", games, p.dest, tether.options.journal_dir)
+  return cli.OK
 end
-if not ok then error(failure, 0) end
+assert(require("tether.migration").undo(p.id))
+cli.say("\nundone: %s is a real folder again (%s)", games, tether.info(games).type)
+assert(tether.rmtree(root, { dry = false }))
+if elsewhere then assert(tether.rmtree(dest_parent, { dry = false })) end
+cli.say("removed the sample")
 return cli.OK

@@ -52,6 +52,16 @@ function T.links_only_classified_in_c()
   eq(n, 3)
 end
 
+function T.a_root_that_is_a_link_is_walked_and_classified()
+  local d = sample()
+  local root = path.join(d, "via")
+  assert(tether.symlink("a", root))
+  local seen = {}
+  for e in tether.walk(root, { links_only = true, classify = true }) do seen[#seen + 1] = e end
+  eq(#seen, 3)  -- the root link itself, a/b/ok, a/broken
+  eq(seen[1].path, root); eq(seen[1].depth, 0); eq(seen[1].status, "ok"); eq(seen[1].target, "a")
+end
+
 function T.options()
   local d = sample()
   local n = 0
