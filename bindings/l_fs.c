@@ -67,16 +67,6 @@ static int l_statfs(lua_State *L)
     return 1;
 }
 
-/* syncfs(path): flush the filesystem holding path to stable storage. */
-static int l_syncfs(lua_State *L)
-{
-    const char *path = l_checkpath(L, 1);
-    tt_err e;
-    if (tt_syncfs(path, &e) != 0) return l_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
 static int l_pid(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)tt_pid());
@@ -84,7 +74,7 @@ static int l_pid(lua_State *L)
 }
 
 static const luaL_Reg funcs[] = {
-    {"pid", l_pid},     {"rename", l_rename},   {"statfs", l_statfs}, {"syncfs", l_syncfs},
+    {"pid", l_pid},     {"rename", l_rename},   {"statfs", l_statfs},
     {"mkdir", l_mkdir}, {"mkdtemp", l_mkdtemp}, {NULL, NULL},
 };
 

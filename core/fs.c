@@ -70,12 +70,6 @@ int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e)
     return err ? tt_fail(e, err, path, NULL, NULL) : 0;
 }
 
-int tt_syncfs(const char *path, tt_err *e)
-{
-    int err = pf_syncfs(path);
-    return err ? tt_fail(e, err, path, "cannot flush to disk", NULL) : 0;
-}
-
 unsigned long tt_pid(void)
 {
     return pf_pid();

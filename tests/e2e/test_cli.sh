@@ -74,8 +74,9 @@ mkdir demo-tmp
 out=$(TMPDIR="$WORK/run/demo-tmp" "$TETHER" demo 2>&1)
 rc=$?
 check "demo runs" is "$rc" 0
-check "demo shows a relative link" has "$out" "-> ../games  [ok]"
-check "demo shows a broken link" has "$out" "[broken]"
-check "demo cleans up" is "$(ls -A demo-tmp)" ""
+check "demo migrates" has "$out" "is now a symlink -> "
+check "demo audits" has "$out" "broken  mods/broken-mod -> no-such-mod (relative)"
+check "demo undoes" has "$out" "is a real folder again (dir)"
+check "demo cleans up" is "$(ls -A demo-tmp)|$(ls -d /dev/shm/tether-demo-* 2>/dev/null)" "|"
 
 finish
