@@ -15,6 +15,7 @@ gen=$here/../../shared/bench/gen_tree.py
 for tool in python3 symlinks /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/audit.sh: needs $tool (apt-get install python3 symlinks time)" >&2; exit 1; }
 done
+. "$here/lib.sh"
 base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
 trap 'rm -rf "$base"' EXIT
 python3 "$gen" "$base/tree" "$n" >/dev/null
@@ -31,13 +32,9 @@ declare -A times
 for v in "${order[@]}"; do ${cmd[$v]} >/dev/null 2>&1 || true; done # warm the cache
 for r in $(seq "$rounds"); do
     for v in "${order[@]}"; do
-        start=$(date +%s%N)
-        ${cmd[$v]} >/dev/null 2>&1 || true
-        end=$(date +%s%N)
-        times[$v]+="$(( (end - start) / 1000 )) "
+        times[$v]+="$(time_us ${cmd[$v]}) "
     done
 done
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 xt=$(median "${times[find_xtype]}")
 ty=$(median "${times[find_type]}")
 echo "audit: $n-entry tree ($(find "$base/tree" -type l | wc -l) links), warm cache, median of $rounds rounds ($(uname -r), $(nproc) cores)"
@@ -52,8 +49,8 @@ for v in "${order[@]}"; do
         symlinks) label="symlinks -r" ;;
         find_type) label="find -type l (walk only)" ;;
     esac
-    printf '| %-36s | %9.1f | %12.2fx | %11.2fx |\n' "$label" "$(bc -l <<<"$m/1000")" \
-        "$(bc -l <<<"$m/$xt")" "$(bc -l <<<"$m/$ty")"
+    printf '| %-36s | %9s | %12sx | %11sx |\n' "$label" "$(ms "$m")" "$(ratio "$m" "$xt")" \
+        "$(ratio "$m" "$ty")"
 done
 rm -rf "$base/tree"
 

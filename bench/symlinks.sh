@@ -8,6 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 n=${2:-100000}
 rounds=${3:-7}
+. "$here/lib.sh"
 base=$(mktemp -d /dev/shm/tether-bench-XXXXXX)
 trap 'rm -rf "$base"' EXIT
 [ "$(stat -f -c %T "$base")" = tmpfs ] || echo "warning: $base is not on tmpfs" >&2
@@ -25,15 +26,12 @@ for r in $(seq "$rounds"); do
     for v in "${order[@]}"; do
         dir="$base/$v-$r"
         mkdir "$dir"
-        start=$(date +%s%N)
-        ${cmd[$v]//DIR/$dir} >/dev/null
-        end=$(date +%s%N)
-        times[$v]+="$(( (end - start) / 1000 )) "
+        times[$v]+="$(time_us ${cmd[$v]//DIR/$dir}) "
+        [ "$(find "$dir" -type l | wc -l)" = "$n" ] || { echo "$v did not make $n links" >&2; exit 1; }
         rm -rf "$dir"
     done
 done
 
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 c=$(median "${times[c]}")
 echo "symlinks: $n per run, median of $rounds rounds, tmpfs ($(uname -r), $(nproc) cores)"
 printf '| %-34s | %10s | %8s | %10s |\n' variant "median ms" "vs C" "links/s"
@@ -46,6 +44,6 @@ for v in "${order[@]}"; do
         tether) label="tether.symlink (verified)" ;;
         lfs) label="LuaFileSystem lfs.link" ;;
     esac
-    printf '| %-34s | %10.1f | %7.2fx | %10.0f |\n' "$label" "$(bc -l <<<"$m/1000")" \
-        "$(bc -l <<<"$m/$c")" "$(bc -l <<<"$n/($m/1000000)")"
+    printf '| %-34s | %10s | %7sx | %10.0f |\n' "$label" "$(ms "$m")" "$(ratio "$m" "$c")" \
+        "$(bc -l <<<"$n/($m/1000000)")"
 done

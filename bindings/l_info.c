@@ -7,18 +7,6 @@
 
 #include <errno.h>
 
-static void setint(lua_State *L, const char *k, lua_Integer v)
-{
-    lua_pushinteger(L, v);
-    lua_setfield(L, -2, k);
-}
-
-static void setstr(lua_State *L, const char *k, const char *v)
-{
-    lua_pushstring(L, v);
-    lua_setfield(L, -2, k);
-}
-
 static int l_info(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
@@ -30,24 +18,24 @@ static int l_info(lua_State *L)
     /* The link may vanish between the two calls; then it simply has no target. */
     int has_target = link && tt_readlink_alloc(path, box, &e) == 0;
     lua_createtable(L, 0, 16);
-    setstr(L, "path", path);
-    setstr(L, "type", tt_type_name(in.st.type));
-    setint(L, "nlink", (lua_Integer)in.st.nlink);
-    setint(L, "dev", (lua_Integer)in.st.dev);
-    setint(L, "ino", (lua_Integer)in.st.ino);
-    setint(L, "size", (lua_Integer)in.st.size);
-    setint(L, "mode", (lua_Integer)(in.st.mode & 07777));
-    setint(L, "uid", (lua_Integer)in.st.uid);
-    setint(L, "gid", (lua_Integer)in.st.gid);
-    setint(L, "mtime", (lua_Integer)in.st.mtime_sec);
-    setint(L, "mtime_ns", (lua_Integer)in.st.mtime_nsec);
+    l_setstr(L, "path", path);
+    l_setstr(L, "type", tt_type_name(in.st.type));
+    l_setint(L, "nlink", (lua_Integer)in.st.nlink);
+    l_setint(L, "dev", (lua_Integer)in.st.dev);
+    l_setint(L, "ino", (lua_Integer)in.st.ino);
+    l_setint(L, "size", (lua_Integer)in.st.size);
+    l_setint(L, "mode", (lua_Integer)(in.st.mode & 07777));
+    l_setint(L, "uid", (lua_Integer)in.st.uid);
+    l_setint(L, "gid", (lua_Integer)in.st.gid);
+    l_setint(L, "mtime", (lua_Integer)in.st.mtime_sec);
+    l_setint(L, "mtime_ns", (lua_Integer)in.st.mtime_nsec);
     if (link) {
-        if (has_target) setstr(L, "target", *box);
-        setstr(L, "status", tt_status_name(in.status));
+        if (has_target) l_setstr(L, "target", *box);
+        l_setstr(L, "status", tt_status_name(in.status));
         if (in.status == TT_ST_OK)
-            setstr(L, "target_type", tt_type_name(in.target.type));
+            l_setstr(L, "target_type", tt_type_name(in.target.type));
         else
-            setstr(L, "status_error", tt_errname(in.status_err));
+            l_setstr(L, "status_error", tt_errname(in.status_err));
     }
     return 1;
 }

@@ -61,14 +61,6 @@ static const luaL_Reg funcs[] = {
 
 void l_open_journal(lua_State *L)
 {
-    if (luaL_newmetatable(L, JOURNAL_META)) {
-        lua_pushcfunction(L, journal_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, journal_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    l_newclass(L, JOURNAL_META, journal_close, methods);
     luaL_setfuncs(L, funcs, 0);
 }

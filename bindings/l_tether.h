@@ -27,6 +27,14 @@ int l_isdry(lua_State *L, int opts);
 /* In dry-run mode, records an action {op=, path=, target=} in tether.drylog(). */
 void l_record(lua_State *L, const char *op, const char *path, const char *target);
 
+/* t[k] = v for the table on top of the stack. */
+void l_setstr(lua_State *L, const char *k, const char *v);
+void l_setint(lua_State *L, const char *k, lua_Integer v);
+void l_setbool(lua_State *L, const char *k, int v);
+
+/* Creates metatable `name` once: gc as __gc and __close, methods (may be NULL) as __index. */
+void l_newclass(lua_State *L, const char *name, lua_CFunction gc, const luaL_Reg *methods);
+
 /* A slot owning malloc'd memory until Lua collects it: make the box before the
  * resource, so a Lua error can never leak what core/ allocated. */
 char **l_newbox(lua_State *L);

@@ -97,13 +97,40 @@ char **l_newbox(lua_State *L)
     return box;
 }
 
-void l_open_util(lua_State *L)
+void l_setstr(lua_State *L, const char *k, const char *v)
 {
-    if (luaL_newmetatable(L, BOX_META)) {
-        lua_pushcfunction(L, box_gc);
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, k);
+}
+
+void l_setint(lua_State *L, const char *k, lua_Integer v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+void l_setbool(lua_State *L, const char *k, int v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, k);
+}
+
+void l_newclass(lua_State *L, const char *name, lua_CFunction gc, const luaL_Reg *methods)
+{
+    if (luaL_newmetatable(L, name)) {
+        lua_pushcfunction(L, gc);
         lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, box_gc);
+        lua_pushcfunction(L, gc);
         lua_setfield(L, -2, "__close");
+        if (methods) {
+            luaL_newlib(L, methods);
+            lua_setfield(L, -2, "__index");
+        }
     }
     lua_pop(L, 1);
+}
+
+void l_open_util(lua_State *L)
+{
+    l_newclass(L, BOX_META, box_gc, NULL);
 }

@@ -40,32 +40,29 @@ static int walker_close(lua_State *L)
     return 0;
 }
 
-static void set_bool(lua_State *L, const char *k, int v)
+static void push_stats(lua_State *L, const tt_walk_stats *s)
 {
-    lua_pushboolean(L, v);
-    lua_setfield(L, -2, k);
-}
-
-static void set_str(lua_State *L, const char *k, const char *v)
-{
-    lua_pushstring(L, v);
-    lua_setfield(L, -2, k);
+    lua_createtable(L, 0, 5);
+    l_setint(L, "entries", (lua_Integer)s->entries);
+    l_setint(L, "dirs", (lua_Integer)s->dirs);
+    l_setint(L, "links", (lua_Integer)s->links);
+    l_setint(L, "errors", (lua_Integer)s->errors);
 }
 
 /* Adds the classification fields to the entry table on top of the stack. */
 static void push_class(lua_State *L, const char *target, const tt_class *c)
 {
-    set_str(L, "target", target);
-    set_str(L, "kind", tt_type_name(c->kind));
-    set_str(L, "status", tt_status_name(c->status));
+    l_setstr(L, "target", target);
+    l_setstr(L, "kind", tt_type_name(c->kind));
+    l_setstr(L, "status", tt_status_name(c->status));
     if (c->status == TT_ST_OK)
-        set_str(L, "target_type", tt_type_name(c->target_type));
+        l_setstr(L, "target_type", tt_type_name(c->target_type));
     else
-        set_str(L, "status_error", tt_errname(c->status_err));
-    set_str(L, "form", tt_form_name(c->absolute));
-    set_bool(L, "cross_fs", c->cross_fs);
-    set_bool(L, "escapes", c->escapes);
-    set_bool(L, "messy", c->messy);
+        l_setstr(L, "status_error", tt_errname(c->status_err));
+    l_setstr(L, "form", tt_form_name(c->absolute));
+    l_setbool(L, "cross_fs", c->cross_fs);
+    l_setbool(L, "escapes", c->escapes);
+    l_setbool(L, "messy", c->messy);
 }
 
 static double now(void)
@@ -93,16 +90,8 @@ static void progress(lua_State *L, l_walker *lw, uint64_t n)
     char dir[1024];
     tt_scan_progress(lw->s, &st, dir, sizeof dir);
     const tt_walk_stats *s = &st;
-    lua_createtable(L, 0, 5);
-    lua_pushinteger(L, (lua_Integer)s->entries);
-    lua_setfield(L, -2, "entries");
-    lua_pushinteger(L, (lua_Integer)s->dirs);
-    lua_setfield(L, -2, "dirs");
-    lua_pushinteger(L, (lua_Integer)s->links);
-    lua_setfield(L, -2, "links");
-    lua_pushinteger(L, (lua_Integer)s->errors);
-    lua_setfield(L, -2, "errors");
-    set_str(L, "dir", dir);
+    push_stats(L, s);
+    l_setstr(L, "dir", dir);
     lua_call(L, 1, 0);
 }
 
@@ -125,11 +114,11 @@ static int walker_next(lua_State *L)
     lua_createtable(L, 0, 8);
     lua_pushlstring(L, it->path, it->path_len);
     lua_setfield(L, -2, "path");
-    set_str(L, "name", it->name);
-    set_str(L, "type", tt_type_name(it->type));
+    l_setstr(L, "name", it->name);
+    l_setstr(L, "type", tt_type_name(it->type));
     lua_pushinteger(L, it->depth);
     lua_setfield(L, -2, "depth");
-    if (it->err) set_str(L, "error", tt_errname(it->err));
+    if (it->err) l_setstr(L, "error", tt_errname(it->err));
     lua_getiuservalue(L, lua_upvalueindex(1), 2);
     lua_getfield(L, -1, "root");
     lua_setfield(L, -3, "root");
@@ -137,7 +126,7 @@ static int walker_next(lua_State *L)
     if (it->classified)
         push_class(L, it->target, &it->c);
     else if (it->class_err)
-        set_str(L, "error", tt_errname(it->class_err));
+        l_setstr(L, "error", tt_errname(it->class_err));
     else if (it->type == TT_SYMLINK || it->type == TT_JUNCTION)
         luaL_setmetatable(L, ENTRY_META);
     progress(L, lw, ++lw->yielded);
@@ -173,7 +162,7 @@ static int entry_index(lua_State *L)
     if (path && tt_classify_path(path, &roots, target, &cap, &c, &e) == 0)
         push_class(L, *target, &c);
     else
-        set_str(L, "error", tt_errname(e.code));
+        l_setstr(L, "error", tt_errname(e.code));
     lua_pushvalue(L, 2);
     lua_rawget(L, 1);
     return 1;
@@ -293,18 +282,9 @@ static int l_walk(lua_State *L)
 static int walker_stats(lua_State *L)
 {
     l_walker *lw = luaL_checkudata(L, 1, WALKER_META);
-    lua_createtable(L, 0, 4);
     tt_walk_stats now_st;
     if (lw->s) tt_scan_progress(lw->s, &now_st, NULL, 0);
-    const tt_walk_stats *s = lw->s ? &now_st : &lw->final;
-    lua_pushinteger(L, (lua_Integer)s->entries);
-    lua_setfield(L, -2, "entries");
-    lua_pushinteger(L, (lua_Integer)s->dirs);
-    lua_setfield(L, -2, "dirs");
-    lua_pushinteger(L, (lua_Integer)s->links);
-    lua_setfield(L, -2, "links");
-    lua_pushinteger(L, (lua_Integer)s->errors);
-    lua_setfield(L, -2, "errors");
+    push_stats(L, lw->s ? &now_st : &lw->final);
     return 1;
 }
 
@@ -321,15 +301,7 @@ static const luaL_Reg funcs[] = {
 
 void l_open_walk(lua_State *L)
 {
-    if (luaL_newmetatable(L, WALKER_META)) {
-        lua_pushcfunction(L, walker_close);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, walker_close);
-        lua_setfield(L, -2, "__close");
-        luaL_newlib(L, walker_methods);
-        lua_setfield(L, -2, "__index");
-    }
-    lua_pop(L, 1);
+    l_newclass(L, WALKER_META, walker_close, walker_methods);
     if (luaL_newmetatable(L, ENTRY_META)) {
         lua_pushcfunction(L, entry_index);
         lua_setfield(L, -2, "__index");

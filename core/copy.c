@@ -9,6 +9,8 @@
 #include "walk.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -452,6 +454,78 @@ static int rm_contents(pf_dir *d, const char *path, tt_err *e)
     return err ? tt_fail(e, err, path, NULL, NULL) : 0;
 }
 
+/* The top-level entries of a tree being removed, shared by the removal threads. */
+typedef struct rm_job {
+    pf_dir *root;
+    const char *path;
+    char **names;
+    tt_type *types;
+    size_t n;
+    _Atomic size_t next;
+    pthread_mutex_t mu;
+    int failed;
+    tt_err err;
+} rm_job;
+
+static int rm_one(rm_job *j, size_t i, tt_err *e)
+{
+    const char *name = j->names[i];
+    char *sub = tt_path_join(j->path, name);
+    if (!sub) return tt_fail(e, ENOMEM, j->path, NULL, NULL);
+    int rc = 0, err;
+    if (j->types[i] == TT_DIR) {
+        pf_dir *d = NULL;
+        err = pf_dir_open(j->root, name, 0, &d); /* O_NOFOLLOW: never into a link */
+        rc = err ? tt_fail(e, err, sub, NULL, NULL) : rm_contents(d, sub, e);
+        pf_dir_close(d);
+        if (!rc && (err = pf_dir_unlink(j->root, name, 1)) != 0)
+            rc = tt_fail(e, err, sub, NULL, NULL);
+    } else if ((err = pf_dir_unlink(j->root, name, 0)) != 0) {
+        rc = tt_fail(e, err, sub, NULL, NULL);
+    }
+    free(sub);
+    return rc;
+}
+
+static void *rm_worker(void *arg)
+{
+    rm_job *j = arg;
+    tt_err e;
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->n;) {
+        if (rm_one(j, i, &e) == 0) continue;
+        pthread_mutex_lock(&j->mu);
+        if (!j->failed) j->failed = 1, j->err = e;
+        pthread_mutex_unlock(&j->mu);
+        break;
+    }
+    return NULL;
+}
+
+/* Lists the top-level entries so two threads can share them: freeing the blocks of
+ * deleted files is the slow part, and it runs in parallel across directories. */
+static int rm_list(rm_job *j, tt_err *e)
+{
+    size_t cap = 0;
+    const char *name;
+    tt_type type;
+    int err;
+    while ((err = pf_dir_read(j->root, &name, &type)) == 0 && name) {
+        if (j->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(j->names, cap * sizeof *nn);
+            if (nn) j->names = nn;
+            tt_type *nt = realloc(j->types, cap * sizeof *nt);
+            if (nt) j->types = nt;
+            if (!nn || !nt) return tt_fail(e, ENOMEM, j->path, NULL, NULL);
+        }
+        tt_stat st;
+        if (type == TT_NONE) type = pf_dir_stat(j->root, name, 0, &st) == 0 ? st.type : TT_OTHER;
+        if (!(j->names[j->n] = strdup(name))) return tt_fail(e, ENOMEM, j->path, NULL, NULL);
+        j->types[j->n++] = type;
+    }
+    return err ? tt_fail(e, err, j->path, NULL, NULL) : 0;
+}
+
 int tt_rmtree(const char *path, tt_err *e)
 {
     tt_stat st;
@@ -460,10 +534,24 @@ int tt_rmtree(const char *path, tt_err *e)
     if (st.type != TT_DIR)
         return tt_fail(e, ENOTDIR, path,
                        "is not a directory; only whole directory trees are removed", NULL);
-    pf_dir *d = NULL;
-    if ((err = pf_dir_open(NULL, path, 0, &d)) != 0) return tt_fail(e, err, path, NULL, NULL);
-    int rc = rm_contents(d, path, e);
-    pf_dir_close(d);
+    rm_job j = {0};
+    j.path = path;
+    pthread_mutex_init(&j.mu, NULL);
+    if ((err = pf_dir_open(NULL, path, 0, &j.root)) != 0) return tt_fail(e, err, path, NULL, NULL);
+    int rc = rm_list(&j, e);
+    if (!rc) {
+        pthread_t helper;
+        int threaded = j.n > 1 && pthread_create(&helper, NULL, rm_worker, &j) == 0;
+        rm_worker(&j);
+        if (threaded) pthread_join(helper, NULL);
+        if (j.failed) rc = -1, *e = j.err;
+    }
+    for (size_t i = 0; i < j.n; i++)
+        free(j.names[i]);
+    free(j.names);
+    free(j.types);
+    pf_dir_close(j.root);
+    pthread_mutex_destroy(&j.mu);
     if (!rc && (err = pf_rmdir(path)) != 0) rc = tt_fail(e, err, path, NULL, NULL);
     return rc;
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Moving a ~500 MB, 20000-file tree (../shared/bench/gen_data.py) from /tmp to /dev/shm:
+# tether migrate (size verification), tether migrate --verify hash, tether migrate
+# --keep-backup (the original is renamed aside, not deleted), cp -a, rsync -aH and mv, all
+# in one run, ROUNDS rounds in rotation, medians reported. Before each round the
+# source is restored from a pristine copy (not timed) and the destination removed, so
+# every tool starts from the same warm page cache.
+# Note what each does: cp -a and rsync -aH only copy; mv copies then deletes the source;
+# tether migrate copies, syncs, verifies, swaps in a link and deletes the source.
+# usage: bench/migrate.sh [BUILD_DIR] [ROUNDS=3]    needs: python3, rsync
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+rounds=${2:-3}
+for tool in python3 rsync; do
+    command -v "$tool" >/dev/null || { echo "bench/migrate.sh: needs $tool (apt-get install $tool)" >&2; exit 1; }
+done
+. "$here/lib.sh"
+base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
+shm=$(mktemp -d /dev/shm/tether-bench-XXXXXX)
+export XDG_STATE_HOME=$base/state
+trap 'rm -rf "$base" "$shm"' EXIT
+python3 "$here/../../shared/bench/gen_data.py" "$base/pristine" >/dev/null
+bytes=$(du -sb "$base/pristine" | cut -f1)
+files=$(find "$base/pristine" -type f | wc -l)
+
+declare -A cmd=(
+    [tether]="$build/tether -q migrate $base/src $shm/dest"
+    [tether_hash]="$build/tether -q migrate --verify hash $base/src $shm/dest"
+    [tether_keep]="$build/tether -q migrate --keep-backup $base/src $shm/dest"
+    [cp]="cp -a $base/src $shm/dest"
+    [rsync]="rsync -aH $base/src/ $shm/dest/"
+    [mv]="mv $base/src $shm/dest"
+)
+order=(cp tether tether_hash tether_keep rsync mv)
+declare -A times
+for r in $(seq "$rounds"); do
+    for v in "${order[@]}"; do
+        rm -rf "$base/src" "$shm/dest"
+        cp -a "$base/pristine" "$base/src"
+        sync
+        times[$v]+="$(time_us ${cmd[$v]}) "
+        if [[ $v == tether* ]]; then
+            [ "$(readlink "$base/src")" = "$shm/dest" ] || { echo "tether did not leave the link" >&2; exit 1; }
+            rm "$base/src"
+            rm -rf "$base"/.tether-backup-* # what --keep-backup kept (not timed)
+        fi
+    done
+done
+cpm=$(median "${times[cp]}")
+echo "migrate: $((bytes / 1000000)) MB in $files files, /tmp (ext4) -> /dev/shm (tmpfs), median of $rounds rounds ($(uname -r), $(nproc) cores)"
+printf '| %-38s | %9s | %8s | %9s |\n' command "median ms" "vs cp -a" "MB/s"
+printf '|%s|%s|%s|%s|\n' "----------------------------------------" "-----------" "----------" "-----------"
+for v in "${order[@]}"; do
+    m=$(median "${times[$v]}")
+    case $v in
+        tether) label="tether migrate (verify sizes)" ;;
+        tether_hash) label="tether migrate --verify hash" ;;
+        tether_keep) label="tether migrate --keep-backup" ;;
+        cp) label="cp -a" ;;
+        rsync) label="rsync -aH" ;;
+        mv) label="mv" ;;
+    esac
+    printf '| %-38s | %9s | %7sx | %9.0f |\n' "$label" "$(ms "$m")" "$(ratio "$m" "$cpm")" \
+        "$(bc -l <<<"$bytes/$m")"
+done

@@ -1,0 +1,65 @@
+-- tether.copytree / tether.migrate from Lua: progress callbacks, errors from them, dry
+-- runs, journals.
+local path = require "tether.path"
+local journal = require "tether.journal"
+local T = {}
+
+local function tree()
+  local d = tmpdir()
+  assert(tether.mkdir(path.join(d, "src/sub"), { parents = true }))
+  for i = 1, 5 do
+    local f = assert(io.open(path.join(d, "src/sub/f" .. i), "w")); f:write(string.rep("x", i * 100)); f:close()
+  end
+  assert(tether.symlink("sub/f1", path.join(d, "src/l")))
+  return d
+end
+
+function T.copytree_reports_progress_and_counts()
+  local d = tree()
+  local calls, last = 0, nil
+  local st = assert(tether.copytree(path.join(d, "src"), path.join(d, "copy"), {
+    progress = function(p) calls = calls + 1; last = p end }))
+  eq(st.files, 5); eq(st.bytes, 1500); eq(st.links, 1); eq(st.dirs, 1)
+  assert(calls >= 5, "called per file")
+  eq(last.files, 5)
+  assert(tether.verifytree(path.join(d, "src"), path.join(d, "copy"), { hash = true }))
+  eq(tether.readlink(path.join(d, "copy/l")), "sub/f1")
+end
+
+function T.an_error_in_progress_stops_the_copy_and_is_raised()
+  local d = tree()
+  raises(function()
+    tether.copytree(path.join(d, "src"), path.join(d, "copy"), {
+      progress = function(p) if p.files == 2 then error("enough") end end })
+  end, "enough")
+  local ok, msg, code = tether.copytree(path.join(d, "src"), path.join(d, "copy"))
+  eq(ok, nil); eq(code, "EEXIST")  -- the partial copy is left for the caller to remove
+  assert(tether.rmtree(path.join(d, "copy")))
+end
+
+function T.verifytree_finds_a_difference()
+  local d = tree()
+  assert(tether.copytree(path.join(d, "src"), path.join(d, "copy")))
+  local f = assert(io.open(path.join(d, "copy/sub/f3"), "r+")); f:write("y"); f:close()
+  assert(tether.verifytree(path.join(d, "src"), path.join(d, "copy")))  -- same size
+  local ok, msg, code = tether.verifytree(path.join(d, "src"), path.join(d, "copy"), { hash = true })
+  eq(ok, nil); eq(code, "EIO"); assert(msg:find("content differs"), msg)
+end
+
+function T.migrate_from_lua_with_a_journal()
+  local d = tree()
+  local saved = tether.options.journal_dir
+  tether.options.journal_dir = path.join(d, "journal")
+  local plan = assert(tether.migrate(path.join(d, "src"), path.join(d, "moved"), { dry = true }))
+  eq(plan.dry, true); eq(tether.info(path.join(d, "src")).type, "dir")
+  local r = assert(tether.migrate(path.join(d, "src"), path.join(d, "moved")))
+  eq(tether.readlink(path.join(d, "src")), r.dest)
+  local runs = journal.list()
+  eq(#runs, 1); eq(runs[1].id, r.id); eq(runs[1].kind, "migrate")
+  eq(runs[1].records[#runs[1].records].event, "finish")
+  assert(require("tether.migration").undo(r.id))
+  eq(tether.info(path.join(d, "src")).type, "dir")
+  tether.options.journal_dir = saved
+end
+
+return T
