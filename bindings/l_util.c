@@ -123,7 +123,8 @@ void l_newclass(lua_State *L, const char *name, lua_CFunction gc, const luaL_Reg
         lua_pushcfunction(L, gc);
         lua_setfield(L, -2, "__close");
         if (methods) {
-            luaL_newlib(L, methods);
+            lua_newtable(L);
+            luaL_setfuncs(L, methods, 0);
             lua_setfield(L, -2, "__index");
         }
     }
