@@ -133,7 +133,32 @@ static int l_rmtree(lua_State *L)
     return 1;
 }
 
+/* hash(path [, limit]) -> xxHash64 of the file (or of its first limit bytes), an integer. */
+static int l_hash(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    lua_Integer limit = luaL_optinteger(L, 2, 0);
+    uint64_t h;
+    tt_err e;
+    if (tt_hash_file(path, (uint64_t)limit, &h, &e) != 0) return l_fail(L, &e);
+    lua_pushinteger(L, (lua_Integer)h);
+    return 1;
+}
+
+/* same_content(a, b) -> whether the two files hold the same bytes. */
+static int l_same_content(lua_State *L)
+{
+    const char *a = l_checkpath(L, 1), *b = l_checkpath(L, 2);
+    int same;
+    tt_err e;
+    if (tt_same_content(a, b, &same, &e) != 0) return l_fail(L, &e);
+    lua_pushboolean(L, same);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
+    {"hash", l_hash},
+    {"same_content", l_same_content},
     {"copytree", l_copytree},
     {"verifytree", l_verifytree},
     {"treesize", l_treesize},

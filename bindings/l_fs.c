@@ -64,6 +64,8 @@ static int l_statfs(lua_State *L)
     lua_setfield(L, -2, "avail");
     lua_pushinteger(L, (lua_Integer)total);
     lua_setfield(L, -2, "total");
+    lua_pushinteger(L, (lua_Integer)tt_link_max(path));
+    lua_setfield(L, -2, "link_max");
     return 1;
 }
 

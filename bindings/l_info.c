@@ -29,6 +29,8 @@ static int l_info(lua_State *L)
     l_setint(L, "gid", (lua_Integer)in.st.gid);
     l_setint(L, "mtime", (lua_Integer)in.st.mtime_sec);
     l_setint(L, "mtime_ns", (lua_Integer)in.st.mtime_nsec);
+    l_setint(L, "ctime", (lua_Integer)in.st.ctime_sec);
+    l_setint(L, "ctime_ns", (lua_Integer)in.st.ctime_nsec);
     if (link) {
         if (has_target) l_setstr(L, "target", *box);
         l_setstr(L, "status", tt_status_name(in.status));

@@ -1,5 +1,6 @@
 /* tether.journal(path [, {create=true}]): a handle whose :append(line) returns only once
- * the line is on disk. Made before the file is opened, so no descriptor can leak. */
+ * the line is on disk (:append(line, {nosync=true}) and :sync() group several). Made before the
+ * file is opened, so no descriptor can leak. */
 #include "l_tether.h"
 
 #include "../core/journal.h"
@@ -24,8 +25,25 @@ static int journal_append(lua_State *L)
     size_t len;
     const char *line = luaL_checklstring(L, 2, &len);
     luaL_argcheck(L, h->j != NULL, 1, "journal is closed");
+    int sync = 1;
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        lua_getfield(L, 3, "nosync");
+        sync = !lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     tt_err e;
-    if (tt_journal_append(h->j, line, len, &e) != 0) return l_fail(L, &e);
+    if (tt_journal_append(h->j, line, len, sync, &e) != 0) return l_fail(L, &e);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int journal_sync(lua_State *L)
+{
+    l_journal *h = luaL_checkudata(L, 1, JOURNAL_META);
+    luaL_argcheck(L, h->j != NULL, 1, "journal is closed");
+    tt_err e;
+    if (tt_journal_sync(h->j, &e) != 0) return l_fail(L, &e);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -50,6 +68,7 @@ static int l_journal_open(lua_State *L)
 
 static const luaL_Reg methods[] = {
     {"append", journal_append},
+    {"sync", journal_sync},
     {"close", journal_close},
     {NULL, NULL},
 };

@@ -373,9 +373,10 @@ static int verify_entry(const tt_entry *en, const char *cpath, const tt_copy_opt
     }
     if (o->hash) {
         uint64_t hs, hd;
-        if ((err = pf_hash_file(en->parent, en->name, &hs)) != 0)
+        if ((err = pf_hash_file(en->parent, en->name, 0, &hs)) != 0)
             return tt_fail(e, err, en->path, NULL, NULL);
-        if ((err = pf_hash_file(NULL, cpath, &hd)) != 0) return tt_fail(e, err, cpath, NULL, NULL);
+        if ((err = pf_hash_file(NULL, cpath, 0, &hd)) != 0)
+            return tt_fail(e, err, cpath, NULL, NULL);
         if (hs != hd) return tt_fail(e, EIO, cpath, "content differs in the copy (xxHash)", NULL);
     }
     return 0;
@@ -554,4 +555,16 @@ int tt_rmtree(const char *path, tt_err *e)
     pthread_mutex_destroy(&j.mu);
     if (!rc && (err = pf_rmdir(path)) != 0) rc = tt_fail(e, err, path, NULL, NULL);
     return rc;
+}
+
+int tt_hash_file(const char *path, uint64_t limit, uint64_t *hash, tt_err *e)
+{
+    int err = pf_hash_file(NULL, path, limit, hash);
+    return err ? tt_fail(e, err, path, NULL, NULL) : 0;
+}
+
+int tt_same_content(const char *a, const char *b, int *same, tt_err *e)
+{
+    int err = pf_same_content(a, b, same);
+    return err ? tt_fail(e, err, a, NULL, NULL) : 0;
 }

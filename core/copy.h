@@ -39,6 +39,11 @@ int tt_verifytree(const char *src, const char *copy, const tt_copy_opts *o, tt_e
 /* Removes a tree without following any link in it; a link at path itself is refused. */
 int tt_rmtree(const char *path, tt_err *e);
 
+/* xxHash64 of a file (of its first `limit` bytes when limit > 0), for dedupe. */
+int tt_hash_file(const char *path, uint64_t limit, uint64_t *hash, tt_err *e);
+/* Byte-for-byte comparison of two files. */
+int tt_same_content(const char *a, const char *b, int *same, tt_err *e);
+
 /* The rewritten target of an inner absolute link, or NULL when target does not point
  * inside src (given as typed, made absolute, and canonical). Malloc'd. */
 char *tt_rewrite_inner(const char *target, const char *src_abs, const char *src_real,

@@ -71,6 +71,7 @@ static const struct {
     NAME(EAGAIN),
     {TT_ENOTLINK, "ENOTLINK"},
     {TT_EVERIFY, "EVERIFY"},
+    {TT_ECHANGED, "ECHANGED"},
 };
 
 const char *tt_errname(int code)

@@ -64,6 +64,11 @@ int tt_rename(const char *from, const char *to, tt_err *e)
     return err ? tt_fail(e, err, from, NULL, NULL) : 0;
 }
 
+uint64_t tt_link_max(const char *path)
+{
+    return pf_link_max(path);
+}
+
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e)
 {
     int err = pf_statfs(path, avail, total);

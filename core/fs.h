@@ -16,5 +16,6 @@ int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
 int tt_rename(const char *from, const char *to, tt_err *e);
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);
 unsigned long tt_pid(void);
+uint64_t tt_link_max(const char *path);
 
 #endif

@@ -37,7 +37,7 @@ tt_journal *tt_journal_open(const char *path, int create, tt_err *e)
     return j;
 }
 
-int tt_journal_append(tt_journal *j, const char *line, size_t len, tt_err *e)
+int tt_journal_append(tt_journal *j, const char *line, size_t len, int sync, tt_err *e)
 {
     if (memchr(line, '\n', len))
         return tt_fail(e, EINVAL, j->path, "a journal record must be one line", NULL);
@@ -45,8 +45,14 @@ int tt_journal_append(tt_journal *j, const char *line, size_t len, tt_err *e)
     if (!buf) return tt_fail(e, ENOMEM, j->path, NULL, NULL);
     memcpy(buf, line, len);
     buf[len] = '\n';
-    int err = pf_append_write(j->fd, buf, len + 1); /* one write: a record is whole or absent */
+    int err = pf_append_write(j->fd, buf, len + 1, sync); /* one write: whole or absent */
     free(buf);
+    return err ? tt_fail(e, err, j->path, "cannot write the journal", NULL) : 0;
+}
+
+int tt_journal_sync(tt_journal *j, tt_err *e)
+{
+    int err = pf_append_sync(j->fd);
     return err ? tt_fail(e, err, j->path, "cannot write the journal", NULL) : 0;
 }
 

@@ -7,6 +7,7 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,5 +445,116 @@ int tt_unlink(const char *path, unsigned flags, tt_err *e)
         rc = tt_fail(e, err, path, NULL, NULL);
     }
     free(owned);
+    return rc;
+}
+
+/* ctime is compared only before tether itself renames the file (a rename sets it). */
+static int matches_but_ctime(const tt_stat *st, const tt_expect *x)
+{
+    return st->type == TT_FILE && st->dev == x->dev && st->ino == x->ino && st->size == x->size &&
+           st->mtime_sec == x->mtime_sec && st->mtime_nsec == x->mtime_nsec;
+}
+
+static int matches(const tt_stat *st, const tt_expect *x)
+{
+    return matches_but_ctime(st, x) && st->ctime_sec == x->ctime_sec &&
+           st->ctime_nsec == x->ctime_nsec;
+}
+
+/* A free temporary name beside path (not created). */
+static char *temp_beside(const char *path)
+{
+    static unsigned counter;
+    char *dir = tt_path_dirname(path);
+    char name[64];
+    snprintf(name, sizeof name, ".tether-%lu-%u.tmp", pf_pid(), counter++);
+    char *tmp = dir ? tt_path_join(dir, name) : NULL;
+    free(dir);
+    return tmp;
+}
+
+int tt_link_over(const char *existing, const char *path, const tt_expect *expect, unsigned flags,
+                 tt_err *e)
+{
+    tt_stat cur, src;
+    int err = pf_lstat(path, &cur);
+    if (err) return tt_fail(e, err, path, NULL, NULL);
+    if (!matches(&cur, expect))
+        return tt_fail(e, TT_ECHANGED, path, "changed since it was planned; left alone", NULL);
+    if ((err = pf_lstat(existing, &src)) != 0) return tt_fail(e, err, existing, NULL, NULL);
+    if (src.type != TT_FILE)
+        return tt_fail(e, TT_ENOTLINK, existing, "is not a regular file", NULL);
+    if (src.dev != cur.dev)
+        return tt_fail(e, EXDEV, path, "hard links cannot cross filesystems", NULL);
+    if (src.ino == cur.ino) return 0; /* already one file */
+    if (flags & TT_LINK_DRY) return 0;
+    char *tmp = temp_beside(path);
+    if (!tmp) return tt_fail(e, ENOMEM, path, NULL, NULL);
+    err = (flags & TT_LINK_CLONE) ? pf_clone_file(existing, tmp, &cur) : pf_hardlink(existing, tmp);
+    if (err) {
+        free(tmp);
+        if (err == EMLINK)
+            return tt_fail(e, err, existing, "the file has too many hard links", NULL);
+        if (flags & TT_LINK_CLONE)
+            return tt_fail(e, err, path, "cannot make a copy-on-write clone here", NULL);
+        return tt_fail(e, err, path, NULL, NULL);
+    }
+    int rc = 0;
+    err = pf_exchange(tmp, path);
+    if (err == 0) {
+        tt_stat old;
+        if (pf_lstat(tmp, &old) != 0 ||
+            !matches_but_ctime(&old, expect)) { /* changed at the last moment */
+            pf_exchange(tmp, path);
+            rc = tt_fail(e, TT_ECHANGED, path, "changed while being linked; left alone", NULL);
+        }
+        pf_unlink(tmp, TT_FILE);
+    } else if (err == ENOSYS || err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP) {
+        if (pf_lstat(path, &cur) != 0 || !matches(&cur, expect)) {
+            pf_unlink(tmp, TT_FILE);
+            rc = tt_fail(e, TT_ECHANGED, path, "changed while being linked; left alone", NULL);
+        } else if ((err = pf_rename(tmp, path)) != 0) {
+            pf_unlink(tmp, TT_FILE);
+            rc = tt_fail(e, err, path, NULL, NULL);
+        }
+    } else {
+        pf_unlink(tmp, TT_FILE);
+        rc = tt_fail(e, err, path, NULL, NULL);
+    }
+    free(tmp);
+    if (!rc && !(flags & TT_LINK_CLONE) && (pf_lstat(path, &cur) != 0 || cur.ino != src.ino))
+        rc = tt_fail(e, TT_EVERIFY, path, "does not name the intended file after linking", NULL);
+    return rc;
+}
+
+int tt_unshare(const char *path, const tt_stat *meta, tt_err *e)
+{
+    tt_stat cur;
+    int err = pf_lstat(path, &cur);
+    if (err) return tt_fail(e, err, path, NULL, NULL);
+    if (cur.type != TT_FILE)
+        return tt_fail(e, TT_ECHANGED, path, "is no longer a regular file", NULL);
+    char *dir = tt_path_dirname(path), *base = tt_path_basename(path), *tmp = temp_beside(path);
+    char *tmpbase = tmp ? tt_path_basename(tmp) : NULL;
+    pf_dir *d = NULL;
+    int rc = 0;
+    if (!dir || !base || !tmp || !tmpbase)
+        rc = tt_fail(e, ENOMEM, path, NULL, NULL);
+    else if ((err = pf_dir_open(NULL, dir, 0, &d)) != 0)
+        rc = tt_fail(e, err, dir, NULL, NULL);
+    else {
+        tt_stat st = cur;
+        st.mode = meta->mode, st.uid = meta->uid, st.gid = meta->gid;
+        st.mtime_sec = meta->mtime_sec, st.mtime_nsec = meta->mtime_nsec;
+        st.atime_sec = meta->atime_sec, st.atime_nsec = meta->atime_nsec;
+        uint64_t h;
+        if ((err = pf_copy_file(d, base, d, tmpbase, &st, 0, NULL, NULL, &h)) != 0)
+            rc = tt_fail(e, err, path, "cannot make a separate copy", NULL);
+        else if ((err = pf_rename(tmp, path)) != 0)
+            rc = tt_fail(e, err, path, NULL, NULL);
+        if (rc) pf_unlink(tmp, TT_FILE);
+    }
+    pf_dir_close(d);
+    free(dir), free(base), free(tmp), free(tmpbase);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "platform/platform.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum tt_link_flags {
     TT_LINK_DIR = 1 << 0,      /* the target is a directory (Windows needs to know) */
@@ -24,6 +25,26 @@ int tt_junction(const char *target, const char *path, unsigned flags, tt_err *e)
 /* Points the existing link at path to target: a new link is made under a temporary
  * name beside it and renamed over it, so there is no moment without a link. */
 int tt_replace(const char *target, const char *path, unsigned flags, tt_err *e);
+
+/* What a file must still be for a planned change to go ahead. */
+typedef struct tt_expect {
+    uint64_t dev, ino, size;
+    int64_t mtime_sec, ctime_sec;
+    int32_t mtime_nsec, ctime_nsec;
+} tt_expect;
+
+enum { TT_LINK_CLONE = 1 << 5 /* tt_link_over: a copy-on-write clone, not a hard link */ };
+
+/* Replaces the regular file at path, which must still be as *expect says, by a hard link
+ * to existing (or a reflink clone of it, keeping path's mode, owner and times). The old
+ * file is swapped out first and removed only once it is seen to be unchanged; a file
+ * that changed meanwhile is swapped back (TT_ECHANGED). */
+int tt_link_over(const char *existing, const char *path, const tt_expect *expect, unsigned flags,
+                 tt_err *e);
+
+/* Gives path (a hard link) its own copy of the content again, with the given mode,
+ * owner and times: the inverse of tt_link_over for undo. */
+int tt_unshare(const char *path, const tt_stat *meta, tt_err *e);
 
 /* Removes the link at path, never what it points to. */
 int tt_unlink(const char *path, unsigned flags, tt_err *e);

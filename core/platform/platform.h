@@ -21,8 +21,8 @@ typedef struct tt_stat {
     tt_type type;
     uint64_t dev, ino, nlink, size;
     uint32_t mode, uid, gid;
-    int64_t mtime_sec, atime_sec;
-    int32_t mtime_nsec, atime_nsec;
+    int64_t mtime_sec, atime_sec, ctime_sec;
+    int32_t mtime_nsec, atime_nsec, ctime_nsec;
     uint64_t rdev;
     uint64_t alloc; /* bytes actually allocated (less than size for a sparse file) */
 } tt_stat;
@@ -80,21 +80,29 @@ int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dnam
 int pf_copy_symlink(pf_dir *ddir, const char *dname, const char *target, const tt_stat *st);
 int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st);
 int pf_dir_mkdir(pf_dir *d, const char *name);
+/* A new file at path sharing existing's blocks (copy-on-write), with st's mode, owner and
+ * times; ENOTSUP/EXDEV/EINVAL where the filesystem cannot clone. */
+int pf_clone_file(const char *existing, const char *path, const tt_stat *st);
 /* Applies st's mode, owner and times (and spath's xattrs) to the open directory d. */
 int pf_dir_finish(pf_dir *d, const char *spath, const tt_stat *st);
 int pf_dir_link(const char *existing, pf_dir *d, const char *name);
 /* Removes a name inside d: a directory (empty) with is_dir, else a file or link. */
 int pf_dir_unlink(pf_dir *d, const char *name, int is_dir);
-/* xxHash64 of a file's content, read through d/name (d NULL: name is a path) without
- * following a link. */
-int pf_hash_file(pf_dir *d, const char *name, uint64_t *hash);
+/* xxHash64 of a file's content (its first `limit` bytes when limit > 0), read through
+ * d/name (d NULL: name is a path) without following a link. */
+int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash);
+/* Whether two files have the same bytes (read side by side, no hashing). */
+int pf_same_content(const char *a, const char *b, int *same);
+/* The most hard links one file may have on the filesystem holding path. */
+uint64_t pf_link_max(const char *path);
 /* Flushes the filesystem holding path to stable storage. */
 int pf_syncfs(const char *path);
 int pf_statfs(const char *path, uint64_t *avail, uint64_t *total);
 
 /* An append-only file for journals: every write reaches the disk before it returns. */
 int pf_append_open(const char *path, int create, int *fd);
-int pf_append_write(int fd, const char *buf, size_t n);
+int pf_append_write(int fd, const char *buf, size_t n, int sync);
+int pf_append_sync(int fd);
 void pf_append_close(int fd);
 /* Makes a new name in dir durable (fsync of the directory). */
 int pf_sync_dir(const char *dir);

@@ -38,11 +38,15 @@ static void fill(tt_stat *out, const struct stat *s)
     out->mtime_nsec = (int32_t)s->st_mtimespec.tv_nsec;
     out->atime_sec = s->st_atimespec.tv_sec;
     out->atime_nsec = (int32_t)s->st_atimespec.tv_nsec;
+    out->ctime_sec = s->st_ctimespec.tv_sec;
+    out->ctime_nsec = (int32_t)s->st_ctimespec.tv_nsec;
 #else
     out->mtime_sec = s->st_mtim.tv_sec;
     out->mtime_nsec = (int32_t)s->st_mtim.tv_nsec;
     out->atime_sec = s->st_atim.tv_sec;
     out->atime_nsec = (int32_t)s->st_atim.tv_nsec;
+    out->ctime_sec = s->st_ctim.tv_sec;
+    out->ctime_nsec = (int32_t)s->st_ctim.tv_nsec;
 #endif
 }
 
@@ -273,7 +277,7 @@ int pf_append_open(const char *path, int create, int *fd)
     return *fd < 0 ? errno : 0;
 }
 
-int pf_append_write(int fd, const char *buf, size_t n)
+int pf_append_write(int fd, const char *buf, size_t n, int sync)
 {
     while (n > 0) {
         ssize_t w = write(fd, buf, n);
@@ -281,6 +285,11 @@ int pf_append_write(int fd, const char *buf, size_t n)
         if (w < 0) return errno;
         buf += w, n -= (size_t)w;
     }
+    return sync ? pf_append_sync(fd) : 0;
+}
+
+int pf_append_sync(int fd)
+{
 #if defined(__linux__)
     return fdatasync(fd) == 0 ? 0 : errno;
 #else

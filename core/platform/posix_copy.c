@@ -175,6 +175,27 @@ int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dnam
     return err;
 }
 
+int pf_clone_file(const char *existing, const char *path, const tt_stat *st)
+{
+#ifdef FICLONE
+    int in = open(existing, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0) return errno;
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int err = out < 0 ? errno : 0;
+    if (!err && ioctl(out, FICLONE, in) != 0) err = errno;
+    if (!err && fchown(out, st->uid, st->gid) != 0 && errno != EPERM) err = errno;
+    if (!err && fchmod(out, st->mode & 07777) != 0) err = errno;
+    if (!err) set_times_fd(out, st);
+    if (out >= 0) close(out);
+    if (err && out >= 0) unlink(path);
+    close(in);
+    return err == EOPNOTSUPP || err == ENOTTY ? ENOTSUP : err;
+#else
+    (void)existing, (void)path, (void)st;
+    return ENOTSUP;
+#endif
+}
+
 int pf_copy_symlink(pf_dir *ddir, const char *dname, const char *target, const tt_stat *st)
 {
     int fd = pf_dir_fd(ddir);
@@ -233,26 +254,84 @@ int pf_dir_unlink(pf_dir *d, const char *name, int is_dir)
     return unlinkat(pf_dir_fd(d), name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
 }
 
-int pf_hash_file(pf_dir *d, const char *name, uint64_t *hash)
+/* A read buffer no larger than the file (or the limit): most files are small, and a
+ * 1 MiB allocation per file is an mmap and a round of page faults each time. */
+static size_t buffer_for(int fd, uint64_t limit)
 {
+    struct stat st;
+    uint64_t want = CHUNK;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size + 1 < want) want = (uint64_t)st.st_size + 1;
+    if (limit < want) want = limit;
+    return want < 4096 ? 4096 : (size_t)want;
+}
+
+int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
+{
+    uint64_t left = limit ? limit : UINT64_MAX;
     int fd = openat(d ? pf_dir_fd(d) : AT_FDCWD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
     XXH3_state_t *h = XXH3_createState();
-    char *buf = malloc(CHUNK);
+    char *buf = malloc(buffer_for(fd, left));
     int err = h && buf ? 0 : ENOMEM;
     if (!err) XXH3_64bits_reset(h);
-    while (!err) {
-        ssize_t n = read(fd, buf, CHUNK);
+    size_t cap = buffer_for(fd, left);
+    while (!err && left > 0) {
+        ssize_t n = read(fd, buf, left < cap ? (size_t)left : cap);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) err = errno;
         if (n <= 0) break;
         XXH3_64bits_update(h, buf, (size_t)n);
+        left -= (uint64_t)n;
     }
     if (!err) *hash = XXH3_64bits_digest(h);
     if (h) XXH3_freeState(h);
     free(buf);
     close(fd);
     return err;
+}
+
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+int pf_same_content(const char *a, const char *b, int *same)
+{
+    int fa = open(a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), fb = -1, err = 0;
+    if (fa < 0) return errno;
+    if ((fb = open(b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) err = errno;
+    size_t cap = err ? 0 : buffer_for(fa, UINT64_MAX);
+    char *ba = err ? NULL : malloc(cap), *bb = err ? NULL : malloc(cap);
+    if (!err && (!ba || !bb)) err = ENOMEM;
+    *same = 1;
+    while (!err && *same) {
+        ssize_t na = read_full(fa, ba, cap), nb = read_full(fb, bb, cap);
+        if (na < 0 || nb < 0) {
+            err = errno;
+            break;
+        }
+        if (na != nb || memcmp(ba, bb, (size_t)na) != 0) *same = 0;
+        if (na < (ssize_t)cap) break;
+    }
+    free(ba);
+    free(bb);
+    if (fb >= 0) close(fb);
+    close(fa);
+    return err;
+}
+
+uint64_t pf_link_max(const char *path)
+{
+    long n = pathconf(path, _PC_LINK_MAX);
+    return n > 0 ? (uint64_t)n : 1000;
 }
 
 int pf_syncfs(const char *path)

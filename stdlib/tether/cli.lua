@@ -126,4 +126,43 @@ end
 -- name) are shown escaped so one entry stays one line.
 M.quote = tether.quote
 
+-- The common end of a bulk recipe: report every conflict and stop (exit 3) before
+-- touching anything; with --dry-run print each action; otherwise apply with a journal
+-- and print a summary (or one JSON document with --json). `extra` is merged into the
+-- JSON report and `noun` names what the actions change ("links", "files").
+function M.apply_plan(plan, noun, extra)
+  local conflicts = plan:check()
+  if #conflicts > 0 then
+    for _, c in ipairs(conflicts) do M.warn(M.quote(c.path) .. ": " .. c.message) end
+    M.exit(M.FAILED, string.format("nothing changed: %d conflict(s) in a plan of %d action(s)",
+      #conflicts, #plan.actions))
+  end
+  -- Test hook: a command run between planning and applying, to change the tree under a
+  -- plan exactly there (tests/e2e/test_bulk.sh).
+  local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
+  if hook and not tether.dryrun() then os.execute(hook) end
+  local result, err = plan:apply({
+    on_action = function(a, status, err)
+      if status ~= "done" then M.warn(err) elseif tether.options.verbose then M.say("%s", plan:describe(a)) end
+    end,
+  })
+  if not result then M.exit(M.FAILED, err .. "; nothing changed") end
+  if tether.options.json then
+    local report = { dry = result.dry or false, id = result.id, done = result.done, skipped = result.skipped,
+                     failed = result.failed, actions = json.array() }
+    for _, a in ipairs(plan.actions) do report.actions[#report.actions + 1] = a end
+    for k, v in pairs(extra or {}) do report[k] = v end
+    M.json(report)
+  elseif result.dry then
+    plan:print(M.say)
+    M.say("%d action(s) planned on %s; nothing changed (dry run)", #plan.actions, noun)
+  else
+    M.say("%d %s changed%s%s; undo with: tether undo %s", result.done, noun,
+      result.skipped > 0 and string.format(", %d skipped (changed meanwhile)", result.skipped) or "",
+      result.failed > 0 and string.format(", %d failed", result.failed) or "", result.id)
+  end
+  if result.failed > 0 then M.exit(M.PARTIAL) end
+  return result
+end
+
 return M

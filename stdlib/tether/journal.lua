@@ -32,13 +32,24 @@ function Journal:record(rec)
   assert(self.handle:append(json.encode(rec)))
 end
 
+-- A record that may wait for the next sync (for outcomes, never for intentions; no
+-- time stamp, since there may be one per file).
+function Journal:note(rec)
+  assert(self.handle:append(json.encode(rec), { nosync = true }))
+end
+
+function Journal:sync() assert(self.handle:sync()) end
+
 function Journal:close() self.handle:close() end
 
--- Starts the journal of a new run: its first record describes the run.
+-- Starts the journal of a new run: its first record describes the run. Fails (nil,
+-- message, code) when the journal cannot be written: then nothing may be changed.
 function M.create(kind, header)
-  assert(tether.mkdir(M.dir(), { parents = true, dry = false }))
+  local ok, err, code = tether.mkdir(M.dir(), { parents = true, dry = false })
+  if not ok then return nil, err .. "; the journal cannot be kept there (use --journal-dir)", code end
   local id = new_id()
-  local handle = assert(tether.journal(file_of(id), { create = true }))
+  local handle, herr, hcode = tether.journal(file_of(id), { create = true })
+  if not handle then return nil, herr, hcode end
   local j = setmetatable({ id = id, path = file_of(id), handle = handle }, Journal)
   header.event, header.kind, header.id = "start", kind, id
   j:record(header)

@@ -12,6 +12,8 @@ local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f"
                   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
 local function encode_string(s)
+  -- The common case, checked in C: valid UTF-8 with nothing to escape.
+  if not s:find('[%z\1-\31"\\\127]') and utf8.len(s) then return '"' .. s .. '"' end
   local out, i, n = { '"' }, 1, #s
   while i <= n do
     local c = s:byte(i)
@@ -46,6 +48,8 @@ local function is_array(t)
 end
 
 local encode
+-- Keys repeat across records (path, target, status, ...): encode each once.
+local key_cache = setmetatable({}, { __mode = "k" })
 
 local function encode_table(t, indent, depth, seen)
   if seen[t] then error("json: cannot encode a table that contains itself", 0) end
@@ -71,7 +75,9 @@ local function encode_table(t, indent, depth, seen)
   for i, k in ipairs(keys) do
     local v = t[k]
     if v == nil then v = t[math.tointeger(k)] end
-    parts[i] = encode_string(k) .. colon .. encode(v, indent, depth + 1, seen)
+    local ek = key_cache[k]
+    if not ek then ek = encode_string(k); key_cache[k] = ek end
+    parts[i] = ek .. colon .. encode(v, indent, depth + 1, seen)
   end
   seen[t] = nil
   if #parts == 0 then return "{}" end

@@ -405,7 +405,8 @@ function M.migrate(src, dest, opts)
     p.dry, p.steps = true, steps_of(p)
     return p
   end
-  local j = journal.create("migrate", { plan = p })
+  local j, jerr, jcode = journal.create("migrate", { plan = p })
+  if not j then return nil, jerr .. "; nothing changed", jcode end
   p.id = j.id
   local ok, serr, scode, failed_step = run_steps(j, p, {}, opts)
   if ok then

@@ -1,0 +1,31 @@
+-- list past runs (migrations and bulk plans) with what they changed
+local tether = require "tether"
+local cli = require "tether.cli"
+local journal = require "tether.journal"
+local migration = require "tether.migration"
+local plan = require "tether.plan"
+
+cli.parse({...}, {
+  name = "history",
+  usage = "tether history [--json]",
+  summary = "List every journaled run, oldest first: its id, what it was, what it changed and whether it was undone.",
+  max = 0,
+})
+
+local rows = {}
+for _, r in ipairs(journal.list()) do
+  if r.kind == "migrate" then
+    local p, _, ended, last = migration.state(r.records)
+    rows[#rows + 1] = { id = r.id, kind = "migrate", state = ended or ("interrupted at " .. tostring(last)),
+                        what = p.src .. " -> " .. p.dest }
+  elseif r.kind == "plan" then
+    local s = plan.summary(r)
+    local roots = type(s.roots) == "table" and table.concat(s.roots, " ") or ""
+    rows[#rows + 1] = { id = r.id, kind = s.kind, state = s.undone and "undone" or "applied",
+                        what = string.format("%d changed, %d skipped, %d failed  %s", s.done, s.skipped, s.failed, roots) }
+  end
+end
+if tether.options.json then cli.json(rows) return cli.OK end
+if #rows == 0 then cli.say("no runs recorded in %s", journal.dir()) end
+for _, r in ipairs(rows) do cli.say("%s  %-11s %-9s %s", r.id, r.kind, r.state, cli.quote(r.what)) end
+return cli.OK

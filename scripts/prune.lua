@@ -1,0 +1,28 @@
+-- remove dangling links (broken only: never denied, never loops unless asked); undoable
+local tether = require "tether"
+local cli = require "tether.cli"
+local plan = require "tether.plan"
+
+local args = cli.parse({...}, {
+  name = "prune",
+  usage = "tether prune [--loops] [--dry-run] PATH...",
+  summary = "Remove every dangling link under each PATH: links whose target does not exist (ENOENT/ENOTDIR).",
+  description = [[
+A link that cannot be resolved for another reason is left alone: one into a directory
+that cannot be searched (denied) may be fine for its owner, and a loop is removed only
+with --loops. Each link is checked again right before it is removed. The run is
+journaled: tether undo puts the links back.]],
+  options = { { "loops", "also remove links that go round in a loop" } },
+  min = 1,
+})
+
+local p = plan.new("prune", { roots = { table.unpack(args) } })
+for _, root in ipairs(args) do
+  for e in tether.walk(root, { links_only = true, classify = true, roots = args }) do
+    if e.status == "broken" or (args.loops and e.status == "loop") then
+      p:add("unlink", { path = e.path, target = e.target })
+    end
+  end
+end
+cli.apply_plan(p, "dangling links")
+return cli.OK

@@ -1,0 +1,43 @@
+-- turn absolute links into relative ones (or back with --absolute); same resolved target
+local tether = require "tether"
+local cli = require "tether.cli"
+local path = require "tether.path"
+local plan = require "tether.plan"
+
+local args = cli.parse({...}, {
+  name = "relativize",
+  usage = "tether relativize [--absolute] PATH...",
+  summary = "Rewrite every absolute link under each PATH as a relative one (or, with --absolute, every relative one as absolute), keeping what it resolves to.",
+  description = [[
+The relative form is computed from the link's real directory (a parent reached through
+another link is resolved first), never by string games. A link whose target does not
+resolve is converted only if its new form names the same path; either way, the resolved
+target before and after must be the same, or the link is left alone and reported.]],
+  options = { { "absolute", "the other way: relative targets become absolute" } },
+  min = 1,
+})
+
+local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = { table.unpack(args) } })
+local left = 0
+for _, root in ipairs(args) do
+  for e in tether.walk(root, { links_only = true }) do
+    local t = e.target
+    if t and path.is_absolute(t) ~= (args.absolute or false) then
+      local dir = tether.realpath(path.dirname(e.path))
+      local abs = dir and path.normalize(path.join(dir, t))
+      local new = args.absolute and abs or tether.relative_target(t, e.path)
+      -- Same place before and after: what the link resolves to now, and what the new
+      -- target resolves to from the link's directory.
+      local before = tether.realpath(e.path)
+      local after = new and dir and tether.realpath(path.join(dir, new))
+      if new and new ~= t and (before == after or (not before and not after and abs == path.normalize(path.join(dir, new)))) then
+        p:add("replace", { path = e.path, target = new, old = t })
+      elseif new ~= t then
+        left = left + 1
+        cli.warn(cli.quote(e.path) .. ": the new form would not lead to the same place; left alone")
+      end
+    end
+  end
+end
+cli.apply_plan(p, "links")
+return left > 0 and cli.PROBLEMS or cli.OK

@@ -1,0 +1,55 @@
+-- point every link under OLD at the same place under NEW (after a drive change); atomic
+local tether = require "tether"
+local cli = require "tether.cli"
+local path = require "tether.path"
+local plan = require "tether.plan"
+
+local args = cli.parse({...}, {
+  name = "retarget",
+  usage = "tether retarget PATH... --from OLD --to NEW [--allow-broken]",
+  summary = "Every link under each PATH whose target lies under OLD now points at the same place under NEW.",
+  description = [[
+OLD is matched as a path prefix, not a string prefix: /mnt/old2/x is not under /mnt/old.
+Targets are compared in normal form (so /mnt//old/x counts). Each link is replaced
+atomically (a new link under a temporary name, renamed over the old one). A link whose
+new target would not exist is reported and left alone, unless --allow-broken.]],
+  options = {
+    { "from", "the old location", value = "OLD" },
+    { "to", "the new location", value = "NEW" },
+    { "allow-broken", "retarget even when the new target does not exist" },
+  },
+  min = 1,
+})
+if not args.from or not args.to then cli.exit(cli.USAGE, "retarget: --from and --to are both needed") end
+local from, to = path.normalize(args.from), path.normalize(args.to)
+if not path.is_absolute(from) or not path.is_absolute(to) then
+  cli.exit(cli.USAGE, "retarget: --from and --to must be absolute paths")
+end
+
+-- The part of target below `from`, or nil when it is not below it.
+local function below(target)
+  if not path.is_absolute(target) then return nil end
+  local t = path.normalize(target)
+  if t == from then return "" end
+  if from == "/" then return t:sub(2) end
+  if t:sub(1, #from + 1) == from .. "/" then return t:sub(#from + 2) end
+end
+
+local p = plan.new("retarget", { roots = { table.unpack(args) }, from = from, to = to })
+local missing = {}
+for _, root in ipairs(args) do
+  for e in tether.walk(root, { links_only = true }) do
+    local rest = e.target and below(e.target)
+    if rest then
+      local new = rest == "" and to or path.join(to, rest)
+      if args.allow_broken or tether.exists(new, { follow = true }) then
+        p:add("replace", { path = e.path, target = new, old = e.target })
+      else
+        missing[#missing + 1] = e.path
+        cli.warn(cli.quote(e.path) .. ": new target " .. cli.quote(new) .. " does not exist; left alone (use --allow-broken)")
+      end
+    end
+  end
+end
+cli.apply_plan(p, "links", { left_alone = missing })
+return #missing > 0 and cli.PROBLEMS or cli.OK

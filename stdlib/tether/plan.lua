@@ -1,0 +1,251 @@
+-- tether.plan: bulk changes in two phases, as GNU Stow does. A script adds actions
+-- (create, replace or remove a link, hard-link two files, move, make a directory);
+-- plan:check() reports every conflict before anything is touched; plan:apply() runs
+-- the actions with a journal, re-checking each one's precondition right before it acts
+-- (the tree can change under a long run); with dry = true it prints each action and
+-- changes nothing. Every applied plan can be reversed by tether undo, which first checks
+-- that nothing changed since and refuses, saying what, if something did.
+local tether = require "tether"
+local journal = require "tether.journal"
+local path = require "tether.path"
+
+local M = {}
+local Plan = {}
+Plan.__index = Plan
+
+local function link_target(p)
+  local info = tether.info(p)
+  return info and (info.type == "symlink" or info.type == "junction") and info.target or nil
+end
+
+local function exists(p) return tether.info(p) ~= nil end
+
+local function same_file(info, want)
+  return info and info.type == "file" and info.dev == want.dev and info.ino == want.ino
+    and info.size == want.size and info.mtime == want.mtime and info.mtime_ns == want.mtime_ns
+end
+
+-- Each kind of action: how to describe it, its precondition (nil when it holds, else
+-- what is wrong), how to do it, what must hold afterwards (checked before an undo), and
+-- how to undo it.
+local kinds = {
+  symlink = {
+    describe = function(a) return "link " .. a.path .. " -> " .. a.target end,
+    pre = function(a) return exists(a.path) and "already exists" or nil end,
+    apply = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
+    post = function(a) return link_target(a.path) == a.target end,
+    undo = function(a) return tether.unlink(a.path, { dry = false }) end,
+  },
+  replace = {
+    describe = function(a) return "relink " .. a.path .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
+    pre = function(a)
+      local t = link_target(a.path)
+      if not t then return "is not a link (any more)" end
+      if t ~= a.old then return "now points to " .. t .. ", not " .. a.old end
+    end,
+    apply = function(a) return tether.replace(a.target, a.path, { dry = false }) end,
+    post = function(a) return link_target(a.path) == a.target end,
+    undo = function(a) return tether.replace(a.old, a.path, { dry = false }) end,
+  },
+  unlink = {
+    describe = function(a) return "remove link " .. a.path .. " -> " .. a.target end,
+    pre = function(a)
+      local t = link_target(a.path)
+      if not t then return "is not a link (any more)" end
+      if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
+    end,
+    apply = function(a) return tether.unlink(a.path, { dry = false }) end,
+    post = function(a) return not exists(a.path) end,
+    undo = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
+  },
+  hardlink = { -- path, a regular file identical to existing, becomes a hard link to it
+    checks_itself = true, -- tether.link_over re-checks path and existing in C (ECHANGED)
+    describe = function(a) return (a.clone and "clone " or "hard-link ") .. a.path .. " to " .. a.existing end,
+    pre = function(a)
+      if not same_file(tether.info(a.path), a.expect) then return "changed since it was planned" end
+      if not same_file(tether.info(a.existing), a.expect_existing) then return a.existing .. " changed since it was planned" end
+    end,
+    apply = function(a) return tether.link_over(a.existing, a.path, a.expect, { clone = a.clone, dry = false }) end,
+    post = function(a)
+      local i, x = tether.info(a.path), tether.info(a.existing)
+      return i and x and i.type == "file" and (a.clone or i.ino == x.ino)
+    end,
+    undo = function(a) return tether.unshare(a.path, a.expect, { dry = false }) end,
+    -- What the journal needs to undo it: not the identity of `existing` (only checked
+    -- before acting), and a file's mode, owner and time to give its copy back.
+    record = function(a)
+      local x = a.expect
+      return { op = a.op, path = a.path, existing = a.existing, clone = a.clone,
+               expect = { mode = x.mode, uid = x.uid, gid = x.gid, mtime = x.mtime, mtime_ns = x.mtime_ns } }
+    end,
+  },
+  move = {
+    describe = function(a) return "move " .. a.path .. " to " .. a.to end,
+    pre = function(a)
+      if not exists(a.path) then return "does not exist" end
+      if exists(a.to) then return a.to .. " already exists" end
+    end,
+    apply = function(a) return tether.rename(a.path, a.to, { dry = false }) end,
+    post = function(a) return exists(a.to) and not exists(a.path) end,
+    undo = function(a) return tether.rename(a.to, a.path, { dry = false }) end,
+  },
+  mkdir = {
+    describe = function(a) return "make directory " .. a.path end,
+    pre = function(a) return exists(a.path) and "already exists" or nil end,
+    apply = function(a) return tether.mkdir(a.path, { dry = false }) end,
+    post = function(a) local i = tether.info(a.path); return i and i.type == "dir" end,
+    undo = function(a)
+      local r, err, code = os.remove(a.path) -- rmdir: only if it is empty again
+      if r then return true end
+      return nil, err, code
+    end,
+  },
+}
+
+function M.new(kind, header)
+  return setmetatable({ kind = kind, header = header or {}, actions = {} }, Plan)
+end
+
+-- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir.
+function Plan:add(op, a)
+  assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
+  a.op = op
+  self.actions[#self.actions + 1] = a
+  return a
+end
+
+function Plan:describe(a) return kinds[a.op].describe(a) end
+
+-- Every conflict, before anything is touched: failed preconditions, and two actions on
+-- the same path. Returns a list of {path=, message=} (empty when the plan can go).
+function Plan:check()
+  local conflicts, seen = {}, {}
+  for _, a in ipairs(self.actions) do
+    local why = kinds[a.op].pre(a)
+    if why then conflicts[#conflicts + 1] = { path = a.path, message = why, action = a } end
+    if seen[a.path] and a.op ~= "mkdir" then
+      conflicts[#conflicts + 1] = { path = a.path, message = "two actions would change it", action = a }
+    end
+    seen[a.path] = true
+  end
+  return conflicts
+end
+
+-- Runs the plan. opts.dry: print nothing, change nothing, return the actions it would
+-- take. opts.on_action(a, status, err) is told about each action as it goes.
+-- Returns {id=, done=, skipped=, failed=} (skipped: precondition no longer held), or
+-- nil, message, code when the journal cannot be written (and nothing was changed).
+function Plan:apply(opts)
+  opts = opts or {}
+  local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
+  if opts.dry or tether.dryrun() then
+    result.dry, result.actions = true, self.actions
+    return result
+  end
+  -- The whole plan is on disk before the first change; the outcome of each action is
+  -- written as it happens and flushed with the final record (an action whose outcome a
+  -- crash lost is recognised by undo from its postcondition: its precondition held when
+  -- it was planned, so the state it leaves can only be its own doing).
+  local header = self.header
+  header.plan_kind, header.actions = self.kind, {}
+  for i, a in ipairs(self.actions) do
+    header.actions[i] = kinds[a.op].record and kinds[a.op].record(a) or a
+  end
+  local j, err, code = journal.create("plan", header)
+  if not j then return nil, err, code end
+  result.id = j.id
+  for i, a in ipairs(self.actions) do
+    local kind = kinds[a.op]
+    local why = not kind.checks_itself and kind.pre(a)
+    local ok, err, code
+    if not why then
+      ok, err, code = kind.apply(a)
+      if code == "ECHANGED" then why = err:match("^.-: (.*) %(ECHANGED%)$") or err end
+    end
+    if why then
+      result.skipped = result.skipped + 1
+      result.skipped_actions[#result.skipped_actions + 1] = { action = a, message = why }
+      j:note({ i = i, phase = "skipped", why = why })
+      if opts.on_action then opts.on_action(a, "skipped", a.path .. ": " .. why) end
+    else
+      if ok then
+        j:note({ i = i, phase = "done" })
+        result.done = result.done + 1
+        if opts.on_action then opts.on_action(a, "done") end
+      else
+        j:note({ i = i, phase = "failed", error = err, code = code })
+        result.failed = result.failed + 1
+        result.failed_actions[#result.failed_actions + 1] = { action = a, message = err, code = code }
+        if opts.on_action then opts.on_action(a, "failed", err) end
+      end
+    end
+  end
+  j:record({ event = "finish", done = result.done, skipped = result.skipped, failed = result.failed })
+  j:close()
+  return result
+end
+
+-- The actions of a journaled plan that took effect: recorded as done, or (when a crash
+-- lost their record) visibly done. Skipped and failed ones changed nothing.
+local function applied(records)
+  local actions, state = records[1].actions, {}
+  for _, r in ipairs(records) do
+    if r.i then state[r.i] = r.phase end
+  end
+  local out = {}
+  for i, a in ipairs(actions) do
+    if state[i] == "done" or (state[i] == nil and kinds[a.op].post(a)) then out[#out + 1] = a end
+  end
+  return out
+end
+
+-- Reverses an applied plan. Refuses, changing nothing, when any change it made is no
+-- longer as it left it. Returns the number of actions undone.
+function M.undo(run)
+  for _, r in ipairs(run.records) do
+    if r.event == "undone" then return nil, run.id .. ": already undone (EINVAL)", "EINVAL" end
+  end
+  local actions = applied(run.records)
+  local changed = {}
+  for _, a in ipairs(actions) do
+    if not kinds[a.op].post(a) then changed[#changed + 1] = a.path end
+  end
+  if #changed > 0 then
+    return nil, string.format("%s: %d path(s) changed since the run, so nothing was undone: %s (ECHANGED)",
+      run.id, #changed, table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")), "ECHANGED"
+  end
+  local j = assert(journal.reopen(run.id))
+  j:record({ event = "undo" })
+  for i = #actions, 1, -1 do
+    local a = actions[i]
+    local ok, err, code = kinds[a.op].undo(a)
+    if not ok then
+      j:record({ event = "undo_failed", path = a.path, error = err })
+      j:close()
+      return nil, err .. string.format(" (undo stopped after %d of %d actions; see tether history)", #actions - i, #actions), code
+    end
+  end
+  j:record({ event = "undone", count = #actions })
+  j:close()
+  return #actions
+end
+
+-- A one-line account of a run for tether history.
+function M.summary(run)
+  local done, skipped, failed, undone = 0, 0, 0, false
+  for _, r in ipairs(run.records) do
+    if r.i and r.phase == "done" then done = done + 1 end
+    if r.i and r.phase == "skipped" then skipped = skipped + 1 end
+    if r.i and r.phase == "failed" then failed = failed + 1 end
+    if r.event == "undone" then undone = true end
+  end
+  return { id = run.id, kind = run.header.plan_kind, done = done, skipped = skipped, failed = failed,
+           undone = undone, started = run.header.time, roots = run.header.roots }
+end
+
+-- Prints the plan's actions (for --dry-run) through say(fmt, ...).
+function Plan:print(say)
+  for _, a in ipairs(self.actions) do say("would %s", kinds[a.op].describe(a)) end
+end
+
+return M

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The plan-based recipes (retarget, relativize, prune, dedupe) with undo and history: a
+# dry run leaves every path, type and target as it was; apply then undo returns the exact
+# original listing; conflicts and changes made under a running plan are handled.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+listing() { (cd "$1" && find . -printf '%p|%y|%l|%s|%m\n' | LC_ALL=C sort); }
+
+# --- retarget: 20000 links, 10000 of them under --from; /mnt/old2 is not under /mnt/old
+mkdir -p new/data old2 links
+for i in $(seq 100); do echo "$i" > "new/data/f$i"; done
+python3 - "$WORK/run" <<'PY'
+import os, sys
+root = sys.argv[1]
+for i in range(20000):
+    d = os.path.join(root, "links", f"d{i % 50}")
+    os.makedirs(d, exist_ok=True)
+    if i % 2 == 0:
+        t = f"{root}/old/data/f{i % 100 + 1}"
+    elif i % 4 == 1:
+        t = f"{root}/old2/x{i}"
+    else:
+        t = f"{root}/elsewhere/y{i}"
+    os.symlink(t, os.path.join(d, f"l{i}"))
+PY
+before=$(listing links)
+t retarget -n links --from "$WORK/run/old" --to "$WORK/run/new"
+check "retarget dry run plans 10000" has "$out" "10000 action(s) planned"
+check "retarget dry run changed nothing" is "$(listing links)" "$before"
+t retarget links --from "$WORK/run/old" --to "$WORK/run/new"
+check "retarget exit 0" is "$rc" 0
+check "10000 retargeted" is "$(find links -type l -lname "$WORK/run/new/*" | wc -l)" 10000
+check "none left under old" is "$(find links -type l -lname "$WORK/run/old/*" | wc -l)" 0
+check "old2 untouched" is "$(find links -type l -lname "$WORK/run/old2/*" | wc -l)" 5000
+check "others untouched" is "$(find links -type l -lname "$WORK/run/elsewhere/*" | wc -l)" 5000
+t undo
+check "retarget undo" is "$rc|$(listing links)" "0|$before"
+ln -s "$WORK/run/old/data/missing" links/to-missing
+t retarget links --from "$WORK/run/old" --to "$WORK/run/new"
+check "a new target that would not exist is left alone" is "$rc|$(readlink links/to-missing)" "1|$WORK/run/old/data/missing"
+check "and reported" has "$err" "links/to-missing: new target $WORK/run/new/data/missing does not exist"
+t undo
+t retarget links --from "$WORK/run/old" --to "$WORK/run/new" --allow-broken
+check "--allow-broken" is "$(readlink links/to-missing)" "$WORK/run/new/data/missing"
+t undo
+rm links/to-missing
+t retarget links --from old --to new
+check "relative --from is a usage error" is "$rc" 2
+rm -rf links old2
+
+# --- relativize and back: same resolved targets, through a linked parent too
+mkdir -p tree/a/b real/deep && echo x > tree/a/file && ln -s "$WORK/run/real/deep" tree/via
+ln -s "$WORK/run/tree/a/file" tree/a/b/abs
+ln -s "$WORK/run/tree/a/file" real/deep/through-via
+ln -s "$WORK/run/tree/gone" tree/a/dangling
+before=$(listing tree)
+t relativize tree
+check "relativize" is "$rc|$(readlink tree/a/b/abs)|$(readlink tree/a/dangling)" "0|../file|../gone"
+check "resolved the same" is "$(realpath tree/a/b/abs)" "$WORK/run/tree/a/file"
+t relativize --absolute tree
+check "and back to absolute" is "$(readlink tree/a/b/abs)" "$WORK/run/tree/a/file"
+t undo
+t undo
+check "two undos restore it" is "$(listing tree)" "$before"
+t relativize real
+check "from a real directory reached by a link" is "$(readlink real/deep/through-via)|$(cat real/deep/through-via)" "../../tree/a/file|x"
+t undo
+
+# --- prune: broken links go; denied and loops stay (loops go with --loops)
+mkdir -p pr/locked && echo s > pr/locked/secret && chmod 755 "$WORK" "$WORK/run" pr
+ln -s gone pr/broken1 && ln -s ../nowhere/x pr/broken2 && ln -s locked/secret pr/denied
+ln -s loop2 pr/loop1 && ln -s loop1 pr/loop2 && ln -s locked pr/ok
+chmod 700 pr/locked
+before=$(listing pr)
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    mkdir "$WORK/nobody" && chown 65534 "$WORK/nobody"
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_STATE_HOME="$WORK/nobody")
+    chmod 777 pr
+else
+    as_user=(env); chmod 000 pr/locked
+fi
+before_dry=$(listing pr)
+out=$("${as_user[@]}" "$TETHER" prune -n pr 2>&1)
+check "prune dry run" has "$out" "2 action(s) planned"
+check "prune dry run changed nothing" is "$(listing pr)" "$before_dry"
+out=$("${as_user[@]}" "$TETHER" prune pr 2>&1)
+check "prune removes only the broken" is "$(ls pr | tr '\n' ' ')" "denied locked loop1 loop2 ok "
+out=$("${as_user[@]}" "$TETHER" prune --loops pr 2>&1)
+check "--loops removes the loop" is "$(ls pr | tr '\n' ' ')" "denied locked ok "
+"${as_user[@]}" "$TETHER" -q undo && "${as_user[@]}" "$TETHER" -q undo
+chmod 700 pr/locked; chmod 755 pr
+check "prune undo restores every link" is "$(listing pr)" "$before"
+rm -rf pr
+
+# --- dedupe: sizes, then hashes, then bytes; one filesystem, same owner and mode only
+mkdir -p dd/a dd/b
+head -c 100000 /dev/urandom > dd/a/one
+cp -p dd/a/one dd/b/copy1 && cp -p dd/a/one dd/b/copy2
+cp -p dd/a/one dd/b/other-mode && chmod 600 dd/b/other-mode
+cp -p dd/a/one dd/b/other-owner && chown 65534 dd/b/other-owner 2>/dev/null
+cp -p dd/a/one dd/b/near && printf 'Z' | dd of=dd/b/near bs=1 seek=50000 conv=notrunc 2>/dev/null && touch -r dd/a/one dd/b/near
+cp dd/a/one dd/b/other-time && touch -d 2001-01-01 dd/b/other-time
+shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
+cp -p dd/a/one "$shm/other-fs"
+before=$(listing dd)
+t dedupe -n dd "$shm"
+check "dedupe dry run finds the two copies" has "$out" "2 action(s) planned"
+check "dedupe dry run changed nothing" is "$(listing dd)" "$before"
+t dedupe dd "$shm"
+ino() { stat -c %i "$1"; }
+check "copies linked" is "$(ino dd/b/copy1)|$(ino dd/b/copy2)" "$(ino dd/a/one)|$(ino dd/a/one)"
+check "other mode not linked" test "$(ino dd/b/other-mode)" != "$(ino dd/a/one)"
+check "near-duplicate not linked" test "$(ino dd/b/near)" != "$(ino dd/a/one)"
+check "different mtime not linked" test "$(ino dd/b/other-time)" != "$(ino dd/a/one)"
+if [ "$(stat -c %u dd/b/other-owner)" != 0 ]; then
+    check "other owner not linked" test "$(ino dd/b/other-owner)" != "$(ino dd/a/one)"
+fi
+check "other filesystem not linked" is "$(stat -c %h "$shm/other-fs")" 1
+check "bytes saved reported" has "$out" "saved 195.3 KiB"
+t undo
+check "dedupe undo gives back separate copies" is "$(listing dd)|$(stat -c %h dd/a/one)" "$before|1"
+t dedupe --ignore-mtime dd
+check "--ignore-mtime links the other time" is "$(ino dd/b/other-time)" "$(ino dd/a/one)"
+t undo
+# A file changed between hashing and linking is left alone.
+hook="printf 'changed' >> '$WORK/run/dd/b/copy2'"
+out=$(TETHER_TEST_BEFORE_APPLY="$hook" "$TETHER" dedupe dd 2>&1)
+check "changed file left alone" is "$(stat -c %h dd/b/copy2)|$(tail -c 7 dd/b/copy2)" "1|changed"
+check "changed file reported" has "$out" "dd/b/copy2: changed since it was planned"
+check "the unchanged copy still linked" is "$(ino dd/b/copy1)" "$(ino dd/a/one)"
+t undo
+rm -rf "$shm"
+
+# --- undo refuses when something changed since, and history lists every run
+mkdir -p u && ln -s gone u/b1 && ln -s gone u/b2
+t prune u
+ln -s other u/b1
+t undo
+check "undo refuses a changed tree" is "$rc" 3
+check "undo says what changed" has "$err" "u/b1"
+check "nothing undone" is "$(readlink u/b1)|$(ls u | wc -l)" "other|1"
+# A journal that cannot be written stops a plan before it changes anything.
+mkdir -p ro && ln -s gone ro/b && touch "$WORK/not-a-dir"
+t --journal-dir "$WORK/not-a-dir/journal" prune ro
+check "unwritable journal: exit 3" is "$rc|$(readlink ro/b)" "3|gone"
+check "unwritable journal: clear message" has "$err" "the journal cannot be kept there (use --journal-dir); nothing changed"
+t history
+check "history lists the runs" has "$out" "prune"
+check "history shows undone runs" has "$out" "undone"
+t --json history
+check "history --json" is "$(python3 -c 'import json,sys; print(type(json.load(sys.stdin)).__name__)' <<<"$out")" "list"
+
+finish
