@@ -9,8 +9,9 @@ local args = cli.parse({...}, {
   usage = "tether dedupe PATH... [--min-size N] [--ignore-mtime] [--reflink]",
   summary = "Find files with identical content under the PATHs and replace the copies by hard links to one of them, reporting the bytes saved.",
   description = [[
-Files are grouped by size, then by an xxHash of their first 4 KiB, then by an xxHash of
-all of their content, and only then compared byte for byte. Only files on the same
+Files are grouped by size, then by an xxHash of their first 4 KiB, then (in groups of
+more than two) by an xxHash of all of their content, and only then compared byte for
+byte. Only files on the same
 filesystem with the same owner, group, mode and (unless --ignore-mtime) modification
 time are linked; empty files are left alone. Each file is checked again right before it
 is replaced (a file changed meanwhile is left alone), the replacement is atomic (a link
@@ -74,7 +75,9 @@ local link_max = {}
 for _, g in pairs(groups) do
   if #g > 1 then
     for _, g1 in ipairs(split(g, function(f) return tether.hash(f.path, 4096) end)) do
-      local full = g1[1].size <= 4096 and { g1 } or split(g1, function(f)
+      -- A pair (or a small file, already hashed whole) goes straight to the byte compare:
+      -- hashing both first would only read them one more time.
+      local full = (g1[1].size <= 4096 or #g1 == 2) and { g1 } or split(g1, function(f)
         hashed = hashed + f.size
         line:show(string.format("hashing: %s, %s", progress.bytes(hashed), f.path))
         return tether.hash(f.path)
