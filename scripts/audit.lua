@@ -107,13 +107,7 @@ local by_form = { absolute = 0, relative = 0 }
 local by_kind = { symlink = 0, junction = 0 }
 local by_flag = { cross_fs = 0, escapes = 0, messy = 0 }
 local unreadable = json.array()
-local line = progress.line()
-local started = tether.now()
-
-local function show_progress(s)
-  line:show(string.format("%d entries, %.0f/s, %d links  %s", count.entries + s.entries,
-    progress.rate(count.entries + s.entries, started), count.links, s.dir))
-end
+local show_progress, line = progress.walk("auditing")
 
 for _, root in ipairs(roots) do
   local info, err = tether.info(root)

@@ -2,6 +2,7 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local plan = require "tether.plan"
+local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "prune",
@@ -16,13 +17,15 @@ journaled: tether undo puts the links back.]],
   min = 1,
 })
 
+local show, line = progress.walk("pruning")
 local p = plan.new("prune", { roots = { table.unpack(args) } })
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, classify = true, roots = args }) do
+  for e in tether.walk(root, { links_only = true, classify = true, roots = args, progress = show }) do
     if e.status == "broken" or (args.loops and e.status == "loop") then
       p:add("unlink", { path = e.path, target = e.target })
     end
   end
 end
+line:done()
 cli.apply_plan(p, "dangling links")
 return cli.OK

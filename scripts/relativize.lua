@@ -3,6 +3,7 @@ local tether = require "tether"
 local cli = require "tether.cli"
 local path = require "tether.path"
 local plan = require "tether.plan"
+local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "relativize",
@@ -17,10 +18,11 @@ target before and after must be the same, or the link is left alone and reported
   min = 1,
 })
 
+local show, line = progress.walk("scanning")
 local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = { table.unpack(args) } })
 local left = 0
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true }) do
+  for e in tether.walk(root, { links_only = true, progress = show }) do
     local t = e.target
     if t and path.is_absolute(t) ~= (args.absolute or false) then
       local dir = tether.realpath(path.dirname(e.path))
@@ -34,10 +36,12 @@ for _, root in ipairs(args) do
         p:add("replace", { path = e.path, target = new, old = t })
       elseif new ~= t then
         left = left + 1
+        line:done()
         cli.warn(cli.quote(e.path) .. ": the new form would not lead to the same place; left alone")
       end
     end
   end
 end
+line:done()
 cli.apply_plan(p, "links")
 return left > 0 and cli.PROBLEMS or cli.OK

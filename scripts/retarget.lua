@@ -3,6 +3,7 @@ local tether = require "tether"
 local cli = require "tether.cli"
 local path = require "tether.path"
 local plan = require "tether.plan"
+local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "retarget",
@@ -35,10 +36,11 @@ local function below(target)
   if t:sub(1, #from + 1) == from .. "/" then return t:sub(#from + 2) end
 end
 
+local show, line = progress.walk("retargeting")
 local p = plan.new("retarget", { roots = { table.unpack(args) }, from = from, to = to })
 local missing = {}
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true }) do
+  for e in tether.walk(root, { links_only = true, progress = show }) do
     local rest = e.target and below(e.target)
     if rest then
       local new = rest == "" and to or path.join(to, rest)
@@ -46,10 +48,12 @@ for _, root in ipairs(args) do
         p:add("replace", { path = e.path, target = new, old = e.target })
       else
         missing[#missing + 1] = e.path
+        line:done()
         cli.warn(cli.quote(e.path) .. ": new target " .. cli.quote(new) .. " does not exist; left alone (use --allow-broken)")
       end
     end
   end
 end
+line:done()
 cli.apply_plan(p, "links", { left_alone = missing })
 return #missing > 0 and cli.PROBLEMS or cli.OK

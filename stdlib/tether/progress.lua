@@ -49,4 +49,14 @@ function M.rate(count, since)
   return dt > 0 and count / dt or 0
 end
 
+-- A progress function for tether.walk's `progress` option: "LABEL: N entries, R/s, DIR".
+-- Returns the function and its line (call line:done() before printing results).
+function M.walk(label)
+  local line, started = M.line(), tether.now()
+  return function(s)
+    line:show(string.format("%s: %d entries, %.0f/s, %d links  %s", label, s.entries,
+      M.rate(s.entries, started), s.links, s.dir))
+  end, line
+end
+
 return M
