@@ -13,7 +13,7 @@ end
 function M.bytes(n)
   local units, i = { "B", "KiB", "MiB", "GiB", "TiB" }, 1
   while n >= 1024 and i < #units do n, i = n / 1024, i + 1 end
-  return i == 1 and string.format("%d B", n) or string.format("%.1f %s", n, units[i])
+  return i == 1 and string.format("%d B", math.floor(n)) or string.format("%.1f %s", n, units[i])
 end
 
 -- Seconds as "1h02m", "3m05s" or "12s".
