@@ -11,9 +11,8 @@ local args = cli.parse({...}, {
   description = [[
 Files are grouped by size, then by an xxHash of their first 4 KiB, then (in groups of
 more than two) by an xxHash of all of their content, and only then compared byte for
-byte. Only files on the same
-filesystem with the same owner, group, mode and (unless --ignore-mtime) modification
-time are linked; empty files are left alone. Each file is checked again right before it
+byte. Only files on the same filesystem with the same owner, group, mode and (unless
+--ignore-mtime) modification time are linked; empty files are left alone. Each file is checked again right before it
 is replaced (a file changed meanwhile is left alone), the replacement is atomic (a link
 under a temporary name renamed over the copy), and a file that reached its filesystem's
 hard-link limit starts a new group. tether undo gives every file its own copy back.]],

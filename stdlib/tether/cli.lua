@@ -21,8 +21,19 @@ local global_flags = {
   ["-q"] = "quiet", ["--quiet"] = "quiet", ["-v"] = "verbose", ["--verbose"] = "verbose",
 }
 
+-- Breaks text into lines of at most `width` columns at spaces.
+local function wrap(text, width)
+  local out, line = {}, ""
+  for word in text:gmatch("%S+") do
+    if #line > 0 and #line + 1 + #word > width then out[#out + 1] = line; line = word
+    else line = #line > 0 and (line .. " " .. word) or word end
+  end
+  out[#out + 1] = line
+  return table.concat(out, "\n")
+end
+
 local function help_text(spec)
-  local lines = { "usage: " .. spec.usage, "", spec.summary }
+  local lines = { "usage: " .. spec.usage, "", wrap(spec.summary, 88) }
   if spec.description then lines[#lines + 1] = ""; lines[#lines + 1] = spec.description end
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Options:"
