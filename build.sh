@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config liblua5.4-dev libcmocka-dev libedit-dev
           libxxhash-dev)
-TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux)
+TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux stow)
 
 install_missing() {
     local missing=()

@@ -30,11 +30,12 @@ static int l_drylog(lua_State *L)
     return 1;
 }
 
-/* tether.now() -> seconds on a monotonic clock, for rates and ETAs. */
+/* tether.now([wall]) -> seconds on a monotonic clock, for rates and ETAs; with wall =
+ * true, the wall clock with sub-second precision (for ordering run ids). */
 static int l_now(lua_State *L)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(lua_toboolean(L, 1) ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
     lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
     return 1;
 }

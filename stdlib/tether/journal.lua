@@ -16,10 +16,13 @@ end
 
 local function file_of(id) return path.join(M.dir(), id .. ".jsonl") end
 
+-- Ids sort in the order runs started: wall-clock time to the microsecond, then a
+-- random part in case two processes start in the same microsecond.
 local function new_id()
-  local t = tether.now()
-  return string.format("%s-%04x%04x", os.date("%Y%m%d-%H%M%S"), math.floor(t * 1e6) % 0x10000,
-    math.random(0, 0xffff))
+  local t = tether.now(true)
+  local secs = math.floor(t)
+  return string.format("%s-%06d-%02x", os.date("%Y%m%d-%H%M%S", secs), math.floor((t - secs) * 1e6),
+    math.random(0, 0xff))
 end
 
 local Journal = {}

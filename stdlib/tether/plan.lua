@@ -13,12 +13,16 @@ local M = {}
 local Plan = {}
 Plan.__index = Plan
 
-local function link_target(p)
-  local info = tether.info(p)
+-- What is at p: the filesystem's answer, or (while a plan is checked) what the earlier
+-- actions of the plan will have made of it. {type=, target=} or nil.
+local function real(p) return tether.info(p) end
+
+local function link_target(p, look)
+  local info = (look or real)(p)
   return info and (info.type == "symlink" or info.type == "junction") and info.target or nil
 end
 
-local function exists(p) return tether.info(p) ~= nil end
+local function exists(p, look) return (look or real)(p) ~= nil end
 
 local function same_file(info, want)
   return info and info.type == "file" and info.dev == want.dev and info.ino == want.ino
@@ -31,29 +35,32 @@ end
 local kinds = {
   symlink = {
     describe = function(a) return "link " .. a.path .. " -> " .. a.target end,
-    pre = function(a) return exists(a.path) and "already exists" or nil end,
+    pre = function(a, look) return exists(a.path, look) and "already exists" or nil end,
+    effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
     post = function(a) return link_target(a.path) == a.target end,
     undo = function(a) return tether.unlink(a.path, { dry = false }) end,
   },
   replace = {
     describe = function(a) return "relink " .. a.path .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
-    pre = function(a)
-      local t = link_target(a.path)
+    pre = function(a, look)
+      local t = link_target(a.path, look)
       if not t then return "is not a link (any more)" end
       if t ~= a.old then return "now points to " .. t .. ", not " .. a.old end
     end,
+    effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return tether.replace(a.target, a.path, { dry = false }) end,
     post = function(a) return link_target(a.path) == a.target end,
     undo = function(a) return tether.replace(a.old, a.path, { dry = false }) end,
   },
   unlink = {
     describe = function(a) return "remove link " .. a.path .. " -> " .. a.target end,
-    pre = function(a)
-      local t = link_target(a.path)
+    pre = function(a, look)
+      local t = link_target(a.path, look)
       if not t then return "is not a link (any more)" end
       if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
     end,
+    effect = function() return false end,
     apply = function(a) return tether.unlink(a.path, { dry = false }) end,
     post = function(a) return not exists(a.path) end,
     undo = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
@@ -79,11 +86,12 @@ local kinds = {
                expect = { mode = x.mode, uid = x.uid, gid = x.gid, mtime = x.mtime, mtime_ns = x.mtime_ns } }
     end,
   },
-  move = {
-    describe = function(a) return "move " .. a.path .. " to " .. a.to end,
-    pre = function(a)
-      if not exists(a.path) then return "does not exist" end
-      if exists(a.to) then return a.to .. " already exists" end
+  move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt)
+    describe = function(a) return "move " .. a.path .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
+    pre = function(a, look)
+      if not exists(a.path, look) then return "does not exist" end
+      local to = (look or real)(a.to)
+      if to and not (a.replace and to.type == "file") then return a.to .. " already exists" end
     end,
     apply = function(a) return tether.rename(a.path, a.to, { dry = false }) end,
     post = function(a) return exists(a.to) and not exists(a.path) end,
@@ -91,42 +99,104 @@ local kinds = {
   },
   mkdir = {
     describe = function(a) return "make directory " .. a.path end,
-    pre = function(a) return exists(a.path) and "already exists" or nil end,
+    pre = function(a, look) return exists(a.path, look) and "already exists" or nil end,
+    effect = function() return { type = "dir" } end,
     apply = function(a) return tether.mkdir(a.path, { dry = false }) end,
     post = function(a) local i = tether.info(a.path); return i and i.type == "dir" end,
-    undo = function(a)
-      local r, err, code = os.remove(a.path) -- rmdir: only if it is empty again
-      if r then return true end
-      return nil, err, code
+    undo = function(a) return M.rmdir(a.path) end,
+  },
+  rmdir = { -- an empty directory (after the plan's earlier actions)
+    describe = function(a) return "remove empty directory " .. a.path end,
+    pre = function(a, look)
+      local i = (look or real)(a.path)
+      if not i or i.type ~= "dir" then return "is not a directory" end
     end,
+    effect = function() return false end,
+    apply = function(a) return M.rmdir(a.path) end,
+    post = function(a) return not exists(a.path) end,
+    undo = function(a) return tether.mkdir(a.path, { dry = false }) end,
   },
 }
 
-function M.new(kind, header)
-  return setmetatable({ kind = kind, header = header or {}, actions = {} }, Plan)
+-- rmdir(2): only an empty directory goes.
+function M.rmdir(p)
+  local i = tether.info(p)
+  if not i or i.type ~= "dir" then return nil, p .. ": is not a directory (ENOTDIR)", "ENOTDIR" end
+  local r, err = os.remove(p)
+  if r then return true end
+  return nil, err .. " (ENOTEMPTY)", "ENOTEMPTY"
 end
 
--- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir.
+-- Whether an ancestor of p is made, removed or replaced by the plan: then what the
+-- filesystem says about p is not what will be there.
+local function shadowed(view, p)
+  local d = p:match("^(.+)/[^/]*$")
+  while d and d ~= "" do
+    if view[d] ~= nil then return true end
+    d = d:match("^(.+)/[^/]*$")
+  end
+  return false
+end
+
+-- The view's answer for p: {type=, target=} or nil.
+local function view_look(view, p)
+  local v = view[p]
+  if v ~= nil then return v or nil end
+  if shadowed(view, p) then return nil end
+  return tether.info(p)
+end
+
+function M.new(kind, header)
+  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = {} }, Plan)
+end
+
+-- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir, rmdir.
 function Plan:add(op, a)
   assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
   a.op = op
   self.actions[#self.actions + 1] = a
+  if kinds[op].effect then self.view[a.path] = kinds[op].effect(a) end
+  if op == "move" then self.view[a.to], self.view[a.path] = self:look(a.path) or false, false end
   return a
+end
+
+-- What is at p once the actions added so far are done: {type=, target=} or nil.
+function Plan:look(p) return view_look(self.view, p) end
+
+-- The names in directory d once the actions added so far are done.
+function Plan:list(d)
+  local names = {}
+  local i = self.view[d] == nil and not shadowed(self.view, d) and tether.info(d)
+  if i and i.type == "dir" then
+    for e in tether.walk(d, { max_depth = 1 }) do
+      if e.depth == 1 then names[e.name] = true end
+    end
+  end
+  local prefix = d:gsub("/+$", "") .. "/"
+  for p, v in pairs(self.view) do
+    if p:sub(1, #prefix) == prefix and not p:sub(#prefix + 1):find("/") then
+      names[p:sub(#prefix + 1)] = v and true or nil
+    end
+  end
+  local out = {}
+  for n in pairs(names) do out[#out + 1] = n end
+  table.sort(out)
+  return out
 end
 
 function Plan:describe(a) return kinds[a.op].describe(a) end
 
--- Every conflict, before anything is touched: failed preconditions, and two actions on
--- the same path. Returns a list of {path=, message=} (empty when the plan can go).
+-- Every conflict, before anything is touched: each action's precondition is checked in
+-- order against the state the earlier actions will have left. Returns a list of
+-- {path=, message=} (empty when the plan can go).
 function Plan:check()
-  local conflicts, seen = {}, {}
+  local conflicts, view = {}, {}
+  local function look(p) return view_look(view, p) end
   for _, a in ipairs(self.actions) do
-    local why = kinds[a.op].pre(a)
+    local why = kinds[a.op].pre(a, look)
     if why then conflicts[#conflicts + 1] = { path = a.path, message = why, action = a } end
-    if seen[a.path] and a.op ~= "mkdir" then
-      conflicts[#conflicts + 1] = { path = a.path, message = "two actions would change it", action = a }
-    end
-    seen[a.path] = true
+    if kinds[a.op].effect then view[a.path] = kinds[a.op].effect(a) end
+    if a.op == "move" then view[a.to], view[a.path] = look(a.path) or false, false end
   end
   return conflicts
 end
@@ -206,9 +276,17 @@ function M.undo(run)
     if r.event == "undone" then return nil, run.id .. ": already undone (EINVAL)", "EINVAL" end
   end
   local actions = applied(run.records)
+  -- Only the last action on each path says what the run left there.
+  local last = {}
+  for _, a in ipairs(actions) do
+    last[a.path] = a
+    if a.op == "move" then last[a.to] = a end
+  end
   local changed = {}
   for _, a in ipairs(actions) do
-    if not kinds[a.op].post(a) then changed[#changed + 1] = a.path end
+    if (last[a.path] == a or (a.op == "move" and last[a.to] == a)) and not kinds[a.op].post(a) then
+      changed[#changed + 1] = a.path
+    end
   end
   if #changed > 0 then
     return nil, string.format("%s: %d path(s) changed since the run, so nothing was undone: %s (ECHANGED)",
