@@ -7,7 +7,7 @@
 # needs: python3, symlinks, time (Debian packages of those names)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
 n=${2:-200000}
 rounds=${3:-5}
 mem_n=${4:-1000000}

@@ -8,7 +8,7 @@
 # usage: bench/bulk.sh [BUILD_DIR] [ROUNDS=3]   needs: python3, hardlink, rdfind, jdupes
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
 rounds=${2:-3}
 . "$here/lib.sh"
 for tool in python3 hardlink rdfind jdupes; do

@@ -10,7 +10,7 @@
 # usage: bench/migrate.sh [BUILD_DIR] [ROUNDS=3]    needs: python3, rsync
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
 rounds=${2:-3}
 for tool in python3 rsync; do
     command -v "$tool" >/dev/null || { echo "bench/migrate.sh: needs $tool (apt-get install $tool)" >&2; exit 1; }

@@ -5,7 +5,7 @@
 # usage: bench/symlinks.sh [BUILD_DIR] [N] [ROUNDS]   (after ./build.sh demo or test)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
 n=${2:-100000}
 rounds=${3:-7}
 . "$here/lib.sh"

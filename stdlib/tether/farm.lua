@@ -11,12 +11,22 @@ local M = {}
 
 -- Stow's default ignore list (used when a package has no .stow-local-ignore): each
 -- pattern must match a whole name; the `top` ones only at the top of a package.
-local IGNORE = { "RCS", ".+,v", "CVS", "%.#.+", "%.cvsignore", "%.svn", "_darcs", "%.hg", "%.git",
-                 "%.gitignore", "%.gitmodules", ".+~", "#.*#", "%.stow%-local%-ignore" }
-local IGNORE_TOP = { "README.*", "LICENSE.*", "COPYING" }
+local function anchored(list)
+  for i, p in ipairs(list) do list[i] = "^" .. p .. "$" end
+  return list
+end
+local IGNORE = anchored { "RCS", ".+,v", "CVS", "%.#.+", "%.cvsignore", "%.svn", "_darcs", "%.hg",
+                          "%.git", "%.gitignore", "%.gitmodules", ".+~", "#.*#", "%.stow%-local%-ignore" }
+local IGNORE_TOP = anchored { "README.*", "LICENSE.*", "COPYING" }
 
 -- Stow's path arithmetic: lexical, "x/.." folded, "" for the target directory itself.
 local function join(...)
+  local s = table.concat({ ... }, "/")
+  -- Most paths have nothing to fold: no empty, "." or ".." component.
+  if not (s:find("//", 1, true) or s:find("^/") or s:find("/$") or s:find("^%.%.?/")
+          or s:find("/%.%.?/") or s:find("/%.%.?$") or s == "." or s == "..") then
+    return s
+  end
   local out = {}
   for _, p in ipairs({ ... }) do
     for part in p:gmatch("[^/]+") do
@@ -78,9 +88,9 @@ function Farm:stowed_path(rel, source)
 end
 
 function Farm:ignored(pkg_rel, name)
-  for _, pat in ipairs(IGNORE) do if name:match("^" .. pat .. "$") then return true end end
-  if not pkg_rel:find("/") then
-    for _, pat in ipairs(IGNORE_TOP) do if name:match("^" .. pat .. "$") then return true end end
+  for _, pat in ipairs(IGNORE) do if name:find(pat) then return true end end
+  if not pkg_rel:find("/", 1, true) then
+    for _, pat in ipairs(IGNORE_TOP) do if name:find(pat) then return true end end
   end
   for _, pat in ipairs(self.ignore) do if pkg_rel:find(pat .. "$") then return true end end
   return false

@@ -130,12 +130,14 @@ end
 -- Whether an ancestor of p is made, removed or replaced by the plan: then what the
 -- filesystem says about p is not what will be there.
 local function shadowed(view, p)
-  local d = p:match("^(.+)/[^/]*$")
-  while d and d ~= "" do
-    if view[d] ~= nil then return true end
-    d = d:match("^(.+)/[^/]*$")
+  if next(view) == nil then return false end
+  local i = 1
+  while true do
+    local j = p:find("/", i + 1, true)
+    if not j then return false end
+    if view[p:sub(1, j - 1)] ~= nil then return true end
+    i = j
   end
-  return false
 end
 
 -- The view's answer for p: {type=, target=} or nil.
