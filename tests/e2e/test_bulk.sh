@@ -55,6 +55,9 @@ ln -s "$WORK/run/tree/a/file" tree/a/b/abs
 ln -s "$WORK/run/tree/a/file" real/deep/through-via
 ln -s "$WORK/run/tree/gone" tree/a/dangling
 before=$(listing tree)
+t relativize -n tree
+check "relativize dry run changed nothing" is "$(listing tree)" "$before"
+check "relativize dry run prints the plan" has "$out" "would relink tree/a/b/abs -> ../file"
 t relativize tree
 check "relativize" is "$rc|$(readlink tree/a/b/abs)|$(readlink tree/a/dangling)" "0|../file|../gone"
 check "resolved the same" is "$(realpath tree/a/b/abs)" "$WORK/run/tree/a/file"

@@ -45,6 +45,10 @@ step() {
     check "$name: both succeed or both refuse" is "$([ $stow_rc = 0 ] && echo ok || echo refused)" "$([ $farm_rc = 0 ] && echo ok || echo refused)"
 }
 
+before=$(tree_of "$WORK/run/t/home")
+(cd "$WORK/run/t/home" && "$TETHER" farm link -n emacs vim tools --dir ../stow --target .) > "$WORK/dry.out"
+check "dry run changed nothing" is "$(tree_of "$WORK/run/t/home")" "$before"
+check "dry run prints each action" has "$(cat "$WORK/dry.out")" "would link $WORK/run/t/home/.emacs -> ../stow/emacs/.emacs"
 step "link emacs" emacs -- link emacs
 step "link vim (unfolds bin)" vim -- link vim
 step "link tools and more (unfold deep trees)" tools more -- link tools more

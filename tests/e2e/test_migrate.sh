@@ -34,8 +34,21 @@ make_tree() {
 
 make_tree "$WORK/run/src"
 cp -a "$WORK/run/src" "$WORK/pristine"
-t migrate src "$shm/dest"
+
+# --dry-run prints the plan (sizes, free space, every step) and changes nothing.
+mkdir -p elsewhere && ln -s "$WORK/run/src/docs/f1.txt" elsewhere/into-src
+before=$(snapshot "$WORK/run")
+t -n migrate --scan elsewhere src "$shm/dest"
+check "dry run exit 0" is "$rc" 0
+check "dry run shows sizes" has "$out" "data: 22.9 MiB in 70 files"
+check "dry run shows free space" has "$out" "free"
+check "dry run lists the steps" has "$out" "6. delete the set-aside original"
+check "dry run reports links into SRC (--scan)" has "$out" "note: elsewhere/into-src -> $WORK/run/src/docs/f1.txt points into SRC"
+check "dry run changed nothing" is "$(snapshot "$WORK/run")|$(ls -A "$shm")" "$before|"
+t migrate --scan elsewhere src "$shm/dest"
 check "migrate exit 0" is "$rc" 0
+check "--scan warns about links into SRC" has "$err" "elsewhere/into-src -> $WORK/run/src/docs/f1.txt points into $WORK/run/src; it keeps working through the link"
+check "that link still works" is "$(cat elsewhere/into-src)" "file 1"
 check "SRC is now a link to DEST" is "$(readlink src)" "$shm/dest"
 check "summary" has "$out" "src is now a symlink to $shm/dest"
 check "nothing left beside SRC or DEST" is "$(ls -A "$WORK/run" | grep -c tether)|$(ls -A "$shm" | grep -c tether)" "0|0"
