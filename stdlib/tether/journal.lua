@@ -6,6 +6,7 @@ local json = require "tether.json"
 local path = require "tether.path"
 
 local M = {}
+local FAST = { sort = false }
 
 function M.dir()
   if tether.options.journal_dir then return tether.options.journal_dir end
@@ -32,13 +33,13 @@ Journal.__index = Journal
 -- written, since acting without a journal would break the promise of a safe resume.
 function Journal:record(rec)
   rec.time = os.time()
-  assert(self.handle:append(json.encode(rec)))
+  assert(self.handle:append(json.encode(rec, FAST)))
 end
 
 -- A record that may wait for the next sync (for outcomes, never for intentions; no
 -- time stamp, since there may be one per file).
 function Journal:note(rec)
-  assert(self.handle:append(json.encode(rec), { nosync = true }))
+  assert(self.handle:append(json.encode(rec, FAST), { nosync = true }))
 end
 
 function Journal:sync() assert(self.handle:sync()) end

@@ -51,7 +51,7 @@ local encode
 -- Keys repeat across records (path, target, status, ...): encode each once.
 local key_cache = setmetatable({}, { __mode = "k" })
 
-local function encode_table(t, indent, depth, seen)
+local function encode_table(t, indent, depth, seen, unsorted)
   if seen[t] then error("json: cannot encode a table that contains itself", 0) end
   seen[t] = true
   local nl = indent and "\n" .. string.rep(indent, depth + 1) or ""
@@ -59,7 +59,7 @@ local function encode_table(t, indent, depth, seen)
   local colon = indent and ": " or ":"
   local parts = {}
   if is_array(t) then
-    for i = 1, #t do parts[i] = encode(t[i], indent, depth + 1, seen) end
+    for i = 1, #t do parts[i] = encode(t[i], indent, depth + 1, seen, unsorted) end
     seen[t] = nil
     if #parts == 0 then return "[]" end
     return "[" .. nl .. table.concat(parts, "," .. nl) .. close .. "]"
@@ -71,20 +71,20 @@ local function encode_table(t, indent, depth, seen)
     end
     keys[#keys + 1] = tostring(k)
   end
-  table.sort(keys)
+  if not unsorted then table.sort(keys) end
   for i, k in ipairs(keys) do
     local v = t[k]
     if v == nil then v = t[math.tointeger(k)] end
     local ek = key_cache[k]
     if not ek then ek = encode_string(k); key_cache[k] = ek end
-    parts[i] = ek .. colon .. encode(v, indent, depth + 1, seen)
+    parts[i] = ek .. colon .. encode(v, indent, depth + 1, seen, unsorted)
   end
   seen[t] = nil
   if #parts == 0 then return "{}" end
   return "{" .. nl .. table.concat(parts, "," .. nl) .. close .. "}"
 end
 
-function encode(v, indent, depth, seen)
+function encode(v, indent, depth, seen, unsorted)
   local tv = type(v)
   if tv == "string" then return encode_string(v) end
   if tv == "number" then
@@ -93,15 +93,16 @@ function encode(v, indent, depth, seen)
   end
   if tv == "boolean" then return tostring(v) end
   if tv == "nil" or v == M.null then return "null" end
-  if tv == "table" then return encode_table(v, indent, depth, seen) end
+  if tv == "table" then return encode_table(v, indent, depth, seen, unsorted) end
   error("json: cannot encode a " .. tv, 0)
 end
 
 M.null = setmetatable({}, { __tostring = function() return "null" end })
 
--- encode(value [, {indent = "  "}]) -> string
+-- encode(value [, {indent = "  ", sort = false}]) -> string. Object keys are sorted
+-- (stable output for people and tests) unless sort = false (journals, where speed counts).
 function M.encode(v, opts)
-  return encode(v, opts and opts.indent, 0, {})
+  return encode(v, opts and opts.indent, 0, {}, opts and opts.sort == false)
 end
 
 -- decode(string) -> value; raises "json: ... at byte N" on malformed input.
