@@ -141,11 +141,8 @@ function M.plan(src, dest, opts)
   if not ok then return fail(perr .. "; a link must be made here in place of " .. src, pcode) end
   assert(tether.unlink(probe, { dry = false }))
 
-  local size = tether.treesize(src)
-  if not size then
-    local _, serr, scode = tether.treesize(src)
-    return fail(serr, scode)
-  end
+  local size, serr, scode = tether.treesize(src)
+  if not size then return fail(serr, scode) end
   local same_fs = info.dev == tether.info(dest_parent).dev
   local space = assert(tether.statfs(dest_parent))
   local need = same_fs and 0 or size.alloc + SPACE_MARGIN
