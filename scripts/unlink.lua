@@ -1,6 +1,7 @@
 -- remove links (symbolic links, junctions), never what they point to
 local tether = require "tether"
 local cli = require "tether.cli"
+local plan = require "tether.plan"
 
 local args = cli.parse({...}, {
   name = "unlink",
@@ -8,7 +9,8 @@ local args = cli.parse({...}, {
   summary = "Remove each link PATH; the files and directories links point to are never touched.",
   description = [[
 Every PATH is checked first; if any is not a link (a real file or directory, or missing),
-all problems are reported and nothing is removed. A trailing '/' still names the link.]],
+all problems are reported and nothing is removed. A trailing '/' still names the link.
+Removing links is journaled: tether undo puts them back (not for --hard).]],
   options = {
     { "hard", "also remove one name of a file that has other hard links" },
   },
@@ -25,9 +27,14 @@ if problems > 0 then
   cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked", problems, #args))
 end
 
-local done = {}
+-- Links are removed through a journaled plan (tether undo puts them back); one name of
+-- a multiply-linked file (--hard) has no link target to record, so it is removed directly.
+local done, p = {}, plan.new("unlink", { roots = { table.unpack(args) } })
 for _, path in ipairs(args) do
-  if not tether.dryrun() then
+  local info = tether.info(path)
+  if info.target and not tether.dryrun() then
+    p:add("unlink", { path = path:gsub("(.)/+$", "%1"), target = info.target })
+  elseif not tether.dryrun() then
     local ok, err = tether.unlink(path, opts)
     if not ok then
       cli.warn(err)
@@ -35,8 +42,13 @@ for _, path in ipairs(args) do
     end
   end
   done[#done + 1] = path
-  cli.say("%s%s", tether.dryrun() and "would remove " or "removed ", cli.quote(path))
 end
+local result = #p.actions > 0 and p:apply() or {}
+if result.failed and result.failed + result.skipped > 0 then
+  cli.exit(cli.PARTIAL, string.format("%d of %d link(s) could not be removed; see tether history",
+    result.failed + result.skipped, #args))
+end
+for _, path in ipairs(done) do cli.say("%s%s", tether.dryrun() and "would remove " or "removed ", cli.quote(path)) end
 if tether.options.json then
   cli.json({ action = tether.dryrun() and "would remove" or "removed", paths = done })
 end

@@ -64,7 +64,8 @@ check "inspect over-long path" is "$rc" 1
 # Permission denied: as an unprivileged user in a directory it cannot write.
 mkdir locked && chmod 755 locked && chmod 755 "$WORK"
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    mkdir "$WORK/nobody-state" && chown 65534 "$WORK/nobody-state"
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_STATE_HOME="$WORK/nobody-state")
 else
     as_user=()
     chmod 555 locked

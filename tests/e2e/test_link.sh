@@ -94,4 +94,14 @@ would remove loop-a|gone"
 t unlink --json broken loop-a
 check "unlink --json" is "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"])' <<<"$out")" "['broken', 'loop-a']"
 
+# link and unlink of symbolic links are journaled: undo takes them back.
+t undo
+check "undo of unlink puts the links back" is "$rc|$(readlink broken)|$(readlink loop-a)" "0|gone|loop-b"
+t link --replace elsewhere broken
+t undo
+check "undo of link --replace restores the old target" is "$rc|$(readlink broken)" "0|gone"
+t link dir/file fresh
+t undo
+check "undo of link removes it" is "$rc|$(ls fresh 2>/dev/null)" "0|"
+
 finish
