@@ -1,6 +1,7 @@
 /* The link primitives. Safety rules from the product brief live here: verify after
  * every create, replace through a temporary name and an atomic rename, and refuse to
- * remove or replace anything that is not a link. */
+ * remove or replace anything that is not a link. Paths are untrailed first: "dirlink/"
+ * would make the OS follow the link, and every primitive here means the link itself. */
 #include "link.h"
 
 #include "path.h"
@@ -17,12 +18,6 @@
     "the system reported success without making the link; on Windows enable Developer Mode "       \
     "or use a junction"
 #define READLINK_LIMIT (1u << 20)
-
-/* Every primitive here means the link itself: "dirlink/" would make the OS follow it. */
-static const char *as_link(const char *path, char **owned)
-{
-    return tt_path_untrail(path, owned);
-}
 
 static int check_names(const char *target, const char *path, tt_err *e)
 {
@@ -74,7 +69,7 @@ static int is_link(tt_type t)
 int tt_readlink(const char *path, char *buf, size_t cap, size_t *len, tt_err *e)
 {
     char *owned;
-    const char *p = as_link(path, &owned);
+    const char *p = tt_path_untrail(path, &owned);
     int err = pf_readlink(p, buf, cap, len);
     free(owned);
     if (err == EINVAL) return tt_fail(e, TT_ENOTLINK, path, "not a link", NULL);
@@ -346,7 +341,7 @@ int tt_symlink(const char *target, const char *path, unsigned flags, tt_err *e)
 {
     if (check_names(target, path, e)) return -1;
     char *owned, *stored = NULL;
-    const char *p = as_link(path, &owned);
+    const char *p = tt_path_untrail(path, &owned);
     int rc = -1;
     if ((flags & TT_LINK_RELATIVE) ? tt_relative_target(target, p, &stored, e) == 0
                                    : check_not_self(target, p, e) == 0) {
@@ -362,7 +357,7 @@ int tt_replace(const char *target, const char *path, unsigned flags, tt_err *e)
 {
     if (check_names(target, path, e)) return -1;
     char *owned;
-    const char *p = as_link(path, &owned);
+    const char *p = tt_path_untrail(path, &owned);
     tt_stat cur;
     int err = pf_lstat(p, &cur);
     int rc;
@@ -392,7 +387,7 @@ int tt_hardlink(const char *existing, const char *path, unsigned flags, tt_err *
                        "is a directory; hard links to directories are not allowed",
                        "use a directory symbolic link (tether link --dir)");
     char *owned;
-    const char *p = as_link(path, &owned);
+    const char *p = tt_path_untrail(path, &owned);
     int rc = link_at(&m, p, flags, e);
     free(owned);
     return rc;
@@ -426,7 +421,7 @@ int tt_unlink(const char *path, unsigned flags, tt_err *e)
 {
     if (check_names(NULL, path, e)) return -1;
     char *owned;
-    const char *p = as_link(path, &owned);
+    const char *p = tt_path_untrail(path, &owned);
     tt_stat st;
     int err = pf_lstat(p, &st), rc = 0;
     if (err) {

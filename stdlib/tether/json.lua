@@ -48,8 +48,10 @@ local function is_array(t)
 end
 
 local encode
--- Keys repeat across records (path, target, status, ...): encode each once.
-local key_cache = setmetatable({}, { __mode = "k" })
+-- Keys repeat across records (path, target, status, ...): encode each once. Strings are
+-- never collected from a weak table, so the cache is bounded instead (objects keyed by
+-- paths would otherwise grow it without end).
+local key_cache, cached, CACHE_MAX = {}, 0, 256
 
 local function encode_table(t, indent, depth, seen, unsorted)
   if seen[t] then error("json: cannot encode a table that contains itself", 0) end
@@ -76,7 +78,10 @@ local function encode_table(t, indent, depth, seen, unsorted)
     local v = t[k]
     if v == nil then v = t[math.tointeger(k)] end
     local ek = key_cache[k]
-    if not ek then ek = encode_string(k); key_cache[k] = ek end
+    if not ek then
+      ek = encode_string(k)
+      if cached < CACHE_MAX then key_cache[k], cached = ek, cached + 1 end
+    end
     parts[i] = ek .. colon .. encode(v, indent, depth + 1, seen, unsorted)
   end
   seen[t] = nil
