@@ -110,6 +110,7 @@ int luaopen_tether(lua_State *L)
     l_open_walk(L);
     l_open_copy(L);
     l_open_journal(L);
+    l_open_json(L);
     lua_pushliteral(L, TETHER_VERSION);
     lua_setfield(L, -2, "version");
 #ifdef _WIN32

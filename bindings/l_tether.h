@@ -46,5 +46,6 @@ void l_open_fs(lua_State *L);
 void l_open_walk(lua_State *L);
 void l_open_copy(lua_State *L);
 void l_open_journal(lua_State *L);
+void l_open_json(lua_State *L);
 
 #endif

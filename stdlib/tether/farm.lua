@@ -9,24 +9,26 @@ local plan = require "tether.plan"
 
 local M = {}
 
--- Stow's default ignore list (used when a package has no .stow-local-ignore): each
--- pattern must match a whole name; the `top` ones only at the top of a package.
-local function anchored(list)
-  for i, p in ipairs(list) do list[i] = "^" .. p .. "$" end
-  return list
+-- Stow's default ignore list (used when a package has no .stow-local-ignore), each
+-- matching a whole name: these names, and the patterns in is_ignored_name; README*,
+-- LICENSE* and COPYING only at the top of a package.
+local IGNORE_NAMES = {}
+for _, n in ipairs { "RCS", "CVS", ".cvsignore", ".svn", "_darcs", ".hg", ".git", ".gitignore",
+                     ".gitmodules", ".stow-local-ignore" } do IGNORE_NAMES[n] = true end
+
+local function is_ignored_name(name, top)
+  if IGNORE_NAMES[name] then return true end
+  local first, last = name:byte(1), name:byte(-1)
+  if #name > 1 and (last == 126 --[[ .+~ ]] or (first == 35 and last == 35) --[[ #.*# ]]) then return true end
+  if #name > 2 and (name:sub(-2) == ",v" or name:sub(1, 2) == ".#") then return true end
+  return top and (name:find("^README") or name:find("^LICENSE") or name == "COPYING") and true or false
 end
-local IGNORE = anchored { "RCS", ".+,v", "CVS", "%.#.+", "%.cvsignore", "%.svn", "_darcs", "%.hg",
-                          "%.git", "%.gitignore", "%.gitmodules", ".+~", "#.*#", "%.stow%-local%-ignore" }
-local IGNORE_TOP = anchored { "README.*", "LICENSE.*", "COPYING" }
 
 -- Stow's path arithmetic: lexical, "x/.." folded, "" for the target directory itself.
 local function join(...)
   local s = table.concat({ ... }, "/")
   -- Most paths have nothing to fold: no empty, "." or ".." component.
-  if not (s:find("//", 1, true) or s:find("^/") or s:find("/$") or s:find("^%.%.?/")
-          or s:find("/%.%.?/") or s:find("/%.%.?$") or s == "." or s == "..") then
-    return s
-  end
+  if not ("/" .. s .. "/"):find("/%.?%.?/") then return s end
   local out = {}
   for _, p in ipairs({ ... }) do
     for part in p:gmatch("[^/]+") do
@@ -39,6 +41,9 @@ local function join(...)
   end
   return table.concat(out, "/")
 end
+
+-- join(dir, name) for a name read from a directory (never "", "." or ".." or with a "/").
+local function child(dir, name) return dir == "" and name or dir .. "/" .. name end
 
 local function parent(p) return p:match("^(.*)/[^/]*$") or "" end
 
@@ -88,10 +93,7 @@ function Farm:stowed_path(rel, source)
 end
 
 function Farm:ignored(pkg_rel, name)
-  for _, pat in ipairs(IGNORE) do if name:find(pat) then return true end end
-  if not pkg_rel:find("/", 1, true) then
-    for _, pat in ipairs(IGNORE_TOP) do if name:find(pat) then return true end end
-  end
+  if is_ignored_name(name, not pkg_rel:find("/", 1, true)) then return true end
   for _, pat in ipairs(self.ignore) do if pkg_rel:find(pat .. "$") then return true end end
   return false
 end
@@ -117,13 +119,13 @@ end
 function Farm:stow_contents(pkg, rel, source)
   if self:abs(rel) == self.stow_dir then return end -- the stow directory inside its own target
   for _, name in ipairs(listing(self.stow_dir .. "/" .. join(pkg, rel))) do
-    local node = join(rel, name)
-    if not self:ignored(node, name) then self:stow_node(pkg, node, join(source, name)) end
+    local node = child(rel, name)
+    if not self:ignored(node, name) then self:stow_node(pkg, node, child(source, name)) end
   end
 end
 
 function Farm:stow_node(pkg, rel, source)
-  local entry = tether.info(self.stow_dir .. "/" .. join(pkg, rel))
+  local entry = tether.info(self.stow_dir .. "/" .. child(pkg, rel))
   if entry.type == "symlink" and entry.target:sub(1, 1) == "/" then
     return self:conflict(pkg, "source is an absolute symlink " .. rel .. " => " .. entry.target)
   end
@@ -162,7 +164,7 @@ end
 function Farm:unstow_contents(pkg, rel)
   if self:abs(rel) == self.stow_dir then return end
   for _, name in ipairs(listing(self.stow_dir .. "/" .. join(pkg, rel))) do
-    local node = join(rel, name)
+    local node = child(rel, name)
     if not self:ignored(node, name) then self:unstow_node(pkg, node) end
   end
   if self:is_dir(rel) then self:cleanup_invalid_links(rel) end
@@ -196,7 +198,7 @@ function Farm:cleanup_invalid_links(rel)
   if not tether.info(dir) or tether.info(dir).type ~= "dir" then return end
   for _, name in ipairs(listing(dir)) do
     local node = join(rel, name)
-    local i = self.plan.view[self:abs(node)] == nil and tether.info(self:abs(node))
+    local i = not self.plan:touches(self:abs(node)) and tether.info(self:abs(node))
     if i and i.type == "symlink" and not tether.exists(self:abs(node), { follow = true })
        and self:stowed_path(node, i.target) then
       self:unlink(node)

@@ -127,29 +127,63 @@ function M.rmdir(p)
   return nil, err .. " (ENOTEMPTY)", "ENOTEMPTY"
 end
 
--- Whether an ancestor of p is made, removed or replaced by the plan: then what the
--- filesystem says about p is not what will be there.
-local function shadowed(view, p)
-  if next(view) == nil then return false end
-  local i = 1
-  while true do
-    local j = p:find("/", i + 1, true)
-    if not j then return false end
-    if view[p:sub(1, j - 1)] ~= nil then return true end
-    i = j
+-- What the plan will have made of the tree: path -> {type=, target=} for a path it
+-- creates or changes, false for one it removes. Paths not in it are as the filesystem
+-- says, unless an ancestor is in it (then the filesystem's answer is not what will be
+-- there). Kept with an index of the names each directory gains or loses, and a memo of
+-- which directories have no ancestor in the view (a plan looks up thousands of paths
+-- in a few directories).
+local View = {}
+View.__index = View
+
+local function new_view() return setmetatable({ entries = {}, children = {}, clear = {} }, View) end
+
+local function split(p) return p:match("^(.*)/([^/]*)$") end
+
+-- Whether d or an ancestor of d is in the view.
+function View:covers(d)
+  local known = self.clear[d]
+  if known ~= nil then return known end
+  local up = split(d)
+  local r = self.entries[d] ~= nil or (up ~= nil and up ~= "" and self:covers(up))
+  self.clear[d] = r
+  return r
+end
+
+function View:set(p, v)
+  -- The memo holds d only with its ancestors, so a path that was never a memoized
+  -- directory has no memoized descendant that this entry could change.
+  if self.clear[p] == false then self.clear = {} end
+  self.entries[p] = v
+  local d, name = split(p)
+  if d then
+    local c = self.children[d]
+    if not c then c = {}; self.children[d] = c end
+    c[name] = v and true or false
   end
 end
 
--- The view's answer for p: {type=, target=} or nil.
-local function view_look(view, p)
-  local v = view[p]
+-- {type=, target=} or nil.
+function View:look(p)
+  local v = self.entries[p]
   if v ~= nil then return v or nil end
-  if shadowed(view, p) then return nil end
+  local d = split(p)
+  if d and d ~= "" and self:covers(d) then return nil end
   return tether.info(p)
 end
 
+-- Applies action a's effect on the view (what a later action will find).
+function View:apply(a)
+  local kind = kinds[a.op]
+  if kind.effect then self:set(a.path, kind.effect(a)) end
+  if a.op == "move" then
+    self:set(a.to, self:look(a.path) or false)
+    self:set(a.path, false)
+  end
+end
+
 function M.new(kind, header)
-  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = {} }, Plan)
+  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view() }, Plan)
 end
 
 -- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir, rmdir.
@@ -157,29 +191,27 @@ function Plan:add(op, a)
   assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
   a.op = op
   self.actions[#self.actions + 1] = a
-  if kinds[op].effect then self.view[a.path] = kinds[op].effect(a) end
-  if op == "move" then self.view[a.to], self.view[a.path] = self:look(a.path) or false, false end
+  self.view:apply(a)
   return a
 end
 
 -- What is at p once the actions added so far are done: {type=, target=} or nil.
-function Plan:look(p) return view_look(self.view, p) end
+function Plan:look(p) return self.view:look(p) end
+
+-- Whether the plan makes, changes or removes p itself.
+function Plan:touches(p) return self.view.entries[p] ~= nil end
 
 -- The names in directory d once the actions added so far are done.
 function Plan:list(d)
+  d = d:gsub("(.)/+$", "%1")
   local names = {}
-  local i = self.view[d] == nil and not shadowed(self.view, d) and tether.info(d)
+  local i = not self.view:covers(d) and tether.info(d)
   if i and i.type == "dir" then
     for e in tether.walk(d, { max_depth = 1 }) do
       if e.depth == 1 then names[e.name] = true end
     end
   end
-  local prefix = d:gsub("/+$", "") .. "/"
-  for p, v in pairs(self.view) do
-    if p:sub(1, #prefix) == prefix and not p:sub(#prefix + 1):find("/") then
-      names[p:sub(#prefix + 1)] = v and true or nil
-    end
-  end
+  for name, present in pairs(self.view.children[d] or {}) do names[name] = present or nil end
   local out = {}
   for n in pairs(names) do out[#out + 1] = n end
   table.sort(out)
@@ -192,13 +224,12 @@ function Plan:describe(a) return kinds[a.op].describe(a) end
 -- order against the state the earlier actions will have left. Returns a list of
 -- {path=, message=} (empty when the plan can go).
 function Plan:check()
-  local conflicts, view = {}, {}
-  local function look(p) return view_look(view, p) end
+  local conflicts, view = {}, new_view()
+  local function look(p) return view:look(p) end
   for _, a in ipairs(self.actions) do
     local why = kinds[a.op].pre(a, look)
     if why then conflicts[#conflicts + 1] = { path = a.path, message = why, action = a } end
-    if kinds[a.op].effect then view[a.path] = kinds[a.op].effect(a) end
-    if a.op == "move" then view[a.to], view[a.path] = look(a.path) or false, false end
+    view:apply(a)
   end
   return conflicts
 end

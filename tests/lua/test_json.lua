@@ -31,6 +31,31 @@ function T.names_round_trip()
   for i, n in ipairs(names) do eq(back[i], n, "name " .. i) end
 end
 
+function T.edges()
+  -- Sparse integer keys make an object; keys sort bytewise, shorter first.
+  eq(json.encode({ [1] = "a", [3] = "c" }), [[{"1":"a","3":"c"}]])
+  eq(json.encode({ ab = 1, b = 2, a = 3, B = 4 }), [[{"B":4,"a":3,"ab":1,"b":2}]])
+  eq(json.encode(0 / 0), "null")
+  eq(json.encode(math.huge), "null")
+  eq(json.encode(math.mininteger), tostring(math.mininteger))
+  eq(json.encode(0.1), "0.10000000000000001")
+  eq(json.encode(json.null), "null")
+  eq(json.encode(json.object({ 1, 2 })), [[{"1":1,"2":2}]])
+  raises(function() json.encode({ f = print }) end, "cannot encode a function")
+  -- Not UTF-8: an overlong form, a surrogate, a code point above U+10FFFF, a cut-off
+  -- sequence: each byte escaped on its own.
+  eq(json.encode("\xc0\x80"), [["\udcc0\udc80"]])
+  eq(json.encode("\xed\xa0\x80"), [["\udced\udca0\udc80"]])
+  eq(json.encode("\xf4\x90\x80\x80"), [["\udcf4\udc90\udc80\udc80"]])
+  eq(json.encode("a\xe2\x82"), [["a\udce2\udc82"]])
+  eq(json.encode("\xf0\x9f\x98\x80\x7f\0"), '"\xf0\x9f\x98\x80\\u007f\\u0000"')
+  local unsorted = json.decode(json.encode({ x = 1, y = { z = "w" } }, { sort = false }))
+  eq(unsorted.y.z, "w")
+  local deep = {}
+  for _ = 1, 100 do deep = { deep } end
+  eq(#json.encode(deep), 202)
+end
+
 function T.decode()
   local v = json.decode(' {"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "\\u00e9\\ud83d\\ude00"}} ')
   eq(v.a[1], 1); eq(v.a[2], 2.5); eq(v.a[3], -300.0); eq(v.a[4], true); eq(v.a[6], json.null)

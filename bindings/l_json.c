@@ -1,0 +1,295 @@
+/* The JSON encoder behind tether.json.encode, in C because journals and reports encode a
+ * record per file or link. File names are bytes, not always UTF-8: a byte that is not
+ * part of valid UTF-8 is written as "\udcXX" (a lone low surrogate, as Python's
+ * surrogateescape does); tether.json decodes it back to that byte. */
+#include "l_tether.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    lua_State *L;
+    char **box; /* owns the output while it grows, so a Lua error cannot leak it */
+    size_t len, cap;
+    const char *indent; /* NULL: compact */
+    size_t indent_len;
+    int sorted;
+    int seen; /* stack index of the set of tables being encoded (cycle check) */
+} jout;
+
+/* Upvalues of the encoder: the markers tether.json uses. */
+#define ARRAY_MARK  lua_upvalueindex(1)
+#define OBJECT_MARK lua_upvalueindex(2)
+#define NULL_MARK   lua_upvalueindex(3)
+
+static void put(jout *o, const char *s, size_t n)
+{
+    if (o->len + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < o->len + n)
+            cap *= 2;
+        char *p = realloc(*o->box, cap);
+        if (!p) luaL_error(o->L, "json: out of memory");
+        *o->box = p;
+        o->cap = cap;
+    }
+    memcpy(*o->box + o->len, s, n);
+    o->len += n;
+}
+
+static void putc1(jout *o, char c) { put(o, &c, 1); }
+
+static void newline(jout *o, int depth)
+{
+    if (!o->indent) return;
+    putc1(o, '\n');
+    for (int i = 0; i < depth; i++)
+        put(o, o->indent, o->indent_len);
+}
+
+static _Noreturn void fail(jout *o, const char *msg, const char *what)
+{
+    lua_pushfstring(o->L, "json: %s%s", msg, what);
+    lua_error(o->L);
+    abort(); /* not reached */
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0: no overlong forms,
+ * no surrogates, nothing above U+10FFFF (what utf8.len accepts). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len <= 1 || len > n) return len > n ? 0 : len;
+    unsigned long cp = c & (0x7F >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+static void put_string(jout *o, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    putc1(o, '"');
+    size_t i = 0, run = 0; /* bytes s[i - run .. i) are copied as they are */
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? 1 : c >= 0x80 ? utf8_seq(s + i, n - i) : 0;
+        if (len) {
+            i += len;
+            run += len;
+            continue;
+        }
+        put(o, str + i - run, run);
+        run = 0;
+        char esc[8];
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        if (!e) {
+            snprintf(esc, sizeof esc, c >= 0x80 ? "\\udc%02x" : "\\u%04x", c);
+            e = esc;
+        }
+        put(o, e, strlen(e));
+        i++;
+    }
+    put(o, str + i - run, run);
+    putc1(o, '"');
+}
+
+static void put_value(jout *o, int idx, int depth);
+
+/* Whether the table at idx is written as an array: its __json marker says so, or its
+ * keys are exactly 1..#t (an empty table without a marker is an object). */
+static int is_array(jout *o, int idx)
+{
+    lua_State *L = o->L;
+    if (lua_getmetatable(L, idx)) {
+        int marked = lua_getfield(L, -1, "__json") != LUA_TNIL;
+        int array = marked && lua_rawequal(L, -1, ARRAY_MARK);
+        lua_pop(L, 2);
+        if (marked) return array;
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    if (n == 0) return 0;
+    lua_Integer count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (++count > n) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    return count == n;
+}
+
+typedef struct {
+    const char *s;
+    size_t n;
+    lua_Integer slot; /* where the key and its original form are kept on the stack */
+} jkey;
+
+/* Keys sorted as Lua compares strings in the C locale: byte by byte, shorter first. */
+static int key_cmp(const void *a, const void *b)
+{
+    const jkey *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+static void put_object(jout *o, int idx, int depth)
+{
+    lua_State *L = o->L;
+    /* Each key as a string at 2i-1 and as it was at 2i of a table on the stack, which
+     * keeps the strings alive while they are sorted and written. */
+    lua_newtable(L);
+    int keys = lua_gettop(L);
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            lua_pushvalue(L, -1);
+        else if (lua_isinteger(L, -1))
+            lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, -1));
+        else
+            fail(o, "object keys must be strings, got ", luaL_typename(L, -1));
+        lua_rawseti(L, keys, 2 * n + 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, 2 * n + 2);
+        n++;
+    }
+    char **box = l_newbox(L);
+    jkey *order = n ? malloc((size_t)n * sizeof *order) : NULL;
+    if (n && !order) luaL_error(L, "json: out of memory");
+    *box = (char *)order;
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_rawgeti(L, keys, 2 * i + 1);
+        order[i].s = lua_tolstring(L, -1, &order[i].n);
+        order[i].slot = i;
+        lua_pop(L, 1);
+    }
+    if (o->sorted && n > 1) qsort(order, (size_t)n, sizeof *order, key_cmp);
+    putc1(o, '{');
+    for (lua_Integer i = 0; i < n; i++) {
+        if (i) putc1(o, ',');
+        newline(o, depth + 1);
+        put_string(o, order[i].s, order[i].n);
+        put(o, o->indent ? ": " : ":", o->indent ? 2 : 1);
+        lua_rawgeti(L, keys, 2 * order[i].slot + 2);
+        lua_gettable(L, idx);
+        put_value(o, lua_gettop(L), depth + 1);
+        lua_pop(L, 1);
+    }
+    if (n) newline(o, depth);
+    putc1(o, '}');
+    lua_settop(L, keys - 1);
+}
+
+static void put_table(jout *o, int idx, int depth)
+{
+    lua_State *L = o->L;
+    luaL_checkstack(L, 8, "json: nested too deeply");
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, o->seen) != LUA_TNIL) fail(o, "cannot encode a table that contains itself", "");
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, o->seen);
+    if (is_array(o, idx)) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+        putc1(o, '[');
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1) putc1(o, ',');
+            newline(o, depth + 1);
+            lua_rawgeti(L, idx, i);
+            put_value(o, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+        }
+        if (n) newline(o, depth);
+        putc1(o, ']');
+    } else {
+        put_object(o, idx, depth);
+    }
+    lua_pushvalue(L, idx);
+    lua_pushnil(L);
+    lua_rawset(L, o->seen);
+}
+
+static void put_value(jout *o, int idx, int depth)
+{
+    lua_State *L = o->L;
+    char num[64];
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        put_string(o, s, n);
+        return;
+    }
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
+        } else {
+            lua_Number v = lua_tonumber(L, idx);
+            if (!isfinite(v))
+                snprintf(num, sizeof num, "null");
+            else
+                snprintf(num, sizeof num, "%.17g", (double)v);
+        }
+        put(o, num, strlen(num));
+        return;
+    case LUA_TBOOLEAN:
+        lua_toboolean(L, idx) ? put(o, "true", 4) : put(o, "false", 5);
+        return;
+    case LUA_TNIL:
+        put(o, "null", 4);
+        return;
+    case LUA_TTABLE:
+        if (lua_rawequal(L, idx, NULL_MARK))
+            put(o, "null", 4);
+        else
+            put_table(o, idx, depth);
+        return;
+    default:
+        fail(o, "cannot encode a ", luaL_typename(L, idx));
+    }
+}
+
+/* encode(value, indent|nil, sorted) -> string */
+static int l_encode(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    jout o = {.L = L, .sorted = lua_toboolean(L, 3)};
+    o.indent = luaL_optlstring(L, 2, NULL, &o.indent_len);
+    lua_settop(L, 3);
+    lua_newtable(L);
+    o.seen = lua_gettop(L);
+    o.box = l_newbox(L);
+    put_value(&o, 1, 0);
+    lua_pushlstring(L, *o.box ? *o.box : "", o.len);
+    return 1;
+}
+
+/* tether._json_encoder(ARRAY, OBJECT, null) -> encode(value, indent, sorted): the
+ * encoder for tether.json, which owns the markers. */
+static int l_json_encoder(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    lua_pushcclosure(L, l_encode, 3);
+    return 1;
+}
+
+void l_open_json(lua_State *L)
+{
+    lua_pushcfunction(L, l_json_encoder);
+    lua_setfield(L, -2, "_json_encoder");
+}
