@@ -39,7 +39,10 @@ static void put(jout *o, const char *s, size_t n)
     o->len += n;
 }
 
-static void putc1(jout *o, char c) { put(o, &c, 1); }
+static void putc1(jout *o, char c)
+{
+    put(o, &c, 1);
+}
 
 static void newline(jout *o, int depth)
 {
@@ -61,7 +64,11 @@ static _Noreturn void fail(jout *o, const char *msg, const char *what)
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xC2 && c <= 0xDF ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
     if (len <= 1 || len > n) return len > n ? 0 : len;
     unsigned long cp = c & (0x7F >> len);
     for (size_t i = 1; i < len; i++) {
@@ -80,7 +87,9 @@ static void put_string(jout *o, const char *str, size_t n)
     size_t i = 0, run = 0; /* bytes s[i - run .. i) are copied as they are */
     while (i < n) {
         unsigned c = s[i];
-        size_t len = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? 1 : c >= 0x80 ? utf8_seq(s + i, n - i) : 0;
+        size_t len = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? 1
+                     : c >= 0x80                                    ? utf8_seq(s + i, n - i)
+                                                                    : 0;
         if (len) {
             i += len;
             run += len;
@@ -89,7 +98,14 @@ static void put_string(jout *o, const char *str, size_t n)
         put(o, str + i - run, run);
         run = 0;
         char esc[8];
-        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        const char *e = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\b' ? "\\b"
+                        : c == '\f' ? "\\f"
+                        : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t"
+                                    : NULL;
         if (!e) {
             snprintf(esc, sizeof esc, c >= 0x80 ? "\\udc%02x" : "\\u%04x", c);
             e = esc;
@@ -196,7 +212,8 @@ static void put_table(jout *o, int idx, int depth)
     lua_State *L = o->L;
     luaL_checkstack(L, 8, "json: nested too deeply");
     lua_pushvalue(L, idx);
-    if (lua_rawget(L, o->seen) != LUA_TNIL) fail(o, "cannot encode a table that contains itself", "");
+    if (lua_rawget(L, o->seen) != LUA_TNIL)
+        fail(o, "cannot encode a table that contains itself", "");
     lua_pop(L, 1);
     lua_pushvalue(L, idx);
     lua_pushboolean(L, 1);

@@ -5,6 +5,7 @@
 #include "l_tether.h"
 
 #include "../core/classify.h"
+#include "../core/link.h"
 #include "../core/scan.h"
 #include "../core/walk.h"
 
@@ -145,6 +146,18 @@ static int entry_index(lua_State *L)
         i++;
     if (!k || !fields[i] || lua_rawgetp(L, 1, (void *)fields) != LUA_TNIL) return 0;
     lua_pop(L, 1);
+    if (i == 0) { /* the stored target alone is one readlink, not a classification */
+        lua_getfield(L, 1, "path");
+        char **target = l_newbox(L);
+        tt_err e;
+        if (tt_readlink_alloc(lua_tostring(L, -2), target, &e) == 0) {
+            lua_pushstring(L, *target);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 1, "target");
+            return 1;
+        }
+        lua_settop(L, 2);
+    }
     lua_pushboolean(L, 1);
     lua_rawsetp(L, 1, (void *)fields); /* classify once, even if it fails */
     lua_getfield(L, 1, "path");

@@ -276,14 +276,19 @@ static int swap_in(const char *tmp, const char *path, tt_err *e)
     int err = pf_exchange(tmp, path);
     if (err == 0) {
         tt_stat old;
-        if (pf_lstat(tmp, &old) == 0 && !is_link(old.type)) {
+        if ((err = pf_lstat(tmp, &old)) != 0) /* the old link is gone already */
+            return err == ENOENT
+                       ? 0
+                       : tt_fail(e, err, tmp,
+                                 "new link is in place but the old one may remain here", NULL);
+        if (!is_link(old.type)) {
             pf_exchange(tmp, path);
             unlink_quiet(tmp);
             return tt_fail(
                 e, TT_ENOTLINK, path,
                 "was replaced by a real file or directory during the change; left as it is", NULL);
         }
-        err = unlink_quiet(tmp);
+        err = pf_unlink(tmp, old.type);
         if (err)
             return tt_fail(e, err, tmp, "new link is in place but the old one remains here", NULL);
         return 0;
@@ -320,8 +325,10 @@ static int replace_existing(const maker *m, const char *path, const tt_stat *cur
 
 static int link_at(const maker *m, const char *path, unsigned flags, tt_err *e)
 {
-    /* The common case is a new name: try to create first and look only on EEXIST. */
-    if (!(flags & TT_LINK_DRY)) {
+    /* The common case of a create is a new name: try to make it first and look only on
+     * EEXIST; a replace looks first. */
+    int tried = !(flags & (TT_LINK_DRY | TT_LINK_REPLACE));
+    if (tried) {
         int err = make(m, path);
         if (err == 0) return verified_new(m, path, e);
         if (err != EEXIST) return explain(err, path, m, e);
@@ -329,6 +336,10 @@ static int link_at(const maker *m, const char *path, unsigned flags, tt_err *e)
     tt_stat cur;
     int err = pf_lstat(path, &cur);
     if (err == ENOENT && (flags & TT_LINK_DRY)) return parent_ok(path, m, e);
+    if (err == ENOENT && !tried) {
+        err = make(m, path);
+        return err ? explain(err, path, m, e) : verified_new(m, path, e);
+    }
     if (err == ENOENT)
         return tt_fail(e, EAGAIN, path, "appeared and vanished while being linked", NULL);
     if (err) return explain(err, path, m, e);

@@ -13,16 +13,19 @@ local M = {}
 local Plan = {}
 Plan.__index = Plan
 
--- What is at p: the filesystem's answer, or (while a plan is checked) what the earlier
--- actions of the plan will have made of it. {type=, target=} or nil.
-local function real(p) return tether.info(p) end
+-- Preconditions ask a "view" what is at a path: the filesystem itself (REAL, right
+-- before an action runs) or, while a plan is checked, what the earlier actions of the
+-- plan will have made of it (View below). look(p) -> {type=, target=, ...} or nil;
+-- target(p) -> the stored target of a link at p or nil; exists(p) -> boolean.
+local REAL = {
+  look = function(_, p) return tether.info(p) end,
+  target = function(_, p) return (tether.readlink(p)) end,
+  exists = function(_, p) return tether.exists(p) == true end,
+}
 
-local function link_target(p, look)
-  local info = (look or real)(p)
-  return info and (info.type == "symlink" or info.type == "junction") and info.target or nil
-end
+local function link_target(p, view) return (view or REAL):target(p) end
 
-local function exists(p, look) return (look or real)(p) ~= nil end
+local function exists(p, view) return (view or REAL):exists(p) end
 
 local function same_file(info, want)
   return info and info.type == "file" and info.dev == want.dev and info.ino == want.ino
@@ -35,7 +38,7 @@ end
 local kinds = {
   symlink = {
     describe = function(a) return "link " .. a.path .. " -> " .. a.target end,
-    pre = function(a, look) return exists(a.path, look) and "already exists" or nil end,
+    pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
     effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
     post = function(a) return link_target(a.path) == a.target end,
@@ -43,8 +46,8 @@ local kinds = {
   },
   replace = {
     describe = function(a) return "relink " .. a.path .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
-    pre = function(a, look)
-      local t = link_target(a.path, look)
+    pre = function(a, view)
+      local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
       if t ~= a.old then return "now points to " .. t .. ", not " .. a.old end
     end,
@@ -55,8 +58,8 @@ local kinds = {
   },
   unlink = {
     describe = function(a) return "remove link " .. a.path .. " -> " .. a.target end,
-    pre = function(a, look)
-      local t = link_target(a.path, look)
+    pre = function(a, view)
+      local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
       if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
     end,
@@ -88,9 +91,9 @@ local kinds = {
   },
   move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt)
     describe = function(a) return "move " .. a.path .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
-    pre = function(a, look)
-      if not exists(a.path, look) then return "does not exist" end
-      local to = (look or real)(a.to)
+    pre = function(a, view)
+      if not exists(a.path, view) then return "does not exist" end
+      local to = (view or REAL):look(a.to)
       if to and not (a.replace and to.type == "file") then return a.to .. " already exists" end
     end,
     apply = function(a) return tether.rename(a.path, a.to, { dry = false }) end,
@@ -99,7 +102,7 @@ local kinds = {
   },
   mkdir = {
     describe = function(a) return "make directory " .. a.path end,
-    pre = function(a, look) return exists(a.path, look) and "already exists" or nil end,
+    pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
     effect = function() return { type = "dir" } end,
     apply = function(a) return tether.mkdir(a.path, { dry = false }) end,
     post = function(a) local i = tether.info(a.path); return i and i.type == "dir" end,
@@ -107,8 +110,8 @@ local kinds = {
   },
   rmdir = { -- an empty directory (after the plan's earlier actions)
     describe = function(a) return "remove empty directory " .. a.path end,
-    pre = function(a, look)
-      local i = (look or real)(a.path)
+    pre = function(a, view)
+      local i = (view or REAL):look(a.path)
       if not i or i.type ~= "dir" then return "is not a directory" end
     end,
     effect = function() return false end,
@@ -172,6 +175,16 @@ function View:look(p)
   return tether.info(p)
 end
 
+function View:target(p)
+  local v = self.entries[p]
+  if v ~= nil then return v and v.target or nil end
+  local d = split(p)
+  if d and d ~= "" and self:covers(d) then return nil end
+  return (tether.readlink(p))
+end
+
+function View:exists(p) return self:look(p) ~= nil end
+
 -- Applies action a's effect on the view (what a later action will find).
 function View:apply(a)
   local kind = kinds[a.op]
@@ -225,9 +238,8 @@ function Plan:describe(a) return kinds[a.op].describe(a) end
 -- {path=, message=} (empty when the plan can go).
 function Plan:check()
   local conflicts, view = {}, new_view()
-  local function look(p) return view:look(p) end
   for _, a in ipairs(self.actions) do
-    local why = kinds[a.op].pre(a, look)
+    local why = kinds[a.op].pre(a, view)
     if why then conflicts[#conflicts + 1] = { path = a.path, message = why, action = a } end
     view:apply(a)
   end
