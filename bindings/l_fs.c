@@ -3,6 +3,7 @@
 #include "l_tether.h"
 
 #include "../core/fs.h"
+#include "../core/path.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,13 +23,18 @@ static int l_mkdir(lua_State *L)
     return 1;
 }
 
-/* mkdtemp([prefix]) -> path of a new private directory (default under $TMPDIR or /tmp). */
+/* mkdtemp([prefix]) -> path of a new private directory (default under $TMPDIR, on
+ * Windows %TEMP%, else /tmp). */
 static int l_mkdtemp(lua_State *L)
 {
     const char *prefix = luaL_optstring(L, 1, NULL);
     if (!prefix) {
         const char *tmp = getenv("TMPDIR");
-        prefix = lua_pushfstring(L, "%s/tether-", tmp && *tmp ? tmp : "/tmp");
+#ifdef _WIN32
+        if (!tmp || !*tmp) tmp = getenv("TEMP");
+        if (!tmp || !*tmp) tmp = getenv("TMP");
+#endif
+        prefix = lua_pushfstring(L, "%s%stether-", tmp && *tmp ? tmp : "/tmp", TT_SEP_STR);
     }
     char **box = l_newbox(L);
     tt_err e;

@@ -66,8 +66,12 @@ static const struct {
     NAME(ENOSYS),
     NAME(ENOTEMPTY),
     NAME(ENOTSUP),
+#ifdef EDQUOT
     NAME(EDQUOT),
+#endif
+#ifdef ESTALE
     NAME(ESTALE),
+#endif
     NAME(EAGAIN),
     {TT_ENOTLINK, "ENOTLINK"},
     {TT_EVERIFY, "EVERIFY"},
@@ -85,6 +89,20 @@ const char *tt_errmsg(const tt_err *e, char *buf, size_t len)
 {
     if (e->msg) return e->msg;
     const char *s = e->code > 0 ? strerror(e->code) : "unknown error";
+#ifdef _WIN32
+    /* The C runtime has no text for the POSIX codes beyond the first few dozen. */
+    static const struct {
+        int code;
+        const char *text;
+    } more[] = {
+        {ENOTSUP, "operation not supported"},
+        {ELOOP, "too many levels of symbolic links"},
+        {EOPNOTSUPP, "operation not supported"},
+        {ECANCELED, "operation canceled"},
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        if (more[i].code == e->code) s = more[i].text;
+#endif
     snprintf(buf, len, "%s", s);
     /* strerror says "No such file"; the message follows a path, so lower-case it. */
     if (len > 0 && isupper((unsigned char)buf[0]) && !isupper((unsigned char)buf[1]))

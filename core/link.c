@@ -17,6 +17,9 @@
 #define HINT_NOVERIFY                                                                              \
     "the system reported success without making the link; on Windows enable Developer Mode "       \
     "or use a junction"
+#define HINT_DEVMODE                                                                               \
+    "enable Developer Mode (Settings > For developers) or run elevated; for a directory, a "       \
+    "junction needs neither (--link junction)"
 #define READLINK_LIMIT (1u << 20)
 
 static int check_names(const char *target, const char *path, tt_err *e)
@@ -213,6 +216,13 @@ static int explain(int err, const char *path, const maker *m, tt_err *e)
         return tt_fail(e, err, m->what, "the file has too many hard links", NULL);
     case EEXIST:
         return tt_fail(e, err, path, "already exists", HINT_REPLACE);
+#ifdef _WIN32
+    case EPERM: /* ERROR_PRIVILEGE_NOT_HELD */
+        if (!m->hard)
+            return tt_fail(e, err, path, "this process may not create symbolic links",
+                           HINT_DEVMODE);
+        return tt_fail(e, err, path, NULL, NULL);
+#endif
     default:
         return tt_fail(e, err, path, NULL, NULL);
     }

@@ -17,12 +17,41 @@ int tt_is_sep(char c)
 #endif
 }
 
-int tt_path_is_abs(const char *p)
+#ifdef _WIN32
+static int is_letter(char c)
+{
+    return (c | 32) >= 'a' && (c | 32) <= 'z';
+}
+
+/* Past one name and its separator, from i. */
+static size_t skip_name(const char *p, size_t i)
+{
+    while (p[i] && !tt_is_sep(p[i]))
+        i++;
+    return p[i] ? i + 1 : i;
+}
+#endif
+
+size_t tt_path_root(const char *p)
 {
 #ifdef _WIN32
-    if (((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z') && p[1] == ':' && tt_is_sep(p[2])) return 1;
+    if (is_letter(p[0]) && p[1] == ':') return tt_is_sep(p[2]) ? 3 : 2;
+    if (tt_is_sep(p[0]) && tt_is_sep(p[1])) {
+        if ((p[2] == '?' || p[2] == '.') && tt_is_sep(p[3])) { /* \\?\ and \\.\ */
+            if (is_letter(p[4]) && p[5] == ':') return tt_is_sep(p[6]) ? 7 : 6;
+            if (_strnicmp(p + 4, "UNC", 3) != 0 || !tt_is_sep(p[7])) return skip_name(p, 4);
+            return skip_name(p, skip_name(p, 8)); /* \\?\UNC\server\share\ */
+        }
+        return skip_name(p, skip_name(p, 2)); /* \\server\share\ */
+    }
 #endif
-    return tt_is_sep(p[0]);
+    return tt_is_sep(p[0]) ? 1 : 0;
+}
+
+int tt_path_is_abs(const char *p)
+{
+    size_t r = tt_path_root(p);
+    return r > 0 && tt_is_sep(p[r - 1]);
 }
 
 static char *dup_n(const char *s, size_t n)
@@ -44,7 +73,7 @@ char *tt_path_join(const char *a, const char *b)
     char *r = malloc(la + (size_t)sep + lb + 1);
     if (!r) return NULL;
     memcpy(r, a, la);
-    if (sep) r[la] = '/';
+    if (sep) r[la] = TT_SEP;
     memcpy(r + la + (size_t)sep, b, lb + 1);
     return r;
 }
@@ -69,11 +98,12 @@ const char *tt_path_untrail(const char *p, char **owned)
 
 char *tt_path_dirname(const char *p)
 {
-    size_t n = trimmed(p);
-    while (n > 0 && !tt_is_sep(p[n - 1]))
+    size_t n = trimmed(p), root = tt_path_root(p);
+    if (root && n <= root) return dup_n(p, root); /* the root is its own parent */
+    while (n > root && !tt_is_sep(p[n - 1]))
         n--;
     if (n == 0) return dup_n(".", 1);
-    while (n > 1 && tt_is_sep(p[n - 1]))
+    while (n > root && n > 1 && tt_is_sep(p[n - 1]))
         n--;
     return dup_n(p, n);
 }
@@ -91,9 +121,10 @@ char *tt_path_normalize(const char *p)
     size_t n = strlen(p);
     char *out = malloc(n + 2);
     if (!out) return NULL;
-    size_t w = 0, i = 0;
+    size_t w = 0, i = tt_path_root(p);
     int abs = tt_path_is_abs(p);
-    if (abs) out[w++] = '/';
+    for (size_t k = 0; k < i; k++) /* the root as it is, with the native separator */
+        out[w++] = tt_is_sep(p[k]) ? TT_SEP : p[k];
     size_t floor = w; /* ".." never climbs above the root or a leading "../" run */
     while (p[i]) {
         while (tt_is_sep(p[i]))
@@ -105,14 +136,16 @@ char *tt_path_normalize(const char *p)
         if (len == 0 || (len == 1 && p[s] == '.')) continue;
         if (len == 2 && p[s] == '.' && p[s + 1] == '.') {
             if (w > floor) {
-                while (w > floor && out[w - 1] != '/')
+                while (w > floor && out[w - 1] != TT_SEP)
                     w--;
                 if (w > floor) w--;
                 continue;
             }
             if (abs) continue;
         }
-        if (w > 0 && out[w - 1] != '/') out[w++] = '/';
+        if (w > 0 && out[w - 1] != TT_SEP &&
+            !(w == floor && !abs && floor > 0 && out[w - 1] == ':'))
+            out[w++] = TT_SEP; /* not after a drive-relative "C:" */
         memcpy(out + w, p + s, len);
         w += len;
         if (len == 2 && p[s] == '.' && p[s + 1] == '.') floor = w;
@@ -144,6 +177,8 @@ static size_t components(const char *p, size_t *starts, size_t *lens, size_t max
 
 char *tt_path_relative(const char *from, const char *to)
 {
+    size_t rf = tt_path_root(from), rt = tt_path_root(to);
+    if (rf != rt || strncmp(from, to, rf) != 0) return dup_n(to, strlen(to)); /* another drive */
     size_t lf = strlen(from) / 2 + 1, lt = strlen(to) / 2 + 1;
     size_t *fs = malloc(sizeof(size_t) * 2 * (lf + lt));
     if (!fs) return NULL;
@@ -162,11 +197,11 @@ char *tt_path_relative(const char *from, const char *to)
     if (r) {
         char *w = r;
         for (size_t i = common; i < nf; i++, w += 3)
-            memcpy(w, "../", 3);
+            memcpy(w, ".." TT_SEP_STR, 3);
         for (size_t i = common; i < nt; i++) {
             memcpy(w, to + ts[i], tl[i]);
             w += tl[i];
-            *w++ = '/';
+            *w++ = TT_SEP;
         }
         if (w == r)
             *w++ = '.';

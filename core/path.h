@@ -5,7 +5,21 @@
 
 #include "error.h"
 
+#include <stddef.h>
+
+/* The separator tether writes: '\\' on Windows (which also reads '/'), '/' elsewhere. */
+#ifdef _WIN32
+#define TT_SEP     '\\'
+#define TT_SEP_STR "\\"
+#else
+#define TT_SEP     '/'
+#define TT_SEP_STR "/"
+#endif
+
 int tt_is_sep(char c);
+/* Length of p's root: "/" on POSIX; "C:\\", "\\\\server\\share\\", "\\\\?\\C:\\" or "\\"
+ * on Windows ("C:" alone: 2, drive-relative); 0 for a relative path. */
+size_t tt_path_root(const char *p);
 int tt_path_is_abs(const char *p);
 char *tt_path_join(const char *a, const char *b);
 /* "a/b" -> "a", "b" -> ".", "/b" -> "/", "a/b/" -> "a". */

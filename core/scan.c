@@ -169,9 +169,11 @@ static int fill_batch(tt_scan *s)
 static void *worker(void *arg)
 {
     tt_scan *s = arg;
+#ifndef _WIN32 /* Windows delivers Ctrl-C on a thread of its own */
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* Ctrl-C belongs to the main thread */
+#endif
     while (!fill_batch(s)) {
     }
     return NULL;

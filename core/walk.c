@@ -189,7 +189,7 @@ int tt_walk_next(tt_walk *w, tt_entry **out, tt_err *e)
             return -1;
         }
         f = &w->frames[w->depth - 1];
-        if (sep) w->path[at++] = '/';
+        if (sep) w->path[at++] = TT_SEP;
         memcpy(w->path + at, name, nlen + 1);
         w->stats.entries++;
         tt_stat st;

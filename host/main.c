@@ -10,6 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <windows.h>
+#include <shellapi.h>
+
+/* Windows hands main() its arguments in the ANSI code page; tether works in UTF-8, so
+ * they are taken again from the UTF-16 command line (kept for the whole run). */
+static char **utf8_argv(int *argc)
+{
+    wchar_t **w = CommandLineToArgvW(GetCommandLineW(), argc);
+    char **out = w ? calloc((size_t)*argc + 1, sizeof *out) : NULL;
+    for (int i = 0; out && i < *argc; i++) {
+        int n = WideCharToMultiByte(CP_UTF8, 0, w[i], -1, NULL, 0, NULL, NULL);
+        out[i] = malloc((size_t)n);
+        if (!out[i]) return NULL;
+        WideCharToMultiByte(CP_UTF8, 0, w[i], -1, out[i], n, NULL, NULL);
+    }
+    LocalFree(w);
+    return out;
+}
+#endif
 
 static const char usage[] =
     "usage: tether [OPTIONS] COMMAND [ARGS...]\n"
@@ -149,6 +169,15 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
 
 int main(int argc, char **argv)
 {
+#ifdef _WIN32
+    char **wargv = utf8_argv(&argc);
+    if (!wargv) {
+        fprintf(stderr, "tether: cannot read the command line\n");
+        return TT_EXIT_FAILED;
+    }
+    argv = wargv;
+    SetConsoleOutputCP(CP_UTF8); /* names print as UTF-8 on a console */
+#endif
     tt_options o = {0};
     o.progress = isatty(STDERR_FILENO);
     int code_at = 0;

@@ -6,7 +6,6 @@
 #include "runner.h"
 #include "../bindings/l_tether.h"
 
-#include <editline/readline.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <signal.h>
@@ -14,6 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#ifdef _WIN32
+/* No libedit on Windows: the console's own line editing and history (arrows, F7) serve,
+ * without Tab completion. */
+static char *readline(const char *prompt)
+{
+    fputs(prompt, stdout);
+    fflush(stdout);
+    size_t cap = 256, len = 0;
+    char *line = malloc(cap);
+    while (line && fgets(line + len, (int)(cap - len), stdin)) {
+        len += strlen(line + len);
+        if (len > 0 && line[len - 1] == '\n') {
+            line[--len] = '\0';
+            if (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
+            return line;
+        }
+        char *more = realloc(line, cap * 2);
+        if (!more) break;
+        line = more, cap *= 2;
+    }
+    if (line && len > 0) return line; /* a last line without a newline */
+    free(line);
+    return NULL;
+}
+#else
+#include <editline/readline.h>
+#endif
 
 #define PROMPT  "tether> "
 #define PROMPT2 "   ...> "
@@ -32,6 +59,12 @@ static void on_prompt_sigint(int sig)
  * is installed without SA_RESTART so the read returns and readline gives up. */
 static char *read_line(const char *prompt, int *interrupted)
 {
+#ifdef _WIN32
+    void (*old)(int) = signal(SIGINT, on_prompt_sigint);
+    cancelled = 0;
+    char *line = readline(prompt);
+    signal(SIGINT, old);
+#else
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_prompt_sigint;
@@ -40,6 +73,7 @@ static char *read_line(const char *prompt, int *interrupted)
     cancelled = 0;
     char *line = readline(prompt);
     sigaction(SIGINT, &old, NULL);
+#endif
     *interrupted = cancelled;
     if (cancelled && line) {
         free(line);
@@ -48,6 +82,7 @@ static char *read_line(const char *prompt, int *interrupted)
     return line;
 }
 
+#ifndef _WIN32
 /* $XDG_STATE_HOME/tether/history, creating the directories; NULL without a home. */
 static char *history_path(void)
 {
@@ -133,6 +168,8 @@ static char **complete(const char *text, int start, int end)
     return rl_completion_matches(text, next_match);
 }
 
+#endif
+
 static int incomplete(lua_State *L, int status)
 {
     if (status != LUA_ERRSYNTAX) return 0;
@@ -207,6 +244,9 @@ static void run(lua_State *L)
 int tt_repl(lua_State *L)
 {
     completing = L;
+#ifdef _WIN32
+    char *hist = NULL; /* the console keeps the history of a session */
+#else
     rl_readline_name = "tether";
     rl_attempted_completion_function = complete;
     rl_completer_word_break_characters = " \t\n\"'`<>=;+-*/%^~#&|,(){}[]";
@@ -214,6 +254,7 @@ int tt_repl(lua_State *L)
     using_history();
     char *hist = history_path();
     if (hist) read_history(hist);
+#endif
     printf("tether %s — Lua %s; the `tether` module is loaded. Ctrl-D exits.\n", TETHER_VERSION,
            LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
     for (;;) {
@@ -247,8 +288,10 @@ int tt_repl(lua_State *L)
             if (intr) continue;
             break;
         }
+#ifndef _WIN32
         add_history(lua_tostring(L, -2));
         if (hist) write_history(hist);
+#endif
         lua_remove(L, -2); /* the source text */
         if (st == LUA_OK) {
             run(L);

@@ -79,6 +79,9 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 static void on_sigint(int sig)
 {
     (void)sig;
+#ifdef _WIN32
+    signal(SIGINT, on_sigint); /* Windows resets the handler on each delivery */
+#endif
     interrupted = 1;
     /* Setting a hook is the one Lua call that is safe from a signal handler. */
     if (active) lua_sethook(active, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -88,11 +91,15 @@ void tt_interrupt_arm(lua_State *L)
 {
     active = L;
     interrupted = 0;
+#ifdef _WIN32
+    signal(SIGINT, on_sigint);
+#else
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+#endif
 }
 
 void tt_interrupt_disarm(void)

@@ -1,5 +1,6 @@
 -- tether.journal: the journals of runs that change things (migrations, plans). One
--- JSON-lines file per run under $XDG_STATE_HOME/tether/journal (or --journal-dir); each
+-- JSON-lines file per run under $XDG_STATE_HOME/tether/journal (on Windows
+-- %LOCALAPPDATA%\tether\journal; or --journal-dir); each
 -- record is on disk before the step it announces is taken (tether.journal in C fsyncs).
 local tether = require "tether"
 local json = require "tether.json"
@@ -11,6 +12,7 @@ local FAST = { sort = false }
 function M.dir()
   if tether.options.journal_dir then return tether.options.journal_dir end
   local state = os.getenv("XDG_STATE_HOME")
+  if (not state or state == "") and tether.platform == "windows" then state = os.getenv("LOCALAPPDATA") end
   if not state or state == "" then state = path.join(os.getenv("HOME") or "/tmp", ".local/state") end
   return path.join(state, "tether/journal")
 end

@@ -125,8 +125,7 @@ function M.plan(src, dest, opts)
     dest_existed = true
   end
   local link = opts.link or "auto"
-  if link == "auto" then link = tether.platform == "windows" and "junction" or "symlink" end
-  if link ~= "symlink" and link ~= "junction" then
+  if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
     return fail("--link must be symlink, junction or auto, not '" .. tostring(link) .. "' (EINVAL)", "EINVAL")
   end
   if link == "junction" and tether.platform ~= "windows" then
@@ -137,9 +136,22 @@ function M.plan(src, dest, opts)
   local id_hint = string.format("%x", math.random(0, 0xffffff))
   -- Can a link be made where SRC is? Try with a throwaway name (and remove it).
   local probe = path.join(src_parent, ".tether-probe-" .. id_hint)
-  local ok, perr, pcode = tether.symlink(dest_real, probe, { dry = false })
+  local function try(kind)
+    local ok, err, code = (kind == "junction" and tether.junction or tether.symlink)(dest_real, probe, { dry = false })
+    if ok then assert(tether.unlink(probe, { dry = false })) end
+    return ok, err, code
+  end
+  local kind = link == "auto" and "symlink" or link
+  local ok, perr, pcode = try(kind)
+  -- --link auto on Windows: a junction for a local folder where symbolic links are not
+  -- permitted (no Developer Mode) or not really made.
+  if not ok and link == "auto" and tether.platform == "windows" and (pcode == "EPERM" or pcode == "EVERIFY")
+     and not dest_real:find("^[\\/][\\/]") then
+    local jok, jerr = try("junction")
+    if jok then kind, ok = "junction", true else perr = perr .. "; a junction cannot be made either: " .. jerr end
+  end
   if not ok then return fail(perr .. "; a link must be made here in place of " .. src, pcode) end
-  assert(tether.unlink(probe, { dry = false }))
+  link = kind
 
   local size, serr, scode = tether.treesize(src)
   if not size then return fail(serr, scode) end

@@ -5,6 +5,7 @@ local journal = require "tether.journal"
 local T = {}
 
 local function tree()
+  need_symlinks()
   local d = tmpdir()
   assert(tether.mkdir(path.join(d, "src/sub"), { parents = true }))
   for i = 1, 5 do

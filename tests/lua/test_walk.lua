@@ -13,6 +13,7 @@ end
 local function touch(p) assert(io.open(p, "w")):close() end
 
 local function sample()
+  need_symlinks()
   local d = tmpdir()
   assert(tether.mkdir(path.join(d, "a/b"), { parents = true }))
   touch(path.join(d, "a/file"))

@@ -1,0 +1,784 @@
+/* Windows implementation of the platform boundary (built with mingw-w64). Paths are
+ * UTF-8 above this file and UTF-16 below it; long paths get the \\?\ prefix; Windows
+ * error codes are mapped to the errno names the POSIX layer uses, so every layer above
+ * says the same thing on both systems. See docs/windows.md for what is atomic here. */
+#include "platform.h"
+#include "win32.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#ifndef SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE
+#define SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE 0x2
+#endif
+#ifndef IO_REPARSE_TAG_MOUNT_POINT
+#define IO_REPARSE_TAG_MOUNT_POINT 0xA0000003u
+#endif
+#ifndef IO_REPARSE_TAG_SYMLINK
+#define IO_REPARSE_TAG_SYMLINK 0xA000000Cu
+#endif
+#define SYMLINK_FLAG_RELATIVE 1
+#define REPARSE_BUFFER_SIZE   (16 * 1024)
+
+int pf_win_errno(unsigned long code)
+{
+    switch (code) {
+    case ERROR_SUCCESS:
+        return 0;
+    case ERROR_FILE_NOT_FOUND:
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH:
+    case ERROR_BAD_NET_NAME:
+        return ENOENT;
+    case ERROR_ACCESS_DENIED:
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_LOCK_VIOLATION:
+        return EACCES;
+    case ERROR_PRIVILEGE_NOT_HELD:
+        return EPERM;
+    case ERROR_ALREADY_EXISTS:
+    case ERROR_FILE_EXISTS:
+        return EEXIST;
+    case ERROR_NOT_SAME_DEVICE:
+        return EXDEV;
+    case ERROR_TOO_MANY_LINKS:
+        return EMLINK;
+    case ERROR_DIRECTORY:
+        return ENOTDIR;
+    case ERROR_DIR_NOT_EMPTY:
+        return ENOTEMPTY;
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_INVALID_FUNCTION:
+    case ERROR_CALL_NOT_IMPLEMENTED:
+        return ENOTSUP;
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+        return ENOSPC;
+    case ERROR_FILENAME_EXCED_RANGE:
+        return ENAMETOOLONG;
+    case ERROR_NOT_A_REPARSE_POINT:
+    case ERROR_INVALID_PARAMETER:
+    case ERROR_INVALID_NAME:
+    case ERROR_INVALID_REPARSE_DATA:
+        return EINVAL;
+    case ERROR_CANT_RESOLVE_FILENAME:
+        return ELOOP;
+    case ERROR_NOT_ENOUGH_MEMORY:
+    case ERROR_OUTOFMEMORY:
+        return ENOMEM;
+    case ERROR_WRITE_PROTECT:
+        return EROFS;
+    case ERROR_BUSY:
+        return EBUSY;
+    default:
+        return EIO;
+    }
+}
+
+static int last_err(void)
+{
+    return pf_win_errno(GetLastError());
+}
+
+wchar_t *pf_win_wide(const char *s)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    if (n <= 0) return NULL;
+    wchar_t *w = malloc((size_t)n * sizeof *w);
+    if (w) MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+    return w;
+}
+
+char *pf_win_utf8(const wchar_t *w, size_t n)
+{
+    int len = WideCharToMultiByte(CP_UTF8, 0, w, (int)n, NULL, 0, NULL, NULL);
+    char *s = malloc((size_t)len + 1);
+    if (!s) return NULL;
+    if (len > 0) WideCharToMultiByte(CP_UTF8, 0, w, (int)n, s, len, NULL, NULL);
+    s[len] = '\0';
+    return s;
+}
+
+/* A path for the wide API: UTF-16, '\' separators, and the \\?\ prefix (on the full
+ * path) when it is too long for MAX_PATH. NULL with *err set on failure. */
+static wchar_t *wpath(const char *p, int *err)
+{
+    wchar_t *w = pf_win_wide(p);
+    if (!w) {
+        *err = errno == ENOMEM ? ENOMEM : EINVAL; /* not UTF-8 */
+        return NULL;
+    }
+    for (wchar_t *c = w; *c; c++)
+        if (*c == L'/') *c = L'\\';
+    if (wcslen(w) < MAX_PATH - 12 || wcsncmp(w, L"\\\\?\\", 4) == 0) return w;
+    DWORD n = GetFullPathNameW(w, 0, NULL, NULL);
+    wchar_t *full = n ? malloc((n + 8) * sizeof *full) : NULL;
+    if (!full || !GetFullPathNameW(w, n, full + 8, NULL)) {
+        *err = full ? last_err() : ENOMEM;
+        free(full);
+        free(w);
+        return NULL;
+    }
+    free(w);
+    const wchar_t *body = full + 8;
+    if (wcsncmp(body, L"\\\\", 2) == 0) { /* \\server\share -> \\?\UNC\server\share */
+        memmove(full + 8, body + 2, (wcslen(body + 2) + 1) * sizeof *full);
+        memcpy(full, L"\\\\?\\UNC\\", 8 * sizeof *full);
+        return full;
+    }
+    memmove(full + 4, body, (wcslen(body) + 1) * sizeof *full);
+    memcpy(full, L"\\\\?\\", 4 * sizeof *full);
+    return full;
+}
+
+/* Opens path for reading its attributes; the final link is followed unless nofollow. */
+static HANDLE open_meta(const wchar_t *w, int nofollow, DWORD access)
+{
+    DWORD flags = FILE_FLAG_BACKUP_SEMANTICS | (nofollow ? FILE_FLAG_OPEN_REPARSE_POINT : 0);
+    return CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                       OPEN_EXISTING, flags, NULL);
+}
+
+static void from_filetime(FILETIME ft, int64_t *sec, int32_t *nsec)
+{
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime; /* 100 ns since 1601 */
+    const uint64_t epoch = 116444736000000000ull;
+    int64_t rel = (int64_t)(t - epoch);
+    *sec = rel / 10000000;
+    *nsec = (int32_t)(rel % 10000000) * 100;
+    if (*nsec < 0) *nsec += 1000000000, (*sec)--;
+}
+
+FILETIME pf_win_filetime(int64_t sec, int32_t nsec)
+{
+    uint64_t t = (uint64_t)(sec * 10000000 + nsec / 100) + 116444736000000000ull;
+    FILETIME ft = {(DWORD)t, (DWORD)(t >> 32)};
+    return ft;
+}
+
+static tt_type type_of(DWORD attrs, DWORD tag)
+{
+    if (attrs & FILE_ATTRIBUTE_REPARSE_POINT) {
+        if (tag == IO_REPARSE_TAG_SYMLINK) return TT_SYMLINK;
+        if (tag == IO_REPARSE_TAG_MOUNT_POINT) return TT_JUNCTION;
+    }
+    if (attrs & FILE_ATTRIBUTE_DIRECTORY) return TT_DIR;
+    if (attrs & FILE_ATTRIBUTE_DEVICE) return TT_OTHER;
+    return TT_FILE;
+}
+
+/* Modes as Windows can tell them: directories 0755, files 0644 (0444 when read-only),
+ * links 0777; no owner. */
+static uint32_t mode_of(tt_type t, DWORD attrs)
+{
+    switch (t) {
+    case TT_DIR:
+        return 0040755;
+    case TT_SYMLINK:
+    case TT_JUNCTION:
+        return 0120777;
+    case TT_FILE:
+        return (attrs & FILE_ATTRIBUTE_READONLY) ? 0100444 : 0100644;
+    default:
+        return 0;
+    }
+}
+
+static int stat_w(const wchar_t *w, int nofollow, tt_stat *st)
+{
+    HANDLE h = open_meta(w, nofollow, FILE_READ_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    BY_HANDLE_FILE_INFORMATION bi;
+    FILE_ATTRIBUTE_TAG_INFO tag = {0, 0};
+    int err = 0;
+    if (!GetFileInformationByHandle(h, &bi)) {
+        err = last_err();
+    } else if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+        if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag))
+            tag.ReparseTag = 0;
+    }
+    CloseHandle(h);
+    if (err) return err;
+    memset(st, 0, sizeof *st);
+    st->type = type_of(bi.dwFileAttributes, tag.ReparseTag);
+    st->dev = bi.dwVolumeSerialNumber;
+    st->ino = ((uint64_t)bi.nFileIndexHigh << 32) | bi.nFileIndexLow;
+    st->nlink = bi.nNumberOfLinks;
+    st->size = st->type == TT_FILE ? ((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow : 0;
+    st->alloc = st->size;
+    st->mode = mode_of(st->type, bi.dwFileAttributes);
+    from_filetime(bi.ftLastWriteTime, &st->mtime_sec, &st->mtime_nsec);
+    from_filetime(bi.ftLastAccessTime, &st->atime_sec, &st->atime_nsec);
+    from_filetime(bi.ftCreationTime, &st->ctime_sec, &st->ctime_nsec);
+    return 0;
+}
+
+static int stat_path(const char *path, int nofollow, tt_stat *st)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    err = stat_w(w, nofollow, st);
+    free(w);
+    return err;
+}
+
+int pf_lstat(const char *path, tt_stat *st)
+{
+    return stat_path(path, 1, st);
+}
+
+int pf_stat(const char *path, tt_stat *st)
+{
+    return stat_path(path, 0, st);
+}
+
+/* The directory the relative target of a link at `path` is resolved from, joined with
+ * the target: whether a new link there should carry the directory flag. */
+static int target_is_dir(const char *target, const char *path)
+{
+    const char *cut = NULL;
+    for (const char *c = path; *c; c++)
+        if (*c == '/' || *c == '\\') cut = c;
+    int abs = target[0] == '/' || target[0] == '\\' || (target[0] && target[1] == ':');
+    size_t dl = abs || !cut ? 0 : (size_t)(cut - path) + 1;
+    char *full = malloc(dl + strlen(target) + 1);
+    if (!full) return 0;
+    memcpy(full, path, dl);
+    strcpy(full + dl, target);
+    tt_stat st;
+    int dir = pf_stat(full, &st) == 0 && st.type == TT_DIR;
+    free(full);
+    return dir;
+}
+
+int pf_symlink(const char *target, const char *path, int dir)
+{
+    int err = 0;
+    wchar_t *wl = wpath(path, &err), *wt = wl ? pf_win_wide(target) : NULL;
+    if (!wl || !wt) {
+        free(wl);
+        return err ? err : EINVAL;
+    }
+    for (wchar_t *c = wt; *c; c++) /* Windows resolves only '\' in stored targets */
+        if (*c == L'/') *c = L'\\';
+    DWORD flags = (dir || target_is_dir(target, path)) ? SYMBOLIC_LINK_FLAG_DIRECTORY : 0;
+    BOOLEAN ok = CreateSymbolicLinkW(wl, wt, flags | SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE);
+    if (!ok && GetLastError() == ERROR_INVALID_PARAMETER) /* before Windows 10 1703 */
+        ok = CreateSymbolicLinkW(wl, wt, flags);
+    err = ok ? 0 : last_err();
+    free(wl);
+    free(wt);
+    return err;
+}
+
+int pf_hardlink(const char *existing, const char *path)
+{
+    int err = 0;
+    wchar_t *wl = wpath(path, &err), *we = wl ? wpath(existing, &err) : NULL;
+    if (we && !CreateHardLinkW(wl, we, NULL)) err = last_err();
+    free(wl);
+    free(we);
+    return err;
+}
+
+int pf_junction_support(const char **why, const char **hint)
+{
+    (void)why;
+    (void)hint;
+    return 0;
+}
+
+/* Layout of the reparse data for symlinks and junctions (ntifs.h, not in user headers). */
+typedef struct {
+    ULONG tag;
+    USHORT data_len, reserved;
+    USHORT sub_off, sub_len, print_off, print_len;
+    union {
+        struct {
+            ULONG flags;
+            WCHAR path[1];
+        } symlink;
+        struct {
+            WCHAR path[1];
+        } mount;
+    } u;
+} reparse_buf;
+
+#define REPARSE_HEADER 8 /* tag, data_len, reserved */
+
+size_t pf_win_junction_data(const wchar_t *full, void *out, size_t cap)
+{
+    size_t n = wcslen(full);
+    size_t sub = (4 + n) * sizeof(WCHAR), print = n * sizeof(WCHAR);
+    size_t data = 8 + sub + sizeof(WCHAR) + print + sizeof(WCHAR);
+    if (REPARSE_HEADER + data > cap) return 0;
+    reparse_buf *r = out;
+    memset(r, 0, REPARSE_HEADER + data);
+    r->tag = IO_REPARSE_TAG_MOUNT_POINT;
+    r->data_len = (USHORT)data;
+    r->sub_off = 0;
+    r->sub_len = (USHORT)sub;
+    r->print_off = (USHORT)(sub + sizeof(WCHAR));
+    r->print_len = (USHORT)print;
+    WCHAR *p = r->u.mount.path;
+    memcpy(p, L"\\??\\", 4 * sizeof(WCHAR));
+    memcpy(p + 4, full, n * sizeof(WCHAR));
+    memcpy((char *)p + r->print_off, full, print); /* both names NUL-terminated (zeroed) */
+    return REPARSE_HEADER + data;
+}
+
+int pf_junction(const char *target, const char *path, const char **why, const char **hint)
+{
+    int err = 0;
+    wchar_t *wt = wpath(target, &err), *wl = wt ? wpath(path, &err) : NULL;
+    wchar_t *full = NULL;
+    void *buf = NULL;
+    if (!wl) goto out;
+    DWORD n = GetFullPathNameW(wt, 0, NULL, NULL);
+    full = n ? malloc(n * sizeof *full) : NULL;
+    if (!full || !GetFullPathNameW(wt, n, full, NULL)) {
+        err = full ? last_err() : ENOMEM;
+        goto out;
+    }
+    const wchar_t *body = wcsncmp(full, L"\\\\?\\", 4) == 0 ? full + 4 : full;
+    if (wcsncmp(body, L"\\\\", 2) == 0 || wcsncmp(body, L"UNC\\", 4) == 0) {
+        *why = "a junction cannot point at a network path";
+        *hint = "use a symbolic link for a network target";
+        err = EINVAL;
+        goto out;
+    }
+    buf = malloc(REPARSE_BUFFER_SIZE);
+    size_t len = buf ? pf_win_junction_data(body, buf, REPARSE_BUFFER_SIZE) : 0;
+    if (!len) {
+        err = buf ? ENAMETOOLONG : ENOMEM;
+        goto out;
+    }
+    if (!CreateDirectoryW(wl, NULL)) {
+        err = last_err();
+        goto out;
+    }
+    HANDLE h = CreateFileW(wl, GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    DWORD got;
+    if (h == INVALID_HANDLE_VALUE) {
+        err = last_err();
+    } else {
+        if (!DeviceIoControl(h, FSCTL_SET_REPARSE_POINT, buf, (DWORD)len, NULL, 0, &got, NULL))
+            err = last_err();
+        CloseHandle(h);
+    }
+    if (err) {
+        RemoveDirectoryW(wl); /* the half-made junction is an empty directory we made */
+        if (err == ENOTSUP) {
+            *why = "this filesystem does not support junctions (FSCTL_SET_REPARSE_POINT)";
+            *hint = "junctions need NTFS; use a symbolic link instead";
+        }
+    }
+out:
+    free(buf);
+    free(full);
+    free(wl);
+    free(wt);
+    return err;
+}
+
+/* "\??\C:\x" -> "C:\x", "\??\UNC\s\sh" -> "\\s\sh", another "\??\..." -> "\\?\...". */
+static char *dos_name(const WCHAR *p, size_t n)
+{
+    if (n >= 4 && wcsncmp(p, L"\\??\\", 4) == 0) {
+        if (n >= 8 && wcsncmp(p + 4, L"UNC\\", 4) == 0) {
+            char *rest = pf_win_utf8(p + 8, n - 8);
+            char *s = rest ? malloc(strlen(rest) + 3) : NULL;
+            if (s) sprintf(s, "\\\\%s", rest);
+            free(rest);
+            return s;
+        }
+        if (n >= 6 && p[5] == L':') return pf_win_utf8(p + 4, n - 4);
+        char *rest = pf_win_utf8(p + 4, n - 4);
+        char *s = rest ? malloc(strlen(rest) + 5) : NULL;
+        if (s) sprintf(s, "\\\\?\\%s", rest);
+        free(rest);
+        return s;
+    }
+    return pf_win_utf8(p, n);
+}
+
+int pf_win_reparse_target(const void *data, size_t n, char **out, tt_type *type)
+{
+    const reparse_buf *r = data;
+    if (n < REPARSE_HEADER + 8) return EINVAL;
+    const WCHAR *base;
+    if (r->tag == IO_REPARSE_TAG_SYMLINK) {
+        *type = TT_SYMLINK;
+        base = r->u.symlink.path;
+    } else if (r->tag == IO_REPARSE_TAG_MOUNT_POINT) {
+        *type = TT_JUNCTION;
+        base = r->u.mount.path;
+    } else {
+        return EINVAL; /* another kind of reparse point: not a link tether knows */
+    }
+    const char *end = (const char *)data + n;
+    const char *sub = (const char *)base + r->sub_off;
+    if (sub + r->sub_len > end || (r->sub_len & 1)) return EINVAL;
+    if (r->tag == IO_REPARSE_TAG_SYMLINK && (r->u.symlink.flags & SYMLINK_FLAG_RELATIVE))
+        *out = pf_win_utf8((const WCHAR *)sub, r->sub_len / 2); /* stored as written */
+    else
+        *out = dos_name((const WCHAR *)sub, r->sub_len / 2);
+    return *out ? 0 : ENOMEM;
+}
+
+static int read_reparse(const wchar_t *w, char **out, tt_type *type)
+{
+    HANDLE h = open_meta(w, 1, 0);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    void *buf = malloc(REPARSE_BUFFER_SIZE);
+    DWORD got = 0;
+    int err = 0;
+    if (!buf)
+        err = ENOMEM;
+    else if (!DeviceIoControl(h, FSCTL_GET_REPARSE_POINT, NULL, 0, buf, REPARSE_BUFFER_SIZE, &got,
+                              NULL))
+        err = last_err(); /* ERROR_NOT_A_REPARSE_POINT -> EINVAL, as readlink(2) says */
+    else
+        err = pf_win_reparse_target(buf, got, out, type);
+    CloseHandle(h);
+    free(buf);
+    return err;
+}
+
+int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    char *target = NULL;
+    tt_type type;
+    err = read_reparse(w, &target, &type);
+    free(w);
+    if (err) return err;
+    size_t n = strlen(target);
+    *len = n < cap ? n : cap;
+    memcpy(buf, target, *len);
+    free(target);
+    return 0;
+}
+
+static int is_reparse_dir(const wchar_t *w)
+{
+    DWORD a = GetFileAttributesW(w);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT) &&
+           (a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+int pf_rename(const char *from, const char *to)
+{
+    int err = 0;
+    wchar_t *wf = wpath(from, &err), *wt = wf ? wpath(to, &err) : NULL;
+    if (!wt) goto out;
+    if (!MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING)) {
+        err = last_err();
+        /* A directory link cannot be replaced in one step: when both names are links,
+         * the old one is removed first (not atomic; see docs/windows.md). */
+        if (err == EACCES && is_reparse_dir(wt) &&
+            (GetFileAttributesW(wf) & FILE_ATTRIBUTE_REPARSE_POINT)) {
+            err = RemoveDirectoryW(wt) && MoveFileExW(wf, wt, 0) ? 0 : last_err();
+        }
+    }
+out:
+    free(wf);
+    free(wt);
+    return err;
+}
+
+int pf_exchange(const char *a, const char *b)
+{
+    (void)a;
+    (void)b;
+    return ENOSYS;
+}
+
+int pf_unlink(const char *path, tt_type type)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    DWORD a = GetFileAttributesW(w);
+    if (a == INVALID_FILE_ATTRIBUTES) {
+        err = last_err();
+    } else if (a & FILE_ATTRIBUTE_DIRECTORY) {
+        /* A directory symlink or junction goes with RemoveDirectoryW, which removes the
+         * link itself and never what it points to; a real directory is refused. */
+        if (!(a & FILE_ATTRIBUTE_REPARSE_POINT) || (type != TT_SYMLINK && type != TT_JUNCTION))
+            err = EISDIR;
+        else if (!RemoveDirectoryW(w))
+            err = last_err();
+    } else if (!DeleteFileW(w)) {
+        err = last_err();
+    }
+    free(w);
+    return err;
+}
+
+int pf_mkdir(const char *path)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    err = CreateDirectoryW(w, NULL) ? 0 : last_err();
+    free(w);
+    return err;
+}
+
+int pf_rmdir(const char *path)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    DWORD a = GetFileAttributesW(w);
+    if (a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT))
+        err = ENOTDIR; /* rmdir never removes a link */
+    else
+        err = RemoveDirectoryW(w) ? 0 : last_err();
+    free(w);
+    return err;
+}
+
+int pf_mkdtemp(char *tmpl)
+{
+    size_t n = strlen(tmpl);
+    if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX") != 0) return EINVAL;
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    LARGE_INTEGER t;
+    for (int tries = 0; tries < 100; tries++) {
+        QueryPerformanceCounter(&t);
+        uint64_t r =
+            (uint64_t)t.QuadPart * 6364136223846793005ull + GetCurrentProcessId() + (uint64_t)tries;
+        for (int i = 0; i < 6; i++, r /= 36)
+            tmpl[n - 6 + i] = chars[r % 36];
+        int err = pf_mkdir(tmpl);
+        if (err != EEXIST) return err;
+    }
+    return EEXIST;
+}
+
+/* "\\?\C:\x" -> "C:\x", "\\?\UNC\s\x" -> "\\s\x". */
+static char *strip_prefix(const wchar_t *w, size_t n)
+{
+    if (n >= 8 && wcsncmp(w, L"\\\\?\\UNC\\", 8) == 0) {
+        char *rest = pf_win_utf8(w + 8, n - 8);
+        char *s = rest ? malloc(strlen(rest) + 3) : NULL;
+        if (s) sprintf(s, "\\\\%s", rest);
+        free(rest);
+        return s;
+    }
+    if (n >= 4 && wcsncmp(w, L"\\\\?\\", 4) == 0) return pf_win_utf8(w + 4, n - 4);
+    return pf_win_utf8(w, n);
+}
+
+int pf_realpath(const char *path, char **out)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    HANDLE h = open_meta(w, 0, 0);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    wchar_t small[MAX_PATH];
+    DWORD n = GetFinalPathNameByHandleW(h, small, MAX_PATH, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    wchar_t *buf = small;
+    if (n >= MAX_PATH) {
+        buf = malloc((n + 1) * sizeof *buf);
+        n = buf ? GetFinalPathNameByHandleW(h, buf, n + 1, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS)
+                : 0;
+    }
+    err = n ? 0 : last_err();
+    CloseHandle(h);
+    if (!err) *out = strip_prefix(buf, n);
+    if (!err && !*out) err = ENOMEM;
+    if (buf != small) free(buf);
+    return err;
+}
+
+int pf_getcwd(char **out)
+{
+    DWORD n = GetCurrentDirectoryW(0, NULL);
+    wchar_t *w = n ? malloc(n * sizeof *w) : NULL;
+    if (!w) return n ? ENOMEM : last_err();
+    DWORD got = GetCurrentDirectoryW(n, w);
+    int err = got ? 0 : last_err();
+    if (!err) *out = strip_prefix(w, got);
+    if (!err && !*out) err = ENOMEM;
+    free(w);
+    return err;
+}
+
+unsigned long pf_pid(void)
+{
+    return (unsigned long)GetCurrentProcessId();
+}
+
+/* No descriptor-relative calls in Win32: a directory is its path plus a search handle;
+ * opening checks that the name is a real directory (or a link, when following). */
+struct pf_dir {
+    char *path;
+    HANDLE find;
+    WIN32_FIND_DATAW data;
+    int pending; /* data holds an entry not yet returned */
+    char *name;
+};
+
+const char *pf_win_dir_path(pf_dir *d)
+{
+    return d->path;
+}
+
+char *pf_win_join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, a);
+    size_t at = a;
+    if (a && dir[a - 1] != '\\' && dir[a - 1] != '/') p[at++] = '\\';
+    memcpy(p + at, name, b + 1);
+    return p;
+}
+
+int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out)
+{
+    char *path = parent ? pf_win_join(parent->path, name) : strdup(name);
+    if (!path) return ENOMEM;
+    tt_stat st;
+    int err = pf_lstat(path, &st);
+    if (!err && (st.type == TT_SYMLINK || st.type == TT_JUNCTION) && !follow) err = ELOOP;
+    if (!err && follow) err = pf_stat(path, &st);
+    if (!err && st.type != TT_DIR && st.type != TT_SYMLINK && st.type != TT_JUNCTION) err = ENOTDIR;
+    pf_dir *d = err ? NULL : calloc(1, sizeof *d);
+    char *pattern = d ? pf_win_join(path, "*") : NULL;
+    wchar_t *w = pattern ? wpath(pattern, &err) : NULL;
+    if (!err && !w) err = ENOMEM;
+    if (!err) {
+        d->find = FindFirstFileExW(w, FindExInfoBasic, &d->data, FindExSearchNameMatch, NULL, 0);
+        if (d->find == INVALID_HANDLE_VALUE) {
+            err = GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : last_err(); /* empty */
+            d->pending = 0;
+        } else {
+            d->pending = 1;
+        }
+    }
+    free(pattern);
+    free(w);
+    if (err) {
+        free(d);
+        free(path);
+        return err;
+    }
+    d->path = path;
+    *out = d;
+    return 0;
+}
+
+int pf_dir_read(pf_dir *d, const char **name, tt_type *type)
+{
+    for (;;) {
+        if (!d->pending) {
+            if (d->find == INVALID_HANDLE_VALUE || !FindNextFileW(d->find, &d->data)) {
+                DWORD code = d->find == INVALID_HANDLE_VALUE ? ERROR_NO_MORE_FILES : GetLastError();
+                *name = NULL;
+                return code == ERROR_NO_MORE_FILES ? 0 : pf_win_errno(code);
+            }
+        }
+        d->pending = 0;
+        const wchar_t *n = d->data.cFileName;
+        if (n[0] == L'.' && (n[1] == 0 || (n[1] == L'.' && n[2] == 0))) continue;
+        free(d->name);
+        d->name = pf_win_utf8(n, wcslen(n));
+        if (!d->name) return ENOMEM;
+        *name = d->name;
+        /* For a reparse point the search data carries its tag in dwReserved0. */
+        *type = type_of(d->data.dwFileAttributes, d->data.dwReserved0);
+        return 0;
+    }
+}
+
+int pf_dir_stat(pf_dir *d, const char *name, int follow, tt_stat *st)
+{
+    char *p = pf_win_join(d->path, name);
+    if (!p) return ENOMEM;
+    int err = stat_path(p, !follow, st);
+    free(p);
+    return err;
+}
+
+int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len)
+{
+    char *p = pf_win_join(d->path, name);
+    if (!p) return ENOMEM;
+    int err = pf_readlink(p, buf, cap, len);
+    free(p);
+    return err;
+}
+
+int pf_dir_self(pf_dir *d, tt_stat *st)
+{
+    return pf_stat(d->path, st);
+}
+
+void pf_dir_close(pf_dir *d)
+{
+    if (!d) return;
+    if (d->find != INVALID_HANDLE_VALUE && d->find) FindClose(d->find);
+    free(d->name);
+    free(d->path);
+    free(d);
+}
+
+/* Journals: an int descriptor over a Win32 handle, so the interface matches POSIX. */
+int pf_append_open(const char *path, int create, int *fd)
+{
+    int err = 0;
+    wchar_t *w = wpath(path, &err);
+    if (!w) return err;
+    HANDLE h = CreateFileW(w, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ, NULL,
+                           create ? CREATE_NEW : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    *fd = _open_osfhandle((intptr_t)h, _O_APPEND);
+    if (*fd < 0) {
+        CloseHandle(h);
+        return EMFILE;
+    }
+    return 0;
+}
+
+int pf_append_write(int fd, const char *buf, size_t n, int sync)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    while (n > 0) {
+        DWORD w = 0;
+        if (!WriteFile(h, buf, n > 0x40000000 ? 0x40000000 : (DWORD)n, &w, NULL)) return last_err();
+        buf += w, n -= w;
+    }
+    return sync ? pf_append_sync(fd) : 0;
+}
+
+int pf_append_sync(int fd)
+{
+    return FlushFileBuffers((HANDLE)_get_osfhandle(fd)) ? 0 : last_err();
+}
+
+void pf_append_close(int fd)
+{
+    _close(fd);
+}
+
+int pf_sync_dir(const char *dir)
+{
+    (void)dir; /* NTFS makes a new name durable with its metadata journal */
+    return 0;
+}
