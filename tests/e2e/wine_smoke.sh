@@ -33,6 +33,11 @@ check "-e with non-ASCII names: ran" is "$rc" 0
 check "-e with non-ASCII names: made on disk" test -d "$WORK/names/Ünïcödé/日本語"
 check "-e with non-ASCII names: walked back" is "$out" $'日本語\n3\tdir'
 
+# Lua's own io and os functions take UTF-8 names too (the manifest's UTF-8 code page).
+t -e 'local f = assert(io.open(arg[1] .. "/ünï 日本.txt", "w")); f:write("x"); f:close()
+      assert(os.rename(arg[1] .. "/ünï 日本.txt", arg[1] .. "/é.txt"))' "$WORK/names"
+check "io.open and os.rename with non-ASCII names" is "$(cat "$WORK/names/é.txt" 2>&1)" x
+
 # Hard links: create, inspect, remove.
 mkdir -p "$WORK/hl"
 echo "content" >"$WORK/hl/café.txt"
@@ -46,6 +51,17 @@ check "unlink refuses a multiply-linked file without --hard" test "$rc" -ne 0 -a
 t unlink --hard "$WORK/hl/copie.txt"
 check "unlink --hard: ok" is "$rc" 0
 check "unlink --hard: the name is gone, the content stays" test ! -e "$WORK/hl/copie.txt" -a "$(cat "$WORK/hl/café.txt")" = content
+
+# Paths longer than MAX_PATH (260) go through the \\?\ prefix.
+long="$WORK/long"
+for i in 1 2 3 4 5 6; do long="$long/$(printf 'dossier-%02d-%040d' "$i" 0)"; done
+t -e 'assert(tether.mkdir(arg[1], { parents = true }))
+      assert(tether.hardlink(arg[2], arg[1] .. "/far.txt"))
+      print(#arg[1], tether.info(arg[1] .. "/far.txt").nlink)' "$long" "$WORK/hl/café.txt"
+check "long path: made and linked (rc)" is "$rc" 0
+check "long path: longer than MAX_PATH, 2 links" is "$out" "${#long}"$'\t2'
+check "long path: on disk" test "$(stat -c %i "$long/far.txt")" = "$(stat -c %i "$WORK/hl/café.txt")"
+rm -rf "$WORK/long"
 
 # Walk and audit of a small tree.
 mkdir -p "$WORK/tree/a/b" "$WORK/tree/c"
