@@ -1,10 +1,19 @@
 # Shared by the benchmark scripts: timing in microseconds and medians.
-# time_us CMD...: runs CMD (output discarded) and prints the elapsed microseconds.
+# time_us CMD...: runs CMD (output discarded) and prints the elapsed microseconds. A
+# command that fails (exit status above BENCH_MAX_RC, default 0) stops the benchmark:
+# the time of a run that did not do the work means nothing.
 time_us() {
-    local start end
+    local start end rc=0
     start=$(date +%s%N)
-    "$@" >/dev/null 2>&1 || true
+    "$@" >/dev/null 2>"${TMPDIR:-/tmp}/tether-bench-stderr.$$" || rc=$?
     end=$(date +%s%N)
+    if [ "$rc" -gt "${BENCH_MAX_RC:-0}" ]; then
+        echo "bench: '$*' failed (exit $rc):" >&2
+        cat "${TMPDIR:-/tmp}/tether-bench-stderr.$$" >&2
+        rm -f "${TMPDIR:-/tmp}/tether-bench-stderr.$$"
+        return 1
+    fi
+    rm -f "${TMPDIR:-/tmp}/tether-bench-stderr.$$"
     echo $(((end - start) / 1000))
 }
 # median "N N N ...": the middle value.

@@ -44,9 +44,9 @@ if not dry then
     local p = plan.new("link", { roots = { path } })
     local old = tether.info(path)
     if old then
-      p:add("replace", { path = path, target = stored, old = old.target })
+      p:add("replace", { path = path, target = stored, old = old.target, dir = opts.dir })
     else
-      p:add("symlink", { path = path, target = stored })
+      p:add("symlink", { path = path, target = stored, dir = opts.dir })
     end
     local result, perr = p:apply()
     if not result then cli.exit(cli.FAILED, perr) end

@@ -40,7 +40,7 @@ local kinds = {
     describe = function(a) return "link " .. a.path .. " -> " .. a.target end,
     pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
     effect = function(a) return { type = "symlink", target = a.target } end,
-    apply = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
+    apply = function(a) return tether.symlink(a.target, a.path, { dir = a.dir, dry = false }) end,
     post = function(a) return link_target(a.path) == a.target end,
     undo = function(a) return tether.unlink(a.path, { dry = false }) end,
   },
@@ -52,7 +52,7 @@ local kinds = {
       if t ~= a.old then return "now points to " .. t .. ", not " .. a.old end
     end,
     effect = function(a) return { type = "symlink", target = a.target } end,
-    apply = function(a) return tether.replace(a.target, a.path, { dry = false }) end,
+    apply = function(a) return tether.replace(a.target, a.path, { dir = a.dir, dry = false }) end,
     post = function(a) return link_target(a.path) == a.target end,
     undo = function(a) return tether.replace(a.old, a.path, { dry = false }) end,
   },
@@ -200,6 +200,8 @@ function M.new(kind, header)
 end
 
 -- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir, rmdir.
+-- A symlink or replace action may say dir = true: the target is a directory (Windows
+-- needs to know when the target does not exist yet).
 function Plan:add(op, a)
   assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
   a.op = op

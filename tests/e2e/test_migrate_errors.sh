@@ -43,6 +43,19 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     check "no permission: exit 3" is "$rc" 3
     check "no permission: message" has "$out" "permission denied (EACCES); a link must be made here in place of src"
     check "no permission: nothing changed" unchanged
+
+    # An unreadable directory inside SRC: refused before anything is copied or moved.
+    mkdir -p nb/src/locked nb/src/ok && echo a >nb/src/ok/f && echo b >nb/src/locked/g
+    chown -R 65534:65534 nb && chmod 000 nb/src/locked
+    nb_before=$(chmod 755 nb/src/locked && snapshot nb && chmod 000 nb/src/locked)
+    out=$(cd nb && XDG_STATE_HOME="$WORK/nobody-state" setpriv --reuid=65534 --regid=65534 \
+        --clear-groups "$TETHER" migrate src "$WORK/run/nb/dest" 2>&1)
+    rc=$?
+    chmod 755 nb/src/locked
+    check "unreadable dir in SRC: exit 3" is "$rc" 3
+    check "unreadable dir in SRC: named" is "$out" "tether: src/locked: cannot read this directory (EACCES)"
+    check "unreadable dir in SRC: nothing changed or left" is "$(snapshot nb)" "$nb_before"
+    rm -rf nb
 else
     echo "skipped: permission check needs root to switch to an unprivileged user"
 fi
