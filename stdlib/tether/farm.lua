@@ -20,7 +20,9 @@ local function is_ignored_name(name, top)
   if IGNORE_NAMES[name] then return true end
   local first, last = name:byte(1), name:byte(-1)
   if #name > 1 and (last == 126 --[[ .+~ ]] or (first == 35 and last == 35) --[[ #.*# ]]) then return true end
-  if #name > 2 and (name:sub(-2) == ",v" or name:sub(1, 2) == ".#") then return true end
+  if #name > 2 and ((name:byte(-2) == 44 and last == 118) --[[ .+,v ]] or (first == 46 and name:byte(2) == 35) --[[ %.#.+ ]]) then
+    return true
+  end
   return top and (name:find("^README") or name:find("^LICENSE") or name == "COPYING") and true or false
 end
 

@@ -22,6 +22,12 @@ make_sandbox() {
     echo t > "$s/stow/tools/bin/tool" && echo m > "$s/stow/tools/share/man/man1/tool.1"
     echo d > "$s/stow/tools/lib/deep/er/est/lib.so" && echo r > "$s/stow/tools/README.md"
     echo x > "$s/stow/tools/bin/tool~" && echo m > "$s/stow/more/share/man/man1/more.1"
+    # the rest of stow's default ignore list, and names that only look like it
+    mkdir -p "$s/stow/tools/CVS" "$s/stow/tools/.git" "$s/stow/tools/share/doc"
+    for n in "bin/tool,v" "bin/.#tool" "bin/#tool#" "bin/,v" "bin/#" "bin/~" "LICENSE.txt" COPYING \
+        share/doc/README share/doc/COPYING .gitignore CVS/Root .git/HEAD bin/.gitx bin/RCSx; do
+        echo i > "$s/stow/tools/$n"
+    done
     echo d > "$s/stow/more/lib/deep/er/more.so" && echo d > "$s/stow/docs/share/doc/docs/index.html"
     echo mine > "$s/home/.config/user-file"
 }
