@@ -1,6 +1,6 @@
-/* The JSON encoder behind tether.json.encode, in C because journals and reports encode a
- * record per file or link. File names are bytes, not always UTF-8: a byte that is not
- * part of valid UTF-8 is written as "\udcXX" (a lone low surrogate, as Python's
+/* The JSON codec behind tether.json, in C because journals and reports encode a record
+ * per file or link, and undo and history read them back. File names are bytes, not always UTF-8: a
+ * byte that is not part of valid UTF-8 is written as "\udcXX" (a lone low surrogate, as Python's
  * surrogateescape does); tether.json decodes it back to that byte. */
 #include "l_tether.h"
 
@@ -293,20 +293,261 @@ static int l_encode(lua_State *L)
     return 1;
 }
 
-/* tether._json_encoder(ARRAY, OBJECT, null) -> encode(value, indent, sorted): the
- * encoder for tether.json, which owns the markers. */
-static int l_json_encoder(lua_State *L)
+/* The decoder: a recursive descent over the text, building tables marked as arrays or
+ * objects (so they encode back the same way) and the null sentinel for null. */
+typedef struct {
+    lua_State *L;
+    const char *s, *p, *end;
+    int depth;
+} jin;
+
+#define ARRAY_META  lua_upvalueindex(1)
+#define OBJECT_META lua_upvalueindex(2)
+#define NULL_VALUE  lua_upvalueindex(3)
+
+static _Noreturn void bad(jin *in, const char *what)
+{
+    lua_pushfstring(in->L, "json: %s at byte %d", what, (int)(in->p - in->s) + 1);
+    lua_error(in->L);
+    abort(); /* not reached */
+}
+
+static void skip_ws(jin *in)
+{
+    while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\r' || *in->p == '\n'))
+        in->p++;
+}
+
+static unsigned hex4(jin *in, const char *at)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = at + i < in->end ? at[i] : 0;
+        int d = c >= '0' && c <= '9'                 ? c - '0'
+                : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
+                                                     : -1;
+        if (d < 0) bad(in, "bad \\u escape");
+        v = v * 16 + (unsigned)d;
+    }
+    return v;
+}
+
+static void add_utf8(luaL_Buffer *b, unsigned long cp)
+{
+    char u[4];
+    int n;
+    if (cp < 0x80)
+        u[0] = (char)cp, n = 1;
+    else if (cp < 0x800)
+        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+    else if (cp < 0x10000)
+        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)),
+        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+    else
+        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
+    luaL_addlstring(b, u, (size_t)n);
+}
+
+static void get_string(jin *in)
+{
+    luaL_Buffer b;
+    luaL_buffinit(in->L, &b);
+    in->p++; /* the opening quote */
+    for (;;) {
+        const char *run = in->p;
+        while (in->p < in->end && *in->p != '"' && *in->p != '\\')
+            in->p++;
+        luaL_addlstring(&b, run, (size_t)(in->p - run));
+        if (in->p >= in->end) bad(in, "unterminated string");
+        if (*in->p == '"') {
+            in->p++;
+            luaL_pushresult(&b);
+            return;
+        }
+        char e = in->p + 1 < in->end ? in->p[1] : 0, simple = 0;
+        switch (e) {
+        case 'b':
+            simple = '\b';
+            break;
+        case 'f':
+            simple = '\f';
+            break;
+        case 'n':
+            simple = '\n';
+            break;
+        case 'r':
+            simple = '\r';
+            break;
+        case 't':
+            simple = '\t';
+            break;
+        case '"':
+        case '\\':
+        case '/':
+            simple = e;
+            break;
+        }
+        if (simple) {
+            luaL_addchar(&b, simple);
+            in->p += 2;
+        } else if (e == 'u') {
+            unsigned cp = hex4(in, in->p + 2);
+            in->p += 6;
+            if (cp >= 0xDC80 && cp <= 0xDCFF) {
+                luaL_addchar(&b, (char)(cp - 0xDC00)); /* an escaped raw byte */
+            } else if (cp >= 0xD800 && cp <= 0xDBFF && in->end - in->p >= 6 && in->p[0] == '\\' &&
+                       in->p[1] == 'u' && (in->p[2] | 32) == 'd' && strchr("cdefCDEF", in->p[3])) {
+                unsigned lo = hex4(in, in->p + 2);
+                add_utf8(&b, 0x10000 + ((unsigned long)(cp - 0xD800) << 10) + (lo - 0xDC00));
+                in->p += 6;
+            } else {
+                add_utf8(&b, cp);
+            }
+        } else {
+            bad(in, "bad escape");
+        }
+    }
+}
+
+static void get_number(jin *in)
+{
+    const char *start = in->p;
+    if (in->p < in->end && *in->p == '-') in->p++;
+    while (in->p < in->end && ((*in->p >= '0' && *in->p <= '9') || strchr(".eE+-", *in->p)))
+        in->p++;
+    char text[64];
+    size_t n = (size_t)(in->p - start);
+    if (n == 0 || n >= sizeof text) bad(in, "bad number");
+    memcpy(text, start, n);
+    text[n] = '\0';
+    if (lua_stringtonumber(in->L, text) != n + 1) {
+        in->p = start;
+        bad(in, "bad number");
+    }
+    lua_Integer i; /* an integral float comes back as an integer, as math.tointeger does */
+    lua_Number f = lua_tonumber(in->L, -1);
+    if (!lua_isinteger(in->L, -1) && f == floor(f) && lua_numbertointeger(f, &i)) {
+        lua_pop(in->L, 1);
+        lua_pushinteger(in->L, i);
+    }
+}
+
+static void get_value(jin *in);
+
+static void get_container(jin *in, int object)
+{
+    lua_State *L = in->L;
+    if (++in->depth > 1000) bad(in, "nested too deeply");
+    luaL_checkstack(L, 4, "json: nested too deeply");
+    lua_newtable(L);
+    lua_pushvalue(L, object ? OBJECT_META : ARRAY_META);
+    lua_setmetatable(L, -2);
+    in->p++;
+    skip_ws(in);
+    char close = object ? '}' : ']';
+    if (in->p < in->end && *in->p == close) {
+        in->p++;
+        in->depth--;
+        return;
+    }
+    lua_Integer n = 0;
+    for (;;) {
+        skip_ws(in);
+        if (object) {
+            if (in->p >= in->end || *in->p != '"') bad(in, "expected a key");
+            get_string(in);
+            skip_ws(in);
+            if (in->p >= in->end || *in->p != ':') bad(in, "expected ':'");
+            in->p++;
+            get_value(in);
+            lua_rawset(L, -3);
+        } else {
+            get_value(in);
+            lua_rawseti(L, -2, ++n);
+        }
+        skip_ws(in);
+        char c = in->p < in->end ? *in->p : 0;
+        if (c == ',') {
+            in->p++;
+            continue;
+        }
+        if (c != close) bad(in, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        in->p++;
+        in->depth--;
+        return;
+    }
+}
+
+static int word(jin *in, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(in->end - in->p) < n || memcmp(in->p, w, n) != 0) return 0;
+    in->p += n;
+    return 1;
+}
+
+static void get_value(jin *in)
+{
+    skip_ws(in);
+    if (in->p >= in->end) bad(in, "unexpected end");
+    char c = *in->p;
+    if (c == '{' || c == '[') {
+        get_container(in, c == '{');
+    } else if (c == '"') {
+        get_string(in);
+    } else if (word(in, "true")) {
+        lua_pushboolean(in->L, 1);
+    } else if (word(in, "false")) {
+        lua_pushboolean(in->L, 0);
+    } else if (word(in, "null")) {
+        lua_pushvalue(in->L, NULL_VALUE);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        get_number(in);
+    } else {
+        char what[32];
+        snprintf(what, sizeof what, "unexpected '%c'", c);
+        bad(in, what);
+    }
+}
+
+/* decode(text) -> value */
+static int l_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    jin in = {L, s, s, s + n, 0};
+    get_value(&in);
+    skip_ws(&in);
+    if (in.p < in.end) bad(&in, "trailing characters");
+    return 1;
+}
+
+/* tether._json(ARRAY, OBJECT, null) -> encode(value, indent, sorted), decode(text): the
+ * codec of tether.json, which owns the markers (ARRAY and OBJECT are the values of the
+ * __json field that marks a table as one or the other; null stands for JSON null). */
+static int l_json(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_settop(L, 3);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
     lua_pushcclosure(L, l_encode, 3);
-    return 1;
+    for (int i = 1; i <= 2; i++) { /* the metatables decoded arrays and objects get */
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, i);
+        lua_setfield(L, -2, "__json");
+    }
+    lua_pushvalue(L, 3);
+    lua_pushcclosure(L, l_decode, 3);
+    return 2;
 }
 
 void l_open_json(lua_State *L)
 {
-    lua_pushcfunction(L, l_json_encoder);
-    lua_setfield(L, -2, "_json_encoder");
+    lua_pushcfunction(L, l_json);
+    lua_setfield(L, -2, "_json");
 }

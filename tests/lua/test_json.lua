@@ -63,6 +63,17 @@ function T.decode()
   raises(function() json.decode("[1,") end, "at byte")
   raises(function() json.decode('{"a" 1}') end, "expected ':'")
   raises(function() json.decode("[] x") end, "trailing")
+  raises(function() json.decode('"abc') end, "unterminated string at byte")
+  raises(function() json.decode('"\\q"') end, "bad escape")
+  raises(function() json.decode('"\\u12"') end, "bad \\u escape")
+  raises(function() json.decode("-") end, "bad number")
+  raises(function() json.decode("") end, "unexpected end")
+  raises(function() json.decode("nul") end, "unexpected 'n'")
+  raises(function() json.decode(string.rep("[", 2000)) end, "nested too deeply")
+  -- Empty arrays and objects, and null, come back as they went.
+  eq(json.encode(json.decode('{"a":[],"b":{},"c":null,"d":[{}]}')), '{"a":[],"b":{},"c":null,"d":[{}]}')
+  eq(math.type(json.decode("3")), "integer"); eq(math.type(json.decode("3.5")), "float")
+  eq(json.decode('"\\/\\b\\f\\r"'), "/\b\f\r")
 end
 
 return T
