@@ -3,7 +3,10 @@
 # bin/, share/ and lib/) into a target that already has real bin/, share/ and lib/
 # directories (so nothing folds and every file gets its own link, the slow case), then
 # unlinking it. Both run in identical sandboxes, ROUNDS rounds in rotation, medians; the
-# trees they make are compared after every round.
+# trees they make are compared after every round. The tools swap sandboxes every round:
+# on ext4 the same work costs up to 3x more in one directory than in its twin (the
+# inode allocator's state), for both tools alike, so a fixed pairing measures the
+# directories, not the tools (see docs/benchmarks.md).
 # usage: bench/farm.sh [BUILD_DIR] [ROUNDS=3]   needs: stow, python3
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,15 +30,16 @@ done
 tree_of() { (cd "$1" && find . -printf '%p|%y|%l\n' | LC_ALL=C sort); }
 declare -A t
 for r in $(seq "$rounds"); do
-    t[stow_link]+="$(cd "$base/a/home" && time_us stow -d ../stow -t . pkg) "
-    t[tether_link]+="$(cd "$base/b/home" && time_us "$build/tether" -q farm link pkg --dir ../stow --target .) "
+    if [ $((r % 2)) -eq 1 ]; then s=a m=b; else s=b m=a; fi # stow's and tether's sandbox
+    t[stow_link]+="$(cd "$base/$s/home" && time_us stow -d ../stow -t . pkg) "
+    t[tether_link]+="$(cd "$base/$m/home" && time_us "$build/tether" -q farm link pkg --dir ../stow --target .) "
     [ "$(tree_of "$base/a/home")" = "$(tree_of "$base/b/home")" ] ||
         { echo "trees differ after link" >&2; diff <(tree_of "$base/a/home") <(tree_of "$base/b/home") | head >&2; exit 1; }
-    t[stow_unlink]+="$(cd "$base/a/home" && time_us stow -d ../stow -t . -D pkg) "
-    t[tether_unlink]+="$(cd "$base/b/home" && time_us "$build/tether" -q farm unlink pkg --dir ../stow --target .) "
+    t[stow_unlink]+="$(cd "$base/$s/home" && time_us stow -d ../stow -t . -D pkg) "
+    t[tether_unlink]+="$(cd "$base/$m/home" && time_us "$build/tether" -q farm unlink pkg --dir ../stow --target .) "
     [ "$(tree_of "$base/a/home")" = "$(tree_of "$base/b/home")" ] || { echo "trees differ after unlink" >&2; exit 1; }
 done
-echo "farm: one package of 10000 files into existing directories, median of $rounds rounds ($(uname -r), $(nproc) cores)"
+echo "farm: one package of 10000 files into existing directories on $(df --output=fstype "$base" | tail -n 1), median of $rounds rounds ($(uname -r), $(nproc) cores)"
 printf '| %-28s | %9s | %9s |\n' command "median ms" "vs stow"
 printf '|%s|%s|%s|\n' "------------------------------" "-----------" "-----------"
 for op in link unlink; do
