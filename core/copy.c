@@ -341,9 +341,8 @@ int tt_copytree(const char *src, const char *dst, const tt_copy_opts *o, tt_tree
     return rc;
 }
 
-static int verify_entry(const tt_entry *en, const char *cpath, const tt_copy_opts *o,
-                        const char *src_abs, const char *src_real, const char *final_dst,
-                        idmap *groups, tt_err *e)
+static int verify_entry(const tt_entry *en, const char *cpath, const char *src_abs,
+                        const char *src_real, const char *final_dst, idmap *groups, tt_err *e)
 {
     tt_stat s, d;
     int err = pf_dir_stat(en->parent, en->name, 0, &s);
@@ -371,15 +370,111 @@ static int verify_entry(const tt_entry *en, const char *cpath, const tt_copy_opt
             return tt_fail(e, EIO, cpath, "hard-link group not kept in the copy", NULL);
         g->other = d.ino;
     }
-    if (o->hash) {
-        uint64_t hs, hd;
-        if ((err = pf_hash_file(en->parent, en->name, 0, &hs)) != 0)
-            return tt_fail(e, err, en->path, NULL, NULL);
-        if ((err = pf_hash_file(NULL, cpath, 0, &hd)) != 0)
-            return tt_fail(e, err, cpath, NULL, NULL);
-        if (hs != hd) return tt_fail(e, EIO, cpath, "content differs in the copy (xxHash)", NULL);
-    }
     return 0;
+}
+
+/* Content hashes for tt_verifytree on two threads: the walk checks the structure and
+ * queues each file pair; two workers hash both sides (the reading is the slow part and
+ * the page cache serves both cores). The queue is bounded, so memory is too. */
+#define HASH_QUEUE 256
+
+typedef struct hash_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t has_job, has_room;
+    struct {
+        char *src, *copy;
+    } jobs[HASH_QUEUE];
+    size_t head, count;
+    int closing, failed;
+    tt_err err;
+    pthread_t threads[2];
+    int started;
+} hash_pool;
+
+static int hash_pair(const char *src, const char *copy, tt_err *e)
+{
+    uint64_t hs, hd;
+    int err;
+    if ((err = pf_hash_file(NULL, src, 0, &hs)) != 0) return tt_fail(e, err, src, NULL, NULL);
+    if ((err = pf_hash_file(NULL, copy, 0, &hd)) != 0) return tt_fail(e, err, copy, NULL, NULL);
+    if (hs != hd) return tt_fail(e, EIO, copy, "content differs in the copy (xxHash)", NULL);
+    return 0;
+}
+
+static void *hash_worker(void *arg)
+{
+    hash_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->count && !p->closing)
+            pthread_cond_wait(&p->has_job, &p->mu);
+        if (!p->count) break;
+        char *src = p->jobs[p->head].src, *copy = p->jobs[p->head].copy;
+        p->head = (p->head + 1) % HASH_QUEUE;
+        p->count--;
+        int skip = p->failed;
+        pthread_cond_signal(&p->has_room);
+        pthread_mutex_unlock(&p->mu);
+        tt_err e;
+        int rc = skip ? 0 : hash_pair(src, copy, &e);
+        free(src);
+        free(copy);
+        pthread_mutex_lock(&p->mu);
+        if (rc && !p->failed) p->failed = 1, p->err = e;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int pool_start(hash_pool *p)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->has_job, NULL);
+    pthread_cond_init(&p->has_room, NULL);
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&p->threads[i], NULL, hash_worker, p) == 0) p->started++;
+    if (p->started) return 1;
+    pthread_cond_destroy(&p->has_job); /* no thread: hash on the caller's */
+    pthread_cond_destroy(&p->has_room);
+    pthread_mutex_destroy(&p->mu);
+    return 0;
+}
+
+/* Queues a pair (taking the strings); 0, or -1 once a worker has failed. */
+static int pool_add(hash_pool *p, char *src, char *copy)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->count == HASH_QUEUE && !p->failed)
+        pthread_cond_wait(&p->has_room, &p->mu);
+    int failed = p->failed;
+    if (!failed) {
+        size_t at = (p->head + p->count) % HASH_QUEUE;
+        p->jobs[at].src = src, p->jobs[at].copy = copy;
+        p->count++;
+        pthread_cond_signal(&p->has_job);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (failed) free(src), free(copy);
+    return failed ? -1 : 0;
+}
+
+/* Waits for the queued pairs; returns -1 with *e set when one differed or failed. */
+static int pool_finish(hash_pool *p, tt_err *e)
+{
+    pthread_mutex_lock(&p->mu);
+    p->closing = 1;
+    pthread_cond_broadcast(&p->has_job);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->threads[i], NULL);
+    for (; p->count; p->count--, p->head = (p->head + 1) % HASH_QUEUE) /* after a failure */
+        free(p->jobs[p->head].src), free(p->jobs[p->head].copy);
+    pthread_cond_destroy(&p->has_job);
+    pthread_cond_destroy(&p->has_room);
+    pthread_mutex_destroy(&p->mu);
+    if (p->failed) *e = p->err;
+    return p->failed ? -1 : 0;
 }
 
 int tt_verifytree(const char *src, const char *copy, const tt_copy_opts *o, tt_err *e)
@@ -395,6 +490,8 @@ int tt_verifytree(const char *src, const char *copy, const tt_copy_opts *o, tt_e
     tt_walk *w = tt_walk_open(src, &wo, e);
     idmap groups = {0};
     int rc = w ? 0 : -1;
+    hash_pool pool;
+    int pooled = w && o->hash && pool_start(&pool), pool_stopped = 0;
     size_t rl = w ? tt_walk_root_len(w) : 0;
     uint64_t files = 0, bytes = 0;
     tt_entry *en;
@@ -409,13 +506,30 @@ int tt_verifytree(const char *src, const char *copy, const tt_copy_opts *o, tt_e
         if (!cpath)
             rc = tt_fail(e, ENOMEM, en->path, NULL, NULL);
         else
-            rc = verify_entry(en, cpath, o, src_abs, src_real, final_abs, &groups, e);
+            rc = verify_entry(en, cpath, src_abs, src_real, final_abs, &groups, e);
+        if (!rc && o->hash && en->type == TT_FILE) {
+            if (!pooled) {
+                rc = hash_pair(en->path, cpath, e);
+            } else {
+                char *spath = strdup(en->path);
+                if (!spath)
+                    rc = tt_fail(e, ENOMEM, en->path, NULL, NULL);
+                else if (pool_add(&pool, spath, cpath) != 0)
+                    rc = -1, pool_stopped = 1;
+                cpath = NULL;
+            }
+        }
         free(cpath);
         if (!rc && en->type == TT_FILE && o->progress &&
             o->progress(o->ud, bytes, ++files, en->path))
             rc = tt_fail(e, ECANCELED, en->path, "stopped", NULL);
     }
     if (rc > 0) rc = 0;
+    if (pooled) {
+        tt_err perr;
+        /* A content error is reported unless the walk found another one first. */
+        if (pool_finish(&pool, &perr) != 0 && (rc == 0 || pool_stopped)) rc = -1, *e = perr;
+    }
     tt_walk_close(w);
     idmap_free(&groups);
     free(src_abs);
