@@ -156,9 +156,50 @@ static int l_same_content(lua_State *L)
     return 1;
 }
 
+/* same_groups({path, ...}) -> {{i, j, ...}, ...}, {message, ...}: the files (at most 64)
+ * with exactly the same bytes, as lists of indices into the argument, each file read
+ * once; then a message for each file that could not be read (left out of every group). */
+static int l_same_groups(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    luaL_argcheck(L, n <= TT_SAME_GROUPS_MAX, 1, "at most 64 files at once");
+    const char *paths[TT_SAME_GROUPS_MAX];
+    int group[TT_SAME_GROUPS_MAX], errs[TT_SAME_GROUPS_MAX];
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        paths[i - 1] = l_checkpath(L, -1); /* anchored by the argument table */
+        lua_pop(L, 1);
+    }
+    tt_err e;
+    if (tt_same_groups(paths, (size_t)n, group, errs, &e) != 0) return l_fail(L, &e);
+    lua_newtable(L);
+    for (lua_Integer i = 0; i < n; i++) {
+        if (group[i] != (int)i) continue; /* each group once, from its first member */
+        lua_newtable(L);
+        for (lua_Integer j = i, k = 0; j < n; j++)
+            if (group[j] == (int)i) {
+                lua_pushinteger(L, j + 1);
+                lua_rawseti(L, -2, ++k);
+            }
+        lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+    }
+    lua_newtable(L);
+    for (lua_Integer i = 0, k = 0; i < n; i++) {
+        if (group[i] != TT_SAME_UNREADABLE) continue;
+        char msg[TT_ERR_PATH_MAX + 256];
+        tt_fail(&e, errs[i], paths[i], NULL, NULL);
+        tt_errformat(&e, msg, sizeof msg);
+        lua_pushstring(L, msg);
+        lua_rawseti(L, -2, ++k);
+    }
+    return 2;
+}
+
 static const luaL_Reg funcs[] = {
     {"hash", l_hash},
     {"same_content", l_same_content},
+    {"same_groups", l_same_groups},
     {"copytree", l_copytree},
     {"verifytree", l_verifytree},
     {"treesize", l_treesize},

@@ -20,17 +20,7 @@ static int l_info(lua_State *L)
     lua_createtable(L, 0, 16);
     l_setstr(L, "path", path);
     l_setstr(L, "type", tt_type_name(in.st.type));
-    l_setint(L, "nlink", (lua_Integer)in.st.nlink);
-    l_setint(L, "dev", (lua_Integer)in.st.dev);
-    l_setint(L, "ino", (lua_Integer)in.st.ino);
-    l_setint(L, "size", (lua_Integer)in.st.size);
-    l_setint(L, "mode", (lua_Integer)(in.st.mode & 07777));
-    l_setint(L, "uid", (lua_Integer)in.st.uid);
-    l_setint(L, "gid", (lua_Integer)in.st.gid);
-    l_setint(L, "mtime", (lua_Integer)in.st.mtime_sec);
-    l_setint(L, "mtime_ns", (lua_Integer)in.st.mtime_nsec);
-    l_setint(L, "ctime", (lua_Integer)in.st.ctime_sec);
-    l_setint(L, "ctime_ns", (lua_Integer)in.st.ctime_nsec);
+    l_setstat(L, &in.st);
     if (link) {
         if (has_target) l_setstr(L, "target", *box);
         l_setstr(L, "status", tt_status_name(in.status));

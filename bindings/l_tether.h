@@ -4,6 +4,7 @@
 #define TETHER_BINDINGS_H
 
 #include "../core/error.h"
+#include "../core/platform/platform.h"
 
 #include <lua.h>
 #include <lauxlib.h>
@@ -31,6 +32,8 @@ void l_record(lua_State *L, const char *op, const char *path, const char *target
 void l_setstr(lua_State *L, const char *k, const char *v);
 void l_setint(lua_State *L, const char *k, lua_Integer v);
 void l_setbool(lua_State *L, const char *k, int v);
+/* The numbers of tether.info (nlink, dev, ino, size, mode, uid, gid, m/ctime[_ns]). */
+void l_setstat(lua_State *L, const tt_stat *st);
 
 /* Creates metatable `name` once: gc as __gc and __close, methods (may be NULL) as __index. */
 void l_newclass(lua_State *L, const char *name, lua_CFunction gc, const luaL_Reg *methods);

@@ -135,3 +135,18 @@ void l_open_util(lua_State *L)
 {
     l_newclass(L, BOX_META, box_gc, NULL);
 }
+
+void l_setstat(lua_State *L, const tt_stat *st)
+{
+    l_setint(L, "nlink", (lua_Integer)st->nlink);
+    l_setint(L, "dev", (lua_Integer)st->dev);
+    l_setint(L, "ino", (lua_Integer)st->ino);
+    l_setint(L, "size", (lua_Integer)st->size);
+    l_setint(L, "mode", (lua_Integer)(st->mode & 07777));
+    l_setint(L, "uid", (lua_Integer)st->uid);
+    l_setint(L, "gid", (lua_Integer)st->gid);
+    l_setint(L, "mtime", (lua_Integer)st->mtime_sec);
+    l_setint(L, "mtime_ns", (lua_Integer)st->mtime_nsec);
+    l_setint(L, "ctime", (lua_Integer)st->ctime_sec);
+    l_setint(L, "ctime_ns", (lua_Integer)st->ctime_nsec);
+}

@@ -1,7 +1,9 @@
 /* tether.walk(root, opts): the tree walker as a generic-for iterator. The walker is a
  * to-be-closed userdata, so leaving the loop early (break, error) releases every
  * directory descriptor at once. Link entries are classified in C when opts.classify is
- * set (audit), otherwise lazily the first time a link field is read. */
+ * set (audit), otherwise lazily the first time a link field is read; with opts.stat
+ * every entry carries tether.info's numbers (size, dev, ino, ...), taken by the walk's
+ * thread relative to the directory. */
 #include "l_tether.h"
 
 #include "../core/classify.h"
@@ -124,6 +126,7 @@ static int walker_next(lua_State *L)
     lua_getfield(L, -1, "root");
     lua_setfield(L, -3, "root");
     lua_pop(L, 1);
+    if (it->has_stat) l_setstat(L, &it->st);
     if (it->classified)
         push_class(L, it->target, &it->c);
     else if (it->class_err)
@@ -253,7 +256,7 @@ static int l_walk(lua_State *L)
     int opts = lua_isnoneornil(L, 2) ? 0 : 2;
     if (opts) luaL_checktype(L, 2, LUA_TTABLE);
     tt_walk_opts o = {0, 0, -1, 0};
-    int classify = 0;
+    unsigned what = 0;
     l_walker *lw = lua_newuserdatauv(L, sizeof *lw, 2);
     memset(lw, 0, sizeof *lw);
     luaL_setmetatable(L, WALKER_META);
@@ -265,7 +268,8 @@ static int l_walk(lua_State *L)
         o.max_depth = lua_isnil(L, -1) ? -1 : (int)luaL_checkinteger(L, -1);
         lua_pop(L, 1);
         o.types = type_bits(L, opts);
-        classify = field_bool(L, opts, "classify");
+        if (field_bool(L, opts, "classify")) what |= TT_SCAN_CLASSIFY;
+        if (field_bool(L, opts, "stat")) what |= TT_SCAN_STAT;
         if (lua_getfield(L, opts, "progress") != LUA_TNIL) {
             luaL_checktype(L, -1, LUA_TFUNCTION);
             lua_setiuservalue(L, ud, 1);
@@ -278,7 +282,7 @@ static int l_walk(lua_State *L)
     /* TETHER_THREADS=0 walks on the calling thread: kept to measure what the worker buys. */
     const char *env = getenv("TETHER_THREADS");
     int threaded = !(env && strcmp(env, "0") == 0);
-    lw->s = tt_scan_open(root, &o, &lw->set, classify, threaded, &e);
+    lw->s = tt_scan_open(root, &o, &lw->set, what, threaded, &e);
     if (!lw->s) {
         l_fail(L, &e);
         lua_pop(L, 1);

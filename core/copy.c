@@ -677,8 +677,91 @@ int tt_hash_file(const char *path, uint64_t limit, uint64_t *hash, tt_err *e)
     return err ? tt_fail(e, err, path, NULL, NULL) : 0;
 }
 
+int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt_err *e)
+{
+    if (n == 0) return 0;
+    if (n > TT_SAME_GROUPS_MAX)
+        return tt_fail(e, EINVAL, paths[0], "too many files to compare at once", NULL);
+    /* The files are read side by side, a chunk at a time: a small first chunk (most
+     * different files differ early), then up to 1 MiB, all buffers under 16 MiB. */
+    size_t cap = (16u << 20) / n;
+    if (cap > (1u << 20)) cap = 1u << 20;
+    pf_file **f = calloc(n, sizeof *f);
+    size_t *got = calloc(n, sizeof *got), *members = calloc(n, sizeof *members);
+    int *next = calloc(n, sizeof *next);
+    char *buf = malloc(n * cap);
+    int rc = f && got && members && next && buf ? 0 : tt_fail(e, ENOMEM, paths[0], NULL, NULL);
+    /* At first the readable files are one group, named by the first of them. */
+    size_t open = 0;
+    int first = -1;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if ((errs[i] = pf_file_open(paths[i], &f[i])) != 0) {
+            group[i] = TT_SAME_UNREADABLE;
+            continue;
+        }
+        if (first < 0) first = (int)i;
+        group[i] = first;
+        open++;
+    }
+    if (open == 1) group[first] = TT_SAME_NONE;
+    size_t chunk = cap < 4096 ? cap : 4096;
+    for (; !rc && open > 1; chunk = cap) {
+        int at_end = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (group[i] < 0) continue;
+            if ((errs[i] = pf_file_read(f[i], buf + i * cap, chunk, &got[i])) != 0) {
+                group[i] = TT_SAME_UNREADABLE; /* left out, as if never read */
+                continue;
+            }
+            if (got[i] == chunk) at_end = 0;
+        }
+        /* Each member joins the first earlier member of its group that read the same
+         * bytes, or heads a new group (the head of a group has its lowest index). */
+        for (size_t i = 0; !rc && i < n; i++) {
+            if (group[i] < 0) continue;
+            next[i] = (int)i;
+            for (size_t j = (size_t)group[i]; j < i; j++) {
+                if (group[j] == group[i] && next[j] == (int)j && got[j] == got[i] &&
+                    memcmp(buf + j * cap, buf + i * cap, got[i]) == 0) {
+                    next[i] = (int)j;
+                    break;
+                }
+            }
+            members[next[i]]++;
+        }
+        open = 0;
+        for (size_t i = 0; !rc && i < n; i++) {
+            if (group[i] < 0) continue;
+            if (members[next[i]] < 2) { /* like no other file: done with it */
+                group[i] = TT_SAME_NONE;
+                pf_file_close(f[i]);
+                f[i] = NULL;
+            } else {
+                group[i] = next[i];
+                open++;
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            members[i] = 0;
+        if (at_end) break;
+    }
+    for (size_t i = 0; f && i < n; i++)
+        pf_file_close(f[i]);
+    free(f);
+    free(got);
+    free(members);
+    free(next);
+    free(buf);
+    return rc;
+}
+
 int tt_same_content(const char *a, const char *b, int *same, tt_err *e)
 {
-    int err = pf_same_content(a, b, same);
-    return err ? tt_fail(e, err, a, NULL, NULL) : 0;
+    const char *paths[2] = {a, b};
+    int group[2], errs[2];
+    if (tt_same_groups(paths, 2, group, errs, e) != 0) return -1;
+    for (int i = 0; i < 2; i++)
+        if (group[i] == TT_SAME_UNREADABLE) return tt_fail(e, errs[i], paths[i], NULL, NULL);
+    *same = group[0] >= 0 && group[0] == group[1];
+    return 0;
 }

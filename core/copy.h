@@ -43,6 +43,14 @@ int tt_rmtree(const char *path, tt_err *e);
 int tt_hash_file(const char *path, uint64_t limit, uint64_t *hash, tt_err *e);
 /* Byte-for-byte comparison of two files. */
 int tt_same_content(const char *a, const char *b, int *same, tt_err *e);
+/* Byte-for-byte comparison of up to TT_SAME_GROUPS_MAX files at once, each read once:
+ * group[i] is the index of the first file with exactly the same bytes as paths[i]
+ * (itself when it is the first), TT_SAME_NONE when no other file has them, or
+ * TT_SAME_UNREADABLE with errs[i] the errno when it could not be opened or read.
+ * Fails (-1) only when it cannot work at all (ENOMEM, too many files). */
+#define TT_SAME_GROUPS_MAX 64
+enum { TT_SAME_NONE = -1, TT_SAME_UNREADABLE = -2 };
+int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt_err *e);
 
 /* The rewritten target of an inner absolute link, or NULL when target does not point
  * inside src (given as typed, made absolute, and canonical). Malloc'd. */

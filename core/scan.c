@@ -25,7 +25,7 @@ typedef struct batch {
 
 struct tt_scan {
     tt_walk *w;
-    int classify;
+    unsigned what; /* TT_SCAN_* */
     tt_roots roots;
     char **root_copies;
     char *target;
@@ -121,7 +121,10 @@ static int add_item(tt_scan *s, batch *b, const tt_entry *en)
     it->type = en->type;
     it->depth = en->depth;
     it->err = en->err;
-    if (s->classify && (en->type == TT_SYMLINK || en->type == TT_JUNCTION)) {
+    if (s->what & TT_SCAN_STAT)
+        it->has_stat = (en->parent ? pf_dir_stat(en->parent, en->name, 0, &it->st)
+                                   : pf_lstat(en->path, &it->st)) == 0;
+    if ((s->what & TT_SCAN_CLASSIFY) && (en->type == TT_SYMLINK || en->type == TT_JUNCTION)) {
         tt_err ce;
         if (tt_classify_entry(s->w, en, &s->roots, &s->target, &s->target_cap, &it->c, &ce) == 0) {
             it->classified = 1;
@@ -179,14 +182,14 @@ static void *worker(void *arg)
     return NULL;
 }
 
-tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, int classify,
+tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, unsigned what,
                       int threaded, tt_err *e)
 {
     tt_scan *s = calloc(1, sizeof *s);
     if (!s) return tt_fail(e, ENOMEM, root, NULL, NULL), NULL;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    s->classify = classify;
+    s->what = what;
     size_t n = roots ? roots->n : 0;
     s->root_copies = calloc(n + 1, sizeof *s->root_copies);
     for (size_t i = 0; s->root_copies && i < n; i++) {

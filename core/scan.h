@@ -18,13 +18,19 @@ typedef struct tt_scan_item {
     int class_err;  /* errno when classification failed (the link vanished, ...) */
     tt_class c;
     const char *target;
+    int has_stat; /* st is filled in (TT_SCAN_STAT, and the entry could be stat'ed) */
+    tt_stat st;
 } tt_scan_item;
+
+/* What the worker does for each entry besides walking. */
+enum { TT_SCAN_CLASSIFY = 1, TT_SCAN_STAT = 2 };
 
 typedef struct tt_scan tt_scan;
 
-/* roots: canonical scan roots for "escapes" (copied); classify: classify every link;
+/* roots: canonical scan roots for "escapes" (copied); what: TT_SCAN_CLASSIFY classifies
+ * every link, TT_SCAN_STAT stats every entry (lstat, relative to its directory);
  * threaded: walk on a worker thread (else inside tt_scan_next, for measuring the gain). */
-tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, int classify,
+tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, unsigned what,
                       int threaded, tt_err *e);
 /* 1 with *out (valid until the next call), 0 at the end, -1 when the walk failed. */
 int tt_scan_next(tt_scan *s, const tt_scan_item **out, tt_err *e);

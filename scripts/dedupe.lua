@@ -9,9 +9,9 @@ local args = cli.parse({...}, {
   usage = "tether dedupe PATH... [--min-size N] [--ignore-mtime] [--reflink]",
   summary = "Find files with identical content under the PATHs and replace the copies by hard links to one of them, reporting the bytes saved.",
   description = [[
-Files are grouped by size, then by an xxHash of their first 4 KiB, then (in groups of
-more than two) by an xxHash of all of their content, and only then compared byte for
-byte. Only files on the same filesystem with the same owner, group, mode and (unless
+Files are grouped by size, then compared byte for byte, up to 64 files of a size side by
+side so that each is read once (a larger group is first split by an xxHash of the first
+4 KiB, then of all the content). Only files on the same filesystem with the same owner, group, mode and (unless
 --ignore-mtime) modification time are linked; empty files are left alone. Each file is checked again right before it
 is replaced (a file changed meanwhile is left alone), the replacement is atomic (a link
 under a temporary name renamed over the copy), and a file that reached its filesystem's
@@ -30,14 +30,14 @@ if not min_size or min_size < 1 then cli.exit(cli.USAGE, "dedupe: --min-size mus
 local line, started = progress.line(), tether.now()
 local groups, seen, scanned = {}, {}, 0
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { types = { "file" } }) do
-    local i = e.type == "file" and tether.info(e.path)
+  -- stat = true: the walk's thread stats each file relative to its directory.
+  for e in tether.walk(root, { types = { "file" }, stat = true }) do
+    local i = e.type == "file" and e.size and e
     scanned = scanned + 1
     if i and i.size >= min_size then
       local id = i.dev .. ":" .. i.ino
       if not seen[id] then -- another name of a file already counted is already shared
         seen[id] = true
-        i.path = e.path
         local key = table.concat({ i.dev, i.size, i.uid, i.gid, i.mode,
           args.ignore_mtime and "" or (i.mtime .. "." .. i.mtime_ns) }, ":")
         local g = groups[key]
@@ -49,7 +49,12 @@ for _, root in ipairs(args) do
   end
 end
 
--- 2. Split each group by a hash of the first 4 KiB, then of everything, then compare.
+-- 2. Sets of files with exactly the same bytes. Up to 64 files of one size are read
+-- side by side, each once, and compared byte for byte (tether.same_groups); a larger
+-- group is first split by an xxHash of its first 4 KiB, then of all its content, and
+-- what is still larger is compared in slices of 64 that all begin with the same file.
+local unreadable, compared = {}, 0
+
 local function split(group, key_of)
   local by = {}
   for _, f in ipairs(group) do
@@ -61,6 +66,53 @@ local function split(group, key_of)
   return out
 end
 
+local function hash_of(limit)
+  return function(f)
+    local h, err = tether.hash(f.path, limit)
+    if not h then unreadable[#unreadable + 1] = err end
+    return h
+  end
+end
+
+local function same_sets(files, out)
+  if #files <= 64 then
+    local paths = {}
+    for i, f in ipairs(files) do paths[i] = f.path end
+    compared = compared + files[1].size * #files
+    line:show(string.format("comparing: %s, %s", progress.bytes(compared), files[1].path))
+    local groups, errors = tether.same_groups(paths)
+    if not groups then unreadable[#unreadable + 1] = errors; return end
+    for _, err in ipairs(errors) do unreadable[#unreadable + 1] = err end
+    for _, idx in ipairs(groups) do
+      local set = {}
+      for k, i in ipairs(idx) do set[k] = files[i] end
+      out[#out + 1] = set
+    end
+    return
+  end
+  for _, part in ipairs(split(files, hash_of(4096))) do
+    for _, g in ipairs(#part > 64 and split(part, hash_of()) or { part }) do
+      if #g <= 64 then
+        same_sets(g, out)
+      else
+        local head, joined = g[1], { g[1] }
+        for at = 2, #g, 63 do
+          local sets = {}
+          same_sets({ head, table.unpack(g, at, math.min(at + 62, #g)) }, sets)
+          for _, set in ipairs(sets) do
+            if set[1] == head then -- the head's set continues across the slices
+              for k = 2, #set do joined[#joined + 1] = set[k] end
+            else
+              out[#out + 1] = set
+            end
+          end
+        end
+        if #joined > 1 then out[#out + 1] = joined end
+      end
+    end
+  end
+end
+
 -- What the plan (and its journal) keeps of a file: enough to tell it is unchanged, and
 -- to give it back its own copy with the same mode, owner and time on undo.
 local function identity(f)
@@ -69,47 +121,39 @@ local function identity(f)
 end
 
 local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = { table.unpack(args) } })
-local saved, duplicates, hashed = 0, 0, 0
+local saved, duplicates = 0, 0
 local link_max = {}
 for _, g in pairs(groups) do
   if #g > 1 then
-    for _, g1 in ipairs(split(g, function(f) return tether.hash(f.path, 4096) end)) do
-      -- A pair (or a small file, already hashed whole) goes straight to the byte compare:
-      -- hashing both first would only read them one more time.
-      local full = (g1[1].size <= 4096 or #g1 == 2) and { g1 } or split(g1, function(f)
-        hashed = hashed + f.size
-        line:show(string.format("hashing: %s, %s", progress.bytes(hashed), f.path))
-        return tether.hash(f.path)
-      end)
-      for _, g2 in ipairs(full) do
-        table.sort(g2, function(a, b) return a.nlink > b.nlink or (a.nlink == b.nlink and a.path < b.path) end)
-        local leader = g2[1]
-        local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
-        link_max[leader.dev] = max
-        local links = leader.nlink
-        for k = 2, #g2 do
-          local f = g2[k]
-          if tether.same_content(leader.path, f.path) then
-            if not args.reflink and links + f.nlink > max then -- the limit: a new group starts here
-              leader, links = f, f.nlink
-            else
-              p:add("hardlink", { existing = leader.path, path = f.path, expect = identity(f),
-                                  expect_existing = identity(leader), clone = args.reflink or nil })
-              links = links + 1
-              duplicates = duplicates + 1
-              if f.nlink == 1 then saved = saved + f.size end
-            end
-          end
+    local sets = {}
+    same_sets(g, sets)
+    for _, set in ipairs(sets) do
+      table.sort(set, function(a, b) return a.nlink > b.nlink or (a.nlink == b.nlink and a.path < b.path) end)
+      local leader = set[1]
+      local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
+      link_max[leader.dev] = max
+      local links = leader.nlink
+      for k = 2, #set do
+        local f = set[k]
+        if not args.reflink and links + f.nlink > max then -- the limit: a new group starts here
+          leader, links = f, f.nlink
+        else
+          p:add("hardlink", { existing = leader.path, path = f.path, expect = identity(f),
+                              expect_existing = identity(leader), clone = args.reflink or nil })
+          links = links + 1
+          duplicates = duplicates + 1
+          if f.nlink == 1 then saved = saved + f.size end
         end
       end
     end
   end
 end
 line:done()
+for _, err in ipairs(unreadable) do cli.warn(err .. "; left alone") end
 local result = cli.apply_plan(p, "files", { bytes_saved = saved, duplicates = duplicates, scanned = scanned })
 if not tether.options.json and not tether.options.quiet then
   local verb = result.dry and "would save" or "saved"
   cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, progress.bytes(saved), duplicates, scanned,
     tether.now() - started)
 end
-return cli.OK
+return #unreadable > 0 and cli.PROBLEMS or cli.OK

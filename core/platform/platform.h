@@ -91,8 +91,12 @@ int pf_dir_unlink(pf_dir *d, const char *name, int is_dir);
 /* xxHash64 of a file's content (its first `limit` bytes when limit > 0), read through
  * d/name (d NULL: name is a path) without following a link. */
 int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash);
-/* Whether two files have the same bytes (read side by side, no hashing). */
-int pf_same_content(const char *a, const char *b, int *same);
+/* A regular file opened for reading, never through a final link (for comparing files). */
+typedef struct pf_file pf_file;
+int pf_file_open(const char *path, pf_file **out);
+/* Reads up to n bytes; *got < n only at the end of the file. */
+int pf_file_read(pf_file *f, char *buf, size_t n, size_t *got);
+void pf_file_close(pf_file *f);
 /* The most hard links one file may have on the filesystem holding path. */
 uint64_t pf_link_max(const char *path);
 /* Flushes the filesystem holding path to stable storage. */

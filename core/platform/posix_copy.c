@@ -260,8 +260,8 @@ static size_t buffer_for(int fd, uint64_t limit)
 {
     struct stat st;
     uint64_t want = CHUNK;
-    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size + 1 < want) want = (uint64_t)st.st_size + 1;
-    if (limit < want) want = limit;
+    if (limit < want) want = limit; /* a prefix: no need to ask the size */
+    else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size + 1 < want) want = (uint64_t)st.st_size + 1;
     return want < 4096 ? 4096 : (size_t)want;
 }
 
@@ -271,10 +271,10 @@ int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
     int fd = openat(d ? pf_dir_fd(d) : AT_FDCWD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
     XXH3_state_t *h = XXH3_createState();
-    char *buf = malloc(buffer_for(fd, left));
+    size_t cap = buffer_for(fd, left);
+    char *buf = malloc(cap);
     int err = h && buf ? 0 : ENOMEM;
     if (!err) XXH3_64bits_reset(h);
-    size_t cap = buffer_for(fd, left);
     while (!err && left > 0) {
         ssize_t n = read(fd, buf, left < cap ? (size_t)left : cap);
         if (n < 0 && errno == EINTR) continue;
@@ -303,29 +303,36 @@ static ssize_t read_full(int fd, char *buf, size_t n)
     return (ssize_t)got;
 }
 
-int pf_same_content(const char *a, const char *b, int *same)
+struct pf_file {
+    int fd;
+};
+
+int pf_file_open(const char *path, pf_file **out)
 {
-    int fa = open(a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), fb = -1, err = 0;
-    if (fa < 0) return errno;
-    if ((fb = open(b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) err = errno;
-    size_t cap = err ? 0 : buffer_for(fa, UINT64_MAX);
-    char *ba = err ? NULL : malloc(cap), *bb = err ? NULL : malloc(cap);
-    if (!err && (!ba || !bb)) err = ENOMEM;
-    *same = 1;
-    while (!err && *same) {
-        ssize_t na = read_full(fa, ba, cap), nb = read_full(fb, bb, cap);
-        if (na < 0 || nb < 0) {
-            err = errno;
-            break;
-        }
-        if (na != nb || memcmp(ba, bb, (size_t)na) != 0) *same = 0;
-        if (na < (ssize_t)cap) break;
+    pf_file *f = malloc(sizeof *f);
+    if (!f) return ENOMEM;
+    if ((f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        int err = errno;
+        free(f);
+        return err;
     }
-    free(ba);
-    free(bb);
-    if (fb >= 0) close(fb);
-    close(fa);
-    return err;
+    *out = f;
+    return 0;
+}
+
+int pf_file_read(pf_file *f, char *buf, size_t n, size_t *got)
+{
+    ssize_t r = read_full(f->fd, buf, n);
+    if (r < 0) return errno;
+    *got = (size_t)r;
+    return 0;
+}
+
+void pf_file_close(pf_file *f)
+{
+    if (!f) return;
+    close(f->fd);
+    free(f);
 }
 
 uint64_t pf_link_max(const char *path)

@@ -207,36 +207,40 @@ int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
     return err;
 }
 
-int pf_same_content(const char *a, const char *b, int *same)
+struct pf_file {
+    HANDLE h;
+};
+
+int pf_file_open(const char *path, pf_file **out)
 {
     int err = 0;
-    HANDLE fa = open_path(a, GENERIC_READ, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, &err);
-    if (fa == INVALID_HANDLE_VALUE) return err;
-    HANDLE fb = open_path(b, GENERIC_READ, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, &err);
-    if (fb == INVALID_HANDLE_VALUE) {
-        CloseHandle(fa);
+    pf_file *f = malloc(sizeof *f);
+    if (!f) return ENOMEM;
+    f->h = open_path(path, GENERIC_READ, OPEN_EXISTING,
+                     FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, &err);
+    if (f->h == INVALID_HANDLE_VALUE) {
+        free(f);
         return err;
     }
-    char *ba = malloc(CHUNK), *bb = malloc(CHUNK);
-    if (!ba || !bb) err = ENOMEM;
-    *same = 1;
-    while (!err && *same) {
-        size_t na = 0, nb = 0, more = 0;
-        if ((err = read_some(fa, ba, CHUNK, &na)) != 0) break;
-        while (!err && nb < na && (err = read_some(fb, bb + nb, na - nb, &more)) == 0 && more)
-            nb += more;
-        if (err) break;
-        if (na == 0) { /* end of a: b must end too */
-            if ((err = read_some(fb, bb, 1, &more)) == 0 && more) *same = 0;
-            break;
-        }
-        if (na != nb || memcmp(ba, bb, na) != 0) *same = 0;
-    }
-    free(ba);
-    free(bb);
-    CloseHandle(fa);
-    CloseHandle(fb);
+    *out = f;
+    return 0;
+}
+
+int pf_file_read(pf_file *f, char *buf, size_t n, size_t *got)
+{
+    size_t total = 0, more = 0;
+    int err = 0;
+    while (total < n && (err = read_some(f->h, buf + total, n - total, &more)) == 0 && more)
+        total += more;
+    *got = total;
     return err;
+}
+
+void pf_file_close(pf_file *f)
+{
+    if (!f) return;
+    CloseHandle(f->h);
+    free(f);
 }
 
 uint64_t pf_link_max(const char *path)

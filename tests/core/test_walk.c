@@ -255,7 +255,7 @@ static void test_scan_matches_walk_and_closes_early(void **state)
     int before = count_fds();
     tt_walk_opts o = {0, 0, -1, 1u << TT_SYMLINK};
     tt_err e;
-    tt_scan *s = tt_scan_open(d, &o, NULL, 1, 1, &e);
+    tt_scan *s = tt_scan_open(d, &o, NULL, TT_SCAN_CLASSIFY, 1, &e);
     assert_non_null(s);
     const tt_scan_item *it;
     int n = 0, broken = 0;
@@ -268,13 +268,13 @@ static void test_scan_matches_walk_and_closes_early(void **state)
     assert_int_equal(n, 1200);
     assert_int_equal(broken, 400);
     /* Stopping after three entries leaves no descriptor behind. */
-    s = tt_scan_open(d, &o, NULL, 1, 1, &e);
+    s = tt_scan_open(d, &o, NULL, TT_SCAN_CLASSIFY, 1, &e);
     for (int i = 0; i < 3; i++)
         assert_int_equal(tt_scan_next(s, &it, &e), 1);
     tt_scan_close(s);
     assert_int_equal(count_fds(), before);
     /* The same walk without the worker thread gives the same answer. */
-    s = tt_scan_open(d, &o, NULL, 1, 0, &e);
+    s = tt_scan_open(d, &o, NULL, TT_SCAN_CLASSIFY, 0, &e);
     n = broken = 0;
     while (tt_scan_next(s, &it, &e) == 1)
         n++, broken += it->c.status == TT_ST_BROKEN;

@@ -135,6 +135,22 @@ check "the unchanged copy still linked" is "$(ino dd/b/copy1)" "$(ino dd/a/one)"
 t undo
 rm -rf "$shm"
 
+# A group of more than 64 files of one size: split by hashes, compared in slices of 64
+# (130 copies of one content, 70 of another, 3 of a third, 2 unique, all 8 KiB).
+mkdir -p big
+head -c 8192 /dev/urandom >big/a0 && head -c 8192 /dev/urandom >big/b0 && head -c 8192 /dev/urandom >big/c0
+for i in $(seq 1 129); do cp -p big/a0 "big/a$i"; done
+for i in $(seq 1 69); do cp -p big/b0 "big/b$i"; done
+cp -p big/c0 big/c1 && cp -p big/c0 big/c2
+head -c 8192 /dev/urandom >big/u1 && head -c 8192 /dev/urandom >big/u2 && touch -r big/a0 big/u1 big/u2
+t dedupe --ignore-mtime big
+check "large group: 200 copies linked" has "$out" "200 duplicate files of 205 scanned"
+check "large group: three files in all" is "$(stat -c %h big/a0)|$(stat -c %h big/b0)|$(stat -c %h big/c0)|$(stat -c %h big/u1)" "130|70|3|1"
+check "large group: each content kept" is "$(ls -i big | awk '{print $1}' | sort -u | wc -l)" 5
+t undo
+check "large group: undo" is "$(stat -c %h big/a5)|$(ls -i big | awk '{print $1}' | sort -u | wc -l)" "1|205"
+rm -rf big
+
 # --- undo refuses when something changed since, and history lists every run
 mkdir -p u && ln -s gone u/b1 && ln -s gone u/b2
 t prune u

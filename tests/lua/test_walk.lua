@@ -76,6 +76,22 @@ function T.options()
   raises(function() tether.walk(path.join(d, "missing")) end, "missing: no such file or directory %(ENOENT%)")
 end
 
+function T.stat_option_gives_the_numbers_of_info()
+  local d = tmpdir()
+  assert(tether.mkdir(path.join(d, "sub")))
+  local f = assert(io.open(path.join(d, "sub/file"), "w")); f:write("12345"); f:close()
+  local n = 0
+  for e in tether.walk(d, { stat = true }) do
+    n = n + 1
+    local i = assert(tether.info(e.path))
+    for _, k in ipairs { "size", "dev", "ino", "nlink", "mode", "uid", "gid", "mtime", "mtime_ns" } do
+      eq(e[k], i[k], e.path .. " " .. k)
+    end
+  end
+  eq(n, 3)
+  for e in tether.walk(d) do eq(e.size, nil, "no numbers unless asked") end
+end
+
 function T.break_after_three_entries_releases_every_descriptor()
   local d = sample()
   for i = 1, 20 do assert(tether.mkdir(path.join(d, "a/b", "deep" .. i))) end
