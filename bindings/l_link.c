@@ -81,8 +81,8 @@ static lua_Integer field_int(lua_State *L, int t, const char *k)
     return v;
 }
 
-static const char *const over_opts[] = {"clone", "dry", NULL};
-static const unsigned over_bits[] = {TT_LINK_CLONE, 0};
+static const char *const over_opts[] = {"clone", "background", "dry", NULL};
+static const unsigned over_bits[] = {TT_LINK_CLONE, TT_LINK_BACKGROUND, 0};
 
 /* link_over(existing, path, expect [, {clone, dry}]): path (a regular file that must still
  * match expect = tether.info(path) as it was planned) becomes a hard link to existing. */
@@ -103,6 +103,16 @@ static int l_link_over(lua_State *L)
     if (tt_link_over(existing, path, &x, flags | (dry ? TT_LINK_DRY : 0), &e) != 0)
         return l_fail(L, &e);
     if (dry) l_record(L, (flags & TT_LINK_CLONE) ? "clone" : "hardlink", path, existing);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* link_drain() -> true once every old copy link_over{background = true} queued is
+ * removed, or fail naming one that could not be. */
+static int l_link_drain(lua_State *L)
+{
+    tt_err e;
+    if (tt_link_drain(&e) != 0) return l_fail(L, &e);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -145,6 +155,7 @@ static int l_relative_target(lua_State *L)
 static const luaL_Reg funcs[] = {
     {"relative_target", l_relative_target},
     {"link_over", l_link_over},
+    {"link_drain", l_link_drain},
     {"unshare", l_unshare},
     {"symlink", l_symlink},
     {"hardlink", l_hardlink},

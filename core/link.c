@@ -8,6 +8,7 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,6 +490,104 @@ static char *temp_beside(const char *path)
     return tmp;
 }
 
+/* Removing the copies that dedupe swaps out is most of its time (the filesystem frees
+ * their blocks); with TT_LINK_BACKGROUND a second thread removes them while the next
+ * files are linked. A copy is queued only once it is checked unchanged, so what waits
+ * in the queue is an extra name for bytes the link also holds. */
+#define REAP_QUEUE   256
+#define REAP_THREADS 2
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    char *queue[REAP_QUEUE];
+    size_t head, count;
+    int running, busy, stop, atexit_set, err; /* running: threads started */
+    char failed[TT_ERR_PATH_MAX];
+    pthread_t threads[REAP_THREADS];
+} reaper = {.mu = PTHREAD_MUTEX_INITIALIZER,
+            .work = PTHREAD_COND_INITIALIZER,
+            .done = PTHREAD_COND_INITIALIZER};
+
+static void *reap(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&reaper.mu);
+    for (;;) {
+        while (!reaper.count && !reaper.stop)
+            pthread_cond_wait(&reaper.work, &reaper.mu);
+        if (!reaper.count) break; /* stopping, and nothing left */
+        char *path = reaper.queue[reaper.head];
+        reaper.head = (reaper.head + 1) % REAP_QUEUE;
+        reaper.count--;
+        reaper.busy++;
+        pthread_cond_broadcast(&reaper.done); /* room in the queue */
+        pthread_mutex_unlock(&reaper.mu);
+        int err = pf_unlink(path, TT_FILE);
+        pthread_mutex_lock(&reaper.mu);
+        if (err && !reaper.err) {
+            reaper.err = err;
+            snprintf(reaper.failed, sizeof reaper.failed, "%s", path);
+        }
+        reaper.busy--;
+        pthread_cond_broadcast(&reaper.done);
+        free(path);
+    }
+    pthread_mutex_unlock(&reaper.mu);
+    return NULL;
+}
+
+static void drain_at_exit(void)
+{
+    tt_err ignored;
+    tt_link_drain(&ignored);
+}
+
+/* Hands path (malloc'd) to the reaper thread; removes it here if no thread can start. */
+static void reap_later(char *path)
+{
+    pthread_mutex_lock(&reaper.mu);
+    if (!reaper.running) {
+        reaper.stop = 0;
+        while (reaper.running < REAP_THREADS &&
+               pthread_create(&reaper.threads[reaper.running], NULL, reap, NULL) == 0)
+            reaper.running++;
+        if (reaper.running && !reaper.atexit_set) reaper.atexit_set = atexit(drain_at_exit) == 0;
+    }
+    if (!reaper.running) {
+        pthread_mutex_unlock(&reaper.mu);
+        pf_unlink(path, TT_FILE);
+        free(path);
+        return;
+    }
+    while (reaper.count == REAP_QUEUE)
+        pthread_cond_wait(&reaper.done, &reaper.mu);
+    reaper.queue[(reaper.head + reaper.count) % REAP_QUEUE] = path;
+    reaper.count++;
+    pthread_cond_signal(&reaper.work);
+    pthread_mutex_unlock(&reaper.mu);
+}
+
+int tt_link_drain(tt_err *e)
+{
+    pthread_mutex_lock(&reaper.mu);
+    int running = reaper.running;
+    reaper.stop = 1;
+    pthread_cond_broadcast(&reaper.work);
+    pthread_mutex_unlock(&reaper.mu);
+    for (int i = 0; i < running; i++) /* they empty the queue first */
+        pthread_join(reaper.threads[i], NULL);
+    pthread_mutex_lock(&reaper.mu);
+    reaper.running = 0;
+    int err = reaper.err;
+    reaper.err = 0;
+    if (err)
+        tt_fail(e, err, reaper.failed,
+                "an old copy could not be removed; it holds the same bytes as its link", NULL);
+    pthread_mutex_unlock(&reaper.mu);
+    return err ? -1 : 0;
+}
+
 int tt_link_over(const char *existing, const char *path, const tt_expect *expect, unsigned flags,
                  tt_err *e)
 {
@@ -524,7 +623,12 @@ int tt_link_over(const char *existing, const char *path, const tt_expect *expect
             pf_exchange(tmp, path);
             rc = tt_fail(e, TT_ECHANGED, path, "changed while being linked; left alone", NULL);
         }
-        pf_unlink(tmp, TT_FILE);
+        if (!rc && (flags & TT_LINK_BACKGROUND)) {
+            reap_later(tmp);
+            tmp = NULL;
+        } else {
+            pf_unlink(tmp, TT_FILE);
+        }
     } else if (err == ENOSYS || err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP) {
         if (pf_lstat(path, &cur) != 0 || !matches(&cur, expect)) {
             pf_unlink(tmp, TT_FILE);

@@ -33,7 +33,10 @@ typedef struct tt_expect {
     int32_t mtime_nsec, ctime_nsec;
 } tt_expect;
 
-enum { TT_LINK_CLONE = 1 << 5 /* tt_link_over: a copy-on-write clone, not a hard link */ };
+enum {
+    TT_LINK_CLONE = 1 << 5,      /* tt_link_over: a copy-on-write clone, not a hard link */
+    TT_LINK_BACKGROUND = 1 << 6, /* tt_link_over: remove the old copy on a second thread */
+};
 
 /* Replaces the regular file at path, which must still be as *expect says, by a hard link
  * to existing (or a reflink clone of it, keeping path's mode, owner and times). The old
@@ -42,6 +45,10 @@ enum { TT_LINK_CLONE = 1 << 5 /* tt_link_over: a copy-on-write clone, not a hard
 int tt_link_over(const char *existing, const char *path, const tt_expect *expect, unsigned flags,
                  tt_err *e);
 
+/* Waits until every old copy tt_link_over queued with TT_LINK_BACKGROUND is removed;
+ * -1 with *e naming one that could not be (it is left beside the link, named
+ * .tether-PID-N.tmp, holding the same bytes as the link). Also run at exit. */
+int tt_link_drain(tt_err *e);
 /* Gives path (a hard link) its own copy of the content again, with the given mode,
  * owner and times: the inverse of tt_link_over for undo. */
 int tt_unshare(const char *path, const tt_stat *meta, tt_err *e);

@@ -28,6 +28,7 @@ if not min_size or min_size < 1 then cli.exit(cli.USAGE, "dedupe: --min-size mus
 
 -- 1. Candidates: regular files, grouped by what must match for linking to be allowed.
 local line, started = progress.line(), tether.now()
+local show_progress = tether.options.progress
 local groups, seen, scanned = {}, {}, 0
 for _, root in ipairs(args) do
   -- stat = true: the walk's thread stats each file relative to its directory.
@@ -35,17 +36,18 @@ for _, root in ipairs(args) do
     local i = e.type == "file" and e.size and e
     scanned = scanned + 1
     if i and i.size >= min_size then
-      local id = i.dev .. ":" .. i.ino
-      if not seen[id] then -- another name of a file already counted is already shared
-        seen[id] = true
-        local key = table.concat({ i.dev, i.size, i.uid, i.gid, i.mode,
-          args.ignore_mtime and "" or (i.mtime .. "." .. i.mtime_ns) }, ":")
+      -- Another name of a file already counted is already shared.
+      local id = i.nlink > 1 and i.dev .. ":" .. i.ino
+      if not (id and seen[id]) then
+        if id then seen[id] = true end
+        local key = i.size .. ":" .. i.dev .. ":" .. i.uid .. ":" .. i.gid .. ":" .. i.mode ..
+          (args.ignore_mtime and "" or ":" .. i.mtime .. "." .. i.mtime_ns)
         local g = groups[key]
         if not g then g = {}; groups[key] = g end
         g[#g + 1] = i
       end
     end
-    if scanned % 1024 == 0 then line:show(string.format("scanning: %d files, %s", scanned, e.path)) end
+    if scanned % 1024 == 0 and show_progress then line:show(string.format("scanning: %d files, %s", scanned, e.path)) end
   end
 end
 
@@ -79,7 +81,7 @@ local function same_sets(files, out)
     local paths = {}
     for i, f in ipairs(files) do paths[i] = f.path end
     compared = compared + files[1].size * #files
-    line:show(string.format("comparing: %s, %s", progress.bytes(compared), files[1].path))
+    if show_progress then line:show(string.format("comparing: %s, %s", progress.bytes(compared), files[1].path)) end
     local groups, errors = tether.same_groups(paths)
     if not groups then unreadable[#unreadable + 1] = errors; return end
     for _, err in ipairs(errors) do unreadable[#unreadable + 1] = err end
@@ -132,14 +134,14 @@ for _, g in pairs(groups) do
       local leader = set[1]
       local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
       link_max[leader.dev] = max
-      local links = leader.nlink
+      local links, leader_id = leader.nlink, identity(leader)
       for k = 2, #set do
         local f = set[k]
         if not args.reflink and links + f.nlink > max then -- the limit: a new group starts here
-          leader, links = f, f.nlink
+          leader, links, leader_id = f, f.nlink, identity(f)
         else
           p:add("hardlink", { existing = leader.path, path = f.path, expect = identity(f),
-                              expect_existing = identity(leader), clone = args.reflink or nil })
+                              expect_existing = leader_id, clone = args.reflink or nil })
           links = links + 1
           duplicates = duplicates + 1
           if f.nlink == 1 then saved = saved + f.size end

@@ -75,7 +75,12 @@ local kinds = {
       if not same_file(tether.info(a.path), a.expect) then return "changed since it was planned" end
       if not same_file(tether.info(a.existing), a.expect_existing) then return a.existing .. " changed since it was planned" end
     end,
-    apply = function(a) return tether.link_over(a.existing, a.path, a.expect, { clone = a.clone, dry = false }) end,
+    -- The old copy is removed on a second thread (freeing its blocks is the slow part);
+    -- Plan:apply waits for it before the run is over.
+    apply = function(a)
+      return tether.link_over(a.existing, a.path, a.expect, { clone = a.clone, background = true, dry = false })
+    end,
+    finish = function() return tether.link_drain() end,
     post = function(a)
       local i, x = tether.info(a.path), tether.info(a.existing)
       return i and x and i.type == "file" and (a.clone or i.ino == x.ino)
@@ -294,6 +299,21 @@ function Plan:apply(opts)
         result.failed = result.failed + 1
         result.failed_actions[#result.failed_actions + 1] = { action = a, message = err, code = code }
         if opts.on_action then opts.on_action(a, "failed", err) end
+      end
+    end
+  end
+  -- Work an action left to finish in the background (see kinds.hardlink) ends here.
+  local finished = {}
+  for _, a in ipairs(self.actions) do
+    local kind = kinds[a.op]
+    if kind.finish and not finished[kind] then
+      finished[kind] = true
+      local ok, ferr, fcode = kind.finish()
+      if not ok then
+        result.failed = result.failed + 1
+        result.failed_actions[#result.failed_actions + 1] = { action = { op = "cleanup", path = "" }, message = ferr, code = fcode }
+        j:note({ phase = "cleanup_failed", error = ferr, code = fcode })
+        if opts.on_action then opts.on_action({ op = "cleanup", path = "" }, "failed", ferr) end
       end
     end
   end
