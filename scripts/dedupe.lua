@@ -11,11 +11,16 @@ local args = cli.parse({...}, {
   description = [[
 Files are grouped by size, then compared byte for byte, up to 64 files of a size side by
 side so that each is read once (a larger group is first split by an xxHash of the first
-4 KiB, then of all the content). Only files on the same filesystem with the same owner, group, mode and (unless
---ignore-mtime) modification time are linked; empty files are left alone. Each file is checked again right before it
-is replaced (a file changed meanwhile is left alone), the replacement is atomic (a link
-under a temporary name renamed over the copy), and a file that reached its filesystem's
-hard-link limit starts a new group. tether undo gives every file its own copy back.]],
+4 KiB, then of all the content). Only files on the same filesystem with the same owner,
+group, mode and (unless --ignore-mtime) modification time are linked; empty files are
+left alone. Each file is checked again right before it is replaced (a file changed
+meanwhile is left alone), the replacement is atomic (a link under a temporary name
+swapped with the copy), and a file that reached its filesystem's hard-link limit starts
+a new group. The copies swapped out are deleted by two background threads while the
+next files are linked (the run waits for them); if tether is killed before that, one
+may remain beside its file as .tether-PID-N.tmp, holding the same bytes. Files that
+cannot be read are reported and left alone (exit status 1). tether undo gives every
+file its own copy back.]],
   options = {
     { "min-size", "only files of at least N bytes (default 1)", value = "N" },
     { "ignore-mtime", "link files even if their modification times differ" },
