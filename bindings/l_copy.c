@@ -6,6 +6,7 @@
 #include "../core/copy.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 typedef struct progress_ctx {
     lua_State *L;
@@ -156,26 +157,14 @@ static int l_same_content(lua_State *L)
     return 1;
 }
 
-/* same_groups({path, ...}) -> {{i, j, ...}, ...}, {message, ...}: the files (at most 64)
- * with exactly the same bytes, as lists of indices into the argument, each file read
- * once; then a message for each file that could not be read (left out of every group). */
-static int l_same_groups(lua_State *L)
+/* Pushes the answer of tt_same_groups for n paths: the sets of indices (1-based) of
+ * files with the same bytes, then the messages of the files that could not be read. */
+static void push_groups(lua_State *L, const char *const *paths, lua_Integer n, const int *group,
+                        const int *errs)
 {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, 1);
-    luaL_argcheck(L, n <= TT_SAME_GROUPS_MAX, 1, "at most 64 files at once");
-    const char *paths[TT_SAME_GROUPS_MAX];
-    int group[TT_SAME_GROUPS_MAX], errs[TT_SAME_GROUPS_MAX];
-    for (lua_Integer i = 1; i <= n; i++) {
-        lua_geti(L, 1, i);
-        paths[i - 1] = l_checkpath(L, -1); /* anchored by the argument table */
-        lua_pop(L, 1);
-    }
-    tt_err e;
-    if (tt_same_groups(paths, (size_t)n, group, errs, &e) != 0) return l_fail(L, &e);
     lua_newtable(L);
     for (lua_Integer i = 0; i < n; i++) {
-        if (group[i] != (int)i) continue; /* each group once, from its first member */
+        if (group[i] != (int)i) continue; /* each set once, from its first member */
         lua_newtable(L);
         for (lua_Integer j = i, k = 0; j < n; j++)
             if (group[j] == (int)i) {
@@ -188,18 +177,88 @@ static int l_same_groups(lua_State *L)
     for (lua_Integer i = 0, k = 0; i < n; i++) {
         if (group[i] != TT_SAME_UNREADABLE) continue;
         char msg[TT_ERR_PATH_MAX + 256];
+        tt_err e;
         tt_fail(&e, errs[i], paths[i], NULL, NULL);
         tt_errformat(&e, msg, sizeof msg);
         lua_pushstring(L, msg);
         lua_rawseti(L, -2, ++k);
     }
+}
+
+/* The paths of list t (at stack index idx), at most 64, into out; returns how many. */
+static lua_Integer list_paths(lua_State *L, int idx, const char **out)
+{
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, idx);
+    luaL_argcheck(L, n <= TT_SAME_GROUPS_MAX, 1, "at most 64 files in a list");
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, idx, i);
+        out[i - 1] = l_checkpath(L, -1); /* anchored by the list */
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
+/* same_groups({path, ...}) -> {{i, j, ...}, ...}, {message, ...}: the files (at most 64)
+ * with exactly the same bytes, as lists of indices into the argument, each file read
+ * once; then a message for each file that could not be read (left out of every set). */
+static int l_same_groups(lua_State *L)
+{
+    const char *paths[TT_SAME_GROUPS_MAX];
+    int group[TT_SAME_GROUPS_MAX], errs[TT_SAME_GROUPS_MAX];
+    lua_Integer n = list_paths(L, 1, paths);
+    tt_err e;
+    if (tt_same_groups(paths, (size_t)n, group, errs, &e) != 0) return l_fail(L, &e);
+    push_groups(L, paths, n, group, errs);
     return 2;
+}
+
+/* same_groups_many({{path, ...}, ...}) -> {{sets, unreadable}, ...}: same_groups for each
+ * list, the lists shared between two threads. */
+static int l_same_groups_many(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer lists = luaL_len(L, 1), total = 0;
+    for (lua_Integer i = 1; i <= lists; i++) {
+        lua_geti(L, 1, i);
+        luaL_argcheck(L, lua_istable(L, -1), 1, "a list of lists of paths");
+        total += luaL_len(L, -1);
+        lua_pop(L, 1);
+    }
+    char **box = l_newbox(L); /* one block: paths, starts, group, errs */
+    size_t bytes =
+        (size_t)total * (sizeof(char *) + 2 * sizeof(int)) + (size_t)(lists + 1) * sizeof(size_t);
+    *box = malloc(bytes ? bytes : 1);
+    if (!*box) return luaL_error(L, "out of memory");
+    const char **paths = (const char **)*box;
+    size_t *starts = (size_t *)(paths + total);
+    int *group = (int *)(starts + lists + 1), *errs = group + total;
+    starts[0] = 0;
+    for (lua_Integer i = 1; i <= lists; i++) {
+        lua_geti(L, 1, i);
+        starts[i] = starts[i - 1] + (size_t)list_paths(L, lua_gettop(L), paths + starts[i - 1]);
+        lua_pop(L, 1); /* the strings stay anchored by the argument */
+    }
+    tt_err e;
+    if (tt_same_groups_many(paths, starts, (size_t)lists, group, errs, &e) != 0)
+        return l_fail(L, &e);
+    lua_createtable(L, (int)lists, 0);
+    for (lua_Integer i = 0; i < lists; i++) {
+        size_t at = starts[i];
+        lua_createtable(L, 2, 0);
+        push_groups(L, paths + at, (lua_Integer)(starts[i + 1] - at), group + at, errs + at);
+        lua_rawseti(L, -3, 2);
+        lua_rawseti(L, -2, 1);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
 }
 
 static const luaL_Reg funcs[] = {
     {"hash", l_hash},
     {"same_content", l_same_content},
     {"same_groups", l_same_groups},
+    {"same_groups_many", l_same_groups_many},
     {"copytree", l_copytree},
     {"verifytree", l_verifytree},
     {"treesize", l_treesize},

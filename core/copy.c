@@ -755,6 +755,47 @@ int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt
     return rc;
 }
 
+/* tt_same_groups_many: lists compared on two threads, each taking the next list. */
+typedef struct many_job {
+    const char *const *paths;
+    const size_t *starts;
+    size_t lists;
+    int *group, *errs;
+    _Atomic size_t next;
+    pthread_mutex_t mu;
+    int failed;
+    tt_err err;
+} many_job;
+
+static void *many_worker(void *arg)
+{
+    many_job *j = arg;
+    tt_err e;
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->lists;) {
+        size_t at = j->starts[i], n = j->starts[i + 1] - at;
+        if (tt_same_groups(j->paths + at, n, j->group + at, j->errs + at, &e) == 0) continue;
+        pthread_mutex_lock(&j->mu);
+        if (!j->failed) j->failed = 1, j->err = e;
+        pthread_mutex_unlock(&j->mu);
+        break;
+    }
+    return NULL;
+}
+
+int tt_same_groups_many(const char *const *paths, const size_t *starts, size_t lists, int *group,
+                        int *errs, tt_err *e)
+{
+    many_job j = {.paths = paths, .starts = starts, .lists = lists, .group = group, .errs = errs};
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_t helper;
+    int threaded = lists > 1 && pthread_create(&helper, NULL, many_worker, &j) == 0;
+    many_worker(&j);
+    if (threaded) pthread_join(helper, NULL);
+    pthread_mutex_destroy(&j.mu);
+    if (j.failed) *e = j.err;
+    return j.failed ? -1 : 0;
+}
+
 int tt_same_content(const char *a, const char *b, int *same, tt_err *e)
 {
     const char *paths[2] = {a, b};

@@ -51,6 +51,11 @@ int tt_same_content(const char *a, const char *b, int *same, tt_err *e);
 #define TT_SAME_GROUPS_MAX 64
 enum { TT_SAME_NONE = -1, TT_SAME_UNREADABLE = -2 };
 int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt_err *e);
+/* tt_same_groups for many lists at once, on two threads: list i is paths[starts[i]] to
+ * paths[starts[i + 1] - 1], and its answers go to the same places in group and errs
+ * (indices within the list). */
+int tt_same_groups_many(const char *const *paths, const size_t *starts, size_t lists, int *group,
+                        int *errs, tt_err *e);
 
 /* The rewritten target of an inner absolute link, or NULL when target does not point
  * inside src (given as typed, made absolute, and canonical). Malloc'd. */

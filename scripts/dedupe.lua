@@ -57,10 +57,22 @@ for _, root in ipairs(args) do
 end
 
 -- 2. Sets of files with exactly the same bytes. Up to 64 files of one size are read
--- side by side, each once, and compared byte for byte (tether.same_groups); a larger
--- group is first split by an xxHash of its first 4 KiB, then of all its content, and
--- what is still larger is compared in slices of 64 that all begin with the same file.
+-- side by side, each once, and compared byte for byte (tether.same_groups; the groups
+-- of up to 64 all at once, shared by two threads); a larger group is first split by an
+-- xxHash of its first 4 KiB, then of all its content, and what is still larger is
+-- compared in slices of 64 that all begin with the same file.
 local unreadable, compared = {}, 0
+
+-- The sets of files (tables with .path) in the answer of same_groups for files.
+local function sets_of(files, groups, errors, out)
+  if not groups then unreadable[#unreadable + 1] = errors; return end
+  for _, err in ipairs(errors) do unreadable[#unreadable + 1] = err end
+  for _, idx in ipairs(groups) do
+    local set = {}
+    for k, i in ipairs(idx) do set[k] = files[i] end
+    out[#out + 1] = set
+  end
+end
 
 local function split(group, key_of)
   local by = {}
@@ -88,14 +100,7 @@ local function same_sets(files, out)
     compared = compared + files[1].size * #files
     if show_progress then line:show(string.format("comparing: %s, %s", progress.bytes(compared), files[1].path)) end
     local groups, errors = tether.same_groups(paths)
-    if not groups then unreadable[#unreadable + 1] = errors; return end
-    for _, err in ipairs(errors) do unreadable[#unreadable + 1] = err end
-    for _, idx in ipairs(groups) do
-      local set = {}
-      for k, i in ipairs(idx) do set[k] = files[i] end
-      out[#out + 1] = set
-    end
-    return
+    return sets_of(files, groups, errors, out)
   end
   for _, part in ipairs(split(files, hash_of(4096))) do
     for _, g in ipairs(#part > 64 and split(part, hash_of()) or { part }) do
@@ -130,28 +135,39 @@ end
 local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = { table.unpack(args) } })
 local saved, duplicates = 0, 0
 local link_max = {}
+local sets, small, lists = {}, {}, {}
 for _, g in pairs(groups) do
-  if #g > 1 then
-    local sets = {}
+  if #g > 64 then
     same_sets(g, sets)
-    for _, set in ipairs(sets) do
-      table.sort(set, function(a, b) return a.nlink > b.nlink or (a.nlink == b.nlink and a.path < b.path) end)
-      local leader = set[1]
-      local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
-      link_max[leader.dev] = max
-      local links, leader_id = leader.nlink, identity(leader)
-      for k = 2, #set do
-        local f = set[k]
-        if not args.reflink and links + f.nlink > max then -- the limit: a new group starts here
-          leader, links, leader_id = f, f.nlink, identity(f)
-        else
-          p:add("hardlink", { existing = leader.path, path = f.path, expect = identity(f),
-                              expect_existing = leader_id, clone = args.reflink or nil })
-          links = links + 1
-          duplicates = duplicates + 1
-          if f.nlink == 1 then saved = saved + f.size end
-        end
-      end
+  elseif #g > 1 then
+    local paths = {}
+    for i, f in ipairs(g) do paths[i] = f.path end
+    small[#small + 1], lists[#lists + 1] = g, paths
+  end
+end
+if show_progress then line:show(string.format("comparing %d groups of files of the same size", #lists)) end
+for k, r in ipairs(assert(tether.same_groups_many(lists))) do sets_of(small[k], r[1], r[2], sets) end
+
+-- 3. The plan: in each set, the file with the most links already (then the first by
+-- name) stays and the others become links to it, in the order of their names.
+local function before(a, b) return a.nlink > b.nlink or (a.nlink == b.nlink and a.path < b.path) end
+for _, set in ipairs(sets) do table.sort(set, before) end
+table.sort(sets, function(a, b) return a[1].path < b[1].path end)
+for _, set in ipairs(sets) do
+  local leader = set[1]
+  local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
+  link_max[leader.dev] = max
+  local links, leader_id = leader.nlink, identity(leader)
+  for k = 2, #set do
+    local f = set[k]
+    if not args.reflink and links + f.nlink > max then -- the limit: a new group starts here
+      leader, links, leader_id = f, f.nlink, identity(f)
+    else
+      p:add("hardlink", { existing = leader.path, path = f.path, expect = identity(f),
+                          expect_existing = leader_id, clone = args.reflink or nil })
+      links = links + 1
+      duplicates = duplicates + 1
+      if f.nlink == 1 then saved = saved + f.size end
     end
   end
 end
