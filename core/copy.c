@@ -691,10 +691,11 @@ int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt
     int *next = calloc(n, sizeof *next);
     char *buf = malloc(n * cap);
     int rc = f && got && members && next && buf ? 0 : tt_fail(e, ENOMEM, paths[0], NULL, NULL);
+    if (rc) goto out;
     /* At first the readable files are one group, named by the first of them. */
     size_t open = 0;
     int first = -1;
-    for (size_t i = 0; !rc && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if ((errs[i] = pf_file_open(paths[i], &f[i])) != 0) {
             group[i] = TT_SAME_UNREADABLE;
             continue;
@@ -705,7 +706,7 @@ int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt
     }
     if (open == 1) group[first] = TT_SAME_NONE;
     size_t chunk = cap < 4096 ? cap : 4096;
-    for (; !rc && open > 1; chunk = cap) {
+    for (; open > 1; chunk = cap) {
         int at_end = 1;
         for (size_t i = 0; i < n; i++) {
             if (group[i] < 0) continue;
@@ -717,7 +718,7 @@ int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt
         }
         /* Each member joins the first earlier member of its group that read the same
          * bytes, or heads a new group (the head of a group has its lowest index). */
-        for (size_t i = 0; !rc && i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             if (group[i] < 0) continue;
             next[i] = (int)i;
             for (size_t j = (size_t)group[i]; j < i; j++) {
@@ -730,7 +731,7 @@ int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt
             members[next[i]]++;
         }
         open = 0;
-        for (size_t i = 0; !rc && i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             if (group[i] < 0) continue;
             if (members[next[i]] < 2) { /* like no other file: done with it */
                 group[i] = TT_SAME_NONE;
@@ -745,6 +746,7 @@ int tt_same_groups(const char *const *paths, size_t n, int *group, int *errs, tt
             members[i] = 0;
         if (at_end) break;
     }
+out:
     for (size_t i = 0; f && i < n; i++)
         pf_file_close(f[i]);
     free(f);

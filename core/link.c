@@ -502,7 +502,7 @@ static struct {
     pthread_cond_t work, done;
     char *queue[REAP_QUEUE];
     size_t head, count;
-    int running, busy, stop, atexit_set, err; /* running: threads started */
+    int running, stop, atexit_set, err; /* running: threads started */
     char failed[TT_ERR_PATH_MAX];
     pthread_t threads[REAP_THREADS];
 } reaper = {.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -520,7 +520,6 @@ static void *reap(void *arg)
         char *path = reaper.queue[reaper.head];
         reaper.head = (reaper.head + 1) % REAP_QUEUE;
         reaper.count--;
-        reaper.busy++;
         pthread_cond_broadcast(&reaper.done); /* room in the queue */
         pthread_mutex_unlock(&reaper.mu);
         int err = pf_unlink(path, TT_FILE);
@@ -529,7 +528,6 @@ static void *reap(void *arg)
             reaper.err = err;
             snprintf(reaper.failed, sizeof reaper.failed, "%s", path);
         }
-        reaper.busy--;
         pthread_cond_broadcast(&reaper.done);
         free(path);
     }

@@ -260,8 +260,10 @@ static size_t buffer_for(int fd, uint64_t limit)
 {
     struct stat st;
     uint64_t want = CHUNK;
-    if (limit < want) want = limit; /* a prefix: no need to ask the size */
-    else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size + 1 < want) want = (uint64_t)st.st_size + 1;
+    if (limit < want)
+        want = limit; /* a prefix: no need to ask the size */
+    else if (fstat(fd, &st) == 0 && (uint64_t)st.st_size + 1 < want)
+        want = (uint64_t)st.st_size + 1;
     return want < 4096 ? 4096 : (size_t)want;
 }
 

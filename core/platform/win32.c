@@ -484,8 +484,9 @@ int pf_rename(const char *from, const char *to)
         err = last_err();
         /* A directory link cannot be replaced in one step: when both names are links,
          * the old one is removed first (not atomic; see docs/windows.md). */
-        if (err == EACCES && is_reparse_dir(wt) &&
-            (GetFileAttributesW(wf) & FILE_ATTRIBUTE_REPARSE_POINT)) {
+        DWORD from = GetFileAttributesW(wf);
+        if (err == EACCES && is_reparse_dir(wt) && from != INVALID_FILE_ATTRIBUTES &&
+            (from & FILE_ATTRIBUTE_REPARSE_POINT)) {
             err = RemoveDirectoryW(wt) && MoveFileExW(wf, wt, 0) ? 0 : last_err();
         }
     }

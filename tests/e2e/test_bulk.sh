@@ -151,6 +151,26 @@ t undo
 check "large group: undo" is "$(stat -c %h big/a5)|$(ls -i big | awk '{print $1}' | sort -u | wc -l)" "1|205"
 rm -rf big
 
+# Files that cannot be read are named, left alone, and the run exits 1 (as nobody).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p nr && head -c 5000 /dev/urandom >nr/a && cp -p nr/a nr/b && cp -p nr/a nr/c
+    cp -p nr/a nr/locked1 && cp -p nr/a nr/locked2
+    chown -R 65534:65534 nr && chmod 755 "$WORK" "$WORK/run" nr && chmod 644 nr/a nr/b nr/c
+    chmod 000 nr/locked1 nr/locked2 && touch -r nr/a nr/locked1 nr/locked2
+    nr_before=$(listing nr)
+    out=$(XDG_STATE_HOME="$WORK/nobody-state" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$TETHER" dedupe --ignore-mtime -n nr 2>&1)
+    rc=$?
+    check "unreadable files: exit 1" is "$rc" 1
+    check "unreadable files: named" has "$out" "nr/locked1: permission denied (EACCES); left alone"
+    check "unreadable files: the readable ones still planned" has "$out" "2 action(s) planned"
+    check "unreadable files: nothing changed" is "$(listing nr)" "$nr_before"
+    chmod 644 nr/locked1 nr/locked2
+    rm -rf nr
+else
+    echo "skipped: unreadable-file check needs root to switch to an unprivileged user"
+fi
+
 # --- undo refuses when something changed since, and history lists every run
 mkdir -p u && ln -s gone u/b1 && ln -s gone u/b2
 t prune u

@@ -104,6 +104,7 @@ check "tree unchanged by the failed links" is "$(snapshot "$WORK/tree")" "$befor
 t migrate "$WORK/tree" "$WORK/moved"
 check "migrate without links: fails" test "$rc" -ne 0
 check "migrate without links: says why" has "$err" "a link must be made here in place of"
+check "migrate --link auto tried a junction too" has "$err" "a junction cannot be made either"
 check "migrate without links: SRC untouched" is "$(snapshot "$WORK/tree")" "$before"
 check "migrate without links: nothing made" test ! -e "$WORK/moved"
 check "migrate without links: no probe left" is "$(ls -A "$WORK" | grep -c tether-probe)" 0
