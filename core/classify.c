@@ -85,12 +85,17 @@ static int read_target(pf_dir *dir, const char *name, char **buf, size_t *cap, t
     }
 }
 
-/* Everything but the status, from the stored target and the link's absolute directory. */
-static void classify_target(const char *target, const char *link_dir, const tt_roots *roots,
-                            tt_class *out)
+/* Form and messy from the stored target. */
+static void classify_form(const char *target, tt_class *out)
 {
     out->absolute = tt_path_is_abs(target);
     out->messy = is_messy(target);
+}
+
+/* Whether the target leaves the scanned roots, given the link's absolute directory. */
+static void classify_escapes(const char *target, const char *link_dir, const tt_roots *roots,
+                             tt_class *out)
+{
     out->escapes = 0;
     if (!roots || roots->n == 0) return;
     if (!out->absolute && !climbs(target)) return;
@@ -105,6 +110,19 @@ static void classify_target(const char *target, const char *link_dir, const tt_r
     free(norm);
 }
 
+/* The number of leading ".." of a relative target; *rest is what follows them. */
+static int leading_ups(const char *target, const char **rest)
+{
+    int up = 0;
+    const char *r = target;
+    while (r[0] == '.' && r[1] == '.' && (r[2] == '\0' || tt_is_sep(r[2]))) {
+        up++;
+        r += r[2] ? 3 : 2;
+    }
+    *rest = r;
+    return up;
+}
+
 static void set_status(tt_class *out, int err, const tt_stat *target, uint64_t link_dev)
 {
     out->status_err = err;
@@ -113,39 +131,150 @@ static void set_status(tt_class *out, int err, const tt_stat *target, uint64_t l
     out->cross_fs = !err && target->dev != link_dev;
 }
 
-/* Resolves a target in normal form from the deepest open ancestor it names, instead of
- * from "/" or through a run of "..": the walker holds those directories open and they
- * are the real directories the names lead to (the walk follows no links), so the answer
- * is the kernel's own, with a fraction of the lookups. Returns -1 when no shortcut
- * applies, else 0 or the errno of the stat. */
-static int stat_from_ancestor(tt_walk *w, const tt_entry *en, const char *target, int absolute,
-                              tt_stat *st)
+struct tt_dirchain {
+    char *root;      /* the walk's root, spelled as the walk spells it */
+    size_t root_len; /* without trailing separators (but "/" stays "/") */
+    char *real_root; /* canonical, for resolving absolute targets; NULL if unknown */
+    int follow;      /* the walk follows directory links: ancestors are not shortcuts */
+    pf_dir **dirs;   /* dirs[i]: the open directory at level i (0: the root) */
+    size_t *ends;    /* ends[i]: length of level i's path, a prefix of the links' paths */
+    uint64_t *devs;
+    unsigned char *have_dev;
+    size_t n, cap;
+    char *path; /* the deepest open level's path */
+    size_t path_cap;
+};
+
+tt_dirchain *tt_dirchain_open(const char *root, int follow, tt_err *e)
 {
+    tt_dirchain *c = calloc(1, sizeof *c);
+    size_t n = strlen(root);
+    while (n > 1 && tt_is_sep(root[n - 1]))
+        n--;
+    if (c) c->root = malloc(n + 1);
+    if (!c || !c->root) {
+        tt_dirchain_close(c);
+        return tt_fail(e, ENOMEM, root, NULL, NULL), NULL;
+    }
+    memcpy(c->root, root, n);
+    c->root[n] = '\0';
+    c->root_len = n;
+    c->follow = follow;
+    if (pf_realpath(c->root, &c->real_root) != 0) c->real_root = NULL;
+    return c;
+}
+
+static void chain_pop(tt_dirchain *c, size_t keep)
+{
+    while (c->n > keep)
+        pf_dir_close(c->dirs[--c->n]);
+}
+
+void tt_dirchain_close(tt_dirchain *c)
+{
+    if (!c) return;
+    chain_pop(c, 0);
+    free(c->dirs);
+    free(c->ends);
+    free(c->devs);
+    free(c->have_dev);
+    free(c->path);
+    free(c->real_root);
+    free(c->root);
+    free(c);
+}
+
+static int chain_push(tt_dirchain *c, pf_dir *parent, const char *name, size_t end)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 32;
+        pf_dir **d = realloc(c->dirs, cap * sizeof *d);
+        if (d) c->dirs = d;
+        size_t *en = realloc(c->ends, cap * sizeof *en);
+        if (en) c->ends = en;
+        uint64_t *dv = realloc(c->devs, cap * sizeof *dv);
+        if (dv) c->devs = dv;
+        unsigned char *hd = realloc(c->have_dev, cap);
+        if (hd) c->have_dev = hd;
+        if (!d || !en || !dv || !hd) return ENOMEM;
+        c->cap = cap;
+    }
+    /* Names below the root are not followed (unless the walk follows links), so a
+     * directory swapped for a link since the walk read it is not entered. */
+    int how = PF_DIR_BASE | (!parent || c->follow ? PF_DIR_FOLLOW : 0);
+    int err = pf_dir_open(parent, name, how, &c->dirs[c->n]);
+    if (err) return err;
+    c->ends[c->n] = end;
+    c->have_dev[c->n] = 0;
+    c->n++;
+    return 0;
+}
+
+/* Opens the directories from the root down to `dir` (the first dl bytes of a path the
+ * walk produced; level 0 is the root), keeping the open levels that lead there. Links
+ * come in the walk's order, so each directory is opened once. */
+static int chain_reach(tt_dirchain *c, const char *dir, size_t dl, int level)
+{
+    size_t keep = c->n > 0 ? 1 : 0;
+    while (keep < c->n && keep <= (size_t)level) {
+        size_t end = c->ends[keep];
+        if (end > dl || memcmp(c->path, dir, end) != 0 || (end < dl && !tt_is_sep(dir[end]))) break;
+        keep++;
+    }
+    chain_pop(c, keep);
+    if (c->path_cap < dl + 1) {
+        char *p = realloc(c->path, dl + 1);
+        if (!p) return ENOMEM;
+        c->path = p;
+        c->path_cap = dl + 1;
+    }
+    memcpy(c->path, dir, dl);
+    c->path[dl] = '\0';
+    int err = c->n == 0 ? chain_push(c, NULL, c->root, c->root_len) : 0;
+    while (!err && c->n <= (size_t)level) {
+        size_t at = c->ends[c->n - 1], end;
+        while (at < dl && tt_is_sep(c->path[at]))
+            at++;
+        for (end = at; end < dl && !tt_is_sep(c->path[end]); end++) {
+        }
+        if (end == at) return ENOENT; /* fewer names than levels: not a walked path */
+        char saved = c->path[end];
+        c->path[end] = '\0';
+        err = chain_push(c, c->dirs[c->n - 1], c->path + at, end);
+        c->path[end] = saved;
+    }
+    return err;
+}
+
+/* Resolves a target in normal form from the deepest open ancestor it names, instead of
+ * from "/" or through a run of "..": the chain holds those directories open and they
+ * are the real directories the names lead to (the walk follows no links), so the answer
+ * is the kernel's own, with a fraction of the lookups. `path` is the link's, its name at
+ * name_off. Returns -1 when no shortcut applies, else 0 or the errno of the stat. */
+static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off, int depth,
+                              const char *target, int absolute, tt_stat *st)
+{
+    if (c->follow) return -1; /* the walked names may be links: not the real parents */
     int level;
     const char *rest;
     if (!absolute) {
-        int up = 0;
-        rest = target;
-        while (rest[0] == '.' && rest[1] == '.' && (rest[2] == '\0' || tt_is_sep(rest[2]))) {
-            up++;
-            rest += rest[2] ? 3 : 2;
-        }
-        level = en->depth - 1 - up;
+        level = depth - 1 - leading_ups(target, &rest);
     } else {
-        const char *real = tt_walk_real_root(w);
+        const char *real = c->real_root;
         size_t rl = real ? strlen(real) : 0;
         if (!real || strncmp(target, real, rl) != 0 || (target[rl] && !tt_is_sep(target[rl])))
             return -1;
-        /* Match the target's names under the root against the walked names of en's dir. */
-        const char *t = target + rl, *p = en->path + tt_walk_root_len(w);
-        const char *end = en->name;
+        /* Match the target's names under the root against the walked names of the
+         * link's directory. */
+        const char *t = target + rl, *p = path + c->root_len;
+        const char *end = path + name_off;
         level = 0;
         for (;;) {
             while (tt_is_sep(*t))
                 t++;
             while (p < end && tt_is_sep(*p))
                 p++;
-            if (p >= end || level >= en->depth - 1) break;
+            if (p >= end || level >= depth - 1) break;
             size_t n = 0;
             while (p + n < end && !tt_is_sep(p[n]))
                 n++;
@@ -156,48 +285,63 @@ static int stat_from_ancestor(tt_walk *w, const tt_entry *en, const char *target
         }
         rest = t;
     }
-    pf_dir *dir = tt_walk_ancestor(w, level);
-    if (!dir) return -1;
+    if (level < 0 || (size_t)level >= c->n) return -1;
+    pf_dir *dir = c->dirs[level];
     return *rest ? pf_dir_stat(dir, rest, 1, st) : pf_dir_self(dir, st);
 }
 
-int tt_classify_entry(tt_walk *w, const tt_entry *en, const tt_roots *roots, char **target,
-                      size_t *cap, tt_class *out, tt_err *e)
+int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int depth, tt_type kind,
+                       const tt_roots *roots, char **target, size_t *cap, tt_class *out, tt_err *e)
 {
-    if (en->depth == 0 || !en->parent) /* the root: no open parent to work from */
-        return tt_classify_path(en->path, roots, target, cap, out, e);
-    memset(out, 0, sizeof *out);
-    out->kind = en->type;
-    pf_dir *dir = en->parent;
-    const char *name = en->name;
-    if (read_target(dir, name, target, cap, e) != 0)
-        return tt_fail(e, e->code, en->path, NULL, NULL);
-    tt_stat tst;
-    uint64_t link_dev = 0;
-    int err = tt_walk_parent_dev(w, en, &link_dev);
-    if (err) return tt_fail(e, err, en->path, NULL, NULL);
-    int absolute = tt_path_is_abs(*target);
-    err = is_messy(*target) ? -1 : stat_from_ancestor(w, en, *target, absolute, &tst);
-    if (err < 0) err = pf_dir_stat(dir, name, 1, &tst);
-    set_status(out, err, &tst, link_dev);
-
-    /* The link's directory as an absolute path: the real root plus the walked names
-     * (they are real directories, since the walk does not follow links). */
-    const char *real = tt_walk_real_root(w);
-    size_t rl = tt_walk_root_len(w), dl = (size_t)(en->name - en->path);
-    while (dl > rl && tt_is_sep(en->path[dl - 1]))
+    size_t dl = name_off;
+    while (dl > c->root_len && tt_is_sep(path[dl - 1]))
         dl--;
+    /* The root itself, or a directory on the way that is gone or changed since the walk
+     * read it: resolve by path, as the filesystem is now. */
+    if (depth < 1 || chain_reach(c, path, dl, depth - 1) != 0)
+        return tt_classify_path(path, roots, target, cap, out, e);
+    memset(out, 0, sizeof *out);
+    out->kind = kind;
+    size_t lv = (size_t)depth - 1;
+    pf_dir *dir = c->dirs[lv];
+    const char *name = path + name_off;
+    if (read_target(dir, name, target, cap, e) != 0) return tt_fail(e, e->code, path, NULL, NULL);
+    if (!c->have_dev[lv]) {
+        tt_stat st;
+        int err = pf_dir_self(dir, &st);
+        if (err) return tt_fail(e, err, path, NULL, NULL);
+        c->devs[lv] = st.dev;
+        c->have_dev[lv] = 1;
+    }
+    classify_form(*target, out);
+    tt_stat tst;
+    int err = out->messy
+                  ? -1
+                  : stat_from_ancestor(c, path, name_off, depth, *target, out->absolute, &tst);
+    if (err < 0) err = pf_dir_stat(dir, name, 1, &tst);
+    set_status(out, err, &tst, c->devs[lv]);
+
+    /* A relative target in normal form that climbs no higher than the walk's root stays
+     * under that root: no path to build. */
+    const char *real = c->real_root, *rest;
+    if (real && !out->absolute && !out->messy && roots && roots->n > 0 &&
+        leading_ups(*target, &rest) <= depth - 1 && tt_inside_roots(real, roots)) {
+        out->escapes = 0;
+        return 0;
+    }
+    /* Otherwise the link's directory as an absolute path: the real root plus the walked
+     * names (real directories, when the walk does not follow links). */
     char *dirpath = NULL;
     if (real) {
-        size_t n = strlen(real);
+        size_t n = strlen(real), rl = c->root_len;
         dirpath = malloc(n + (dl - rl) + 1);
         if (dirpath) {
             memcpy(dirpath, real, n);
-            memcpy(dirpath + n, en->path + rl, dl - rl);
+            memcpy(dirpath + n, path + rl, dl - rl);
             dirpath[n + dl - rl] = '\0';
         }
     }
-    classify_target(*target, dirpath, roots, out);
+    classify_escapes(*target, dirpath, roots, out);
     free(dirpath);
     return 0;
 }
@@ -217,7 +361,8 @@ int tt_classify_path(const char *path, const tt_roots *roots, char **target, siz
     set_status(out, err, &tst, lst.dev);
     char *canon = NULL, *dir = NULL;
     if (tt_path_canonical_parent(path, &canon, e) == 0) dir = tt_path_dirname(canon);
-    classify_target(*target, dir, roots, out);
+    classify_form(*target, out);
+    classify_escapes(*target, dir, roots, out);
     free(canon);
     free(dir);
     return 0;

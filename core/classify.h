@@ -23,10 +23,21 @@ typedef struct tt_roots {
     size_t n;
 } tt_roots;
 
-/* Classifies the link the walker is at. *target receives its stored target in a buffer
- * that is reused (and grown) across calls; the caller frees it when done. */
-int tt_classify_entry(tt_walk *w, const tt_entry *en, const tt_roots *roots, char **target,
-                      size_t *cap, tt_class *out, tt_err *e);
+/* The directories on the way to the links being classified, opened by whoever
+ * classifies them (relative to one another, links not followed unless the walk follows
+ * them), so classification can run on a thread of its own, after the walker has moved
+ * on and closed its own descriptors. Bounded by the tree's depth. */
+typedef struct tt_dirchain tt_dirchain;
+/* root and follow: as given to the walk whose links will be classified. */
+tt_dirchain *tt_dirchain_open(const char *root, int follow, tt_err *e);
+void tt_dirchain_close(tt_dirchain *c);
+
+/* Classifies a link the walk found: its path, the offset of its name, its depth and kind
+ * (TT_SYMLINK or TT_JUNCTION). Links should come in the walk's order, so each directory
+ * is opened once. *target receives the stored target in a buffer that is reused (and
+ * grown) across calls; the caller frees it when done. */
+int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int depth, tt_type kind,
+                       const tt_roots *roots, char **target, size_t *cap, tt_class *out, tt_err *e);
 
 /* The same for any path (no walker): used when an entry is asked about later. */
 int tt_classify_path(const char *path, const tt_roots *roots, char **target, size_t *cap,

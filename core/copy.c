@@ -616,8 +616,13 @@ static void *rm_worker(void *arg)
     return NULL;
 }
 
-/* Lists the top-level entries so two threads can share them: freeing the blocks of
- * deleted files is the slow part, and it runs in parallel across directories. */
+/* Threads removing a tree. Freeing the blocks of deleted files is the slow part, and on
+ * a filesystem mounted with `discard` each freed extent waits for the device: the threads
+ * mostly wait, not compute, so more of them than cores pays (measured on ext4 with
+ * discard, 484 MB in 20000 files: 1.1 s with 2 threads, 0.7 s with 8, no gain beyond). */
+#define RM_THREADS 8
+
+/* Lists the top-level entries so the removal threads can share them. */
 static int rm_list(rm_job *j, tt_err *e)
 {
     size_t cap = 0;
@@ -655,10 +660,14 @@ int tt_rmtree(const char *path, tt_err *e)
     if ((err = pf_dir_open(NULL, path, 0, &j.root)) != 0) return tt_fail(e, err, path, NULL, NULL);
     int rc = rm_list(&j, e);
     if (!rc) {
-        pthread_t helper;
-        int threaded = j.n > 1 && pthread_create(&helper, NULL, rm_worker, &j) == 0;
+        pthread_t helper[RM_THREADS - 1];
+        size_t nt = 0;
+        while (nt < RM_THREADS - 1 && nt + 1 < j.n &&
+               pthread_create(&helper[nt], NULL, rm_worker, &j) == 0)
+            nt++;
         rm_worker(&j);
-        if (threaded) pthread_join(helper, NULL);
+        while (nt > 0)
+            pthread_join(helper[--nt], NULL);
         if (j.failed) rc = -1, *e = j.err;
     }
     for (size_t i = 0; i < j.n; i++)

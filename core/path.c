@@ -8,15 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tt_is_sep(char c)
-{
-#ifdef _WIN32
-    return c == '/' || c == '\\';
-#else
-    return c == '/';
-#endif
-}
-
 #ifdef _WIN32
 static int is_letter(char c)
 {

@@ -16,7 +16,15 @@
 #define TT_SEP_STR "/"
 #endif
 
-int tt_is_sep(char c);
+/* Inline: path scans call it once per character. */
+static inline int tt_is_sep(char c)
+{
+#ifdef _WIN32
+    return c == '/' || c == '\\';
+#else
+    return c == '/';
+#endif
+}
 /* Length of p's root: "/" on POSIX; "C:\\", "\\\\server\\share\\", "\\\\?\\C:\\" or "\\"
  * on Windows ("C:" alone: 2, drive-relative); 0 for a relative path. */
 size_t tt_path_root(const char *p);

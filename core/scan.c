@@ -28,15 +28,18 @@ struct tt_scan {
     unsigned what; /* TT_SCAN_* */
     tt_roots roots;
     char **root_copies;
+    tt_dirchain *chain; /* the classifier's own way to the links' directories */
     char *target;
     size_t target_cap;
 
-    pthread_t thread;
+    pthread_t thread, classifier;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    batch *walked, *walked_tail; /* waiting for the classifier */
     batch *ready, *ready_tail, *spare;
-    size_t batches; /* allocated so far */
-    int started, done, failed;
+    size_t batches;           /* allocated so far */
+    int started, classifying; /* the threads running */
+    int walk_done, done, failed;
     _Atomic int stop; /* read by the worker between entries */
     tt_err err;
     tt_walk_stats stats;
@@ -82,15 +85,58 @@ static batch *take_batch(tt_scan *s)
     return b;
 }
 
-static void publish(tt_scan *s, batch *b, int last)
+static void enqueue(batch **head, batch **tail, batch *b)
+{
+    if (*tail)
+        (*tail)->next = b;
+    else
+        *head = b;
+    *tail = b;
+}
+
+/* Classifies the links of a walked batch; their targets go into its arena. */
+static int classify_batch(tt_scan *s, batch *b, tt_err *e)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        tt_scan_item *it = &b->items[i];
+        if (it->type != TT_SYMLINK && it->type != TT_JUNCTION) continue;
+        tt_err ce;
+        /* The arena may move when a target is added: the path is found anew each time. */
+        const char *path = b->arena + b->path_off[i];
+        if (tt_classify_walked(s->chain, path, b->name_off[i] - b->path_off[i], it->depth, it->type,
+                               &s->roots, &s->target, &s->target_cap, &it->c, &ce) != 0) {
+            it->class_err = ce.code;
+            continue;
+        }
+        it->classified = 1;
+        b->target_off[i] = arena_add(b, s->target, strlen(s->target));
+        if (b->target_off[i] == (size_t)-1)
+            return tt_fail(e, ENOMEM, b->arena + b->path_off[i], NULL, NULL);
+    }
+    return 0;
+}
+
+static void fail(tt_scan *s, const tt_err *e)
 {
     pthread_mutex_lock(&s->mu);
+    if (!s->failed) s->failed = 1, s->err = *e;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Hands a filled batch on: to the classifier thread when there is one, else (classified
+ * here when asked) to the consumer. `last`: the walk is over. */
+static void publish(tt_scan *s, batch *b, int last)
+{
+    if (b && b->n > 0 && s->chain && !s->classifying) {
+        tt_err e;
+        if (classify_batch(s, b, &e) != 0) fail(s, &e);
+    }
+    pthread_mutex_lock(&s->mu);
     if (b && b->n > 0) {
-        if (s->ready_tail)
-            s->ready_tail->next = b;
+        if (s->classifying)
+            enqueue(&s->walked, &s->walked_tail, b);
         else
-            s->ready = b;
-        s->ready_tail = b;
+            enqueue(&s->ready, &s->ready_tail, b);
     } else if (b) {
         b->next = s->spare;
         s->spare = b;
@@ -103,7 +149,8 @@ static void publish(tt_scan *s, batch *b, int last)
         if (p) s->dir = p, s->dir_cap = n + 1;
     }
     if (n + 1 <= s->dir_cap) memcpy(s->dir, d, n + 1);
-    if (last) s->done = 1;
+    if (last) s->walk_done = 1;
+    if (last && !s->classifying) s->done = 1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -124,16 +171,6 @@ static int add_item(tt_scan *s, batch *b, const tt_entry *en)
     if (s->what & TT_SCAN_STAT)
         it->has_stat = (en->parent ? pf_dir_stat(en->parent, en->name, 0, &it->st)
                                    : pf_lstat(en->path, &it->st)) == 0;
-    if ((s->what & TT_SCAN_CLASSIFY) && (en->type == TT_SYMLINK || en->type == TT_JUNCTION)) {
-        tt_err ce;
-        if (tt_classify_entry(s->w, en, &s->roots, &s->target, &s->target_cap, &it->c, &ce) == 0) {
-            it->classified = 1;
-            b->target_off[i] = arena_add(b, s->target, strlen(s->target));
-            if (b->target_off[i] == (size_t)-1) return ENOMEM;
-        } else {
-            it->class_err = ce.code;
-        }
-    }
     b->n++;
     return 0;
 }
@@ -159,27 +196,56 @@ static int fill_batch(tt_scan *s)
         }
     }
     if (!b && !s->stop) rc = -1, tt_fail(&e, ENOMEM, "", "out of memory while walking", NULL);
-    if (rc < 0) {
-        pthread_mutex_lock(&s->mu);
-        s->failed = 1;
-        s->err = e;
-        pthread_mutex_unlock(&s->mu);
-    }
+    if (rc < 0) fail(s, &e);
     publish(s, b, 1);
     return 1;
 }
 
-static void *worker(void *arg)
+static void block_signals(void)
 {
-    tt_scan *s = arg;
 #ifndef _WIN32 /* Windows delivers Ctrl-C on a thread of its own */
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* Ctrl-C belongs to the main thread */
 #endif
+}
+
+static void *worker(void *arg)
+{
+    tt_scan *s = arg;
+    block_signals();
     while (!fill_batch(s)) {
     }
     return NULL;
+}
+
+/* The second stage: classifies the walked batches in order while the walker reads on. */
+static void *classifier(void *arg)
+{
+    tt_scan *s = arg;
+    block_signals();
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->walked && !s->walk_done && !s->stop)
+            pthread_cond_wait(&s->cv, &s->mu);
+        batch *b = s->stop ? NULL : s->walked;
+        if (b) {
+            s->walked = b->next;
+            if (!s->walked) s->walked_tail = NULL;
+            b->next = NULL;
+        } else {
+            s->done = 1;
+            pthread_cond_broadcast(&s->cv);
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (!b) return NULL;
+        tt_err e;
+        if (classify_batch(s, b, &e) != 0) fail(s, &e);
+        pthread_mutex_lock(&s->mu);
+        enqueue(&s->ready, &s->ready_tail, b);
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
 }
 
 tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, unsigned what,
@@ -204,11 +270,15 @@ tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *r
         return NULL;
     }
     s->w = tt_walk_open(root, o, e);
-    if (!s->w) {
+    if (s->w && (what & TT_SCAN_CLASSIFY)) s->chain = tt_dirchain_open(root, o->follow, e);
+    if (!s->w || ((what & TT_SCAN_CLASSIFY) && !s->chain)) {
         tt_scan_close(s);
         return NULL;
     }
     if (!threaded) return s; /* batches are filled by tt_scan_next itself */
+    /* Reading links' targets and resolving them costs about what the walk costs, so
+     * classification runs on a thread of its own, a stage behind the walker. */
+    if (s->chain && pthread_create(&s->classifier, NULL, classifier, s) == 0) s->classifying = 1;
     int err = pthread_create(&s->thread, NULL, worker, s);
     if (err) {
         tt_fail(e, err, root, "cannot start the walker thread", NULL);
@@ -289,17 +359,20 @@ static void free_list(batch *b)
 void tt_scan_close(tt_scan *s)
 {
     if (!s) return;
-    if (s->started) {
+    if (s->started || s->classifying) {
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        pthread_join(s->thread, NULL);
+        if (s->started) pthread_join(s->thread, NULL);
+        if (s->classifying) pthread_join(s->classifier, NULL);
     }
+    free_list(s->walked);
     free_list(s->ready);
     free_list(s->spare);
     if (s->cur) free_list(s->cur);
     tt_walk_close(s->w);
+    tt_dirchain_close(s->chain);
     for (size_t i = 0; s->root_copies && s->root_copies[i]; i++)
         free(s->root_copies[i]);
     free(s->root_copies);

@@ -14,14 +14,12 @@ typedef struct frame {
     size_t path_len; /* length of this directory's path in w->path */
     uint64_t dev, ino;
     int depth;
-    int have_id; /* dev/ino filled in */
 } frame;
 
 struct tt_walk {
     tt_walk_opts o;
     char *path;
     size_t cap, root_len;
-    char *real_root;
     char *curdir;
     size_t curdir_cap;
     frame *frames;
@@ -61,7 +59,6 @@ tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e)
         w->root_len = n;
         err = pf_lstat(w->path, &w->root_st);
     }
-    if (!err && pf_realpath(w->path, &w->real_root) != 0) w->real_root = NULL;
     if (err) {
         tt_fail(e, err, root, NULL, NULL);
         tt_walk_close(w);
@@ -91,7 +88,7 @@ static void fill_entry(tt_walk *w, size_t name_off, tt_type type, int depth, pf_
 static void descend(tt_walk *w, pf_dir *parent, const char *name, int follow)
 {
     pf_dir *d = NULL;
-    int err = pf_dir_open(parent, name, follow, &d);
+    int err = pf_dir_open(parent, name, follow ? PF_DIR_FOLLOW : 0, &d);
     if (err) {
         w->cur.err = err;
         w->stats.errors++;
@@ -129,7 +126,6 @@ static void descend(tt_walk *w, pf_dir *parent, const char *name, int follow)
     f->path_len = w->cur.path_len;
     f->dev = st.dev;
     f->ino = st.ino;
-    f->have_id = need_id;
     f->depth = w->cur.depth;
     w->stats.dirs++;
 }
@@ -213,28 +209,6 @@ int tt_walk_next(tt_walk *w, tt_entry **out, tt_err *e)
     return 0;
 }
 
-int tt_walk_parent_dev(tt_walk *w, const tt_entry *en, uint64_t *dev)
-{
-    if (en->depth < 1 || (size_t)en->depth > w->depth) return EINVAL;
-    frame *f = &w->frames[en->depth - 1]; /* the frame at index i has depth i */
-    if (!f->have_id) {
-        tt_stat st;
-        int err = pf_dir_self(f->dir, &st);
-        if (err) return err;
-        f->dev = st.dev;
-        f->ino = st.ino;
-        f->have_id = 1;
-    }
-    *dev = f->dev;
-    return 0;
-}
-
-pf_dir *tt_walk_ancestor(const tt_walk *w, int level)
-{
-    if (w->o.follow || level < 0 || (size_t)level >= w->depth) return NULL;
-    return w->frames[level].dir;
-}
-
 const char *tt_walk_current_dir(tt_walk *w)
 {
     size_t n = w->depth ? w->frames[w->depth - 1].path_len : w->root_len;
@@ -247,11 +221,6 @@ const char *tt_walk_current_dir(tt_walk *w)
 const tt_walk_stats *tt_walk_stats_of(const tt_walk *w)
 {
     return &w->stats;
-}
-
-const char *tt_walk_real_root(const tt_walk *w)
-{
-    return w->real_root;
 }
 
 size_t tt_walk_root_len(const tt_walk *w)
@@ -267,6 +236,5 @@ void tt_walk_close(tt_walk *w)
     free(w->frames);
     free(w->path);
     free(w->curdir);
-    free(w->real_root);
     free(w);
 }

@@ -36,16 +36,9 @@ typedef struct tt_walk tt_walk;
 tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e);
 /* 1 with *out set, 0 when the walk is over, -1 on a failure that ends it (ENOMEM). */
 int tt_walk_next(tt_walk *w, tt_entry **out, tt_err *e);
-/* Device of the directory holding en (looked up once per directory, then cached). */
-int tt_walk_parent_dev(tt_walk *w, const tt_entry *en, uint64_t *dev);
-/* The open directory at depth `level` on the way to the current entry (0: the root), or
- * NULL when there is none or links are followed (then parents are not ancestors). */
-pf_dir *tt_walk_ancestor(const tt_walk *w, int level);
 /* The directory being read, for progress displays. */
 const char *tt_walk_current_dir(tt_walk *w);
 const tt_walk_stats *tt_walk_stats_of(const tt_walk *w);
-/* The root's canonical absolute path (for telling whether a link escapes it). */
-const char *tt_walk_real_root(const tt_walk *w);
 /* Length of the root as given, the prefix of every entry's path. */
 size_t tt_walk_root_len(const tt_walk *w);
 void tt_walk_close(tt_walk *w);

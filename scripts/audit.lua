@@ -38,10 +38,19 @@ local function wanted(link)
      and (not args.escapes or link.escapes)
 end
 
+-- The flags column, built once per combination (there are few).
+local flags_cache = {}
 local function flags(link)
-  return link.form .. (link.kind ~= "symlink" and ", " .. link.kind or "")
-    .. (link.cross_fs and ", cross-fs" or "") .. (link.escapes and ", escapes" or "")
-    .. (link.messy and ", messy" or "")
+  local key = link.form .. link.kind .. (link.cross_fs and "c" or "") .. (link.escapes and "e" or "")
+    .. (link.messy and "m" or "")
+  local text = flags_cache[key]
+  if not text then
+    text = link.form .. (link.kind ~= "symlink" and ", " .. link.kind or "")
+      .. (link.cross_fs and ", cross-fs" or "") .. (link.escapes and ", escapes" or "")
+      .. (link.messy and ", messy" or "")
+    flags_cache[key] = text
+  end
+  return text
 end
 
 local function csv_field(s)
@@ -61,9 +70,13 @@ local out = io.stdout
 local emit
 local tree_root, tree_stack = nil, {}
 if format == "table" then
+  local padded = {}
+  for _, st in ipairs({ "ok", "broken", "loop", "denied", "error" }) do
+    padded[st] = string.format("%-7s ", st)
+  end
   emit = function(link)
-    out:write(string.format("%-7s %s -> %s  (%s)\n", link.status, cli.quote(link.path),
-      cli.quote(link.target), flags(link)))
+    out:write(padded[link.status], cli.quote(link.path), " -> ", cli.quote(link.target), "  (",
+      flags(link), ")\n")
   end
 elseif format == "csv" then
   out:write("path,target,status,kind,form,cross_fs,escapes,messy,error\n")

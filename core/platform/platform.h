@@ -56,9 +56,11 @@ int pf_getcwd(char **out);
 /* Directories read relative to an open handle (openat and friends on POSIX), so a walk
  * never re-resolves a path and a directory swapped for a link is not followed. */
 typedef struct pf_dir pf_dir;
-/* Opens `name` inside parent (NULL: name is a path). A final link is followed only when
- * follow is set; otherwise opening a link fails with ELOOP or ENOTDIR. */
-int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out);
+/* Opens `name` inside parent (NULL: name is a path). how: PF_DIR_FOLLOW follows a final
+ * link (otherwise opening a link fails with ELOOP or ENOTDIR); PF_DIR_BASE opens it only
+ * as the base of the calls below, never to be read (O_PATH where there is one). */
+enum { PF_DIR_FOLLOW = 1, PF_DIR_BASE = 2 };
+int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out);
 /* 0 with the next entry's name and type (TT_NONE when the OS did not say), or with
  * *name NULL at the end; else an errno value. "." and ".." are skipped. */
 int pf_dir_read(pf_dir *d, const char **name, tt_type *type);

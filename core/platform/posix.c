@@ -174,9 +174,12 @@ struct pf_dir {
     int fd;
 };
 
-int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out)
+int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
-    int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+    int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (how & PF_DIR_FOLLOW ? 0 : O_NOFOLLOW);
+#ifdef O_PATH
+    if (how & PF_DIR_BASE) flags = (flags & ~O_RDONLY) | O_PATH; /* cheaper to open and close */
+#endif
     pf_dir *d = malloc(sizeof *d);
     if (!d) return ENOMEM;
     d->fd = openat(parent ? parent->fd : AT_FDCWD, name, flags);
@@ -185,13 +188,7 @@ int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out)
         free(d);
         return err;
     }
-    d->dir = fdopendir(d->fd);
-    if (!d->dir) {
-        int err = errno;
-        close(d->fd);
-        free(d);
-        return err;
-    }
+    d->dir = NULL; /* made on the first read: many handles are only used with *at() */
     *out = d;
     return 0;
 }
@@ -219,6 +216,7 @@ static tt_type dtype(unsigned char t)
 
 int pf_dir_read(pf_dir *d, const char **name, tt_type *type)
 {
+    if (!d->dir && !(d->dir = fdopendir(d->fd))) return errno;
     for (;;) {
         errno = 0;
         struct dirent *de = readdir(d->dir);
@@ -261,7 +259,10 @@ int pf_dir_self(pf_dir *d, tt_stat *st)
 void pf_dir_close(pf_dir *d)
 {
     if (!d) return;
-    closedir(d->dir); /* closes fd too */
+    if (d->dir)
+        closedir(d->dir); /* closes fd too */
+    else
+        close(d->fd);
     free(d);
 }
 

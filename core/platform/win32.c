@@ -650,8 +650,9 @@ char *pf_win_join(const char *dir, const char *name)
     return p;
 }
 
-int pf_dir_open(pf_dir *parent, const char *name, int follow, pf_dir **out)
+int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
+    int follow = how & PF_DIR_FOLLOW;
     char *path = parent ? pf_win_join(parent->path, name) : strdup(name);
     if (!path) return ENOMEM;
     tt_stat st;

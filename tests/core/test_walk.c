@@ -108,7 +108,12 @@ static void test_walk_50_levels(void **state)
     char *target = NULL;
     size_t cap = 0;
     tt_class c;
-    assert_int_equal(tt_classify_entry(w, en, &roots, &target, &cap, &c, &e), 0);
+    tt_dirchain *chain = tt_dirchain_open(d, 0, &e);
+    assert_non_null(chain);
+    assert_int_equal(tt_classify_walked(chain, en->path, (size_t)(en->name - en->path), en->depth,
+                                        en->type, &roots, &target, &cap, &c, &e),
+                     0);
+    tt_dirchain_close(chain);
     assert_string_equal(target, "../../nowhere");
     assert_int_equal(c.status, TT_ST_BROKEN);
     assert_int_equal(tt_walk_next(w, &en, &e), 0);
@@ -178,11 +183,16 @@ static tt_class class_of(const char *d, const char *name, const tt_roots *roots)
     memset(&found, 0xff, sizeof found);
     char *target = NULL;
     size_t cap = 0;
+    tt_dirchain *chain = tt_dirchain_open(d, 0, &e);
+    assert_non_null(chain);
     while (tt_walk_next(w, &en, &e) == 1) {
-        assert_int_equal(tt_classify_entry(w, en, roots, &target, &cap, &c, &e), 0);
+        assert_int_equal(tt_classify_walked(chain, en->path, (size_t)(en->name - en->path),
+                                            en->depth, en->type, roots, &target, &cap, &c, &e),
+                         0);
         if (strcmp(en->name, name) == 0) found = c;
     }
     free(target);
+    tt_dirchain_close(chain);
     tt_walk_close(w);
     return found;
 }
@@ -238,6 +248,45 @@ static void test_classify_cross_fs(void **state)
     tt_class c = class_of(*state, "shm", NULL);
     assert_int_equal(c.status, TT_ST_OK);
     assert_true(c.cross_fs);
+}
+
+/* A directory the walk went through is swapped for a link before its links are
+ * classified: the classifier's own way down stops at the link (O_NOFOLLOW), and the link
+ * is classified by its path as the filesystem is now, instead of failing. */
+static void test_classify_after_a_directory_was_swapped(void **state)
+{
+    const char *d = *state;
+    mkdir(tu_p(d, "real"), 0755);
+    mkdir(tu_p(d, "real/sub"), 0755);
+    symlink("../../real", tu_p(d, "real/sub/l"));
+    mkdir(tu_p(d, "other"), 0755);
+    mkdir(tu_p(d, "other/sub"), 0755);
+    symlink("missing", tu_p(d, "other/sub/l"));
+    tt_walk_opts o = {0, 0, -1, 1u << TT_SYMLINK};
+    tt_err e;
+    tt_walk *w = tt_walk_open(d, &o, &e);
+    tt_entry *en;
+    assert_int_equal(tt_walk_next(w, &en, &e), 1);
+    if (strstr(en->path, "other")) assert_int_equal(tt_walk_next(w, &en, &e), 1);
+    assert_non_null(strstr(en->path, "real/sub/l"));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", en->path);
+    size_t name_off = (size_t)(en->name - en->path);
+    int depth = en->depth;
+    tt_walk_close(w);
+    assert_int_equal(rename(tu_p(d, "real"), tu_p(d, "moved")), 0);
+    assert_int_equal(symlink("other", tu_p(d, "real")), 0);
+    tt_dirchain *chain = tt_dirchain_open(d, 0, &e);
+    char *target = NULL;
+    size_t cap = 0;
+    tt_class c;
+    assert_int_equal(
+        tt_classify_walked(chain, path, name_off, depth, TT_SYMLINK, NULL, &target, &cap, &c, &e),
+        0);
+    assert_string_equal(target, "missing");
+    assert_int_equal(c.status, TT_ST_BROKEN);
+    free(target);
+    tt_dirchain_close(chain);
 }
 
 static void test_scan_matches_walk_and_closes_early(void **state)
@@ -296,6 +345,7 @@ int main(void)
         T(test_walk_missing_root),
         T(test_classify_statuses_and_flags),
         T(test_classify_cross_fs),
+        T(test_classify_after_a_directory_was_swapped),
         T(test_scan_matches_walk_and_closes_early),
     };
     return cmocka_run_group_tests_name("core/walk", tests, NULL, NULL);
