@@ -114,7 +114,7 @@ static int walker_next(lua_State *L)
         lua_pop(L, 1); /* raise the message, not the error name */
         return lua_error(L);
     }
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, it->classified ? 16 : 8); /* no rehash while filling */
     lua_pushlstring(L, it->path, it->path_len);
     lua_setfield(L, -2, "path");
     l_setstr(L, "name", it->name);
