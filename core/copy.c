@@ -144,6 +144,7 @@ typedef struct copier {
     const char *current;
     char *target;
     size_t target_cap;
+    unsigned copy_how; /* what the filesystems showed they cannot do (PF_COPY_NO_*) */
 } copier;
 
 static int finish_level(copier *c, tt_err *e)
@@ -201,7 +202,8 @@ static int copy_file(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *t
         }
     }
     uint64_t before = c->stats->bytes, hash;
-    int err = pf_copy_file(en->parent, en->name, to, en->name, st, 0, on_bytes, c, &hash);
+    int err =
+        pf_copy_file(en->parent, en->name, to, en->name, st, &c->copy_how, on_bytes, c, &hash);
     if (err == ECANCELED) return tt_fail(e, err, en->path, "stopped", NULL);
     if (err) return tt_fail(e, err, en->path, "cannot copy this file", NULL);
     c->stats->bytes = before + st->size;

@@ -666,7 +666,8 @@ int tt_unshare(const char *path, const tt_stat *meta, tt_err *e)
         st.mtime_sec = meta->mtime_sec, st.mtime_nsec = meta->mtime_nsec;
         st.atime_sec = meta->atime_sec, st.atime_nsec = meta->atime_nsec;
         uint64_t h;
-        if ((err = pf_copy_file(d, base, d, tmpbase, &st, 0, NULL, NULL, &h)) != 0)
+        unsigned how = 0;
+        if ((err = pf_copy_file(d, base, d, tmpbase, &st, &how, NULL, NULL, &h)) != 0)
             rc = tt_fail(e, err, path, "cannot make a separate copy", NULL);
         else if ((err = pf_rename(tmp, path)) != 0)
             rc = tt_fail(e, err, path, NULL, NULL);

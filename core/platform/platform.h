@@ -72,12 +72,15 @@ void pf_dir_close(pf_dir *d);
 
 /* Copying, for core/copy: each call works on names inside open directories. */
 typedef int (*pf_copy_cb)(void *ud, uint64_t bytes); /* nonzero: stop (returns ECANCELED) */
-enum { PF_COPY_HASH = 1 };
+/* how, in: PF_COPY_HASH hashes the content; PF_COPY_NO_CLONE and PF_COPY_NO_RANGE skip
+ * what an earlier file showed these two filesystems cannot do. Out: those two bits are
+ * added when this copy found it out, so a tree's copy tries each at most once. */
+enum { PF_COPY_HASH = 1, PF_COPY_NO_CLONE = 2, PF_COPY_NO_RANGE = 4 };
 /* Copies a regular file's content (sparse holes kept, clones or copy_file_range where the
  * system can) and metadata (mode, owner when permitted, times, xattrs) into a new file;
  * *hash gets the xxHash64 of the content when PF_COPY_HASH is set. */
 int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
-                 const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud, uint64_t *hash);
+                 const tt_stat *st, unsigned *how, pf_copy_cb cb, void *ud, uint64_t *hash);
 /* A new symlink, fifo, or device node in ddir with st's owner and times. */
 int pf_copy_symlink(pf_dir *ddir, const char *dname, const char *target, const tt_stat *st);
 int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st);

@@ -44,17 +44,18 @@ static int write_all(int fd, const char *buf, size_t n, off_t off)
 
 /* Copies [off, end) from in to out at the same offsets. */
 static int copy_range(int in, int out, off_t off, off_t end, char **buf, XXH3_state_t *h,
-                      pf_copy_cb cb, void *ud, uint64_t *since_cb)
+                      unsigned *how, pf_copy_cb cb, void *ud, uint64_t *since_cb)
 {
     while (off < end) {
         size_t want = (size_t)(end - off) < CHUNK ? (size_t)(end - off) : CHUNK;
         ssize_t n = -1;
 #ifdef __linux__
-        if (!h) {
+        if (!h && !(*how & PF_COPY_NO_RANGE)) {
             loff_t a = off, b = off;
             n = copy_file_range(in, &a, out, &b, want, 0);
-            if (n < 0 && errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-                errno != EOPNOTSUPP)
+            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP))
+                *how |= PF_COPY_NO_RANGE; /* these two filesystems never will */
+            else if (n < 0 && errno != EINVAL)
                 return errno;
         }
 #endif
@@ -89,7 +90,7 @@ static void hash_zeros(XXH3_state_t *h, uint64_t n)
         XXH3_64bits_update(h, zeros, n < sizeof zeros ? (size_t)n : sizeof zeros);
 }
 
-static int copy_content(int in, int out, const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud,
+static int copy_content(int in, int out, const tt_stat *st, unsigned *how, pf_copy_cb cb, void *ud,
                         uint64_t *hash)
 {
     off_t size = (off_t)st->size, off = 0;
@@ -97,17 +98,24 @@ static int copy_content(int in, int out, const tt_stat *st, unsigned flags, pf_c
     uint64_t since_cb = 0;
     XXH3_state_t *h = NULL;
     int err = 0;
-    if (flags & PF_COPY_HASH) {
+    if (*how & PF_COPY_HASH) {
         h = XXH3_createState();
         if (!h) return ENOMEM;
         XXH3_64bits_reset(h);
     }
 #ifdef FICLONE
-    if (!h && size > 0 && ioctl(out, FICLONE, in) == 0) { /* copy-on-write clone */
-        since_cb = (uint64_t)size;
-        off = size;
+    if (!h && size > 0 && !(*how & PF_COPY_NO_CLONE)) {
+        if (ioctl(out, FICLONE, in) == 0) { /* copy-on-write clone */
+            since_cb = (uint64_t)size;
+            off = size;
+        } else if (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOTTY) {
+            *how |= PF_COPY_NO_CLONE; /* these two filesystems never will */
+        }
     }
 #endif
+    /* A file with as many blocks as bytes has no holes to look for (cp's test too). */
+    if (off < size && st->alloc >= st->size)
+        err = copy_range(in, out, off, size, &buf, h, how, cb, ud, &since_cb), off = size;
     while (!err && off < size) {
         off_t data = lseek(in, off, SEEK_DATA);
         if (data < 0 && errno == ENXIO) break; /* only a hole remains */
@@ -115,12 +123,12 @@ static int copy_content(int in, int out, const tt_stat *st, unsigned flags, pf_c
         off_t hole = lseek(in, data, SEEK_HOLE);
         if (hole < 0 || hole > size) hole = size;
         if (h) hash_zeros(h, (uint64_t)(data - off)); /* a hole reads as zeros */
-        err = copy_range(in, out, data, hole, &buf, h, cb, ud, &since_cb);
+        err = copy_range(in, out, data, hole, &buf, h, how, cb, ud, &since_cb);
         off = hole;
     }
     if (h && !err && off < size) hash_zeros(h, (uint64_t)(size - off));
-    /* Holes at the end (and everywhere, with a hash) count as zeros. */
-    if (!err && ftruncate(out, size) != 0) err = errno;
+    /* Holes at the end make the size. */
+    if (!err && off < size && ftruncate(out, size) != 0) err = errno;
     if (h) {
         if (!err) *hash = XXH3_64bits_digest(h);
         XXH3_freeState(h);
@@ -150,7 +158,7 @@ static void set_times_fd(int fd, const tt_stat *st)
 }
 
 int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
-                 const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud, uint64_t *hash)
+                 const tt_stat *st, unsigned *how, pf_copy_cb cb, void *ud, uint64_t *hash)
 {
     int in = openat(pf_dir_fd(sdir), sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0) return errno;
@@ -161,7 +169,7 @@ int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dnam
         close(in);
         return err;
     }
-    int err = copy_content(in, out, st, flags, cb, ud, hash);
+    int err = copy_content(in, out, st, how, cb, ud, hash);
     if (!err) {
 #ifdef HAVE_XATTR
         copy_xattrs_fd(in, out);

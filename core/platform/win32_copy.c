@@ -64,8 +64,9 @@ static void set_times(HANDLE h, const tt_stat *st)
 }
 
 int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
-                 const tt_stat *st, unsigned flags, pf_copy_cb cb, void *ud, uint64_t *hash)
+                 const tt_stat *st, unsigned *how, pf_copy_cb cb, void *ud, uint64_t *hash)
 {
+    unsigned flags = *how; /* no clones or kernel copies tried here: nothing to learn */
     int err = 0;
     HANDLE in = open_in(sdir, sname, GENERIC_READ, OPEN_EXISTING,
                         FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, &err);
