@@ -50,7 +50,9 @@ for r in $(seq "$rounds"); do
     done
 done
 cpm=$(median "${times[cp]}")
-echo "migrate: $((bytes / 1000000)) MB in $files files, /tmp (ext4) -> /dev/shm (tmpfs), median of $rounds rounds ($(uname -r), $(nproc) cores)"
+# The source's filesystem and mount options say much of what deleting it costs (discard).
+srcfs=$(findmnt -n -o FSTYPE,OPTIONS -T "$base" 2>/dev/null | awk '{print $1 ", " $2}')
+echo "migrate: $((bytes / 1000000)) MB in $files files, $(dirname "$base") ($srcfs) -> /dev/shm (tmpfs), median of $rounds rounds ($(uname -r), $(nproc) cores)"
 printf '| %-44s | %9s | %8s | %9s |\n' command "median ms" "vs cp -a" "MB/s"
 printf '|%s|%s|%s|%s|\n' "----------------------------------------------" "-----------" "----------" "-----------"
 for v in "${order[@]}"; do
