@@ -178,7 +178,7 @@ int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
     int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (how & PF_DIR_FOLLOW ? 0 : O_NOFOLLOW);
 #ifdef O_PATH
-    if (how & PF_DIR_BASE) flags = (flags & ~O_RDONLY) | O_PATH; /* cheaper to open and close */
+    if (how & PF_DIR_BASE) flags |= O_PATH; /* cheaper to open and close; O_RDONLY is 0 */
 #endif
     pf_dir *d = malloc(sizeof *d);
     if (!d) return ENOMEM;
