@@ -215,12 +215,13 @@ static int chain_push(tt_dirchain *c, pf_dir *parent, const char *name, size_t e
  * come in the walk's order, so each directory is opened once. */
 static int chain_reach(tt_dirchain *c, const char *dir, size_t dl, int level)
 {
+    size_t same = 0; /* bytes shared with the deepest open level's path */
+    while (c->n > 0 && same < dl && c->path[same] == dir[same])
+        same++;
     size_t keep = c->n > 0 ? 1 : 0;
-    while (keep < c->n && keep <= (size_t)level) {
-        size_t end = c->ends[keep];
-        if (end > dl || memcmp(c->path, dir, end) != 0 || (end < dl && !tt_is_sep(dir[end]))) break;
+    while (keep < c->n && keep <= (size_t)level && c->ends[keep] <= same &&
+           (c->ends[keep] == dl || tt_is_sep(dir[c->ends[keep]])))
         keep++;
-    }
     chain_pop(c, keep);
     if (c->path_cap < dl + 1) {
         char *p = realloc(c->path, dl + 1);

@@ -7,7 +7,6 @@
 
 #include "error.h"
 #include "info.h"
-#include "walk.h"
 
 typedef struct tt_class {
     tt_type kind; /* TT_SYMLINK or TT_JUNCTION */

@@ -38,19 +38,10 @@ local function wanted(link)
      and (not args.escapes or link.escapes)
 end
 
--- The flags column, built once per combination (there are few).
-local flags_cache = {}
 local function flags(link)
-  local key = link.form .. link.kind .. (link.cross_fs and "c" or "") .. (link.escapes and "e" or "")
-    .. (link.messy and "m" or "")
-  local text = flags_cache[key]
-  if not text then
-    text = link.form .. (link.kind ~= "symlink" and ", " .. link.kind or "")
-      .. (link.cross_fs and ", cross-fs" or "") .. (link.escapes and ", escapes" or "")
-      .. (link.messy and ", messy" or "")
-    flags_cache[key] = text
-  end
-  return text
+  return link.form .. (link.kind ~= "symlink" and ", " .. link.kind or "")
+    .. (link.cross_fs and ", cross-fs" or "") .. (link.escapes and ", escapes" or "")
+    .. (link.messy and ", messy" or "")
 end
 
 local function csv_field(s)
