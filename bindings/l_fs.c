@@ -1,26 +1,53 @@
-/* tether.mkdir and tether.mkdtemp: the directory helpers scripts need beside links
- * (Lua's os library has no mkdir). */
+/* tether.mkdir, rmdir, rename, mkdtemp, statfs and the process helpers: the directory
+ * and rename primitives scripts need beside links (Lua's os library has no mkdir, and
+ * its os.remove would remove a file put where a directory was). */
 #include "l_tether.h"
 
 #include "../core/fs.h"
 #include "../core/path.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-static const char *const mkdir_opts[] = {"parents", "dry", NULL};
-static const unsigned mkdir_bits[] = {TT_MKDIR_PARENTS, 0};
+static const l_opt mkdir_opts[] = {
+    {"parents", LUA_TBOOLEAN, TT_FS_PARENTS},
+    {"private", LUA_TBOOLEAN, TT_FS_PRIVATE},
+    {"dry", LUA_TBOOLEAN, 0},
+    {NULL, 0, 0},
+};
 
+/* mkdir(path [, {parents, private, dry}]) -> the new directory's identity (a table of
+ * tether.info's numbers), or true in a dry run. */
 static int l_mkdir(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
-    unsigned flags = l_flags(L, 2, mkdir_opts, mkdir_bits);
+    unsigned flags = l_options(L, 2, mkdir_opts);
     int dry = l_isdry(L, 2);
+    tt_stat made;
     tt_err e;
-    if (tt_mkdir(path, flags | (dry ? TT_MKDIR_DRY : 0), &e) != 0) return l_fail(L, &e);
+    if (tt_mkdir(l_confine(L), path, flags | (dry ? TT_FS_DRY : 0), &made, &e) != 0)
+        return l_fail(L, &e);
     if (dry) l_record(L, "mkdir", path, NULL);
-    lua_pushboolean(L, 1);
-    return 1;
+    return l_done(L, dry ? NULL : &made);
+}
+
+static const l_opt rmdir_opts[] = {
+    {"dry", LUA_TBOOLEAN, 0}, {"expect", LUA_TTABLE, 0}, {NULL, 0, 0}};
+
+/* rmdir(path [, {dry, expect}]): an empty directory, never a link or a file. */
+static int l_rmdir(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    unsigned flags = l_options(L, 2, rmdir_opts);
+    int dry = l_isdry(L, 2);
+    tt_expect x;
+    tt_err e;
+    if (tt_rmdir(l_confine(L), path, l_expect(L, 2, "expect", &x), flags | (dry ? TT_FS_DRY : 0),
+                 &e) != 0)
+        return l_fail(L, &e);
+    if (dry) l_record(L, "rmdir", path, NULL);
+    return l_done(L, NULL);
 }
 
 /* mkdtemp([prefix]) -> path of a new private directory (default under $TMPDIR, on
@@ -43,35 +70,43 @@ static int l_mkdtemp(lua_State *L)
     return 1;
 }
 
-/* rename(from, to): rename(2) with tether's conventions and dry-run. */
+static const l_opt rename_opts[] = {
+    {"dry", LUA_TBOOLEAN, 0},
+    {"noreplace", LUA_TBOOLEAN, TT_FS_NOREPLACE},
+    {"exchange", LUA_TBOOLEAN, TT_FS_EXCHANGE},
+    {"expect", LUA_TTABLE, 0},
+    {"expect_to", LUA_TTABLE, 0},
+    {NULL, 0, 0},
+};
+
+/* rename(from, to [, {dry, noreplace, exchange, expect, expect_to}]) */
 static int l_rename(lua_State *L)
 {
     const char *from = l_checkpath(L, 1), *to = l_checkpath(L, 2);
-    if (l_isdry(L, 3)) {
-        l_record(L, "rename", to, from);
-        lua_pushboolean(L, 1);
-        return 1;
-    }
+    unsigned flags = l_options(L, 3, rename_opts);
+    int dry = l_isdry(L, 3);
+    tt_expect x, xto;
     tt_err e;
-    if (tt_rename(from, to, &e) != 0) return l_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    tt_stat moved;
+    if (tt_rename(l_confine(L), from, to, l_expect(L, 3, "expect", &x),
+                  l_expect(L, 3, "expect_to", &xto), flags | (dry ? TT_FS_DRY : 0),
+                  dry ? NULL : &moved, &e) != 0)
+        return l_fail(L, &e);
+    if (dry) l_record(L, "rename", to, from);
+    return l_done(L, dry ? NULL : &moved);
 }
 
-/* statfs(path) -> {avail=, total=} in bytes. */
+/* statfs(path) -> {avail=, total=, link_max=} in bytes. */
 static int l_statfs(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
     uint64_t avail, total;
     tt_err e;
     if (tt_statfs(path, &avail, &total, &e) != 0) return l_fail(L, &e);
-    lua_createtable(L, 0, 2);
-    lua_pushinteger(L, (lua_Integer)avail);
-    lua_setfield(L, -2, "avail");
-    lua_pushinteger(L, (lua_Integer)total);
-    lua_setfield(L, -2, "total");
-    lua_pushinteger(L, (lua_Integer)tt_link_max(path));
-    lua_setfield(L, -2, "link_max");
+    lua_createtable(L, 0, 3);
+    l_setint(L, "avail", (lua_Integer)avail);
+    l_setint(L, "total", (lua_Integer)total);
+    l_setint(L, "link_max", (lua_Integer)tt_link_max(path));
     return 1;
 }
 
@@ -81,12 +116,57 @@ static int l_pid(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {
-    {"pid", l_pid},     {"rename", l_rename},   {"statfs", l_statfs},
-    {"mkdir", l_mkdir}, {"mkdtemp", l_mkdtemp}, {NULL, NULL},
-};
-
-void l_open_fs(lua_State *L)
+/* pid_alive(pid) -> whether that process is running. */
+static int l_pid_alive(lua_State *L)
 {
-    luaL_setfuncs(L, funcs, 0);
+    lua_pushboolean(L, pf_pid_alive((unsigned long)luaL_checkinteger(L, 1)));
+    return 1;
 }
+
+/* fs_now() -> sec, nsec: now, in the clock file times are stamped with (a file whose
+ * ctime is at or after it changed after this call). */
+static int l_fs_now(lua_State *L)
+{
+    int64_t sec;
+    int32_t nsec;
+    pf_fs_now(&sec, &nsec);
+    lua_pushinteger(L, (lua_Integer)sec);
+    lua_pushinteger(L, nsec);
+    return 2;
+}
+
+/* absolute(path) -> path made absolute (the current directory in front) and lexically
+ * normal; no link is resolved. */
+static int l_absolute(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    char **box = l_newbox(L);
+    if (!(*box = tt_absolute(path))) {
+        tt_err e;
+        tt_fail(&e, ENOMEM, path, "cannot make the path absolute", NULL);
+        return l_fail(L, &e);
+    }
+    lua_pushstring(L, *box);
+    return 1;
+}
+
+/* euid() -> the effective user id (0 on Windows). */
+static int l_euid(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)pf_euid());
+    return 1;
+}
+
+const luaL_Reg l_fs_funcs[] = {
+    {"pid", l_pid},
+    {"pid_alive", l_pid_alive},
+    {"fs_now", l_fs_now},
+    {"euid", l_euid},
+    {"rename", l_rename},
+    {"statfs", l_statfs},
+    {"absolute", l_absolute},
+    {"mkdir", l_mkdir},
+    {"rmdir", l_rmdir},
+    {"mkdtemp", l_mkdtemp},
+    {NULL, NULL},
+};

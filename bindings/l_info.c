@@ -49,13 +49,12 @@ static int answer(lua_State *L, const char *path, int err, int yes)
     return 1;
 }
 
-static const char *const exists_opts[] = {"follow", NULL};
-static const unsigned exists_bits[] = {1};
+static const l_opt exists_opts[] = {{"follow", LUA_TBOOLEAN, 1}, {NULL, 0, 0}};
 
 static int l_exists(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
-    unsigned follow = l_flags(L, 2, exists_opts, exists_bits);
+    unsigned follow = l_options(L, 2, exists_opts);
     tt_stat st;
     return answer(L, path, tt_stat_path(path, (int)follow, &st), 1);
 }
@@ -79,12 +78,7 @@ static int l_realpath(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {
+const luaL_Reg l_info_funcs[] = {
     {"info", l_info},     {"lstat", l_info},        {"exists", l_exists},
     {"islink", l_islink}, {"realpath", l_realpath}, {NULL, NULL},
 };
-
-void l_open_info(lua_State *L)
-{
-    luaL_setfuncs(L, funcs, 0);
-}

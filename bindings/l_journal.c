@@ -1,11 +1,15 @@
-/* tether.journal(path [, {create=true}]): a handle whose :append(line) returns only once
- * the line is on disk (:append(line, {nosync=true}) and :sync() group several). Made before the
- * file is opened, so no descriptor can leak. */
+/* Journals and locks. tether.journal(path [, {create=true}]) is a handle whose
+ * :append(line) returns only once the line is on disk (:append(line, {nosync=true}) and
+ * :sync() group several); tether.journal_dir and tether.journal_read refuse what another
+ * user could have written. tether.lock(path, holder) keeps a second run off a folder
+ * until it is closed. Handles are made before the file is opened, so nothing leaks. */
 #include "l_tether.h"
 
 #include "../core/journal.h"
+#include "../core/lock.h"
 
 #define JOURNAL_META "tether.journal"
+#define LOCK_META    "tether.lock"
 
 typedef struct l_journal {
     tt_journal *j;
@@ -19,23 +23,18 @@ static int journal_close(lua_State *L)
     return 0;
 }
 
+static const l_opt append_opts[] = {{"nosync", LUA_TBOOLEAN, 1}, {NULL, 0, 0}};
+
 static int journal_append(lua_State *L)
 {
     l_journal *h = luaL_checkudata(L, 1, JOURNAL_META);
     size_t len;
     const char *line = luaL_checklstring(L, 2, &len);
+    int sync = !l_options(L, 3, append_opts);
     luaL_argcheck(L, h->j != NULL, 1, "journal is closed");
-    int sync = 1;
-    if (!lua_isnoneornil(L, 3)) {
-        luaL_checktype(L, 3, LUA_TTABLE);
-        lua_getfield(L, 3, "nosync");
-        sync = !lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
     tt_err e;
     if (tt_journal_append(h->j, line, len, sync, &e) != 0) return l_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return l_done(L, NULL);
 }
 
 static int journal_sync(lua_State *L)
@@ -44,26 +43,83 @@ static int journal_sync(lua_State *L)
     luaL_argcheck(L, h->j != NULL, 1, "journal is closed");
     tt_err e;
     if (tt_journal_sync(h->j, &e) != 0) return l_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
+    return l_done(L, NULL);
 }
+
+static const l_opt create_opts[] = {{"create", LUA_TBOOLEAN, 1}, {NULL, 0, 0}};
 
 static int l_journal_open(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
-    int create = 0;
-    if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
-        lua_getfield(L, 2, "create");
-        create = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
+    int create = (int)l_options(L, 2, create_opts);
     l_journal *h = lua_newuserdatauv(L, sizeof *h, 0);
     h->j = NULL;
     luaL_setmetatable(L, JOURNAL_META);
     tt_err e;
     if (!(h->j = tt_journal_open(path, create, &e))) return l_fail(L, &e);
     return 1;
+}
+
+/* journal_dir(dir [, {create}]) -> true when dir is the caller's alone (made first,
+ * mode 0700, with create). */
+static int l_journal_dir(lua_State *L)
+{
+    const char *dir = l_checkpath(L, 1);
+    int create = (int)l_options(L, 2, create_opts);
+    tt_err e;
+    if (tt_journal_dir(dir, create, &e) != 0) return l_fail(L, &e);
+    return l_done(L, NULL);
+}
+
+/* journal_read(path) -> the journal's text, when only the caller can have written it. */
+static int l_journal_read(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    char **box = l_newbox(L);
+    size_t len;
+    tt_err e;
+    if (tt_journal_read(path, box, &len, &e) != 0) return l_fail(L, &e);
+    lua_pushlstring(L, *box, len);
+    return 1;
+}
+
+typedef struct l_lock {
+    tt_lock *l;
+} l_lock;
+
+static int lock_close(lua_State *L)
+{
+    l_lock *h = luaL_checkudata(L, 1, LOCK_META);
+    tt_lock_release(h->l);
+    h->l = NULL;
+    return 0;
+}
+
+/* lock(path, holder) -> a lock handle (closed: the lock goes), or fail with EBUSY naming
+ * the live process that holds it. A file left by a dead run is taken over. */
+static int l_lock_take(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1), *holder = luaL_checkstring(L, 2);
+    l_lock *h = lua_newuserdatauv(L, sizeof *h, 0);
+    h->l = NULL;
+    luaL_setmetatable(L, LOCK_META);
+    tt_err e;
+    if (tt_lock_take(l_confine(L), path, holder, &h->l, &e) != 0) return l_fail(L, &e);
+    return 1;
+}
+
+/* lock_state(path) -> "none" | "held" | "stale", and what the lock file says. */
+static int l_lock_state(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    char holder[512];
+    tt_err e;
+    int st = tt_lock_query(l_confine(L), path, holder, sizeof holder, &e);
+    if (st < 0) return l_fail(L, &e);
+    static const char *const names[] = {"none", "held", "stale"};
+    lua_pushstring(L, names[st]);
+    lua_pushstring(L, holder);
+    return 2;
 }
 
 static const luaL_Reg methods[] = {
@@ -73,13 +129,26 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg funcs[] = {
-    {"journal", l_journal_open},
-    {NULL, NULL},
+/* l:say(holder): what the lock file says about who holds it (the run id, once known). */
+static int lock_say(lua_State *L)
+{
+    l_lock *h = luaL_checkudata(L, 1, LOCK_META);
+    const char *holder = luaL_checkstring(L, 2);
+    luaL_argcheck(L, h->l != NULL, 1, "lock is released");
+    tt_err e;
+    if (tt_lock_say(h->l, holder, &e) != 0) return l_fail(L, &e);
+    return l_done(L, NULL);
+}
+
+static const luaL_Reg lock_methods[] = {{"close", lock_close}, {"say", lock_say}, {NULL, NULL}};
+
+const luaL_Reg l_journal_funcs[] = {
+    {"journal", l_journal_open}, {"journal_dir", l_journal_dir}, {"journal_read", l_journal_read},
+    {"lock", l_lock_take},       {"lock_state", l_lock_state},   {NULL, NULL},
 };
 
 void l_open_journal(lua_State *L)
 {
     l_newclass(L, JOURNAL_META, journal_close, methods);
-    luaL_setfuncs(L, funcs, 0);
+    l_newclass(L, LOCK_META, lock_close, lock_methods);
 }

@@ -20,6 +20,9 @@ typedef struct {
 } jout;
 
 /* Upvalues of the encoder: the markers tether.json uses. */
+/* Both ways, documents nested deeper than this are refused: the C stack is finite. */
+#define JSON_MAX_DEPTH 1000
+
 #define ARRAY_MARK  lua_upvalueindex(1)
 #define OBJECT_MARK lua_upvalueindex(2)
 #define NULL_MARK   lua_upvalueindex(3)
@@ -210,6 +213,7 @@ static void put_object(jout *o, int idx, int depth)
 static void put_table(jout *o, int idx, int depth)
 {
     lua_State *L = o->L;
+    if (depth >= JSON_MAX_DEPTH) fail(o, "nested too deeply", "");
     luaL_checkstack(L, 8, "json: nested too deeply");
     lua_pushvalue(L, idx);
     if (lua_rawget(L, o->seen) != LUA_TNIL)
@@ -438,7 +442,7 @@ static void get_value(jin *in);
 static void get_container(jin *in, int object)
 {
     lua_State *L = in->L;
-    if (++in->depth > 1000) bad(in, "nested too deeply");
+    if (++in->depth > JSON_MAX_DEPTH) bad(in, "nested too deeply");
     luaL_checkstack(L, 4, "json: nested too deeply");
     lua_newtable(L);
     lua_pushvalue(L, object ? OBJECT_META : ARRAY_META);
@@ -546,8 +550,4 @@ static int l_json(lua_State *L)
     return 2;
 }
 
-void l_open_json(lua_State *L)
-{
-    lua_pushcfunction(L, l_json);
-    lua_setfield(L, -2, "_json");
-}
+const luaL_Reg l_json_funcs[] = {{"_json", l_json}, {NULL, NULL}};

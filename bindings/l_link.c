@@ -1,65 +1,126 @@
-/* tether.symlink, hardlink, junction, replace, unlink, readlink: argument checking and
- * result translation over core/link. Dry-run is decided here and passed down as a flag,
- * so core/ still checks everything it would check for real. */
+/* tether.symlink, hardlink, junction, replace, unlink, readlink, relative_target:
+ * argument checking and result translation over core/link. Dry-run is decided here
+ * (l_isdry) and passed down as a flag, so core/ still checks everything it would check
+ * for real. */
 #include "l_tether.h"
 
 #include "../core/link.h"
 
 #include <stdlib.h>
 
-static const char *const link_opts[] = {"dir", "relative", "replace", "dry", NULL};
-static const unsigned link_bits[] = {TT_LINK_DIR, TT_LINK_RELATIVE, TT_LINK_REPLACE, 0};
-static const char *const unlink_opts[] = {"hard", "dry", NULL};
-static const unsigned unlink_bits[] = {TT_LINK_HARD, 0};
+static const l_opt create_opts[] = {
+    {"dir", LUA_TBOOLEAN, TT_LINK_DIR},
+    {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
+    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
+    {"dry", LUA_TBOOLEAN, 0},
+    {NULL, 0, 0},
+};
+static const l_opt hard_opts[] = {
+    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
+    {"dry", LUA_TBOOLEAN, 0},
+    {"expect", LUA_TTABLE, 0},
+    {NULL, 0, 0},
+};
+static const l_opt replace_opts[] = {
+    {"dir", LUA_TBOOLEAN, TT_LINK_DIR}, {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
+    {"dry", LUA_TBOOLEAN, 0},           {"old", LUA_TSTRING, 0},
+    {"expect", LUA_TTABLE, 0},          {NULL, 0, 0},
+};
 
-typedef int (*link_fn)(const char *, const char *, unsigned, tt_err *);
-
-/* The shared shape of every create call: (target, path [, opts]) -> true | fail. */
-static int create(lua_State *L, link_fn fn, const char *op)
+/* The tail every change shares: recorded in a dry run; else true, or the identity of
+ * what was made (a table of tether.info's numbers, for a journal to keep). */
+static int changed(lua_State *L, int dry, const char *op, const char *path, const char *target,
+                   const tt_stat *made)
 {
-    const char *target = l_checkpath(L, 1);
-    const char *path = l_checkpath(L, 2);
-    unsigned flags = l_flags(L, 3, link_opts, link_bits);
-    int dry = l_isdry(L, 3);
-    if (dry) flags |= TT_LINK_DRY;
-    tt_err e;
-    if (fn(target, path, flags, &e) != 0) return l_fail(L, &e);
     if (dry) l_record(L, op, path, target);
-    lua_pushboolean(L, 1);
-    return 1;
+    return l_done(L, dry ? NULL : made);
 }
 
+static const char *opt_string(lua_State *L, int opts, const char *k)
+{
+    if (lua_isnoneornil(L, opts)) return NULL;
+    lua_getfield(L, opts, k);
+    const char *s = lua_tostring(L, -1); /* kept alive by the options table */
+    lua_pop(L, 1);
+    return s;
+}
+
+/* symlink(target, path [, {dir, relative, replace, dry}]) */
 static int l_symlink(lua_State *L)
 {
-    return create(L, tt_symlink, "symlink");
+    const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
+    unsigned flags = l_options(L, 3, create_opts);
+    int dry = l_isdry(L, 3);
+    tt_stat made;
+    tt_err e;
+    if (tt_symlink(l_confine(L), target, path, flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
+        return l_fail(L, &e);
+    return changed(L, dry, "symlink", path, target, &made);
 }
 
+/* hardlink(existing, path [, {replace, dry, expect}]): expect is what existing must be. */
 static int l_hardlink(lua_State *L)
 {
-    return create(L, tt_hardlink, "hardlink");
+    const char *existing = l_checkpath(L, 1), *path = l_checkpath(L, 2);
+    unsigned flags = l_options(L, 3, hard_opts);
+    int dry = l_isdry(L, 3);
+    tt_expect x;
+    tt_err e;
+    tt_stat made;
+    if (tt_hardlink(l_confine(L), existing, path, l_expect(L, 3, "expect", &x),
+                    flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
+        return l_fail(L, &e);
+    return changed(L, dry, "hardlink", path, existing, &made);
 }
 
 static int l_junction(lua_State *L)
 {
-    return create(L, tt_junction, "junction");
+    const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
+    unsigned flags = l_options(L, 3, create_opts);
+    int dry = l_isdry(L, 3);
+    tt_stat made;
+    tt_err e;
+    if (tt_junction(l_confine(L), target, path, flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
+        return l_fail(L, &e);
+    return changed(L, dry, "junction", path, target, &made);
 }
 
+/* replace(target, path [, {dir, relative, dry, old, expect}]): the link at path must
+ * still exist, store `old` and be as `expect` says, when they are given. */
 static int l_replace(lua_State *L)
 {
-    return create(L, tt_replace, "replace");
+    const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
+    unsigned flags = l_options(L, 3, replace_opts);
+    int dry = l_isdry(L, 3);
+    tt_expect x;
+    tt_err e;
+    tt_stat made;
+    if (tt_replace(l_confine(L), target, path, opt_string(L, 3, "old"),
+                   l_expect(L, 3, "expect", &x), flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
+        return l_fail(L, &e);
+    return changed(L, dry, "replace", path, target, &made);
 }
 
+static const l_opt unlink_opts[] = {
+    {"hard", LUA_TBOOLEAN, TT_LINK_HARD},
+    {"dry", LUA_TBOOLEAN, 0},
+    {"old", LUA_TSTRING, 0},
+    {"expect", LUA_TTABLE, 0},
+    {NULL, 0, 0},
+};
+
+/* unlink(path [, {hard, dry, old, expect}]) */
 static int l_unlink(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
-    unsigned flags = l_flags(L, 2, unlink_opts, unlink_bits);
+    unsigned flags = l_options(L, 2, unlink_opts);
     int dry = l_isdry(L, 2);
-    if (dry) flags |= TT_LINK_DRY;
+    tt_expect x;
     tt_err e;
-    if (tt_unlink(path, flags, &e) != 0) return l_fail(L, &e);
-    if (dry) l_record(L, "unlink", path, NULL);
-    lua_pushboolean(L, 1);
-    return 1;
+    if (tt_unlink(l_confine(L), path, opt_string(L, 2, "old"), l_expect(L, 2, "expect", &x),
+                  flags | (dry ? TT_LINK_DRY : 0), &e) != 0)
+        return l_fail(L, &e);
+    return changed(L, dry, "unlink", path, NULL, NULL);
 }
 
 static int l_readlink(lua_State *L)
@@ -69,74 +130,6 @@ static int l_readlink(lua_State *L)
     tt_err e;
     if (tt_readlink_alloc(path, box, &e) != 0) return l_fail(L, &e);
     lua_pushstring(L, *box);
-    return 1;
-}
-
-static lua_Integer field_int(lua_State *L, int t, const char *k)
-{
-    lua_getfield(L, t, k);
-    lua_Integer v = lua_tointeger(L, -1);
-    if (!lua_isinteger(L, -1)) luaL_error(L, "bad argument: field '%s' must be an integer", k);
-    lua_pop(L, 1);
-    return v;
-}
-
-static const char *const over_opts[] = {"clone", "background", "dry", NULL};
-static const unsigned over_bits[] = {TT_LINK_CLONE, TT_LINK_BACKGROUND, 0};
-
-/* link_over(existing, path, expect [, {clone, dry}]): path (a regular file that must still
- * match expect = tether.info(path) as it was planned) becomes a hard link to existing. */
-static int l_link_over(lua_State *L)
-{
-    const char *existing = l_checkpath(L, 1), *path = l_checkpath(L, 2);
-    luaL_checktype(L, 3, LUA_TTABLE);
-    tt_expect x = {(uint64_t)field_int(L, 3, "dev"),
-                   (uint64_t)field_int(L, 3, "ino"),
-                   (uint64_t)field_int(L, 3, "size"),
-                   field_int(L, 3, "mtime"),
-                   field_int(L, 3, "ctime"),
-                   (int32_t)field_int(L, 3, "mtime_ns"),
-                   (int32_t)field_int(L, 3, "ctime_ns")};
-    unsigned flags = l_flags(L, 4, over_opts, over_bits);
-    int dry = l_isdry(L, 4);
-    tt_err e;
-    if (tt_link_over(existing, path, &x, flags | (dry ? TT_LINK_DRY : 0), &e) != 0)
-        return l_fail(L, &e);
-    if (dry) l_record(L, (flags & TT_LINK_CLONE) ? "clone" : "hardlink", path, existing);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
-/* link_drain() -> true once every old copy link_over{background = true} queued is
- * removed, or fail naming one that could not be. */
-static int l_link_drain(lua_State *L)
-{
-    tt_err e;
-    if (tt_link_drain(&e) != 0) return l_fail(L, &e);
-    lua_pushboolean(L, 1);
-    return 1;
-}
-
-/* unshare(path, meta): path gets its own copy of its content, with meta's mode, uid, gid
- * and mtime/mtime_ns (the inverse of link_over). */
-static int l_unshare(lua_State *L)
-{
-    const char *path = l_checkpath(L, 1);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    tt_stat m = {0};
-    m.mode = (uint32_t)field_int(L, 2, "mode");
-    m.uid = (uint32_t)field_int(L, 2, "uid");
-    m.gid = (uint32_t)field_int(L, 2, "gid");
-    m.mtime_sec = m.atime_sec = field_int(L, 2, "mtime");
-    m.mtime_nsec = m.atime_nsec = (int32_t)field_int(L, 2, "mtime_ns");
-    if (l_isdry(L, 3)) {
-        l_record(L, "unshare", path, NULL);
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    tt_err e;
-    if (tt_unshare(path, &m, &e) != 0) return l_fail(L, &e);
-    lua_pushboolean(L, 1);
     return 1;
 }
 
@@ -152,11 +145,8 @@ static int l_relative_target(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {
+const luaL_Reg l_link_funcs[] = {
     {"relative_target", l_relative_target},
-    {"link_over", l_link_over},
-    {"link_drain", l_link_drain},
-    {"unshare", l_unshare},
     {"symlink", l_symlink},
     {"hardlink", l_hardlink},
     {"junction", l_junction},
@@ -165,8 +155,3 @@ static const luaL_Reg funcs[] = {
     {"readlink", l_readlink},
     {NULL, NULL},
 };
-
-void l_open_link(lua_State *L)
-{
-    luaL_setfuncs(L, funcs, 0);
-}

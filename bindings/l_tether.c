@@ -2,6 +2,8 @@
  * assembles the functions of each binding file and the dry-run switch. */
 #include "l_tether.h"
 
+#include "../core/cancel.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,7 +16,8 @@ static int l_dryrun(lua_State *L)
         lua_pushvalue(L, 1);
         lua_setfield(L, LUA_REGISTRYINDEX, DRY_KEY);
     }
-    lua_pushboolean(L, l_isdry(L, 0));
+    lua_getfield(L, LUA_REGISTRYINDEX, DRY_KEY);
+    lua_pushboolean(L, lua_toboolean(L, -1));
     return 1;
 }
 
@@ -96,21 +99,63 @@ static int module_index(lua_State *L)
     return 0;
 }
 
+/* interrupted([false]) -> the signal number a stop was asked with (SIGINT, SIGTERM,
+ * SIGHUP), or false. Long operations stop by themselves (ECANCELED); scripts ask between
+ * steps. With false, the request is forgotten (a rollback after a stop must run). */
+static int l_interrupted(lua_State *L)
+{
+    if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) tt_cancel = 0;
+    int sig = tt_cancel;
+    if (sig)
+        lua_pushinteger(L, sig);
+    else
+        lua_pushboolean(L, 0);
+    return 1;
+}
+
+/* defer_interrupts(on): while on, a signal only asks the run to stop (interrupted()
+ * says so; long operations stop with ECANCELED) instead of raising in the Lua code, so
+ * a run stops at a point of its own choosing. */
+static int l_defer_interrupts(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TBOOLEAN);
+    tt_cancel_deferred = lua_toboolean(L, 1);
+    return 0;
+}
+
 static const luaL_Reg funcs[] = {
-    {"now", l_now}, {"quote", l_quote}, {"dryrun", l_dryrun}, {"drylog", l_drylog}, {NULL, NULL},
+    {"now", l_now},
+    {"quote", l_quote},
+    {"dryrun", l_dryrun},
+    {"drylog", l_drylog},
+    {"interrupted", l_interrupted},
+    {"defer_interrupts", l_defer_interrupts},
+    {NULL, NULL},
 };
+
+/* Every function list of the binding files, registered into the table on top. */
+static void register_all(lua_State *L, int honour_dry)
+{
+    static const luaL_Reg *const lists[] = {
+        funcs,        l_link_funcs,   l_info_funcs,    l_fs_funcs,   l_walk_funcs,
+        l_tree_funcs, l_dedupe_funcs, l_journal_funcs, l_json_funcs, l_at_funcs};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        lua_pushboolean(L, honour_dry); /* upvalue 1: whether tether.dryrun() applies */
+        luaL_setfuncs(L, lists[i], 1);
+    }
+}
 
 int luaopen_tether(lua_State *L)
 {
     l_open_util(L);
-    luaL_newlib(L, funcs);
-    l_open_link(L);
-    l_open_info(L);
-    l_open_fs(L);
     l_open_walk(L);
-    l_open_copy(L);
     l_open_journal(L);
-    l_open_json(L);
+    l_open_at(L);
+    lua_newtable(L); /* tether */
+    register_all(L, 1);
+    lua_newtable(L); /* tether.raw: the same functions, blind to the global dry-run switch */
+    register_all(L, 0);
+    lua_setfield(L, -2, "raw");
     lua_pushliteral(L, TETHER_VERSION);
     lua_setfield(L, -2, "version");
 #ifdef _WIN32

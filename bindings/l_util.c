@@ -1,5 +1,6 @@
-/* Helpers shared by every binding file: the one failure helper, argument checks,
- * option tables, dry-run state and boxes for memory that core/ hands back. */
+/* Helpers shared by every binding file: the one failure helper, the one option checker,
+ * argument checks, dry-run state, expectations, and boxes for memory that core/ hands
+ * back. */
 #include "l_tether.h"
 
 #include <stdlib.h>
@@ -25,25 +26,32 @@ const char *l_checkpath(lua_State *L, int idx)
     return s;
 }
 
-unsigned l_flags(lua_State *L, int idx, const char *const names[], const unsigned bits[])
+unsigned l_options(lua_State *L, int idx, const l_opt *spec)
 {
     if (lua_isnoneornil(L, idx)) return 0;
     luaL_checktype(L, idx, LUA_TTABLE);
-    unsigned flags = 0;
+    unsigned bits = 0;
     lua_pushnil(L);
     while (lua_next(L, idx) != 0) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-        int i = 0;
-        while (key && names[i] && strcmp(names[i], key) != 0)
-            i++;
-        if (!key || !names[i]) {
+        const l_opt *o = spec;
+        while (key && o->name && strcmp(o->name, key) != 0)
+            o++;
+        if (!key || !o->name) {
             lua_pushfstring(L, "unknown option '%s'", key ? key : luaL_typename(L, -2));
             luaL_argerror(L, idx, lua_tostring(L, -1));
         }
-        if (lua_toboolean(L, -1)) flags |= bits[i];
+        int t = lua_type(L, -1);
+        if (o->type == LUA_TBOOLEAN) {
+            if (lua_toboolean(L, -1)) bits |= o->bit;
+        } else if (t != o->type && t != LUA_TNIL) {
+            lua_pushfstring(L, "option '%s' must be a %s, not a %s", key, lua_typename(L, o->type),
+                            luaL_typename(L, -1));
+            luaL_argerror(L, idx, lua_tostring(L, -1));
+        }
         lua_pop(L, 1);
     }
-    return flags;
+    return bits;
 }
 
 int l_isdry(lua_State *L, int opts)
@@ -54,6 +62,7 @@ int l_isdry(lua_State *L, int opts)
         lua_pop(L, 1);
         if (t != LUA_TNIL) return dry;
     }
+    if (!lua_toboolean(L, lua_upvalueindex(1))) return 0; /* tether.raw */
     lua_getfield(L, LUA_REGISTRYINDEX, DRY_KEY);
     int dry = lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -69,16 +78,69 @@ void l_record(lua_State *L, const char *op, const char *path, const char *target
         lua_setfield(L, LUA_REGISTRYINDEX, LOG_KEY);
     }
     lua_createtable(L, 0, 3);
-    lua_pushstring(L, op);
-    lua_setfield(L, -2, "op");
-    lua_pushstring(L, path);
-    lua_setfield(L, -2, "path");
-    if (target) {
-        lua_pushstring(L, target);
-        lua_setfield(L, -2, "target");
-    }
+    l_setstr(L, "op", op);
+    l_setstr(L, "path", path);
+    if (target) l_setstr(L, "target", target);
     lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
     lua_pop(L, 1);
+}
+
+/* Reads integer field k of the table at t into *v; whether it was there. */
+static int int_field(lua_State *L, int t, const char *k, lua_Integer *v)
+{
+    int type = lua_getfield(L, t, k);
+    if (type != LUA_TNIL && !lua_isinteger(L, -1))
+        luaL_error(L, "bad argument: field '%s' must be an integer", k);
+    *v = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return type != LUA_TNIL;
+}
+
+const tt_expect *l_expect(lua_State *L, int opts, const char *field, tt_expect *x)
+{
+    if (opts <= 0 || !lua_istable(L, opts)) return NULL;
+    if (lua_getfield(L, opts, field) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (!lua_istable(L, -1)) luaL_error(L, "bad argument: option '%s' must be a table", field);
+    int t = lua_gettop(L);
+    memset(x, 0, sizeof *x);
+    lua_Integer a, b;
+    if (lua_getfield(L, t, "type") == LUA_TSTRING) {
+        static const char *const names[] = {"none", "file", "dir", "symlink", "junction", "other"};
+        for (int i = 0; i < 6; i++)
+            if (strcmp(lua_tostring(L, -1), names[i]) == 0)
+                x->st.type = (tt_type)i, x->have |= TT_X_TYPE;
+    }
+    lua_pop(L, 1);
+    if (int_field(L, t, "dev", &a) && int_field(L, t, "ino", &b))
+        x->have |= TT_X_ID, x->st.dev = (uint64_t)a, x->st.ino = (uint64_t)b;
+    if (int_field(L, t, "size", &a)) x->have |= TT_X_SIZE, x->st.size = (uint64_t)a;
+    if (int_field(L, t, "mtime", &a)) {
+        x->have |= TT_X_MTIME, x->st.mtime_sec = a;
+        if (int_field(L, t, "mtime_ns", &b)) x->st.mtime_nsec = (int32_t)b;
+    }
+    if (int_field(L, t, "ctime", &a)) {
+        x->have |= TT_X_CTIME, x->st.ctime_sec = a;
+        if (int_field(L, t, "ctime_ns", &b)) x->st.ctime_nsec = (int32_t)b;
+    }
+    if (int_field(L, t, "mode", &a)) x->have |= TT_X_MODE, x->st.mode = (uint32_t)a;
+    if (int_field(L, t, "uid", &a) && int_field(L, t, "gid", &b))
+        x->have |= TT_X_OWNER, x->st.uid = (uint32_t)a, x->st.gid = (uint32_t)b;
+    lua_pop(L, 1);
+    return x;
+}
+
+void l_tostat(lua_State *L, int idx, tt_stat *st)
+{
+    memset(st, 0, sizeof *st);
+    lua_Integer v;
+    if (int_field(L, idx, "mode", &v)) st->mode = (uint32_t)v;
+    if (int_field(L, idx, "uid", &v)) st->uid = (uint32_t)v;
+    if (int_field(L, idx, "gid", &v)) st->gid = (uint32_t)v;
+    if (int_field(L, idx, "mtime", &v)) st->mtime_sec = st->atime_sec = v;
+    if (int_field(L, idx, "mtime_ns", &v)) st->mtime_nsec = st->atime_nsec = (int32_t)v;
 }
 
 static int box_gc(lua_State *L)
@@ -138,6 +200,8 @@ void l_open_util(lua_State *L)
 
 void l_setstat(lua_State *L, const tt_stat *st)
 {
+    static const char *const types[] = {"none", "file", "dir", "symlink", "junction", "other"};
+    l_setstr(L, "type", types[st->type <= TT_OTHER ? st->type : TT_OTHER]);
     l_setint(L, "nlink", (lua_Integer)st->nlink);
     l_setint(L, "dev", (lua_Integer)st->dev);
     l_setint(L, "ino", (lua_Integer)st->ino);
@@ -149,4 +213,15 @@ void l_setstat(lua_State *L, const tt_stat *st)
     l_setint(L, "mtime_ns", (lua_Integer)st->mtime_nsec);
     l_setint(L, "ctime", (lua_Integer)st->ctime_sec);
     l_setint(L, "ctime_ns", (lua_Integer)st->ctime_nsec);
+}
+
+int l_done(lua_State *L, const tt_stat *st)
+{
+    if (!st) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_createtable(L, 0, 12);
+    l_setstat(L, st);
+    return 1;
 }

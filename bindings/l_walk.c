@@ -204,13 +204,13 @@ static unsigned type_bits(lua_State *L, int opts)
     return bits;
 }
 
-static int field_bool(lua_State *L, int t, const char *k)
-{
-    lua_getfield(L, t, k);
-    int v = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
+static const l_opt walk_opts[] = {
+    {"follow", LUA_TBOOLEAN, 1},     {"xdev", LUA_TBOOLEAN, 2},
+    {"classify", LUA_TBOOLEAN, 4},   {"stat", LUA_TBOOLEAN, 8},
+    {"links_only", LUA_TBOOLEAN, 0}, {"max_depth", LUA_TNUMBER, 0},
+    {"types", LUA_TTABLE, 0},        {"roots", LUA_TTABLE, 0},
+    {"progress", LUA_TFUNCTION, 0},  {NULL, 0, 0},
+};
 
 /* The canonical scan roots (opts.roots, default the root itself) for `escapes`. */
 static void set_roots(lua_State *L, l_walker *lw, const char *root, int opts)
@@ -255,21 +255,22 @@ static int l_walk(lua_State *L)
     const char *root = l_checkpath(L, 1);
     int opts = lua_isnoneornil(L, 2) ? 0 : 2;
     if (opts) luaL_checktype(L, 2, LUA_TTABLE);
-    tt_walk_opts o = {0, 0, -1, 0};
+    unsigned flags = l_options(L, 2, walk_opts);
+    tt_walk_opts o = {.max_depth = -1};
     unsigned what = 0;
     l_walker *lw = lua_newuserdatauv(L, sizeof *lw, 2);
     memset(lw, 0, sizeof *lw);
     luaL_setmetatable(L, WALKER_META);
     int ud = lua_gettop(L);
     if (opts) {
-        o.follow = field_bool(L, opts, "follow");
-        o.xdev = field_bool(L, opts, "xdev");
+        o.follow = (flags & 1) != 0;
+        o.xdev = (flags & 2) != 0;
         lua_getfield(L, opts, "max_depth");
         o.max_depth = lua_isnil(L, -1) ? -1 : (int)luaL_checkinteger(L, -1);
         lua_pop(L, 1);
         o.types = type_bits(L, opts);
-        if (field_bool(L, opts, "classify")) what |= TT_SCAN_CLASSIFY;
-        if (field_bool(L, opts, "stat")) what |= TT_SCAN_STAT;
+        if (flags & 4) what |= TT_SCAN_CLASSIFY;
+        if (flags & 8) what |= TT_SCAN_STAT;
         if (lua_getfield(L, opts, "progress") != LUA_TNIL) {
             luaL_checktype(L, -1, LUA_TFUNCTION);
             lua_setiuservalue(L, ud, 1);
@@ -311,7 +312,7 @@ static const luaL_Reg walker_methods[] = {
     {NULL, NULL},
 };
 
-static const luaL_Reg funcs[] = {
+const luaL_Reg l_walk_funcs[] = {
     {"walk", l_walk},
     {NULL, NULL},
 };
@@ -324,5 +325,4 @@ void l_open_walk(lua_State *L)
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);
-    luaL_setfuncs(L, funcs, 0);
 }

@@ -3,6 +3,7 @@
  * classified completely. */
 #include "classify.h"
 
+#include "link.h"
 #include "path.h"
 
 #include <errno.h>
@@ -63,26 +64,8 @@ int tt_inside_roots(const char *p, const tt_roots *roots)
 /* Reads a target of any length into the reusable buffer. */
 static int read_target(pf_dir *dir, const char *name, char **buf, size_t *cap, tt_err *e)
 {
-    for (;;) {
-        if (*cap < 256 || !*buf) {
-            char *p = realloc(*buf, 256);
-            if (!p) return tt_fail(e, ENOMEM, name, NULL, NULL);
-            *buf = p;
-            *cap = 256;
-        }
-        size_t len = 0;
-        int err = dir ? pf_dir_readlink(dir, name, *buf, *cap - 1, &len)
-                      : pf_readlink(name, *buf, *cap - 1, &len);
-        if (err) return tt_fail(e, err == EINVAL ? TT_ENOTLINK : err, name, NULL, NULL);
-        if (len < *cap - 1) {
-            (*buf)[len] = '\0';
-            return 0;
-        }
-        char *p = realloc(*buf, *cap * 2);
-        if (!p) return tt_fail(e, ENOMEM, name, NULL, NULL);
-        *buf = p;
-        *cap *= 2;
-    }
+    int err = tt_readlink_at(dir, name, buf, cap);
+    return err ? tt_fail(e, err, name, NULL, NULL) : 0;
 }
 
 /* Form and messy from the stored target. */
@@ -288,7 +271,7 @@ static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off,
     }
     if (level < 0 || (size_t)level >= c->n) return -1;
     pf_dir *dir = c->dirs[level];
-    return *rest ? pf_dir_stat(dir, rest, 1, st) : pf_dir_self(dir, st);
+    return *rest ? pf_dir_stat(dir, rest, PF_STAT_FOLLOW, st) : pf_dir_self(dir, 0, st);
 }
 
 int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int depth, tt_type kind,
@@ -309,7 +292,7 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     if (read_target(dir, name, target, cap, e) != 0) return tt_fail(e, e->code, path, NULL, NULL);
     if (!c->have_dev[lv]) {
         tt_stat st;
-        int err = pf_dir_self(dir, &st);
+        int err = pf_dir_self(dir, 0, &st);
         if (err) return tt_fail(e, err, path, NULL, NULL);
         c->devs[lv] = st.dev;
         c->have_dev[lv] = 1;
@@ -319,7 +302,7 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     int err = out->messy
                   ? -1
                   : stat_from_ancestor(c, path, name_off, depth, *target, out->absolute, &tst);
-    if (err < 0) err = pf_dir_stat(dir, name, 1, &tst);
+    if (err < 0) err = pf_dir_stat(dir, name, PF_STAT_FOLLOW, &tst);
     set_status(out, err, &tst, c->devs[lv]);
 
     /* A relative target in normal form that climbs no higher than the walk's root stays

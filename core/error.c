@@ -76,6 +76,7 @@ static const struct {
     {TT_ENOTLINK, "ENOTLINK"},
     {TT_EVERIFY, "EVERIFY"},
     {TT_ECHANGED, "ECHANGED"},
+    {TT_EOUTSIDE, "EOUTSIDE"},
 };
 
 const char *tt_errname(int code)
@@ -88,6 +89,10 @@ const char *tt_errname(int code)
 const char *tt_errmsg(const tt_err *e, char *buf, size_t len)
 {
     if (e->msg) return e->msg;
+    static const char *const own[] = {"not a link", "the link reads back differently",
+                                      "changed since it was planned",
+                                      "outside the roots of this run"};
+    if (e->code < 0 && -e->code <= (int)(sizeof own / sizeof own[0])) return own[-e->code - 1];
     const char *s = e->code > 0 ? strerror(e->code) : "unknown error";
 #ifdef _WIN32
     /* The C runtime has no text for the POSIX codes beyond the first few dozen. */

@@ -10,6 +10,7 @@ enum {
     TT_ENOTLINK = -1, /* the path exists but is not a link */
     TT_EVERIFY = -2,  /* the OS reported success but reading the link back disagrees */
     TT_ECHANGED = -3, /* the path changed after it was planned; left alone */
+    TT_EOUTSIDE = -4, /* the path lies outside the roots the run was given */
 };
 
 #define TT_ERR_PATH_MAX 1024

@@ -1,4 +1,5 @@
-/* Directory creation for core/: mkdir -p semantics without following a final link. */
+/* Directories and renames for core/: every change goes through the directory handle
+ * core/at resolved, so it lands where it was checked. */
 #include "fs.h"
 
 #include "path.h"
@@ -8,32 +9,139 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tt_mkdir(const char *path, unsigned flags, tt_err *e)
+/* mkdir of at's name; EEXIST is fine for an existing directory with TT_FS_PARENTS. */
+static int mkdir_at(const tt_at *at, int follow, unsigned flags, tt_stat *made, tt_err *e)
 {
-    if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
     tt_stat st;
-    int err = pf_stat(path, &st);
+    int err = pf_dir_stat(at->dir, at->name, follow ? PF_STAT_FOLLOW : 0, &st);
     if (err == 0) {
         if (st.type != TT_DIR)
-            return tt_fail(e, EEXIST, path, "exists and is not a directory", NULL);
-        if (flags & TT_MKDIR_PARENTS) return 0;
-        return tt_fail(e, EEXIST, path, "already exists", NULL);
+            return tt_fail(e, EEXIST, at->path, "exists and is not a directory", NULL);
+        if (!(flags & TT_FS_PARENTS)) return tt_fail(e, EEXIST, at->path, "already exists", NULL);
+        if (made) *made = st;
+        return 0;
     }
-    if (err != ENOENT) return tt_fail(e, err, path, NULL, NULL);
-    if (flags & TT_MKDIR_PARENTS) {
-        char *parent = tt_path_dirname(path);
-        if (!parent) return tt_fail(e, ENOMEM, path, NULL, NULL);
-        int rc = strcmp(parent, path) == 0 ? 0 : tt_mkdir(parent, flags, e);
-        free(parent);
-        if (rc) return rc;
-    }
-    if (flags & TT_MKDIR_DRY) return 0;
-    err = pf_mkdir(path);
-    if (err == EEXIST && (flags & TT_MKDIR_PARENTS) && pf_stat(path, &st) == 0 && st.type == TT_DIR)
-        return 0; /* made by someone else meanwhile: fine for mkdir -p */
-    if (err == ENOENT) return tt_fail(e, err, path, "the parent directory does not exist", NULL);
-    if (err) return tt_fail(e, err, path, NULL, NULL);
+    if (err != ENOENT) return tt_fail(e, err, at->path, NULL, NULL);
+    if (flags & TT_FS_DRY) return tt_at_writable(at, e);
+    err = pf_dir_mkdir(at->dir, at->name, flags & TT_FS_PRIVATE ? 0700 : 0777);
+    if (err == EEXIST && (flags & TT_FS_PARENTS) &&
+        pf_dir_stat(at->dir, at->name, follow ? PF_STAT_FOLLOW : 0, &st) == 0 && st.type == TT_DIR)
+        err = 0; /* made by someone else meanwhile: fine for mkdir -p */
+    if (err) return tt_fail(e, err, at->path, NULL, NULL);
+    /* Its identity, read through the same handle, for a journal to hold on to. */
+    if (made && (err = pf_dir_stat(at->dir, at->name, 0, made)) != 0)
+        return tt_fail(e, err, at->path, NULL, NULL);
     return 0;
+}
+
+int tt_mkdir(tt_confine *c, const char *path, unsigned flags, tt_stat *made, tt_err *e)
+{
+    if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
+    tt_at at;
+    int rc = tt_at_open(c, path, &at, e);
+    if (rc && e->code == ENOENT && (flags & TT_FS_PARENTS)) {
+        char *owned, *parent = NULL;
+        const char *p = tt_path_untrail(path, &owned);
+        parent = tt_path_dirname(p);
+        rc = !parent                  ? tt_fail(e, ENOMEM, path, NULL, NULL)
+             : strcmp(parent, p) == 0 ? -1
+                                      : tt_mkdir(c, parent, flags & ~TT_FS_PRIVATE, NULL, e);
+        free(parent);
+        free(owned);
+        if (rc == 0 && (flags & TT_FS_DRY)) return 0; /* made with its parents */
+        if (rc == 0) rc = tt_at_open(c, path, &at, e);
+    }
+    if (rc) {
+        if (e->code == ENOENT) e->msg = "the parent directory does not exist";
+        return -1;
+    }
+    /* As typed, an existing name is judged as mkdir -p judges it (following a link);
+     * under a run's roots, never. */
+    rc = mkdir_at(&at, tt_confine_size(c) == 0, flags, made, e);
+    tt_at_close(&at);
+    return rc;
+}
+
+int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+{
+    tt_at at;
+    if (tt_at_open(c, path, &at, e) != 0) return -1;
+    tt_stat st;
+    int err = tt_at_stat(&at, &st), rc = 0;
+    if (err)
+        rc = tt_fail(e, err, path, NULL, NULL);
+    else if (st.type != TT_DIR)
+        rc = tt_fail(e, ENOTDIR, path, "is not a directory (a link is never followed here)", NULL);
+    else if (tt_expect_check(x, &st, path, e))
+        rc = -1;
+    else if ((flags & TT_FS_DRY) && tt_at_writable(&at, e))
+        rc = -1;
+    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, 1, &st)) != 0)
+        rc = tt_fail(e, err, path,
+                     err == ENOTEMPTY || err == EEXIST ? "is not empty"
+                     : err == TT_ECHANGED
+                         ? "changed since it was planned: another object is there now"
+                         : NULL,
+                     NULL);
+    tt_at_close(&at);
+    if (!rc && !(flags & TT_FS_DRY)) tt_confine_forget(c);
+    return rc;
+}
+
+int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
+              const tt_expect *xto, unsigned flags, tt_stat *moved, tt_err *e)
+{
+    tt_at a, b;
+    if (tt_at_open(c, from, &a, e) != 0) return -1;
+    if (tt_at_open(c, to, &b, e) != 0) {
+        tt_at_close(&a);
+        return -1;
+    }
+    tt_stat st, tst;
+    int rc = 0, err = tt_at_stat(&a, &st);
+    int terr = tt_at_stat(&b, &tst);
+    if (err == ENOENT)
+        rc = tt_fail(e, err, from, "cannot rename: it does not exist", NULL);
+    else if (err)
+        rc = tt_fail(e, err, from, NULL, NULL);
+    else if (tt_expect_check(x, &st, from, e))
+        rc = -1;
+    else if (terr && terr != ENOENT)
+        rc = tt_fail(e, terr, to, NULL, NULL);
+    else if (!terr && (flags & TT_FS_NOREPLACE))
+        rc = tt_fail(e, EEXIST, to, "already exists", NULL);
+    else if (terr && (flags & TT_FS_EXCHANGE))
+        rc = tt_fail(e, terr, to, "cannot exchange with it: it does not exist", NULL);
+    else if (!terr && tt_expect_check(xto, &tst, to, e))
+        rc = -1;
+    else if ((flags & TT_FS_DRY) && (tt_at_writable(&a, e) || tt_at_writable(&b, e)))
+        rc = -1;
+    if (!rc && !(flags & TT_FS_DRY)) {
+        unsigned how = flags & TT_FS_EXCHANGE    ? PF_RENAME_EXCHANGE
+                       : flags & TT_FS_NOREPLACE ? PF_RENAME_NOREPLACE
+                                                 : 0;
+        err = pf_dir_rename(a.dir, a.name, b.dir, b.name, how, x ? &st : NULL);
+        /* No renameat2 here: the check above is the best there is (not atomic). */
+        if ((err == ENOSYS || err == EINVAL || err == ENOTSUP) && how == PF_RENAME_NOREPLACE)
+            err = pf_dir_stat(b.dir, b.name, 0, &tst) == 0
+                      ? EEXIST
+                      : pf_dir_rename(a.dir, a.name, b.dir, b.name, 0, x ? &st : NULL);
+        if (err == TT_ECHANGED)
+            rc = tt_fail(e, err, from, "changed since it was planned: another object is there now",
+                         "left alone");
+        else if (err == EXDEV)
+            rc = tt_fail(e, err, to, "cannot rename across filesystems", NULL);
+        else if (err == ENOTEMPTY || err == EEXIST)
+            rc = tt_fail(e, err, to, "already exists and is not empty", NULL);
+        else if (err)
+            rc = tt_fail(e, err, from, NULL, NULL);
+        else if (moved && (err = tt_at_stat(&b, moved)) != 0)
+            rc = tt_fail(e, err, to, "renamed, but cannot be looked at", NULL);
+    }
+    tt_at_close(&a);
+    tt_at_close(&b);
+    if (!rc && !(flags & TT_FS_DRY)) tt_confine_forget(c);
+    return rc;
 }
 
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e)
@@ -50,18 +158,6 @@ int tt_mkdtemp(const char *prefix, char **out, tt_err *e)
     }
     *out = tmpl;
     return 0;
-}
-
-int tt_rename(const char *from, const char *to, tt_err *e)
-{
-    int err = pf_rename(from, to);
-    if (err == ENOENT)
-        return tt_fail(e, err, from,
-                       "cannot rename: it (or the new name's directory) does not exist", NULL);
-    if (err == EXDEV) return tt_fail(e, err, to, "cannot rename across filesystems", NULL);
-    if (err == ENOTEMPTY || err == EEXIST)
-        return tt_fail(e, err, to, "already exists and is not empty", NULL);
-    return err ? tt_fail(e, err, from, NULL, NULL) : 0;
 }
 
 uint64_t tt_link_max(const char *path)

@@ -1,19 +1,35 @@
-/* Plain filesystem helpers the recipes and tests need beside links: making
- * directories (optionally with parents) and private temporary directories. */
+/* Directories and renames, reached through core/at like every other change: making
+ * directories (optionally with parents), removing an empty one, renaming, and private
+ * temporary directories. */
 #ifndef TETHER_CORE_FS_H
 #define TETHER_CORE_FS_H
 
+#include "at.h"
 #include "error.h"
 
 #include <stdint.h>
 
-enum { TT_MKDIR_PARENTS = 1, TT_MKDIR_DRY = 2 };
+enum {
+    TT_FS_PARENTS = 1,   /* tt_mkdir: make missing parents too (mkdir -p) */
+    TT_FS_DRY = 2,       /* check everything, change nothing */
+    TT_FS_NOREPLACE = 4, /* tt_rename: fail with EEXIST when `to` exists */
+    TT_FS_EXCHANGE = 8,  /* tt_rename: swap the two names atomically */
+    TT_FS_PRIVATE = 16,  /* tt_mkdir: the new directory gets mode 0700 */
+};
 
-int tt_mkdir(const char *path, unsigned flags, tt_err *e);
+/* A new directory (mode 0777 less the umask, or `mode`); *made (when not NULL) gets its
+ * identity. With TT_FS_PARENTS an existing directory is fine. */
+int tt_mkdir(tt_confine *c, const char *path, unsigned flags, tt_stat *made, tt_err *e);
+/* Removes the empty directory at path (never a link to one), which must still be as x
+ * says when given. */
+int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e);
+/* rename(2) of from (which must still be as x says, when given) to `to` (which, when
+ * it exists and xto is given, must still be as xto says); *moved (when not NULL) gets
+ * what is at `to` afterwards. */
+int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
+              const tt_expect *xto, unsigned flags, tt_stat *moved, tt_err *e);
 /* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
-
-int tt_rename(const char *from, const char *to, tt_err *e);
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);
 unsigned long tt_pid(void);
 uint64_t tt_link_max(const char *path);

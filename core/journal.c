@@ -1,10 +1,13 @@
-/* Journal files: append, then fdatasync, before the caller acts. */
+/* Journal files: append, then fdatasync, before the caller acts; and the trust checks
+ * every journal passes before it is written to or read. */
 #include "journal.h"
 
+#include "fs.h"
 #include "path.h"
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +16,45 @@ struct tt_journal {
     char *path;
 };
 
+/* Whether st (a journal or its directory) is the caller's alone. */
+static int private_to_caller(const tt_stat *st, int is_dir, const char *path, tt_err *e)
+{
+    if (is_dir && st->type != TT_DIR)
+        return tt_fail(e, ENOTDIR, path, "the journal directory is not a directory (or is a link)",
+                       NULL);
+    if (!is_dir && st->type != TT_FILE)
+        return tt_fail(e, EINVAL, path, "is not a regular file; not a journal", NULL);
+#ifndef _WIN32
+    if (st->uid != pf_euid())
+        return tt_fail(e, EPERM, path,
+                       is_dir ? "the journal directory belongs to another user; refused"
+                              : "the journal belongs to another user; refused",
+                       "journals are evidence of your own runs: use your own --journal-dir");
+    if (st->mode & 022)
+        return tt_fail(e, EPERM, path,
+                       is_dir ? "the journal directory can be written by other users; refused"
+                              : "the journal can be written by other users; refused",
+                       is_dir ? "chmod go-w it, or use another --journal-dir" : "chmod go-w it");
+#endif
+    return 0;
+}
+
+int tt_journal_dir(const char *dir, int create, tt_err *e)
+{
+    tt_stat st;
+    int err = pf_lstat(dir, &st);
+    if (err == ENOENT && create) {
+        if (tt_mkdir(NULL, dir, TT_FS_PARENTS | TT_FS_PRIVATE, NULL, e) != 0) {
+            e->msg = "the journal cannot be kept there";
+            e->hint = "use --journal-dir";
+            return -1;
+        }
+        err = pf_lstat(dir, &st);
+    }
+    if (err) return tt_fail(e, err, dir, "the journal cannot be kept there", "use --journal-dir");
+    return private_to_caller(&st, 1, dir, e);
+}
+
 tt_journal *tt_journal_open(const char *path, int create, tt_err *e)
 {
     tt_journal *j = calloc(1, sizeof *j);
@@ -20,16 +62,25 @@ tt_journal *tt_journal_open(const char *path, int create, tt_err *e)
         free(j);
         return tt_fail(e, ENOMEM, path, NULL, NULL), NULL;
     }
+    tt_stat st;
     int err = pf_append_open(path, create, &j->fd);
-    if (!err && create) {
+    if (err) {
+        tt_fail(e, err, path, create ? "cannot create the journal" : "cannot open the journal",
+                err == ENOSPC ? "the disk that holds journals is full; nothing was changed" : NULL);
+    } else if ((err = pf_append_stat(j->fd, &st)) != 0 || private_to_caller(&st, 0, path, e) != 0) {
+        if (err) tt_fail(e, err, path, NULL, NULL);
+        pf_append_close(j->fd);
+        err = err ? err : EPERM;
+    } else if (create) {
         char *dir = tt_path_dirname(path);
         err = dir ? pf_sync_dir(dir) : ENOMEM;
         free(dir);
-        if (err) pf_append_close(j->fd);
+        if (err) {
+            tt_fail(e, err, path, "cannot create the journal", NULL);
+            pf_append_close(j->fd);
+        }
     }
     if (err) {
-        tt_fail(e, err, path, create ? "cannot create the journal" : "cannot open the journal",
-                NULL);
         free(j->path);
         free(j);
         return NULL;
@@ -47,7 +98,9 @@ int tt_journal_append(tt_journal *j, const char *line, size_t len, int sync, tt_
     buf[len] = '\n';
     int err = pf_append_write(j->fd, buf, len + 1, sync); /* one write: whole or absent */
     free(buf);
-    return err ? tt_fail(e, err, j->path, "cannot write the journal", NULL) : 0;
+    return err ? tt_fail(e, err, j->path, "cannot write the journal",
+                         err == ENOSPC ? "the disk that holds journals is full" : NULL)
+               : 0;
 }
 
 int tt_journal_sync(tt_journal *j, tt_err *e)
@@ -62,4 +115,33 @@ void tt_journal_close(tt_journal *j)
     pf_append_close(j->fd);
     free(j->path);
     free(j);
+}
+
+int tt_journal_read(const char *path, char **data, size_t *len, tt_err *e)
+{
+    pf_file *f;
+    int err = pf_file_open(NULL, path, &f);
+    if (err) return tt_fail(e, err, path, err == ELOOP ? "is a link; not a journal" : NULL, NULL);
+    tt_stat st;
+    if ((err = pf_file_stat(f, &st)) != 0 || private_to_caller(&st, 0, path, e) != 0) {
+        pf_file_close(f);
+        return err ? tt_fail(e, err, path, NULL, NULL) : -1;
+    }
+    size_t cap = st.size + 1, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (err = pf_file_read(f, buf + n, cap - 1 - n, &got)) == 0 && got == cap - 1 - n) {
+        char *more = realloc(buf, cap * 2); /* it grew since the stat */
+        if (!more) break;
+        n += got, buf = more, cap *= 2;
+    }
+    pf_file_close(f);
+    if (!buf || err) {
+        free(buf);
+        return tt_fail(e, err ? err : ENOMEM, path, NULL, NULL);
+    }
+    n += got;
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
 }

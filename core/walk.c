@@ -12,7 +12,7 @@
 typedef struct frame {
     pf_dir *dir;
     size_t path_len; /* length of this directory's path in w->path */
-    uint64_t dev, ino;
+    uint64_t dev, ino, mnt_id;
     int depth;
 } frame;
 
@@ -57,7 +57,9 @@ tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e)
         memcpy(w->path, root, n);
         w->path[n] = '\0';
         w->root_len = n;
-        err = pf_lstat(w->path, &w->root_st);
+        err = o->root_dir ? pf_dir_self(o->root_dir, o->xdev == TT_WALK_MOUNTS ? PF_STAT_ATTRS : 0,
+                                        &w->root_st)
+                          : pf_lstat(w->path, &w->root_st);
     }
     if (err) {
         tt_fail(e, err, root, NULL, NULL);
@@ -82,23 +84,29 @@ static void fill_entry(tt_walk *w, size_t name_off, tt_type type, int depth, pf_
     w->cur.depth = depth;
     w->cur.err = 0;
     w->cur.parent = parent;
+    w->cur.self = NULL;
 }
 
 /* Opens the directory just reached and pushes it; sets cur.err instead of failing. */
 static void descend(tt_walk *w, pf_dir *parent, const char *name, int follow)
 {
     pf_dir *d = NULL;
-    int err = pf_dir_open(parent, name, follow ? PF_DIR_FOLLOW : 0, &d);
+    int err = parent || !w->o.root_dir ? pf_dir_open(parent, name, follow ? PF_DIR_FOLLOW : 0, &d)
+                                       : pf_dir_open(w->o.root_dir, ".", 0, &d);
     if (err) {
         w->cur.err = err;
         w->stats.errors++;
         return;
     }
     tt_stat st = {0};
+    int mounts = w->o.xdev == TT_WALK_MOUNTS;
     int need_id = w->o.xdev || w->o.follow;
-    if (need_id && pf_dir_self(d, &st) == 0) {
-        if (w->o.xdev && st.dev != w->root_st.dev) {
+    if (need_id && pf_dir_self(d, mounts ? PF_STAT_ATTRS : 0, &st) == 0) {
+        int other = st.dev != w->root_st.dev ||
+                    (mounts && st.mnt_id && w->root_st.mnt_id && st.mnt_id != w->root_st.mnt_id);
+        if (w->o.xdev && other && parent) {
             pf_dir_close(d);
+            if (mounts) w->cur.err = EXDEV, w->stats.errors++;
             return;
         }
         for (size_t i = 0; w->o.follow && i < w->depth; i++) {
@@ -126,7 +134,9 @@ static void descend(tt_walk *w, pf_dir *parent, const char *name, int follow)
     f->path_len = w->cur.path_len;
     f->dev = st.dev;
     f->ino = st.ino;
+    f->mnt_id = st.mnt_id;
     f->depth = w->cur.depth;
+    w->cur.self = d;
     w->stats.dirs++;
 }
 
@@ -150,6 +160,7 @@ static int next_root(tt_walk *w, tt_entry **out)
     int is_dir = w->root_st.type == TT_DIR ||
                  (w->root_st.type == TT_SYMLINK && pf_stat(w->path, &st) == 0 && st.type == TT_DIR);
     if (is_dir && may_descend(w, 0)) descend(w, NULL, w->path, 1);
+    if (w->o.root_dir) w->o.root_dir = NULL; /* entered: the walk has its own handle now */
     if (!wanted(w, w->cur.type) && !w->cur.err) return 0;
     *out = &w->cur;
     return 1;

@@ -11,11 +11,16 @@
 #include <stdint.h>
 
 typedef struct tt_walk_opts {
-    int follow;     /* descend through directory links (cycles are detected) */
-    int xdev;       /* stay on the root's filesystem */
-    int max_depth;  /* deepest level yielded; the root is 0; negative: no limit */
-    unsigned types; /* yield only these: bits (1u << tt_type); 0 means every type */
+    int follow;       /* descend through directory links (cycles are detected) */
+    int xdev;         /* stay on the root's filesystem; TT_WALK_MOUNTS: and say where not */
+    int max_depth;    /* deepest level yielded; the root is 0; negative: no limit */
+    unsigned types;   /* yield only these: bits (1u << tt_type); 0 means every type */
+    pf_dir *root_dir; /* walk this open directory (root is then only its name in paths) */
 } tt_walk_opts;
+
+/* xdev = TT_WALK_MOUNTS: a directory on another filesystem or another mount of the
+ * same one (a bind mount) is not entered, and is yielded with err = EXDEV. */
+#define TT_WALK_MOUNTS 2
 
 typedef struct tt_entry {
     const char *path; /* root as given + names; valid until the next tt_walk_next */
@@ -25,6 +30,7 @@ typedef struct tt_entry {
     int depth;
     int err;        /* errno when this directory could not be read (ELOOP: a cycle) */
     pf_dir *parent; /* for *at calls until the next tt_walk_next; NULL for the root */
+    pf_dir *self;   /* a directory the walk entered: the handle it reads (same lifetime) */
 } tt_entry;
 
 typedef struct tt_walk_stats {

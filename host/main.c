@@ -126,14 +126,14 @@ static int run_recipe(lua_State *L, const char *name, int argc, char **argv, int
         return TT_EXIT_USAGE;
     }
     if (st != LUA_OK) return tt_report_load_error(L);
-    return tt_call(L, tt_push_args(L, argc, argv, at));
+    return tt_call(L, tt_push_args(L, argc, argv, at), name);
 }
 
 static int run_file(lua_State *L, int argc, char **argv, int at)
 {
     const char *file = strcmp(argv[at], "-") == 0 ? NULL : argv[at];
     if (luaL_loadfilex(L, file, "t") != LUA_OK) return tt_report_load_error(L);
-    return tt_call(L, tt_push_args(L, argc, argv, at));
+    return tt_call(L, tt_push_args(L, argc, argv, at), NULL);
 }
 
 static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
@@ -141,14 +141,14 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
     if (code_at) {
         if (luaL_loadbufferx(L, argv[code_at], strlen(argv[code_at]), "=(command line)", "t"))
             return tt_report_load_error(L);
-        return tt_call(L, tt_push_args(L, argc, argv, code_at));
+        return tt_call(L, tt_push_args(L, argc, argv, code_at), NULL);
     }
     const char *cmd = at < argc ? argv[at] : "repl";
     if (!strcmp(cmd, "repl")) {
         if (isatty(STDIN_FILENO)) return tt_repl(L);
         /* Not a terminal: the whole script comes from stdin, as with `lua -`. */
         if (luaL_loadfilex(L, NULL, "t") != LUA_OK) return tt_report_load_error(L);
-        return tt_call(L, tt_push_args(L, argc, argv, at < argc ? at : at - 1));
+        return tt_call(L, tt_push_args(L, argc, argv, at < argc ? at : at - 1), NULL);
     }
     if (!strcmp(cmd, "run")) {
         if (at + 1 >= argc) return usage_error("%s needs a script (or - for stdin)", cmd);

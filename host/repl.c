@@ -215,25 +215,16 @@ static void show_results(lua_State *L, int base)
     lua_settop(L, base);
 }
 
-static int msghandler(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-    if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
 static void run(lua_State *L)
 {
     int base = lua_gettop(L) - 1;
-    lua_pushcfunction(L, msghandler);
-    lua_insert(L, base + 1);
-    tt_interrupt_arm(L);
-    int st = lua_pcall(L, 0, LUA_MULTRET, base + 1);
-    tt_interrupt_disarm();
-    lua_remove(L, base + 1);
+    int st = tt_docall(L, 0, LUA_MULTRET);
     if (st == LUA_OK) {
         show_results(L, base);
+    } else if (lua_type(L, -1) == LUA_TTABLE) { /* tether.cli.exit in the REPL */
+        lua_getfield(L, -1, "message");
+        if (lua_isstring(L, -1)) fprintf(stderr, "tether: %s\n", lua_tostring(L, -1));
+        lua_settop(L, base);
     } else {
         fprintf(stderr, "%s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)");
         lua_settop(L, base);

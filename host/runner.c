@@ -2,6 +2,7 @@
 #include "runner.h"
 
 #include "embed.h"
+#include "../core/cancel.h"
 #include "../bindings/l_tether.h"
 
 #include <lualib.h>
@@ -10,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The command line's options, for how errors are reported. */
+static const tt_options *options;
 
 static void set_options(lua_State *L, const tt_options *o)
 {
@@ -33,6 +37,7 @@ static void set_options(lua_State *L, const tt_options *o)
 
 lua_State *tt_state_new(const tt_options *o)
 {
+    options = o;
     lua_State *L = luaL_newstate();
     if (!L) return NULL;
     luaL_openlibs(L);
@@ -66,7 +71,19 @@ int tt_push_args(lua_State *L, int argc, char **argv, int script)
     return n;
 }
 
-static volatile sig_atomic_t interrupted;
+/* Signals that ask a run to stop. A migration stops at its next safe point and says how
+ * it ended; other code is stopped where it is by a hook that raises "interrupted!" (the
+ * one Lua call safe in a signal handler is lua_sethook). The handler is installed only
+ * around lua_pcall, and the first signal restores the default, so a second one ends a
+ * process that does not stop (lua.c's laction). */
+static const int stop_signals[] = {
+    SIGINT,
+    SIGTERM,
+#ifdef SIGHUP
+    SIGHUP,
+#endif
+};
+#define N_STOP (sizeof stop_signals / sizeof stop_signals[0])
 static lua_State *active;
 
 static void stop_hook(lua_State *L, lua_Debug *ar)
@@ -76,35 +93,36 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted!");
 }
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
-    (void)sig;
-#ifdef _WIN32
-    signal(SIGINT, on_sigint); /* Windows resets the handler on each delivery */
-#endif
-    interrupted = 1;
-    /* Setting a hook is the one Lua call that is safe from a signal handler. */
-    if (active) lua_sethook(active, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    tt_cancel = sig;
+    signal(sig, SIG_DFL);
+    if (!tt_cancel_deferred && active)
+        lua_sethook(active, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-void tt_interrupt_arm(lua_State *L)
+static void arm(lua_State *L)
 {
     active = L;
-    interrupted = 0;
+    tt_cancel = 0;
+    tt_cancel_deferred = 0;
+    for (size_t i = 0; i < N_STOP; i++) {
 #ifdef _WIN32
-    signal(SIGINT, on_sigint);
+        signal(stop_signals[i], on_signal);
 #else
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(stop_signals[i], &sa, NULL);
 #endif
+    }
 }
 
-void tt_interrupt_disarm(void)
+static void disarm(void)
 {
-    signal(SIGINT, SIG_DFL);
+    for (size_t i = 0; i < N_STOP; i++)
+        signal(stop_signals[i], SIG_DFL);
     active = NULL;
 }
 
@@ -118,6 +136,18 @@ static int msghandler(lua_State *L)
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
+}
+
+int tt_docall(lua_State *L, int nargs, int nresults)
+{
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    arm(L);
+    int st = lua_pcall(L, nargs, nresults, base);
+    disarm();
+    lua_remove(L, base);
+    return st;
 }
 
 /* Keeps the message and the frames that name real files: "[C]: in ?" lines and the
@@ -148,20 +178,47 @@ static int exit_request(lua_State *L)
     return code;
 }
 
-int tt_call(lua_State *L, int nargs)
+static const char *signal_name(int sig)
 {
-    int base = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, msghandler);
-    lua_insert(L, base);
-    int st = lua_pcall(L, nargs, 1, base);
-    lua_remove(L, base);
+    switch (sig) {
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+#ifdef SIGHUP
+    case SIGHUP:
+        return "SIGHUP";
+#endif
+    default:
+        return "a signal";
+    }
+}
+
+int tt_call(lua_State *L, int nargs, const char *recipe)
+{
+    int st = tt_docall(L, nargs, 1);
     if (st == LUA_OK) {
         int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : TT_EXIT_OK;
         lua_pop(L, 1);
         return code;
     }
     if (lua_type(L, -1) == LUA_TTABLE) return exit_request(L);
-    print_traceback(lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)");
+    const char *tb = lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)";
+    int sig = tt_cancel;
+    if (sig && strstr(tb, "interrupted!")) {
+        fprintf(stderr, "tether: interrupted (%s)\n", signal_name(sig));
+        lua_pop(L, 1);
+        return 128 + sig;
+    }
+    if (recipe && !(options && options->verbose)) {
+        /* A bundled recipe raising is a bug in tether, not the user's doing. */
+        const char *nl = strchr(tb, '\n');
+        fprintf(stderr, "tether: internal error in %s: %.*s (run with -v for the traceback)\n",
+                recipe, nl ? (int)(nl - tb) : (int)strlen(tb), tb);
+    } else {
+        if (recipe) fprintf(stderr, "tether: internal error in %s:\n", recipe);
+        print_traceback(tb);
+    }
     lua_pop(L, 1);
     return TT_EXIT_PROBLEMS;
 }

@@ -26,15 +26,18 @@ lua_State *tt_state_new(const tt_options *o);
  * the arguments for `...`; returns how many it pushed. */
 int tt_push_args(lua_State *L, int argc, char **argv, int script);
 
+/* The one docall: calls the function below its nargs arguments in protected mode with
+ * the message handler, and with SIGINT, SIGTERM and SIGHUP asking it to stop (see
+ * runner.c) only while it runs. Returns the lua_pcall status. */
+int tt_docall(lua_State *L, int nargs, int nresults);
+
 /* Calls the chunk below its nargs arguments and turns the outcome into an exit code:
- * an integer the chunk returns, 1 for a Lua error, or what a tether.cli error asks. */
-int tt_call(lua_State *L, int nargs);
+ * an integer the chunk returns, 1 for a Lua error, 128 + the signal when stopped by one,
+ * or what a tether.cli error asks. recipe: the bundled recipe's name (an error raised by
+ * one is an internal error; its traceback shows only with -v), or NULL for a script. */
+int tt_call(lua_State *L, int nargs, const char *recipe);
 
 /* Reports a load/compile failure (the message on top of the stack); returns 1. */
 int tt_report_load_error(lua_State *L);
-
-/* Installs SIGINT handling around a call so Ctrl-C raises "interrupted!" in Lua. */
-void tt_interrupt_arm(lua_State *L);
-void tt_interrupt_disarm(void);
 
 #endif

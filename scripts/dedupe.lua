@@ -87,7 +87,7 @@ end
 
 local function hash_of(limit)
   return function(f)
-    local h, err = tether.hash(f.path, limit)
+    local h, err = tether.hash(f, limit) -- checked to be the file walked before it is read
     if not h then unreadable[#unreadable + 1] = err end
     return h
   end
@@ -95,11 +95,9 @@ end
 
 local function same_sets(files, out)
   if #files <= 64 then
-    local paths = {}
-    for i, f in ipairs(files) do paths[i] = f.path end
     compared = compared + files[1].size * #files
-    if show_progress then line:show(string.format("comparing: %s, %s", progress.bytes(compared), files[1].path)) end
-    local groups, errors = tether.same_groups(paths)
+    if show_progress then line:show(string.format("comparing: %s, %s", progress.bytes(compared), cli.quote(files[1].path))) end
+    local groups, errors = tether.same_groups(files)
     return sets_of(files, groups, errors, out)
   end
   for _, part in ipairs(split(files, hash_of(4096))) do
@@ -126,13 +124,23 @@ local function same_sets(files, out)
 end
 
 -- What the plan (and its journal) keeps of a file: enough to tell it is unchanged, and
--- to give it back its own copy with the same mode, owner and time on undo.
+-- to give it back its own copy with the same mode, owner and time on undo. The file
+-- that is kept is known without its ctime: each link made to it changes that.
 local function identity(f)
   return { dev = f.dev, ino = f.ino, size = f.size, mtime = f.mtime, mtime_ns = f.mtime_ns,
            ctime = f.ctime, ctime_ns = f.ctime_ns, mode = f.mode, uid = f.uid, gid = f.gid }
 end
 
+local function kept_identity(f)
+  local x = identity(f)
+  x.ctime, x.ctime_ns = nil, nil
+  return x
+end
+
 local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = { table.unpack(args) } })
+-- The comparisons read files from inside the roots too, never through a swapped link.
+local roots <close>, rerr = tether.raw.confine(args)
+if not roots then cli.exit(cli.FAILED, rerr) end
 local saved, duplicates = 0, 0
 local link_max = {}
 local sets, small, lists = {}, {}, {}
@@ -140,9 +148,7 @@ for _, g in pairs(groups) do
   if #g > 64 then
     same_sets(g, sets)
   elseif #g > 1 then
-    local paths = {}
-    for i, f in ipairs(g) do paths[i] = f.path end
-    small[#small + 1], lists[#lists + 1] = g, paths
+    small[#small + 1], lists[#lists + 1] = g, g
   end
 end
 if show_progress then line:show(string.format("comparing %d groups of files of the same size", #lists)) end
@@ -157,11 +163,11 @@ for _, set in ipairs(sets) do
   local leader = set[1]
   local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
   link_max[leader.dev] = max
-  local links, leader_id = leader.nlink, identity(leader)
+  local links, leader_id = leader.nlink, kept_identity(leader)
   for k = 2, #set do
     local f = set[k]
     if not args.reflink and links + f.nlink > max then -- the limit: a new group starts here
-      leader, links, leader_id = f, f.nlink, identity(f)
+      leader, links, leader_id = f, f.nlink, kept_identity(f)
     else
       p:add("hardlink", { existing = leader.path, path = f.path, expect = identity(f),
                           expect_existing = leader_id, clone = args.reflink or nil })

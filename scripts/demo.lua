@@ -61,9 +61,9 @@ if args.keep then
   cli.say("\nkept: %s -> %s; journal in %s", games, p.dest, tether.options.journal_dir)
   return cli.OK
 end
-assert(require("tether.migration").undo(p.id))
+assert(require("tether.migration").continue("undo", p.id))
 cli.say("\nundone: %s is a real folder again (%s)", games, tether.info(games).type)
-assert(tether.rmtree(root, { dry = false }))
-if elsewhere then assert(tether.rmtree(dest_parent, { dry = false })) end
+assert(tether.raw.rmtree(root))
+if elsewhere then assert(tether.raw.rmtree(dest_parent)) end
 cli.say("removed the sample")
 return cli.OK

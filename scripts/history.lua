@@ -13,14 +13,16 @@ cli.parse({...}, {
 })
 
 local rows = {}
-for _, r in ipairs(journal.list()) do
+local runs, broken = journal.list()
+for _, b in ipairs(broken) do cli.warn(b.message) end
+for _, r in ipairs(runs) do
   if r.kind == "migrate" then
-    local p, _, ended, last = migration.state(r.records)
-    rows[#rows + 1] = { id = r.id, kind = "migrate", state = ended or ("interrupted at " .. tostring(last)),
-                        what = p.src .. " -> " .. p.dest }
+    local st = migration.state(r.records)
+    rows[#rows + 1] = { id = r.id, kind = "migrate", state = st.ended or "unfinished",
+                        what = st.plan.src .. " -> " .. st.plan.dest }
   elseif r.kind == "plan" then
     local s = plan.summary(r)
-    local roots = type(s.roots) == "table" and table.concat(s.roots, " ") or ""
+    local roots = table.concat(s.roots, " ")
     rows[#rows + 1] = { id = r.id, kind = s.kind, state = s.undone and "undone" or "applied",
                         what = string.format("%d changed, %d skipped, %d failed  %s", s.done, s.skipped, s.failed, roots) }
   end

@@ -41,7 +41,7 @@ if not ok then cli.exit(cli.FAILED, err) end
 if not dry then
   if kind == "symlink" then
     local stored = args.relative and assert(tether.relative_target(target, path)) or target
-    local p = plan.new("link", { roots = { path } })
+    local p = plan.new("link", { roots = { require("tether.path").dirname((path:gsub("(.)/+$", "%1"))) } })
     local old = tether.info(path)
     if old then
       p:add("replace", { path = path, target = stored, old = old.target, dir = opts.dir })

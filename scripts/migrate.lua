@@ -2,6 +2,7 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local migration = require "tether.migration"
+local preflight = require "tether.preflight"
 local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
@@ -11,30 +12,43 @@ local args = cli.parse({...}, {
   summary = "Move the folder SRC to DEST (another filesystem or the same one) and leave a link at SRC, so every program that used SRC keeps working.",
   description = [[
 Across filesystems the data is copied to a temporary name beside DEST (modes, owners,
-times, symlinks, hard links, sparse files and xattrs kept; links inside SRC that point
-into SRC by absolute path are rewritten to point into DEST), verified, renamed into
-DEST; then SRC is renamed aside, the link is made and checked to lead to DEST, and only
-then is the original deleted. On the same filesystem SRC is simply renamed. Every step is
-written to a journal on disk before it is taken: if the run is killed at any instant,
---resume finishes it and --rollback puts everything back. A failed step rolls back on
-its own. Nothing is touched before every check has passed: SRC is a real directory,
-DEST is not inside SRC and is empty or missing, DEST's filesystem has room, a link can
-be made at SRC, no file under SRC is open for writing.]],
+times, symlinks, hard links, sparse files, xattrs, fifos and sockets kept; links inside
+SRC that point into SRC by absolute path are rewritten to point into DEST), verified,
+renamed into DEST; then SRC is renamed aside, checked once more for anything written
+into it since the copy began, the link is made and checked to lead to DEST, and only
+then is the original deleted. On the same filesystem SRC is simply renamed.
+
+Every step is written to a journal on disk before it is taken. Until the link is in
+place a failure, or Ctrl-C, puts everything back by itself (exit 3); once it is, nothing
+rolls back: a failure stops, keeps the original aside and names the command that
+finishes (exit 4). If the run is killed, --resume finishes it and --rollback puts
+everything back; --status says where the one complete copy of the data is and what
+command takes each run further. Two runs on the same SRC or DEST exclude each other.
+
+Nothing is touched before every check has passed, and every problem is listed at once:
+SRC is a real directory with no filesystem mounted inside it, everything in it can be
+read and removed afterwards, DEST is not inside SRC and is empty or missing, DEST's
+filesystem has room for the data and a margin (--min-free), a link can be made at SRC,
+no file under SRC is open for writing, no other run holds SRC or DEST, the journal is
+not inside SRC. Hard links and relative links that lead out of SRC, and processes
+working inside it, are reported.]],
   options = {
-    { "verify", "size (default): types, sizes, link targets; hash: also xxHash of every file", value = "KIND",
-      choices = { size = true, hash = true } },
+    { "verify", "size (default): types, sizes, modes, owners, times, link targets; hash: also xxHash of every file",
+      value = "KIND", choices = { size = true, hash = true } },
     { "link", "symlink, junction (Windows) or auto (default)", value = "KIND",
       choices = { symlink = true, junction = true, auto = true } },
     { "keep-backup", "keep the original (renamed aside) until tether migrate --finish" },
     { "scan", "warn about links under PATH that point into SRC (repeatable)", value = "PATH", many = true },
-    { "force", "migrate even though a file under SRC is open for writing" },
+    { "force", "migrate even though a file under SRC is open for writing (what it writes may be lost)" },
+    { "min-free", "room to leave free on DEST beyond the data (default: 2% of its filesystem, 1M to 64M)", value = "SIZE" },
     { "resume", "finish an interrupted run (the newest one, or ID)" },
-    { "rollback", "return an interrupted run to how things were before it" },
+    { "rollback", "put everything back as it was before an interrupted run" },
     { "finish", "delete the original a --keep-backup run kept" },
-    { "status", "list migrations and their state" },
+    { "status", "list migrations: their state, where the data is, the command that finishes each" },
   },
-  epilog = "Exit codes: 0 done; 3 failed and nothing was changed (or all was put back);\n" ..
-           "4 stopped part-way: the journal says where, --resume or --rollback takes it from there.\n" ..
+  epilog = "Exit codes: 0 done; 3 nothing was changed, or everything was put back; 4 stopped part-way:\n" ..
+           "the message and --status name the command that finishes; 130 (Ctrl-C), 143, 129: stopped\n" ..
+           "by a signal, with everything put back or the command to finish named.\n" ..
            "Undo a finished migration with: tether undo [ID|last]",
 })
 
@@ -43,28 +57,50 @@ local modes = 0
 for _, m in ipairs { "resume", "rollback", "finish", "status" } do if args[m] then modes = modes + 1 end end
 if modes > 1 then cli.exit(cli.USAGE, "migrate: --resume, --rollback, --finish and --status exclude each other") end
 
-local function failed(err, code, how)
-  cli.exit(how == "partial" and cli.PARTIAL or cli.FAILED, err)
+-- Exits with the code of the brief for how the run ended, after listing the problems.
+local function failed(err, code, outcome, sig, problems)
+  for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
+  cli.exit(cli.outcome_code(outcome, sig), err)
+end
+
+local function say_warnings(p)
+  for _, w in ipairs(p.warnings or {}) do cli.warn(cli.quote(w)) end
 end
 
 if args.status then
-  local runs = migration.status()
+  local runs, broken = migration.status()
+  for _, b in ipairs(broken) do cli.warn(b.message) end
   if json_out then cli.json(runs) return cli.OK end
   if #runs == 0 then cli.say("no migrations recorded in %s", require("tether.journal").dir()) end
   for _, r in ipairs(runs) do
-    cli.say("%s  %-28s %s -> %s", r.id, r.state, cli.quote(r.src), cli.quote(r.dest))
+    cli.say("%s  %s -> %s", r.id, cli.quote(r.src), cli.quote(r.dest))
+    cli.say("    %s; the data is in %s", r.state, cli.quote(r.data))
+    if r.command then cli.say("    next: %s", r.command) end
   end
   return cli.OK
+end
+
+-- The steps a run takes (or would), from the steps table.
+local function print_steps(steps)
+  for i, s in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(s)) end
 end
 
 if args.resume or args.rollback or args.finish then
   if #args > 1 then cli.exit(cli.USAGE, "migrate: give at most one run ID") end
   local what = args.resume and "resume" or args.rollback and "rollback" or "finish"
-  local p, err, code = migration[what](args[1])
-  if not p then failed(err, code, "partial") end
+  local p, err, code, outcome, sig, problems = migration.continue(what, args[1], { force = args.force })
+  if not p then failed(err, code, outcome, sig, problems) end
+  if p.dry then
+    if json_out then cli.json({ id = p.id, action = what, dry = true, steps = p.steps }) return cli.OK end
+    cli.say("would %s %s (%s -> %s):", what, p.id, cli.quote(p.src), cli.quote(p.dest))
+    print_steps(p.steps)
+    if #p.steps == 0 then cli.say("  nothing left to do") end
+    return cli.OK
+  end
+  say_warnings(p)
   local said = {
-    resume = "finished " .. p.id .. ": " .. p.src .. " is now a link to " .. p.dest,
-    rollback = "rolled back " .. p.id .. ": " .. p.src .. " is as it was before",
+    resume = "finished " .. p.id .. ": " .. cli.quote(p.src) .. " is now a link to " .. cli.quote(p.dest),
+    rollback = "rolled back " .. p.id .. ": " .. cli.quote(p.src) .. " is as it was before",
     finish = "deleted the kept original of " .. p.id,
   }
   if json_out then cli.json({ id = p.id, action = what, src = p.src, dest = p.dest }) else cli.say("%s", said[what]) end
@@ -73,30 +109,39 @@ end
 
 if #args ~= 2 then cli.exit(cli.USAGE, "migrate: needs SRC and DEST; see tether help migrate") end
 local src, dest = args[1], args[2]
+local min_free = args.min_free and preflight.size(args.min_free)
+if args.min_free and not min_free then
+  cli.exit(cli.USAGE, "migrate: --min-free takes a size such as 500M or 2G, not '" .. args.min_free .. "'")
+end
 local opts = { verify = args.verify, link = args.link, keep_backup = args.keep_backup,
-               scan = args.scan, force = args.force }
+               scan = args.scan, force = args.force, min_free = min_free }
 local started = tether.now()
 
 if tether.dryrun() then
-  local p, err, code = migration.plan(src, dest, opts)
-  if not p then failed(err, code) end
+  local p, err, code, _, _, problems = tether.migrate(src, dest, opts)
+  if not p then failed(err, code, nil, nil, problems) end
   if json_out then cli.json(p) return cli.OK end
   cli.say("would migrate %s -> %s", cli.quote(p.src), cli.quote(p.dest))
   cli.say("  data: %s in %d files, %d directories, %d links, %d hard links", progress.bytes(p.size.bytes),
     p.size.files, p.size.dirs, p.size.links, p.size.hardlinks)
   cli.say("  %s", p.same_fs and "same filesystem: a rename, no copy" or
-    string.format("needs %s on the destination, %s free", progress.bytes(p.need), progress.bytes(p.free)))
-  local steps = p.same_fs and { "move", "link" } or { "copy", "verify", "place", "aside", "link", p.keep_backup and nil or "cleanup" }
-  for i, step in ipairs(steps) do cli.say("  %d. %s", i, migration.describe[step](p)) end
-  if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", p.backup) end
-  for _, l in ipairs(p.links_into) do cli.say("  note: %s points into SRC (it keeps working through the link)", l) end
+    string.format("needs %s on the destination (with a %s margin), %s free", progress.bytes(p.need),
+      progress.bytes(p.margin), progress.bytes(p.free)))
+  local x = { from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src, link = p.link,
+              verify = p.verify, size = p.size }
+  for i, step in ipairs(p.steps) do cli.say("  %d. %s", i, cli.quote(migration.steps[step].describe(x))) end
+  if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", cli.quote(p.backup)) end
+  for _, n in ipairs(p.notes) do cli.say("  note: %s", cli.quote(n)) end
+  for _, l in ipairs(p.links_into) do cli.say("  note: %s points into SRC (it keeps working through the link)", cli.quote(l)) end
   return cli.OK
 end
 
-local p, err, code, how = tether.migrate(src, dest, opts)
-if not p then failed(err, code, how) end
+local p, err, code, outcome, sig, problems = tether.migrate(src, dest, opts)
+if not p then failed(err, code, outcome, sig, problems) end
 local secs = tether.now() - started
-for _, l in ipairs(p.links_into) do cli.warn("note: " .. l .. " points into " .. p.src .. "; it keeps working through the link") end
+say_warnings(p)
+for _, n in ipairs(p.notes) do cli.warn("note: " .. cli.quote(n)) end
+for _, l in ipairs(p.links_into) do cli.warn("note: " .. cli.quote(l) .. " points into " .. cli.quote(p.src) .. "; it keeps working through the link") end
 if json_out then
   cli.json({ id = p.id, src = p.src, dest = p.dest, bytes = p.size.bytes, files = p.size.files,
              seconds = secs, same_fs = p.same_fs, link = p.link, backup = p.keep_backup and p.backup or nil })
@@ -105,6 +150,6 @@ else
     progress.bytes(p.size.bytes), p.size.files, secs,
     (not p.same_fs and secs > 0) and (", " .. progress.bytes(p.size.bytes / secs) .. "/s") or "")
   cli.say("%s is now a %s to %s (journal %s)", cli.quote(p.src), p.link, cli.quote(p.dest), p.id)
-  if p.keep_backup then cli.say("the original is kept at %s; delete it with tether migrate --finish %s", p.backup, p.id) end
+  if p.keep_backup then cli.say("the original is kept at %s; delete it with tether migrate --finish %s", cli.quote(p.backup), p.id) end
 end
 return cli.OK

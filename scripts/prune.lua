@@ -20,9 +20,9 @@ journaled: tether undo puts the links back.]],
 local show, line = progress.walk("pruning")
 local p = plan.new("prune", { roots = { table.unpack(args) } })
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, classify = true, roots = args, progress = show }) do
+  for e in tether.walk(root, { links_only = true, classify = true, stat = true, roots = args, progress = show }) do
     if e.status == "broken" or (args.loops and e.status == "loop") then
-      p:add("unlink", { path = e.path, target = e.target })
+      p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino } })
     end
   end
 end

@@ -22,7 +22,7 @@ local show, line = progress.walk("scanning")
 local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = { table.unpack(args) } })
 local left = 0
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, progress = show }) do
+  for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
     local t = e.target
     if t and path.is_absolute(t) ~= (args.absolute or false) then
       local dir = tether.realpath(path.dirname(e.path))
@@ -33,7 +33,7 @@ for _, root in ipairs(args) do
       local before = tether.realpath(e.path)
       local after = new and dir and tether.realpath(path.join(dir, new))
       if new and new ~= t and (before == after or (not before and not after and abs == path.normalize(path.join(dir, new)))) then
-        p:add("replace", { path = e.path, target = new, old = t })
+        p:add("replace", { path = e.path, target = new, old = t, expect = { dev = e.dev, ino = e.ino } })
       elseif new ~= t then
         left = left + 1
         line:done()

@@ -40,12 +40,12 @@ local show, line = progress.walk("retargeting")
 local p = plan.new("retarget", { roots = { table.unpack(args) }, from = from, to = to })
 local missing = {}
 for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, progress = show }) do
+  for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
     local rest = e.target and below(e.target)
     if rest then
       local new = rest == "" and to or path.join(to, rest)
       if args.allow_broken or tether.exists(new, { follow = true }) then
-        p:add("replace", { path = e.path, target = new, old = e.target })
+        p:add("replace", { path = e.path, target = new, old = e.target, expect = { dev = e.dev, ino = e.ino } })
       else
         missing[#missing + 1] = e.path
         line:done()

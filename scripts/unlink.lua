@@ -29,7 +29,11 @@ end
 
 -- Links are removed through a journaled plan (tether undo puts them back); one name of
 -- a multiply-linked file (--hard) has no link target to record, so it is removed directly.
-local done, p = {}, plan.new("unlink", { roots = { table.unpack(args) } })
+-- The run's roots are the directories that hold the links: each is reached as typed, and
+-- the link is then removed through that directory's handle.
+local parents = {}
+for i, p in ipairs(args) do parents[i] = require("tether.path").dirname((p:gsub("(.)/+$", "%1"))) end
+local done, p = {}, plan.new("unlink", { roots = parents })
 for _, path in ipairs(args) do
   local info = tether.info(path)
   if info.target and not tether.dryrun() then

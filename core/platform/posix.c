@@ -1,17 +1,27 @@
 /* POSIX implementation of the platform boundary (Linux, macOS, BSD). Linux-only
- * calls sit behind #ifdef with a portable fallback. */
+ * calls (openat2, statx, renameat2) sit behind #ifdef with a portable fallback. */
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include "../error.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
-#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#endif
 
 static tt_type type_of(mode_t m)
 {
@@ -21,7 +31,8 @@ static tt_type type_of(mode_t m)
     return TT_OTHER;
 }
 
-static void fill(tt_stat *out, const struct stat *s)
+void pf_posix_fill(tt_stat *out, const struct stat *s);
+void pf_posix_fill(tt_stat *out, const struct stat *s)
 {
     out->type = type_of(s->st_mode);
     out->dev = (uint64_t)s->st_dev;
@@ -33,6 +44,8 @@ static void fill(tt_stat *out, const struct stat *s)
     out->gid = (uint32_t)s->st_gid;
     out->rdev = (uint64_t)s->st_rdev;
     out->alloc = (uint64_t)s->st_blocks * 512;
+    out->attrs = 0;
+    out->mnt_id = 0;
 #if defined(__APPLE__)
     out->mtime_sec = s->st_mtimespec.tv_sec;
     out->mtime_nsec = (int32_t)s->st_mtimespec.tv_nsec;
@@ -54,7 +67,7 @@ int pf_lstat(const char *path, tt_stat *st)
 {
     struct stat s;
     if (lstat(path, &s) != 0) return errno;
-    fill(st, &s);
+    pf_posix_fill(st, &s);
     return 0;
 }
 
@@ -62,34 +75,8 @@ int pf_stat(const char *path, tt_stat *st)
 {
     struct stat s;
     if (stat(path, &s) != 0) return errno;
-    fill(st, &s);
+    pf_posix_fill(st, &s);
     return 0;
-}
-
-int pf_symlink(const char *target, const char *path, int dir)
-{
-    (void)dir;
-    return symlink(target, path) == 0 ? 0 : errno;
-}
-
-int pf_hardlink(const char *existing, const char *path)
-{
-    /* linkat without AT_SYMLINK_FOLLOW links the name itself, never through a link. */
-    return linkat(AT_FDCWD, existing, AT_FDCWD, path, 0) == 0 ? 0 : errno;
-}
-
-int pf_junction_support(const char **why, const char **hint)
-{
-    *why = "junctions are an NTFS feature and are not supported here";
-    *hint = "use a directory symbolic link instead (tether link --dir)";
-    return ENOTSUP;
-}
-
-int pf_junction(const char *target, const char *path, const char **why, const char **hint)
-{
-    (void)target;
-    (void)path;
-    return pf_junction_support(why, hint);
 }
 
 int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
@@ -100,38 +87,11 @@ int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
     return 0;
 }
 
-int pf_rename(const char *from, const char *to)
+int pf_junction_support(const char **why, const char **hint)
 {
-    return rename(from, to) == 0 ? 0 : errno;
-}
-
-int pf_exchange(const char *a, const char *b)
-{
-#if defined(__linux__) && defined(RENAME_EXCHANGE)
-    return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0 ? 0 : errno;
-#else
-    (void)a;
-    (void)b;
-    return ENOSYS;
-#endif
-}
-
-int pf_unlink(const char *path, tt_type type)
-{
-    (void)type;
-    /* unlinkat without AT_REMOVEDIR never removes a directory, so a symlink
-     * swapped for a real directory mid-run is refused by the kernel. */
-    return unlinkat(AT_FDCWD, path, 0) == 0 ? 0 : errno;
-}
-
-int pf_mkdir(const char *path)
-{
-    return mkdir(path, 0777) == 0 ? 0 : errno;
-}
-
-int pf_rmdir(const char *path)
-{
-    return rmdir(path) == 0 ? 0 : errno;
+    *why = "junctions are an NTFS feature and are not supported here";
+    *hint = "use a directory symbolic link instead (tether link --dir)";
+    return ENOTSUP;
 }
 
 int pf_mkdtemp(char *tmpl)
@@ -164,9 +124,34 @@ int pf_getcwd(char **out)
     }
 }
 
+uint32_t pf_euid(void)
+{
+    return (uint32_t)geteuid();
+}
+
 unsigned long pf_pid(void)
 {
     return (unsigned long)getpid();
+}
+
+int pf_pid_alive(unsigned long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+void pf_fs_now(int64_t *sec, int32_t *nsec)
+{
+    struct timespec ts;
+#ifdef CLOCK_REALTIME_COARSE
+    /* File times come from the coarse clock, which lags the precise one by up to a
+     * tick: a change made right after a precise reading could carry an earlier time. */
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+#else
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec -= 1; /* no coarse clock: leave a second of room */
+#endif
+    *sec = ts.tv_sec;
+    *nsec = (int32_t)ts.tv_nsec;
 }
 
 struct pf_dir {
@@ -174,23 +159,92 @@ struct pf_dir {
     int fd;
 };
 
+static int fd_of(pf_dir *d)
+{
+    return d ? d->fd : AT_FDCWD;
+}
+
+int pf_dir_fd(pf_dir *d); /* for posix_copy.c */
+int pf_dir_fd(pf_dir *d)
+{
+    return fd_of(d);
+}
+
+static int wrap_fd(int fd, pf_dir **out)
+{
+    if (fd < 0) return errno;
+    pf_dir *d = malloc(sizeof *d);
+    if (!d) {
+        close(fd);
+        return ENOMEM;
+    }
+    d->fd = fd;
+    d->dir = NULL; /* made on the first read: many handles are only used with *at() */
+    *out = d;
+    return 0;
+}
+
 int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
     int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (how & PF_DIR_FOLLOW ? 0 : O_NOFOLLOW);
 #ifdef O_PATH
     if (how & PF_DIR_BASE) flags |= O_PATH; /* cheaper to open and close; O_RDONLY is 0 */
 #endif
-    pf_dir *d = malloc(sizeof *d);
-    if (!d) return ENOMEM;
-    d->fd = openat(parent ? parent->fd : AT_FDCWD, name, flags);
-    if (d->fd < 0) {
+    return wrap_fd(openat(fd_of(parent), name, flags), out);
+}
+
+/* One O_NOFOLLOW open per name: the portable way beneath a root. */
+static int beneath_by_names(pf_dir *root, const char *rel, pf_dir **out)
+{
+    int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
+#ifdef O_PATH
+    flags |= O_PATH;
+#endif
+    int fd = dup(root->fd);
+    if (fd < 0) return errno;
+    char name[NAME_MAX + 1];
+    for (const char *p = rel; *p;) {
+        const char *s = p;
+        while (*p && *p != '/')
+            p++;
+        size_t n = (size_t)(p - s);
+        while (*p == '/')
+            p++;
+        if (n == 0) continue;
+        if (n > NAME_MAX) return close(fd), ENAMETOOLONG;
+        memcpy(name, s, n);
+        name[n] = '\0';
+        if (!strcmp(name, ".") || !strcmp(name, "..")) return close(fd), EINVAL;
+        int next = openat(fd, name, flags);
         int err = errno;
-        free(d);
-        return err;
+        close(fd);
+        if (next < 0) return err;
+        fd = next;
     }
-    d->dir = NULL; /* made on the first read: many handles are only used with *at() */
-    *out = d;
-    return 0;
+    return wrap_fd(fd, out);
+}
+
+int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
+{
+#if defined(__linux__) && defined(SYS_openat2)
+    static int no_openat2;
+    if (!no_openat2) {
+        struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW | O_PATH,
+                               .resolve =
+                                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+        long fd = syscall(SYS_openat2, root->fd, *rel ? rel : ".", &how, sizeof how);
+        if (fd >= 0) return wrap_fd((int)fd, out);
+        if (errno != ENOSYS && errno != EPERM)     /* EPERM: a seccomp filter said no */
+            return errno == EXDEV ? ELOOP : errno; /* ".." out of the root: refused too */
+        no_openat2 = 1;
+    }
+#endif
+    return beneath_by_names(root, rel, out);
+}
+
+int pf_dir_dup(pf_dir *d, pf_dir **out)
+{
+    return wrap_fd(fcntl(d->fd, F_DUPFD_CLOEXEC, 0), out);
 }
 
 static tt_type dtype(unsigned char t)
@@ -232,28 +286,83 @@ int pf_dir_read(pf_dir *d, const char **name, tt_type *type)
     }
 }
 
-int pf_dir_stat(pf_dir *d, const char *name, int follow, tt_stat *st)
+#if defined(__linux__) && defined(STATX_BASIC_STATS)
+/* statx for the attributes struct stat has no room for: immutable, append-only, mount
+ * root, mount id. */
+static int stat_attrs(int dirfd, const char *name, int flags, tt_stat *st)
 {
-    struct stat s;
-    if (fstatat(d->fd, name, &s, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) return errno;
-    fill(st, &s);
+    struct statx x;
+    unsigned mask = STATX_BASIC_STATS;
+#ifdef STATX_MNT_ID
+    mask |= STATX_MNT_ID;
+#endif
+    if (statx(dirfd, name, flags, mask, &x) != 0) return errno;
+    struct stat s = {0};
+    s.st_mode = x.stx_mode;
+    s.st_dev = makedev(x.stx_dev_major, x.stx_dev_minor);
+    s.st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor);
+    s.st_ino = x.stx_ino;
+    s.st_nlink = x.stx_nlink;
+    s.st_size = (off_t)x.stx_size;
+    s.st_uid = x.stx_uid;
+    s.st_gid = x.stx_gid;
+    s.st_blocks = (blkcnt_t)x.stx_blocks;
+    s.st_mtim.tv_sec = x.stx_mtime.tv_sec, s.st_mtim.tv_nsec = x.stx_mtime.tv_nsec;
+    s.st_atim.tv_sec = x.stx_atime.tv_sec, s.st_atim.tv_nsec = x.stx_atime.tv_nsec;
+    s.st_ctim.tv_sec = x.stx_ctime.tv_sec, s.st_ctim.tv_nsec = x.stx_ctime.tv_nsec;
+    pf_posix_fill(st, &s);
+    uint64_t a = x.stx_attributes & x.stx_attributes_mask;
+    if (a & STATX_ATTR_IMMUTABLE) st->attrs |= TT_ATTR_IMMUTABLE;
+    if (a & STATX_ATTR_APPEND) st->attrs |= TT_ATTR_APPEND;
+#ifdef STATX_ATTR_MOUNT_ROOT
+    if (a & STATX_ATTR_MOUNT_ROOT) st->attrs |= TT_ATTR_MOUNT_ROOT;
+#endif
+#ifdef STATX_MNT_ID
+    if (x.stx_mask & STATX_MNT_ID) st->mnt_id = x.stx_mnt_id;
+#endif
     return 0;
+}
+#endif
+
+static int stat_at(int dirfd, const char *name, int how, tt_stat *st)
+{
+    int flags = how & PF_STAT_FOLLOW ? 0 : AT_SYMLINK_NOFOLLOW;
+#if defined(__linux__) && defined(STATX_BASIC_STATS)
+    if (how & PF_STAT_ATTRS)
+        return stat_attrs(dirfd, name, flags | (*name ? 0 : AT_EMPTY_PATH), st);
+#endif
+    struct stat s;
+    if (fstatat(dirfd, name, &s, flags | (*name ? 0 : AT_EMPTY_PATH)) != 0) return errno;
+    pf_posix_fill(st, &s);
+    return 0;
+}
+
+int pf_dir_stat(pf_dir *d, const char *name, int how, tt_stat *st)
+{
+    return stat_at(fd_of(d), name, how, st);
 }
 
 int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len)
 {
-    ssize_t n = readlinkat(d->fd, name, buf, cap);
+    ssize_t n = readlinkat(fd_of(d), name, buf, cap);
     if (n < 0) return errno;
     *len = (size_t)n;
     return 0;
 }
 
-int pf_dir_self(pf_dir *d, tt_stat *st)
+int pf_dir_self(pf_dir *d, int how, tt_stat *st)
 {
-    struct stat s;
-    if (fstat(d->fd, &s) != 0) return errno;
-    fill(st, &s);
-    return 0;
+    return stat_at(d->fd, "", how & ~PF_STAT_FOLLOW, st);
+}
+
+int pf_dir_access(pf_dir *d, const char *name, int what)
+{
+    int mode = (what & PF_ACCESS_READ ? R_OK : 0) | (what & PF_ACCESS_WRITE ? W_OK | X_OK : 0) |
+               (what & PF_ACCESS_SEARCH ? X_OK : 0);
+    /* AT_SYMLINK_NOFOLLOW: callers ask about files and directories, never links. */
+    if (faccessat(d->fd, name, mode, AT_EACCESS | AT_SYMLINK_NOFOLLOW) == 0) return 0;
+    if (errno != EINVAL) return errno;
+    return faccessat(d->fd, name, mode, AT_EACCESS) == 0 ? 0 : errno;
 }
 
 void pf_dir_close(pf_dir *d)
@@ -266,9 +375,73 @@ void pf_dir_close(pf_dir *d)
     free(d);
 }
 
-int pf_dir_fd(pf_dir *d)
+int pf_dir_symlink(pf_dir *d, const char *name, const char *target, int dir)
 {
-    return d->fd;
+    (void)dir;
+    return symlinkat(target, d->fd, name) == 0 ? 0 : errno;
+}
+
+int pf_dir_hardlink(pf_dir *from, const char *fname, pf_dir *to, const char *tname)
+{
+    /* linkat without AT_SYMLINK_FOLLOW links the name itself, never through a link. */
+    return linkat(from->fd, fname, to->fd, tname, 0) == 0 ? 0 : errno;
+}
+
+int pf_dir_junction(pf_dir *d, const char *name, const char *target, const char **why,
+                    const char **hint)
+{
+    (void)d, (void)name, (void)target;
+    return pf_junction_support(why, hint);
+}
+
+/* The last look before a change: POSIX has no call that checks and acts at once, so
+ * this narrows the window the callers' own check left (core/at explains why what remains
+ * cannot redirect a change to another directory). */
+static int still(pf_dir *d, const char *name, const tt_stat *want)
+{
+    struct stat s;
+    if (!want) return 0;
+    if (fstatat(d->fd, name, &s, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    return (uint64_t)s.st_dev == want->dev && (uint64_t)s.st_ino == want->ino ? 0 : TT_ECHANGED;
+}
+
+int pf_dir_rename(pf_dir *from, const char *fname, pf_dir *to, const char *tname, unsigned how,
+                  const tt_stat *want)
+{
+    int err = still(from, fname, want);
+    if (err) return err;
+    if (!how) return renameat(from->fd, fname, to->fd, tname) == 0 ? 0 : errno;
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+    unsigned flags = (how & PF_RENAME_EXCHANGE ? RENAME_EXCHANGE : 0) |
+                     (how & PF_RENAME_NOREPLACE ? RENAME_NOREPLACE : 0);
+    return renameat2(from->fd, fname, to->fd, tname, flags) == 0 ? 0 : errno;
+#else
+    return ENOSYS;
+#endif
+}
+
+int pf_dir_unlink_id(pf_dir *d, const char *name, int is_dir, const tt_stat *want)
+{
+    int err = still(d, name, want);
+    if (err) return err;
+    /* unlinkat without AT_REMOVEDIR never removes a directory, so a link swapped for a
+     * real directory mid-run is refused by the kernel. */
+    return unlinkat(d->fd, name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
+}
+
+int pf_dir_unlink(pf_dir *d, const char *name, int is_dir)
+{
+    return pf_dir_unlink_id(d, name, is_dir, NULL);
+}
+
+int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode)
+{
+    return mkdirat(d->fd, name, (mode_t)mode) == 0 ? 0 : errno;
+}
+
+int pf_dir_chmod(pf_dir *d, unsigned mode)
+{
+    return fchmod(d->fd, (mode_t)mode) == 0 ? 0 : errno;
 }
 
 int pf_append_open(const char *path, int create, int *fd)
@@ -298,6 +471,14 @@ int pf_append_sync(int fd)
 #endif
 }
 
+int pf_append_stat(int fd, tt_stat *st)
+{
+    struct stat s;
+    if (fstat(fd, &s) != 0) return errno;
+    pf_posix_fill(st, &s);
+    return 0;
+}
+
 void pf_append_close(int fd)
 {
     close(fd);
@@ -310,4 +491,39 @@ int pf_sync_dir(const char *dir)
     int err = fsync(fd) == 0 ? 0 : errno;
     close(fd);
     return err == EINVAL ? 0 : err; /* some filesystems cannot sync a directory */
+}
+
+int pf_lock_open(pf_dir *d, const char *name, int create, int *fd)
+{
+    *fd = openat(d->fd, name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                 0600);
+    if (*fd < 0) return errno;
+    struct stat s;
+    int err = fstat(*fd, &s) != 0 ? errno : !S_ISREG(s.st_mode) ? EINVAL : 0;
+    if (!err && flock(*fd, LOCK_EX | LOCK_NB) != 0) err = errno == EWOULDBLOCK ? EAGAIN : errno;
+    if (err) close(*fd);
+    return err;
+}
+
+int pf_lock_write(int fd, const char *text, size_t n)
+{
+    if (ftruncate(fd, 0) != 0) return errno;
+    ssize_t w = pwrite(fd, text, n, 0);
+    return w < 0 ? errno : (size_t)w == n ? 0 : EIO;
+}
+
+int pf_lock_read(pf_dir *d, const char *name, char *buf, size_t cap)
+{
+    int fd = openat(d->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    ssize_t n = read(fd, buf, cap - 1);
+    int err = n < 0 ? errno : 0;
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return err;
+}
+
+void pf_lock_close(int fd)
+{
+    close(fd); /* the lock goes with the last descriptor */
 }

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include "../error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -26,8 +28,10 @@
 #define CHUNK    (1u << 20)
 #define CB_EVERY (8u << 20) /* bytes between progress calls inside one file */
 
-/* The descriptor behind a pf_dir; posix.c defines the struct. */
+/* From posix.c: the descriptor behind a pf_dir (AT_FDCWD for NULL), and struct stat
+ * turned into a tt_stat. */
 int pf_dir_fd(pf_dir *d);
+void pf_posix_fill(tt_stat *out, const struct stat *s);
 
 static int write_all(int fd, const char *buf, size_t n, off_t off)
 {
@@ -157,49 +161,81 @@ static void set_times_fd(int fd, const tt_stat *st)
     futimens(fd, ts);
 }
 
+/* Opens sname for reading without following a link and checks it is the regular file
+ * the walk saw (st's device and inode); *real gets what it is now (its mode, owner and
+ * times are what the copy takes, so they cannot belong to another file than the data).
+ * Returns the descriptor, or -1 with *err set (TT_ECHANGED: not that file any more). */
+static int open_source(int dirfd, const char *sname, const tt_stat *st, struct stat *real, int *err)
+{
+    int in = openat(dirfd, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0) {
+        *err = errno == ELOOP ? TT_ECHANGED : errno;
+        return -1;
+    }
+    if (fstat(in, real) != 0) {
+        *err = errno;
+    } else if (!S_ISREG(real->st_mode) || (uint64_t)real->st_dev != st->dev ||
+               (uint64_t)real->st_ino != st->ino) {
+        *err = TT_ECHANGED;
+    } else {
+        return in;
+    }
+    close(in);
+    return -1;
+}
+
 int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
                  const tt_stat *st, unsigned *how, pf_copy_cb cb, void *ud, uint64_t *hash)
 {
-    int in = openat(pf_dir_fd(sdir), sname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0) return errno;
+    struct stat real;
+    int err;
+    int in = open_source(pf_dir_fd(sdir), sname, st, &real, &err);
+    if (in < 0) return err;
     int out =
         openat(pf_dir_fd(ddir), dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0) {
-        int err = errno;
+        err = errno;
         close(in);
         return err;
     }
-    int err = copy_content(in, out, st, how, cb, ud, hash);
+    tt_stat now;
+    pf_posix_fill(&now, &real);
+    err = copy_content(in, out, &now, how, cb, ud, hash);
     if (!err) {
 #ifdef HAVE_XATTR
         copy_xattrs_fd(in, out);
 #endif
-        if (fchown(out, st->uid, st->gid) != 0 && errno != EPERM) err = errno;
-        if (!err && fchmod(out, st->mode & 07777) != 0) err = errno;
-        if (!err) set_times_fd(out, st);
+        /* Owner before mode: chown clears the set-id bits, chmod sets them back. */
+        if (fchown(out, now.uid, now.gid) != 0 && errno != EPERM) err = errno;
+        if (!err && fchmod(out, now.mode & 07777) != 0) err = errno;
+        if (!err) set_times_fd(out, &now);
     }
     if (close(out) != 0 && !err) err = errno;
     close(in);
     return err;
 }
 
-int pf_clone_file(const char *existing, const char *path, const tt_stat *st)
+int pf_dir_clone(pf_dir *from, const char *fname, const tt_stat *src, pf_dir *to, const char *tname,
+                 const tt_stat *st)
 {
 #ifdef FICLONE
-    int in = open(existing, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (in < 0) return errno;
-    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int err = out < 0 ? errno : 0;
+    struct stat real;
+    int err;
+    int in = open_source(pf_dir_fd(from), fname, src, &real, &err);
+    if (in < 0) return err;
+    int out =
+        openat(pf_dir_fd(to), tname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    err = out < 0 ? errno : 0;
     if (!err && ioctl(out, FICLONE, in) != 0) err = errno;
     if (!err && fchown(out, st->uid, st->gid) != 0 && errno != EPERM) err = errno;
     if (!err && fchmod(out, st->mode & 07777) != 0) err = errno;
     if (!err) set_times_fd(out, st);
     if (out >= 0) close(out);
-    if (err && out >= 0) unlink(path);
+    if (err && out >= 0) unlinkat(pf_dir_fd(to), tname, 0);
     close(in);
     return err == EOPNOTSUPP || err == ENOTTY ? ENOTSUP : err;
 #else
-    (void)existing, (void)path, (void)st;
+    (void)from, (void)fname, (void)src, (void)to, (void)tname, (void)st;
     return ENOTSUP;
 #endif
 }
@@ -219,8 +255,8 @@ int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st)
 {
     int fd = pf_dir_fd(ddir);
     mode_t m = (mode_t)st->mode;
-    if (S_ISSOCK(m)) return ENOTSUP; /* a socket is a live endpoint, not data */
-    if (mknodat(fd, dname, m, S_ISFIFO(m) ? 0 : (dev_t)st->rdev) != 0) return errno;
+    /* A socket is copied as cp -a copies it: a socket node with no one listening. */
+    if (mknodat(fd, dname, m, S_ISCHR(m) || S_ISBLK(m) ? (dev_t)st->rdev : 0) != 0) return errno;
     if (fchownat(fd, dname, st->uid, st->gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != EPERM)
         return errno;
     if (fchmodat(fd, dname, m & 07777, 0) != 0) return errno;
@@ -229,37 +265,35 @@ int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st)
     return 0;
 }
 
-int pf_dir_mkdir(pf_dir *d, const char *name)
+int pf_dir_set_meta(pf_dir *d, const char *name, const tt_stat *st)
 {
-    return mkdirat(pf_dir_fd(d), name, 0700) == 0 ? 0 : errno;
+    int fd = openat(pf_dir_fd(d), name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = 0;
+    if (fchown(fd, st->uid, st->gid) != 0 && errno != EPERM) err = errno;
+    if (!err && fchmod(fd, st->mode & 07777) != 0) err = errno;
+    if (!err) set_times_fd(fd, st);
+    close(fd);
+    return err;
 }
 
-int pf_dir_finish(pf_dir *d, const char *spath, const tt_stat *st)
+int pf_dir_finish(pf_dir *d, pf_dir *sd, const tt_stat *st)
 {
     int fd = pf_dir_fd(d);
 #ifdef HAVE_XATTR
-    int in = open(spath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* The source directory's handle may be O_PATH, which cannot list xattrs. */
+    int in = openat(pf_dir_fd(sd), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (in >= 0) {
         copy_xattrs_fd(in, fd);
         close(in);
     }
 #else
-    (void)spath;
+    (void)sd;
 #endif
     if (fchown(fd, st->uid, st->gid) != 0 && errno != EPERM) return errno;
     if (fchmod(fd, st->mode & 07777) != 0) return errno;
     set_times_fd(fd, st);
     return 0;
-}
-
-int pf_dir_link(const char *existing, pf_dir *d, const char *name)
-{
-    return linkat(AT_FDCWD, existing, pf_dir_fd(d), name, 0) == 0 ? 0 : errno;
-}
-
-int pf_dir_unlink(pf_dir *d, const char *name, int is_dir)
-{
-    return unlinkat(pf_dir_fd(d), name, is_dir ? AT_REMOVEDIR : 0) == 0 ? 0 : errno;
 }
 
 /* A read buffer no larger than the file (or the limit): most files are small, and a
@@ -275,11 +309,20 @@ static size_t buffer_for(int fd, uint64_t limit)
     return want < 4096 ? 4096 : (size_t)want;
 }
 
+static int hash_fd(int fd, uint64_t limit, uint64_t *hash);
+
 int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
 {
-    uint64_t left = limit ? limit : UINT64_MAX;
-    int fd = openat(d ? pf_dir_fd(d) : AT_FDCWD, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(pf_dir_fd(d), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return errno;
+    int err = hash_fd(fd, limit, hash);
+    close(fd);
+    return err;
+}
+
+static int hash_fd(int fd, uint64_t limit, uint64_t *hash)
+{
+    uint64_t left = limit ? limit : UINT64_MAX;
     XXH3_state_t *h = XXH3_createState();
     size_t cap = buffer_for(fd, left);
     char *buf = malloc(cap);
@@ -296,7 +339,6 @@ int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
     if (!err) *hash = XXH3_64bits_digest(h);
     if (h) XXH3_freeState(h);
     free(buf);
-    close(fd);
     return err;
 }
 
@@ -317,11 +359,13 @@ struct pf_file {
     int fd;
 };
 
-int pf_file_open(const char *path, pf_file **out)
+int pf_file_open(pf_dir *d, const char *name, pf_file **out)
 {
     pf_file *f = malloc(sizeof *f);
     if (!f) return ENOMEM;
-    if ((f->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    /* O_NONBLOCK: a fifo put in a file's place must not block the open. */
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    if ((f->fd = openat(pf_dir_fd(d), name, flags)) < 0) {
         int err = errno;
         free(f);
         return err;
@@ -338,6 +382,19 @@ int pf_file_read(pf_file *f, char *buf, size_t n, size_t *got)
     return 0;
 }
 
+int pf_file_stat(pf_file *f, tt_stat *st)
+{
+    struct stat s;
+    if (fstat(f->fd, &s) != 0) return errno;
+    pf_posix_fill(st, &s);
+    return 0;
+}
+
+int pf_file_hash(pf_file *f, uint64_t limit, uint64_t *hash)
+{
+    return hash_fd(f->fd, limit, hash);
+}
+
 void pf_file_close(pf_file *f)
 {
     if (!f) return;
@@ -351,9 +408,9 @@ uint64_t pf_link_max(const char *path)
     return n > 0 ? (uint64_t)n : 1000;
 }
 
-int pf_syncfs(const char *path)
+int pf_syncfs(pf_dir *d)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(pf_dir_fd(d), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return errno;
 #ifdef __linux__
     int err = syncfs(fd) == 0 ? 0 : errno;

@@ -5,6 +5,8 @@
 #include "platform.h"
 #include "win32.h"
 
+#include "../error.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,21 +190,15 @@ static uint32_t mode_of(tt_type t, DWORD attrs)
     }
 }
 
-static int stat_w(const wchar_t *w, int nofollow, tt_stat *st)
+/* What GetFileInformationByHandle says of an open file, as a tt_stat. */
+int pf_win_fill(HANDLE h, tt_stat *st)
 {
-    HANDLE h = open_meta(w, nofollow, FILE_READ_ATTRIBUTES);
-    if (h == INVALID_HANDLE_VALUE) return last_err();
     BY_HANDLE_FILE_INFORMATION bi;
     FILE_ATTRIBUTE_TAG_INFO tag = {0, 0};
-    int err = 0;
-    if (!GetFileInformationByHandle(h, &bi)) {
-        err = last_err();
-    } else if (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
-        if (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag))
-            tag.ReparseTag = 0;
-    }
-    CloseHandle(h);
-    if (err) return err;
+    if (!GetFileInformationByHandle(h, &bi)) return last_err();
+    if ((bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+        !GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag))
+        tag.ReparseTag = 0;
     memset(st, 0, sizeof *st);
     st->type = type_of(bi.dwFileAttributes, tag.ReparseTag);
     st->dev = bi.dwVolumeSerialNumber;
@@ -215,6 +211,15 @@ static int stat_w(const wchar_t *w, int nofollow, tt_stat *st)
     from_filetime(bi.ftLastAccessTime, &st->atime_sec, &st->atime_nsec);
     from_filetime(bi.ftCreationTime, &st->ctime_sec, &st->ctime_nsec);
     return 0;
+}
+
+static int stat_w(const wchar_t *w, int nofollow, tt_stat *st)
+{
+    HANDLE h = open_meta(w, nofollow, FILE_READ_ATTRIBUTES);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    int err = pf_win_fill(h, st);
+    CloseHandle(h);
+    return err;
 }
 
 static int stat_path(const char *path, int nofollow, tt_stat *st)
@@ -256,7 +261,7 @@ static int target_is_dir(const char *target, const char *path)
     return dir;
 }
 
-int pf_symlink(const char *target, const char *path, int dir)
+static int make_symlink(const char *target, const char *path, int dir)
 {
     int err = 0;
     wchar_t *wl = wpath(path, &err), *wt = wl ? pf_win_wide(target) : NULL;
@@ -273,16 +278,6 @@ int pf_symlink(const char *target, const char *path, int dir)
     err = ok ? 0 : last_err();
     free(wl);
     free(wt);
-    return err;
-}
-
-int pf_hardlink(const char *existing, const char *path)
-{
-    int err = 0;
-    wchar_t *wl = wpath(path, &err), *we = wl ? wpath(existing, &err) : NULL;
-    if (we && !CreateHardLinkW(wl, we, NULL)) err = last_err();
-    free(wl);
-    free(we);
     return err;
 }
 
@@ -332,7 +327,7 @@ size_t pf_win_junction_data(const wchar_t *full, void *out, size_t cap)
     return REPARSE_HEADER + data;
 }
 
-int pf_junction(const char *target, const char *path, const char **why, const char **hint)
+static int make_junction(const char *target, const char *path, const char **why, const char **hint)
 {
     int err = 0;
     wchar_t *wt = wpath(target, &err), *wl = wt ? wpath(path, &err) : NULL;
@@ -468,87 +463,6 @@ int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
     return 0;
 }
 
-static int is_reparse_dir(const wchar_t *w)
-{
-    DWORD a = GetFileAttributesW(w);
-    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT) &&
-           (a & FILE_ATTRIBUTE_DIRECTORY);
-}
-
-int pf_rename(const char *from, const char *to)
-{
-    int err = 0;
-    wchar_t *wf = wpath(from, &err), *wt = wf ? wpath(to, &err) : NULL;
-    if (!wt) goto out;
-    if (!MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING)) {
-        err = last_err();
-        /* A directory link cannot be replaced in one step: when both names are links,
-         * the old one is removed first (not atomic; see docs/windows.md). */
-        DWORD from = GetFileAttributesW(wf);
-        if (err == EACCES && is_reparse_dir(wt) && from != INVALID_FILE_ATTRIBUTES &&
-            (from & FILE_ATTRIBUTE_REPARSE_POINT)) {
-            err = RemoveDirectoryW(wt) && MoveFileExW(wf, wt, 0) ? 0 : last_err();
-        }
-    }
-out:
-    free(wf);
-    free(wt);
-    return err;
-}
-
-int pf_exchange(const char *a, const char *b)
-{
-    (void)a;
-    (void)b;
-    return ENOSYS;
-}
-
-int pf_unlink(const char *path, tt_type type)
-{
-    int err = 0;
-    wchar_t *w = wpath(path, &err);
-    if (!w) return err;
-    DWORD a = GetFileAttributesW(w);
-    if (a == INVALID_FILE_ATTRIBUTES) {
-        err = last_err();
-    } else if (a & FILE_ATTRIBUTE_DIRECTORY) {
-        /* A directory symlink or junction goes with RemoveDirectoryW, which removes the
-         * link itself and never what it points to; a real directory is refused. */
-        if (!(a & FILE_ATTRIBUTE_REPARSE_POINT) || (type != TT_SYMLINK && type != TT_JUNCTION))
-            err = EISDIR;
-        else if (!RemoveDirectoryW(w))
-            err = last_err();
-    } else if (!DeleteFileW(w)) {
-        err = last_err();
-    }
-    free(w);
-    return err;
-}
-
-int pf_mkdir(const char *path)
-{
-    int err = 0;
-    wchar_t *w = wpath(path, &err);
-    if (!w) return err;
-    err = CreateDirectoryW(w, NULL) ? 0 : last_err();
-    free(w);
-    return err;
-}
-
-int pf_rmdir(const char *path)
-{
-    int err = 0;
-    wchar_t *w = wpath(path, &err);
-    if (!w) return err;
-    DWORD a = GetFileAttributesW(w);
-    if (a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT))
-        err = ENOTDIR; /* rmdir never removes a link */
-    else
-        err = RemoveDirectoryW(w) ? 0 : last_err();
-    free(w);
-    return err;
-}
-
 int pf_mkdtemp(char *tmpl)
 {
     size_t n = strlen(tmpl);
@@ -561,7 +475,11 @@ int pf_mkdtemp(char *tmpl)
             (uint64_t)t.QuadPart * 6364136223846793005ull + GetCurrentProcessId() + (uint64_t)tries;
         for (int i = 0; i < 6; i++, r /= 36)
             tmpl[n - 6 + i] = chars[r % 36];
-        int err = pf_mkdir(tmpl);
+        int err = 0;
+        wchar_t *w = wpath(tmpl, &err);
+        if (!w) return err;
+        err = CreateDirectoryW(w, NULL) ? 0 : last_err();
+        free(w);
         if (err != EEXIST) return err;
     }
     return EEXIST;
@@ -708,26 +626,27 @@ int pf_dir_read(pf_dir *d, const char **name, tt_type *type)
     }
 }
 
-int pf_dir_stat(pf_dir *d, const char *name, int follow, tt_stat *st)
+int pf_dir_stat(pf_dir *d, const char *name, int how, tt_stat *st)
 {
-    char *p = pf_win_join(d->path, name);
+    char *p = d ? pf_win_join(d->path, name) : strdup(name);
     if (!p) return ENOMEM;
-    int err = stat_path(p, !follow, st);
+    int err = stat_path(p, !(how & PF_STAT_FOLLOW), st);
     free(p);
     return err;
 }
 
 int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len)
 {
-    char *p = pf_win_join(d->path, name);
+    char *p = d ? pf_win_join(d->path, name) : strdup(name);
     if (!p) return ENOMEM;
     int err = pf_readlink(p, buf, cap, len);
     free(p);
     return err;
 }
 
-int pf_dir_self(pf_dir *d, tt_stat *st)
+int pf_dir_self(pf_dir *d, int how, tt_stat *st)
 {
+    (void)how;
     return pf_stat(d->path, st);
 }
 
@@ -783,4 +702,287 @@ int pf_sync_dir(const char *dir)
 {
     (void)dir; /* NTFS makes a new name durable with its metadata journal */
     return 0;
+}
+
+/* Beneath a root, one name at a time: a reparse point (a link or a junction) on the way
+ * is never entered. Win32 cannot hold a directory and open a name relative to it, so
+ * each level is checked by path (docs/windows.md says what that leaves open). */
+int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
+{
+    char *path = strdup(root->path);
+    int err = path ? 0 : ENOMEM;
+    for (const char *p = rel; !err && *p;) {
+        const char *s = p;
+        while (*p && *p != '/' && *p != '\\')
+            p++;
+        size_t n = (size_t)(p - s);
+        while (*p == '/' || *p == '\\')
+            p++;
+        if (n == 0) continue;
+        if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
+            err = EINVAL;
+            break;
+        }
+        char *name = malloc(n + 1), *next = NULL;
+        if (name) memcpy(name, s, n), name[n] = '\0';
+        next = name ? pf_win_join(path, name) : NULL;
+        free(name);
+        free(path);
+        path = next;
+        tt_stat st;
+        if (!path)
+            err = ENOMEM;
+        else if ((err = pf_lstat(path, &st)) == 0 && st.type != TT_DIR)
+            err = st.type == TT_SYMLINK || st.type == TT_JUNCTION ? ELOOP : ENOTDIR;
+    }
+    if (!err) err = pf_dir_open(NULL, path, PF_DIR_BASE, out);
+    free(path);
+    return err;
+}
+
+int pf_dir_dup(pf_dir *d, pf_dir **out)
+{
+    return pf_dir_open(NULL, d->path, PF_DIR_FOLLOW | PF_DIR_BASE, out);
+}
+
+int pf_dir_access(pf_dir *d, const char *name, int what)
+{
+    (void)d, (void)name, (void)what; /* ACLs decide; the change itself says if not */
+    return 0;
+}
+
+int pf_dir_chmod(pf_dir *d, unsigned mode)
+{
+    (void)d, (void)mode; /* a directory's read-only attribute does not stop its removal */
+    return 0;
+}
+
+/* d\name, wide, for the calls below. */
+static wchar_t *wjoin(pf_dir *d, const char *name, int *err)
+{
+    char *p = pf_win_join(d->path, name);
+    if (!p) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    wchar_t *w = wpath(p, err);
+    free(p);
+    return w;
+}
+
+int pf_dir_symlink(pf_dir *d, const char *name, const char *target, int dir)
+{
+    char *p = pf_win_join(d->path, name);
+    if (!p) return ENOMEM;
+    int err = make_symlink(target, p, dir);
+    free(p);
+    return err;
+}
+
+int pf_dir_hardlink(pf_dir *from, const char *fname, pf_dir *to, const char *tname)
+{
+    int err = 0;
+    wchar_t *wl = wjoin(to, tname, &err), *we = wl ? wjoin(from, fname, &err) : NULL;
+    if (we && !CreateHardLinkW(wl, we, NULL)) err = last_err();
+    free(wl);
+    free(we);
+    return err;
+}
+
+int pf_dir_junction(pf_dir *d, const char *name, const char *target, const char **why,
+                    const char **hint)
+{
+    char *p = pf_win_join(d->path, name);
+    if (!p) return ENOMEM;
+    int err = make_junction(target, p, why, hint);
+    free(p);
+    return err;
+}
+
+/* Opens d\name itself (a link is the link, never its target) to delete or rename it,
+ * and checks it is the object `want` names: the check and the change go through the
+ * same handle, so nothing can be swapped in between. */
+static HANDLE open_object(pf_dir *d, const char *name, const tt_stat *want, tt_stat *st, int *err)
+{
+    wchar_t *w = wjoin(d, name, err);
+    if (!w) return INVALID_HANDLE_VALUE;
+    HANDLE h =
+        CreateFileW(w, DELETE | FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+                    FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        *err = last_err();
+        return h;
+    }
+    if ((*err = pf_win_fill(h, st)) == 0 && want && (st->dev != want->dev || st->ino != want->ino))
+        *err = TT_ECHANGED;
+    if (*err) {
+        CloseHandle(h);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+int pf_dir_unlink_id(pf_dir *d, const char *name, int is_dir, const tt_stat *want)
+{
+    int err = 0;
+    tt_stat st;
+    HANDLE h = open_object(d, name, want, &st, &err);
+    if (h == INVALID_HANDLE_VALUE) return err;
+    /* rmdir never removes a link; a link (even to a directory) is removed as a link, and
+     * a real directory is never removed without is_dir. */
+    if (is_dir && st.type != TT_DIR)
+        err = ENOTDIR;
+    else if (!is_dir && st.type == TT_DIR)
+        err = EISDIR;
+    if (!err && st.type == TT_FILE && (st.mode & 0200) == 0) {
+        FILE_BASIC_INFO bi = {0}; /* a read-only file cannot be deleted: clear that first */
+        bi.FileAttributes = FILE_ATTRIBUTE_NORMAL;
+        SetFileInformationByHandle(h, FileBasicInfo, &bi, sizeof bi);
+    }
+    FILE_DISPOSITION_INFO del = {TRUE};
+    if (!err && !SetFileInformationByHandle(h, FileDispositionInfo, &del, sizeof del))
+        err = last_err();
+    CloseHandle(h);
+    return err;
+}
+
+int pf_dir_unlink(pf_dir *d, const char *name, int is_dir)
+{
+    return pf_dir_unlink_id(d, name, is_dir, NULL);
+}
+
+int pf_dir_rename(pf_dir *from, const char *fname, pf_dir *to, const char *tname, unsigned how,
+                  const tt_stat *want)
+{
+    if (how & PF_RENAME_EXCHANGE) return ENOSYS;
+    int err = 0;
+    tt_stat st;
+    wchar_t *wt = wjoin(to, tname, &err);
+    if (!wt) return err;
+    size_t n = wcslen(wt);
+    FILE_RENAME_INFO *ri = malloc(sizeof *ri + (n + 1) * sizeof(WCHAR));
+    HANDLE h = ri ? open_object(from, fname, want, &st, &err) : INVALID_HANDLE_VALUE;
+    if (!ri) err = ENOMEM;
+    if (h != INVALID_HANDLE_VALUE) {
+        memset(ri, 0, sizeof *ri);
+        ri->ReplaceIfExists = !(how & PF_RENAME_NOREPLACE);
+        ri->FileNameLength = (DWORD)(n * sizeof(WCHAR));
+        memcpy(ri->FileName, wt, (n + 1) * sizeof(WCHAR));
+        if (!SetFileInformationByHandle(h, FileRenameInfo, ri,
+                                        (DWORD)(sizeof *ri + n * sizeof(WCHAR))))
+            err = last_err();
+        CloseHandle(h);
+        /* A directory link cannot be replaced in one step: when both names are links,
+         * the old one is removed first (not atomic; see docs/windows.md). */
+        tt_stat old;
+        if (err == EACCES && !(how & PF_RENAME_NOREPLACE) &&
+            (st.type == TT_SYMLINK || st.type == TT_JUNCTION) &&
+            pf_dir_stat(to, tname, 0, &old) == 0 &&
+            (old.type == TT_SYMLINK || old.type == TT_JUNCTION) &&
+            (err = pf_dir_unlink(to, tname, 0)) == 0)
+            err = pf_dir_rename(from, fname, to, tname, PF_RENAME_NOREPLACE, want);
+    }
+    free(ri);
+    free(wt);
+    return err;
+}
+
+int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode)
+{
+    (void)mode; /* Windows directories have no mode bits; ACLs are inherited */
+    int err = 0;
+    wchar_t *w = wjoin(d, name, &err);
+    if (!w) return err;
+    err = CreateDirectoryW(w, NULL) ? 0 : last_err();
+    free(w);
+    return err;
+}
+
+int pf_append_stat(int fd, tt_stat *st)
+{
+    return pf_win_fill((HANDLE)_get_osfhandle(fd), st);
+}
+
+/* Lock files: LockFileEx on the whole file, dropped by Windows when the process ends. */
+int pf_lock_open(pf_dir *d, const char *name, int create, int *fd)
+{
+    int err = 0;
+    wchar_t *w = wjoin(d, name, &err);
+    if (!w) return err;
+    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                           create ? OPEN_ALWAYS : OPEN_EXISTING,
+                           FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    OVERLAPPED ov = {0};
+    if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
+                    &ov)) {
+        err = GetLastError() == ERROR_LOCK_VIOLATION ? EAGAIN : last_err();
+        CloseHandle(h);
+        return err;
+    }
+    *fd = _open_osfhandle((intptr_t)h, 0);
+    if (*fd < 0) {
+        CloseHandle(h);
+        return EMFILE;
+    }
+    return 0;
+}
+
+int pf_lock_write(int fd, const char *text, size_t n)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    LARGE_INTEGER zero = {0};
+    DWORD w = 0;
+    if (!SetFilePointerEx(h, zero, NULL, FILE_BEGIN) || !SetEndOfFile(h)) return last_err();
+    if (!WriteFile(h, text, (DWORD)n, &w, NULL)) return last_err();
+    return w == n ? 0 : EIO;
+}
+
+int pf_lock_read(pf_dir *d, const char *name, char *buf, size_t cap)
+{
+    int err = 0;
+    wchar_t *w = wjoin(d, name, &err);
+    buf[0] = '\0';
+    if (!w) return err;
+    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                           NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    DWORD got = 0;
+    if (!ReadFile(h, buf, (DWORD)(cap - 1), &got, NULL)) err = last_err();
+    buf[got] = '\0';
+    CloseHandle(h);
+    return err;
+}
+
+void pf_lock_close(int fd)
+{
+    _close(fd);
+}
+
+uint32_t pf_euid(void)
+{
+    return 0;
+}
+
+int pf_pid_alive(unsigned long pid)
+{
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
+    if (!h) return GetLastError() == ERROR_ACCESS_DENIED;
+    DWORD code = 0;
+    int alive = GetExitCodeProcess(h, &code) && code == STILL_ACTIVE;
+    CloseHandle(h);
+    return alive;
+}
+
+void pf_fs_now(int64_t *sec, int32_t *nsec)
+{
+    FILETIME ft;
+    GetSystemTimeAsFileTime(&ft);
+    from_filetime(ft, sec, nsec);
+    *sec -= 2; /* FAT keeps times to 2 s: leave that much room */
 }

@@ -17,6 +17,8 @@ char *pf_win_utf8(const wchar_t *w, size_t n);
 FILETIME pf_win_filetime(int64_t sec, int32_t nsec);
 /* dir "\" name, malloc'd. */
 char *pf_win_join(const char *dir, const char *name);
+/* What GetFileInformationByHandle says of an open file, as a tt_stat. */
+int pf_win_fill(HANDLE h, tt_stat *st);
 /* The path an open pf_dir was opened with. */
 const char *pf_win_dir_path(pf_dir *d);
 /* The reparse data of a junction to the absolute path `full` (substitute name

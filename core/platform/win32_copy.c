@@ -5,6 +5,8 @@
 #include "platform.h"
 #include "win32.h"
 
+#include "../error.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +66,23 @@ static void set_times(HANDLE h, const tt_stat *st)
 }
 
 int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dname,
-                 const tt_stat *st, unsigned *how, pf_copy_cb cb, void *ud, uint64_t *hash)
+                 const tt_stat *walked, unsigned *how, pf_copy_cb cb, void *ud, uint64_t *hash)
 {
     unsigned flags = *how; /* no clones or kernel copies tried here: nothing to learn */
     int err = 0;
     HANDLE in = open_in(sdir, sname, GENERIC_READ, OPEN_EXISTING,
                         FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, &err);
     if (in == INVALID_HANDLE_VALUE) return err;
+    /* The file opened must be the one walked; its own times go to the copy. */
+    tt_stat real;
+    const tt_stat *st = &real;
+    if ((err = pf_win_fill(in, &real)) == 0 &&
+        (real.type != TT_FILE || real.dev != walked->dev || real.ino != walked->ino))
+        err = TT_ECHANGED;
+    if (err) {
+        CloseHandle(in);
+        return err;
+    }
     HANDLE out = open_in(ddir, dname, GENERIC_WRITE | FILE_WRITE_ATTRIBUTES, CREATE_NEW,
                          FILE_ATTRIBUTE_NORMAL, &err);
     if (out == INVALID_HANDLE_VALUE) {
@@ -115,20 +127,17 @@ int pf_copy_file(pf_dir *sdir, const char *sname, pf_dir *ddir, const char *dnam
     return err;
 }
 
-int pf_clone_file(const char *existing, const char *path, const tt_stat *st)
+int pf_dir_clone(pf_dir *from, const char *fname, const tt_stat *src, pf_dir *to, const char *tname,
+                 const tt_stat *st)
 {
-    (void)existing, (void)path, (void)st;
+    (void)from, (void)fname, (void)src, (void)to, (void)tname, (void)st;
     return ENOTSUP; /* block cloning (ReFS) is not used */
 }
 
 int pf_copy_symlink(pf_dir *ddir, const char *dname, const char *target, const tt_stat *st)
 {
     (void)st;
-    char *p = pf_win_join(pf_win_dir_path(ddir), dname);
-    if (!p) return ENOMEM;
-    int err = pf_symlink(target, p, 0);
-    free(p);
-    return err;
+    return pf_dir_symlink(ddir, dname, target, 0);
 }
 
 int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st)
@@ -137,18 +146,20 @@ int pf_copy_special(pf_dir *ddir, const char *dname, const tt_stat *st)
     return ENOTSUP;
 }
 
-int pf_dir_mkdir(pf_dir *d, const char *name)
+int pf_dir_set_meta(pf_dir *d, const char *name, const tt_stat *st)
 {
-    char *p = pf_win_join(pf_win_dir_path(d), name);
-    if (!p) return ENOMEM;
-    int err = pf_mkdir(p);
-    free(p);
-    return err;
+    int err = 0;
+    HANDLE h =
+        open_in(d, name, FILE_WRITE_ATTRIBUTES, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, &err);
+    if (h == INVALID_HANDLE_VALUE) return err;
+    set_times(h, st);
+    CloseHandle(h);
+    return 0;
 }
 
-int pf_dir_finish(pf_dir *d, const char *spath, const tt_stat *st)
+int pf_dir_finish(pf_dir *d, pf_dir *sd, const tt_stat *st)
 {
-    (void)spath;
+    (void)sd; /* no xattrs to copy here */
     int err = 0;
     HANDLE h = open_path(pf_win_dir_path(d), FILE_WRITE_ATTRIBUTES, OPEN_EXISTING,
                          FILE_FLAG_BACKUP_SEMANTICS, &err);
@@ -158,30 +169,7 @@ int pf_dir_finish(pf_dir *d, const char *spath, const tt_stat *st)
     return 0;
 }
 
-int pf_dir_link(const char *existing, pf_dir *d, const char *name)
-{
-    char *p = pf_win_join(pf_win_dir_path(d), name);
-    if (!p) return ENOMEM;
-    int err = pf_hardlink(existing, p);
-    free(p);
-    return err;
-}
-
-int pf_dir_unlink(pf_dir *d, const char *name, int is_dir)
-{
-    char *p = pf_win_join(pf_win_dir_path(d), name);
-    if (!p) return ENOMEM;
-    int err;
-    if (is_dir) {
-        err = pf_rmdir(p);
-    } else {
-        tt_stat st;
-        err = pf_lstat(p, &st);
-        if (!err) err = pf_unlink(p, st.type);
-    }
-    free(p);
-    return err;
-}
+static int hash_handle(HANDLE in, uint64_t limit, uint64_t *hash);
 
 int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
 {
@@ -189,6 +177,14 @@ int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
     HANDLE in = open_in(d, name, GENERIC_READ, OPEN_EXISTING,
                         FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, &err);
     if (in == INVALID_HANDLE_VALUE) return err;
+    err = hash_handle(in, limit, hash);
+    CloseHandle(in);
+    return err;
+}
+
+static int hash_handle(HANDLE in, uint64_t limit, uint64_t *hash)
+{
+    int err = 0;
     uint64_t left = limit ? limit : UINT64_MAX;
     char *buf = malloc(CHUNK);
     XXH3_state_t *h = XXH3_createState();
@@ -204,7 +200,6 @@ int pf_hash_file(pf_dir *d, const char *name, uint64_t limit, uint64_t *hash)
     if (!err) *hash = XXH3_64bits_digest(h);
     if (h) XXH3_freeState(h);
     free(buf);
-    CloseHandle(in);
     return err;
 }
 
@@ -212,13 +207,13 @@ struct pf_file {
     HANDLE h;
 };
 
-int pf_file_open(const char *path, pf_file **out)
+int pf_file_open(pf_dir *d, const char *name, pf_file **out)
 {
     int err = 0;
     pf_file *f = malloc(sizeof *f);
     if (!f) return ENOMEM;
-    f->h = open_path(path, GENERIC_READ, OPEN_EXISTING,
-                     FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, &err);
+    f->h = open_in(d, name, GENERIC_READ, OPEN_EXISTING,
+                   FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_SEQUENTIAL_SCAN, &err);
     if (f->h == INVALID_HANDLE_VALUE) {
         free(f);
         return err;
@@ -237,6 +232,16 @@ int pf_file_read(pf_file *f, char *buf, size_t n, size_t *got)
     return err;
 }
 
+int pf_file_stat(pf_file *f, tt_stat *st)
+{
+    return pf_win_fill(f->h, st);
+}
+
+int pf_file_hash(pf_file *f, uint64_t limit, uint64_t *hash)
+{
+    return hash_handle(f->h, limit, hash);
+}
+
 void pf_file_close(pf_file *f)
 {
     if (!f) return;
@@ -250,9 +255,9 @@ uint64_t pf_link_max(const char *path)
     return 1023; /* NTFS */
 }
 
-int pf_syncfs(const char *path)
+int pf_syncfs(pf_dir *d)
 {
-    (void)path; /* copies flush each file before closing it (pf_copy_file) */
+    (void)d; /* copies flush each file before closing it (pf_copy_file) */
     return 0;
 }
 

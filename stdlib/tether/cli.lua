@@ -8,6 +8,14 @@ local M = {}
 
 M.OK, M.PROBLEMS, M.USAGE, M.FAILED, M.PARTIAL = 0, 1, 2, 3, 4
 
+-- The one map from how an operation ended to the exit code of the brief: nothing
+-- changed or all put back, 3; stopped part-way, 4; stopped by a signal, 128 + its number.
+function M.outcome_code(outcome, sig)
+  if outcome == "interrupted" and sig then return 128 + sig end
+  if outcome == "partial" then return M.PARTIAL end
+  return M.FAILED
+end
+
 local exit_mt = { __tostring = function(e) return e.message or ("exit " .. e.exit) end }
 
 -- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given.
@@ -152,11 +160,14 @@ function M.apply_plan(plan, noun, extra)
   -- plan exactly there (tests/e2e/test_bulk.sh).
   local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
   if hook and not tether.dryrun() then os.execute(hook) end
-  local result, err = plan:apply({
+  local result, err, _, partial = plan:apply({
     on_action = function(a, status, err)
-      if status ~= "done" then M.warn(err) elseif tether.options.verbose then M.say("%s", plan:describe(a)) end
+      if status ~= "done" then M.warn(M.quote(err)) elseif tether.options.verbose then M.say("%s", M.quote(plan:describe(a))) end
     end,
   })
+  if not result and partial and partial.done > 0 then
+    M.exit(M.PARTIAL, string.format("%s; stopped after %d change(s) (journal %s)", err, partial.done, partial.id))
+  end
   if not result then M.exit(M.FAILED, err .. "; nothing changed") end
   if tether.options.json then
     local report = { dry = result.dry or false, id = result.id, done = result.done, skipped = result.skipped,
@@ -165,7 +176,7 @@ function M.apply_plan(plan, noun, extra)
     for k, v in pairs(extra or {}) do report[k] = v end
     M.json(report)
   elseif result.dry then
-    plan:print(M.say)
+    plan:print(function(fmt, s) M.say(fmt, M.quote(s)) end)
     M.say("%d action(s) planned on %s; nothing changed (dry run)", #plan.actions, noun)
   else
     M.say("%d %s changed%s%s; undo with: tether undo %s", result.done, noun,

@@ -59,7 +59,7 @@ function M.new(opts)
   return setmetatable({
     stow_dir = stow, target = target, stow_rel = path.relative(target, stow),
     adopt = opts.adopt, ignore = opts.ignore or {}, conflicts = {},
-    plan = plan.new("farm", { stow = stow, target = target }),
+    plan = plan.new("farm", { stow = stow, target = target, roots = { target, stow } }),
   }, Farm)
 end
 

@@ -1,11 +1,18 @@
 -- tether.journal: the journals of runs that change things (migrations, plans). One
 -- JSON-lines file per run under $XDG_STATE_HOME/tether/journal (on Windows
--- %LOCALAPPDATA%\tether\journal; or --journal-dir); each
--- record is on disk before the step it announces is taken (tether.journal in C fsyncs).
+-- %LOCALAPPDATA%\tether\journal; or --journal-dir); each record is on disk before the
+-- step it announces is taken (tether.journal in C fsyncs).
+--
+-- Journals are evidence, not commands. A journal directory or file that another user
+-- could have written is refused (in C, before a byte is read); a line that does not
+-- decode, anywhere but a last line cut short by a crash, makes the whole journal
+-- "corrupt FILE:LINE"; and every record is checked against the schema of its kind of
+-- run (registered by the modules that write them) before anything acts on it.
 local tether = require "tether"
 local json = require "tether.json"
 local path = require "tether.path"
 
+local raw = tether.raw
 local M = {}
 local FAST = { sort = false }
 
@@ -18,6 +25,7 @@ function M.dir()
 end
 
 local function file_of(id) return path.join(M.dir(), id .. ".jsonl") end
+M.file_of = file_of
 
 -- Ids sort in the order runs started: wall-clock time to the microsecond, then a
 -- random part in case two processes start in the same microsecond.
@@ -28,87 +36,156 @@ local function new_id()
     math.random(0, 0xff))
 end
 
+local ID_PATTERN = "^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d%-%d%d%d%d%d%d%-%x%x$"
+function M.valid_id(id) return type(id) == "string" and id:find(ID_PATTERN) ~= nil end
+
 local Journal = {}
 Journal.__index = Journal
 
 -- Appends a record (a table) and returns once it is on disk; raises if it cannot be
 -- written, since acting without a journal would break the promise of a safe resume.
+-- The error is a table {journal = true, message =, code =} for the caller to report.
 function Journal:record(rec)
   rec.time = os.time()
-  assert(self.handle:append(json.encode(rec, FAST)))
+  local ok, err, code = self.handle:append(json.encode(rec, FAST))
+  if not ok then error({ journal = true, message = err, code = code }, 0) end
 end
 
 -- A record that may wait for the next sync (for outcomes, never for intentions; no
 -- time stamp, since there may be one per file).
 function Journal:note(rec)
-  assert(self.handle:append(json.encode(rec, FAST), { nosync = true }))
+  local ok, err, code = self.handle:append(json.encode(rec, FAST), { nosync = true })
+  if not ok then error({ journal = true, message = err, code = code }, 0) end
 end
 
-function Journal:sync() assert(self.handle:sync()) end
+function Journal:sync()
+  local ok, err, code = self.handle:sync()
+  if not ok then error({ journal = true, message = err, code = code }, 0) end
+end
 
 function Journal:close() self.handle:close() end
+
+-- The journal directory, made if needed, and checked to be the caller's alone.
+function M.ensure_dir()
+  return raw.journal_dir(M.dir(), { create = true })
+end
 
 -- Starts the journal of a new run: its first record describes the run. Fails (nil,
 -- message, code) when the journal cannot be written: then nothing may be changed.
 function M.create(kind, header)
-  local ok, err, code = tether.mkdir(M.dir(), { parents = true, dry = false })
-  if not ok then return nil, err .. "; the journal cannot be kept there (use --journal-dir)", code end
+  local ok, err, code = M.ensure_dir()
+  if not ok then return nil, err, code end
   local id = new_id()
   local handle, herr, hcode = tether.journal(file_of(id), { create = true })
   if not handle then return nil, herr, hcode end
   local j = setmetatable({ id = id, path = file_of(id), handle = handle }, Journal)
   header.event, header.kind, header.id = "start", kind, id
-  j:record(header)
+  local wok, werr = pcall(j.record, j, header)
+  if not wok then
+    handle:close()
+    os.remove(file_of(id)) -- the run never started: its empty journal goes
+    return nil, werr.message .. "; nothing was changed", werr.code
+  end
   return j
 end
 
 -- Reopens the journal of an earlier run to go on writing it.
 function M.reopen(id)
+  if not M.valid_id(id) then return nil, tostring(id) .. ": not a run id (EINVAL)", "EINVAL" end
   local handle, err, code = tether.journal(file_of(id))
   if not handle then return nil, err, code end
   return setmetatable({ id = id, path = file_of(id), handle = handle }, Journal)
 end
 
--- Every record of a run. A last line cut short by a crash is not a record.
+-- Schemas: kind -> function(records, file) that returns nil when the records make sense
+-- for that kind of run, else "LINE: what is wrong". Registered by tether.migration and
+-- tether.plan, which know their own records.
+M.schemas = {}
+
+local function bad(file, line, what) return nil, string.format("%s:%d: corrupt journal: %s (EINVAL)", file, line, what), "EINVAL" end
+
+-- Every record of a run, checked. A last line cut short by a crash (no newline at its
+-- end) is not a record; any other line that does not decode, or a record that does not
+-- fit its schema, makes the whole journal corrupt, and it is not believed at all.
 function M.read(id)
-  local f, err, code = io.open(file_of(id), "r")
-  if not f then return nil, err, code end
-  local records = {}
-  for line in f:lines() do
+  if not M.valid_id(id) then return nil, tostring(id) .. ": not a run id (EINVAL)", "EINVAL" end
+  local file = file_of(id)
+  local text, err, code = raw.journal_read(file)
+  if not text then return nil, err, code end
+  local records, n = {}, 0
+  for line, nl in text:gmatch("([^\n]*)(\n?)") do
+    if line == "" and nl == "" then break end
+    n = n + 1
+    if nl == "" then break end -- torn: the crash came in the middle of this write
     local ok, rec = pcall(json.decode, line)
-    if ok and type(rec) == "table" then records[#records + 1] = rec end
+    if not ok or type(rec) ~= "table" then return bad(file, n, "not a JSON record") end
+    records[#records + 1] = rec
   end
-  f:close()
-  if #records == 0 or records[1].event ~= "start" then
-    return nil, file_of(id) .. ": not a tether journal", "EINVAL"
+  local first = records[1]
+  if not first or first.event ~= "start" or first.id ~= id or type(first.kind) ~= "string" then
+    return bad(file, 1, "does not start with the record of its run")
   end
+  local check = M.schemas[first.kind]
+  if not check then return bad(file, 1, "a run of unknown kind '" .. tostring(first.kind) .. "'") end
+  local line, what = check(records)
+  if line then return bad(file, line, what) end
   return records
 end
 
--- All runs, oldest first: {id=, kind=, header=, records=}.
+-- All runs, oldest first: {id=, kind=, header=, records=}, and the journals that could
+-- not be read: {{id=, file=, message=}, ...}. One bad file hides no other run.
 function M.list()
-  local runs = {}
-  if not tether.exists(M.dir()) then return runs end
-  for e in tether.walk(M.dir(), { max_depth = 1, types = { "file" } }) do
-    local id = e.name:match("^(.*)%.jsonl$")
-    local records = id and M.read(id)
-    if records then
-      runs[#runs + 1] = { id = id, kind = records[1].kind, header = records[1], records = records }
+  local runs, broken = {}, {}
+  local d = M.dir()
+  if not tether.exists(d) then return runs, broken end
+  local ok, derr = raw.journal_dir(d)
+  if not ok then return runs, { { id = "", file = d, message = derr } } end
+  for e in tether.walk(d, { max_depth = 1 }) do
+    local id = e.depth == 1 and e.name:match("^(.*)%.jsonl$")
+    if id and M.valid_id(id) then
+      local records, err = M.read(id)
+      if records then
+        runs[#runs + 1] = { id = id, kind = records[1].kind, header = records[1], records = records }
+      else
+        broken[#broken + 1] = { id = id, file = e.path, message = err }
+      end
     end
   end
   table.sort(runs, function(a, b) return a.id < b.id end)
-  return runs
+  table.sort(broken, function(a, b) return a.id < b.id end)
+  return runs, broken
 end
 
 -- The run named by `which` (an id, or "last"/nil for the newest one that `accept`s).
+-- A named run that cannot be read says why (nil, message, code).
 function M.find(which, accept)
+  if which and which ~= "last" then
+    local records, err, code = M.read(which)
+    if not records then
+      if code == "ENOENT" then return nil, "no run with id " .. which .. " (ENOENT)", "ENOENT" end
+      return nil, err, code
+    end
+    return { id = which, kind = records[1].kind, header = records[1], records = records }
+  end
   local runs = M.list()
   for i = #runs, 1, -1 do
-    local r = runs[i]
-    if (which == nil or which == "last") and (not accept or accept(r)) then return r end
-    if r.id == which then return r end
+    if not accept or accept(runs[i]) then return runs[i] end
   end
   return nil
 end
+
+-- Small checks the schemas share.
+M.check = {}
+function M.check.abs(v)
+  if type(v) ~= "string" or not path.is_absolute(v) then return false end
+  for _, part in ipairs(path.parts(v)) do
+    if part == "." or part == ".." then return false end
+  end
+  return true
+end
+function M.check.id(v)
+  return type(v) == "table" and math.type(v.dev) == "integer" and math.type(v.ino) == "integer"
+end
+function M.check.int(v) return math.type(v) == "integer" end
 
 return M

@@ -1,541 +1,820 @@
 -- tether.migration: move a folder to another place and leave a link behind, so that
--- nothing is ever lost. Across filesystems: copy to a temporary name beside DEST, verify,
--- rename into DEST, rename SRC aside, link SRC -> DEST, delete the set-aside original.
--- On one filesystem: rename SRC to DEST, then link. Every step is journaled (on disk)
--- before it is taken, and every step can be redone or undone from the journal alone.
+-- nothing is ever lost. A migration is data (the steps table below and the sequences
+-- made of its steps) run by one step runner, forwards or backwards, with every step
+-- journaled (on disk) before it is taken:
+--   migrate  copy SRC beside DEST, verify, place it at DEST, set SRC aside, check nothing
+--            changed, link SRC -> DEST (the commit point), delete the original
+--   undo     the same the other way: copy DEST back beside SRC, verify, set DEST aside,
+--            check, remove the link, place the copy at SRC (the commit point), delete
+--   rollback the steps a migration took, each taken back, in reverse
+-- Before its commit point a failing or interrupted sequence is taken back by itself;
+-- after it, it stops and says how to finish (nothing rolls back once the link is in
+-- place). Every object a step touches is checked against the identity the journal holds
+-- (device and inode) before it is renamed or deleted, and every path is reached from the
+-- handles of SRC's and DEST's parents (checked to be the same directories on resume).
+-- docs/migration.md has the state table.
 local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
+local preflight = require "tether.preflight"
 local progress = require "tether.progress"
+local testhook = require "tether.testhook"
+local writers = require "tether.writers"
 
+local raw = tether.raw
 local M = {}
-
-local SPACE_MARGIN = 64 * 1024 * 1024 -- beyond the data itself: metadata, other writers
-
--- Test hook: TETHER_CRASH_AT=STEP:begin|done or copy:N makes the process kill itself
--- with SIGKILL at that instant, exactly as a power cut would stop it.
-local crash_at = os.getenv("TETHER_CRASH_AT")
-local function crashpoint(label)
-  if crash_at and label == crash_at then os.execute("kill -KILL $PPID") end
-end
 
 local function fail(msg, code) return nil, msg, code end
 
-local function is_link(p)
-  local info = tether.info(p)
-  return info and (info.type == "symlink" or info.type == "junction")
+local function info(p) return tether.info(p) end
+local function id_of(t) return t and { dev = t.dev, ino = t.ino } or nil end
+local function is(t, id) return t ~= nil and id ~= nil and t.dev == id.dev and t.ino == id.ino end
+
+-- The sequences of steps, and the step of each that is its point of no return.
+M.sequences = {
+  migrate = { "copy", "verify", "place", "aside", "check", "link", "cleanup" },
+  migrate_kept = { "copy", "verify", "place", "aside", "check", "link" },
+  migrate_same_fs = { "move", "link" },
+  undo = { "copy", "verify", "aside", "check", "unlink", "place", "cleanup", "restore" },
+  undo_same_fs = { "unlink", "move", "restore" },
+  finish = { "cleanup" },
+}
+M.commit = {
+  migrate = "link", migrate_kept = "link", migrate_same_fs = "link",
+  undo = "place", undo_same_fs = "move", finish = "cleanup",
+}
+
+-- Removes the temporary copy of this run, only when the journal shows the run made it:
+-- by the identity it holds, after checking the copy holds nothing that is not a copy of
+-- the source (another process may have written into it); or, when a crash came between
+-- making it and recording it, only while it is still empty. Anything else at that name
+-- is not this run's to delete: it stays, and the step fails saying so.
+local function remove_copy(x, rt)
+  local id, i = x.id.tmp, info(x.tmp)
+  if not id or not i then return true end
+  if id.pending then
+    if i.type == "dir" and raw.rmdir(x.tmp) then return true end
+    return fail(x.tmp .. ": not known to be this run's copy (it is not empty); left alone: move it away, then run the command again (EEXIST)", "EEXIST")
+  end
+  if not is(i, id) then
+    return fail(x.tmp .. ": is not the copy this run made (a mount, or another process's directory?); left alone: " ..
+      "move it away, then run the command again (ECHANGED)", "ECHANGED")
+  end
+  local source = info(x.from) and x.from or x.bak
+  local ok, err = raw.verifytree(x.tmp, source, { names_only = true })
+  if not ok then
+    return fail(x.tmp .. ": holds what is not a copy of " .. source .. " (" .. err .. "); another process wrote there, so it is left alone (EEXIST)", "EEXIST")
+  end
+  return raw.rmtree(x.tmp, { expect = id, progress = rt and rt.report("delete") })
 end
 
-local function is_dir(p)
-  local info = tether.info(p)
-  return info and info.type == "dir"
-end
-
-local function absolute(p)
-  if path.is_absolute(p) then return path.normalize(p) end
-  return path.normalize(path.join(assert(tether.realpath(".")), p))
-end
-
--- The real path of p even when it does not exist yet (its parent must).
-local function real_of(p)
-  local r = tether.realpath(p)
-  if r then return r end
-  local parent = tether.realpath(path.dirname(absolute(p)))
-  return parent and path.join(parent, path.basename(p))
-end
-
-local function inside(p, dir)
-  return p == dir or p:sub(1, #dir + 1) == dir .. "/"
-end
-
--- Processes that hold a file under dir open for writing (Linux /proc; elsewhere none
--- can be seen, and the check says so).
-local function writers_under(dir)
-  local found = {}
-  if not tether.exists("/proc/self/fdinfo") then return found, false end
-  for proc in tether.walk("/proc", { max_depth = 1, types = { "dir" } }) do
-    local pid = proc.name:match("^%d+$") and proc.name
-    local fds = pid and tether.info("/proc/" .. pid .. "/fd") and "/proc/" .. pid .. "/fd"
-    if fds and pid ~= tostring(tether.pid()) then
-      local ok, iter = pcall(tether.walk, fds, { max_depth = 1 })
-      for fd in ok and iter or function() end do
-        local target = fd.depth == 1 and tether.readlink(fd.path)
-        if target and inside(target, dir) then
-          local f = io.open("/proc/" .. pid .. "/fdinfo/" .. fd.name)
-          local flags = f and f:read("a"):match("flags:%s*(%d+)")
-          if f then f:close() end
-          if flags and tonumber(flags, 8) & 3 ~= 0 then -- O_WRONLY or O_RDWR
-            local c = io.open("/proc/" .. pid .. "/comm")
-            found[#found + 1] = string.format("%s (pid %s) writes %s", c and c:read("l") or "?", pid, target)
-            if c then c:close() end
-          end
+-- Each step: what it does (describe), how (run), whether a begun step already took
+-- effect (is_done, for a crash between the step and its record), and how it is taken
+-- back (undo; none after a commit point). x is the direction's context (see
+-- context()), rt the runner's services: rt.made(key, value) journals an identity the
+-- moment it exists, rt.report(what) gives a progress function, rt.warn(msg).
+M.steps = {
+  copy = {
+    describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
+      progress.bytes(x.size.bytes), x.size.files) end,
+    run = function(x, rt)
+      local ok, err, code = remove_copy(x, rt) -- a partial copy from an earlier attempt
+      if not ok then return nil, err, code end
+      -- What changes in the source from now on is caught by the check before the link.
+      local sec, nsec = tether.fs_now()
+      rt.made("since", { sec = sec, nsec = nsec })
+      rt.made("tmp", { pending = true }) -- a crash right after the mkdir leaves it empty
+      local made, merr, mcode = raw.mkdir(x.tmp, { private = true })
+      if not made then return nil, merr, mcode end
+      rt.made("tmp", id_of(made))
+      return raw.copytree(x.from, x.tmp, { into = true, final = x.to, expect = x.id.from,
+        expect_dst = x.id.tmp, progress = rt.report("copy") })
+    end,
+    undo = function(x, rt) return remove_copy(x, rt) end,
+  },
+  verify = {
+    describe = function(x) return "verify the copy (" .. (x.verify == "hash" and
+      "types, sizes, modes, owners, times, link targets and the xxHash of every file" or
+      "types, sizes, modes, owners, times and link targets") .. ")" end,
+    run = function(x, rt)
+      return raw.verifytree(x.from, x.tmp, { final = x.to, hash = x.verify == "hash", progress = rt.report("verify") })
+    end,
+    undo = function() return true end,
+  },
+  place = {
+    describe = function(x) return "rename " .. x.tmp .. " to " .. x.to end,
+    is_done = function(x) return is(info(x.to), x.id.tmp) and not info(x.tmp) end,
+    run = function(x)
+      return raw.rename(x.tmp, x.to, { expect = x.id.tmp, noreplace = not x.to_existed, expect_to = x.id.to })
+    end,
+    undo = function(x)
+      if is(info(x.to), x.id.tmp) then
+        local ok, err, code = raw.rename(x.to, x.tmp, { expect = x.id.tmp, noreplace = true })
+        if not ok then return nil, err, code end
+      end
+      if x.to_existed and not info(x.to) then return raw.mkdir(x.to) end
+      return true
+    end,
+  },
+  aside = {
+    describe = function(x) return "rename " .. x.from .. " aside to " .. x.bak end,
+    is_done = function(x)
+      local f = info(x.from)
+      return is(info(x.bak), x.id.from) and (not f or f.type == "symlink" or f.type == "junction")
+    end,
+    run = function(x) return raw.rename(x.from, x.bak, { expect = x.id.from, noreplace = true }) end,
+    undo = function(x)
+      if not is(info(x.bak), x.id.from) then return true end
+      return raw.rename(x.bak, x.from, { expect = x.id.from, noreplace = true })
+    end,
+  },
+  check = {
+    describe = function(x) return "check that nothing wrote into " .. x.from ..
+      " since the copy began (open files, and the change time of every entry)" end,
+    run = function(x, rt)
+      if x.force then
+        rt.warn("--force: " .. x.from .. " is not checked for changes made during the copy; they would be lost")
+        return true
+      end
+      local open = writers.scan({ tether.realpath(x.bak) or x.bak })
+      if #open > 0 then
+        return fail(x.from .. ": written to while it was copied: " .. table.concat(open, "; ") ..
+          " (EBUSY); close it, then migrate again", "EBUSY")
+      end
+      local _, found, scode = tether.treesize(x.bak, { since = { x.id.since.sec, x.id.since.nsec }, expect = x.id.from })
+      if not _ then return nil, found, scode end
+      local changed, other = {}, {}
+      for _, f in ipairs(found) do
+        if f.kind == "changed" then changed[#changed + 1] = f.path
+        elseif f.kind ~= "hardlink_out" and f.kind ~= "link_out" then other[#other + 1] = f.path .. " (" .. f.kind .. ")" end
+      end
+      if #other > 0 then
+        return fail(x.from .. ": cannot be checked for changes: " .. table.concat(other, ", ", 1, math.min(#other, 5)) ..
+          " (EACCES)", "EACCES")
+      end
+      if #changed > 0 then
+        return fail(string.format("%s: %d entr%s changed while it was copied (%s%s) (ECHANGED); the copy would miss that; run again when nothing writes there",
+          x.from, #changed, #changed == 1 and "y" or "ies", table.concat(changed, ", ", 1, math.min(#changed, 5)),
+          #changed > 5 and ", ..." or ""), "ECHANGED")
+      end
+      return true
+    end,
+    undo = function() return true end,
+  },
+  link = {
+    describe = function(x) return "make " .. x.link_at .. " a " .. x.link .. " to " .. x.to ..
+      " and check it leads there" end,
+    is_done = function(x) return tether.readlink(x.link_at) == x.to end,
+    run = function(x, rt)
+      local made, err, code = (x.link == "junction" and raw.junction or raw.symlink)(x.to, x.link_at)
+      if not made then return nil, err, code end
+      rt.made("link", id_of(made))
+      if tether.realpath(x.link_at) ~= tether.realpath(x.to) then
+        return fail(x.link_at .. ": the new link does not lead to " .. x.to .. " (EVERIFY)", "EVERIFY")
+      end
+      return true
+    end,
+    undo = function(x)
+      local i = info(x.link_at)
+      if not i or (i.type ~= "symlink" and i.type ~= "junction") then return true end
+      return raw.unlink(x.link_at, { old = x.to, expect = x.id.link })
+    end,
+  },
+  unlink = { -- undo: the link SRC -> DEST goes, so the copy can take its place
+    describe = function(x) return "remove the link " .. x.link_at .. " -> " .. x.from end,
+    is_done = function(x)
+      local i = info(x.link_at)
+      return not i or i.type == "dir"
+    end,
+    -- Any link there that leads to DEST will do: the user may have made it again by hand.
+    run = function(x) return raw.unlink(x.link_at, { old = x.from }) end,
+    undo = function(x, rt)
+      if info(x.link_at) then return true end
+      local made, err, code = (x.link == "junction" and raw.junction or raw.symlink)(x.from, x.link_at)
+      if not made then return nil, err, code end
+      rt.made("link", id_of(made))
+      return true
+    end,
+  },
+  cleanup = {
+    describe = function(x) return "delete the original, set aside at " .. x.bak end,
+    is_done = function(x) return not info(x.bak) end,
+    run = function(x, rt)
+      for _, old in ipairs(x.remove) do
+        if is(info(old.path), old.id) then
+          local ok, err, code = raw.rmtree(old.path, { expect = old.id, chmod = true, progress = rt.report("delete") })
+          if not ok then return nil, err, code end
         end
       end
+      return true
+    end,
+  },
+  restore = { -- undo: DEST was an empty directory before the migration
+    describe = function(x) return x.restore and ("make the empty directory " .. x.restore .. " again") or "nothing to restore" end,
+    run = function(x)
+      if x.restore and not info(x.restore) then return raw.mkdir(x.restore) end
+      return true
+    end,
+    undo = function() return true end,
+  },
+  move = { -- one filesystem: a rename is the whole copy
+    describe = function(x) return "rename " .. x.from .. " to " .. x.to .. " (same filesystem)" end,
+    is_done = function(x) return is(info(x.to), x.id.from) and not is(info(x.from), x.id.from) end,
+    run = function(x)
+      return raw.rename(x.from, x.to, { expect = x.id.from, noreplace = not x.to_existed, expect_to = x.id.to })
+    end,
+    undo = function(x)
+      if not is(info(x.to), x.id.from) then return true end
+      local ok, err, code = raw.rename(x.to, x.from, { expect = x.id.from, noreplace = true })
+      if ok and x.to_existed and not info(x.to) then return raw.mkdir(x.to) end
+      return ok, err, code
+    end,
+  },
+}
+
+-- What the journal says: the plan, and for each sequence the last record of each step
+-- ({dir = "do"|"back", phase = "begin"|"done"|"failed"}), the identities recorded, the
+-- direction the run is going (mode) and how it ended, if it did.
+function M.state(records)
+  local st = { plan = records[1].plan, steps = {}, made = {}, modes = {}, ended = nil }
+  for _, r in ipairs(records) do
+    if r.event == "step" then
+      st.steps[r.seq] = st.steps[r.seq] or {}
+      st.steps[r.seq][r.step] = { dir = r.dir, phase = r.phase, error = r.error }
+      st.last = r
+    elseif r.event == "made" then
+      st.made[r.seq] = st.made[r.seq] or {}
+      st.made[r.seq][r.key] = r.value
+    elseif r.event == "mode" then
+      -- How the run had ended before this command (an undo taken back returns there).
+      st.prior_end = st.ended or st.prior_end
+      st.mode = r.mode
+      st.modes[#st.modes + 1] = r.mode
+      st.ended = nil
+    elseif r.event == "end" then
+      st.ended = r.state
     end
   end
-  return found, true
+  return st
 end
 
--- Links under the scan paths that point into src: they keep working through the link
--- left at SRC, but the user should know about them.
-local function links_into(src_real, scan)
-  local found = {}
-  for _, root in ipairs(scan or {}) do
-    for e in tether.walk(root, { links_only = true, classify = true }) do
-      local resolved = e.status == "ok" and tether.realpath(e.path)
-      if resolved and inside(resolved, src_real) and not inside(e.path, src_real) then
-        found[#found + 1] = e.path .. " -> " .. e.target
-      end
-    end
-  end
-  return found
+local function step_state(st, seq, name) return (st.steps[seq] or {})[name] end
+local function done(st, seq, name)
+  local s = step_state(st, seq, name)
+  return s and s.dir == "do" and s.phase == "done"
+end
+-- Whether a step may have had an effect that is not taken back yet.
+local function touched(st, seq, name)
+  local s = step_state(st, seq, name)
+  return s and not (s.dir == "back" and s.phase == "done")
 end
 
--- Checks everything before anything is touched; returns the plan of the migration.
-function M.plan(src, dest, opts)
-  opts = opts or {}
-  local info, err, code = tether.info(src)
-  if not info then return fail(err, code) end
-  if info.type == "symlink" or info.type == "junction" then
-    return fail(src .. ": is already a link (to " .. tostring(info.target) .. "); nothing to migrate (ENOTDIR)", "ENOTDIR")
-  end
-  if info.type ~= "dir" then return fail(src .. ": is not a directory; migrate moves folders (ENOTDIR)", "ENOTDIR") end
-  local src_abs, src_real = absolute(src), assert(tether.realpath(src))
-  local dest_abs = absolute(dest)
-  local pinfo = tether.info(path.dirname(dest_abs))
-  if not pinfo or (pinfo.type ~= "dir" and not (pinfo.status == "ok" and pinfo.target_type == "dir")) then
-    return fail(dest .. ": its parent directory does not exist (ENOENT)", "ENOENT")
-  end
-  local dest_real = real_of(dest_abs)
-  local dest_parent = path.dirname(dest_real)
-  if dest_real == src_real then return fail(dest .. ": is the same place as " .. src .. " (EINVAL)", "EINVAL") end
-  if inside(dest_real, src_real) then
-    return fail(dest .. ": is inside " .. src .. "; a folder cannot move into itself (EINVAL)", "EINVAL")
-  end
-  if inside(src_real, dest_real) then
-    return fail(dest .. ": contains " .. src .. " (EINVAL)", "EINVAL")
-  end
-  local dinfo = tether.info(dest_abs)
-  local dest_existed = false
-  if dinfo then
-    if dinfo.type ~= "dir" then return fail(dest .. ": already exists and is not a directory (EEXIST)", "EEXIST") end
-    for e in tether.walk(dest_abs, { max_depth = 1 }) do
-      if e.depth == 1 then return fail(dest .. ": already exists and is not empty (ENOTEMPTY)", "ENOTEMPTY") end
-    end
-    dest_existed = true
-  end
-  local link = opts.link or "auto"
-  if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
-    return fail("--link must be symlink, junction or auto, not '" .. tostring(link) .. "' (EINVAL)", "EINVAL")
-  end
-  if link == "junction" and tether.platform ~= "windows" then
-    return fail(src .. ": junctions are an NTFS feature and are not supported here (ENOTSUP); use --link symlink", "ENOTSUP")
-  end
+local function seq_of(p, which)
+  if which == "migrate" then return p.same_fs and "migrate_same_fs" or p.keep_backup and "migrate_kept" or "migrate" end
+  if which == "undo" then return p.same_fs and "undo_same_fs" or "undo" end
+  return which
+end
 
-  local src_parent = path.dirname(src_abs)
-  local id_hint = string.format("%x", math.random(0, 0xffffff))
-  -- Can a link be made where SRC is? Try with a throwaway name (and remove it).
-  local probe = path.join(src_parent, ".tether-probe-" .. id_hint)
-  local function try(kind)
-    local ok, err, code = (kind == "junction" and tether.junction or tether.symlink)(dest_real, probe, { dry = false })
-    if ok then assert(tether.unlink(probe, { dry = false })) end
-    return ok, err, code
+-- The context of a direction: which folder is moved where, and what is known of each
+-- object on the way.
+local function context(p, st, which)
+  local made = st.made
+  local mig = made.migrate or {}
+  if which == "undo" then
+    local um = made.undo or {}
+    local moved = p.same_fs and p.ids.src or mig.tmp
+    return {
+      seq = seq_of(p, "undo"), from = p.dest, to = p.src, tmp = p.back_tmp, bak = p.back_aside, link_at = p.src,
+      link = p.link, verify = p.verify, force = p.force, to_existed = false, size = p.size,
+      restore = p.dest_existed and p.dest or nil,
+      id = { from = moved, tmp = um.tmp, link = um.link or mig.link, since = um.since },
+      remove = { { path = p.back_aside, id = moved }, { path = p.backup, id = p.ids.src } },
+    }
   end
-  local kind = link == "auto" and "symlink" or link
-  local ok, perr, pcode = try(kind)
-  -- --link auto on Windows: a junction for a local folder where symbolic links are not
-  -- permitted (no Developer Mode) or not really made.
-  if not ok and link == "auto" and tether.platform == "windows" and (pcode == "EPERM" or pcode == "EVERIFY")
-     and not dest_real:find("^[\\/][\\/]") then
-    local jok, jerr = try("junction")
-    if jok then kind, ok = "junction", true else perr = perr .. "; a junction cannot be made either: " .. jerr end
-  end
-  if not ok then return fail(perr .. "; a link must be made here in place of " .. src, pcode) end
-  link = kind
-
-  local size, serr, scode = tether.treesize(src)
-  if not size then return fail(serr, scode) end
-  local same_fs = info.dev == tether.info(dest_parent).dev
-  local space = assert(tether.statfs(dest_parent))
-  local need = same_fs and 0 or size.alloc + SPACE_MARGIN
-  if not same_fs and need > space.avail and os.getenv("TETHER_TEST_SKIP_SPACE_CHECK") ~= "1" then
-    return fail(string.format("%s: not enough free space: %s needed (%s of data and a %s margin), %s free (ENOSPC)",
-      dest_parent, progress.bytes(need), progress.bytes(size.alloc), progress.bytes(SPACE_MARGIN),
-      progress.bytes(space.avail)), "ENOSPC")
-  end
-  local writers, checked = writers_under(src_real)
-  if #writers > 0 and not opts.force then
-    return fail(src .. ": files are open for writing: " .. table.concat(writers, "; ") ..
-      " (EBUSY); close them first, or pass --force", "EBUSY")
-  end
-
-  local name = path.basename(src_abs)
   return {
-    src = src_abs, src_real = src_real, dest = dest_real, dest_existed = dest_existed,
-    same_fs = same_fs, link = link, verify = opts.verify or "size", keep_backup = opts.keep_backup,
-    tmp = path.join(path.dirname(dest_real), ".tether-tmp-" .. id_hint .. "-" .. path.basename(dest_real)),
-    backup = path.join(src_parent, ".tether-backup-" .. id_hint .. "-" .. name),
-    size = size, free = space.avail, need = need, writers_checked = checked,
-    links_into = links_into(src_real, opts.scan),
+    seq = seq_of(p, which), from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src,
+    link = p.link, verify = p.verify, force = p.force, to_existed = p.dest_existed, size = p.size,
+    id = { from = p.ids.src, to = p.ids.dest, tmp = mig.tmp, link = mig.link, since = mig.since },
+    remove = { { path = p.backup, id = p.ids.src } },
   }
 end
 
--- The steps of a plan, in order, each with what it does and how to tell it is done.
-local function steps_of(p)
-  if p.same_fs then return { "move", "link" } end
-  local s = { "copy", "verify", "place", "aside", "link" }
-  if not p.keep_backup then s[#s + 1] = "cleanup" end
-  return s
-end
+-- The journal's name for the direction a context's steps belong to.
+local function family(seq) return seq:match("^undo") and "undo" or "migrate" end
 
-M.describe = {
-  copy = function(p) return string.format("copy %s to %s (%s, %d files)", p.src, p.tmp, progress.bytes(p.size.bytes), p.size.files) end,
-  verify = function(p) return "verify the copy (" .. (p.verify == "hash" and "sizes and xxHash of every file" or "types, sizes, link targets") .. ")" end,
-  place = function(p) return "rename " .. p.tmp .. " to " .. p.dest end,
-  aside = function(p) return "rename " .. p.src .. " aside to " .. p.backup end,
-  link = function(p) return "make " .. p.src .. " a " .. p.link .. " to " .. p.dest .. " and check it resolves there" end,
-  cleanup = function(p) return "delete the set-aside original " .. p.backup end,
-  move = function(p) return "rename " .. p.src .. " to " .. p.dest .. " (same filesystem)" end,
-}
-
-local function make_link(p)
-  local make = p.link == "junction" and tether.junction or tether.symlink
-  local ok, err, code = make(p.dest, p.src, { dry = false })
-  if not ok then return fail(err, code) end
-  if tether.realpath(p.src) ~= tether.realpath(p.dest) then
-    return fail(p.src .. ": the new link does not lead to " .. p.dest .. " (EVERIFY)", "EVERIFY")
-  end
-  return true
-end
-
--- What each step does; each checks where it stands first, so redoing it after a crash
--- (in --resume) finishes it instead of repeating or breaking it.
-local actions = {
-  copy = function(p, report)
-    if tether.exists(p.tmp) then
-      local ok, err, code = tether.rmtree(p.tmp, { dry = false }) -- a partial copy from a crash
-      if not ok then return fail(err, code) end
-    end
-    return tether.copytree(p.src, p.tmp, { final = p.dest, progress = report, dry = false })
-  end,
-  verify = function(p, report)
-    return tether.verifytree(p.src, p.tmp, { final = p.dest, hash = p.verify == "hash", progress = report })
-  end,
-  place = function(p)
-    if not tether.exists(p.tmp) and is_dir(p.dest) then return true end -- renamed before a crash
-    return tether.rename(p.tmp, p.dest, { dry = false })
-  end,
-  aside = function(p)
-    if tether.exists(p.backup) and not (is_dir(p.src)) then return true end
-    return tether.rename(p.src, p.backup, { dry = false })
-  end,
-  link = function(p)
-    if is_link(p.src) then
-      if tether.realpath(p.src) == tether.realpath(p.dest) then return true end
-      return fail(p.src .. ": is a link, but not to " .. p.dest .. "; left as it is (EEXIST)", "EEXIST")
-    end
-    return make_link(p)
-  end,
-  cleanup = function(p)
-    if not tether.exists(p.backup) then return true end
-    return tether.rmtree(p.backup, { dry = false })
-  end,
-  move = function(p)
-    if not is_dir(p.src) and is_dir(p.dest) then return true end
-    return tether.rename(p.src, p.dest, { dry = false })
-  end,
-}
-
--- A progress reporter for the copy and verify steps: bytes, files, rate, ETA.
-local function reporter(p, what, user_fn)
-  local line, started, last = progress.line(), tether.now(), 0
-  local total = p.size.bytes
-  return function(s)
-    crashpoint(what .. ":" .. s.files)
-    if user_fn then user_fn(s) end
-    local now = tether.now()
-    if now - last < 0.1 then return end
-    last = now
-    local rate = progress.rate(s.bytes, started)
-    local eta = rate > 0 and total > s.bytes and progress.duration((total - s.bytes) / rate) or "-"
-    if what == "verify" then
-      line:show(string.format("verifying: %d of %d files", s.files, p.size.files))
-    else
-      line:show(string.format("%s: %s of %s (%d%%), %d of %d files, %s/s, ETA %s", what,
+-- A progress reporter for the long steps: bytes, files, rate, ETA.
+local function reporter(x, label, user_fn)
+  local line = progress.line()
+  return function(what)
+    local started, last = tether.now(), 0
+    local total = x.size and x.size.bytes or 0
+    local files = x.size and x.size.files or 0
+    return function(s)
+      testhook.point(label .. what .. ":" .. s.files)
+      if user_fn then user_fn(s) end
+      local now = tether.now()
+      if now - last < 0.1 then return end
+      last = now
+      if what == "delete" then
+        line:show(string.format("deleting %s: %d entries removed", x.bak, s.files))
+        return
+      end
+      local rate = progress.rate(s.bytes, started)
+      local eta = rate > 0 and total > s.bytes and progress.duration((total - s.bytes) / rate) or "-"
+      line:show(string.format("%s: %s of %s (%d%%), %d of %d files, %s/s, ETA %s", what == "verify" and "verifying" or "copying",
         progress.bytes(s.bytes), progress.bytes(total), total > 0 and s.bytes * 100 // total or 100,
-        s.files, p.size.files, progress.bytes(rate), eta))
+        s.files, files, progress.bytes(rate), eta))
     end
   end, line
 end
 
-local function run_step(j, p, name, opts)
-  j:record({ event = "step", step = name, phase = "begin" })
-  crashpoint(name .. ":begin")
-  local report, line = reporter(p, name, opts.progress)
-  local ok, err, code = actions[name](p, report)
-  line:done()
+-- The runner: one direction of one sequence, each step journaled before and after.
+local Runner = {}
+Runner.__index = Runner
+
+local function new_runner(j, p, st, which, opts)
+  local x = context(p, st, which)
+  local label = which == "undo" and "undo-" or ""
+  local report, line = reporter(x, label, opts.progress)
+  local rt = setmetatable({ j = j, p = p, st = st, x = x, which = which, label = label, opts = opts,
+                            line = line, warnings = {} }, Runner)
+  rt.report = report
+  rt.made = function(key, value)
+    j:record({ event = "made", seq = family(x.seq), key = key, value = value })
+    x.id[key] = value
+    st.made[family(x.seq)] = st.made[family(x.seq)] or {}
+    st.made[family(x.seq)][key] = value
+  end
+  rt.warn = function(msg) rt.warnings[#rt.warnings + 1] = msg end
+  return rt
+end
+
+function Runner:record(step, dir, phase, err, code)
+  self.j:record({ event = "step", seq = family(self.x.seq), step = step, dir = dir, phase = phase, error = err, code = code })
+  local s = self.st.steps
+  s[family(self.x.seq)] = s[family(self.x.seq)] or {}
+  s[family(self.x.seq)][step] = { dir = dir, phase = phase, error = err }
+end
+
+-- Runs step `name` forwards; a step that began before a crash and visibly took effect
+-- is only recorded.
+function Runner:forward_step(name)
+  local step = M.steps[name]
+  local seq = family(self.x.seq)
+  local prior = step_state(self.st, seq, name)
+  self:record(name, "do", "begin")
+  testhook.point(self.label .. name .. ":begin")
+  local ok, err, code
+  if prior and prior.dir == "do" and step.is_done and step.is_done(self.x) then
+    ok = true
+  else
+    ok, err, code = step.run(self.x, self)
+  end
+  self.line:done()
   if not ok then
-    j:record({ event = "step", step = name, phase = "failed", error = err, code = code })
-    return fail(err, code)
+    self:record(name, "do", "failed", err, code)
+    return nil, err, code
   end
-  j:record({ event = "step", step = name, phase = "done" })
-  crashpoint(name .. ":done")
+  self:record(name, "do", "done")
+  testhook.point(self.label .. name .. ":done")
   return true
 end
 
--- Runs the steps not yet done, in order; returns the result or fails with the step.
-local function run_steps(j, p, done, opts)
-  for _, name in ipairs(steps_of(p)) do
-    if not done[name] then
-      local ok, err, code = run_step(j, p, name, opts)
-      if not ok then return nil, err, code, name end
+
+-- Runs the sequence forwards from where the journal stands. Returns true, or nil,
+-- message, code, the failed step and whether the commit point was passed.
+function Runner:forward()
+  local seq = M.sequences[self.x.seq]
+  local commit = M.commit[self.x.seq]
+  local family_ = family(self.x.seq)
+  local committed = done(self.st, family_, commit)
+  for _, name in ipairs(seq) do
+    if not done(self.st, family_, name) then
+      local sig = tether.interrupted()
+      if sig then return nil, self.x.from .. ": interrupted (EINTR)", "EINTR", name, committed, sig end
+      local ok, err, code = self:forward_step(name)
+      if not ok then
+        sig = tether.interrupted()
+        return nil, err, code, name, committed, sig
+      end
+      if name == commit then committed = true end
     end
   end
-  j:record({ event = "finish", state = p.keep_backup and "kept" or "finished" })
   return true
 end
 
--- What a journal says: the plan, the steps done, and how the run ended (if it did).
-function M.state(records)
-  local p = records[1].plan
-  local done, begun, last_begun, ended = {}, {}, nil, nil
-  for _, r in ipairs(records) do
-    if r.event == "step" and r.phase == "done" then done[r.step] = true end
-    if r.event == "step" and r.phase == "begin" then last_begun, begun[r.step] = r.step, true end
-    if r.event == "finish" then ended = r.state end
-    if r.event == "rolled_back" then ended = "rolled back" end
-    if r.event == "undone" then ended = "undone" end
-    if r.event == "finished_backup" then ended = "finished" end
+-- Takes back, in reverse, every step of the sequence that may have had an effect.
+function Runner:backward()
+  local seq = M.sequences[self.x.seq]
+  local family_ = family(self.x.seq)
+  for i = #seq, 1, -1 do
+    local name = seq[i]
+    if touched(self.st, family_, name) then
+      local step = M.steps[name]
+      if not step.undo then
+        return fail(string.format("%s: the step '%s' cannot be taken back (EINVAL)", self.x.from, name), "EINVAL")
+      end
+      self:record(name, "back", "begin")
+      testhook.point("rollback-" .. self.label .. name .. ":begin")
+      local ok, err, code = step.undo(self.x, self)
+      self.line:done()
+      if not ok then
+        self:record(name, "back", "failed", err, code)
+        return nil, err, code, name
+      end
+      self:record(name, "back", "done")
+      testhook.point("rollback-" .. self.label .. name .. ":done")
+    end
   end
-  return p, done, ended, last_begun, begun
+  return true
 end
 
--- Puts everything back as it was before the run, from whatever state it is in.
-local function roll_back(j, p, done, begun)
-  local steps = {}
-  local function undo(what, ok, err, code)
-    if not ok then
-      j:record({ event = "rollback_failed", action = what, error = err, code = code })
-      error({ rollback = true, message = err, code = code }, 0)
+-- The locks of a run: SRC and DEST, each a file beside it, held while the run works.
+local function take_locks(p, holder)
+  local locks = {}
+  for _, target in ipairs(p.src == p.dest and { p.src } or { p.src, p.dest }) do
+    local l, err, code = raw.lock(target, holder)
+    if not l then
+      for _, h in ipairs(locks) do h:close() end
+      return nil, err, code
     end
-    steps[#steps + 1] = what
+    locks[#locks + 1] = l
   end
-  if p.same_fs then
-    if is_link(p.src) and tether.realpath(p.src) == tether.realpath(p.dest) then
-      undo("remove the link " .. p.src, tether.unlink(p.src, { dry = false }))
-    end
-    if not tether.exists(p.src) and is_dir(p.dest) then
-      undo("rename " .. p.dest .. " back to " .. p.src, tether.rename(p.dest, p.src, { dry = false }))
-      if p.dest_existed then tether.mkdir(p.dest, { dry = false }) end
-    end
-  else
-    if is_link(p.src) then undo("remove the link " .. p.src, tether.unlink(p.src, { dry = false })) end
-    if not tether.exists(p.src) and is_dir(p.backup) then
-      undo("rename " .. p.backup .. " back to " .. p.src, tether.rename(p.backup, p.src, { dry = false }))
-    end
-    if not is_dir(p.src) then
-      error({ rollback = true, message = p.src .. ": the original is not where it can be put back from; see " .. j.path, code = "ENOENT" }, 0)
-    end
-    if is_dir(p.tmp) then undo("delete the partial copy " .. p.tmp, tether.rmtree(p.tmp, { dry = false })) end
-    -- The copy at DEST is ours once "place" began and the temporary name is gone.
-    if (done.place or (begun.place and not is_dir(p.tmp))) and is_dir(p.dest) then
-      undo("delete the copy " .. p.dest, tether.rmtree(p.dest, { dry = false }))
-      if p.dest_existed then tether.mkdir(p.dest, { dry = false }) end
-    end
-  end
-  j:record({ event = "rolled_back", actions = steps })
-  return steps
+  return setmetatable(locks, { __close = function(t) for _, h in ipairs(t) do h:close() end end })
 end
 
--- Moves a finished (or half-cleaned) migration back: the data returns to SRC, the link
--- and the copy at DEST go. Used by `tether undo` and by a rollback that comes too late
--- for the set-aside original.
-local function move_back(j, p)
-  local back = {
-    src = p.dest, src_real = p.dest, dest = p.src, same_fs = p.same_fs,
-    tmp = path.join(path.dirname(p.src), ".tether-undo-" .. j.id .. "-" .. path.basename(p.src)),
-    verify = p.verify, size = assert(tether.treesize(p.dest)),
+-- The roots of a run: SRC's and DEST's parents, as they were when it was planned.
+local function confine(p)
+  local parents = { path.dirname(p.src), path.dirname(p.dest) }
+  return raw.confine(parents, { expect = { p.ids.src_parent, p.ids.dest_parent } })
+end
+
+-- The commands that take a run further from where it stands.
+local function commands(id)
+  return {
+    resume = "tether migrate --resume " .. id, rollback = "tether migrate --rollback " .. id,
+    undo = "tether undo " .. id, finish = "tether migrate --finish " .. id,
   }
-  if not is_link(p.src) or tether.realpath(p.src) ~= tether.realpath(p.dest) then
-    return fail(p.src .. ": is no longer the link to " .. p.dest .. " that tether made; nothing changed (EEXIST)", "EEXIST")
-  end
-  local function step(name, fn)
-    j:record({ event = "undo_step", step = name, phase = "begin" })
-    crashpoint("undo-" .. name .. ":begin")
-    local ok, err, code = fn()
-    if not ok then
-      j:record({ event = "undo_step", step = name, phase = "failed", error = err })
-      return fail(err, code)
-    end
-    j:record({ event = "undo_step", step = name, phase = "done" })
-    return true
-  end
-  local plan
-  if p.same_fs then
-    plan = {
-      { "unlink", function() return tether.unlink(p.src, { dry = false }) end },
-      { "move", function() return tether.rename(p.dest, p.src, { dry = false }) end },
-    }
-  else
-    plan = {
-      { "copy", function()
-          if tether.exists(back.tmp) then tether.rmtree(back.tmp, { dry = false }) end
-          local report, line = reporter(back, "copy")
-          local r, err, code = tether.copytree(p.dest, back.tmp, { final = p.src, progress = report, dry = false })
-          line:done()
-          return r, err, code
-        end },
-      { "verify", function() return tether.verifytree(p.dest, back.tmp, { final = p.src, hash = p.verify == "hash" }) end },
-      { "unlink", function() return tether.unlink(p.src, { dry = false }) end },
-      { "place", function() return tether.rename(back.tmp, p.src, { dry = false }) end },
-      { "cleanup", function()
-          if tether.exists(p.backup) then tether.rmtree(p.backup, { dry = false }) end
-          return tether.rmtree(p.dest, { dry = false })
-        end },
-    }
-  end
-  for _, s in ipairs(plan) do
-    local ok, err, code = step(s[1], s[2])
-    if not ok then return fail(err, code) end
-  end
-  if p.dest_existed then tether.mkdir(p.dest, { dry = false }) end
-  j:record({ event = "undone" })
-  return true
 end
 
--- The public entry: tether.migrate(src, dest, opts) -> result | nil, msg, code.
+-- Turns an error raised while journaling into the usual (nil, message, code).
+local function protected(fn, ...)
+  local ok, a, b, c, d, e, f = pcall(fn, ...)
+  if ok then return a, b, c, d, e, f end
+  if type(a) == "table" and a.journal then
+    return nil, a.message .. "; the journal could not be written, so the run stopped there", a.code, nil, true
+  end
+  error(a, 0)
+end
+
+-- How a sequence that stopped ends: taken back (before its commit point), or left for
+-- a command named in the message. Returns nil, message, code, outcome.
+local function settle(rt, err, code, step, committed, sig, j)
+  local cmd = commands(j.id)
+  local what = sig and "interrupted" or "failed"
+  local where = step and (" (step " .. step .. ")") or ""
+  if committed then
+    local how = rt.which == "undo" and cmd.undo or cmd.resume
+    return nil, string.format("%s%s; the %s is in place, so nothing was rolled back; finish with: %s",
+      err, where, rt.which == "undo" and "data is back in " .. rt.x.to .. " and" or "link", how), code,
+      sig and "interrupted" or "partial", sig
+  end
+  tether.interrupted(false) -- the way back must run to its end
+  j:record({ event = "mode", mode = rt.which == "undo" and "unundo" or "rollback" })
+  local bok, berr, bcode, bstep = rt:backward()
+  if bok then
+    local prior = rt.which == "undo" and (rt.st.prior_end or "finished") or "rolled back"
+    j:record({ event = "end", state = prior })
+    return nil, string.format("%s%s; everything was put back as it was", err, where), code,
+      sig and "interrupted" or "rolled back", sig
+  end
+  return nil, string.format("%s%s; putting it back failed too (%s, step %s); see %s, then: %s", err, where, berr,
+    tostring(bstep), "tether migrate --status " .. j.id, cmd.rollback), bcode, sig and "interrupted" or "partial", sig
+end
+
+-- Runs `which` ("migrate" or "undo") forwards on journal j; on a failure before the
+-- commit point, takes it back. Returns true, or nil, message, code, outcome, signal.
+local function drive(j, p, st, which, opts)
+  local rt = new_runner(j, p, st, which, opts)
+  local ok, err, code, step, committed, sig = rt:forward()
+  if ok then
+    local ended = which == "undo" and "undone" or (which == "migrate" and p.keep_backup) and "kept" or "finished"
+    j:record({ event = "end", state = ended })
+    return true, rt.warnings
+  end
+  return settle(rt, err, code, step, committed, sig, j)
+end
+
+-- Opens the journal and the roots of an earlier run and takes its locks; runs fn.
+local function with_run(r, mode, fn, opts)
+  local st = M.state(r.records)
+  local p = st.plan
+  local c <close>, cerr, ccode = confine(p)
+  if not c then
+    return nil, cerr .. "; the run's folders are not there as they were, so nothing was done", ccode
+  end
+  local locks <close>, lerr, lcode = take_locks(p, string.format("pid %d, run %s, %s", tether.pid(), r.id, mode))
+  if not locks then return nil, lerr, lcode end
+  local j, jerr, jcode = journal.reopen(r.id)
+  if not j then return nil, jerr, jcode end
+  tether.defer_interrupts(true)
+  local res = table.pack(protected(function()
+    j:record({ event = "mode", mode = mode })
+    return fn(j, p, st)
+  end))
+  tether.defer_interrupts(false)
+  j:close()
+  return table.unpack(res, 1, res.n)
+end
+
+-- The public entry: tether.migrate(src, dest, opts) -> plan | nil, msg, code, outcome,
+-- signal, problems.
 -- opts: verify = "size"|"hash", link = "symlink"|"junction"|"auto", keep_backup,
--- scan = {paths}, force, progress = function({bytes, files, path}), dry.
+-- scan = {paths}, force, min_free (bytes), progress = function({bytes, files, path}), dry.
+-- outcome: "rolled back" (nothing changed), "partial" (see the journal), "interrupted".
 function M.migrate(src, dest, opts)
   opts = opts or {}
-  local p, err, code = M.plan(src, dest, opts)
-  if not p then return nil, err, code end
   if opts.dry or tether.dryrun() then
-    p.dry, p.steps = true, steps_of(p)
+    local p, err, code, problems = preflight.plan(src, dest, opts)
+    if not p then return nil, err, code, nil, nil, problems end
+    p.dry, p.steps = true, M.sequences[seq_of(p, "migrate")]
     return p
   end
-  local j, jerr, jcode = journal.create("migrate", { plan = p })
-  if not j then return nil, jerr .. "; nothing changed", jcode end
+  -- The locks first: of two runs started together, one gets them, the other says who.
+  local abs_src, abs_dest = tether.absolute(src), tether.absolute(dest)
+  local early <close>, lerr, lcode = take_locks({ src = abs_src, dest = tether.realpath(abs_dest) or abs_dest },
+    string.format("pid %d, tether migrate %s %s", tether.pid(), abs_src, abs_dest))
+  if not early then
+    -- A lock that cannot even be made (no such place, no permission) says less than the
+    -- checks do about why this migration cannot run.
+    if lcode ~= "EBUSY" then
+      local _, perr, pcode, problems = preflight.plan(src, dest, opts)
+      if perr then return nil, perr, pcode, nil, nil, problems end
+    end
+    return nil, lerr, lcode
+  end
+  local popts = setmetatable({ locked = true }, { __index = opts })
+  local p, err, code, problems = preflight.plan(src, dest, popts)
+  if not p then return nil, err, code, nil, nil, problems end
+  local c <close>, cerr, ccode = confine(p)
+  if not c then return nil, cerr .. "; nothing was changed", ccode end
+  local j, jerr, jcode = journal.create("migrate", { plan = p, roots = c:roots() })
+  if not j then return nil, jerr, jcode end
   p.id = j.id
-  local ok, serr, scode, failed_step = run_steps(j, p, {}, opts)
+  for _, l in ipairs(early) do l:say(string.format("pid %d, run %s, migrate", tether.pid(), j.id)) end
+  tether.defer_interrupts(true)
+  local st = M.state({ { plan = p } })
+  local ok, a, b, c2, d = protected(function()
+    j:record({ event = "mode", mode = "migrate" })
+    return drive(j, p, st, "migrate", opts)
+  end)
+  tether.defer_interrupts(false)
+  j:close()
   if ok then
-    j:close()
+    p.warnings = a
     return p
   end
-  -- A failed step: put everything back. Only if that fails too is the run left for
-  -- --resume / --rollback, with the journal saying where it stands.
-  local _, done, _, _, begun = M.state(journal.read(j.id))
-  local rok, rerr = pcall(roll_back, j, p, done, begun)
-  j:close()
-  if rok then return nil, serr .. " (step " .. failed_step .. "; everything was put back)", scode, "rolled back" end
-  return nil, serr .. " (step " .. failed_step .. "); putting it back failed too: " ..
-    tostring(type(rerr) == "table" and rerr.message or rerr) .. "; see tether migrate --status " .. j.id, scode, "partial"
+  return nil, a, b, c2 or "partial", d
 end
 
-local function unfinished(r)
-  if r.kind ~= "migrate" then return false end
-  local _, _, ended = M.state(r.records)
-  return ended == nil
-end
-
-local function open_run(which, accept, what)
-  local r = journal.find(which, accept)
+local function open_run(which)
+  local r, err, code = journal.find(which, function(run) return run.kind == "migrate" end)
   if not r then
-    return nil, (which and which ~= "last") and ("no migration with id " .. which .. " (ENOENT)")
-      or ("no " .. what .. " migration (ENOENT)"), "ENOENT"
+    return nil, err or ((which and which ~= "last") and ("no migration with id " .. which .. " (ENOENT)")
+      or "no migration recorded (ENOENT)"), code or "ENOENT"
   end
   if r.kind ~= "migrate" then return nil, r.id .. ": is a " .. r.kind .. " run, not a migration (EINVAL)", "EINVAL" end
   return r
 end
 
--- Finishes an interrupted run from its journal.
-function M.resume(which, opts)
-  local r, err, code = open_run(which, unfinished, "interrupted")
-  if not r then return nil, err, code end
-  local p, done, ended = M.state(r.records)
-  if ended then return nil, r.id .. ": already " .. ended .. "; nothing to resume (EINVAL)", "EINVAL" end
-  local j = assert(journal.reopen(r.id))
-  j:record({ event = "resume" })
-  local ok, serr, scode, step = run_steps(j, p, done, opts or {})
-  j:close()
-  if not ok then return nil, serr .. " (step " .. step .. "); the journal " .. r.id .. " still says how to resume or roll back", scode end
-  p.id = r.id
-  return p
-end
-
--- Returns everything to how it was before an interrupted (or failed) run.
-function M.rollback(which)
-  local r, err, code = open_run(which, unfinished, "interrupted")
-  if not r then return nil, err, code end
-  local p, done, ended, _, begun = M.state(r.records)
-  if ended then return nil, r.id .. ": already " .. ended .. "; use tether undo " .. r.id .. " (EINVAL)", "EINVAL" end
-  local j = assert(journal.reopen(r.id))
-  j:record({ event = "rollback" })
-  local result, rerr, rcode
-  if begun.cleanup then
-    -- The original was being deleted: the complete data is at DEST, so move it back.
-    result, rerr, rcode = move_back(j, p)
-    if result then j:record({ event = "rolled_back", actions = { "moved the data back from " .. p.dest } }) end
-  else
-    local ok, e = pcall(roll_back, j, p, done, begun)
-    if ok then result = e else rerr, rcode = type(e) == "table" and e.message or tostring(e), type(e) == "table" and e.code or "EIO" end
+-- Where a run stands, in words, with the command that takes it further (or nil).
+function M.describe_state(r)
+  local st = M.state(r.records)
+  local p, cmd = st.plan, commands(r.id)
+  local mig = seq_of(p, "migrate")
+  local linked = done(st, "migrate", "link")
+  local last = st.last and st.last.step
+  if st.ended == "finished" then return "finished", cmd.undo .. " (to move the data back)" end
+  if st.ended == "kept" then return "finished, the original kept at " .. p.backup, cmd.finish .. " (to delete it)" end
+  if st.ended == "rolled back" then return "rolled back", nil end
+  if st.ended == "undone" then return "undone", nil end
+  local lock, holder = raw.lock_state(p.src)
+  if lock == "held" then return "running (" .. holder .. ")", nil end
+  if st.mode == "rollback" then return "rollback interrupted at " .. tostring(last), cmd.rollback end
+  if st.mode == "unundo" then return "taking back an undo, interrupted at " .. tostring(last), cmd.rollback end
+  if st.mode == "undo" then
+    if done(st, "undo", M.commit[seq_of(p, "undo")]) then
+      return "undo interrupted at " .. tostring(last) .. " (the data is back in " .. p.src .. ")", cmd.undo
+    end
+    return "undo interrupted at " .. tostring(last), cmd.undo .. " (or " .. cmd.rollback .. " to keep the migration)"
   end
-  j:close()
-  if not result then return nil, rerr, rcode end
-  p.id = r.id
-  return p
-end
-
--- Reverses a finished migration: the data moves back to SRC and the link goes.
-function M.undo(which)
-  local r, err, code = open_run(which, function(run)
-    if run.kind ~= "migrate" then return false end
-    local _, _, ended = M.state(run.records)
-    return ended == "finished" or ended == "kept"
-  end, "finished")
-  if not r then return nil, err, code end
-  local p, _, ended = M.state(r.records)
-  if ended ~= "finished" and ended ~= "kept" then
-    return nil, r.id .. ": is " .. (ended or "unfinished") .. "; only a finished migration can be undone (EINVAL)", "EINVAL"
+  if st.mode == "finish" then return "deleting the kept original, interrupted", cmd.finish end
+  if linked then
+    return "link in place, the original not yet deleted (" .. tostring(last) .. ")", cmd.resume
   end
-  local j = assert(journal.reopen(r.id))
-  j:record({ event = "undo" })
-  local ok, uerr, ucode = move_back(j, p)
-  j:close()
-  if not ok then return nil, uerr, ucode end
-  p.id = r.id
-  return p
+  return "interrupted at " .. tostring(last) .. (done(st, "migrate", tostring(last)) and " (done)" or ""),
+    cmd.resume .. " (or " .. cmd.rollback .. ")", mig
 end
 
--- Deletes the original a --keep-backup run kept.
-function M.finish(which)
-  local r, err, code = open_run(which, function(run)
-    local _, _, ended = M.state(run.records)
-    return run.kind == "migrate" and ended == "kept"
-  end, "kept-backup")
-  if not r then return nil, err, code end
-  local p, _, ended = M.state(r.records)
-  if ended ~= "kept" then return nil, r.id .. ": has no kept backup (EINVAL)", "EINVAL" end
-  local j = assert(journal.reopen(r.id))
-  local ok, ferr, fcode = run_step(j, p, "cleanup", {})
-  if ok then j:record({ event = "finished_backup" }) end
-  j:close()
-  if not ok then return nil, ferr, fcode end
-  p.id = r.id
-  return p
+-- Where the one complete copy of the data is now.
+function M.where(p)
+  local s = info(p.src)
+  if s and s.type == "dir" then return p.src end
+  if s and (s.type == "symlink" or s.type == "junction") and info(p.dest) then return p.dest .. " (" .. p.src .. " links to it)" end
+  if info(p.backup) then return p.backup .. " (the original, set aside)" end
+  if info(p.back_aside) then return p.back_aside .. " (set aside by the undo)" end
+  if info(p.dest) then return p.dest end
+  return "?"
 end
 
--- Every migration run with its state, oldest first.
-function M.status()
+-- The steps a command would take on run r, described (for -n).
+function M.would(r, what)
+  local st = M.state(r.records)
+  local p = st.plan
   local out = {}
-  for _, r in ipairs(journal.list()) do
-    if r.kind == "migrate" then
-      local p, done, ended, last = M.state(r.records)
-      local state = ended or ("interrupted" .. (last and (" at " .. last .. (done[last] and " (done)" or "")) or ""))
-      out[#out + 1] = { id = r.id, src = p.src, dest = p.dest, state = state, started = r.header.time }
+  local function list(which, backwards)
+    local x = context(p, st, which)
+    local seq = M.sequences[x.seq]
+    local fam = family(x.seq)
+    if backwards then
+      for i = #seq, 1, -1 do
+        if touched(st, fam, seq[i]) then out[#out + 1] = "take back: " .. M.steps[seq[i]].describe(x) end
+      end
+    else
+      for _, name in ipairs(seq) do
+        if not done(st, fam, name) then out[#out + 1] = M.steps[name].describe(x) end
+      end
     end
   end
+  if what == "resume" then list("migrate") end
+  if what == "rollback" then list((st.mode == "undo" or st.mode == "unundo") and "undo" or "migrate", true) end
+  if what == "undo" then list("undo") end
+  if what == "finish" then
+    local x = context(p, st, "migrate")
+    out[1] = M.steps.cleanup.describe(x)
+  end
   return out
+end
+
+-- Why a command cannot apply to a run as it stands (nil when it can).
+local function refuse(r, st, what)
+  local cmd = commands(r.id)
+  local p = st.plan
+  local ended = st.ended
+  if what == "resume" then
+    if ended then return r.id .. ": already " .. ended .. "; nothing to resume (EINVAL)" end
+    if st.mode == "rollback" then return r.id .. ": its rollback began; finish the rollback with: " .. cmd.rollback .. " (EINVAL)" end
+    if st.mode == "undo" or st.mode == "unundo" then return r.id .. ": its undo began; finish it with: " .. cmd.undo .. " (EINVAL)" end
+    if st.mode == "finish" then return nil end
+  elseif what == "rollback" then
+    if st.mode == "unundo" and not ended then return nil end
+    if ended == "finished" or ended == "kept" then return r.id .. ": is finished; move the data back with: " .. cmd.undo .. " (EINVAL)" end
+    if ended then return r.id .. ": already " .. ended .. "; nothing to roll back (EINVAL)" end
+    if (st.mode == "migrate" or st.mode == "resume" or st.mode == "finish") and done(st, "migrate", "link") then
+      return r.id .. ": the link is in place, and nothing rolls back once it is; finish with " .. cmd.resume ..
+        ", then move the data back with " .. cmd.undo .. " (EINVAL)"
+    end
+    if st.mode == "undo" and done(st, "undo", M.commit[seq_of(p, "undo")]) then
+      return r.id .. ": the undo has put the data back in " .. p.src .. "; finish it with " .. cmd.undo .. " (EINVAL)"
+    end
+  elseif what == "undo" then
+    if ended == "finished" or ended == "kept" then return nil end
+    if ended == "undone" or ended == "rolled back" then return r.id .. ": already " .. ended .. " (EINVAL)" end
+    if st.mode == "rollback" then return r.id .. ": its rollback began; finish it with " .. cmd.rollback .. " (EINVAL)" end
+    if st.mode == "unundo" then return r.id .. ": its undo is being taken back; finish that with " .. cmd.rollback .. " (EINVAL)" end
+    if not ended and st.mode ~= "undo" and not done(st, "migrate", "link") then
+      return r.id .. ": is not finished; finish it with " .. cmd.resume .. " or put it back with " .. cmd.rollback .. " (EINVAL)"
+    end
+  elseif what == "finish" then
+    if ended ~= "kept" and not ((st.mode == "finish" or st.mode == "migrate" or st.mode == "resume") and done(st, "migrate", "link") and not ended) then
+      return r.id .. ": has no kept original to delete (EINVAL)"
+    end
+  end
+  return nil
+end
+
+-- resume / rollback / undo / finish of an earlier run (the newest that fits, or `which`).
+-- Returns the plan, or nil, message, code, outcome, signal. With opts.dry (or -n), the
+-- plan with `steps`, the descriptions of what it would do, and nothing done.
+function M.continue(what, which, opts)
+  opts = opts or {}
+  local accept = {
+    resume = function(st) return not st.ended and (st.mode == "migrate" or st.mode == "resume" or st.mode == "finish") end,
+    rollback = function(st) return not st.ended end,
+    undo = function(st) return st.ended == "finished" or st.ended == "kept" or st.mode == "undo" end,
+    finish = function(st) return st.ended == "kept" or st.mode == "finish" end,
+  }
+  local r, err, code
+  if which and which ~= "last" then
+    r, err, code = open_run(which)
+  else
+    r = journal.find(nil, function(run) return run.kind == "migrate" and accept[what](M.state(run.records)) end)
+    if not r then err, code = "no migration to " .. what .. " (ENOENT)", "ENOENT" end
+  end
+  if not r then return nil, err, code end
+  local st = M.state(r.records)
+  local why = refuse(r, st, what)
+  if why then return nil, why, "EINVAL" end
+  local p = st.plan
+  p.id = r.id
+  if opts.dry or tether.dryrun() then
+    p.dry, p.steps = true, M.would(r, what)
+    return p
+  end
+  if what == "undo" and st.mode ~= "undo" then
+    local size, perr, pcode, problems = preflight.undo(p, opts)
+    if not size then return nil, perr, pcode, nil, nil, problems end
+    p.force = opts.force or false
+  end
+  local ok, a, b, c, d = with_run(r, what, function(j, p2, st2)
+    p2.id = r.id
+    if what == "resume" then
+      return drive(j, p2, st2, st2.mode == "finish" and "finish" or "migrate", opts)
+    elseif what == "undo" then
+      return drive(j, p2, st2, "undo", opts)
+    elseif what == "finish" then
+      local rt = new_runner(j, p2, st2, "migrate", opts)
+      local fok, ferr, fcode = rt:forward_step("cleanup")
+      if not fok then return nil, ferr .. "; finish with: " .. commands(r.id).finish, fcode, "partial" end
+      j:record({ event = "end", state = "finished" })
+      return true
+    else -- rollback: the direction under way is taken back
+      local back = (st2.mode == "undo" or st2.mode == "unundo") and "undo" or "migrate"
+      local rt = new_runner(j, p2, st2, back, opts)
+      tether.interrupted(false)
+      local bok, berr, bcode, bstep = rt:backward()
+      if not bok then
+        return nil, string.format("%s (step %s); run %s again once that is mended", berr, tostring(bstep),
+          commands(r.id).rollback), bcode, "partial"
+      end
+      j:record({ event = "end", state = back == "undo" and (st2.prior_end or "finished") or "rolled back" })
+      return true
+    end
+  end, opts)
+  if ok then
+    p.warnings = type(a) == "table" and a or nil
+    return p
+  end
+  return nil, a, b, c or "partial", d
+end
+
+-- Every migration run with its state, oldest first, and the journals that cannot be
+-- read (the rest are listed all the same).
+function M.status()
+  local out = {}
+  local runs, broken = journal.list()
+  for _, r in ipairs(runs) do
+    if r.kind == "migrate" then
+      local state, command = M.describe_state(r)
+      local p = M.state(r.records).plan
+      out[#out + 1] = { id = r.id, src = p.src, dest = p.dest, state = state, command = command,
+                        data = M.where(p), started = r.header.time }
+    end
+  end
+  return out, broken
+end
+
+-- The schema of a migration's journal (tether.journal checks it before believing one):
+-- the plan's paths must be absolute, the temporary names beside SRC and DEST with the
+-- run's own hint, the identities integers, and every later record one this module writes.
+local check = journal.check
+local STEPS, EVENTS = {}, { start = true, step = true, made = true, mode = true, ["end"] = true }
+for name in pairs(M.steps) do STEPS[name] = true end
+local MODES = { migrate = true, resume = true, rollback = true, undo = true, unundo = true, finish = true }
+local ENDS = { finished = true, kept = true, ["rolled back"] = true, undone = true }
+journal.schemas.migrate = function(records)
+  local p = records[1].plan
+  if type(p) ~= "table" then return 1, "no plan" end
+  if not check.abs(p.src) or not check.abs(p.dest) then return 1, "SRC and DEST must be absolute paths" end
+  if type(p.hint) ~= "string" or not p.hint:find("^%x+$") then return 1, "no run hint" end
+  local function beside(v, dir, what, name)
+    return v == path.join(path.dirname(dir), ".tether-" .. what .. "-" .. p.hint .. "-" .. path.basename(name))
+  end
+  if not beside(p.tmp, p.dest, "tmp", p.dest) then return 1, "the copy is not beside DEST" end
+  if not beside(p.backup, p.src, "backup", p.src) then return 1, "the backup is not beside SRC" end
+  if not beside(p.back_tmp, p.src, "undo", p.src) then return 1, "the undo's copy is not beside SRC" end
+  if not beside(p.back_aside, p.dest, "backup", p.dest) then return 1, "the undo's backup is not beside DEST" end
+  if type(p.ids) ~= "table" or not check.id(p.ids.src) or not check.id(p.ids.src_parent)
+     or not check.id(p.ids.dest_parent) or (p.ids.dest ~= nil and not check.id(p.ids.dest)) then
+    return 1, "the identities of SRC, DEST and their parents are missing"
+  end
+  if p.link ~= "symlink" and p.link ~= "junction" then return 1, "an unknown kind of link" end
+  if type(p.size) ~= "table" or not check.int(p.size.bytes) or not check.int(p.size.files) then return 1, "no size" end
+  for n, r in ipairs(records) do
+    if not EVENTS[r.event] then return n, "a record of no known kind" end
+    if r.event == "step" and (not STEPS[r.step] or (r.seq ~= "migrate" and r.seq ~= "undo")
+       or (r.dir ~= "do" and r.dir ~= "back") or (r.phase ~= "begin" and r.phase ~= "done" and r.phase ~= "failed")) then
+      return n, "a malformed step"
+    end
+    if r.event == "made" and ((r.seq ~= "migrate" and r.seq ~= "undo") or
+       not ((r.key == "since" and type(r.value) == "table" and check.int(r.value.sec)) or
+            ((r.key == "tmp" or r.key == "link") and (check.id(r.value) or
+              (type(r.value) == "table" and r.value.pending == true))))) then
+      return n, "a malformed identity"
+    end
+    if r.event == "mode" and not MODES[r.mode] then return n, "an unknown mode" end
+    if r.event == "end" and not ENDS[r.state] then return n, "an unknown end" end
+  end
 end
 
 return M

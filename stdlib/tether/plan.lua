@@ -1,14 +1,21 @@
 -- tether.plan: bulk changes in two phases, as GNU Stow does. A script adds actions
--- (create, replace or remove a link, hard-link two files, move, make a directory);
--- plan:check() reports every conflict before anything is touched; plan:apply() runs
--- the actions with a journal, re-checking each one's precondition right before it acts
--- (the tree can change under a long run); with dry = true it prints each action and
+-- (create, replace or remove a link, hard-link two files, move, make or remove a
+-- directory); plan:check() reports every conflict before anything is touched;
+-- plan:apply() runs the actions with a journal, each one re-checked right before it
+-- acts (the tree can change under a long run); with dry = true it prints each action and
 -- changes nothing. Every applied plan can be reversed by tether undo, which first checks
 -- that nothing changed since and refuses, saying what, if something did.
+--
+-- A plan acts only inside its roots (header.roots, the paths the run was given): they
+-- are held open for the whole run (tether.confine), every path below them is reached
+-- without following a link, and each action says what it expects of the object it
+-- changes (its device and inode, as the walk saw it), so a directory swapped for a link,
+-- or a file swapped for another, is left alone.
 local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
 
+local raw = tether.raw
 local M = {}
 local Plan = {}
 Plan.__index = Plan
@@ -27,113 +34,117 @@ local function link_target(p, view) return (view or REAL):target(p) end
 
 local function exists(p, view) return (view or REAL):exists(p) end
 
-local function same_file(info, want)
-  return info and info.type == "file" and info.dev == want.dev and info.ino == want.ino
-    and info.size == want.size and info.mtime == want.mtime and info.mtime_ns == want.mtime_ns
+-- The identity a journal keeps of an object: enough to know it is the same one later.
+local function id_of(t) return t and { dev = t.dev, ino = t.ino } or nil end
+
+-- What undo must find at a hard-linked path: the kept file's inode, with its content
+-- and mode as they were (an edit or a chmod since makes undo refuse).
+local function shared_identity(a)
+  local x = a.expect_existing
+  return { dev = x.dev, ino = x.ino, size = x.size, mtime = x.mtime, mtime_ns = x.mtime_ns,
+           mode = x.mode, uid = x.uid, gid = x.gid }
 end
 
 -- Each kind of action: how to describe it, its precondition (nil when it holds, else
--- what is wrong), how to do it, what must hold afterwards (checked before an undo), and
--- how to undo it.
+-- what is wrong), how to do it (returning what it made, for the journal), what must
+-- hold afterwards (checked before an undo, with the identity the action made), and how
+-- to undo it. The C primitives check each object against what was planned right before
+-- they act; the preconditions here are for reporting conflicts up front.
 local kinds = {
   symlink = {
-    describe = function(a) return "link " .. a.path .. " -> " .. a.target end,
+    describe = function(a) return "link " .. (a.shown or a.path) .. " -> " .. a.target end,
     pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
     effect = function(a) return { type = "symlink", target = a.target } end,
-    apply = function(a) return tether.symlink(a.target, a.path, { dir = a.dir, dry = false }) end,
+    apply = function(a) return raw.symlink(a.target, a.shown, { dir = a.dir }) end,
     post = function(a) return link_target(a.path) == a.target end,
-    undo = function(a) return tether.unlink(a.path, { dry = false }) end,
+    -- A link is as the run left it when it stores the same target (it may have been made
+    -- again since, by a later run and its undo): its directory is what must not change.
+    undo = function(a) return raw.unlink(a.path, { old = a.target }) end,
   },
   replace = {
-    describe = function(a) return "relink " .. a.path .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
+    describe = function(a) return "relink " .. (a.shown or a.path) .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
     pre = function(a, view)
       local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
       if t ~= a.old then return "now points to " .. t .. ", not " .. a.old end
     end,
     effect = function(a) return { type = "symlink", target = a.target } end,
-    apply = function(a) return tether.replace(a.target, a.path, { dir = a.dir, dry = false }) end,
+    apply = function(a) return raw.replace(a.target, a.shown, { dir = a.dir, old = a.old, expect = a.expect }) end,
     post = function(a) return link_target(a.path) == a.target end,
-    undo = function(a) return tether.replace(a.old, a.path, { dry = false }) end,
+    undo = function(a) return raw.replace(a.old, a.path, { dir = a.dir, old = a.target }) end,
   },
   unlink = {
-    describe = function(a) return "remove link " .. a.path .. " -> " .. a.target end,
+    describe = function(a) return "remove link " .. (a.shown or a.path) .. " -> " .. a.target end,
     pre = function(a, view)
       local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
       if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
     end,
     effect = function() return false end,
-    apply = function(a) return tether.unlink(a.path, { dry = false }) end,
+    apply = function(a) return raw.unlink(a.shown, { old = a.target, expect = a.expect }) end,
     post = function(a) return not exists(a.path) end,
-    undo = function(a) return tether.symlink(a.target, a.path, { dry = false }) end,
+    undo = function(a) return raw.symlink(a.target, a.path) end,
   },
   hardlink = { -- path, a regular file identical to existing, becomes a hard link to it
     checks_itself = true, -- tether.link_over re-checks path and existing in C (ECHANGED)
-    describe = function(a) return (a.clone and "clone " or "hard-link ") .. a.path .. " to " .. a.existing end,
-    pre = function(a)
-      if not same_file(tether.info(a.path), a.expect) then return "changed since it was planned" end
-      if not same_file(tether.info(a.existing), a.expect_existing) then return a.existing .. " changed since it was planned" end
-    end,
+    describe = function(a) return (a.clone and "clone " or "hard-link ") .. (a.shown or a.path) .. " to " .. a.existing end,
+    pre = function() end,
     -- The old copy is removed on a second thread (freeing its blocks is the slow part);
     -- Plan:apply waits for it before the run is over.
     apply = function(a)
-      return tether.link_over(a.existing, a.path, a.expect, { clone = a.clone, background = true, dry = false })
+      local ok, err, code = raw.link_over(a.existing, a.shown, a.expect,
+        { clone = a.clone, background = true, expect_existing = a.expect_existing })
+      if not ok then return nil, err, code end
+      return a.clone and true or shared_identity(a)
     end,
-    finish = function() return tether.link_drain() end,
+    finish = function() return raw.link_drain() end,
     post = function(a)
       local i, x = tether.info(a.path), tether.info(a.existing)
       return i and x and i.type == "file" and (a.clone or i.ino == x.ino)
     end,
-    undo = function(a) return tether.unshare(a.path, a.expect, { dry = false }) end,
-    -- What the journal needs to undo it: not the identity of `existing` (only checked
-    -- before acting), and a file's mode, owner and time to give its copy back.
+    undo = function(a, made)
+      return raw.unshare(a.path, a.expect, { expect = type(made) == "table" and made or nil })
+    end,
+    -- What the journal needs to undo it: the file's mode, owner and time to give its copy
+    -- back, and what the kept file was (the identity undo checks).
     record = function(a)
       local x = a.expect
-      return { op = a.op, path = a.path, existing = a.existing, clone = a.clone,
-               expect = { mode = x.mode, uid = x.uid, gid = x.gid, mtime = x.mtime, mtime_ns = x.mtime_ns } }
+      return { op = a.op, path = a.path, shown = a.shown, existing = a.existing, clone = a.clone,
+               expect = { mode = x.mode, uid = x.uid, gid = x.gid, mtime = x.mtime, mtime_ns = x.mtime_ns },
+               expect_existing = shared_identity(a) }
     end,
   },
   move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt)
-    describe = function(a) return "move " .. a.path .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
+    describe = function(a) return "move " .. (a.shown or a.path) .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
     pre = function(a, view)
       if not exists(a.path, view) then return "does not exist" end
       local to = (view or REAL):look(a.to)
       if to and not (a.replace and to.type == "file") then return a.to .. " already exists" end
     end,
-    apply = function(a) return tether.rename(a.path, a.to, { dry = false }) end,
+    apply = function(a) return raw.rename(a.shown, a.to, { expect = a.expect, noreplace = not a.replace }) end,
     post = function(a) return exists(a.to) and not exists(a.path) end,
-    undo = function(a) return tether.rename(a.to, a.path, { dry = false }) end,
+    undo = function(a, made) return raw.rename(a.to, a.path, { expect = made, noreplace = true }) end,
   },
   mkdir = {
-    describe = function(a) return "make directory " .. a.path end,
+    describe = function(a) return "make directory " .. (a.shown or a.path) end,
     pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
     effect = function() return { type = "dir" } end,
-    apply = function(a) return tether.mkdir(a.path, { dry = false }) end,
+    apply = function(a) return raw.mkdir(a.shown) end,
     post = function(a) local i = tether.info(a.path); return i and i.type == "dir" end,
-    undo = function(a) return M.rmdir(a.path) end,
+    undo = function(a, made) return raw.rmdir(a.path, { expect = made }) end,
   },
   rmdir = { -- an empty directory (after the plan's earlier actions)
-    describe = function(a) return "remove empty directory " .. a.path end,
+    describe = function(a) return "remove empty directory " .. (a.shown or a.path) end,
     pre = function(a, view)
       local i = (view or REAL):look(a.path)
       if not i or i.type ~= "dir" then return "is not a directory" end
     end,
     effect = function() return false end,
-    apply = function(a) return M.rmdir(a.path) end,
+    apply = function(a) return raw.rmdir(a.shown, { expect = a.expect }) end,
     post = function(a) return not exists(a.path) end,
-    undo = function(a) return tether.mkdir(a.path, { dry = false }) end,
+    undo = function(a) return raw.mkdir(a.path) end,
   },
 }
-
--- rmdir(2): only an empty directory goes.
-function M.rmdir(p)
-  local i = tether.info(p)
-  if not i or i.type ~= "dir" then return nil, p .. ": is not a directory (ENOTDIR)", "ENOTDIR" end
-  local r, err = os.remove(p)
-  if r then return true end
-  return nil, err .. " (ENOTEMPTY)", "ENOTEMPTY"
-end
 
 -- What the plan will have made of the tree: path -> {type=, target=} for a path it
 -- creates or changes, false for one it removes. Paths not in it are as the filesystem
@@ -200,16 +211,28 @@ function View:apply(a)
   end
 end
 
+-- header.roots: the paths the run was given; every action must lie inside one of them.
 function M.new(kind, header)
   return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view() }, Plan)
 end
 
 -- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir, rmdir.
--- A symlink or replace action may say dir = true: the target is a directory (Windows
--- needs to know when the target does not exist yet).
+-- Paths may be given as the user typed them (shown so in messages); the plan keeps them
+-- absolute, so the journal means the same from any directory. An action that changes
+-- an existing object should say what it expects of it (expect = {dev=, ino=}, as a walk
+-- with stat = true or tether.info gives it); when it does not, and the plan has not made
+-- that object itself, the plan looks now. A symlink or replace action may say dir = true:
+-- the target is a directory (Windows needs to know when the target does not exist yet).
 function Plan:add(op, a)
   assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
   a.op = op
+  a.shown = a.shown or a.path
+  a.path = assert(tether.absolute(a.path))
+  if a.to then a.to = assert(tether.absolute(a.to)) end
+  if a.existing then a.existing = assert(tether.absolute(a.existing)) end
+  if not a.expect and op ~= "symlink" and op ~= "mkdir" and self.view.entries[a.path] == nil then
+    a.expect = id_of(tether.info(a.path))
+  end
   self.actions[#self.actions + 1] = a
   self.view:apply(a)
   return a
@@ -240,6 +263,9 @@ end
 
 function Plan:describe(a) return kinds[a.op].describe(a) end
 
+-- The description of an action from a journal.
+function M.describe_action(a) return kinds[a.op].describe(a) end
+
 -- Every conflict, before anything is touched: each action's precondition is checked in
 -- order against the state the earlier actions will have left. Returns a list of
 -- {path=, message=} (empty when the plan can go).
@@ -247,59 +273,50 @@ function Plan:check()
   local conflicts, view = {}, new_view()
   for _, a in ipairs(self.actions) do
     local why = kinds[a.op].pre(a, view)
-    if why then conflicts[#conflicts + 1] = { path = a.path, message = why, action = a } end
+    if why then conflicts[#conflicts + 1] = { path = a.shown, message = why, action = a } end
     view:apply(a)
   end
   return conflicts
 end
 
--- Runs the plan. opts.dry: print nothing, change nothing, return the actions it would
--- take. opts.on_action(a, status, err) is told about each action as it goes.
--- Returns {id=, done=, skipped=, failed=} (skipped: precondition no longer held), or
--- nil, message, code when the journal cannot be written (and nothing was changed).
-function Plan:apply(opts)
-  opts = opts or {}
-  local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
-  if opts.dry or tether.dryrun() then
-    result.dry, result.actions = true, self.actions
-    return result
-  end
-  -- The whole plan is on disk before the first change; the outcome of each action is
-  -- written as it happens and flushed with the final record (an action whose outcome a
-  -- crash lost is recognised by undo from its postcondition: its precondition held when
-  -- it was planned, so the state it leaves can only be its own doing).
-  local header = self.header
-  header.plan_kind, header.actions = self.kind, {}
-  for i, a in ipairs(self.actions) do
-    header.actions[i] = kinds[a.op].record and kinds[a.op].record(a) or a
-  end
-  local j, err, code = journal.create("plan", header)
-  if not j then return nil, err, code end
-  result.id = j.id
+-- The roots of a run, absolute.
+local function roots_of(header)
+  local out = {}
+  for i, r in ipairs(header.roots or {}) do out[i] = assert(tether.absolute(type(r) == "table" and r.path or r)) end
+  return out
+end
+
+-- The code an action's failure reports when it found its object changed.
+local function changed_reason(err) return err:match("^.-: (.*) %(ECHANGED%).*$") or err end
+
+-- Runs the actions with the confinement c open and journal j; fills result.
+local function run_actions(self, j, result, opts)
   for i, a in ipairs(self.actions) do
     local kind = kinds[a.op]
     local why = not kind.checks_itself and kind.pre(a)
-    local ok, err, code
+    local made, err, code
     if not why then
-      ok, err, code = kind.apply(a)
-      if code == "ECHANGED" then why = err:match("^.-: (.*) %(ECHANGED%)$") or err end
+      made, err, code = kind.apply(a)
+      if code == "ECHANGED" then why = changed_reason(err) end
     end
     if why then
       result.skipped = result.skipped + 1
       result.skipped_actions[#result.skipped_actions + 1] = { action = a, message = why }
       j:note({ i = i, phase = "skipped", why = why })
-      if opts.on_action then opts.on_action(a, "skipped", a.path .. ": " .. why) end
+      if opts.on_action then opts.on_action(a, "skipped", (a.shown or a.path) .. ": " .. why) end
+    elseif made then
+      -- A link or directory is known by its device and inode; a hard-linked file also by
+      -- the content and mode undo must find (kinds.hardlink.apply says which).
+      local keep = type(made) == "table" and (a.op == "hardlink" and made or
+        (a.op == "mkdir" or a.op == "move") and id_of(made)) or nil
+      j:note({ i = i, phase = "done", made = keep })
+      result.done = result.done + 1
+      if opts.on_action then opts.on_action(a, "done") end
     else
-      if ok then
-        j:note({ i = i, phase = "done" })
-        result.done = result.done + 1
-        if opts.on_action then opts.on_action(a, "done") end
-      else
-        j:note({ i = i, phase = "failed", error = err, code = code })
-        result.failed = result.failed + 1
-        result.failed_actions[#result.failed_actions + 1] = { action = a, message = err, code = code }
-        if opts.on_action then opts.on_action(a, "failed", err) end
-      end
+      j:note({ i = i, phase = "failed", error = err, code = code })
+      result.failed = result.failed + 1
+      result.failed_actions[#result.failed_actions + 1] = { action = a, message = err, code = code }
+      if opts.on_action then opts.on_action(a, "failed", err) end
     end
   end
   -- Work an action left to finish in the background (see kinds.hardlink) ends here.
@@ -311,68 +328,143 @@ function Plan:apply(opts)
       local ok, ferr, fcode = kind.finish()
       if not ok then
         result.failed = result.failed + 1
-        result.failed_actions[#result.failed_actions + 1] = { action = { op = "cleanup", path = "" }, message = ferr, code = fcode }
+        result.failed_actions[#result.failed_actions + 1] = { action = { op = "cleanup", path = "", shown = "" }, message = ferr, code = fcode }
         j:note({ phase = "cleanup_failed", error = ferr, code = fcode })
-        if opts.on_action then opts.on_action({ op = "cleanup", path = "" }, "failed", ferr) end
+        if opts.on_action then opts.on_action({ op = "cleanup", path = "", shown = "" }, "failed", ferr) end
       end
     end
   end
   j:record({ event = "finish", done = result.done, skipped = result.skipped, failed = result.failed })
+end
+
+-- Runs the plan. opts.dry: change nothing, return the actions it would take.
+-- opts.on_action(a, status, err) is told about each action as it goes.
+-- Returns {id=, done=, skipped=, failed=} (skipped: the object changed since it was
+-- planned), or nil, message, code when the roots cannot be held or the journal cannot
+-- be written (and nothing was changed). A plan with no actions is not journaled.
+function Plan:apply(opts)
+  opts = opts or {}
+  local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
+  if opts.dry or tether.dryrun() then
+    result.dry, result.actions = true, self.actions
+    return result
+  end
+  if #self.actions == 0 then return result end
+  local c <close>, cerr, ccode = raw.confine(roots_of(self.header))
+  if not c then return nil, cerr, ccode end
+  -- The whole plan is on disk before the first change; the outcome of each action is
+  -- written as it happens and flushed with the final record (an action whose outcome a
+  -- crash lost is recognised by undo from its postcondition: its precondition held when
+  -- it was planned, so the state it leaves can only be its own doing).
+  local header = self.header
+  header.plan_kind, header.roots, header.actions = self.kind, c:roots(), {}
+  for i, a in ipairs(self.actions) do
+    header.actions[i] = kinds[a.op].record and kinds[a.op].record(a) or a
+  end
+  local j, err, code = journal.create("plan", header)
+  if not j then return nil, err, code end
+  result.id = j.id
+  local ok, jerr = pcall(run_actions, self, j, result, opts)
   j:close()
+  if not ok then
+    if type(jerr) == "table" and jerr.journal then return nil, jerr.message, jerr.code, result end
+    error(jerr, 0)
+  end
   return result
 end
 
--- The actions of a journaled plan that took effect: recorded as done, or (when a crash
--- lost their record) visibly done. Skipped and failed ones changed nothing.
-local function applied(records)
-  local actions, state = records[1].actions, {}
+-- What each action of a journaled plan came to: "done" (with what it made), "skipped",
+-- "failed", "undone", or nil when a crash lost its record.
+local function outcomes(records)
+  local state, made, undone = {}, {}, {}
   for _, r in ipairs(records) do
-    if r.i then state[r.i] = r.phase end
+    if r.i then state[r.i], made[r.i] = r.phase, r.made end
+    if r.undo_i then undone[r.undo_i] = true end
   end
+  return state, made, undone
+end
+
+-- The actions of a journaled plan that took effect and are not undone yet: recorded as
+-- done, or (when a crash lost their record) visibly done. Skipped and failed ones
+-- changed nothing. Returns a list of {i=, a=, made=}.
+local function applied(records)
+  local actions = records[1].actions
+  local state, made, undone = outcomes(records)
   local out = {}
   for i, a in ipairs(actions) do
-    if state[i] == "done" or (state[i] == nil and kinds[a.op].post(a)) then out[#out + 1] = a end
+    if not undone[i] and (state[i] == "done" or (state[i] == nil and kinds[a.op].post(a))) then
+      out[#out + 1] = { i = i, a = a, made = made[i] }
+    end
   end
   return out
 end
 
--- Reverses an applied plan. Refuses, changing nothing, when any change it made is no
--- longer as it left it. Returns the number of actions undone.
-function M.undo(run)
+-- Whether a plan run was undone completely.
+function M.undone(run)
   for _, r in ipairs(run.records) do
-    if r.event == "undone" then return nil, run.id .. ": already undone (EINVAL)", "EINVAL" end
+    if r.event == "undone" then return true end
   end
-  local actions = applied(run.records)
+  return false
+end
+
+-- Reverses an applied plan, from inside the same roots, which must still be the same
+-- directories. Refuses, changing nothing, when any change it made is no longer as it
+-- left it. Returns the number of actions undone; on a failure part-way, nil, message,
+-- code and "partial": then `tether undo ID` again goes on from there. opts.dry: check
+-- and return the actions it would undo.
+function M.undo(run, opts)
+  opts = opts or {}
+  if M.undone(run) then return nil, run.id .. ": already undone (EINVAL)", "EINVAL" end
+  local header = run.header
+  local paths, ids = {}, {}
+  for i, r in ipairs(header.roots) do paths[i], ids[i] = r.path, { dev = r.dev, ino = r.ino } end
+  local c <close>, cerr, ccode = raw.confine(paths, { expect = ids })
+  if not c then
+    return nil, cerr .. "; the run worked in directories that are not there as they were, so nothing was undone", ccode
+  end
+  local todo = applied(run.records)
   -- Only the last action on each path says what the run left there.
   local last = {}
-  for _, a in ipairs(actions) do
-    last[a.path] = a
-    if a.op == "move" then last[a.to] = a end
+  for _, t in ipairs(todo) do
+    last[t.a.path] = t
+    if t.a.op == "move" then last[t.a.to] = t end
   end
   local changed = {}
-  for _, a in ipairs(actions) do
-    if (last[a.path] == a or (a.op == "move" and last[a.to] == a)) and not kinds[a.op].post(a) then
-      changed[#changed + 1] = a.path
+  for _, t in ipairs(todo) do
+    local a = t.a
+    if (last[a.path] == t or (a.op == "move" and last[a.to] == t)) and not kinds[a.op].post(a) then
+      changed[#changed + 1] = a.shown or a.path
     end
   end
   if #changed > 0 then
     return nil, string.format("%s: %d path(s) changed since the run, so nothing was undone: %s (ECHANGED)",
       run.id, #changed, table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")), "ECHANGED"
   end
-  local j = assert(journal.reopen(run.id))
-  j:record({ event = "undo" })
-  for i = #actions, 1, -1 do
-    local a = actions[i]
-    local ok, err, code = kinds[a.op].undo(a)
-    if not ok then
-      j:record({ event = "undo_failed", path = a.path, error = err })
-      j:close()
-      return nil, err .. string.format(" (undo stopped after %d of %d actions; see tether history)", #actions - i, #actions), code
+  if opts.dry or tether.dryrun() then return #todo, todo end
+  local j, jerr, jcode = journal.reopen(run.id)
+  if not j then return nil, jerr, jcode end
+  local ok, result, err, code = pcall(function()
+    j:record({ event = "undo" })
+    for k = #todo, 1, -1 do
+      local t = todo[k]
+      local done, uerr, ucode = kinds[t.a.op].undo(t.a, t.made)
+      if not done then
+        j:record({ event = "undo_failed", undo_i = nil, path = t.a.path, error = uerr })
+        return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
+          #todo - k, #todo, run.id), ucode
+      end
+      j:note({ undo_i = t.i, phase = "done" })
     end
-  end
-  j:record({ event = "undone", count = #actions })
+    j:record({ event = "undone", count = #todo })
+    return #todo
+  end)
   j:close()
-  return #actions
+  if not ok then
+    if type(result) == "table" and result.journal then return nil, result.message, result.code end
+    error(result, 0)
+  end
+  if not result then return nil, err, code, "partial" end
+  return result
 end
 
 -- A one-line account of a run for tether history.
@@ -384,13 +476,60 @@ function M.summary(run)
     if r.i and r.phase == "failed" then failed = failed + 1 end
     if r.event == "undone" then undone = true end
   end
+  local roots = {}
+  for i, r in ipairs(run.header.roots or {}) do roots[i] = r.path end
   return { id = run.id, kind = run.header.plan_kind, done = done, skipped = skipped, failed = failed,
-           undone = undone, started = run.header.time, roots = run.header.roots }
+           undone = undone, started = run.header.time, roots = roots }
 end
 
 -- Prints the plan's actions (for --dry-run) through say(fmt, ...).
 function Plan:print(say)
   for _, a in ipairs(self.actions) do say("would %s", kinds[a.op].describe(a)) end
+end
+
+-- The schema of a plan's journal (tether.journal checks it before believing one).
+local check = journal.check
+local FIELDS = {
+  symlink = { "target" }, replace = { "target", "old" }, unlink = { "target" },
+  hardlink = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
+}
+local function inside(p, roots)
+  for _, r in ipairs(roots) do
+    local n = #r.path
+    if p:sub(1, n) == r.path and (#p == n or p:sub(n + 1, n + 1):find("[/\\]") or r.path:find("[/\\]$")) then
+      return true
+    end
+  end
+  return false
+end
+journal.schemas.plan = function(records)
+  local h = records[1]
+  if type(h.plan_kind) ~= "string" then return 1, "no kind of plan" end
+  if type(h.roots) ~= "table" or #h.roots == 0 then return 1, "no roots" end
+  for _, r in ipairs(h.roots) do
+    if not check.abs(r.path) or not check.id(r) then return 1, "a root is not an absolute path with its identity" end
+  end
+  if type(h.actions) ~= "table" then return 1, "no actions" end
+  for i, a in ipairs(h.actions) do
+    if not FIELDS[a.op] then return 1, "action " .. i .. " is of an unknown kind" end
+    if not check.abs(a.path) or not inside(a.path, h.roots) then
+      return 1, "action " .. i .. " names a path outside the run's roots"
+    end
+    for _, f in ipairs(FIELDS[a.op]) do
+      if type(a[f]) ~= "string" then return 1, "action " .. i .. " has no " .. f end
+    end
+    if (a.op == "move" or a.op == "hardlink") and not inside(a.to or a.existing, h.roots) then
+      return 1, "action " .. i .. " names a path outside the run's roots"
+    end
+  end
+  for n, r in ipairs(records) do
+    if n > 1 then
+      local i = r.i or r.undo_i
+      if i ~= nil and (not check.int(i) or not h.actions[i]) then return n, "a record about no action" end
+      if r.made ~= nil and not check.id(r.made) then return n, "a malformed identity" end
+      if not i and r.event == nil and r.phase ~= "cleanup_failed" then return n, "a record of no known kind" end
+    end
+  end
 end
 
 return M

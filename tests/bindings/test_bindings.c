@@ -48,10 +48,13 @@ static void run(void **state, const char *code)
     if (luaL_dostring(f->L, code) != LUA_OK) fail_msg("%s", lua_tostring(f->L, -1));
 }
 
+/* A change returns true, or (when it made something) the identity of what it made, for
+ * a journal to keep. */
 static void test_success_returns_true(void **state)
 {
     run(state, "local p = dir .. '/l'\n"
-               "assert(tether.symlink('target', p) == true)\n"
+               "local made = assert(tether.symlink('target', p))\n"
+               "assert(made.type == 'symlink' and made.ino == tether.info(p).ino)\n"
                "assert(tether.readlink(p) == 'target')\n"
                "assert(tether.islink(p) == true)\n"
                "assert(tether.unlink(p) == true)\n"
@@ -65,8 +68,8 @@ static void test_failure_returns_nil_message_code(void **state)
                "local ok, msg, code = tether.symlink('b', p)\n"
                "assert(ok == nil, 'fail value')\n"
                "assert(code == 'EEXIST', code)\n"
-               "assert(msg == p .. ': already exists (EEXIST); pass replace=true (--replace) to "
-               "replace an existing link', msg)\n"
+               "assert(msg == p .. ': already exists (EEXIST); replace it with --replace (only a "
+               "link is ever replaced)', msg)\n"
                "local ok2, msg2, code2 = tether.readlink(dir .. '/nothing')\n"
                "assert(ok2 == nil and code2 == 'ENOENT' and msg2:find('nothing', 1, true))\n"
                "local _, m3 = pcall(assert, tether.unlink(dir))\n"

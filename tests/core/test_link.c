@@ -46,8 +46,8 @@ static void test_symlink_absolute_and_relative(void **state)
     char *file = tu_path(d, "file"), *abs = tu_path(d, "abs"), *rel = tu_path(d, "rel");
     tu_write(file, "data");
     tt_err e;
-    assert_int_equal(tt_symlink(file, abs, 0, &e), 0);
-    assert_int_equal(tt_symlink("file", rel, 0, &e), 0);
+    assert_int_equal(tt_symlink(NULL, file, abs, 0, NULL, &e), 0);
+    assert_int_equal(tt_symlink(NULL, "file", rel, 0, NULL, &e), 0);
     assert_link_to(abs, file);
     assert_link_to(rel, "file");
     assert_true(tu_read_equals(rel, "data"));
@@ -59,8 +59,8 @@ static void test_symlink_existing_refused(void **state)
     const char *d = *state;
     char *l = tu_path(d, "l");
     tt_err e;
-    assert_int_equal(tt_symlink("a", l, 0, &e), 0);
-    assert_int_equal(tt_symlink("b", l, 0, &e), -1);
+    assert_int_equal(tt_symlink(NULL, "a", l, 0, NULL, &e), 0);
+    assert_int_equal(tt_symlink(NULL, "b", l, 0, NULL, &e), -1);
     assert_int_equal(e.code, EEXIST);
     assert_string_equal(e.path, l);
     assert_link_to(l, "a");
@@ -71,7 +71,7 @@ static void test_symlink_missing_parent(void **state)
 {
     tt_err e;
     char *l = tu_path(*state, "no/such/dir/l");
-    assert_int_equal(tt_symlink("a", l, 0, &e), -1);
+    assert_int_equal(tt_symlink(NULL, "a", l, 0, NULL, &e), -1);
     assert_int_equal(e.code, ENOENT);
     assert_string_equal(e.msg, "the parent directory does not exist");
     free(l);
@@ -81,9 +81,9 @@ static void test_symlink_to_itself_refused(void **state)
 {
     tt_err e;
     char *l = tu_path(*state, "self");
-    assert_int_equal(tt_symlink("./self", l, 0, &e), -1);
+    assert_int_equal(tt_symlink(NULL, "./self", l, 0, NULL, &e), -1);
     assert_int_equal(e.code, EINVAL);
-    assert_int_equal(tt_symlink(l, l, TT_LINK_RELATIVE, &e), -1);
+    assert_int_equal(tt_symlink(NULL, l, l, TT_LINK_RELATIVE, NULL, &e), -1);
     assert_int_equal(e.code, EINVAL);
     assert_int_equal(tu_count_entries(*state), 0);
     free(l);
@@ -102,14 +102,14 @@ static void test_relative_through_linked_parent(void **state)
     tu_write(t, "target");
     char *l = tu_path(d, "via/link");
     tt_err e;
-    assert_int_equal(tt_symlink(t, l, TT_LINK_RELATIVE, &e), 0);
+    assert_int_equal(tt_symlink(NULL, t, l, TT_LINK_RELATIVE, NULL, &e), 0);
     assert_link_to(l, "../../../t");
     assert_true(tu_read_equals(l, "target"));
     /* A relative TARGET is taken from the current directory, as ln -r does. */
     char cwd[PATH_MAX];
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(d), 0);
-    assert_int_equal(tt_symlink("t", "via/link2", TT_LINK_RELATIVE, &e), 0);
+    assert_int_equal(tt_symlink(NULL, "t", "via/link2", TT_LINK_RELATIVE, NULL, &e), 0);
     assert_int_equal(chdir(cwd), 0);
     assert_link_to(tu_p(d, "a/b/c/link2"), "../../../t");
     free(deep), free(via), free(t), free(l);
@@ -120,7 +120,7 @@ static void test_relative_to_missing_target(void **state)
     const char *d = *state;
     tt_err e;
     char *l = tu_path(d, "l");
-    assert_int_equal(tt_symlink(tu_p(d, "later/x/../y"), l, TT_LINK_RELATIVE, &e), 0);
+    assert_int_equal(tt_symlink(NULL, tu_p(d, "later/x/../y"), l, TT_LINK_RELATIVE, NULL, &e), 0);
     assert_link_to(l, "later/y");
     free(l);
 }
@@ -134,7 +134,7 @@ static void test_readlink_long_target(void **state)
     target[4095] = '\0';
     char *l = tu_path(*state, "long");
     tt_err e;
-    assert_int_equal(tt_symlink(target, l, 0, &e), 0);
+    assert_int_equal(tt_symlink(NULL, target, l, 0, NULL, &e), 0);
     assert_link_to(l, target);
     free(l);
 }
@@ -155,10 +155,10 @@ static void test_replace_link_atomically(void **state)
     const char *d = *state;
     char *l = tu_path(d, "l");
     tt_err e;
-    assert_int_equal(tt_symlink("old", l, 0, &e), 0);
-    assert_int_equal(tt_replace("new", l, 0, &e), 0);
+    assert_int_equal(tt_symlink(NULL, "old", l, 0, NULL, &e), 0);
+    assert_int_equal(tt_replace(NULL, "new", l, NULL, NULL, 0, NULL, &e), 0);
     assert_link_to(l, "new");
-    assert_int_equal(tt_symlink("newer", l, TT_LINK_REPLACE, &e), 0);
+    assert_int_equal(tt_symlink(NULL, "newer", l, TT_LINK_REPLACE, NULL, &e), 0);
     assert_link_to(l, "newer");
     assert_int_equal(tu_count_entries(d), 1); /* no temporary names left behind */
     free(l);
@@ -172,9 +172,9 @@ static void test_replace_refuses_file_and_dir(void **state)
     assert_int_equal(mkdir(sub, 0755), 0);
     tu_write(tu_p(sub, "inside"), "kept");
     tt_err e;
-    assert_int_equal(tt_replace("x", f, 0, &e), -1);
+    assert_int_equal(tt_replace(NULL, "x", f, NULL, NULL, 0, NULL, &e), -1);
     assert_int_equal(e.code, TT_ENOTLINK);
-    assert_int_equal(tt_symlink("x", sub, TT_LINK_REPLACE, &e), -1);
+    assert_int_equal(tt_symlink(NULL, "x", sub, TT_LINK_REPLACE, NULL, &e), -1);
     assert_int_equal(e.code, TT_ENOTLINK);
     assert_string_equal(e.path, sub);
     struct stat st;
@@ -192,7 +192,7 @@ static void test_replace_missing(void **state)
 {
     char *l = tu_path(*state, "none");
     tt_err e;
-    assert_int_equal(tt_replace("x", l, 0, &e), -1);
+    assert_int_equal(tt_replace(NULL, "x", l, NULL, NULL, 0, NULL, &e), -1);
     assert_int_equal(e.code, ENOENT);
     assert_int_equal(tu_count_entries(*state), 0);
     free(l);
@@ -206,10 +206,10 @@ static void test_unlink_dir_symlink_keeps_target(void **state)
     tu_write(tu_p(dir, "one"), "1");
     tu_write(tu_p(dir, "two"), "2");
     tt_err e;
-    assert_int_equal(tt_symlink(dir, l, TT_LINK_DIR, &e), 0);
+    assert_int_equal(tt_symlink(NULL, dir, l, TT_LINK_DIR, NULL, &e), 0);
     /* A trailing slash still means the link, not the directory behind it. */
     char *slashed = tu_path(d, "l/");
-    assert_int_equal(tt_unlink(slashed, 0, &e), 0);
+    assert_int_equal(tt_unlink(NULL, slashed, NULL, NULL, 0, &e), 0);
     struct stat st;
     assert_int_equal(lstat(l, &st), -1);
     assert_int_equal(tu_count_entries(dir), 2);
@@ -225,17 +225,17 @@ static void test_unlink_refuses_real_things(void **state)
     tu_write(f, "x");
     assert_int_equal(mkdir(dir, 0755), 0);
     tt_err e;
-    assert_int_equal(tt_unlink(f, 0, &e), -1);
+    assert_int_equal(tt_unlink(NULL, f, NULL, NULL, 0, &e), -1);
     assert_int_equal(e.code, TT_ENOTLINK);
-    assert_int_equal(tt_unlink(dir, 0, &e), -1);
+    assert_int_equal(tt_unlink(NULL, dir, NULL, NULL, 0, &e), -1);
     assert_int_equal(e.code, TT_ENOTLINK);
-    assert_int_equal(tt_unlink(tu_p(d, "missing"), 0, &e), -1);
+    assert_int_equal(tt_unlink(NULL, tu_p(d, "missing"), NULL, NULL, 0, &e), -1);
     assert_int_equal(e.code, ENOENT);
     /* A name of a multiply-linked file goes only when asked, and never the last one. */
     assert_int_equal(link(f, h), 0);
-    assert_int_equal(tt_unlink(h, 0, &e), -1);
-    assert_int_equal(tt_unlink(h, TT_LINK_HARD, &e), 0);
-    assert_int_equal(tt_unlink(f, TT_LINK_HARD, &e), -1);
+    assert_int_equal(tt_unlink(NULL, h, NULL, NULL, 0, &e), -1);
+    assert_int_equal(tt_unlink(NULL, h, NULL, NULL, TT_LINK_HARD, &e), 0);
+    assert_int_equal(tt_unlink(NULL, f, NULL, NULL, TT_LINK_HARD, &e), -1);
     assert_true(tu_read_equals(f, "x"));
     assert_int_equal(tu_count_entries(d), 2);
     free(f), free(dir), free(h);
@@ -247,17 +247,18 @@ static void test_hardlink(void **state)
     char *f = tu_path(d, "f"), *h = tu_path(d, "h"), *dir = tu_path(d, "dir");
     tu_write(f, "shared");
     tt_err e;
-    assert_int_equal(tt_hardlink(f, h, 0, &e), 0);
+    assert_int_equal(tt_hardlink(NULL, f, h, NULL, 0, NULL, &e), 0);
     struct stat a, b;
     assert_int_equal(stat(f, &a), 0);
     assert_int_equal(stat(h, &b), 0);
     assert_int_equal(a.st_ino, b.st_ino);
     assert_int_equal(a.st_nlink, 2);
-    assert_int_equal(tt_hardlink(f, h, 0, &e), 0); /* already that link: nothing to do */
+    assert_int_equal(tt_hardlink(NULL, f, h, NULL, 0, NULL, &e),
+                     0); /* already that link: nothing to do */
     assert_int_equal(mkdir(dir, 0755), 0);
-    assert_int_equal(tt_hardlink(dir, tu_p(d, "dl"), 0, &e), -1);
+    assert_int_equal(tt_hardlink(NULL, dir, tu_p(d, "dl"), NULL, 0, NULL, &e), -1);
     assert_int_equal(e.code, EPERM);
-    assert_int_equal(tt_hardlink(f, f, 0, &e), -1);
+    assert_int_equal(tt_hardlink(NULL, f, f, NULL, 0, NULL, &e), -1);
     assert_int_equal(e.code, EINVAL);
     free(f), free(h), free(dir);
 }
@@ -275,9 +276,9 @@ static void test_hardlink_cross_device(void **state)
     assert_non_null(mkdtemp(shm));
     char *h = tu_path(shm, "h");
     tt_err e;
-    assert_int_equal(tt_hardlink(f, h, 0, &e), -1);
+    assert_int_equal(tt_hardlink(NULL, f, h, NULL, 0, NULL, &e), -1);
     assert_int_equal(e.code, EXDEV);
-    assert_int_equal(tt_hardlink(f, h, TT_LINK_DRY, &e), -1);
+    assert_int_equal(tt_hardlink(NULL, f, h, NULL, TT_LINK_DRY, NULL, &e), -1);
     assert_int_equal(e.code, EXDEV);
     assert_int_equal(tu_count_entries(shm), 0);
     tu_rmtree(strdup(shm));
@@ -288,7 +289,7 @@ static void test_junction_not_supported(void **state)
 {
     tt_err e;
     char *j = tu_path(*state, "j");
-    assert_int_equal(tt_junction(*state, j, 0, &e), -1);
+    assert_int_equal(tt_junction(NULL, *state, j, 0, NULL, &e), -1);
     assert_int_equal(e.code, ENOTSUP);
     assert_non_null(strstr(e.msg, "NTFS"));
     assert_int_equal(tu_count_entries(*state), 0);
@@ -301,15 +302,15 @@ static void test_dry_run_changes_nothing(void **state)
     char *l = tu_path(d, "l"), *f = tu_path(d, "f");
     tu_write(f, "x");
     tt_err e;
-    assert_int_equal(tt_symlink("t", l, TT_LINK_DRY, &e), 0);
-    assert_int_equal(tt_hardlink(f, tu_p(d, "h"), TT_LINK_DRY, &e), 0);
-    assert_int_equal(tt_symlink("t", tu_p(d, "no/l"), TT_LINK_DRY, &e), -1);
+    assert_int_equal(tt_symlink(NULL, "t", l, TT_LINK_DRY, NULL, &e), 0);
+    assert_int_equal(tt_hardlink(NULL, f, tu_p(d, "h"), NULL, TT_LINK_DRY, NULL, &e), 0);
+    assert_int_equal(tt_symlink(NULL, "t", tu_p(d, "no/l"), TT_LINK_DRY, NULL, &e), -1);
     assert_int_equal(e.code, ENOENT);
-    assert_int_equal(tt_symlink("t", f, TT_LINK_DRY | TT_LINK_REPLACE, &e), -1);
+    assert_int_equal(tt_symlink(NULL, "t", f, TT_LINK_DRY | TT_LINK_REPLACE, NULL, &e), -1);
     assert_int_equal(tu_count_entries(d), 1);
     assert_int_equal(symlink("t", l), 0);
-    assert_int_equal(tt_replace("u", l, TT_LINK_DRY, &e), 0);
-    assert_int_equal(tt_unlink(l, TT_LINK_DRY, &e), 0);
+    assert_int_equal(tt_replace(NULL, "u", l, NULL, NULL, TT_LINK_DRY, NULL, &e), 0);
+    assert_int_equal(tt_unlink(NULL, l, NULL, NULL, TT_LINK_DRY, &e), 0);
     assert_link_to(l, "t");
     free(l), free(f);
 }

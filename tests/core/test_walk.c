@@ -58,7 +58,7 @@ static void test_walk_preorder_no_follow(void **state)
     mkdir(tu_p(d, "real"), 0755);
     tu_write(tu_p(d, "real/inside"), "x");
     symlink("real", tu_p(d, "a/dirlink"));
-    tt_walk_opts o = {0, 0, -1, 0};
+    tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 0};
     char names[1024];
     int n = walk_all(d, &o, names, sizeof names);
     assert_int_equal(n, 6);                       /* root, a, a/f, a/dirlink, real, real/inside */
@@ -77,7 +77,7 @@ static void test_walk_depth_and_types(void **state)
     mkdir(tu_p(d, "a/b"), 0755);
     tu_write(tu_p(d, "a/b/deep"), "x");
     symlink("x", tu_p(d, "a/l"));
-    tt_walk_opts o = {0, 0, 1, 0};
+    tt_walk_opts o = {.follow = 0, .max_depth = 1, .types = 0};
     assert_int_equal(walk_all(d, &o, NULL, 0), 2); /* root and a */
     o.max_depth = -1;
     o.types = 1u << TT_SYMLINK;
@@ -97,7 +97,7 @@ static void test_walk_50_levels(void **state)
     }
     strcat(path, "/bottom-link");
     assert_int_equal(symlink("../../nowhere", path), 0);
-    tt_walk_opts o = {0, 0, -1, 1u << TT_SYMLINK};
+    tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 1u << TT_SYMLINK};
     tt_err e;
     tt_walk *w = tt_walk_open(d, &o, &e);
     tt_entry *en;
@@ -127,7 +127,7 @@ static void test_walk_cycle_when_following(void **state)
     mkdir(tu_p(d, "a"), 0755);
     mkdir(tu_p(d, "a/b"), 0755);
     symlink("../..", tu_p(d, "a/b/up")); /* leads back to the root */
-    tt_walk_opts o = {1, 0, -1, 0};
+    tt_walk_opts o = {.follow = 1, .max_depth = -1, .types = 0};
     char names[1024];
     int n = walk_all(d, &o, names, sizeof names);
     assert_int_equal(n, 4);
@@ -147,7 +147,7 @@ static void test_walk_unreadable_dir(void **state)
     if (pid == 0) {
         if (root && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
         if (!root && chmod(tu_p(d, "locked"), 0) != 0) _exit(2);
-        tt_walk_opts o = {0, 0, -1, 0};
+        tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 0};
         char names[1024];
         int n = walk_all(d, &o, names, sizeof names);
         /* The walk goes on past the directory it cannot read, and says so. */
@@ -167,7 +167,7 @@ static void test_walk_unreadable_dir(void **state)
 static void test_walk_missing_root(void **state)
 {
     tt_err e;
-    tt_walk_opts o = {0, 0, -1, 0};
+    tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 0};
     assert_null(tt_walk_open(tu_p(*state, "missing"), &o, &e));
     assert_int_equal(e.code, ENOENT);
 }
@@ -176,7 +176,7 @@ static void test_walk_missing_root(void **state)
 static tt_class class_of(const char *d, const char *name, const tt_roots *roots)
 {
     tt_err e;
-    tt_walk_opts o = {0, 0, -1, 1u << TT_SYMLINK};
+    tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 1u << TT_SYMLINK};
     tt_walk *w = tt_walk_open(d, &o, &e);
     tt_entry *en;
     tt_class c, found;
@@ -262,7 +262,7 @@ static void test_classify_after_a_directory_was_swapped(void **state)
     mkdir(tu_p(d, "other"), 0755);
     mkdir(tu_p(d, "other/sub"), 0755);
     symlink("missing", tu_p(d, "other/sub/l"));
-    tt_walk_opts o = {0, 0, -1, 1u << TT_SYMLINK};
+    tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 1u << TT_SYMLINK};
     tt_err e;
     tt_walk *w = tt_walk_open(d, &o, &e);
     tt_entry *en;
@@ -302,7 +302,7 @@ static void test_scan_matches_walk_and_closes_early(void **state)
         }
     }
     int before = count_fds();
-    tt_walk_opts o = {0, 0, -1, 1u << TT_SYMLINK};
+    tt_walk_opts o = {.follow = 0, .max_depth = -1, .types = 1u << TT_SYMLINK};
     tt_err e;
     tt_scan *s = tt_scan_open(d, &o, NULL, TT_SCAN_CLASSIFY, 1, &e);
     assert_non_null(s);

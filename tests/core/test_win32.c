@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/copy.h"
+#include "core/tree.h"
 #include "core/fs.h"
 #include "core/info.h"
 #include "core/link.h"
@@ -177,7 +177,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     tt_err e;
-    tt_rmtree(*state, &e);
+    tt_rmtree(NULL, *state, NULL, &e);
     free(*state);
     return 0;
 }
@@ -206,7 +206,7 @@ static void test_hardlink(void **state)
     CloseHandle(h);
     free(wa);
     tt_err e;
-    assert_int_equal(tt_hardlink(a, b, 0, &e), 0);
+    assert_int_equal(tt_hardlink(NULL, a, b, NULL, 0, NULL, &e), 0);
     tt_info ia, ib;
     assert_int_equal(tt_info_get(a, &ia, &e), 0);
     assert_int_equal(tt_info_get(b, &ib, &e), 0);
@@ -215,16 +215,16 @@ static void test_hardlink(void **state)
     assert_true(ia.st.ino == ib.st.ino && ia.st.dev == ib.st.dev);
     assert_int_equal(ib.st.size, 4);
     /* Linking again is a no-op; a link onto another existing file is refused... */
-    assert_int_equal(tt_hardlink(a, b, 0, &e), 0);
+    assert_int_equal(tt_hardlink(NULL, a, b, NULL, 0, NULL, &e), 0);
     char *c = in(state, "other");
     write_file(c, "other");
-    assert_int_equal(tt_hardlink(a, c, 0, &e), -1);
+    assert_int_equal(tt_hardlink(NULL, a, c, NULL, 0, NULL, &e), -1);
     assert_int_equal(e.code, EEXIST);
     free(c);
-    assert_int_equal(tt_unlink(b, 0, &e), -1);
+    assert_int_equal(tt_unlink(NULL, b, NULL, NULL, 0, &e), -1);
     assert_int_equal(e.code, TT_ENOTLINK);
     /* ...unless asked to remove one name of a multiply-linked file. */
-    assert_int_equal(tt_unlink(b, TT_LINK_HARD, &e), 0);
+    assert_int_equal(tt_unlink(NULL, b, NULL, NULL, TT_LINK_HARD, &e), 0);
     assert_int_equal(tt_info_get(a, &ia, &e), 0);
     assert_int_equal(ia.st.nlink, 1);
     free(a);
@@ -238,14 +238,14 @@ static void test_symlink_verified(void **state)
     char *t = in(state, "target.txt"), *l = in(state, "link.txt");
     write_file(t, "x");
     tt_err e;
-    int rc = tt_symlink(t, l, 0, &e);
+    int rc = tt_symlink(NULL, t, l, 0, NULL, &e);
     tt_stat st;
     if (rc == 0) {
         char *got = NULL;
         assert_int_equal(tt_readlink_alloc(l, &got, &e), 0);
         assert_string_equal(got, t);
         free(got);
-        assert_int_equal(tt_unlink(l, 0, &e), 0);
+        assert_int_equal(tt_unlink(NULL, l, NULL, NULL, 0, &e), 0);
     } else {
         assert_true(e.code == TT_EVERIFY || e.code == EPERM);
         assert_non_null(e.hint);
@@ -262,14 +262,14 @@ static void test_junction(void **state)
 {
     char *target = in(state, "data"), *j = in(state, "junction");
     tt_err e;
-    assert_int_equal(tt_mkdir(target, 0, &e), 0);
-    int rc = tt_junction(target, j, 0, &e);
+    assert_int_equal(tt_mkdir(NULL, target, 0, NULL, &e), 0);
+    int rc = tt_junction(NULL, target, j, 0, NULL, &e);
     tt_stat st;
     if (rc == 0) {
         tt_info i;
         assert_int_equal(tt_info_get(j, &i, &e), 0);
         assert_int_equal(i.st.type, TT_JUNCTION);
-        assert_int_equal(tt_unlink(j, 0, &e), 0);
+        assert_int_equal(tt_unlink(NULL, j, NULL, NULL, 0, &e), 0);
     } else {
         assert_int_equal(e.code, ENOTSUP);
         assert_non_null(strstr(e.msg, "junctions"));
@@ -278,9 +278,9 @@ static void test_junction(void **state)
     assert_int_equal(pf_lstat(j, &st), ENOENT); /* the half-made directory is gone */
     assert_int_equal(pf_lstat(target, &st), 0);
     /* Relative targets and network paths are refused before anything is made. */
-    assert_int_equal(tt_junction("data", j, 0, &e), -1);
+    assert_int_equal(tt_junction(NULL, "data", j, 0, NULL, &e), -1);
     assert_int_equal(e.code, EINVAL);
-    assert_int_equal(tt_junction("\\\\server\\share\\x", j, 0, &e), -1);
+    assert_int_equal(tt_junction(NULL, "\\\\server\\share\\x", j, 0, NULL, &e), -1);
     assert_int_equal(e.code, EINVAL);
     assert_int_equal(pf_lstat(j, &st), ENOENT);
     free(target);

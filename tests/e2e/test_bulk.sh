@@ -183,7 +183,7 @@ check "nothing undone" is "$(readlink u/b1)|$(ls u | wc -l)" "other|1"
 mkdir -p ro && ln -s gone ro/b && touch "$WORK/not-a-dir"
 t --journal-dir "$WORK/not-a-dir/journal" prune ro
 check "unwritable journal: exit 3" is "$rc|$(readlink ro/b)" "3|gone"
-check "unwritable journal: clear message" has "$err" "the journal cannot be kept there (use --journal-dir); nothing changed"
+check "unwritable journal: clear message" has "$err" "journal: the journal cannot be kept there (ENOTDIR); use --journal-dir; nothing changed"
 t history
 check "history lists the runs" has "$out" "prune"
 check "history shows undone runs" has "$out" "undone"

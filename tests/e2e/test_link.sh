@@ -35,12 +35,12 @@ check "no temporary names left" is "$(ls -A | grep -c '^\.tether')" 0
 
 t link new-target swap
 check "existing link without --replace" is "$rc|$(readlink swap)" "3|target-30"
-check "existing link hint" has "$err" "(EEXIST); pass replace=true (--replace)"
+check "existing link hint" has "$err" "(EEXIST); replace it with --replace"
 
 before=$(snapshot .)
 t link --replace elsewhere file
 check "replace over a real file refused" is "$rc" 3
-check "replace refusal message" has "$err" "tether: file: is a real file, not a link; refusing to replace it (ENOTLINK)"
+check "replace refusal message" has "$err" "tether: file: is a real file, not a link; tether never replaces or removes one (ENOTLINK)"
 t link --replace elsewhere dir
 check "replace over a real dir refused" is "$rc" 3
 check "real file and dir untouched" is "$(snapshot .)|$(cat file)" "$before|solo"

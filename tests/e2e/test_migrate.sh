@@ -42,7 +42,7 @@ t -n migrate --scan elsewhere src "$shm/dest"
 check "dry run exit 0" is "$rc" 0
 check "dry run shows sizes" has "$out" "data: 22.9 MiB in 70 files"
 check "dry run shows free space" has "$out" "free"
-check "dry run lists the steps" has "$out" "6. delete the set-aside original"
+check "dry run lists the steps" has "$out" "7. delete the original, set aside at"
 check "dry run reports links into SRC (--scan)" has "$out" "note: elsewhere/into-src -> $WORK/run/src/docs/f1.txt points into SRC"
 check "dry run changed nothing" is "$(snapshot "$WORK/run")|$(ls -A "$shm")" "$before|"
 t migrate --scan elsewhere src "$shm/dest"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SIGKILL at 20 points spread over a whole migration (during the copy, during the
 # verification, and before and after each swap step). After each kill, --resume must
-# finish it and, separately, --rollback must put everything back; either way every
-# byte of the original is there (checked against a pristine copy) and no temporary or
-# set-aside name is left behind.
+# finish it and, separately, --rollback must put everything back (once the link is in
+# place nothing rolls back: --rollback refuses, and undo moves the data back instead);
+# either way every byte of the original is there (checked against a pristine copy) and
+# no temporary or set-aside name is left behind.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -32,7 +33,15 @@ for point in $points; do
         { TETHER_CRASH_AT=$point "$TETHER" -q migrate src "$shm/dest"; } >/dev/null 2>&1
         killed=$?
         check "$point: killed by SIGKILL" is "$killed" 137
-        t -q migrate --$after
+        case $point in link:done|cleanup:*) linked=1 ;; *) linked=0 ;; esac
+        if [ "$after" = rollback ] && [ $linked = 1 ]; then
+            t -q migrate --rollback
+            check "$point: --rollback refused once the link is in place" is "$rc" 3
+            check "$point: and says how to go back" has "$err" "tether undo"
+            t -q migrate --resume && t -q undo
+        else
+            t -q migrate --$after
+        fi
         check "$point: --$after exit 0" is "$rc" 0
         if [ "$after" = resume ]; then
             check "$point: resumed to a link" is "$(readlink src)" "$shm/dest"
@@ -52,7 +61,7 @@ check "20 crash points" is "$n" 20
 
 # A run that was never interrupted is not resumable, and says so.
 t migrate --resume
-check "nothing to resume" is "$rc" 4
-check "nothing to resume message" has "$err" "no interrupted migration"
+check "nothing to resume" is "$rc" 3
+check "nothing to resume message" has "$err" "no migration to resume"
 
 finish

@@ -53,7 +53,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     rc=$?
     chmod 755 nb/src/locked
     check "unreadable dir in SRC: exit 3" is "$rc" 3
-    check "unreadable dir in SRC: named" is "$out" "tether: src/locked: cannot read this directory (EACCES)"
+    check "unreadable dir in SRC: named" is "$out" "tether: src/locked: cannot be read by this user
+tether: src: cannot be migrated: 1 problem(s), nothing was changed (EACCES)"
     check "unreadable dir in SRC: nothing changed or left" is "$(snapshot nb)" "$nb_before"
     rm -rf nb
 else

@@ -1,0 +1,123 @@
+/* tether.confine(paths [, {expect = {identity, ...}}]): the roots of a run. While the
+ * handle is open (a to-be-closed variable, or until :close()), every change any tether
+ * function makes must lie inside one of them and is reached from its directory handle
+ * without following a link (core/at). Closing it restores the roots before it. */
+#include "l_tether.h"
+
+#include <string.h>
+
+#define CONFINE_META "tether.confine"
+#define CONFINE_KEY  "tether.confine.active"
+
+typedef struct l_confine_ud {
+    tt_confine *c;
+    int active; /* it is (or was) the active one, and the one before it is uservalue 1 */
+} l_confine_ud;
+
+tt_confine *l_confine(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, CONFINE_KEY);
+    l_confine_ud *h = lua_touserdata(L, -1);
+    lua_pop(L, 1); /* the registry keeps it alive */
+    return h ? h->c : NULL;
+}
+
+static int confine_close(lua_State *L)
+{
+    l_confine_ud *h = luaL_checkudata(L, 1, CONFINE_META);
+    if (h->active) {
+        /* Back to the roots before this one, if this one is still the active one. */
+        lua_getfield(L, LUA_REGISTRYINDEX, CONFINE_KEY);
+        int current = lua_rawequal(L, -1, 1);
+        lua_pop(L, 1);
+        if (current) {
+            lua_getiuservalue(L, 1, 1);
+            lua_setfield(L, LUA_REGISTRYINDEX, CONFINE_KEY);
+        }
+        h->active = 0;
+    }
+    tt_confine_free(h->c);
+    h->c = NULL;
+    return 0;
+}
+
+/* c:roots() -> {{path=, dev=, ino=}, ...}: the roots' absolute spellings and identities,
+ * for a journal to check them against later. */
+static int confine_roots(lua_State *L)
+{
+    l_confine_ud *h = luaL_checkudata(L, 1, CONFINE_META);
+    size_t n = tt_confine_size(h->c);
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        tt_stat st;
+        const char *path = tt_confine_root(h->c, i, &st);
+        lua_createtable(L, 0, 3);
+        l_setstr(L, "path", path);
+        l_setint(L, "dev", (lua_Integer)st.dev);
+        l_setint(L, "ino", (lua_Integer)st.ino);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static const l_opt confine_opts[] = {{"expect", LUA_TTABLE, 0}, {NULL, 0, 0}};
+
+static int l_confine_open(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    l_options(L, 2, confine_opts);
+    int expects = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        lua_getfield(L, 2, "expect");
+        expects = lua_istable(L, -1) ? lua_gettop(L) : 0;
+        if (!expects) lua_pop(L, 1);
+    }
+    l_confine_ud *h = lua_newuserdatauv(L, sizeof *h, 1);
+    h->c = NULL;
+    h->active = 0;
+    luaL_setmetatable(L, CONFINE_META);
+    int ud = lua_gettop(L);
+    tt_err e;
+    if (!(h->c = tt_confine_new(&e))) return l_fail(L, &e);
+    lua_Integer n = luaL_len(L, 1);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 1, i);
+        const char *path = l_checkpath(L, -1);
+        tt_expect x, *xp = NULL;
+        if (expects) {
+            lua_geti(L, expects, i);
+            int t = lua_gettop(L);
+            lua_createtable(L, 0, 1);
+            lua_pushvalue(L, t);
+            lua_setfield(L, -2, "id");
+            xp = (tt_expect *)l_expect(L, lua_gettop(L), "id", &x);
+            if (xp) xp->have &= TT_X_ID; /* a directory's contents change; its identity not */
+            lua_pop(L, 2);
+        }
+        if (tt_confine_add(h->c, path, xp, &e) != 0) return l_fail(L, &e);
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, CONFINE_KEY);
+    lua_setiuservalue(L, ud, 1);
+    lua_pushvalue(L, ud);
+    lua_setfield(L, LUA_REGISTRYINDEX, CONFINE_KEY);
+    h->active = 1;
+    lua_settop(L, ud);
+    return 1;
+}
+
+static const luaL_Reg methods[] = {
+    {"roots", confine_roots},
+    {"close", confine_close},
+    {NULL, NULL},
+};
+
+const luaL_Reg l_at_funcs[] = {
+    {"confine", l_confine_open},
+    {NULL, NULL},
+};
+
+void l_open_at(lua_State *L)
+{
+    l_newclass(L, CONFINE_META, confine_close, methods);
+}

@@ -1,0 +1,338 @@
+/* Roots held open, paths below them reached one name at a time (pf_dir_beneath), and
+ * the comparison of an object with what was planned. A few directories resolved last are
+ * kept open: plans come in walk order, so most actions reuse the previous one's. */
+#include "at.h"
+
+#include "path.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tt_expect_differs(const tt_expect *x, const tt_stat *st)
+{
+    if (!x) return NULL;
+    const tt_stat *w = &x->st;
+    if ((x->have & TT_X_TYPE) && st->type != w->type)
+        return "changed since it was planned: another kind of object is there now";
+    if ((x->have & TT_X_ID) && (st->dev != w->dev || st->ino != w->ino))
+        return "changed since it was planned: another object is there now";
+    if ((x->have & TT_X_SIZE) && st->size != w->size)
+        return "changed since it was planned: its size differs";
+    if ((x->have & TT_X_MTIME) &&
+        (st->mtime_sec != w->mtime_sec || st->mtime_nsec != w->mtime_nsec))
+        return "changed since it was planned: its content changed";
+    if ((x->have & TT_X_CTIME) &&
+        (st->ctime_sec != w->ctime_sec || st->ctime_nsec != w->ctime_nsec))
+        return "changed since it was planned: it was changed (status change time)";
+    if ((x->have & TT_X_MODE) && (st->mode & 07777) != (w->mode & 07777))
+        return "changed since it was planned: its mode differs";
+    if ((x->have & TT_X_OWNER) && (st->uid != w->uid || st->gid != w->gid))
+        return "changed since it was planned: its owner differs";
+    return NULL;
+}
+
+int tt_expect_check(const tt_expect *x, const tt_stat *st, const char *path, tt_err *e)
+{
+    const char *why = tt_expect_differs(x, st);
+    if (!why) return 0;
+    return tt_fail(e, TT_ECHANGED, path, why, "left alone");
+}
+
+char *tt_absolute(const char *p)
+{
+    if (tt_path_is_abs(p)) return tt_path_normalize(p);
+    char *cwd = NULL;
+    if (pf_getcwd(&cwd) != 0) return NULL;
+    char *j = tt_path_join(cwd, p);
+    char *r = j ? tt_path_normalize(j) : NULL;
+    free(j);
+    free(cwd);
+    return r;
+}
+
+typedef struct root {
+    char *abs, *real; /* the user's spelling made absolute; the canonical path */
+    pf_dir *dir;      /* NULL when the root is not a directory */
+    pf_dir *parent;   /* NULL for "/" */
+    char *name;
+    tt_stat st; /* the directory's identity, or the entry's when it is not one */
+} root;
+
+#define CACHE 8
+
+struct tt_confine {
+    root *roots;
+    size_t n, cap;
+    struct cached {
+        size_t root;
+        char *rel;
+        pf_dir *dir;
+    } cache[CACHE];
+    size_t next; /* the cache slot to reuse next */
+};
+
+tt_confine *tt_confine_new(tt_err *e)
+{
+    tt_confine *c = calloc(1, sizeof *c);
+    if (!c) tt_fail(e, ENOMEM, "", NULL, NULL);
+    return c;
+}
+
+static void root_free(root *r)
+{
+    free(r->abs);
+    free(r->real);
+    free(r->name);
+    pf_dir_close(r->dir);
+    pf_dir_close(r->parent);
+}
+
+void tt_confine_forget(tt_confine *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < CACHE; i++) {
+        free(c->cache[i].rel);
+        pf_dir_close(c->cache[i].dir);
+        c->cache[i].rel = NULL;
+        c->cache[i].dir = NULL;
+    }
+}
+
+void tt_confine_free(tt_confine *c)
+{
+    if (!c) return;
+    for (size_t i = 0; i < c->n; i++)
+        root_free(&c->roots[i]);
+    tt_confine_forget(c);
+    free(c->roots);
+    free(c);
+}
+
+size_t tt_confine_size(const tt_confine *c)
+{
+    return c ? c->n : 0;
+}
+
+const char *tt_confine_root(const tt_confine *c, size_t i, tt_stat *st)
+{
+    if (st) *st = c->roots[i].st;
+    return c->roots[i].abs;
+}
+
+/* Whether name is a component one can act on (not empty, ".", ".." or a root). */
+static int actable(const char *name)
+{
+    return *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+           !(tt_path_root(name) && !name[tt_path_root(name)]);
+}
+
+int tt_confine_add(tt_confine *c, const char *path, const tt_expect *expect, tt_err *e)
+{
+    if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
+    root r = {0};
+    int err = 0;
+    r.abs = tt_absolute(path);
+    char *dir = r.abs ? tt_path_dirname(r.abs) : NULL;
+    r.name = r.abs ? tt_path_basename(r.abs) : NULL;
+    if (!r.abs || !dir || !r.name) {
+        free(dir);
+        root_free(&r);
+        return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+    }
+    /* The parent as typed: it is the user's to name. "/" has none. */
+    if (actable(r.name)) err = pf_dir_open(NULL, dir, PF_DIR_FOLLOW | PF_DIR_BASE, &r.parent);
+    free(dir);
+    if (err) {
+        root_free(&r);
+        if (err == ENOENT || err == ENOTDIR)
+            return tt_fail(e, err, path, "the parent directory does not exist", NULL);
+        return tt_fail(e, err, path, "cannot reach its parent directory", NULL);
+    }
+    err = pf_dir_open(NULL, r.abs, PF_DIR_FOLLOW | PF_DIR_BASE, &r.dir);
+    if (err == 0) {
+        err = pf_dir_self(r.dir, 0, &r.st);
+        if (!err && pf_realpath(r.abs, &r.real) != 0) r.real = NULL;
+    } else if (err == ENOENT || err == ENOTDIR || err == ELOOP) {
+        /* Not a directory: only the root itself can be acted on (even made), and what
+         * stays the same across runs is the directory that holds it. */
+        r.dir = NULL;
+        err = r.parent ? pf_dir_self(r.parent, 0, &r.st) : err;
+    }
+    if (!err && expect) err = tt_expect_check(expect, &r.st, path, e) ? TT_ECHANGED : 0;
+    if (err) {
+        root_free(&r);
+        if (err == TT_ECHANGED) return -1;
+        return tt_fail(e, err, path, NULL, NULL);
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4;
+        root *p = realloc(c->roots, cap * sizeof *p);
+        if (!p) {
+            root_free(&r);
+            return tt_fail(e, ENOMEM, path, NULL, NULL);
+        }
+        c->roots = p;
+        c->cap = cap;
+    }
+    c->roots[c->n++] = r;
+    return 0;
+}
+
+/* Length of the part of abs that lies inside root spelling r ("" when it is r itself),
+ * or -1 when abs is not r or below it. */
+static long below(const char *abs, const char *r)
+{
+    if (!r) return -1;
+    size_t n = strlen(r);
+    if (strncmp(abs, r, n) != 0) return -1;
+    if (!abs[n]) return (long)n;
+    if (tt_is_sep(abs[n])) return (long)n + 1;
+    if (n > 0 && tt_is_sep(r[n - 1])) return (long)n; /* r is "/" (or "C:\") */
+    return -1;
+}
+
+/* The directory rel (below root i) from the cache, or opened beneath the root and
+ * remembered. The confinement keeps it; the caller must not close it. */
+static int beneath(tt_confine *c, size_t i, const char *rel, pf_dir **out)
+{
+    for (size_t k = 0; k < CACHE; k++) {
+        struct cached *s = &c->cache[k];
+        if (s->dir && s->root == i && strcmp(s->rel, rel) == 0) {
+            *out = s->dir;
+            return 0;
+        }
+    }
+    pf_dir *d;
+    int err = pf_dir_beneath(c->roots[i].dir, rel, &d);
+    if (err) return err;
+    char *copy = strdup(rel);
+    if (!copy) {
+        pf_dir_close(d);
+        return ENOMEM;
+    }
+    struct cached *s = &c->cache[c->next];
+    c->next = (c->next + 1) % CACHE;
+    free(s->rel);
+    pf_dir_close(s->dir);
+    s->root = i, s->rel = copy, s->dir = d;
+    *out = d;
+    return 0;
+}
+
+static int at_confined(tt_confine *c, const char *path, const char *abs, tt_at *at, tt_err *e)
+{
+    /* The root that holds abs most closely (roots may nest). */
+    size_t best = c->n;
+    long best_len = -1;
+    for (size_t i = 0; i < c->n; i++) {
+        long l = below(abs, c->roots[i].abs);
+        if (l < 0) l = below(abs, c->roots[i].real);
+        if (l > best_len) best = i, best_len = l;
+    }
+    if (best == c->n)
+        return tt_fail(e, TT_EOUTSIDE, path, "lies outside the directories this run was given",
+                       NULL);
+    root *r = &c->roots[best];
+    const char *rel = abs + best_len;
+    if (!*rel) { /* the root itself, through its parent */
+        if (!r->parent) return tt_fail(e, EINVAL, path, "is not a name that can be changed", NULL);
+        at->dir = r->parent;
+        at->buf = strdup(r->name);
+        at->name = at->buf;
+        at->root_dir = r->dir;
+        return at->buf ? 0 : tt_fail(e, ENOMEM, path, NULL, NULL);
+    }
+    if (!r->dir) return tt_fail(e, ENOTDIR, path, "its root is not a directory", NULL);
+    at->buf = strdup(rel);
+    if (!at->buf) return tt_fail(e, ENOMEM, path, NULL, NULL);
+    char *slash = at->buf + strlen(at->buf);
+    while (slash > at->buf && !tt_is_sep(slash[-1]))
+        slash--;
+    at->name = slash;
+    if (slash == at->buf) {
+        at->dir = r->dir;
+        return 0;
+    }
+    slash[-1] = '\0';
+    int err = beneath(c, best, at->buf, &at->dir);
+    if (err == ELOOP || err == ENOTDIR)
+        return tt_fail(e, err, path,
+                       "a directory on the way is a link now (or not a directory); not followed",
+                       NULL);
+    return err ? tt_fail(e, err, path, "cannot reach its directory", NULL) : 0;
+}
+
+static int at_typed(const char *path, tt_at *at, tt_err *e)
+{
+    char *dir = tt_path_dirname(path);
+    at->buf = tt_path_basename(path);
+    at->name = at->buf;
+    if (!dir || !at->buf) {
+        free(dir);
+        return tt_fail(e, ENOMEM, path, NULL, NULL);
+    }
+    int err = pf_dir_open(NULL, dir, PF_DIR_FOLLOW | PF_DIR_BASE, &at->dir);
+    free(dir);
+    if (err == ENOENT) return tt_fail(e, err, path, "the parent directory does not exist", NULL);
+    if (err == ENOTDIR)
+        return tt_fail(e, err, path, "a parent of this path is not a directory", NULL);
+    if (err) return tt_fail(e, err, path, "cannot reach its parent directory", NULL);
+    at->owned = 1;
+    return 0;
+}
+
+int tt_at_open(tt_confine *c, const char *path, tt_at *at, tt_err *e)
+{
+    memset(at, 0, sizeof *at);
+    at->path = path;
+    if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
+    char *owned;
+    const char *p = tt_path_untrail(path, &owned);
+    char *base = tt_path_basename(p);
+    int ok = base && actable(base);
+    free(base);
+    int rc;
+    if (!ok) {
+        rc = tt_fail(e, EINVAL, path, "is not a name that can be changed", NULL);
+    } else if (c && c->n > 0) {
+        char *abs = tt_absolute(p);
+        rc = abs ? at_confined(c, path, abs, at, e)
+                 : tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+        free(abs);
+    } else {
+        rc = at_typed(p, at, e);
+    }
+    free(owned);
+    if (rc) tt_at_close(at);
+    return rc;
+}
+
+void tt_at_close(tt_at *at)
+{
+    if (at->owned) pf_dir_close(at->dir);
+    free(at->buf);
+    memset(at, 0, sizeof *at);
+}
+
+int tt_at_stat(const tt_at *at, tt_stat *st)
+{
+    return pf_dir_stat(at->dir, at->name, 0, st);
+}
+
+int tt_at_writable(const tt_at *at, tt_err *e)
+{
+    int err = pf_dir_access(at->dir, ".", PF_ACCESS_WRITE);
+    return err ? tt_fail(e, err, at->path, NULL, NULL) : 0;
+}
+
+int tt_at_opendir(const tt_at *at, int how, pf_dir **out, tt_err *e)
+{
+    /* A root is a directory as the user named it (possibly through a link). */
+    int err = at->root_dir ? pf_dir_open(at->root_dir, ".", how & ~PF_DIR_FOLLOW, out)
+                           : pf_dir_open(at->dir, at->name, how & ~PF_DIR_FOLLOW, out);
+    if (err == ELOOP || err == ENOTDIR)
+        return tt_fail(e, err, at->path, "is not a directory (or is a link now); not followed",
+                       NULL);
+    return err ? tt_fail(e, err, at->path, NULL, NULL) : 0;
+}

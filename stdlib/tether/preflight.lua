@@ -1,0 +1,259 @@
+-- tether.preflight: everything a migration checks before it touches anything, so that a
+-- run that starts can finish. It refuses (naming every offending path at once) what would
+-- make the migration fail after the copy or lose data: SRC missing or not a real
+-- directory, DEST inside SRC or not empty, no room, no way to make a link where SRC is,
+-- a filesystem mounted inside SRC (or SRC being one), entries the caller cannot read or
+-- nobody could remove afterwards, files open for writing, another run holding a lock on
+-- SRC or DEST, the journal kept inside SRC. It reports (without refusing) hard links and
+-- relative links that lead out of SRC, processes working inside SRC, and links elsewhere
+-- that point into SRC.
+local tether = require "tether"
+local journal = require "tether.journal"
+local path = require "tether.path"
+local progress = require "tether.progress"
+local testhook = require "tether.testhook"
+local writers = require "tether.writers"
+
+local raw = tether.raw
+local M = {}
+
+local function inside(p, dir)
+  return p == dir or p:sub(1, #dir + 1) == dir .. "/" or dir == "/"
+end
+
+-- The real path of p even when it does not exist yet (its parent must).
+local function real_of(p)
+  local r = tether.realpath(p)
+  if r then return r end
+  local parent = tether.realpath(path.dirname(p))
+  return parent and path.join(parent, path.basename(p))
+end
+
+-- The default room kept free beyond the data: 2% of the destination's filesystem,
+-- between 1 MiB and 64 MiB (a fixed 64 MiB refused 1 MiB into an empty 20 MiB disk).
+function M.default_margin(total)
+  return math.max(1024 * 1024, math.min(64 * 1024 * 1024, total // 50))
+end
+
+-- "10M", "1.5G", "4096" -> bytes, or nil.
+function M.size(s)
+  local n, unit = tostring(s):match("^(%d+%.?%d*)([KkMmGgTt]?)i?[Bb]?$")
+  n = tonumber(n)
+  if not n then return nil end
+  local mult = ({ k = 1, m = 2, g = 3, t = 4 })[unit:lower()] or 0
+  return math.floor(n * 1024 ^ mult)
+end
+
+-- Links under the scan paths that point into src: they keep working through the link
+-- left at SRC, but the user should know about them.
+local function links_into(src_real, scan)
+  local found = {}
+  for _, root in ipairs(scan or {}) do
+    if tether.exists(root) then
+      for e in tether.walk(root, { links_only = true, classify = true }) do
+        local resolved = e.status == "ok" and tether.realpath(e.path)
+        if resolved and inside(resolved, src_real) and not inside(e.path, src_real) then
+          found[#found + 1] = e.path .. " -> " .. e.target
+        end
+      end
+    end
+  end
+  return found
+end
+
+local WHAT = {
+  mount = "a filesystem is mounted here; unmount it first (tether never copies or deletes across mounts)",
+  unreadable = "cannot be read by this user",
+  stuck = "could not be removed afterwards (immutable or append-only, or a directory this user can neither empty nor make writable)",
+  hardlink_out = "has hard links outside SRC (they will share nothing with the copy)",
+  link_out = "is a relative link that leads out of SRC (it will lead elsewhere from DEST)",
+}
+local CODE = { mount = "EBUSY", unreadable = "EACCES", stuck = "EPERM" }
+
+-- The message for a list of problems ({text=, code=}): the first one's code names them all.
+local function refused(what, problems)
+  local lines = {}
+  for i, pr in ipairs(problems) do lines[i] = pr.text end
+  local code = problems[1].code
+  return nil, string.format("%s: %d problem(s), nothing was changed (%s)", what, #problems, code), code, lines
+end
+
+-- Whether a link of `kind` can be made in src_parent (a throwaway name, removed).
+local function can_link(kind, src_parent, target)
+  local probe = path.join(src_parent, string.format(".tether-probe-%d-%06x", tether.pid(), math.random(0, 0xffffff)))
+  local ok, err, code = (kind == "junction" and raw.junction or raw.symlink)(target, probe)
+  if ok then raw.unlink(probe) end
+  return ok, err, code
+end
+
+-- The kind of link to make: as asked, or for auto a symlink (on Windows a junction
+-- where symbolic links are not permitted). Fails when none can be made at SRC.
+local function link_kind(asked, src, src_parent, dest_real)
+  local kind = asked == "auto" and "symlink" or asked
+  local ok, err, code = can_link(kind, src_parent, dest_real)
+  if not ok and asked == "auto" and tether.platform == "windows" and (code == "EPERM" or code == "EVERIFY")
+     and not dest_real:find("^[\\/][\\/]") then
+    local jok, jerr = can_link("junction", src_parent, dest_real)
+    if jok then return "junction" end
+    err = err .. "; a junction cannot be made either: " .. jerr
+  end
+  if not ok then return nil, err .. "; a link must be made here in place of " .. src, code end
+  return kind
+end
+
+-- What stops SRC -> DEST before anything is looked at closely.
+local function places(src, dest)
+  local info, err, code = tether.info(src)
+  if not info then return nil, err, code end
+  if info.type == "symlink" or info.type == "junction" then
+    return nil, src .. ": is already a link (to " .. tostring(info.target) .. "); nothing to migrate (ENOTDIR)", "ENOTDIR"
+  end
+  if info.type ~= "dir" then return nil, src .. ": is not a directory; migrate moves folders (ENOTDIR)", "ENOTDIR" end
+  local src_abs = assert(tether.absolute(src))
+  if path.dirname(src_abs) == src_abs then return nil, src .. ": is the root directory (EINVAL)", "EINVAL" end
+  local src_real = assert(tether.realpath(src))
+  local dest_abs = assert(tether.absolute(dest))
+  local pinfo = tether.info(path.dirname(dest_abs))
+  if not pinfo or (pinfo.type ~= "dir" and not (pinfo.status == "ok" and pinfo.target_type == "dir")) then
+    return nil, dest .. ": its parent directory does not exist (ENOENT)", "ENOENT"
+  end
+  local dest_real = real_of(dest_abs)
+  if dest_real == src_real then return nil, dest .. ": is the same place as " .. src .. " (EINVAL)", "EINVAL" end
+  if inside(dest_real, src_real) then
+    return nil, dest .. ": is inside " .. src .. "; a folder cannot move into itself (EINVAL)", "EINVAL"
+  end
+  if inside(src_real, dest_real) then return nil, dest .. ": contains " .. src .. " (EINVAL)", "EINVAL" end
+  local dinfo = tether.info(dest_real)
+  if dinfo then
+    if dinfo.type ~= "dir" then return nil, dest .. ": already exists and is not a directory (EEXIST)", "EEXIST" end
+    for e in tether.walk(dest_real, { max_depth = 1 }) do
+      if e.depth == 1 then return nil, dest .. ": already exists and is not empty (ENOTEMPTY)", "ENOTEMPTY" end
+    end
+  end
+  return { info = info, src = src_abs, src_real = src_real, dest = dest_real, dest_info = dinfo }
+end
+
+-- Another run working on path: refuse (live), or say a stale lock is there.
+local function lock_problem(p, problems, notes)
+  local state, holder = raw.lock_state(p)
+  if state == "held" then
+    problems[#problems + 1] = { text = p .. ": another tether run is working on it (" .. holder .. ")", code = "EBUSY" }
+  elseif state == "stale" then
+    notes[#notes + 1] = p .. ": a lock left by a run that died (" .. holder .. ") will be taken over"
+  end
+end
+
+-- Checks everything before anything is touched. Returns the plan of the migration, or
+-- nil, message, code, problems (every offending path, for the user to see at once).
+-- opts: link, verify, keep_backup, scan, force, min_free, locked (the caller holds the
+-- locks of SRC and DEST).
+function M.plan(src, dest, opts)
+  opts = opts or {}
+  local at, err, code = places(src, dest)
+  if not at then return nil, err, code end
+  local link = opts.link or "auto"
+  if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
+    return nil, "--link must be symlink, junction or auto, not '" .. tostring(link) .. "' (EINVAL)", "EINVAL"
+  end
+  if link == "junction" and tether.platform ~= "windows" then
+    return nil, src .. ": junctions are an NTFS feature and are not supported here (ENOTSUP); use --link symlink", "ENOTSUP"
+  end
+  local src_parent, dest_parent = path.dirname(at.src), path.dirname(at.dest)
+  local problems, notes = {}, {}
+  -- What the journal needs: its directory, private, and not inside what moves.
+  local jdir = journal.dir()
+  local jreal = real_of(assert(tether.absolute(jdir)))
+  if jreal and inside(jreal, at.src_real) then
+    problems[#problems + 1] = { text = jdir .. ": the journal directory is inside SRC; use --journal-dir elsewhere", code = "EINVAL" }
+  elseif tether.exists(jdir) then
+    local ok, jerr, jcode = raw.journal_dir(jdir)
+    if not ok then problems[#problems + 1] = { text = jerr, code = jcode } end
+  end
+  if not opts.locked then -- a real run holds them already: a dry run says who does
+    lock_problem(at.src, problems, notes)
+    lock_problem(at.dest, problems, notes)
+  end
+
+  local kind, lerr, lcode = link_kind(link, src, src_parent, at.dest)
+  if not kind then return nil, lerr, lcode end
+
+  -- One walk: sizes, and what would stop the migration or must be reported.
+  -- (as the user spelled SRC, so the paths it names read as typed)
+  local size, found, scode = tether.treesize(src, { check = true })
+  if not size then return nil, found, scode end
+  for _, f in ipairs(found) do
+    local line = f.path .. ": " .. WHAT[f.kind]
+    if CODE[f.kind] then problems[#problems + 1] = { text = line, code = CODE[f.kind] } else notes[#notes + 1] = line end
+  end
+
+  local same_fs = at.info.dev == tether.info(dest_parent).dev
+  local space = assert(tether.statfs(dest_parent))
+  local margin = opts.min_free or M.default_margin(space.total)
+  local need = same_fs and 0 or size.alloc + (size.dirs + size.links + size.specials) * 4096 + margin
+  if not same_fs and need > space.avail and not testhook.skip_space_check() then
+    problems[#problems + 1] = { code = "ENOSPC", text = string.format(
+      "%s: not enough free space: %s needed (%s of data and a %s margin), %s free; free some, or set a smaller --min-free",
+      dest_parent, progress.bytes(need), progress.bytes(size.alloc), progress.bytes(margin), progress.bytes(space.avail)) }
+  end
+  local open, cwds, checked = writers.scan({ at.src_real })
+  for _, w in ipairs(open) do
+    if opts.force then notes[#notes + 1] = "--force: " .. w .. "; what it writes after the copy may be lost"
+    else problems[#problems + 1] = { text = src .. ": a file is open for writing: " .. w .. " (close it first, or pass --force)", code = "EBUSY" } end
+  end
+  for _, c in ipairs(cwds) do notes[#notes + 1] = c .. " (it will see the original until it changes directory)" end
+
+  if #problems > 0 then return refused(src .. ": cannot be migrated", problems) end
+  local hint = string.format("%06x", math.random(0, 0xffffff))
+  local function beside(dir, what, name) return path.join(dir, ".tether-" .. what .. "-" .. hint .. "-" .. name) end
+  local src_name, dest_name = path.basename(at.src), path.basename(at.dest)
+  -- The parents as the run will hold them: the directories their spelling leads to.
+  local pid = tether.info(assert(tether.realpath(src_parent)))
+  local did = tether.info(assert(tether.realpath(dest_parent)))
+  return {
+    src = at.src, src_real = at.src_real, dest = at.dest, dest_existed = at.dest_info ~= nil,
+    same_fs = same_fs, link = kind, verify = opts.verify or "size", keep_backup = opts.keep_backup or false,
+    hint = hint,
+    tmp = beside(dest_parent, "tmp", dest_name), backup = beside(src_parent, "backup", src_name),
+    back_tmp = beside(src_parent, "undo", src_name), back_aside = beside(dest_parent, "backup", dest_name),
+    ids = {
+      src = { dev = at.info.dev, ino = at.info.ino },
+      src_parent = { dev = pid.dev, ino = pid.ino }, dest_parent = { dev = did.dev, ino = did.ino },
+      dest = at.dest_info and { dev = at.dest_info.dev, ino = at.dest_info.ino } or nil,
+    },
+    size = size, free = space.avail, need = need, margin = margin, writers_checked = checked,
+    notes = notes, links_into = links_into(at.src_real, opts.scan), force = opts.force or false,
+  }
+end
+
+-- What undo must check before it moves the data back: room beside SRC, nothing open for
+-- writing under DEST, nothing under DEST that cannot be read or removed.
+function M.undo(p, opts)
+  local problems = {}
+  local l = tether.info(p.src)
+  if not l or (l.type ~= "symlink" and l.type ~= "junction") or tether.readlink(p.src) ~= p.dest then
+    return nil, p.src .. ": is no longer the link to " .. p.dest .. " that tether made; nothing was changed (EEXIST)", "EEXIST"
+  end
+  local size, found, scode = tether.treesize(p.dest, { check = true })
+  if not size then return nil, found, scode end
+  for _, f in ipairs(found) do
+    if CODE[f.kind] then problems[#problems + 1] = { text = f.path .. ": " .. WHAT[f.kind], code = CODE[f.kind] } end
+  end
+  if not p.same_fs then
+    local space = assert(tether.statfs(path.dirname(p.src)))
+    local need = size.alloc + (size.dirs + size.links + size.specials) * 4096 + M.default_margin(space.total)
+    if need > space.avail and not testhook.skip_space_check() then
+      problems[#problems + 1] = { code = "ENOSPC", text = string.format("%s: not enough free space to move the data back: %s needed, %s free",
+        path.dirname(p.src), progress.bytes(need), progress.bytes(space.avail)) }
+    end
+  end
+  local open = writers.scan({ tether.realpath(p.dest) or p.dest })
+  for _, w in ipairs(open) do
+    if not (opts and opts.force) then
+      problems[#problems + 1] = { text = p.dest .. ": a file is open for writing: " .. w .. " (close it first, or pass --force)", code = "EBUSY" }
+    end
+  end
+  if #problems > 0 then return refused(p.dest .. ": cannot be moved back", problems) end
+  return size
+end
+
+return M

@@ -1,0 +1,43 @@
+-- tether.testhook: the one place test hooks live. Inert unless one of these is set in
+-- the environment (the tests set them; nothing else should):
+--   TETHER_CRASH_AT=LABEL     kill this process with SIGKILL at that instant, exactly as
+--                             a power cut would stop it
+--   TETHER_TEST_AT=LABEL=CMD  run the shell command CMD at that instant (to provoke a
+--                             real fault there: chattr +i, a mount, a full disk, a writer);
+--                             several as LABEL=CMD;;LABEL=CMD
+--   TETHER_TEST_SKIP_SPACE_CHECK=1   skip the free-space preflight, so a full disk can be
+--                             met mid-copy
+--   TETHER_TEST_BEFORE_APPLY=CMD     run CMD between planning and applying a bulk plan
+-- Labels: STEP:begin and STEP:done for each step of a migration (undo-STEP:... for an
+-- undo, rollback-STEP:... for the steps a rollback takes back), copy:N and verify:N after
+-- the Nth file, plan:apply before a bulk plan is applied.
+local M = {}
+
+local crash_at = os.getenv("TETHER_CRASH_AT")
+local run_at = {}
+for label, cmd in (os.getenv("TETHER_TEST_AT") or ""):gmatch("([^=;]+)=(.-);;") do run_at[label] = cmd end
+do
+  local last_label, last_cmd = (os.getenv("TETHER_TEST_AT") or ""):match("([^=;]+)=([^;]*)$")
+  if last_label then run_at[last_label] = last_cmd end
+end
+
+M.active = crash_at ~= nil or next(run_at) ~= nil
+
+-- Called at each labelled instant.
+function M.point(label)
+  if not M.active then return end
+  local cmd = run_at[label]
+  if cmd then os.execute(cmd) end
+  if label == crash_at then os.execute("kill -KILL $PPID") end
+end
+
+function M.skip_space_check() return os.getenv("TETHER_TEST_SKIP_SPACE_CHECK") == "1" end
+
+-- Between planning and applying a bulk plan (tests/e2e/test_bulk.sh).
+function M.before_apply()
+  local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
+  if hook then os.execute(hook) end
+  M.point("plan:apply")
+end
+
+return M

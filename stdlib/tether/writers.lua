@@ -1,0 +1,56 @@
+-- tether.writers: which processes could change a folder while it is being moved: those
+-- holding a file under it open for writing, and those whose working directory is inside
+-- it (they can open its files by relative names at any time). Linux /proc; elsewhere
+-- none can be seen, and `checked` says so.
+local tether = require "tether"
+
+local M = {}
+
+local function inside(p, dir)
+  return p == dir or p:sub(1, #dir + 1) == dir .. "/" or dir == "/"
+end
+
+local function comm(pid)
+  local f = io.open("/proc/" .. pid .. "/comm")
+  local name = f and f:read("l")
+  if f then f:close() end
+  return name or "?"
+end
+
+-- Whether descriptor fd of process pid is open for writing (O_WRONLY or O_RDWR).
+local function writing(pid, fd)
+  local f = io.open("/proc/" .. pid .. "/fdinfo/" .. fd)
+  local flags = f and f:read("a"):match("flags:%s*(%d+)")
+  if f then f:close() end
+  return flags and tonumber(flags, 8) & 3 ~= 0
+end
+
+-- scan(dirs) -> writers, cwds, checked: lists of "NAME (pid N) writes PATH" and
+-- "NAME (pid N) works in PATH" for processes other than this one, for the real paths
+-- in dirs.
+function M.scan(dirs)
+  local writers, cwds = {}, {}
+  if not tether.exists("/proc/self/fdinfo") then return writers, cwds, false end
+  local me = tostring(tether.pid())
+  for proc in tether.walk("/proc", { max_depth = 1, types = { "dir" } }) do
+    local pid = proc.depth == 1 and proc.name:match("^%d+$") and proc.name
+    if pid and pid ~= me then
+      local cwd = tether.readlink("/proc/" .. pid .. "/cwd")
+      for _, dir in ipairs(dirs) do
+        if cwd and inside(cwd, dir) then cwds[#cwds + 1] = string.format("%s (pid %s) works in %s", comm(pid), pid, cwd) end
+      end
+      local ok, iter = pcall(tether.walk, "/proc/" .. pid .. "/fd", { max_depth = 1 })
+      for fd in ok and iter or function() end do
+        local target = fd.depth == 1 and tether.readlink(fd.path)
+        for _, dir in ipairs(dirs) do
+          if target and inside(target, dir) and writing(pid, fd.name) then
+            writers[#writers + 1] = string.format("%s (pid %s) writes %s", comm(pid), pid, target)
+          end
+        end
+      end
+    end
+  end
+  return writers, cwds, true
+end
+
+return M
