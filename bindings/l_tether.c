@@ -43,13 +43,16 @@ static int l_now(lua_State *L)
     return 1;
 }
 
-/* tether.quote(s) -> s itself when it has no control characters, else a %q-style
- * quoted form, so one name stays on one line of output. Checked in C because reports
- * call it for every path they print. */
+/* tether.quote(s [, bare]) -> s itself when it has no control characters, else a
+ * %q-style quoted form, so one name stays on one line of output and no escape sequence
+ * in a file name reaches the terminal. bare: escaped without the surrounding quotes (for
+ * a whole message that holds names). The one quoting function for what is printed;
+ * checked in C because reports call it for every path they print. */
 static int l_quote(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    int bare = lua_toboolean(L, 2);
     size_t i = 0;
     while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
         i++;
@@ -59,10 +62,10 @@ static int l_quote(lua_State *L)
     }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    luaL_addchar(&b, '"');
+    if (!bare) luaL_addchar(&b, '"');
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
+        if (!bare && (c == '"' || c == '\\')) {
             luaL_addchar(&b, '\\');
             luaL_addchar(&b, (char)c);
         } else if (c == '\n') {
@@ -75,7 +78,7 @@ static int l_quote(lua_State *L)
             luaL_addchar(&b, (char)c);
         }
     }
-    luaL_addchar(&b, '"');
+    if (!bare) luaL_addchar(&b, '"');
     luaL_pushresult(&b);
     return 1;
 }

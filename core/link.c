@@ -288,8 +288,16 @@ static int swap_in(const tt_at *at, const char *tmp, const planned *p, tt_err *e
                                            "new link is in place but the old one may remain "
                                            "under a temporary name",
                                            NULL);
+        /* The swap itself changed its ctime: the rest must still be as planned. */
+        tt_expect loose;
+        planned after = *p;
+        if (p->x) {
+            loose = *p->x;
+            loose.have &= ~TT_X_CTIME;
+            after.x = &loose;
+        }
         tt_err why;
-        if (check_planned(at->dir, tmp, &old, p, at->path, &why) != 0) {
+        if (check_planned(at->dir, tmp, &old, &after, at->path, &why) != 0) {
             pf_dir_rename(at->dir, tmp, at->dir, at->name, PF_RENAME_EXCHANGE, NULL);
             unlink_link(at->dir, tmp);
             *e = why;

@@ -210,14 +210,17 @@ int tt_call(lua_State *L, int nargs, const char *recipe)
         lua_pop(L, 1);
         return 128 + sig;
     }
-    if (recipe && !(options && options->verbose)) {
-        /* A bundled recipe raising is a bug in tether, not the user's doing. */
-        const char *nl = strchr(tb, '\n');
-        fprintf(stderr, "tether: internal error in %s: %.*s (run with -v for the traceback)\n",
-                recipe, nl ? (int)(nl - tb) : (int)strlen(tb), tb);
-    } else {
+    const char *nl = strchr(tb, '\n');
+    int line = nl ? (int)(nl - tb) : (int)strlen(tb);
+    if (options && options->verbose) {
         if (recipe) fprintf(stderr, "tether: internal error in %s:\n", recipe);
         print_traceback(tb);
+    } else if (recipe) {
+        /* A bundled recipe raising is a bug in tether, not the user's doing. */
+        fprintf(stderr, "tether: internal error in %s: %.*s (run with -v for the traceback)\n",
+                recipe, line, tb);
+    } else {
+        fprintf(stderr, "tether: %.*s\n", line, tb); /* file:line says where; -v says how */
     }
     lua_pop(L, 1);
     return TT_EXIT_PROBLEMS;

@@ -34,7 +34,8 @@ int tt_docall(lua_State *L, int nargs, int nresults);
 /* Calls the chunk below its nargs arguments and turns the outcome into an exit code:
  * an integer the chunk returns, 1 for a Lua error, 128 + the signal when stopped by one,
  * or what a tether.cli error asks. recipe: the bundled recipe's name (an error raised by
- * one is an internal error; its traceback shows only with -v), or NULL for a script. */
+ * one is an internal error), or NULL for a script; either way the message says
+ * file:line, and the traceback shows only with -v. */
 int tt_call(lua_State *L, int nargs, const char *recipe);
 
 /* Reports a load/compile failure (the message on top of the stack); returns 1. */

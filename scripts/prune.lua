@@ -22,7 +22,7 @@ local p = plan.new("prune", { roots = { table.unpack(args) } })
 for _, root in ipairs(args) do
   for e in tether.walk(root, { links_only = true, classify = true, stat = true, roots = args, progress = show }) do
     if e.status == "broken" or (args.loops and e.status == "loop") then
-      p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino } })
+      p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
     end
   end
 end

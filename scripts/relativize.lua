@@ -33,7 +33,7 @@ for _, root in ipairs(args) do
       local before = tether.realpath(e.path)
       local after = new and dir and tether.realpath(path.join(dir, new))
       if new and new ~= t and (before == after or (not before and not after and abs == path.normalize(path.join(dir, new)))) then
-        p:add("replace", { path = e.path, target = new, old = t, expect = { dev = e.dev, ino = e.ino } })
+        p:add("replace", { path = e.path, target = new, old = t, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
       elseif new ~= t then
         left = left + 1
         line:done()

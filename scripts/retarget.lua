@@ -45,7 +45,7 @@ for _, root in ipairs(args) do
     if rest then
       local new = rest == "" and to or path.join(to, rest)
       if args.allow_broken or tether.exists(new, { follow = true }) then
-        p:add("replace", { path = e.path, target = new, old = e.target, expect = { dev = e.dev, ino = e.ino } })
+        p:add("replace", { path = e.path, target = new, old = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
       else
         missing[#missing + 1] = e.path
         line:done()

@@ -18,10 +18,11 @@ end
 
 local exit_mt = { __tostring = function(e) return e.message or ("exit " .. e.exit) end }
 
--- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given.
--- Raised as an error so to-be-closed variables and journals are closed on the way out.
+-- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given
+-- (control characters in it, from file names, shown escaped). Raised as an error so
+-- to-be-closed variables and journals are closed on the way out.
 function M.exit(code, msg)
-  error(setmetatable({ exit = code, message = msg }, exit_mt), 0)
+  error(setmetatable({ exit = code, message = msg and tether.quote(msg, true) }, exit_mt), 0)
 end
 
 local global_flags = {
@@ -131,9 +132,10 @@ function M.say(fmt, ...)
   io.stdout:write(string.format(fmt, ...), "\n")
 end
 
--- Prints "tether: msg" on stderr: one problem that does not end the run.
+-- Prints "tether: msg" on stderr: one problem that does not end the run (control
+-- characters in it, from file names, shown escaped).
 function M.warn(msg)
-  io.stderr:write("tether: ", msg, "\n")
+  io.stderr:write("tether: ", tether.quote(msg, true), "\n")
 end
 
 -- Prints a value as one JSON document on stdout.

@@ -37,6 +37,16 @@ local function exists(p, view) return (view or REAL):exists(p) end
 -- The identity a journal keeps of an object: enough to know it is the same one later.
 local function id_of(t) return t and { dev = t.dev, ino = t.ino } or nil end
 
+-- What a change checks of an object it changes: its inode, and (but for a directory,
+-- whose ctime every name added or removed in it changes, the plan's own actions too) its
+-- ctime, which tells a new object that happens to get a freed inode number from the one
+-- planned.
+local function planned_of(t)
+  if not t then return nil end
+  if t.type == "dir" then return id_of(t) end
+  return { dev = t.dev, ino = t.ino, ctime = t.ctime, ctime_ns = t.ctime_ns }
+end
+
 -- What undo must find at a hard-linked path: the kept file's inode, with its content
 -- and mode as they were (an edit or a chmod since makes undo refuse).
 local function shared_identity(a)
@@ -231,7 +241,7 @@ function Plan:add(op, a)
   if a.to then a.to = assert(tether.absolute(a.to)) end
   if a.existing then a.existing = assert(tether.absolute(a.existing)) end
   if not a.expect and op ~= "symlink" and op ~= "mkdir" and self.view.entries[a.path] == nil then
-    a.expect = id_of(tether.info(a.path))
+    a.expect = planned_of(tether.info(a.path))
   end
   self.actions[#self.actions + 1] = a
   self.view:apply(a)

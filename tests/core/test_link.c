@@ -315,6 +315,81 @@ static void test_dry_run_changes_nothing(void **state)
     free(l), free(f);
 }
 
+/* The identity a plan recorded, of the object at path now. */
+static tt_expect identity_of(const char *path)
+{
+    tt_expect x = {TT_X_ID, {0}};
+    assert_int_equal(pf_lstat(path, &x.st), 0);
+    return x;
+}
+
+/* Each change refuses when the link it is about is no longer the one planned: made
+ * again (another inode), or pointing elsewhere; and nothing changes. */
+static void test_changed_links_are_left_alone(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l");
+    assert_int_equal(symlink("a", l), 0);
+    tt_expect planned = identity_of(l);
+    char *l2 = tu_path(d, "l2"); /* made before the old one goes: its inode cannot be reused */
+    assert_int_equal(symlink("a", l2), 0);
+    assert_int_equal(rename(l2, l), 0); /* the same target, another link */
+    free(l2);
+    tt_err e;
+    assert_int_equal(tt_unlink(NULL, l, "a", &planned, 0, &e), -1);
+    assert_int_equal(e.code, TT_ECHANGED);
+    assert_non_null(strstr(e.msg, "changed since it was planned"));
+    assert_int_equal(tt_replace(NULL, "b", l, "a", &planned, 0, NULL, &e), -1);
+    assert_int_equal(e.code, TT_ECHANGED);
+    assert_link_to(l, "a");
+    /* Pointing elsewhere than planned. */
+    tt_expect now = identity_of(l);
+    assert_int_equal(tt_unlink(NULL, l, "elsewhere", &now, 0, &e), -1);
+    assert_int_equal(e.code, TT_ECHANGED);
+    assert_int_equal(tt_replace(NULL, "b", l, "elsewhere", NULL, 0, NULL, &e), -1);
+    assert_int_equal(e.code, TT_ECHANGED);
+    assert_link_to(l, "a");
+    /* As planned, it goes. */
+    assert_int_equal(tt_replace(NULL, "b", l, "a", &now, 0, NULL, &e), 0);
+    assert_link_to(l, "b");
+    assert_int_equal(tu_count_entries(d), 1);
+    free(l);
+}
+
+/* A replace whose link vanished makes nothing in its place. */
+static void test_replace_never_makes_a_vanished_link(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l");
+    tt_err e;
+    assert_int_equal(tt_replace(NULL, "b", l, "a", NULL, 0, NULL, &e), -1);
+    assert_int_equal(e.code, TT_ECHANGED);
+    assert_int_equal(tu_count_entries(d), 0);
+    free(l);
+}
+
+/* A hard link is made only to the file planned; made to another, it is taken back. */
+static void test_hardlink_to_a_changed_file_refused(void **state)
+{
+    const char *d = *state;
+    char *f = tu_path(d, "f"), *h = tu_path(d, "h");
+    tu_write(f, "one");
+    tt_expect planned = identity_of(f);
+    char *f2 = tu_path(d, "f2");
+    tu_write(f2, "two");
+    assert_int_equal(rename(f2, f), 0);
+    free(f2);
+    tt_err e;
+    assert_int_equal(tt_hardlink(NULL, f, h, &planned, 0, NULL, &e), -1);
+    assert_int_equal(e.code, TT_ECHANGED);
+    assert_int_equal(tu_count_entries(d), 1);
+    tt_stat made;
+    tt_expect now = identity_of(f);
+    assert_int_equal(tt_hardlink(NULL, f, h, &now, 0, &made, &e), 0);
+    assert_int_equal(made.ino, now.st.ino);
+    free(f), free(h);
+}
+
 static void test_info_statuses(void **state)
 {
     const char *d = *state;
@@ -423,6 +498,9 @@ int main(void)
         T(test_hardlink_cross_device),
         T(test_junction_not_supported),
         T(test_dry_run_changes_nothing),
+        T(test_changed_links_are_left_alone),
+        T(test_replace_never_makes_a_vanished_link),
+        T(test_hardlink_to_a_changed_file_refused),
         T(test_info_statuses),
         T(test_info_denied),
         T(test_error_format),

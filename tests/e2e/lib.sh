@@ -11,15 +11,25 @@ export XDG_STATE_HOME="$WORK/.state"
 passed=0
 failed=0
 
-# t ARGS...: runs tether with ARGS in $WORK/run, capturing $out, $err and $rc.
+# t ARGS...: runs tether with ARGS in $WORK/run, capturing $out, $err and $rc. A
+# sanitizer report, a Lua traceback or an "internal error" (a recipe that raised) fails
+# the test whatever it checks next: nothing a user can do may show one.
 t() {
     out=$("$TETHER" "$@" 2>"$WORK/stderr")
     rc=$?
     err=$(cat "$WORK/stderr")
-    case "$err" in
-    *Sanitizer*|*"runtime error:"*)
+    case " $* " in
+    *" -v "*|*" --verbose "*) no_bug_report "tether $*" "${err//stack traceback/}" ;; # asked for
+    *) no_bug_report "tether $*" "$err" ;;
+    esac
+}
+
+# no_bug_report WHAT TEXT: fails the test when TEXT (what a command printed) shows a bug.
+no_bug_report() {
+    case "$2" in
+    *Sanitizer*|*"runtime error:"*|*"stack traceback"*|*"internal error"*)
         failed=$((failed + 1))
-        printf 'FAIL: sanitizer report from tether %s\n%s\n' "$*" "$err"
+        printf 'FAIL: a bug report from %s\n%s\n' "$1" "$2"
         ;;
     esac
 }

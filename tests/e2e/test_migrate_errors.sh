@@ -40,6 +40,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     out=$(XDG_STATE_HOME="$WORK/nobody-state" setpriv --reuid=65534 --regid=65534 --clear-groups \
         "$TETHER" migrate src /tmp/tether-nobody-dest-$$ 2>&1)
     rc=$?
+    no_bug_report "tether" "$out"
     check "no permission: exit 3" is "$rc" 3
     check "no permission: message" has "$out" "permission denied (EACCES); a link must be made here in place of src"
     check "no permission: nothing changed" unchanged
@@ -51,6 +52,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     out=$(cd nb && XDG_STATE_HOME="$WORK/nobody-state" setpriv --reuid=65534 --regid=65534 \
         --clear-groups "$TETHER" migrate src "$WORK/run/nb/dest" 2>&1)
     rc=$?
+    no_bug_report "tether" "$out"
     chmod 755 nb/src/locked
     check "unreadable dir in SRC: exit 3" is "$rc" 3
     check "unreadable dir in SRC: named" is "$out" "tether: src/locked: cannot be read by this user
@@ -80,6 +82,7 @@ if mount -t tmpfs -o size=10m tmpfs small 2>/dev/null; then
     check "preflight changed nothing" is "$(ls -A small)|$(stat -c %F big)" "|directory"
     out=$(TETHER_TEST_SKIP_SPACE_CHECK=1 "$TETHER" migrate big small/dest 2>&1)
     rc=$?
+    no_bug_report "tether" "$out"
     check "copy fails mid-way: exit 3" is "$rc" 3
     check "copy failure names ENOSPC and the rollback" has "$out" "(ENOSPC)"
     check "rolled back" has "$out" "everything was put back"

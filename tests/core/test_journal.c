@@ -1,0 +1,133 @@
+/* cmocka tests of core/journal and core/lock: lines on disk, journals refused when
+ * another user could have written them, and locks that keep a second run out and are
+ * left stale (not held) by a run that died. */
+#include "../testutil.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "core/journal.h"
+#include "core/lock.h"
+
+static int setup(void **state)
+{
+    *state = tu_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    tu_rmtree(*state);
+    return 0;
+}
+
+static void test_append_and_read(void **state)
+{
+    const char *d = *state;
+    char *dir = tu_path(d, "j"), *file = tu_path(d, "j/run.jsonl");
+    tt_err e;
+    assert_int_equal(tt_journal_dir(dir, 1, &e), 0);
+    struct stat st;
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    tt_journal *j = tt_journal_open(file, 1, &e);
+    assert_non_null(j);
+    assert_int_equal(tt_journal_append(j, "{\"a\":1}", 7, 1, &e), 0);
+    assert_int_equal(tt_journal_append(j, "two\nlines", 9, 1, &e), -1);
+    assert_int_equal(e.code, EINVAL);
+    tt_journal_close(j);
+    assert_null(tt_journal_open(file, 1, &e)); /* create: must be new */
+    assert_int_equal(e.code, EEXIST);
+    char *text;
+    size_t n;
+    assert_int_equal(tt_journal_read(file, &text, &n, &e), 0);
+    assert_string_equal(text, "{\"a\":1}\n");
+    free(text);
+    free(dir), free(file);
+}
+
+/* What another user could have written is not believed. */
+static void test_untrusted_journals_refused(void **state)
+{
+    const char *d = *state;
+    char *dir = tu_path(d, "j"), *file = tu_path(d, "j/run.jsonl"), *ln = tu_path(d, "j/l.jsonl");
+    tt_err e;
+    assert_int_equal(tt_journal_dir(dir, 1, &e), 0);
+    tt_journal *j = tt_journal_open(file, 1, &e);
+    tt_journal_close(j);
+    chmod(file, 0620);
+    char *text;
+    size_t n;
+    assert_int_equal(tt_journal_read(file, &text, &n, &e), -1);
+    assert_int_equal(e.code, EPERM);
+    assert_non_null(strstr(e.msg, "written by other users"));
+    assert_null(tt_journal_open(file, 0, &e));
+    chmod(file, 0600);
+    assert_int_equal(symlink("run.jsonl", ln), 0);
+    assert_int_equal(tt_journal_read(ln, &text, &n, &e), -1);
+    chmod(dir, 0777);
+    assert_int_equal(tt_journal_dir(dir, 0, &e), -1);
+    assert_int_equal(e.code, EPERM);
+    chmod(dir, 0700);
+    if (geteuid() == 0) { /* as root: a journal of another user's */
+        assert_int_equal(chown(file, 65534, 65534), 0);
+        assert_int_equal(tt_journal_read(file, &text, &n, &e), -1);
+        assert_non_null(strstr(e.msg, "another user"));
+    }
+    free(dir), free(file), free(ln);
+}
+
+static void test_locks(void **state)
+{
+    const char *d = *state;
+    char *target = tu_path(d, "folder");
+    mkdir(target, 0755);
+    tt_err e;
+    tt_lock *l;
+    assert_int_equal(tt_lock_take(NULL, target, "pid 1, run A", &l, &e), 0);
+    char holder[256];
+    assert_int_equal(tt_lock_query(NULL, target, holder, sizeof holder, &e), TT_LOCK_HELD);
+    pid_t pid = fork();
+    if (pid == 0) { /* another process: refused, told who holds it */
+        tt_lock *other;
+        tt_err ce;
+        int rc = tt_lock_take(NULL, target, "pid 2", &other, &ce);
+        _exit(rc == -1 && ce.code == EBUSY && strstr(ce.msg, "run A") ? 0 : 1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tt_lock_release(l);
+    assert_int_equal(tt_lock_query(NULL, target, holder, sizeof holder, &e), TT_LOCK_NONE);
+    assert_int_equal(tu_count_entries(d), 1); /* the lock file went with the lock */
+    /* A run that dies holding it leaves the file, not the lock. */
+    pid = fork();
+    if (pid == 0) {
+        tt_lock *dead;
+        tt_err ce;
+        if (tt_lock_take(NULL, target, "pid 3, run B", &dead, &ce) != 0) _exit(1);
+        _exit(0); /* without releasing */
+    }
+    waitpid(pid, &status, 0);
+    assert_int_equal(tt_lock_query(NULL, target, holder, sizeof holder, &e), TT_LOCK_STALE);
+    assert_non_null(strstr(holder, "run B"));
+    assert_int_equal(tt_lock_take(NULL, target, "pid 4", &l, &e), 0); /* taken over */
+    tt_lock_release(l);
+    free(target);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+        T(test_append_and_read),
+        T(test_untrusted_journals_refused),
+        T(test_locks),
+    };
+    return cmocka_run_group_tests_name("core/journal", tests, NULL, NULL);
+}
