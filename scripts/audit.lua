@@ -170,4 +170,9 @@ elseif not tether.options.quiet then
   if format == "table" or format == "tree" then dest:write("\n") end
   dest:write(text, "\n")
 end
-return (by_status.broken + by_status.loop > 0) and cli.PROBLEMS or cli.OK
+-- Problems found: a broken link or a loop, or a PATH that is not there to audit.
+local missing = false
+for _, u in ipairs(unreadable) do
+  for _, r in ipairs(roots) do if u.path == r then missing = true end end
+end
+return (by_status.broken + by_status.loop > 0 or missing) and cli.PROBLEMS or cli.OK

@@ -31,6 +31,7 @@ file its own copy back.]],
 local min_size = tonumber(args.min_size or "1")
 if not min_size or min_size < 1 then cli.exit(cli.USAGE, "dedupe: --min-size must be a number of bytes, at least 1") end
 
+local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
 -- 1. Candidates: regular files, grouped by what must match for linking to be allowed.
 local line, started = progress.line(), tether.now()
 local show_progress = tether.options.progress
@@ -138,9 +139,6 @@ local function kept_identity(f)
 end
 
 local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = { table.unpack(args) } })
--- The comparisons read files from inside the roots too, never through a swapped link.
-local roots <close>, rerr = tether.raw.confine(args)
-if not roots then cli.exit(cli.FAILED, rerr) end
 local saved, duplicates = 0, 0
 local link_max = {}
 local sets, small, lists = {}, {}, {}

@@ -17,6 +17,7 @@ journaled: tether undo puts the links back.]],
   min = 1,
 })
 
+local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
 local show, line = progress.walk("pruning")
 local p = plan.new("prune", { roots = { table.unpack(args) } })
 for _, root in ipairs(args) do

@@ -18,6 +18,7 @@ target before and after must be the same, or the link is left alone and reported
   min = 1,
 })
 
+local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
 local show, line = progress.walk("scanning")
 local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = { table.unpack(args) } })
 local left = 0

@@ -36,6 +36,7 @@ local function below(target)
   if t:sub(1, #from + 1) == from .. "/" then return t:sub(#from + 2) end
 end
 
+local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
 local show, line = progress.walk("retargeting")
 local p = plan.new("retarget", { roots = { table.unpack(args) }, from = from, to = to })
 local missing = {}

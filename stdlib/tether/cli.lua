@@ -147,6 +147,19 @@ end
 -- name) are shown escaped so one entry stays one line.
 M.quote = tether.quote
 
+-- The roots a mutating recipe was given, held for its whole run (tether.confine): each
+-- must be there (else exit 3 naming it, before anything is looked at), and every change
+-- the recipe makes must lie inside one of them. Use as `local roots <close> = cli.roots(args)`.
+function M.roots(paths)
+  for _, p in ipairs(paths) do
+    local ok, err = tether.info(p)
+    if not ok then M.exit(M.FAILED, err .. "; nothing changed") end
+  end
+  local c, err = tether.raw.confine(paths)
+  if not c then M.exit(M.FAILED, err .. "; nothing changed") end
+  return c
+end
+
 -- The common end of a bulk recipe: report every conflict and stop (exit 3) before
 -- touching anything; with --dry-run print each action; otherwise apply with a journal
 -- and print a summary (or one JSON document with --json). `extra` is merged into the

@@ -92,7 +92,7 @@ check "tree format entry" has "$out" "
 t audit tree --format xml
 check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format must be table, json, csv or tree, not 'xml'"
 t audit missing-dir
-check "missing path named" is "$rc|$err" "0|tether: missing-dir: no such file or directory (ENOENT)"
+check "missing path named, and a problem found (exit 1)" is "$rc|$err" "1|tether: missing-dir: no such file or directory (ENOENT)"
 
 # Odd names survive JSON and CSV.
 mkdir odd
