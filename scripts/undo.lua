@@ -49,6 +49,10 @@ if run.kind == "migrate" then
     return cli.OK
   end
   for _, w in ipairs(p.warnings or {}) do cli.warn(cli.quote(w)) end
+  if p.tidied then
+    cli.say("removed the lock files %s had left beside %s and %s", p.id, cli.quote(p.src), cli.quote(p.dest))
+    return cli.OK
+  end
   if tether.options.json then cli.json({ id = p.id, kind = "migrate", src = p.src, dest = p.dest }) return cli.OK end
   cli.say("undid %s: the data is back in %s and the link is gone", p.id, cli.quote(p.src))
 else

@@ -11,6 +11,7 @@
 local tether = require "tether"
 local json = require "tether.json"
 local path = require "tether.path"
+local testhook = require "tether.testhook"
 
 local raw = tether.raw
 local M = {}
@@ -45,22 +46,25 @@ Journal.__index = Journal
 -- Appends a record (a table) and returns once it is on disk; raises if it cannot be
 -- written, since acting without a journal would break the promise of a safe resume.
 -- The error is a table {journal = true, message =, code =} for the caller to report.
+local function check(self, ok, err, code)
+  local injected = testhook.journal_error()
+  if injected then ok, err, code = nil, self.path .. ": cannot write the journal (" .. injected .. ")", injected end
+  if not ok then error({ journal = true, message = err, code = code }, 0) end
+end
+
 function Journal:record(rec)
   rec.time = os.time()
-  local ok, err, code = self.handle:append(json.encode(rec, FAST))
-  if not ok then error({ journal = true, message = err, code = code }, 0) end
+  check(self, self.handle:append(json.encode(rec, FAST)))
 end
 
 -- A record that may wait for the next sync (for outcomes, never for intentions; no
 -- time stamp, since there may be one per file).
 function Journal:note(rec)
-  local ok, err, code = self.handle:append(json.encode(rec, FAST), { nosync = true })
-  if not ok then error({ journal = true, message = err, code = code }, 0) end
+  check(self, self.handle:append(json.encode(rec, FAST), { nosync = true }))
 end
 
 function Journal:sync()
-  local ok, err, code = self.handle:sync()
-  if not ok then error({ journal = true, message = err, code = code }, 0) end
+  check(self, self.handle:sync())
 end
 
 function Journal:close() self.handle:close() end

@@ -65,7 +65,18 @@ local function remove_copy(x, rt)
   if not ok then
     return fail(x.tmp .. ": holds what is not a copy of " .. source .. " (" .. err .. "); another process wrote there, so it is left alone (EEXIST)", "EEXIST")
   end
-  return raw.rmtree(x.tmp, { expect = id, progress = rt and rt.report("delete") })
+  return raw.rmtree(x.tmp, { expect = id, chmod = true, progress = rt and rt.report("delete") })
+end
+
+-- Takes an object of the run back from `there` to `here` (the identity says which one it
+-- is): done when it is at `here` already; renamed when it is at `there`; and when it is
+-- at neither (hidden under a mount, moved by someone), a failure that says so, for the
+-- user to mend before running the command again; nothing is moved that is not it.
+local function move_back(id, there, here, what)
+  if is(info(here), id) then return true end
+  if is(info(there), id) then return raw.rename(there, here, { expect = id, noreplace = true }) end
+  return fail(string.format("%s: %s is neither here nor at %s (moved, or hidden under a mount?); left as it is (ENOENT)",
+    here, what, there), "ENOENT")
 end
 
 -- Each step: what it does (describe), how (run), whether a begun step already took
@@ -108,8 +119,8 @@ M.steps = {
       return raw.rename(x.tmp, x.to, { expect = x.id.tmp, noreplace = not x.to_existed, expect_to = x.id.to })
     end,
     undo = function(x)
-      if is(info(x.to), x.id.tmp) then
-        local ok, err, code = raw.rename(x.to, x.tmp, { expect = x.id.tmp, noreplace = true })
+      if x.id.tmp and not x.id.tmp.pending then
+        local ok, err, code = move_back(x.id.tmp, x.to, x.tmp, "the copy this run made")
         if not ok then return nil, err, code end
       end
       if x.to_existed and not info(x.to) then return raw.mkdir(x.to) end
@@ -123,10 +134,7 @@ M.steps = {
       return is(info(x.bak), x.id.from) and (not f or f.type == "symlink" or f.type == "junction")
     end,
     run = function(x) return raw.rename(x.from, x.bak, { expect = x.id.from, noreplace = true }) end,
-    undo = function(x)
-      if not is(info(x.bak), x.id.from) then return true end
-      return raw.rename(x.bak, x.from, { expect = x.id.from, noreplace = true })
-    end,
+    undo = function(x) return move_back(x.id.from, x.bak, x.from, "the original") end,
   },
   check = {
     describe = function(x) return "check that nothing wrote into " .. x.from ..
@@ -224,8 +232,7 @@ M.steps = {
       return raw.rename(x.from, x.to, { expect = x.id.from, noreplace = not x.to_existed, expect_to = x.id.to })
     end,
     undo = function(x)
-      if not is(info(x.to), x.id.from) then return true end
-      local ok, err, code = raw.rename(x.to, x.from, { expect = x.id.from, noreplace = true })
+      local ok, err, code = move_back(x.id.from, x.to, x.from, "the original")
       if ok and x.to_existed and not info(x.to) then return raw.mkdir(x.to) end
       return ok, err, code
     end,
@@ -587,11 +594,25 @@ local function open_run(which)
   return r
 end
 
+-- The lock files a run left behind when it ended (a directory made unwritable under it
+-- kept them from going): paths of what they lock.
+local function stale_locks(r, p)
+  local out = {}
+  for _, target in ipairs(p.src == p.dest and { p.src } or { p.src, p.dest }) do
+    local state, holder = raw.lock_state(target)
+    if state == "stale" and holder:find("run " .. r.id, 1, true) then out[#out + 1] = target end
+  end
+  return out
+end
+
 -- Where a run stands, in words, with the command that takes it further (or nil).
 function M.describe_state(r)
   local st = M.state(r.records)
   local p, cmd = st.plan, commands(r.id)
-  local mig = seq_of(p, "migrate")
+  if st.ended and #stale_locks(r, p) > 0 then
+    return st.ended .. ", but its lock file beside " .. stale_locks(r, p)[1] .. " was left behind",
+      cmd.resume .. " (removes it)", false
+  end
   local linked = done(st, "migrate", "link")
   local last = st.last and st.last.step
   if st.ended == "finished" then return "finished", cmd.undo .. " (to move the data back)" end
@@ -613,7 +634,7 @@ function M.describe_state(r)
     return "link in place, the original not yet deleted (" .. tostring(last) .. ")", cmd.resume
   end
   return "interrupted at " .. tostring(last) .. (done(st, "migrate", tostring(last)) and " (done)" or ""),
-    cmd.resume .. " (or " .. cmd.rollback .. ")", mig
+    cmd.resume .. " (or " .. cmd.rollback .. ")"
 end
 
 -- Where the one complete copy of the data is now.
@@ -713,6 +734,14 @@ function M.continue(what, which, opts)
   end
   if not r then return nil, err, code end
   local st = M.state(r.records)
+  -- A run that ended where it could not remove its lock files (a directory made
+  -- unwritable under it) left them stale: the next command on it takes them away.
+  if st.ended and #stale_locks(r, st.plan) > 0 and not (opts.dry or tether.dryrun()) then
+    local locks <close>, lerr, lcode = take_locks(st.plan, string.format("pid %d, run %s, tidying", tether.pid(), r.id))
+    if not locks then return nil, lerr, lcode end
+    st.plan.id, st.plan.tidied = r.id, true
+    return st.plan
+  end
   local why = refuse(r, st, what)
   if why then return nil, why, "EINVAL" end
   local p = st.plan
@@ -726,7 +755,11 @@ function M.continue(what, which, opts)
     if not size then return nil, perr, pcode, nil, nil, problems end
     p.force = opts.force or false
   end
-  local ok, a, b, c, d = with_run(r, what, function(j, p2, st2)
+  -- The direction the journal will say this command takes.
+  local mode = what
+  if what == "rollback" and (st.mode == "undo" or st.mode == "unundo") then mode = "unundo" end
+  if what == "resume" and st.mode == "finish" then mode = "finish" end
+  local ok, a, b, c, d = with_run(r, mode, function(j, p2, st2)
     p2.id = r.id
     if what == "resume" then
       return drive(j, p2, st2, st2.mode == "finish" and "finish" or "migrate", opts)
@@ -744,8 +777,8 @@ function M.continue(what, which, opts)
       tether.interrupted(false)
       local bok, berr, bcode, bstep = rt:backward()
       if not bok then
-        return nil, string.format("%s (step %s); run %s again once that is mended", berr, tostring(bstep),
-          commands(r.id).rollback), bcode, "partial"
+        return nil, string.format("%s%s; run %s again once that is mended", berr,
+          bstep and (" (step " .. bstep .. ")") or "", commands(r.id).rollback), bcode, "partial"
       end
       j:record({ event = "end", state = back == "undo" and (st2.prior_end or "finished") or "rolled back" })
       return true
@@ -765,10 +798,11 @@ function M.status()
   local runs, broken = journal.list()
   for _, r in ipairs(runs) do
     if r.kind == "migrate" then
-      local state, command = M.describe_state(r)
+      local state, command, ended = M.describe_state(r)
       local p = M.state(r.records).plan
+      if ended == nil then ended = M.state(r.records).ended ~= nil end
       out[#out + 1] = { id = r.id, src = p.src, dest = p.dest, state = state, command = command,
-                        data = M.where(p), started = r.header.time }
+                        ended = ended, data = M.where(p), started = r.header.time }
     end
   end
   return out, broken

@@ -1,10 +1,15 @@
 -- tether.testhook: the one place test hooks live. Inert unless one of these is set in
 -- the environment (the tests set them; nothing else should):
 --   TETHER_CRASH_AT=LABEL     kill this process with SIGKILL at that instant, exactly as
---                             a power cut would stop it
+--                             a power cut would stop it (LABEL "first": at the first
+--                             labelled instant the command reaches)
 --   TETHER_TEST_AT=LABEL=CMD  run the shell command CMD at that instant (to provoke a
 --                             real fault there: chattr +i, a mount, a full disk, a writer);
---                             several as LABEL=CMD;;LABEL=CMD
+--                             several on lines of their own
+--   TETHER_TEST_JOURNAL_FAILS_AT=LABEL=ENAME   from that instant on, every journal write
+--                             fails with ENAME (a journal disk that fills up or goes
+--                             read-only mid-run: on tmpfs a record still fits the last
+--                             page, and an immutable flag does not stop an open file)
 --   TETHER_TEST_SKIP_SPACE_CHECK=1   skip the free-space preflight, so a full disk can be
 --                             met mid-copy
 --   TETHER_TEST_BEFORE_APPLY=CMD     run CMD between planning and applying a bulk plan
@@ -15,20 +20,25 @@ local M = {}
 
 local crash_at = os.getenv("TETHER_CRASH_AT")
 local run_at = {}
-for label, cmd in (os.getenv("TETHER_TEST_AT") or ""):gmatch("([^=;]+)=(.-);;") do run_at[label] = cmd end
-do
-  local last_label, last_cmd = (os.getenv("TETHER_TEST_AT") or ""):match("([^=;]+)=([^;]*)$")
-  if last_label then run_at[last_label] = last_cmd end
+for line in (os.getenv("TETHER_TEST_AT") or ""):gmatch("[^\n]+") do
+  local label, cmd = line:match("^([^=]+)=(.*)$")
+  if label then run_at[label] = cmd end
 end
 
-M.active = crash_at ~= nil or next(run_at) ~= nil
+local journal_label, journal_code = (os.getenv("TETHER_TEST_JOURNAL_FAILS_AT") or ""):match("^([^=]+)=(%u+)$")
+
+M.active = crash_at ~= nil or next(run_at) ~= nil or journal_label ~= nil
+
+-- The errno name every journal write fails with from now on, or nil.
+function M.journal_error() return M.journal_failing end
 
 -- Called at each labelled instant.
 function M.point(label)
   if not M.active then return end
+  if label == journal_label then M.journal_failing = journal_code end
   local cmd = run_at[label]
   if cmd then os.execute(cmd) end
-  if label == crash_at then os.execute("kill -KILL $PPID") end
+  if label == crash_at or crash_at == "first" then os.execute("kill -KILL $PPID") end
 end
 
 function M.skip_space_check() return os.getenv("TETHER_TEST_SKIP_SPACE_CHECK") == "1" end
