@@ -116,6 +116,25 @@ static int l_interrupted(lua_State *L)
     return 1;
 }
 
+/* sleep(seconds): waits; a signal asking to stop (see interrupted()) cuts it short. */
+static int l_sleep(lua_State *L)
+{
+    double s = luaL_checknumber(L, 1);
+    double end = 0;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    end = (double)now.tv_sec + now.tv_nsec / 1e9 + s;
+    while (!tt_cancel) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double left = end - ((double)now.tv_sec + now.tv_nsec / 1e9);
+        if (left <= 0) break;
+        if (left > 0.05) left = 0.05; /* looks at the stop request this often */
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 /* defer_interrupts(on): while on, a signal only asks the run to stop (interrupted()
  * says so; long operations stop with ECANCELED) instead of raising in the Lua code, so
  * a run stops at a point of its own choosing. */
@@ -133,6 +152,7 @@ static const luaL_Reg funcs[] = {
     {"drylog", l_drylog},
     {"interrupted", l_interrupted},
     {"defer_interrupts", l_defer_interrupts},
+    {"sleep", l_sleep},
     {NULL, NULL},
 };
 

@@ -66,6 +66,7 @@ static const struct {
     NAME(ENOSYS),
     NAME(ENOTEMPTY),
     NAME(ENOTSUP),
+    NAME(ECANCELED),
 #ifdef EDQUOT
     NAME(EDQUOT),
 #endif

@@ -398,7 +398,7 @@ function Runner:forward()
   for _, name in ipairs(seq) do
     if not done(self.st, family_, name) then
       local sig = tether.interrupted()
-      if sig then return nil, self.x.from .. ": interrupted (EINTR)", "EINTR", name, committed, sig end
+      if sig then return nil, self.x.from .. ": interrupted", "EINTR", name, committed, sig end
       local ok, err, code = self:forward_step(name)
       if not ok then
         sig = tether.interrupted()
@@ -476,10 +476,15 @@ end
 
 -- How a sequence that stopped ends: taken back (before its commit point), or left for
 -- a command named in the message. Returns nil, message, code, outcome.
+local SIGNALS = { [1] = "SIGHUP", [2] = "SIGINT", [15] = "SIGTERM" }
+
 local function settle(rt, err, code, step, committed, sig, j)
   local cmd = commands(j.id)
-  local what = sig and "interrupted" or "failed"
   local where = step and (" (step " .. step .. ")") or ""
+  if sig then -- one line that says what happened, whatever the step was doing then
+    err = string.format("%s: interrupted by %s", rt.x.from, SIGNALS[sig] or ("signal " .. sig))
+    code = "EINTR"
+  end
   if committed then
     local how = rt.which == "undo" and cmd.undo or cmd.resume
     return nil, string.format("%s%s; the %s is in place, so nothing was rolled back; finish with: %s",

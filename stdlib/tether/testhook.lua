@@ -5,7 +5,9 @@
 --                             labelled instant the command reaches)
 --   TETHER_TEST_AT=LABEL=CMD  run the shell command CMD at that instant (to provoke a
 --                             real fault there: chattr +i, a mount, a full disk, a writer);
---                             several on lines of their own
+--                             several on lines of their own. CMD "pause SECONDS FILE"
+--                             makes FILE and waits in this process, so a signal sent
+--                             then reaches tether (system() would keep it from it)
 --   TETHER_TEST_JOURNAL_FAILS_AT=LABEL=ENAME   from that instant on, every journal write
 --                             fails with ENAME (a journal disk that fills up or goes
 --                             read-only mid-run: on tmpfs a record still fits the last
@@ -37,7 +39,13 @@ function M.point(label)
   if not M.active then return end
   if label == journal_label then M.journal_failing = journal_code end
   local cmd = run_at[label]
-  if cmd then os.execute(cmd) end
+  local secs, marker = (cmd or ""):match("^pause ([%d.]+) (.+)$")
+  if secs then
+    io.open(marker, "w"):close()
+    require("tether").sleep(tonumber(secs))
+  elseif cmd then
+    os.execute(cmd)
+  end
   if label == crash_at or crash_at == "first" then os.execute("kill -KILL $PPID") end
 end
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# What a migration must find before it copies anything, caught the same by -n and by the
+# real run (exit 3, every offending path named, nothing changed): a file the user cannot
+# read, a filesystem mounted inside SRC or SRC being one, an immutable file, the journal
+# kept inside SRC, no room. What migrates fine must do so after -n said yes: a unix
+# socket (copied as cp -a copies it), paths deeper than PATH_MAX. What is only worth
+# knowing is reported: hard links and relative links leading out of SRC, processes
+# working inside it. And the free-space margin scales with the destination.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
+trap 'umount "$WORK/run/m1/sub" "$WORK/run/m2" "$WORK/run/tiny" 2>/dev/null; chattr -R -i "$WORK" 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
+unchanged() { [ "$(snapshot "$WORK/run")" = "$before" ] && [ -z "$(ls -A "$shm")" ]; }
+
+# both_refuse SRC TEXT NAME: -n and the real run both exit 3 naming TEXT, nothing changed.
+both_refuse() {
+    before=$(snapshot "$WORK/run")
+    t -n migrate "$1" "$shm/dest"
+    check "$3: -n refuses" is "$rc" 3
+    check "$3: -n names it" has "$err" "$2"
+    t migrate "$1" "$shm/dest"
+    check "$3: the real run refuses" is "$rc" 3
+    check "$3: and names it" has "$err" "$2"
+    check "$3: nothing changed" unchanged
+}
+
+# A socket migrates (as cp -a copies it: a socket node), after -n said yes.
+mkdir -p sock/sub && echo x > sock/sub/f
+python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" sock/live.sock
+t -n migrate sock "$shm/dest"
+check "socket: -n says yes" is "$rc" 0
+t migrate sock "$shm/dest"
+check "socket: migrated" is "$rc" 0
+check "socket: copied as a socket" is "$(stat -c %F "$shm/dest/live.sock")" "socket"
+t -q undo && rm -rf sock
+
+# Paths deeper than PATH_MAX: everything is reached from handles, so depth is no issue.
+mkdir deep
+python3 - deep <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for i in range(30):
+    name = "d" * 200
+    os.mkdir(name, dir_fd=fd)
+    fd2 = os.open(name, os.O_RDONLY, dir_fd=fd); os.close(fd); fd = fd2
+f = os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd); os.write(f, b"at the bottom\n"); os.close(f)
+EOF
+python3 "$here/treecmp.py" --save deep "$WORK/deep.json"
+t -n migrate deep "$shm/dest"
+check "deep: -n says yes" is "$rc" 0
+t migrate deep "$shm/dest"
+check "deep: migrated" is "$rc|$(readlink deep)" "0|$shm/dest"
+check "deep: whole" python3 "$here/treecmp.py" "$WORK/deep.json" "$shm/dest"
+t -q undo
+check "deep: undone" python3 "$here/treecmp.py" "$WORK/deep.json" deep
+rm -rf deep
+
+# The journal kept inside SRC would move with it.
+mkdir -p jsrc/journal && echo x > jsrc/f
+before=$(snapshot "$WORK/run")
+t --journal-dir "$WORK/run/jsrc/journal" -n migrate jsrc "$shm/dest"
+check "journal inside SRC: -n refuses" is "$rc" 3
+check "journal inside SRC: named" has "$err" "jsrc/journal: the journal directory is inside SRC"
+t --journal-dir "$WORK/run/jsrc/journal" migrate jsrc "$shm/dest"
+check "journal inside SRC: the real run refuses" is "$rc|$(stat -c %F jsrc)" "3|directory"
+rm -rf jsrc
+
+# Hard links and relative links out of SRC, a process working inside: reported by -n.
+mkdir -p out/in && echo x > out/in/f && ln out/in/f outside-name && ln -s ../../elsewhere out/in/up
+( cd out/in && exec sleep 30 ) &
+sleeper=$!
+sleep 0.2
+t -n migrate out/in "$shm/dest"
+kill $sleeper 2>/dev/null
+check "reports: -n says yes" is "$rc" 0
+check "reports: a hard link outside" has "$out" "out/in/f: has hard links outside SRC"
+check "reports: a relative link out" has "$out" "out/in/up: is a relative link that leads out of SRC"
+check "reports: a process working inside" has "$out" "works in $WORK/run/out/in"
+rm -rf out outside-name
+
+# The free-space margin scales with the destination: 1 MiB into an empty 20 MiB disk.
+if [ "$(id -u)" -eq 0 ] && mkdir tiny && mount -t tmpfs -o size=20m tmpfs tiny 2>/dev/null; then
+    mkdir small && head -c $((1024 * 1024)) /dev/urandom > small/blob
+    t migrate small tiny/dest
+    check "1 MiB into an empty 20 MiB disk" is "$rc|$(readlink small)" "0|$WORK/run/tiny/dest"
+    t -q undo
+    t migrate --min-free 30M small tiny/dest
+    check "--min-free 30M refused on 20 MiB" is "$rc" 3
+    check "--min-free named in the advice" has "$err" "not enough free space"
+    t migrate --min-free lots small tiny/dest
+    check "--min-free takes a size" is "$rc" 2
+    umount tiny && rm -rf small tiny
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    # A file this user cannot read: as nobody, 0600 root... made nobody's tree unreadable.
+    mkdir -p nr/src/sub && echo a > nr/src/sub/ok && echo b > nr/src/sub/secret
+    chown -R 65534:65534 nr && chmod 000 nr/src/sub/secret && chmod 755 "$WORK" "$WORK/run"
+    nshm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX) && chown 65534:65534 "$nshm"
+    nb() { XDG_STATE_HOME="$WORK/nobody-state" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$TETHER" "$@"; }
+    nb_before=$(snapshot nr)
+    out=$(cd nr && nb -n migrate src "$nshm/dest" 2>&1)
+    rc=$?
+    no_bug_report "tether" "$out"
+    check "unreadable file: -n refuses" is "$rc" 3
+    check "unreadable file: -n names it" has "$out" "src/sub/secret: cannot be read by this user"
+    out=$(cd nr && nb migrate src "$nshm/dest" 2>&1)
+    rc=$?
+    no_bug_report "tether" "$out"
+    check "unreadable file: the real run refuses before any copy" is "$rc|$(ls -A "$nshm")" "3|"
+    check "unreadable file: nothing changed" is "$(snapshot nr)" "$nb_before"
+    rm -rf nr "$nshm"
+
+    # An immutable file could never be deleted afterwards.
+    mkdir -p im/sub && echo x > im/sub/f && chattr +i im/sub/f
+    both_refuse im "im/sub/f: could not be removed afterwards" "immutable file"
+    chattr -i im/sub/f && rm -rf im
+
+    # A filesystem mounted inside SRC, and SRC itself a mount point.
+    mkdir -p m1/sub m2 && echo x > m1/f
+    if mount -t tmpfs tmpfs m1/sub 2>/dev/null && mount -t tmpfs tmpfs m2; then
+        echo precious > m1/sub/on-the-mount && echo y > m2/f
+        both_refuse m1 "m1/sub: a filesystem is mounted here" "mount inside SRC"
+        check "mount inside SRC: its contents untouched" is "$(cat m1/sub/on-the-mount)" precious
+        both_refuse m2 "m2: a filesystem is mounted here" "SRC a mount point"
+        umount m1/sub m2
+    else
+        echo "skipped: mount checks (mounting a tmpfs is not permitted here)"
+    fi
+    rm -rf m1 m2
+else
+    echo "skipped: unreadable, immutable and mount checks need root"
+fi
+
+finish
