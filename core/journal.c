@@ -71,6 +71,9 @@ tt_journal *tt_journal_open(const char *path, int create, tt_err *e)
         if (err) tt_fail(e, err, path, NULL, NULL);
         pf_append_close(j->fd);
         err = err ? err : EPERM;
+    } else if (!create && (err = pf_append_trim(j->fd)) != 0) {
+        tt_fail(e, err, path, "cannot open the journal", NULL);
+        pf_append_close(j->fd);
     } else if (create) {
         char *dir = tt_path_dirname(path);
         err = dir ? pf_sync_dir(dir) : ENOMEM;

@@ -8,7 +8,7 @@ local plan = require "tether.plan"
 cli.parse({...}, {
   name = "history",
   usage = "tether history [--json]",
-  summary = "List every journaled run, oldest first: its id, what it was, what it changed and whether it was undone.",
+  summary = "List every journaled run, oldest first: its id, what it was, what it changed and whether it was undone. A journal that cannot be read is named on stderr (exit 1); every other run is listed all the same.",
   max = 0,
 })
 
@@ -27,7 +27,9 @@ for _, r in ipairs(runs) do
                         what = string.format("%d changed, %d skipped, %d failed  %s", s.done, s.skipped, s.failed, roots) }
   end
 end
-if tether.options.json then cli.json(rows) return cli.OK end
-if #rows == 0 then cli.say("no runs recorded in %s", journal.dir()) end
+-- A journal that cannot be read is a problem found (exit 1); the others are listed.
+local code = #broken > 0 and cli.PROBLEMS or cli.OK
+if tether.options.json then cli.json(rows) return code end
+if #rows == 0 then cli.say("no %sruns recorded in %s", #broken > 0 and "other " or "", journal.dir()) end
 for _, r in ipairs(rows) do cli.say("%s  %-11s %-9s %s", r.id, r.kind, r.state, cli.quote(r.what)) end
-return cli.OK
+return code

@@ -70,14 +70,17 @@ end
 if args.status then
   local runs, broken = migration.status()
   for _, b in ipairs(broken) do cli.warn(b.message) end
-  if json_out then cli.json(runs) return cli.OK end
-  if #runs == 0 then cli.say("no migrations recorded in %s", require("tether.journal").dir()) end
+  local code = #broken > 0 and cli.PROBLEMS or cli.OK -- the others are listed all the same
+  if json_out then cli.json(runs) return code end
+  if #runs == 0 then
+    cli.say("no %smigrations recorded in %s", #broken > 0 and "other " or "", require("tether.journal").dir())
+  end
   for _, r in ipairs(runs) do
     cli.say("%s  %s -> %s", r.id, cli.quote(r.src), cli.quote(r.dest))
     cli.say("    %s; the data is in %s", r.state, cli.quote(r.data))
     if r.command then cli.say("    next: %s", r.command) end
   end
-  return cli.OK
+  return code
 end
 
 -- The steps a run takes (or would), from the steps table.

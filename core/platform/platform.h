@@ -164,6 +164,9 @@ int pf_statfs(const char *path, uint64_t *avail, uint64_t *total);
 int pf_append_open(const char *path, int create, int *fd);
 int pf_append_write(int fd, const char *buf, size_t n, int sync);
 int pf_append_sync(int fd);
+/* Cuts a last line that has no newline (a write a crash tore; never acted on) from a
+ * journal opened again, so the next record starts a line of its own. */
+int pf_append_trim(int fd);
 /* Stat of the open file (for journals: who owns it, who may write it). */
 int pf_append_stat(int fd, tt_stat *st);
 void pf_append_close(int fd);

@@ -446,7 +446,7 @@ int pf_dir_chmod(pf_dir *d, unsigned mode)
 
 int pf_append_open(const char *path, int create, int *fd)
 {
-    int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0);
+    int flags = (create ? O_WRONLY | O_CREAT | O_EXCL : O_RDWR) | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
     *fd = open(path, flags, 0600);
     return *fd < 0 ? errno : 0;
 }
@@ -460,6 +460,28 @@ int pf_append_write(int fd, const char *buf, size_t n, int sync)
         buf += w, n -= (size_t)w;
     }
     return sync ? pf_append_sync(fd) : 0;
+}
+
+int pf_append_trim(int fd)
+{
+    struct stat s;
+    if (fstat(fd, &s) != 0) return errno;
+    char buf[4096];
+    for (off_t end = s.st_size; end > 0;) {
+        size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+        ssize_t r = pread(fd, buf, n, end - (off_t)n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return errno;
+        if ((size_t)r != n) return EIO; /* it shrank under us */
+        for (size_t i = n; i > 0; i--) {
+            if (buf[i - 1] != '\n') continue;
+            off_t keep = end - (off_t)n + (off_t)i;
+            if (keep == s.st_size) return 0;
+            return ftruncate(fd, keep) == 0 ? pf_append_sync(fd) : errno;
+        }
+        end -= (off_t)n;
+    }
+    return s.st_size == 0 ? 0 : ftruncate(fd, 0) == 0 ? pf_append_sync(fd) : errno;
 }
 
 int pf_append_sync(int fd)

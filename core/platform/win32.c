@@ -665,8 +665,11 @@ int pf_append_open(const char *path, int create, int *fd)
     int err = 0;
     wchar_t *w = wpath(path, &err);
     if (!w) return err;
-    HANDLE h = CreateFileW(w, FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ, NULL,
-                           create ? CREATE_NEW : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    /* Opened again, a journal may need its torn last line cut (pf_append_trim): that
+     * takes reading and writing in place; records still go to the end (pf_append_write). */
+    DWORD access = FILE_APPEND_DATA | SYNCHRONIZE | (create ? 0 : GENERIC_READ | FILE_WRITE_DATA);
+    HANDLE h = CreateFileW(w, access, FILE_SHARE_READ, NULL, create ? CREATE_NEW : OPEN_EXISTING,
+                           FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE) return last_err();
     *fd = _open_osfhandle((intptr_t)h, _O_APPEND);
@@ -682,10 +685,38 @@ int pf_append_write(int fd, const char *buf, size_t n, int sync)
     HANDLE h = (HANDLE)_get_osfhandle(fd);
     while (n > 0) {
         DWORD w = 0;
-        if (!WriteFile(h, buf, n > 0x40000000 ? 0x40000000 : (DWORD)n, &w, NULL)) return last_err();
+        OVERLAPPED at_end = {.Offset = 0xFFFFFFFF, .OffsetHigh = 0xFFFFFFFF};
+        if (!WriteFile(h, buf, n > 0x40000000 ? 0x40000000 : (DWORD)n, &w, &at_end)) return last_err();
         buf += w, n -= w;
     }
     return sync ? pf_append_sync(fd) : 0;
+}
+
+int pf_append_trim(int fd)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    LARGE_INTEGER size;
+    if (!GetFileSizeEx(h, &size)) return last_err();
+    char buf[4096];
+    for (LONGLONG end = size.QuadPart; end > 0;) {
+        DWORD n = end < (LONGLONG)sizeof buf ? (DWORD)end : (DWORD)sizeof buf, got = 0;
+        LONGLONG from = end - n;
+        OVERLAPPED at = {.Offset = (DWORD)from, .OffsetHigh = (DWORD)(from >> 32)};
+        if (!ReadFile(h, buf, n, &got, &at)) return last_err();
+        if (got != n) return EIO;
+        for (DWORD i = n; i > 0; i--) {
+            if (buf[i - 1] != '\n') continue;
+            FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = from + i};
+            if (eof.EndOfFile.QuadPart == size.QuadPart) return 0;
+            if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof)) return last_err();
+            return pf_append_sync(fd);
+        }
+        end = from;
+    }
+    if (size.QuadPart == 0) return 0;
+    FILE_END_OF_FILE_INFO none = {.EndOfFile.QuadPart = 0};
+    if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &none, sizeof none)) return last_err();
+    return pf_append_sync(fd);
 }
 
 int pf_append_sync(int fd)

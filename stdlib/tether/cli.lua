@@ -194,9 +194,10 @@ function M.apply_plan(plan, noun, extra)
     plan:print(function(fmt, s) M.say(fmt, M.quote(s)) end)
     M.say("%d action(s) planned on %s; nothing changed (dry run)", #plan.actions, noun)
   else
-    M.say("%d %s changed%s%s; undo with: tether undo %s", result.done, noun,
+    M.say("%d %s changed%s%s%s", result.done, noun,
       result.skipped > 0 and string.format(", %d skipped (changed meanwhile)", result.skipped) or "",
-      result.failed > 0 and string.format(", %d failed", result.failed) or "", result.id)
+      result.failed > 0 and string.format(", %d failed", result.failed) or "",
+      result.id and ("; undo with: tether undo " .. result.id) or "")
   end
   if result.failed > 0 then M.exit(M.PARTIAL) end
   return result

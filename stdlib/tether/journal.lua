@@ -161,7 +161,8 @@ function M.list()
 end
 
 -- The run named by `which` (an id, or "last"/nil for the newest one that `accept`s).
--- A named run that cannot be read says why (nil, message, code).
+-- A named run that cannot be read says why (nil, message, code), and so does a journal
+-- newer than the run that would be chosen that cannot be read.
 function M.find(which, accept)
   if which and which ~= "last" then
     local records, err, code = M.read(which)
@@ -171,9 +172,19 @@ function M.find(which, accept)
     end
     return { id = which, kind = records[1].kind, header = records[1], records = records }
   end
-  local runs = M.list()
+  -- A journal that cannot be read may be the newest run's: then "the newest" is not
+  -- known, and acting on an older run instead would be a guess.
+  local runs, broken = M.list()
+  local newest_bad = broken[#broken]
   for i = #runs, 1, -1 do
-    if not accept or accept(runs[i]) then return runs[i] end
+    if not accept or accept(runs[i]) then
+      if newest_bad and newest_bad.id > runs[i].id then break end
+      return runs[i]
+    end
+  end
+  if newest_bad then
+    return nil, newest_bad.message .. "; it may be the run meant: name a run id, or move that journal away",
+      "EINVAL"
   end
   return nil
 end

@@ -539,6 +539,25 @@ local function with_run(r, mode, fn, opts)
   return table.unpack(res, 1, res.n)
 end
 
+-- A run that stopped part-way on target (it died, leaving its lock file, and its
+-- journal has no end): what to say, naming the command that takes it further. A new
+-- migration there would leave that run's copy or original behind, out of its reach.
+local function stopped_on(target)
+  local state, holder = raw.lock_state(target)
+  local id = state == "stale" and holder and holder:match("run ([%w%-]+),")
+  if not id then return nil end
+  local records, err = journal.read(id)
+  if not records then -- no telling whether it ended: its lock stays
+    return string.format("%s: run %s died holding it, and its journal cannot be read (%s); if that run is over, remove %s",
+      target, id, err, path.join(path.dirname(target), ".tether-lock-" .. path.basename(target)))
+  end
+  if records[1].kind ~= "migrate" or M.state(records).ended then return nil end
+  local what, command = M.describe_state({ id = id, records = records })
+  return string.format("%s: run %s stopped part-way here (%s); take it further first: %s",
+    target, id, what, command or "see tether migrate --status")
+end
+preflight.stopped_on = stopped_on
+
 -- The public entry: tether.migrate(src, dest, opts) -> plan | nil, msg, code, outcome,
 -- signal, problems.
 -- opts: verify = "size"|"hash", link = "symlink"|"junction"|"auto", keep_backup,
@@ -554,7 +573,12 @@ function M.migrate(src, dest, opts)
   end
   -- The locks first: of two runs started together, one gets them, the other says who.
   local abs_src, abs_dest = tether.absolute(src), tether.absolute(dest)
-  local early <close>, lerr, lcode = take_locks({ src = abs_src, dest = tether.realpath(abs_dest) or abs_dest },
+  local real_dest = tether.realpath(abs_dest) or abs_dest
+  for _, target in ipairs({ abs_src, real_dest }) do
+    local stopped = stopped_on(target)
+    if stopped then return nil, stopped .. "; nothing was changed", "EBUSY" end
+  end
+  local early <close>, lerr, lcode = take_locks({ src = abs_src, dest = real_dest },
     string.format("pid %d, tether migrate %s %s", tether.pid(), abs_src, abs_dest))
   if not early then
     -- A lock that cannot even be made (no such place, no permission) says less than the
@@ -734,8 +758,8 @@ function M.continue(what, which, opts)
   if which and which ~= "last" then
     r, err, code = open_run(which)
   else
-    r = journal.find(nil, function(run) return run.kind == "migrate" and accept[what](M.state(run.records)) end)
-    if not r then err, code = "no migration to " .. what .. " (ENOENT)", "ENOENT" end
+    r, err, code = journal.find(nil, function(run) return run.kind == "migrate" and accept[what](M.state(run.records)) end)
+    if not r and not err then err, code = "no migration to " .. what .. " (ENOENT)", "ENOENT" end
   end
   if not r then return nil, err, code end
   local st = M.state(r.records)

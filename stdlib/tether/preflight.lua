@@ -133,13 +133,23 @@ local function places(src, dest)
   return { info = info, src = src_abs, src_real = src_real, dest = dest_real, dest_info = dinfo }
 end
 
--- Another run working on path: refuse (live), or say a stale lock is there.
+-- Set by tether.migration, which reads runs: for a path with a stale lock, what to say
+-- when the run that left it stopped part-way (nil when that run ended).
+M.stopped_on = function() return nil end
+
+-- Another run working on path: refuse (live, or one that stopped part-way there), or
+-- say a stale lock is there.
 local function lock_problem(p, problems, notes)
   local state, holder = raw.lock_state(p)
   if state == "held" then
     problems[#problems + 1] = { text = p .. ": another tether run is working on it (" .. holder .. ")", code = "EBUSY" }
   elseif state == "stale" then
-    notes[#notes + 1] = p .. ": a lock left by a run that died (" .. holder .. ") will be taken over"
+    local stopped = M.stopped_on(p)
+    if stopped then
+      problems[#problems + 1] = { text = stopped, code = "EBUSY" }
+    else
+      notes[#notes + 1] = p .. ": a lock left by a run that died (" .. holder .. ") will be taken over"
+    end
   end
 end
 

@@ -51,6 +51,46 @@ static void test_append_and_read(void **state)
     free(dir), free(file);
 }
 
+/* Opened again after a crash tore its last write, a journal loses the torn line (it
+ * announced nothing) and the next record starts a line of its own; a journal that
+ * ends well is left as it is. */
+static void test_reopen_cuts_a_torn_line(void **state)
+{
+    char *file = tu_path(*state, "run.jsonl");
+    tt_err e;
+    tu_write(file, "{\"a\":1}\n{\"b\":2}\n{\"torn");
+    chmod(file, 0600);
+    tt_journal *j = tt_journal_open(file, 0, &e);
+    assert_non_null(j);
+    assert_int_equal(tt_journal_append(j, "{\"c\":3}", 7, 1, &e), 0);
+    tt_journal_close(j);
+    assert_true(tu_read_equals(file, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"));
+
+    j = tt_journal_open(file, 0, &e); /* whole: nothing cut */
+    assert_non_null(j);
+    tt_journal_close(j);
+    assert_true(tu_read_equals(file, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"));
+
+    char big[10000]; /* a torn line longer than one read of the tail */
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    tu_write(file, "{\"a\":1}\n");
+    FILE *f = fopen(file, "a");
+    fputs(big, f);
+    fclose(f);
+    j = tt_journal_open(file, 0, &e);
+    assert_non_null(j);
+    tt_journal_close(j);
+    assert_true(tu_read_equals(file, "{\"a\":1}\n"));
+
+    tu_write(file, "{\"only a torn header"); /* no line at all: nothing stays */
+    j = tt_journal_open(file, 0, &e);
+    assert_non_null(j);
+    tt_journal_close(j);
+    assert_true(tu_read_equals(file, ""));
+    free(file);
+}
+
 /* What another user could have written is not believed. */
 static void test_untrusted_journals_refused(void **state)
 {
@@ -126,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_append_and_read),
+        T(test_reopen_cuts_a_torn_line),
         T(test_untrusted_journals_refused),
         T(test_locks),
     };
