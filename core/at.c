@@ -127,6 +127,24 @@ static int actable(const char *name)
            !(tt_path_root(name) && !name[tt_path_root(name)]);
 }
 
+/* The directory abs names (pf_dir_open_owned: its links followed when they belong to the
+ * caller or to root). A link of another user is named in the error. */
+static int open_owned(const char *abs, pf_dir **out, char **real, tt_err *e)
+{
+    char *bad = NULL;
+    uint32_t owner = 0;
+    int err = pf_dir_open_owned(abs, out, real, &bad, &owner);
+    if (err == EPERM && bad) {
+        tt_fail(e, err, bad,
+                "is a link that belongs to another user, who could point it anywhere; not followed",
+                "give the path it leads to instead, if that is meant");
+        free(bad);
+        return -1;
+    }
+    free(bad);
+    return err ? tt_fail(e, err, abs, NULL, NULL) : 0;
+}
+
 int tt_confine_add(tt_confine *c, const char *path, const tt_expect *expect, tt_err *e)
 {
     if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
@@ -140,29 +158,42 @@ int tt_confine_add(tt_confine *c, const char *path, const tt_expect *expect, tt_
         root_free(&r);
         return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
     }
-    /* The parent as typed: it is the user's to name. "/" has none. */
-    if (actable(r.name)) err = pf_dir_open(NULL, dir, PF_DIR_FOLLOW | PF_DIR_BASE, &r.parent);
-    free(dir);
-    if (err) {
+    /* The parent as typed: it is the user's to name, links and all (but not another
+     * user's link, which could lead anywhere). "/" has none. */
+    char *parent_real = NULL;
+    if (actable(r.name) && open_owned(dir, &r.parent, &parent_real, e) != 0) {
+        err = e->code;
+        free(dir);
         root_free(&r);
         if (err == ENOENT || err == ENOTDIR)
             return tt_fail(e, err, path, "the parent directory does not exist", NULL);
-        return tt_fail(e, err, path, "cannot reach its parent directory", NULL);
+        return -1;
     }
-    err = pf_dir_open(NULL, r.abs, PF_DIR_FOLLOW | PF_DIR_BASE, &r.dir);
-    if (err == 0) {
+    free(dir);
+    /* The root itself: a directory, or a link to one followed as the parent's are; else
+     * (anything else, or another user's link) only the root itself can be acted on,
+     * even made, and what stays the same across runs is the directory that holds it. */
+    tt_stat self;
+    err = r.parent ? pf_dir_stat(r.parent, r.name, 0, &self) : 0;
+    if (!err && r.parent && self.type == TT_DIR) {
+        err = pf_dir_open(r.parent, r.name, PF_DIR_BASE, &r.dir);
+        if (!err) err = pf_dir_self(r.dir, 0, &r.st);
+        if (!err && !(r.real = tt_path_join(parent_real, r.name))) err = ENOMEM;
+    } else if (!err && (!r.parent || self.type == TT_SYMLINK || self.type == TT_JUNCTION) &&
+               open_owned(r.abs, &r.dir, &r.real, e) == 0) {
         err = pf_dir_self(r.dir, 0, &r.st);
-        if (!err && pf_realpath(r.abs, &r.real) != 0) r.real = NULL;
-    } else if (err == ENOENT || err == ENOTDIR || err == ELOOP) {
-        /* Not a directory: only the root itself can be acted on (even made), and what
-         * stays the same across runs is the directory that holds it. */
+    } else if (!err || err == ENOENT) {
         r.dir = NULL;
-        err = r.parent ? pf_dir_self(r.parent, 0, &r.st) : err;
+        err = r.parent ? pf_dir_self(r.parent, 0, &r.st) : ENOENT;
     }
+    free(parent_real);
     if (!err && expect) err = tt_expect_check(expect, &r.st, path, e) ? TT_ECHANGED : 0;
     if (err) {
         root_free(&r);
         if (err == TT_ECHANGED) return -1;
+        if (err == ELOOP || err == ENOTDIR) /* a directory a moment ago */
+            return tt_fail(e, err, path, "was replaced while it was being opened; not followed",
+                           NULL);
         return tt_fail(e, err, path, NULL, NULL);
     }
     if (c->n == c->cap) {
@@ -272,12 +303,18 @@ static int at_typed(const char *path, tt_at *at, tt_err *e)
         free(dir);
         return tt_fail(e, ENOMEM, path, NULL, NULL);
     }
-    int err = pf_dir_open(NULL, dir, PF_DIR_FOLLOW | PF_DIR_BASE, &at->dir);
+    char *abs = tt_absolute(dir), *real = NULL;
     free(dir);
-    if (err == ENOENT) return tt_fail(e, err, path, "the parent directory does not exist", NULL);
-    if (err == ENOTDIR)
-        return tt_fail(e, err, path, "a parent of this path is not a directory", NULL);
-    if (err) return tt_fail(e, err, path, "cannot reach its parent directory", NULL);
+    if (!abs) return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+    int rc = open_owned(abs, &at->dir, &real, e);
+    free(abs);
+    free(real);
+    if (rc && e->code == ENOENT)
+        return tt_fail(e, ENOENT, path, "the parent directory does not exist", NULL);
+    if (rc && e->code == ENOTDIR)
+        return tt_fail(e, ENOTDIR, path, "a parent of this path is not a directory", NULL);
+    if (rc && e->code != EPERM) return tt_fail(e, e->code, path, "cannot reach its parent directory", NULL);
+    if (rc) return -1;
     at->owned = 1;
     return 0;
 }

@@ -68,6 +68,13 @@ int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out);
  * RESOLVE_NO_SYMLINKS where the kernel has it, else one O_NOFOLLOW open per name.
  * A link on the way gives ELOOP (or ENOTDIR). The result is a PF_DIR_BASE handle. */
 int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out);
+/* Opens the directory at path (absolute), following links as the kernel would, but only
+ * links that belong to the caller or to root (the rule of the kernel's protected_symlinks
+ * and systemd's CHASE_SAFE, on every component): a link another user made could lead
+ * anywhere the moment after it was looked at. Such a link gives EPERM, with *bad
+ * (malloc'd) the path of the link and *owner its owner. *real (malloc'd) is the path
+ * reached, its links resolved. On Windows, links are followed as the system does. */
+int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, uint32_t *owner);
 /* A second handle to the same directory (for another thread to use). */
 int pf_dir_dup(pf_dir *d, pf_dir **out);
 /* 0 with the next entry's name and type (TT_NONE when the OS did not say), or with

@@ -771,6 +771,24 @@ int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
     return err;
 }
 
+/* Windows keeps no owner on a link that a user could plant (creating one takes a
+ * privilege or developer mode): links are followed as the system follows them
+ * (docs/windows.md). */
+int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, uint32_t *owner)
+{
+    (void)owner;
+    *bad = NULL;
+    *real = NULL;
+    int err = pf_dir_open(NULL, path, PF_DIR_FOLLOW | PF_DIR_BASE, out);
+    if (err) return err;
+    if (pf_realpath(path, real) != 0 && !(*real = strdup(path))) {
+        pf_dir_close(*out);
+        *out = NULL;
+        return ENOMEM;
+    }
+    return 0;
+}
+
 int pf_dir_dup(pf_dir *d, pf_dir **out)
 {
     return pf_dir_open(NULL, d->path, PF_DIR_FOLLOW | PF_DIR_BASE, out);

@@ -207,6 +207,45 @@ static void test_root_through_a_link(void **state)
     tt_confine_free(c);
 }
 
+/* A link of another user on the way to a root (or to the parent of a path acted on as
+ * typed) is not followed: that user could point it anywhere the moment after. The
+ * caller's own links and root's are followed. (As root only: lchown.) */
+static void test_another_users_link_not_followed(void **state)
+{
+    fx *f = *state;
+    if (geteuid() != 0) {
+        skip();
+        return;
+    }
+    char via[2048];
+    snprintf(via, sizeof via, "%s/via", f->dir);
+    assert_int_equal(symlink(f->root, via), 0);
+    assert_int_equal(lchown(via, 65534, 65534), 0);
+    char *before = listing(f->root);
+    tt_err e;
+    tt_confine *c = tt_confine_new(&e);
+    assert_int_equal(tt_confine_add(c, tu_p(via, "sub"), NULL, &e), -1);
+    assert_int_equal(e.code, EPERM);
+    assert_string_equal(e.path, via);
+    assert_int_equal(tt_confine_size(c), 0);
+    assert_int_equal(tt_unlink(NULL, tu_p(via, "sub/link"), NULL, NULL, 0, &e), -1);
+    assert_int_equal(e.code, EPERM);
+    assert_string_equal(e.path, via);
+    char *after = listing(f->root);
+    assert_string_equal(after, before);
+    /* The root given is that link itself: it is the one thing acted on, never entered. */
+    assert_int_equal(tt_confine_add(c, via, NULL, &e), 0);
+    assert_int_equal(tt_unlink(c, tu_p(via, "sub/link"), NULL, NULL, 0, &e), -1);
+    assert_int_equal(e.code, ENOTDIR);
+    /* Made root's: followed. */
+    assert_int_equal(lchown(via, 0, 0), 0);
+    tt_confine *c2 = tt_confine_new(&e);
+    assert_int_equal(tt_confine_add(c2, tu_p(via, "sub"), NULL, &e), 0);
+    tt_confine_free(c2);
+    tt_confine_free(c);
+    free(before), free(after);
+}
+
 /* A journal's record of a root: the same directory, or nothing is done. */
 static void test_root_identity_checked(void **state)
 {
@@ -276,6 +315,7 @@ int main(void)
         T(test_every_change_refuses_a_swapped_directory),
         T(test_as_typed_acts_through_the_parent),
         T(test_root_through_a_link),
+        T(test_another_users_link_not_followed),
         T(test_root_identity_checked),
         T(test_removed_directories_are_forgotten),
         T(test_expect_says_what_changed),

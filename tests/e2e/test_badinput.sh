@@ -52,14 +52,34 @@ t inspect -dash
 check "leading dash without -- is a usage error" is "$rc" 2
 check "leading dash hint" has "$err" "unknown option '-dash' (a path that starts with '-' can follow -- or be written ./-dash)"
 
-# Paths longer than PATH_MAX.
+# Paths longer than PATH_MAX: a link's directory is reached one name at a time, so the
+# length itself is no obstacle; a missing directory on the way is named (shortened).
 long=area$(printf '/%0200d' $(seq 25) | tr 0 d)
 t link area/file "$long"
-check "over-long path" is "$rc" 3
-check "over-long path message" has "$err" "(ENAMETOOLONG)"
+check "over-long path, its directories missing" is "$rc" 3
+check "over-long path message" has "$err" "the parent directory does not exist (ENOENT)"
 check "over-long path is named (shortened)" has "$err" "tether: ...d"
 t inspect "$long"
 check "inspect over-long path" is "$rc" 1
+# deep DIRS... [--read NAME]: makes the directories DIRS (a/b/c) one at a time from
+# handles, or prints the target of link NAME in the last one.
+deep() {
+    python3 - "$@" <<'EOF'
+import os, sys
+fd = os.open(".", os.O_RDONLY)
+for name in sys.argv[1].split("/"):
+    if name not in os.listdir(fd):
+        os.mkdir(name, dir_fd=fd)
+    fd = os.open(name, os.O_RDONLY, dir_fd=fd)
+if len(sys.argv) > 3:
+    print(os.readlink(sys.argv[3], dir_fd=fd))
+EOF
+}
+deep "${long%/*}"
+t link area/file "$long"
+check "over-long path, its directories there: linked" is "$rc" 0
+check "over-long path: the link made" is "$(deep "${long%/*}" --read "${long##*/}")" "area/file"
+rm -rf "area/$(printf '%0200d' 1 | tr 0 d)"
 
 # Permission denied: as an unprivileged user in a directory it cannot write.
 mkdir locked && chmod 755 locked && chmod 755 "$WORK"
