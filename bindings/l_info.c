@@ -13,10 +13,10 @@ static int l_info(lua_State *L)
     char **box = l_newbox(L);
     tt_info in;
     tt_err e;
-    if (tt_info_get(path, &in, &e) != 0) return l_fail(L, &e);
+    /* Inside a run's roots, looked at from their handles, as a change would reach it. */
+    if (tt_info_in(l_confine(L), path, &in, box, &e) != 0) return l_fail(L, &e);
     int link = in.st.type == TT_SYMLINK || in.st.type == TT_JUNCTION;
-    /* The link may vanish between the two calls; then it simply has no target. */
-    int has_target = link && tt_readlink_alloc(path, box, &e) == 0;
+    int has_target = link && *box; /* a link that vanished in between has no target */
     lua_createtable(L, 0, 16);
     l_setstr(L, "path", path);
     l_setstr(L, "type", tt_type_name(in.st.type));
@@ -24,8 +24,11 @@ static int l_info(lua_State *L)
     if (link) {
         if (has_target) l_setstr(L, "target", *box);
         l_setstr(L, "status", tt_status_name(in.status));
-        if (in.status == TT_ST_OK)
+        if (in.status == TT_ST_OK) {
             l_setstr(L, "target_type", tt_type_name(in.target.type));
+            l_setint(L, "target_dev", (lua_Integer)in.target.dev); /* what it leads to */
+            l_setint(L, "target_ino", (lua_Integer)in.target.ino);
+        }
         else
             l_setstr(L, "status_error", tt_errname(in.status_err));
     }

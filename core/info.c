@@ -1,6 +1,8 @@
 /* Inspecting paths: lstat plus, for links, a resolution whose failure is classified. */
 #include "info.h"
 
+#include "at.h"
+#include "link.h"
 #include "path.h"
 
 #include <errno.h>
@@ -53,6 +55,34 @@ int tt_info_get(const char *path, tt_info *out, tt_err *e)
         return tt_fail(e, err, path, "a parent of this path is not a directory", NULL);
     if (err) return tt_fail(e, err, path, NULL, NULL);
     return 0;
+}
+
+int tt_info_in(tt_confine *c, const char *path, tt_info *out, char **target, tt_err *e)
+{
+    if (target) *target = NULL;
+    tt_at at;
+    int rc = c ? tt_at_open(c, path, &at, e) : -1;
+    if (rc != 0 && (!c || e->code == TT_EOUTSIDE || e->code == EINVAL)) {
+        if (tt_info_get(path, out, e) != 0) return -1;
+        if (target && (out->st.type == TT_SYMLINK || out->st.type == TT_JUNCTION) &&
+            tt_readlink_alloc(path, target, e) != 0)
+            *target = NULL; /* it vanished in between: no target then */
+        return 0;
+    }
+    if (rc != 0) return -1;
+    memset(out, 0, sizeof *out);
+    int err = tt_at_stat(&at, &out->st);
+    if (!err && (out->st.type == TT_SYMLINK || out->st.type == TT_JUNCTION)) {
+        out->status_err = pf_dir_stat(at.dir, at.name, PF_STAT_FOLLOW, &out->target);
+        out->status = tt_status_of(out->status_err);
+        size_t cap = 0;
+        if (target && tt_readlink_at(at.dir, at.name, target, &cap) != 0) {
+            free(*target);
+            *target = NULL;
+        }
+    }
+    tt_at_close(&at);
+    return err ? tt_fail(e, err, path, NULL, NULL) : 0;
 }
 
 int tt_stat_path(const char *path, int follow, tt_stat *st)

@@ -24,6 +24,12 @@ typedef struct tt_info {
 } tt_info;
 
 int tt_info_get(const char *path, tt_info *out, tt_err *e);
+/* As tt_info_get, but a path inside c's roots is looked at from their handles, the way a
+ * change to it would reach it (a directory on the way that is a link now is not followed:
+ * ELOOP); *target (malloc'd, if target is not NULL) gets a link's target, or NULL. A path
+ * outside the roots, or c NULL: looked up by name. */
+typedef struct tt_confine tt_confine;
+int tt_info_in(tt_confine *c, const char *path, tt_info *out, char **target, tt_err *e);
 /* Stats path, following links only when asked; returns 0 or the errno value. */
 int tt_stat_path(const char *path, int follow, tt_stat *st);
 /* The canonical absolute path (every link resolved), malloc'd. */

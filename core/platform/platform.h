@@ -119,6 +119,8 @@ int pf_dir_unlink(pf_dir *d, const char *name, int is_dir);
 int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode);
 /* Changes the mode of the directory d itself (opened for reading, not PF_DIR_BASE). */
 int pf_dir_chmod(pf_dir *d, unsigned mode);
+/* Gives the link d/name (never what it points to) this owner; a no-op on Windows. */
+int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid);
 
 /* Copying, for core/copy: each call works on names inside open directories. */
 typedef int (*pf_copy_cb)(void *ud, uint64_t bytes); /* nonzero: stop (returns ECANCELED) */

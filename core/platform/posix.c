@@ -590,6 +590,11 @@ int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode)
     return mkdirat(d->fd, name, (mode_t)mode) == 0 ? 0 : errno;
 }
 
+int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid)
+{
+    return fchownat(d->fd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+}
+
 int pf_dir_chmod(pf_dir *d, unsigned mode)
 {
     return fchmod(d->fd, (mode_t)mode) == 0 ? 0 : errno;

@@ -161,6 +161,16 @@ static void test_replace_link_atomically(void **state)
     assert_int_equal(tt_symlink(NULL, "newer", l, TT_LINK_REPLACE, NULL, &e), 0);
     assert_link_to(l, "newer");
     assert_int_equal(tu_count_entries(d), 1); /* no temporary names left behind */
+    /* Root rewriting another user's link keeps that user its owner. */
+    if (geteuid() == 0) {
+        assert_int_equal(lchown(l, 65534, 65534), 0);
+        assert_int_equal(tt_replace(NULL, "newest", l, NULL, NULL, 0, NULL, &e), 0);
+        assert_link_to(l, "newest");
+        struct stat st;
+        assert_int_equal(lstat(l, &st), 0);
+        assert_int_equal(st.st_uid, 65534);
+        assert_int_equal(st.st_gid, 65534);
+    }
     free(l);
 }
 
