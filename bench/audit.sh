@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tether audit (every link classified) vs find -xtype l vs symlinks -r vs find -type l
-# (the walk alone), on a tree made by ../shared/bench/gen_tree.py, warm cache, all in one
+# (the walk alone), on a tree made by bench/gen.py links, warm cache, all in one
 # run: each tool once to warm up, then ROUNDS rounds in rotation, medians reported.
 # Then peak memory of tether audit on a tree of MEM_N entries.
 # usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000]
@@ -11,14 +11,14 @@ build=$(cd "${1:-$here/../build}" && pwd)
 n=${2:-200000}
 rounds=${3:-5}
 mem_n=${4:-1000000}
-gen=$here/../../shared/bench/gen_tree.py
+gen=$here/gen.py
 for tool in python3 symlinks /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/audit.sh: needs $tool (apt-get install python3 symlinks time)" >&2; exit 1; }
 done
 . "$here/lib.sh"
 base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
 trap 'rm -rf "$base"' EXIT
-python3 "$gen" "$base/tree" "$n" >/dev/null
+python3 "$gen" links "$base/tree" "$n" >/dev/null
 
 declare -A cmd=(
     [tether]="$build/tether audit $base/tree"
@@ -56,7 +56,7 @@ done
 rm -rf "$base/tree"
 
 if [ "$mem_n" -gt 0 ]; then
-    python3 "$gen" "$base/big" "$mem_n" >/dev/null
+    python3 "$gen" links "$base/big" "$mem_n" >/dev/null
     for fmt in table json; do
         # audit exits 1 on this tree (it has broken links): that is its answer, not a failure
         kb=$( { /usr/bin/time -f %M "$build/tether" audit "$base/big" --format "$fmt" >/dev/null || true; } 2>&1 | tail -n 1)

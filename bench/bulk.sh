@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bulk link work, all in one run, ROUNDS rounds in rotation, medians:
 #  - dedupe: tether dedupe --ignore-mtime vs hardlink -t, rdfind -makehardlinks true and
-#    jdupes -L -r on a tree from ../shared/bench/gen_dupes.py (20000 files); the tree is
+#    jdupes -L -r on a tree from bench/gen.py dupes (20000 files); the tree is
 #    restored from a pristine copy before each run (not timed); bytes saved by du -sb.
 #  - retarget: 10000 absolute links moved from OLD to NEW by tether retarget vs the
 #    shell loop people write (find -type l, readlink, ln -sfn).
@@ -18,7 +18,7 @@ base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
 export XDG_STATE_HOME=$base/state
 trap 'rm -rf "$base"' EXIT
 cd "$base"
-python3 "$here/../../shared/bench/gen_dupes.py" pristine 20000 >/dev/null
+python3 "$here/gen.py" dupes pristine 20000 >/dev/null
 
 declare -A cmd=(
     [tether]="$build/tether -q dedupe --ignore-mtime work"
@@ -37,7 +37,7 @@ for r in $(seq "$rounds"); do
     done
 done
 hl=$(median "${times[hardlink]}")
-echo "dedupe: 20000 files from gen_dupes.py, median of $rounds rounds ($(uname -r), $(nproc) cores)"
+echo "dedupe: 20000 files from bench/gen.py dupes, median of $rounds rounds ($(uname -r), $(nproc) cores)"
 printf '| %-36s | %9s | %11s | %13s |\n' command "median ms" "vs hardlink" "bytes saved"
 printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-------------" "---------------"
 for v in "${order[@]}"; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Moving a ~500 MB, 20000-file tree (../shared/bench/gen_data.py) from /tmp to /dev/shm:
+# Moving a ~480 MB, 20000-file tree (bench/gen.py data) from /tmp to /dev/shm:
 # tether migrate (size verification), tether migrate --verify hash, tether migrate
 # --keep-backup (the original is renamed aside, not deleted; with either verification),
 # cp -a, rsync -aH and mv, all
@@ -21,7 +21,7 @@ base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
 shm=$(mktemp -d /dev/shm/tether-bench-XXXXXX)
 export XDG_STATE_HOME=$base/state
 trap 'rm -rf "$base" "$shm"' EXIT
-python3 "$here/../../shared/bench/gen_data.py" "$base/pristine" >/dev/null
+python3 "$here/gen.py" data "$base/pristine" >/dev/null
 bytes=$(du -sb "$base/pristine" | cut -f1)
 files=$(find "$base/pristine" -type f | wc -l)
 

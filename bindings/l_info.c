@@ -28,8 +28,7 @@ static int l_info(lua_State *L)
             l_setstr(L, "target_type", tt_type_name(in.target.type));
             l_setint(L, "target_dev", (lua_Integer)in.target.dev); /* what it leads to */
             l_setint(L, "target_ino", (lua_Integer)in.target.ino);
-        }
-        else
+        } else
             l_setstr(L, "status_error", tt_errname(in.status_err));
     }
     return 1;

@@ -45,17 +45,25 @@ static const char *opt_string(lua_State *L, int opts, const char *k)
     return s;
 }
 
-/* symlink(target, path [, {dir, relative, replace, dry}]) */
-static int l_symlink(lua_State *L)
+typedef int (*link_maker)(tt_confine *c, const char *target, const char *path, unsigned flags,
+                          tt_stat *made, tt_err *e);
+
+/* symlink or junction (target, path [, {dir, relative, replace, dry}]) */
+static int make_link(lua_State *L, link_maker make, const char *kind)
 {
     const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
     unsigned flags = l_options(L, 3, create_opts);
     int dry = l_isdry(L, 3);
     tt_stat made;
     tt_err e;
-    if (tt_symlink(l_confine(L), target, path, flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
+    if (make(l_confine(L), target, path, flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
         return l_fail(L, &e);
-    return changed(L, dry, "symlink", path, target, &made);
+    return changed(L, dry, kind, path, target, &made);
+}
+
+static int l_symlink(lua_State *L)
+{
+    return make_link(L, tt_symlink, "symlink");
 }
 
 /* hardlink(existing, path [, {replace, dry, expect}]): expect is what existing must be. */
@@ -75,14 +83,7 @@ static int l_hardlink(lua_State *L)
 
 static int l_junction(lua_State *L)
 {
-    const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
-    unsigned flags = l_options(L, 3, create_opts);
-    int dry = l_isdry(L, 3);
-    tt_stat made;
-    tt_err e;
-    if (tt_junction(l_confine(L), target, path, flags | (dry ? TT_LINK_DRY : 0), &made, &e) != 0)
-        return l_fail(L, &e);
-    return changed(L, dry, "junction", path, target, &made);
+    return make_link(L, tt_junction, "junction");
 }
 
 /* replace(target, path [, {dir, relative, dry, old, expect}]): the link at path must

@@ -66,8 +66,9 @@ struct tt_confine {
     size_t n, cap;
     struct cached {
         size_t root;
-        char *rel;
+        char *rel; /* NULL: forgotten, to be closed by its last user */
         pf_dir *dir;
+        int users; /* tt_at's holding dir: it is not closed under them */
     } cache[CACHE];
     size_t next; /* the cache slot to reuse next */
 };
@@ -93,8 +94,9 @@ void tt_confine_forget(tt_confine *c)
     if (!c) return;
     for (size_t i = 0; i < CACHE; i++) {
         free(c->cache[i].rel);
-        pf_dir_close(c->cache[i].dir);
         c->cache[i].rel = NULL;
+        if (c->cache[i].users > 0) continue; /* closed when its last user lets go */
+        pf_dir_close(c->cache[i].dir);
         c->cache[i].dir = NULL;
     }
 }
@@ -104,7 +106,10 @@ void tt_confine_free(tt_confine *c)
     if (!c) return;
     for (size_t i = 0; i < c->n; i++)
         root_free(&c->roots[i]);
-    tt_confine_forget(c);
+    for (size_t i = 0; i < CACHE; i++) { /* its users are gone with it */
+        free(c->cache[i].rel);
+        pf_dir_close(c->cache[i].dir);
+    }
     free(c->roots);
     free(c);
 }
@@ -224,30 +229,35 @@ static long below(const char *abs, const char *r)
 }
 
 /* The directory rel (below root i) from the cache, or opened beneath the root and
- * remembered. The confinement keeps it; the caller must not close it. */
-static int beneath(tt_confine *c, size_t i, const char *rel, pf_dir **out)
+ * remembered, in *slot; the caller hands it back with tt_at_close (a slot in use is
+ * never closed or reused). *slot -1: not cached (every slot in use), the caller's to
+ * close. */
+static int beneath(tt_confine *c, size_t i, const char *rel, pf_dir **out, int *slot)
 {
-    for (size_t k = 0; k < CACHE; k++) {
+    for (int k = 0; k < CACHE; k++) {
         struct cached *s = &c->cache[k];
-        if (s->dir && s->root == i && strcmp(s->rel, rel) == 0) {
-            *out = s->dir;
+        if (s->rel && s->root == i && strcmp(s->rel, rel) == 0) {
+            s->users++;
+            *out = s->dir, *slot = k;
             return 0;
         }
     }
     pf_dir *d;
     int err = pf_dir_beneath(c->roots[i].dir, rel, &d);
     if (err) return err;
-    char *copy = strdup(rel);
-    if (!copy) {
-        pf_dir_close(d);
-        return ENOMEM;
+    *out = d, *slot = -1;
+    for (size_t tries = 0; tries < CACHE; tries++, c->next = (c->next + 1) % CACHE) {
+        struct cached *s = &c->cache[c->next];
+        if (s->users > 0) continue;
+        char *copy = strdup(rel);
+        if (!copy) return 0; /* not remembered, that is all */
+        free(s->rel);
+        pf_dir_close(s->dir);
+        s->root = i, s->rel = copy, s->dir = d, s->users = 1;
+        *slot = (int)c->next;
+        c->next = (c->next + 1) % CACHE;
+        break;
     }
-    struct cached *s = &c->cache[c->next];
-    c->next = (c->next + 1) % CACHE;
-    free(s->rel);
-    pf_dir_close(s->dir);
-    s->root = i, s->rel = copy, s->dir = d;
-    *out = d;
     return 0;
 }
 
@@ -286,7 +296,10 @@ static int at_confined(tt_confine *c, const char *path, const char *abs, tt_at *
         return 0;
     }
     slash[-1] = '\0';
-    int err = beneath(c, best, at->buf, &at->dir);
+    int slot;
+    int err = beneath(c, best, at->buf, &at->dir, &slot);
+    if (!err && slot < 0) at->owned = 1;
+    if (!err && slot >= 0) at->conf = c, at->slot = slot;
     if (err == ELOOP || err == ENOTDIR)
         return tt_fail(e, err, path,
                        "a directory on the way is a link now (or not a directory); not followed",
@@ -313,7 +326,8 @@ static int at_typed(const char *path, tt_at *at, tt_err *e)
         return tt_fail(e, ENOENT, path, "the parent directory does not exist", NULL);
     if (rc && e->code == ENOTDIR)
         return tt_fail(e, ENOTDIR, path, "a parent of this path is not a directory", NULL);
-    if (rc && e->code != EPERM) return tt_fail(e, e->code, path, "cannot reach its parent directory", NULL);
+    if (rc && e->code != EPERM)
+        return tt_fail(e, e->code, path, "cannot reach its parent directory", NULL);
     if (rc) return -1;
     at->owned = 1;
     return 0;
@@ -348,6 +362,13 @@ int tt_at_open(tt_confine *c, const char *path, tt_at *at, tt_err *e)
 void tt_at_close(tt_at *at)
 {
     if (at->owned) pf_dir_close(at->dir);
+    if (at->conf) { /* a cached directory: this user lets go of it */
+        struct cached *s = &at->conf->cache[at->slot];
+        if (--s->users == 0 && !s->rel) {
+            pf_dir_close(s->dir); /* forgotten while in use */
+            s->dir = NULL;
+        }
+    }
     free(at->buf);
     memset(at, 0, sizeof *at);
 }

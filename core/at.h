@@ -62,6 +62,8 @@ typedef struct tt_at {
     char *buf;
     int owned;        /* dir is closed by tt_at_close (otherwise it belongs to the confinement) */
     pf_dir *root_dir; /* the object is a root: its directory, as resolved (borrowed) */
+    tt_confine *conf; /* dir is the confinement's cached one, in slot `slot`, held until */
+    int slot;         /* tt_at_close */
 } tt_at;
 
 /* Resolves path to the directory that holds it and its last name. Under confinement the

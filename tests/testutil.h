@@ -42,6 +42,19 @@ static inline void tu_rmtree(char *dir)
     free(dir);
 }
 
+/* The cmocka setup and teardown of a test that works in a fresh directory (*state). */
+static inline int tu_setup_dir(void **state)
+{
+    *state = tu_tmpdir();
+    return 0;
+}
+
+static inline int tu_teardown_dir(void **state)
+{
+    tu_rmtree(*state);
+    return 0;
+}
+
 /* Returns a static buffer holding dir/name (one of two, so two can be live at once). */
 static inline const char *tu_p(const char *dir, const char *name)
 {

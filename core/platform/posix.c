@@ -377,8 +377,10 @@ int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, u
         todo = p = rest;
     }
     free(todo);
-    if (!err) err = wrap_fd(fd, out);
-    else if (fd >= 0) close(fd);
+    if (!err)
+        err = wrap_fd(fd, out);
+    else if (fd >= 0)
+        close(fd);
     if (!err && !*rp) { /* "/" itself */
         free(rp);
         if (!(rp = strdup("/"))) err = ENOMEM;

@@ -686,7 +686,8 @@ int pf_append_write(int fd, const char *buf, size_t n, int sync)
     while (n > 0) {
         DWORD w = 0;
         OVERLAPPED at_end = {.Offset = 0xFFFFFFFF, .OffsetHigh = 0xFFFFFFFF};
-        if (!WriteFile(h, buf, n > 0x40000000 ? 0x40000000 : (DWORD)n, &w, &at_end)) return last_err();
+        if (!WriteFile(h, buf, n > 0x40000000 ? 0x40000000 : (DWORD)n, &w, &at_end))
+            return last_err();
         buf += w, n -= w;
     }
     return sync ? pf_append_sync(fd) : 0;
@@ -708,7 +709,8 @@ int pf_append_trim(int fd)
             if (buf[i - 1] != '\n') continue;
             FILE_END_OF_FILE_INFO eof = {.EndOfFile.QuadPart = from + i};
             if (eof.EndOfFile.QuadPart == size.QuadPart) return 0;
-            if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof)) return last_err();
+            if (!SetFileInformationByHandle(h, FileEndOfFileInfo, &eof, sizeof eof))
+                return last_err();
             return pf_append_sync(fd);
         }
         end = from;

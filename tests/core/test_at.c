@@ -17,7 +17,7 @@
 #include "core/tree.h"
 
 typedef struct fx {
-    char *dir;     /* the test's own directory */
+    char *dir; /* the test's own directory */
     char root[1024], victim[1024];
     tt_confine *c; /* confined to root */
 } fx;
@@ -126,6 +126,42 @@ static void test_paths_below_a_root_resolve(void **state)
     assert_int_equal(e.code, TT_EOUTSIDE);
 }
 
+/* Directories resolved are kept in a small cache: one still held by an open tt_at is
+ * never closed or reused under it, however many others are resolved meanwhile (and
+ * after tt_confine_forget it is closed by its last user). */
+static void test_held_directories_stay_open(void **state)
+{
+    fx *f = *state;
+    tt_err e;
+    char rel[64];
+    for (int i = 0; i < 12; i++) {
+        snprintf(rel, sizeof rel, "d%d", i);
+        assert_int_equal(mkdir(in(f, rel), 0755), 0);
+        snprintf(rel, sizeof rel, "d%d/f", i);
+        tu_write(in(f, rel), "x");
+    }
+    tt_at held[10];
+    for (int i = 0; i < 10; i++) { /* more than the cache holds, all held at once */
+        snprintf(rel, sizeof rel, "d%d/f", i);
+        assert_int_equal(tt_at_open(f->c, in(f, rel), &held[i], &e), 0);
+    }
+    tt_at more;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 12; i++) { /* churn the cache */
+            snprintf(rel, sizeof rel, "d%d/f", (i * 7 + round) % 12);
+            assert_int_equal(tt_at_open(f->c, in(f, rel), &more, &e), 0);
+            tt_at_close(&more);
+        }
+        if (round == 1) tt_confine_forget(f->c);
+    }
+    for (int i = 0; i < 10; i++) {
+        tt_stat st;
+        assert_int_equal(tt_at_stat(&held[i], &st), 0);
+        assert_int_equal(st.type, TT_FILE);
+        tt_at_close(&held[i]);
+    }
+}
+
 static void test_outside_the_roots_is_refused(void **state)
 {
     fx *f = *state;
@@ -148,7 +184,8 @@ static void test_every_change_refuses_a_swapped_directory(void **state)
     tt_stat made;
     assert_refused(f, tt_unlink(f->c, in(f, "sub/link"), NULL, NULL, 0, &e), &e, before);
     assert_refused(f, tt_symlink(f->c, "x", in(f, "sub/new"), 0, &made, &e), &e, before);
-    assert_refused(f, tt_replace(f->c, "x", in(f, "sub/link"), NULL, NULL, 0, &made, &e), &e, before);
+    assert_refused(f, tt_replace(f->c, "x", in(f, "sub/link"), NULL, NULL, 0, &made, &e), &e,
+                   before);
     assert_refused(f, tt_hardlink(f->c, in(f, "sub/file"), in(f, "h"), NULL, 0, &made, &e), &e,
                    before);
     assert_refused(f, tt_hardlink(f->c, in(f, "sub.real/file"), in(f, "sub/h"), NULL, 0, &made, &e),
@@ -157,17 +194,20 @@ static void test_every_change_refuses_a_swapped_directory(void **state)
     assert_refused(f, tt_rmdir(f->c, in(f, "sub/inner"), NULL, 0, &e), &e, before);
     assert_refused(f, tt_rename(f->c, in(f, "sub/file"), in(f, "moved"), NULL, NULL, 0, &made, &e),
                    &e, before);
-    assert_refused(f, tt_rename(f->c, in(f, "sub.real/file"), in(f, "sub/f2"), NULL, NULL, 0, &made, &e),
-                   &e, before);
+    assert_refused(
+        f, tt_rename(f->c, in(f, "sub.real/file"), in(f, "sub/f2"), NULL, NULL, 0, &made, &e), &e,
+        before);
     assert_refused(f, tt_rmtree(f->c, in(f, "sub/inner"), NULL, &e), &e, before);
     tt_expect any = {0};
-    assert_refused(f, tt_link_over(f->c, in(f, "sub.real/file"), in(f, "sub/file"), NULL, &any, 0, &e),
+    assert_refused(f,
+                   tt_link_over(f->c, in(f, "sub.real/file"), in(f, "sub/file"), NULL, &any, 0, &e),
                    &e, before);
     tt_stat meta = {0};
     assert_refused(f, tt_unshare(f->c, in(f, "sub/file"), NULL, &meta, &e), &e, before);
     tt_tree_stats ts;
     tt_copy_opts co = {0};
-    assert_refused(f, tt_copytree(f->c, in(f, "sub/inner"), in(f, "copy"), &co, &ts, &e), &e, before);
+    assert_refused(f, tt_copytree(f->c, in(f, "sub/inner"), in(f, "copy"), &co, &ts, &e), &e,
+                   before);
     /* The directory itself is a link now: it is not entered, not removed, not copied. */
     assert_int_equal(tt_rmtree(f->c, in(f, "sub"), NULL, &e), -1);
     assert_int_equal(e.code, ENOTDIR);
@@ -311,6 +351,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
         T(test_paths_below_a_root_resolve),
+        T(test_held_directories_stay_open),
         T(test_outside_the_roots_is_refused),
         T(test_every_change_refuses_a_swapped_directory),
         T(test_as_typed_acts_through_the_parent),

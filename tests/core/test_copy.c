@@ -15,18 +15,6 @@
 #include "core/at.h"
 #include "core/tree.h"
 
-static int setup(void **state)
-{
-    *state = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tu_rmtree(*state);
-    return 0;
-}
-
 /* src/{f (0640, old mtime), h (a hard link to f), sub/g, abs -> src/f (absolute), rel ->
  * sub/g, fifo, sock}. */
 static void make_source(const char *d)
@@ -159,7 +147,7 @@ static void test_copy_refuses_what_was_not_walked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
         T(test_copy_keeps_what_cp_a_keeps),
         T(test_copy_into_the_directory_the_caller_made),
         T(test_copy_refuses_what_was_not_walked),

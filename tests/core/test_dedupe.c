@@ -13,22 +13,10 @@
 
 #include "core/dedupe.h"
 
-static int setup(void **state)
-{
-    *state = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tu_rmtree(*state);
-    return 0;
-}
-
 static tt_expect whole(const char *path)
 {
-    tt_expect x = {TT_X_TYPE | TT_X_ID | TT_X_SIZE | TT_X_MTIME | TT_X_CTIME | TT_X_MODE | TT_X_OWNER,
-                   {0}};
+    tt_expect x = {
+        TT_X_TYPE | TT_X_ID | TT_X_SIZE | TT_X_MTIME | TT_X_CTIME | TT_X_MODE | TT_X_OWNER, {0}};
     assert_int_equal(pf_lstat(path, &x.st), 0);
     return x;
 }
@@ -143,7 +131,7 @@ static void test_background_removal_is_drained(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
         T(test_groups),
         T(test_link_over_and_unshare),
         T(test_link_over_refuses_changed_files),

@@ -14,18 +14,6 @@
 #include "core/journal.h"
 #include "core/lock.h"
 
-static int setup(void **state)
-{
-    *state = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tu_rmtree(*state);
-    return 0;
-}
-
 static void test_append_and_read(void **state)
 {
     const char *d = *state;
@@ -164,7 +152,7 @@ static void test_locks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
         T(test_append_and_read),
         T(test_reopen_cuts_a_torn_line),
         T(test_untrusted_journals_refused),

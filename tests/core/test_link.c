@@ -13,18 +13,6 @@
 #include "core/info.h"
 #include "core/link.h"
 
-static int setup(void **state)
-{
-    *state = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tu_rmtree(*state);
-    return 0;
-}
-
 static char *readlink_str(const char *path)
 {
     char *out = NULL;
@@ -490,7 +478,7 @@ static void test_error_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
         T(test_symlink_absolute_and_relative),
         T(test_symlink_existing_refused),
         T(test_symlink_missing_parent),

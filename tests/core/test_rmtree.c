@@ -15,18 +15,6 @@
 
 #include "core/tree.h"
 
-static int setup(void **state)
-{
-    *state = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tu_rmtree(*state);
-    return 0;
-}
-
 /* d/t/{a/b/f, l -> ../outside, dl -> ../outside (a directory link)}; d/outside/kept */
 static void make_tree(const char *d)
 {
@@ -137,7 +125,7 @@ static void test_a_mount_inside_is_never_emptied(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
         T(test_removes_a_tree_never_through_a_link),
         T(test_not_the_planned_directory),
         T(test_own_read_only_directories),

@@ -13,18 +13,6 @@
 #include "core/scan.h"
 #include "core/walk.h"
 
-static int setup(void **state)
-{
-    *state = tu_tmpdir();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tu_rmtree(*state);
-    return 0;
-}
-
 static int count_fds(void)
 {
     return tu_count_entries("/proc/self/fd");
@@ -336,7 +324,7 @@ static void test_scan_matches_walk_and_closes_early(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_dir, tu_teardown_dir)
         T(test_walk_preorder_no_follow),
         T(test_walk_depth_and_types),
         T(test_walk_50_levels),
