@@ -53,6 +53,7 @@ char *tt_absolute(const char *p)
 
 typedef struct root {
     char *abs, *real; /* the user's spelling made absolute; the canonical path */
+    char *typed;      /* a relative spelling, normalized (paths below it need no getcwd) */
     pf_dir *dir;      /* NULL when the root is not a directory */
     pf_dir *parent;   /* NULL for "/" */
     char *name;
@@ -82,6 +83,7 @@ tt_confine *tt_confine_new(tt_err *e)
 
 static void root_free(root *r)
 {
+    free(r->typed);
     free(r->abs);
     free(r->real);
     free(r->name);
@@ -156,6 +158,10 @@ int tt_confine_add(tt_confine *c, const char *path, const tt_expect *expect, tt_
     root r = {0};
     int err = 0;
     r.abs = tt_absolute(path);
+    if (!tt_path_is_abs(path) && !(r.typed = tt_path_normalize(path))) {
+        root_free(&r);
+        return tt_fail(e, ENOMEM, path, NULL, NULL);
+    }
     char *dir = r.abs ? tt_path_dirname(r.abs) : NULL;
     r.name = r.abs ? tt_path_basename(r.abs) : NULL;
     if (!r.abs || !dir || !r.name) {
@@ -261,16 +267,30 @@ static int beneath(tt_confine *c, size_t i, const char *rel, pf_dir **out, int *
     return 0;
 }
 
-static int at_confined(tt_confine *c, const char *path, const char *abs, tt_at *at, tt_err *e)
+/* How much of a relative path (normalized) lies in the typed root r: as below(). */
+static long below_typed(const char *rel, const char *r)
+{
+    if (!r) return -1;
+    if (strcmp(r, ".") == 0) /* the current directory: every name but ".." is in it */
+        return strcmp(rel, "..") == 0 || strncmp(rel, "../", 3) == 0 || strcmp(rel, ".") == 0 ? -1
+                                                                                              : 0;
+    return below(rel, r);
+}
+
+/* abs: the path made absolute, or (typed) relative and normalized, to be matched with
+ * the roots' relative spellings; then 1 when none holds it (to try again absolute). */
+static int at_confined(tt_confine *c, const char *path, const char *abs, int typed, tt_at *at,
+                       tt_err *e)
 {
     /* The root that holds abs most closely (roots may nest). */
     size_t best = c->n;
     long best_len = -1;
     for (size_t i = 0; i < c->n; i++) {
-        long l = below(abs, c->roots[i].abs);
-        if (l < 0) l = below(abs, c->roots[i].real);
+        long l = typed ? below_typed(abs, c->roots[i].typed) : below(abs, c->roots[i].abs);
+        if (l < 0 && !typed) l = below(abs, c->roots[i].real);
         if (l > best_len) best = i, best_len = l;
     }
+    if (best == c->n && typed) return 1;
     if (best == c->n)
         return tt_fail(e, TT_EOUTSIDE, path, "lies outside the directories this run was given",
                        NULL);
@@ -347,10 +367,17 @@ int tt_at_open(tt_confine *c, const char *path, tt_at *at, tt_err *e)
     if (!ok) {
         rc = tt_fail(e, EINVAL, path, "is not a name that can be changed", NULL);
     } else if (c && c->n > 0) {
-        char *abs = tt_absolute(p);
-        rc = abs ? at_confined(c, path, abs, at, e)
-                 : tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
-        free(abs);
+        /* A relative path below a root given relative is matched as it is (the current
+         * directory does not change during a run); else it is made absolute. */
+        char *rel = tt_path_is_abs(p) ? NULL : tt_path_normalize(p);
+        rc = rel ? at_confined(c, path, rel, 1, at, e) : 1;
+        free(rel);
+        if (rc == 1) {
+            char *abs = tt_absolute(p);
+            rc = abs ? at_confined(c, path, abs, 0, at, e)
+                     : tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+            free(abs);
+        }
     } else {
         rc = at_typed(p, at, e);
     }

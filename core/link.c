@@ -347,7 +347,7 @@ static int replace_at(const maker *m, const tt_at *at, const planned *p, unsigne
     if (make_temp(m, at, tmp, sizeof tmp, e) != 0) return -1;
     /* A link root rewrites keeps its owner: made root's, another user's link would be
      * trusted as root's own when a path leads through it (pf_dir_open_owned). */
-    if (!m->hard && pf_euid() == 0 && (cur.uid != 0 || cur.gid != 0) &&
+    if (!m->hard && (cur.uid != 0 || cur.gid != 0) && pf_euid() == 0 &&
         (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid)) != 0) {
         unlink_link(at->dir, tmp);
         return tt_fail(e, err, at->path, "cannot give the new link its old owner", NULL);

@@ -40,12 +40,17 @@ local roots <close> = cli.roots(args) -- each must be there, before anything is 
 local show, line = progress.walk("retargeting")
 local p = plan.new("retarget", { roots = { table.unpack(args) }, from = from, to = to })
 local missing = {}
+local there = {} -- new target -> whether it exists (many links share one)
+local function exists(t)
+  if there[t] == nil then there[t] = tether.exists(t, { follow = true }) end
+  return there[t]
+end
 for _, root in ipairs(args) do
   for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
     local rest = e.target and below(e.target)
     if rest then
       local new = rest == "" and to or path.join(to, rest)
-      if args.allow_broken or tether.exists(new, { follow = true }) then
+      if args.allow_broken or exists(new) then
         p:add("replace", { path = e.path, target = new, old = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
       else
         missing[#missing + 1] = e.path

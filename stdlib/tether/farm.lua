@@ -112,8 +112,8 @@ end
 function Farm:link(source, rel) self.plan:add("symlink", { path = self:abs(rel), target = source }) end
 
 function Farm:unlink(rel)
-  local i = self:look(rel)
-  self.plan:add("unlink", { path = self:abs(rel), target = i.target })
+  local i = self:look(rel) -- on disk (then with its identity), or as the plan leaves it
+  self.plan:add("unlink", { path = self:abs(rel), target = i.target, expect = i.ino and plan.expect_of(i) or nil })
 end
 
 -- Links the contents of package directory pkg/rel into the target directory rel;

@@ -72,6 +72,7 @@ local kinds = {
     undo = function(a) return raw.unlink(a.path, { old = a.target }) end,
   },
   replace = {
+    checks_itself = true, -- tether.replace re-checks the old target and identity in C
     describe = function(a) return "relink " .. (a.shown or a.path) .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
     pre = function(a, view)
       local t = link_target(a.path, view)
@@ -84,6 +85,7 @@ local kinds = {
     undo = function(a) return raw.replace(a.old, a.path, { dir = a.dir, old = a.target }) end,
   },
   unlink = {
+    checks_itself = true, -- tether.unlink re-checks the target and identity in C
     describe = function(a) return "remove link " .. (a.shown or a.path) .. " -> " .. a.target end,
     pre = function(a, view)
       local t = link_target(a.path, view)
@@ -223,8 +225,12 @@ end
 
 -- header.roots: the paths the run was given; every action must lie inside one of them.
 function M.new(kind, header)
-  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view() }, Plan)
+  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view(), absolute_dirs = {} }, Plan)
 end
+
+-- What an action that changes the object tether.info (or a walk with stat) described
+-- should expect of it (nil for nil).
+M.expect_of = planned_of
 
 -- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir, rmdir.
 -- Paths may be given as the user typed them (shown so in messages); the plan keeps them
@@ -233,13 +239,31 @@ end
 -- with stat = true or tether.info gives it); when it does not, and the plan has not made
 -- that object itself, the plan looks now. A symlink or replace action may say dir = true:
 -- the target is a directory (Windows needs to know when the target does not exist yet).
+-- p made absolute; a plan adds thousands of names in a few directories, so each
+-- directory is made absolute once.
+local function absolute_in(self, p)
+  -- Already absolute and in normal form (the common case of a planner's own paths).
+  if p == "/" or (p:byte(1) == 47 and not p:find("//", 1, true) and not p:find("/%.%.?/") and
+                  not p:find("/%.?%.?$")) then
+    return p
+  end
+  local d, name = split(p)
+  if not d or d == "" or name == "" or name == "." or name == ".." then return assert(tether.absolute(p)) end
+  local abs = self.absolute_dirs[d]
+  if not abs then
+    abs = assert(tether.absolute(d))
+    self.absolute_dirs[d] = abs
+  end
+  return (abs:sub(-1) == "/" and abs or abs .. "/") .. name
+end
+
 function Plan:add(op, a)
   assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
   a.op = op
   a.shown = a.shown or a.path
-  a.path = assert(tether.absolute(a.path))
-  if a.to then a.to = assert(tether.absolute(a.to)) end
-  if a.existing then a.existing = assert(tether.absolute(a.existing)) end
+  a.path = absolute_in(self, a.path)
+  if a.to then a.to = absolute_in(self, a.to) end
+  if a.existing then a.existing = absolute_in(self, a.existing) end
   if not a.expect and op ~= "symlink" and op ~= "mkdir" and self.view.entries[a.path] == nil then
     a.expect = planned_of(tether.info(a.path))
   end
@@ -289,15 +313,17 @@ function Plan:check()
   return conflicts
 end
 
--- The roots of a run, absolute.
+-- The roots of a run, as they were given (the confinement records them absolute; paths
+-- given below a relative spelling are then matched without asking for the current
+-- directory each time).
 local function roots_of(header)
   local out = {}
-  for i, r in ipairs(header.roots or {}) do out[i] = assert(tether.absolute(type(r) == "table" and r.path or r)) end
+  for i, r in ipairs(header.roots or {}) do out[i] = type(r) == "table" and r.path or r end
   return out
 end
 
 -- The code an action's failure reports when it found its object changed.
-local function changed_reason(err) return err:match("^.-: (.*) %(ECHANGED%).*$") or err end
+local function changed_reason(err) return err:match("^.-: (.*) %(E[%u]+%).*$") or err end
 
 -- Runs the actions with the confinement c open and journal j; fills result.
 local function run_actions(self, j, result, opts)
@@ -307,7 +333,8 @@ local function run_actions(self, j, result, opts)
     local made, err, code
     if not why then
       made, err, code = kind.apply(a)
-      if code == "ECHANGED" then why = changed_reason(err) end
+      -- Changed since it was planned (a link that is a real file now, too): left alone.
+      if code == "ECHANGED" or (code == "ENOTLINK" and kind.checks_itself) then why = changed_reason(err) end
     end
     if why then
       result.skipped = result.skipped + 1
