@@ -20,7 +20,8 @@ end
 -- Whether descriptor fd of process pid is open for writing (O_WRONLY or O_RDWR).
 local function writing(pid, fd)
   local f = io.open("/proc/" .. pid .. "/fdinfo/" .. fd)
-  local flags = f and f:read("a"):match("flags:%s*(%d+)")
+  local text = f and f:read("a") -- nil when the process or descriptor went meanwhile
+  local flags = text and text:match("flags:%s*(%d+)")
   if f then f:close() end
   return flags and tonumber(flags, 8) & 3 ~= 0
 end

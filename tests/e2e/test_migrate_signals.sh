@@ -36,8 +36,15 @@ exit_code() { # waits for the command in the pane to end; prints its exit code
 run_in_terminal() { # run_in_terminal ENV...: migrate src in a fresh 80-column terminal
     rm -f "$WORK/rc"
     tm kill-server 2>/dev/null
-    tm new-session -d -x 80 -y 20 \
-        "cd '$WORK/run' && env XDG_STATE_HOME='$XDG_STATE_HOME' $* '$TETHER' migrate src '$shm/dest' 2>&1; echo \$? > '$WORK/rc'; sleep 30"
+    # A server that is still shutting down refuses the new session: try again briefly.
+    for _ in $(seq 50); do
+        tm new-session -d -x 80 -y 20 \
+            "cd '$WORK/run' && env XDG_STATE_HOME='$XDG_STATE_HOME' $* '$TETHER' migrate src '$shm/dest' 2>&1; echo \$? > '$WORK/rc'; sleep 30" \
+            2>/dev/null && tm has-session 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "tmux would not start a session" >&2
+    return 1
 }
 
 # 1. During the copy: put back.

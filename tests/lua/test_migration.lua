@@ -67,4 +67,34 @@ function T.migrate_from_lua_with_a_journal()
   tether.options.journal_dir = saved
 end
 
+-- The writer scan reads /proc while processes come and go: a /proc file that opens but
+-- cannot be read any more (its process just ended) is a process that writes nothing.
+function T.writers_scan_survives_processes_that_end_meanwhile()
+  if not tether.exists("/proc/self/fdinfo") then skip("no /proc here to see writers in") end
+  local writers = require "tether.writers"
+  local d = tmpdir()
+  local file, pidfile = path.join(d, "written"), path.join(d, "pid")
+  -- Another process with a file under d open for writing (its standard output).
+  assert(os.execute("sleep 30 > '" .. file .. "' & echo $! > '" .. pidfile .. "'"))
+  local pf = assert(io.open(pidfile)); local pid = pf:read("l"); pf:close()
+  for _ = 1, 200 do -- until it has the file open
+    if tether.readlink("/proc/" .. pid .. "/fd/1") == tether.realpath(file) then break end
+    tether.sleep(0.01)
+  end
+  local seen = writers.scan({ tether.realpath(d) })
+  local real_open = io.open
+  io.open = function(name, mode) -- every fdinfo read fails, as for a process that just ended
+    if name:find("/fdinfo/", 1, true) then
+      return { read = function() return nil end, close = function() end }
+    end
+    return real_open(name, mode)
+  end
+  local ok, w = pcall(writers.scan, { tether.realpath(d) })
+  io.open = real_open
+  os.execute("kill " .. pid)
+  eq(#seen, 1) -- seen while it could be read
+  assert(ok, w)
+  eq(#w, 0)
+end
+
 return T
