@@ -31,7 +31,7 @@ end
 -- in dirs.
 function M.scan(dirs)
   local writers, cwds = {}, {}
-  if not tether.exists("/proc/self/fdinfo") then return writers, cwds, false end
+  if tether.platform == "windows" or not tether.exists("/proc/self/fdinfo") then return writers, cwds, false end
   local me = tostring(tether.pid())
   for proc in tether.walk("/proc", { max_depth = 1, types = { "dir" } }) do
     local pid = proc.depth == 1 and proc.name:match("^%d+$") and proc.name
