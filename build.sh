@@ -11,10 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config liblua5.4-dev libcmocka-dev libedit-dev
-          libxxhash-dev)
+          libxxhash-dev libpcre2-dev)
 TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux stow strace)
 # The Windows build: the cross compiler, Wine to run the result, dpkg-dev to unpack the
-# Debian source packages of Lua and cmocka it compiles (apt-get source).
+# Debian source packages of Lua, cmocka and PCRE2 it compiles (apt-get source).
 WIN_PACKAGES=(gcc-mingw-w64-x86-64 wine wine64 dpkg-dev)
 
 SUDO=()
@@ -67,10 +67,19 @@ windows() {
         (cd "$deps" && apt-get source -qq lua5.4 cmocka >source.log 2>&1) ||
             { cat "$deps/source.log" >&2; return 1; }
     fi
+    if ! ls -d "$deps"/pcre2-*/src >/dev/null 2>&1; then
+        # The newest version may be missing from a mirror: then an older one listed.
+        (cd "$deps" && { apt-get source -qq pcre2 >pcre2.log 2>&1 ||
+            for v in $(apt-cache showsrc pcre2 | awk '/^Version:/ { print $2 }'); do
+                apt-get source -qq "pcre2=$v" >>pcre2.log 2>&1 && break
+            done; }) 
+        ls -d "$deps"/pcre2-*/src >/dev/null 2>&1 || { cat "$deps/pcre2.log" >&2; return 1; }
+    fi
     cmake -S . -B build-win -DCMAKE_TOOLCHAIN_FILE=host/mingw-w64.cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_COMPILE_WARNING_AS_ERROR=ON \
         -DLUA_SOURCE_DIR="$(ls -d "$PWD/$deps"/lua5.4-*/ | head -n 1)" \
-        -DCMOCKA_SOURCE_DIR="$(ls -d "$PWD/$deps"/cmocka-*/ | head -n 1)" >/dev/null
+        -DCMOCKA_SOURCE_DIR="$(ls -d "$PWD/$deps"/cmocka-*/ | head -n 1)" \
+        -DPCRE2_SOURCE_DIR="$(ls -d "$PWD/$deps"/pcre2-*/ | head -n 1)" >/dev/null
     cmake --build build-win -j"$(nproc)" -- --no-print-directory || return 1
     file build-win/tether.exe
     file build-win/tether.exe | grep -q 'PE32+' || { echo "tether.exe is not PE32+" >&2; return 1; }

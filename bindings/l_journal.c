@@ -71,6 +71,16 @@ static int l_journal_dir(lua_State *L)
     return l_done(L, NULL);
 }
 
+/* journal_remove(dir, name) -> true: the journal file name removed from the journal
+ * directory dir (both the caller's). */
+static int l_journal_remove(lua_State *L)
+{
+    const char *dir = l_checkpath(L, 1), *name = l_checkpath(L, 2);
+    tt_err e;
+    if (tt_journal_remove(dir, name, &e) != 0) return l_fail(L, &e);
+    return l_done(L, NULL);
+}
+
 /* journal_read(path) -> the journal's text, when only the caller can have written it. */
 static int l_journal_read(lua_State *L)
 {
@@ -143,8 +153,13 @@ static int lock_say(lua_State *L)
 static const luaL_Reg lock_methods[] = {{"close", lock_close}, {"say", lock_say}, {NULL, NULL}};
 
 const luaL_Reg l_journal_funcs[] = {
-    {"journal", l_journal_open}, {"journal_dir", l_journal_dir}, {"journal_read", l_journal_read},
-    {"lock", l_lock_take},       {"lock_state", l_lock_state},   {NULL, NULL},
+    {"journal", l_journal_open},
+    {"journal_dir", l_journal_dir},
+    {"journal_read", l_journal_read},
+    {"journal_remove", l_journal_remove},
+    {"lock", l_lock_take},
+    {"lock_state", l_lock_state},
+    {NULL, NULL},
 };
 
 void l_open_journal(lua_State *L)

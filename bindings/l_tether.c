@@ -3,6 +3,7 @@
 #include "l_tether.h"
 
 #include "../core/cancel.h"
+#include "../core/platform/platform.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -145,9 +146,33 @@ static int l_defer_interrupts(lua_State *L)
     return 0;
 }
 
+/* tether.isatty(fd) -> whether fd (0, 1 or 2) is a terminal. */
+static int l_isatty(lua_State *L)
+{
+    lua_pushboolean(L, pf_isatty((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+/* tether.term_width() -> the columns of the terminal stderr is on (nil when it is
+ * none), and whether it was resized (SIGWINCH) since the last call. */
+static int l_term_width(lua_State *L)
+{
+    int w = pf_term_width(2);
+    if (w > 0)
+        lua_pushinteger(L, w);
+    else
+        lua_pushnil(L);
+    lua_pushboolean(L, tt_resized != 0);
+    tt_resized = 0;
+    return 2;
+}
+
 static const luaL_Reg funcs[] = {
+    {"isatty", l_isatty},
+    {"term_width", l_term_width},
     {"now", l_now},
     {"quote", l_quote},
+    {"fail", l_fail_lua},
     {"dryrun", l_dryrun},
     {"drylog", l_drylog},
     {"interrupted", l_interrupted},
@@ -160,8 +185,8 @@ static const luaL_Reg funcs[] = {
 static void register_all(lua_State *L, int honour_dry)
 {
     static const luaL_Reg *const lists[] = {
-        funcs,        l_link_funcs,   l_info_funcs,    l_fs_funcs,   l_walk_funcs,
-        l_tree_funcs, l_dedupe_funcs, l_journal_funcs, l_json_funcs, l_at_funcs};
+        funcs,          l_link_funcs,    l_info_funcs, l_fs_funcs, l_walk_funcs, l_tree_funcs,
+        l_dedupe_funcs, l_journal_funcs, l_json_funcs, l_at_funcs, l_regex_funcs};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         lua_pushboolean(L, honour_dry); /* upvalue 1: whether tether.dryrun() applies */
         luaL_setfuncs(L, lists[i], 1);
@@ -173,6 +198,7 @@ int luaopen_tether(lua_State *L)
     l_open_util(L);
     l_open_walk(L);
     l_open_journal(L);
+    l_open_regex(L);
     l_open_at(L);
     lua_newtable(L); /* tether */
     register_all(L, 1);

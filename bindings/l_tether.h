@@ -23,6 +23,7 @@ int luaopen_tether(lua_State *L);
 
 /* Pushes fail, "PATH: message (ENAME); hint", "ENAME" and returns 3. */
 int l_fail(lua_State *L, const tt_err *e);
+int l_fail_lua(lua_State *L);
 /* A path argument: a string without embedded NUL bytes. */
 const char *l_checkpath(lua_State *L, int idx);
 
@@ -74,9 +75,10 @@ char **l_newbox(lua_State *L);
  * metatables. */
 void l_open_util(lua_State *L);
 extern const luaL_Reg l_link_funcs[], l_info_funcs[], l_fs_funcs[], l_walk_funcs[], l_tree_funcs[],
-    l_dedupe_funcs[], l_journal_funcs[], l_json_funcs[], l_at_funcs[];
+    l_dedupe_funcs[], l_journal_funcs[], l_json_funcs[], l_at_funcs[], l_regex_funcs[];
 void l_open_walk(lua_State *L);
 void l_open_journal(lua_State *L);
+void l_open_regex(lua_State *L);
 void l_open_at(lua_State *L);
 
 #endif

@@ -8,14 +8,52 @@
 
 #define BOX_META "tether.box"
 
+/* The fourth value of a failure: {errno, path, reason, hint, message}, so a caller that
+ * reports it (the JSON form of an error) never takes the message apart again. */
+static void push_error(lua_State *L, const char *name, const char *path, const char *reason,
+                       const char *hint, int msg)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "errno");
+    lua_pushstring(L, path);
+    lua_setfield(L, -2, "path");
+    lua_pushstring(L, reason);
+    lua_setfield(L, -2, "reason");
+    if (hint) {
+        lua_pushstring(L, hint);
+        lua_setfield(L, -2, "hint");
+    }
+    lua_pushvalue(L, msg);
+    lua_setfield(L, -2, "message");
+}
+
 int l_fail(lua_State *L, const tt_err *e)
 {
-    char msg[TT_ERR_PATH_MAX + 512];
+    char msg[TT_ERR_PATH_MAX + 512], reason[256];
     tt_errformat(e, msg, sizeof msg);
     luaL_pushfail(L);
     lua_pushstring(L, msg);
     lua_pushstring(L, tt_errname(e->code));
-    return 3;
+    push_error(L, tt_errname(e->code), e->path, tt_errmsg(e, reason, sizeof reason), e->hint,
+               lua_gettop(L) - 1);
+    return 4;
+}
+
+/* tether.fail(ENAME, path, reason [, hint]) -> nil, "PATH: reason (ENAME); hint", ENAME,
+ * {errno, path, reason, hint, message}: the Lua twin of l_fail, for the stdlib. */
+int l_fail_lua(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1), *path = luaL_checkstring(L, 2);
+    const char *reason = luaL_checkstring(L, 3), *hint = luaL_optstring(L, 4, NULL);
+    luaL_pushfail(L);
+    if (hint)
+        lua_pushfstring(L, "%s: %s (%s); %s", path, reason, name, hint);
+    else
+        lua_pushfstring(L, "%s: %s (%s)", path, reason, name);
+    lua_pushstring(L, name);
+    push_error(L, name, path, reason, hint, lua_gettop(L) - 1);
+    return 4;
 }
 
 const char *l_checkpath(lua_State *L, int idx)

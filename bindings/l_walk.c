@@ -111,7 +111,7 @@ static int walker_next(lua_State *L)
     }
     if (rc < 0) {
         l_fail(L, &e);
-        lua_pop(L, 1); /* raise the message, not the error name */
+        lua_pop(L, 2); /* raise the message, not the error name */
         return lua_error(L);
     }
     lua_createtable(L, 0, it->classified ? 16 : 8); /* no rehash while filling */
@@ -286,7 +286,7 @@ static int l_walk(lua_State *L)
     lw->s = tt_scan_open(root, &o, &lw->set, what, threaded, &e);
     if (!lw->s) {
         l_fail(L, &e);
-        lua_pop(L, 1);
+        lua_pop(L, 2);
         return lua_error(L); /* like io.lines: a for loop cannot take nil */
     }
     lua_pushvalue(L, ud);

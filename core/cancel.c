@@ -3,3 +3,4 @@
 
 volatile sig_atomic_t tt_cancel;
 volatile sig_atomic_t tt_cancel_deferred;
+volatile sig_atomic_t tt_resized;

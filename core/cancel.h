@@ -13,4 +13,8 @@ extern volatile sig_atomic_t tt_cancel;
  * host then does not interrupt the Lua code running it. */
 extern volatile sig_atomic_t tt_cancel_deferred;
 
+/* Set by the host on SIGWINCH: the terminal changed size, a progress line is redrawn
+ * at the new width. */
+extern volatile sig_atomic_t tt_resized;
+
 #endif

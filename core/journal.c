@@ -55,6 +55,26 @@ int tt_journal_dir(const char *dir, int create, tt_err *e)
     return private_to_caller(&st, 1, dir, e);
 }
 
+int tt_journal_remove(const char *dir, const char *name, tt_err *e)
+{
+    if (!*name || strchr(name, '/') || strchr(name, '\\') || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
+        return tt_fail(e, EINVAL, name, "not a journal's name", NULL);
+    if (tt_journal_dir(dir, 0, e) != 0) return -1;
+    pf_dir *d;
+    int err = pf_dir_open(NULL, dir, 0, &d);
+    if (err) return tt_fail(e, err, dir, NULL, NULL);
+    tt_stat st;
+    err = pf_dir_stat(d, name, 0, &st);
+    if (!err && private_to_caller(&st, 0, name, e) != 0) {
+        pf_dir_close(d);
+        return -1;
+    }
+    if (!err) err = pf_dir_unlink_id(d, name, 0, &st);
+    pf_dir_close(d);
+    return err ? tt_fail(e, err, name, "cannot remove this journal", NULL) : 0;
+}
+
 tt_journal *tt_journal_open(const char *path, int create, tt_err *e)
 {
     tt_journal *j = calloc(1, sizeof *j);

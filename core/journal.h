@@ -18,6 +18,9 @@ typedef struct tt_journal tt_journal;
 /* Makes the journal directory (and its parents) if needed, mode 0700, and checks it is
  * one the caller alone can write. */
 int tt_journal_dir(const char *dir, int create, tt_err *e);
+/* Removes journal `name` (a regular file of the caller's) from the journal directory dir
+ * (checked as tt_journal_dir does), through the directory's handle. */
+int tt_journal_remove(const char *dir, const char *name, tt_err *e);
 /* create: a new file (it must not exist; its directory is synced so the name survives
  * a crash); otherwise an existing journal, appended to. Either way it must be the
  * caller's alone. */

@@ -15,7 +15,8 @@
 
 #include <stdint.h>
 
-/* Called after each file (and every few MiB inside a large one); nonzero stops the work
+/* Called after each file (and every few MiB inside a large one), and with path NULL before
+ * a copy is flushed to disk (which can take a while); nonzero stops the work
  * (ECANCELED). */
 typedef int (*tt_progress_fn)(void *ud, uint64_t bytes, uint64_t files, const char *path);
 

@@ -62,6 +62,49 @@ static const char usage[] =
     "Lua API and recipes: see README.md. TETHER_LUA_PATH=SRC loads stdlib/ and scripts/\n"
     "from a source tree instead of the embedded copies.\n";
 
+/* Help for the commands that are not recipes (tether help run, tether run --help). */
+static const struct {
+    const char *name, *text;
+} command_help[] = {
+    {"run", "usage: tether [OPTIONS] run SCRIPT [ARGS...]\n"
+            "\n"
+            "Run a Lua script with the tether module and its stdlib loaded. The script sees its\n"
+            "arguments as `arg` and `...`, as with lua(1); SCRIPT - reads the script from stdin.\n"
+            "The global options (-n, --json, -q, -v, --journal-dir) go before `run` and are seen\n"
+            "by the script in tether.options; -n makes every changing call a dry run.\n"
+            "An error ends the script with exit 1 and \"tether: FILE:LINE: message\"; -v adds the\n"
+            "traceback. A script ends with another exit code by returning it.\n"},
+    {"-e", "usage: tether [OPTIONS] -e CODE [ARGS...]\n"
+           "\n"
+           "Run CODE, a chunk of Lua, with the tether module loaded (as `tether`) and ARGS as\n"
+           "`...`. Example: tether -e 'for e in tether.walk(...) do print(e.path) end' /srv\n"},
+    {"repl", "usage: tether [OPTIONS] [repl]\n"
+             "\n"
+             "An interactive Lua prompt with the tether module loaded as `tether`, line editing\n"
+             "and history (libedit). An expression's values are printed; Ctrl-C stops what runs\n"
+             "and returns to the prompt; Ctrl-D leaves. The default when stdin is a terminal and\n"
+             "no command is given; with stdin not a terminal, a script is read from it instead.\n"},
+    {"recipes", "usage: tether recipes\n"
+                "\n"
+                "List the bundled recipes with one line each; tether help RECIPE tells more.\n"},
+    {"help", "usage: tether help [COMMAND|RECIPE]\n"
+             "\n"
+             "Without an argument, the overview; with one, how to use that command or recipe.\n"},
+};
+
+/* Prints the help of a command that is not a recipe; 0 when name is none of them. */
+static int print_command_help(const char *name)
+{
+    for (size_t i = 0; i < sizeof command_help / sizeof command_help[0]; i++)
+        if (!strcmp(name, command_help[i].name)) return fputs(command_help[i].text, stdout), 1;
+    return 0;
+}
+
+static int is_help(const char *a)
+{
+    return !strcmp(a, "-h") || !strcmp(a, "--help");
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "tether: ");
@@ -79,7 +122,12 @@ static int parse_options(int argc, char **argv, tt_options *o, int *code_at)
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0) break;
         if (strcmp(a, "--") == 0) return i + 1;
-        if (!strcmp(a, "-n") || !strcmp(a, "--dry-run"))
+        /* Short flags bundle, as getopt's do: -nq is -n -q. */
+        if (a[1] != '-' && a[2] && strspn(a + 1, "nqv") == strlen(a + 1)) {
+            o->dry_run |= strchr(a, 'n') != NULL;
+            o->quiet |= strchr(a, 'q') != NULL;
+            o->verbose |= strchr(a, 'v') != NULL;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--dry-run"))
             o->dry_run = 1;
         else if (!strcmp(a, "--json"))
             o->json = 1;
@@ -100,6 +148,7 @@ static int parse_options(int argc, char **argv, tt_options *o, int *code_at)
             return printf("tether %s (%s)\n", TETHER_VERSION, LUA_RELEASE), -2;
         else if (!strcmp(a, "-e")) {
             if (i + 1 >= argc) return usage_error("%s needs a chunk of Lua", a), -1;
+            if (is_help(argv[i + 1])) return print_command_help(a), -2;
             *code_at = i + 1;
             return i + 2;
         } else
@@ -144,6 +193,7 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
         return tt_call(L, tt_push_args(L, argc, argv, code_at), NULL);
     }
     const char *cmd = at < argc ? argv[at] : "repl";
+    if (at + 1 < argc && is_help(argv[at + 1]) && print_command_help(cmd)) return TT_EXIT_OK;
     if (!strcmp(cmd, "repl")) {
         if (isatty(STDIN_FILENO)) return tt_repl(L);
         /* Not a terminal: the whole script comes from stdin, as with `lua -`. */
@@ -161,6 +211,7 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
     }
     if (!strcmp(cmd, "help")) {
         if (at + 1 >= argc) return fputs(usage, stdout), TT_EXIT_OK;
+        if (print_command_help(argv[at + 1])) return TT_EXIT_OK;
         char *hargv[] = {argv[0], argv[at + 1], "--help", NULL};
         return run_recipe(L, argv[at + 1], 3, hargv, 1);
     }

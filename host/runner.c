@@ -101,11 +101,27 @@ static void on_signal(int sig)
         lua_sethook(active, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+#ifdef SIGWINCH
+static void on_winch(int sig)
+{
+    (void)sig;
+    tt_resized = 1;
+}
+#endif
+
 static void arm(lua_State *L)
 {
     active = L;
     tt_cancel = 0;
     tt_cancel_deferred = 0;
+#ifdef SIGWINCH
+    struct sigaction wa;
+    memset(&wa, 0, sizeof wa);
+    wa.sa_handler = on_winch;
+    sigemptyset(&wa.sa_mask);
+    wa.sa_flags = SA_RESTART;
+    sigaction(SIGWINCH, &wa, NULL);
+#endif
     for (size_t i = 0; i < N_STOP; i++) {
 #ifdef _WIN32
         signal(stop_signals[i], on_signal);

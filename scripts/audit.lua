@@ -23,9 +23,10 @@ and the walk goes on. Exit code 1 when a broken link or a loop was found.]],
     { "xdev", "stay on the filesystem of each PATH" },
     { "format", "table (default), json, csv or tree", value = "FORMAT" },
   },
+  paths = true, readonly = true,
 })
 
-local roots = #args > 0 and args or { "." }
+local roots = #args > 0 and { table.unpack(args) } or { "." }
 local format = args.format or (tether.options.json and "json") or "table"
 local formats = { table = true, json = true, csv = true, tree = true }
 if not formats[format] then
@@ -51,9 +52,9 @@ local function csv_field(s)
 end
 
 local function link_record(link)
-  return { path = link.path, target = link.target, status = link.status, kind = link.kind,
+  return { path = link.path, target = link.target, status = link.status, type = link.kind,
            form = link.form, cross_fs = link.cross_fs, escapes = link.escapes,
-           messy = link.messy, status_error = link.status_error, target_type = link.target_type }
+           messy = link.messy, errno = link.status_error, target_type = link.target_type }
 end
 
 -- Output is streamed as links are found, so memory does not grow with the tree.
@@ -70,7 +71,7 @@ if format == "table" then
       flags(link), ")\n")
   end
 elseif format == "csv" then
-  out:write("path,target,status,kind,form,cross_fs,escapes,messy,error\n")
+  out:write("path,target,status,type,form,cross_fs,escapes,messy,errno\n")
   emit = function(link)
     out:write(table.concat({ csv_field(link.path), csv_field(link.target), link.status, link.kind,
       link.form, tostring(link.cross_fs), tostring(link.escapes), tostring(link.messy),
@@ -78,7 +79,7 @@ elseif format == "csv" then
   end
 elseif format == "json" then
   local first = true
-  out:write('{\n  "links": [')
+  out:write('{\n  "recipe": "audit",\n  "links": [')
   emit = function(link)
     out:write(first and "\n    " or ",\n    ", json.encode(link_record(link)))
     first = false
@@ -114,10 +115,10 @@ local unreadable = json.array()
 local show_progress, line = progress.walk("auditing")
 
 for _, root in ipairs(roots) do
-  local info, err = tether.info(root)
+  local info, err, _, e = tether.info(root)
   if not info then
     cli.warn(err)
-    unreadable[#unreadable + 1] = { path = root, error = err }
+    unreadable[#unreadable + 1] = e
   else
     local iter, _, _, w = tether.walk(root, { links_only = true, classify = true, xdev = args.xdev,
                                               roots = roots, progress = show_progress })
@@ -125,7 +126,7 @@ for _, root in ipairs(roots) do
       if e.error and not e.status then
         local msg = string.format("%s: cannot read this directory (%s)", e.path, e.error)
         if format ~= "json" then line:done(); cli.warn(msg) end
-        unreadable[#unreadable + 1] = { path = e.path, error = e.error }
+        unreadable[#unreadable + 1] = { path = e.path, errno = e.error, reason = "cannot read this directory", message = msg }
       elseif e.status then
         count.links = count.links + 1
         by_status[e.status] = by_status[e.status] + 1
@@ -148,7 +149,7 @@ end
 line:done()
 
 local summary = { links = count.links, shown = count.shown, entries = count.entries,
-                  dirs = count.dirs, status = by_status, form = by_form, kind = by_kind,
+                  dirs = count.dirs, status = by_status, form = by_form, type = by_kind,
                   flags = by_flag, unreadable = #unreadable }
 if format == "json" then
   out:write(count.shown > 0 and "\n  ],\n" or "],\n")

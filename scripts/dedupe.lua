@@ -26,7 +26,7 @@ file its own copy back.]],
     { "ignore-mtime", "link files even if their modification times differ" },
     { "reflink", "use copy-on-write clones instead of hard links (btrfs, XFS)" },
   },
-  min = 1,
+  min = 1, paths = true,
 })
 local min_size = tonumber(args.min_size or "1")
 if not min_size or min_size < 1 then cli.exit(cli.USAGE, "dedupe: --min-size must be a number of bytes, at least 1") end
@@ -39,6 +39,7 @@ local groups, seen, scanned = {}, {}, 0
 for _, root in ipairs(args) do
   -- stat = true: the walk's thread stats each file relative to its directory.
   for e in tether.walk(root, { types = { "file" }, stat = true }) do
+    if e.error and e.type == "dir" then cli.walk_problem(e) end
     local i = e.type == "file" and e.size and e
     scanned = scanned + 1
     if i and i.size >= min_size then
@@ -62,7 +63,7 @@ end
 -- of up to 64 all at once, shared by two threads); a larger group is first split by an
 -- xxHash of its first 4 KiB, then of all its content, and what is still larger is
 -- compared in slices of 64 that all begin with the same file.
-local unreadable, compared = {}, 0
+local unreadable, compared, compare_meter = {}, 0, nil
 
 -- The sets of files (tables with .path) in the answer of same_groups for files.
 local function sets_of(files, groups, errors, out)
@@ -97,7 +98,7 @@ end
 local function same_sets(files, out)
   if #files <= 64 then
     compared = compared + files[1].size * #files
-    if show_progress then line:show(string.format("comparing: %s, %s", progress.bytes(compared), cli.quote(files[1].path))) end
+    if show_progress then compare_meter(compared, cli.quote(files[1].path)) end
     local groups, errors = tether.same_groups(files)
     return sets_of(files, groups, errors, out)
   end
@@ -142,6 +143,12 @@ local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = { ta
 local saved, duplicates = 0, 0
 local link_max = {}
 local sets, small, lists = {}, {}, {}
+-- The bytes to compare: every file that has another of its size (and owner, mode, time).
+local to_compare = 0
+for _, g in pairs(groups) do
+  if #g > 1 then to_compare = to_compare + g[1].size * #g end
+end
+compare_meter = progress.meter("comparing", to_compare, nil, line)
 for _, g in pairs(groups) do
   if #g > 64 then
     same_sets(g, sets)
@@ -149,8 +156,10 @@ for _, g in pairs(groups) do
     small[#small + 1], lists[#lists + 1] = g, g
   end
 end
-if show_progress then line:show(string.format("comparing %d groups of files of the same size", #lists)) end
-for k, r in ipairs(assert(tether.same_groups_many(lists))) do sets_of(small[k], r[1], r[2], sets) end
+if show_progress then compare_meter(compared, string.format("%d groups of up to 64 files", #lists)) end
+local many, merr, _, me = tether.same_groups_many(lists)
+if not many then cli.exit(cli.FAILED, merr .. "; nothing changed", me) end
+for k, r in ipairs(many) do sets_of(small[k], r[1], r[2], sets) end
 
 -- 3. The plan: in each set, the file with the most links already (then the first by
 -- name) stays and the others become links to it, in the order of their names.
@@ -159,7 +168,8 @@ for _, set in ipairs(sets) do table.sort(set, before) end
 table.sort(sets, function(a, b) return a[1].path < b[1].path end)
 for _, set in ipairs(sets) do
   local leader = set[1]
-  local max = link_max[leader.dev] or assert(tether.statfs(leader.path)).link_max
+  local fs = link_max[leader.dev] == nil and tether.statfs(leader.path)
+  local max = link_max[leader.dev] or (fs and fs.link_max) or 65000
   link_max[leader.dev] = max
   local links, leader_id = leader.nlink, kept_identity(leader)
   for k = 2, #set do
@@ -183,4 +193,4 @@ if not tether.options.json and not tether.options.quiet then
   cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, progress.bytes(saved), duplicates, scanned,
     tether.now() - started)
 end
-return #unreadable > 0 and cli.PROBLEMS or cli.OK
+return #unreadable > 0 and cli.PROBLEMS or cli.done()

@@ -12,30 +12,55 @@ local args = cli.parse({...}, {
   max = 0,
 })
 
-local root = assert(tether.mkdtemp())
+-- -n: the sample is still made (in its own temporary directory), and the migration is
+-- planned and shown instead of run; then the sample goes.
+local dry = tether.dryrun()
+tether.dryrun(false)
+-- The sample lives in temporary directories of its own; a failure to make or remove
+-- them (a full /tmp) ends the demo with its message.
+local function must(ok, err, _, e)
+  if not ok then cli.exit(cli.FAILED, err, e) end
+  return ok
+end
+local root = must(tether.mkdtemp())
 -- The demo keeps its journal with its sample, not among the user's own runs.
 tether.options.journal_dir = tether.options.journal_dir or path.join(root, "journal")
 
 local function write(p, text)
-  local f = assert(io.open(p, "w")); f:write(text); f:close()
+  local f = must(io.open(p, "w")); f:write(text); f:close()
 end
 
 -- 1. A sample folder, with the kinds of links real folders have.
 local games = path.join(root, "games")
-assert(tether.mkdir(path.join(games, "saves"), { parents = true }))
-assert(tether.mkdir(path.join(games, "mods"), { parents = true }))
+must(tether.mkdir(path.join(games, "saves"), { parents = true }))
+must(tether.mkdir(path.join(games, "mods"), { parents = true }))
 for i = 1, 40 do write(path.join(games, "saves", string.format("slot%02d.sav", i)), string.rep("level " .. i .. "\n", 50 * i)) end
 write(path.join(games, "config.ini"), "[video]\nwidth=1920\n")
-assert(tether.symlink("../config.ini", path.join(games, "mods", "config-link")))
-assert(tether.symlink(path.join(games, "saves", "slot01.sav"), path.join(games, "latest-save")))
-assert(tether.hardlink(path.join(games, "saves", "slot02.sav"), path.join(games, "mods", "slot02-copy.sav")))
-assert(tether.symlink("no-such-mod", path.join(games, "mods", "broken-mod")))
+must(tether.symlink("../config.ini", path.join(games, "mods", "config-link")))
+must(tether.symlink(path.join(games, "saves", "slot01.sav"), path.join(games, "latest-save")))
+must(tether.hardlink(path.join(games, "saves", "slot02.sav"), path.join(games, "mods", "slot02-copy.sav")))
+must(tether.symlink("no-such-mod", path.join(games, "mods", "broken-mod")))
 cli.say("sample folder: %s", games)
 
 -- 2. Migrate it to another filesystem, leaving a link.
 local elsewhere = tether.info("/dev/shm") and tether.info("/dev/shm").dev ~= tether.info(root).dev
-local dest_parent = elsewhere and assert(tether.mkdtemp("/dev/shm/tether-demo-")) or root
+local dest_parent = elsewhere and must(tether.mkdtemp("/dev/shm/tether-demo-")) or root
 local dest = path.join(dest_parent, "games-on-new-drive")
+if dry then
+  local plan, perr = tether.migrate(games, dest, { verify = "hash", dry = true })
+  if plan then
+    cli.say("\nwould migrate %s -> %s (%s, %d files%s); nothing migrated (dry run)", games, plan.dest,
+      progress.bytes(plan.size.bytes), plan.size.files, elsewhere and ", across filesystems" or "")
+  end
+  must(tether.raw.rmtree(root))
+  if elsewhere then must(tether.raw.rmtree(dest_parent)) end
+  if not plan then cli.exit(cli.FAILED, perr) end
+  cli.say("removed the sample")
+  if tether.options.json then
+    cli.json({ changed = false, dry = true, src = games, dest = plan.dest, bytes = plan.size.bytes, files = plan.size.files })
+  end
+  return cli.OK
+end
 local p, err = tether.migrate(games, dest, { verify = "hash" })
 if not p then cli.exit(cli.FAILED, err) end
 cli.say("\nmigrated %s -> %s (%s, %d files, verified by xxHash%s)", games, p.dest,
@@ -59,11 +84,18 @@ cli.say("  %d ok, %d broken (the broken one was broken before, and is reported, 
 -- 4. Undo (the data moves back and the link goes), unless asked to keep it.
 if args.keep then
   cli.say("\nkept: %s -> %s; journal in %s", games, p.dest, tether.options.journal_dir)
+  if tether.options.json then
+    cli.json({ changed = true, dry = false, id = p.id, src = games, dest = p.dest, bytes = p.size.bytes, files = p.size.files })
+  end
   return cli.OK
 end
-assert(require("tether.migration").continue("undo", p.id))
+must(require("tether.migration").continue("undo", p.id))
 cli.say("\nundone: %s is a real folder again (%s)", games, tether.info(games).type)
-assert(tether.raw.rmtree(root))
-if elsewhere then assert(tether.raw.rmtree(dest_parent)) end
+must(tether.raw.rmtree(root))
+if elsewhere then must(tether.raw.rmtree(dest_parent)) end
 cli.say("removed the sample")
+if tether.options.json then
+  cli.json({ changed = false, dry = false, src = games, dest = p.dest, bytes = p.size.bytes, files = p.size.files,
+             statuses = counts })
+end
 return cli.OK

@@ -1,35 +1,90 @@
--- list past runs (migrations and bulk plans) with what they changed
+-- list past runs (migrations and bulk plans) with what they changed; prune old journals
 local tether = require "tether"
 local cli = require "tether.cli"
 local journal = require "tether.journal"
-local migration = require "tether.migration"
-local plan = require "tether.plan"
+require "tether.migration" -- registers the summary of a migration's journal
+require "tether.plan" -- and of a plan's
 
-cli.parse({...}, {
+local args = cli.parse({...}, {
   name = "history",
-  usage = "tether history [--json]",
+  usage = "tether history [--json] | tether history --prune [--keep N] [--older-than DAYS] [-n]",
   summary = "List every journaled run, oldest first: its id, what it was, what it changed and whether it was undone. A journal that cannot be read is named on stderr (exit 1); every other run is listed all the same.",
+  description = [[
+--prune removes the journals of old runs: those beyond the newest N (--keep N), those
+older than DAYS days (--older-than DAYS), or, given both, those that are both. A run
+whose journal is removed can no longer be undone. A migration that stopped part-way is
+never pruned: its journal is what finishes it (see tether migrate --status). -n lists
+what would go.]],
+  options = {
+    { "prune", "remove the journals of old runs (with --keep and/or --older-than)" },
+    { "keep", "with --prune: keep the newest N runs", value = "N" },
+    { "older-than", "with --prune: remove runs older than DAYS days", value = "DAYS" },
+  },
   max = 0,
 })
 
-local rows = {}
-local runs, broken = journal.list()
-for _, b in ipairs(broken) do cli.warn(b.message) end
-for _, r in ipairs(runs) do
-  if r.kind == "migrate" then
-    local st = migration.state(r.records)
-    rows[#rows + 1] = { id = r.id, kind = "migrate", state = st.ended or "unfinished",
-                        what = st.plan.src .. " -> " .. st.plan.dest }
-  elseif r.kind == "plan" then
-    local s = plan.summary(r)
-    local roots = table.concat(s.roots, " ")
-    rows[#rows + 1] = { id = r.id, kind = s.kind, state = s.undone and "undone" or "applied",
-                        what = string.format("%d changed, %d skipped, %d failed  %s", s.done, s.skipped, s.failed, roots) }
+local function count_of(opt, v)
+  local n = tonumber(v)
+  if not n or n < 0 or n ~= math.floor(n) then
+    cli.exit(cli.USAGE, string.format("history: --%s must be a whole number, not '%s'", opt, v))
   end
+  return n
 end
+if (args.keep or args.older_than) and not args.prune then
+  cli.exit(cli.USAGE, "history: --keep and --older-than go with --prune")
+end
+if args.prune and not (args.keep or args.older_than) then
+  cli.exit(cli.USAGE, "history: --prune needs --keep N or --older-than DAYS (or both)")
+end
+local keep = args.keep and count_of("keep", args.keep)
+local older = args.older_than and count_of("older-than", args.older_than)
+
+local runs, broken = journal.list()
+local unreadable = {}
+for _, b in ipairs(broken) do
+  cli.warn(b.message)
+  unreadable[#unreadable + 1] = { path = b.file, message = b.message, errno = "EINVAL" }
+end
+local rows, open = {}, {}
+for i, r in ipairs(runs) do rows[i], open[i] = journal.summary(r) end
 -- A journal that cannot be read is a problem found (exit 1); the others are listed.
 local code = #broken > 0 and cli.PROBLEMS or cli.OK
-if tether.options.json then cli.json(rows) return code end
+
+if args.prune then
+  local now, removed, kept_open = os.time(), {}, 0
+  for i, row in ipairs(rows) do
+    local beyond = not keep or i <= #rows - keep
+    local old = not older or (row.time or now) < now - older * 86400
+    if beyond and old then
+      if open[i] then kept_open = kept_open + 1
+      else removed[#removed + 1] = row end
+    end
+  end
+  local dry = tether.dryrun()
+  local gone = {}
+  for _, row in ipairs(removed) do
+    if not dry then
+      local ok, err, _, e = journal.remove(row.id)
+      if not ok then
+        if tether.options.json then cli.json({ changed = #gone > 0, dry = false, removed = gone, error = e or { message = err }, exit = #gone > 0 and cli.PARTIAL or cli.FAILED }) end
+        cli.exit(#gone > 0 and cli.PARTIAL or cli.FAILED, err)
+      end
+    end
+    gone[#gone + 1] = row
+    if not tether.options.json then cli.say("%s%s  %-10s %s", dry and "would remove " or "removed ", row.id, row.recipe, row.state) end
+  end
+  if tether.options.json then cli.json({ changed = not dry and #gone > 0, dry = dry, removed = gone }) return code end
+  cli.say("%s %d journal(s) in %s%s", dry and "would remove" or "removed", #gone, journal.dir(),
+    kept_open > 0 and string.format("; kept %d of runs that stopped part-way", kept_open) or "")
+  return code
+end
+
+if tether.options.json then cli.json({ runs = rows, unreadable = unreadable }) return code end
 if #rows == 0 then cli.say("no %sruns recorded in %s", #broken > 0 and "other " or "", journal.dir()) end
-for _, r in ipairs(rows) do cli.say("%s  %-11s %-9s %s", r.id, r.kind, r.state, cli.quote(r.what)) end
+for _, r in ipairs(rows) do
+  local what
+  if r.recipe == "migrate" then what = r.src .. " -> " .. r.dest
+  else what = string.format("%d changed, %d skipped, %d failed  %s", r.done, r.skipped, r.failed, table.concat(r.roots, " ")) end
+  cli.say("%s  %-11s %-11s %s", r.id, r.recipe, r.state, cli.quote(what))
+end
 return code

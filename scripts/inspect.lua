@@ -11,7 +11,7 @@ local args = cli.parse({...}, {
 Status of a link: ok, broken (the target does not exist), loop (the links go round in a
 circle), denied (a directory on the way cannot be searched, so it cannot be told), error.
 Exit code 1 when a path is missing or a link is not ok.]],
-  min = 1,
+  min = 1, paths = true, readonly = true,
 })
 
 local verbose = tether.options.verbose
@@ -19,11 +19,13 @@ local problems = 0
 local reports = json.array()
 
 for _, path in ipairs(args) do
-  local info, err = tether.info(path)
+  local info, err, code, e = tether.info(path)
   if not info then
     cli.warn(err)
     problems = problems + 1
+    reports[#reports + 1] = { path = path, type = code == "ENOENT" and "missing" or "unknown", error = e }
   else
+    info.errno, info.status_error = info.status_error, nil
     if info.status then info.resolved = tether.realpath(path) end
     if info.status and info.status ~= "ok" then problems = problems + 1 end
     reports[#reports + 1] = info
@@ -33,7 +35,7 @@ for _, path in ipairs(args) do
       if info.status then
         cli.say("  target:   %s", info.target and cli.quote(info.target) or "(unreadable)")
         cli.say("  resolves: %s", info.resolved and cli.quote(info.resolved) or "-")
-        cli.say("  status:   %s%s", info.status, info.status_error and (" (" .. info.status_error .. ")") or "")
+        cli.say("  status:   %s%s", info.status, info.errno and (" (" .. info.errno .. ")") or "")
       end
       if verbose or not info.status then
         cli.say("  size %d, mode %04o, links %d, uid %d, gid %d, dev %d, inode %d", info.size,
@@ -44,5 +46,5 @@ for _, path in ipairs(args) do
   end
 end
 
-if tether.options.json then cli.json(reports) end
+if tether.options.json then cli.json({ paths = reports }) end
 return problems > 0 and cli.PROBLEMS or cli.OK

@@ -34,33 +34,73 @@ end
 
 local opts = { replace = args.replace }
 if kind == "symlink" then opts.dir, opts.relative = args.dir, args.relative end
--- Every check first (the same as the real call makes), then the change itself.
 local dry = tether.dryrun()
-local ok, err = make(target, path, { replace = opts.replace, dir = opts.dir, relative = opts.relative, dry = true })
-if not ok then cli.exit(cli.FAILED, err) end
-if not dry then
-  if kind == "symlink" then
-    local stored = args.relative and assert(tether.relative_target(target, path)) or target
-    local p = plan.new("link", { roots = { require("tether.path").dirname((path:gsub("(.)/+$", "%1"))) } })
-    local old = tether.info(path)
-    if old then
-      p:add("replace", { path = path, target = stored, old = old.target, dir = opts.dir })
-    else
-      p:add("symlink", { path = path, target = stored, dir = opts.dir })
-    end
-    local result, perr = p:apply()
-    if not result then cli.exit(cli.FAILED, perr) end
-    local failure = result.failed_actions[1] or result.skipped_actions[1]
-    if failure then cli.exit(cli.FAILED, failure.message) end
-  else
-    ok, err = make(target, path, opts)
-    if not ok then cli.exit(cli.FAILED, err) end
+local function bare(p) return (p:gsub("(.)/+$", "%1")) end
+
+-- Already as asked (the same link there): nothing to do, exit 0, no journal. A task run
+-- by Ansible or an RMM twice must not fail the second time.
+local function already()
+  local info = tether.info(path)
+  if not info or tether.absolute(bare(target)) == tether.absolute(bare(path)) then return false end
+  if kind == "hardlink" then
+    local t = tether.info(target)
+    return t and info.type == "file" and t.dev == info.dev and t.ino == info.ino
   end
+  if info.type ~= kind then return false end
+  local want = target
+  if args.relative then
+    want = tether.relative_target(target, path)
+    if not want then return false end
+  end
+  return info.target == want
 end
-local stored = (not dry and kind ~= "hardlink") and tether.readlink(path) or target
-if tether.options.json then
-  cli.json({ action = dry and "would create" or "created", kind = kind, path = path, target = stored })
-else
-  cli.say("%s%s %s -> %s", dry and "would create " or "", kind, cli.quote(path), cli.quote(stored))
+
+local report = { changed = false, dry = dry, done = 0, skipped = 0, failed = 0, actions = {} }
+local function finish(action)
+  report.actions[1] = action
+  if tether.options.json then cli.json(report) return cli.OK end
+  local verb = action.status == "unchanged" and "already there: " or dry and "would create " or ""
+  cli.say("%s%s %s -> %s", verb, kind, cli.quote(path), cli.quote(action.target))
+  return cli.OK
 end
-return cli.OK
+
+if already() then
+  return finish(cli.action_json({ op = kind, path = tether.absolute(bare(path)) or path,
+    target = kind == "hardlink" and target or tether.info(path).target }, "unchanged"))
+end
+
+-- Every check first (the same as the real call makes), then the change itself.
+local ok, err, _, e = make(target, path, { replace = opts.replace, dir = opts.dir, relative = opts.relative, dry = true })
+if not ok then cli.exit(cli.FAILED, err, e) end
+local stored = target
+if args.relative and kind == "symlink" then
+  local rel, rerr, _, re = tether.relative_target(target, path)
+  if not rel then cli.exit(cli.FAILED, rerr, re) end
+  stored = rel
+end
+if dry then
+  return finish(cli.action_json({ op = kind, path = tether.absolute(bare(path)) or path, target = stored }, "planned"))
+end
+if kind == "symlink" then
+  local p = plan.new("link", { roots = { require("tether.path").dirname(bare(path)) } })
+  local old = tether.info(path)
+  if old then
+    p:add("replace", { path = path, target = stored, old = old.target, dir = opts.dir })
+  else
+    p:add("symlink", { path = path, target = stored, dir = opts.dir })
+  end
+  local result, perr, _, _, pe = p:apply()
+  if not result then cli.exit(cli.FAILED, perr, pe) end
+  local failure = result.failed_actions[1] or result.skipped_actions[1]
+  if failure then cli.exit(cli.FAILED, failure.message) end
+  report = cli.plan_report(p, result)
+  report.actions[1].target = tether.readlink(path) or stored
+  if tether.options.json then cli.json(report) return cli.OK end
+  cli.say("%s %s -> %s", kind, cli.quote(path), cli.quote(report.actions[1].target))
+  return cli.OK
+end
+ok, err, _, e = make(target, path, opts)
+if not ok then cli.exit(cli.FAILED, err, e) end
+report.changed, report.done = true, 1
+return finish(cli.action_json({ op = kind, path = tether.absolute(bare(path)) or path,
+  target = kind == "junction" and tether.readlink(path) or target }, "done"))

@@ -57,6 +57,8 @@ local modes = 0
 for _, m in ipairs { "resume", "rollback", "finish", "status" } do if args[m] then modes = modes + 1 end end
 if modes > 1 then cli.exit(cli.USAGE, "migrate: --resume, --rollback, --finish and --status exclude each other") end
 
+local function json_list(t) return require("tether.json").array(t or {}) end
+
 -- Exits with the code of the brief for how the run ended, after listing the problems.
 local function failed(err, code, outcome, sig, problems)
   for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
@@ -71,7 +73,15 @@ if args.status then
   local runs, broken = migration.status()
   for _, b in ipairs(broken) do cli.warn(b.message) end
   local code = #broken > 0 and cli.PROBLEMS or cli.OK -- the others are listed all the same
-  if json_out then cli.json(runs) return code end
+  if json_out then
+    local rows = {}
+    for i, r in ipairs(runs) do
+      rows[i] = { id = r.id, recipe = "migrate", state = r.state, src = r.src, dest = r.dest,
+                  roots = { r.src, r.dest }, where = r.data, next = r.command, ended = r.ended }
+    end
+    cli.json({ runs = rows })
+    return code
+  end
   if #runs == 0 then
     cli.say("no %smigrations recorded in %s", #broken > 0 and "other " or "", require("tether.journal").dir())
   end
@@ -94,7 +104,10 @@ if args.resume or args.rollback or args.finish then
   local p, err, code, outcome, sig, problems = migration.continue(what, args[1], { force = args.force })
   if not p then failed(err, code, outcome, sig, problems) end
   if p.dry then
-    if json_out then cli.json({ id = p.id, action = what, dry = true, steps = p.steps }) return cli.OK end
+    if json_out then
+      cli.json({ changed = false, dry = true, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps })
+      return cli.OK
+    end
     cli.say("would %s %s (%s -> %s):", what, p.id, cli.quote(p.src), cli.quote(p.dest))
     print_steps(p.steps)
     if #p.steps == 0 then cli.say("  nothing left to do") end
@@ -102,7 +115,7 @@ if args.resume or args.rollback or args.finish then
   end
   say_warnings(p)
   if p.tidied then
-    if json_out then cli.json({ id = p.id, action = "tidy", src = p.src, dest = p.dest }) return cli.OK end
+    if json_out then cli.json({ changed = true, dry = false, id = p.id, mode = "tidy", src = p.src, dest = p.dest, steps = {} }) return cli.OK end
     cli.say("removed the lock files %s had left beside %s and %s", p.id, cli.quote(p.src), cli.quote(p.dest))
     return cli.OK
   end
@@ -111,7 +124,11 @@ if args.resume or args.rollback or args.finish then
     rollback = "rolled back " .. p.id .. ": " .. cli.quote(p.src) .. " is as it was before",
     finish = "deleted the kept original of " .. p.id,
   }
-  if json_out then cli.json({ id = p.id, action = what, src = p.src, dest = p.dest }) else cli.say("%s", said[what]) end
+  if json_out then
+    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {} })
+  else
+    cli.say("%s", said[what])
+  end
   return cli.OK
 end
 
@@ -128,16 +145,23 @@ local started = tether.now()
 if tether.dryrun() then
   local p, err, code, _, _, problems = tether.migrate(src, dest, opts)
   if not p then failed(err, code, nil, nil, problems) end
-  if json_out then cli.json(p) return cli.OK end
+  local x = { from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src, link = p.link,
+              verify = p.verify, size = p.size }
+  local steps = {}
+  for i, step in ipairs(p.steps) do steps[i] = migration.steps[step].describe(x) end
+  if json_out then
+    cli.json({ changed = false, dry = true, mode = "migrate", src = p.src, dest = p.dest, steps = steps,
+               bytes = p.size.bytes, files = p.size.files, dirs = p.size.dirs, same_fs = p.same_fs,
+               need = p.need, free = p.free, link = p.link, notes = json_list(p.notes), links_into = json_list(p.links_into) })
+    return cli.OK
+  end
   cli.say("would migrate %s -> %s", cli.quote(p.src), cli.quote(p.dest))
   cli.say("  data: %s in %d files, %d directories, %d links, %d hard links", progress.bytes(p.size.bytes),
     p.size.files, p.size.dirs, p.size.links, p.size.hardlinks)
   cli.say("  %s", p.same_fs and "same filesystem: a rename, no copy" or
     string.format("needs %s on the destination (with a %s margin), %s free", progress.bytes(p.need),
       progress.bytes(p.margin), progress.bytes(p.free)))
-  local x = { from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src, link = p.link,
-              verify = p.verify, size = p.size }
-  for i, step in ipairs(p.steps) do cli.say("  %d. %s", i, cli.quote(migration.steps[step].describe(x))) end
+  for i, step in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(step)) end
   if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", cli.quote(p.backup)) end
   for _, n in ipairs(p.notes) do cli.say("  note: %s", cli.quote(n)) end
   for _, l in ipairs(p.links_into) do cli.say("  note: %s points into SRC (it keeps working through the link)", cli.quote(l)) end
@@ -151,8 +175,9 @@ say_warnings(p)
 for _, n in ipairs(p.notes) do cli.warn("note: " .. cli.quote(n)) end
 for _, l in ipairs(p.links_into) do cli.warn("note: " .. cli.quote(l) .. " points into " .. cli.quote(p.src) .. "; it keeps working through the link") end
 if json_out then
-  cli.json({ id = p.id, src = p.src, dest = p.dest, bytes = p.size.bytes, files = p.size.files,
-             seconds = secs, same_fs = p.same_fs, link = p.link, backup = p.keep_backup and p.backup or nil })
+  cli.json({ changed = true, dry = false, mode = "migrate", id = p.id, src = p.src, dest = p.dest, steps = p.steps,
+             bytes = p.size.bytes, files = p.size.files, seconds = secs, same_fs = p.same_fs, link = p.link,
+             backup = p.keep_backup and p.backup or nil })
 else
   cli.say("migrated %s -> %s: %s in %d files, %.1fs%s", cli.quote(p.src), cli.quote(p.dest),
     progress.bytes(p.size.bytes), p.size.files, secs,

@@ -14,7 +14,7 @@ that cannot be searched (denied) may be fine for its owner, and a loop is remove
 with --loops. Each link is checked again right before it is removed. The run is
 journaled: tether undo puts the links back.]],
   options = { { "loops", "also remove links that go round in a loop" } },
-  min = 1,
+  min = 1, paths = true,
 })
 
 local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
@@ -22,11 +22,12 @@ local show, line = progress.walk("pruning")
 local p = plan.new("prune", { roots = { table.unpack(args) } })
 for _, root in ipairs(args) do
   for e in tether.walk(root, { links_only = true, classify = true, stat = true, roots = args, progress = show }) do
-    if e.status == "broken" or (args.loops and e.status == "loop") then
+    if e.error and not e.status then cli.walk_problem(e)
+    elseif e.status == "broken" or (args.loops and e.status == "loop") then
       p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
     end
   end
 end
 line:done()
 cli.apply_plan(p, "dangling links")
-return cli.OK
+return cli.done()

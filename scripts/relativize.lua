@@ -15,7 +15,7 @@ another link is resolved first), never by string games. A link whose target does
 resolve is converted only if its new form names the same path; either way, the resolved
 target before and after must be the same, or the link is left alone and reported.]],
   options = { { "absolute", "the other way: relative targets become absolute" } },
-  min = 1,
+  min = 1, paths = true,
 })
 
 local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
@@ -24,6 +24,7 @@ local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = { t
 local left = 0
 for _, root in ipairs(args) do
   for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
+    if e.error and e.type == "dir" then cli.walk_problem(e) end
     local t = e.target
     if t and path.is_absolute(t) ~= (args.absolute or false) then
       local dir = tether.realpath(path.dirname(e.path))
@@ -45,4 +46,4 @@ for _, root in ipairs(args) do
 end
 line:done()
 cli.apply_plan(p, "links")
-return left > 0 and cli.PROBLEMS or cli.OK
+return left > 0 and cli.PROBLEMS or cli.done()

@@ -19,7 +19,7 @@ new target would not exist is reported and left alone, unless --allow-broken.]],
     { "to", "the new location", value = "NEW" },
     { "allow-broken", "retarget even when the new target does not exist" },
   },
-  min = 1,
+  min = 1, paths = true,
 })
 if not args.from or not args.to then cli.exit(cli.USAGE, "retarget: --from and --to are both needed") end
 local from, to = path.normalize(args.from), path.normalize(args.to)
@@ -47,6 +47,7 @@ local function exists(t)
 end
 for _, root in ipairs(args) do
   for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
+    if e.error and e.type == "dir" then cli.walk_problem(e) end
     local rest = e.target and below(e.target)
     if rest then
       local new = rest == "" and to or path.join(to, rest)
@@ -62,4 +63,4 @@ for _, root in ipairs(args) do
 end
 line:done()
 cli.apply_plan(p, "links", { left_alone = missing })
-return #missing > 0 and cli.PROBLEMS or cli.OK
+return #missing > 0 and cli.PROBLEMS or cli.done()

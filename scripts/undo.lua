@@ -7,7 +7,7 @@ local plan = require "tether.plan"
 
 local args = cli.parse({...}, {
   name = "undo",
-  usage = "tether undo [-n] [--force] [ID|last]",
+  usage = "tether undo [-n] [--force] [--yes] [ID|last]",
   summary = "Reverse a finished run from its journal (default: the newest one): a migration's data moves back to SRC and its link goes; a plan's changes (retarget, relativize, prune, dedupe, farm, link, unlink) are reversed.",
   description = [[
 Refuses, and changes nothing, when things changed since the run: a migration's SRC must
@@ -20,20 +20,47 @@ and goes on from there when run again. -n lists what it would do. List runs with
 tether history]],
   options = {
     { "force", "undo a migration even though a file under DEST is open for writing" },
+    { "yes", "undo the newest undoable run without asking, even when newer runs exist", short = "y" },
   },
   max = 1,
 })
 
 local which = args[1]
+local runs_all = journal.list()
 local run, ferr, fcode = journal.find(which, function(r)
   if r.kind == "migrate" then
     local st = migration.state(r.records)
     return st.ended == "finished" or st.ended == "kept" or st.mode == "undo"
   end
-  return not plan.undone(r)
+  -- A run that changed nothing (every action skipped) has nothing to take back.
+  return not plan.undone(r) and plan.summary(r).done > 0
 end)
 if not run then
   cli.exit(cli.FAILED, ferr or ("nothing to undo: no finished run in " .. journal.dir() .. " (ENOENT)"))
+end
+local row = journal.summary(run)
+local what = row.recipe == "migrate" and (row.src .. " -> " .. row.dest) or table.concat(row.roots, " ")
+
+-- Without an ID, say which run this is; one older than the newest run recorded (the
+-- newer ones are undone already, or changed nothing) needs --yes, or a yes on a terminal.
+if not which or which == "last" then
+  local newest = runs_all[#runs_all]
+  cli.say("undoing %s (%s, %s): %s", run.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), cli.quote(what))
+  if newest and newest.id ~= run.id and not args.yes and not tether.dryrun() then
+    local ask = tether.isatty and tether.isatty(0) and tether.isatty(2)
+    local msg = string.format("%s is not the newest run (%s is, and there is nothing of it to undo)", run.id, newest.id)
+    if not ask then cli.exit(cli.FAILED, msg .. "; name it (tether undo " .. run.id .. ") or pass --yes; nothing changed") end
+    io.stderr:write("tether: ", msg, "; undo ", run.id, "? [y/N] ")
+    io.stderr:flush()
+    local answer = io.stdin:read("l") or ""
+    if not answer:match("^[yY]") then cli.exit(cli.FAILED, "not confirmed; nothing changed") end
+  end
+end
+
+local function report(t)
+  t.id, t.undone = run.id, t.undone or row
+  cli.json(t)
+  return cli.OK
 end
 
 if run.kind == "migrate" then
@@ -43,29 +70,37 @@ if run.kind == "migrate" then
     cli.exit(cli.outcome_code(outcome, sig), err)
   end
   if p.dry then
-    if tether.options.json then cli.json({ id = p.id, kind = "migrate", dry = true, steps = p.steps }) return cli.OK end
+    if tether.options.json then return report({ changed = false, dry = true, steps = p.steps }) end
     cli.say("would undo %s (%s -> %s):", p.id, cli.quote(p.src), cli.quote(p.dest))
     for i, s in ipairs(p.steps) do cli.say("  %d. %s", i, cli.quote(s)) end
     return cli.OK
   end
   for _, w in ipairs(p.warnings or {}) do cli.warn(cli.quote(w)) end
   if p.tidied then
+    if tether.options.json then return report({ changed = true, dry = false, steps = {} }) end
     cli.say("removed the lock files %s had left beside %s and %s", p.id, cli.quote(p.src), cli.quote(p.dest))
     return cli.OK
   end
-  if tether.options.json then cli.json({ id = p.id, kind = "migrate", src = p.src, dest = p.dest }) return cli.OK end
+  if tether.options.json then return report({ changed = true, dry = false, steps = p.steps or {} }) end
   cli.say("undid %s: the data is back in %s and the link is gone", p.id, cli.quote(p.src))
 else
-  local n, err, _, how = plan.undo(run)
-  if not n then cli.exit(how == "partial" and cli.PARTIAL or cli.FAILED, err) end
+  local n, err, code, how = plan.undo(run)
+  if not n then
+    cli.exit(how == "partial" and cli.PARTIAL or cli.FAILED, err, { errno = code, message = err })
+  end
+  local taken = {}
   if tether.dryrun() then
     local todo = err
-    if tether.options.json then cli.json({ id = run.id, kind = run.header.plan_kind, dry = true, undo = n }) return cli.OK end
+    for k = #todo, 1, -1 do taken[#taken + 1] = cli.action_json(todo[k].a, "planned") end
+    if tether.options.json then return report({ changed = false, dry = true, actions = taken }) end
     cli.say("would undo %s (%s): %d change(s)", run.id, run.header.plan_kind, n)
     for k = #todo, 1, -1 do cli.say("  take back: %s", cli.quote(plan.describe_action(todo[k].a))) end
     return cli.OK
   end
-  if tether.options.json then cli.json({ id = run.id, kind = run.header.plan_kind, undone = n }) return cli.OK end
+  for k = #err, 1, -1 do taken[#taken + 1] = cli.action_json(err[k].a, "done") end
+  local after = journal.find(run.id)
+  if after then row = journal.summary(after) end
+  if tether.options.json then return report({ changed = n > 0, dry = false, actions = taken }) end
   cli.say("undid %s (%s): %d change(s) reversed", run.id, run.header.plan_kind, n)
 end
 return cli.OK

@@ -5,26 +5,37 @@ local plan = require "tether.plan"
 
 local args = cli.parse({...}, {
   name = "unlink",
-  usage = "tether unlink [--hard] PATH...",
+  usage = "tether unlink [--hard] [--missing-ok] PATH...",
   summary = "Remove each link PATH; the files and directories links point to are never touched.",
   description = [[
 Every PATH is checked first; if any is not a link (a real file or directory, or missing),
-all problems are reported and nothing is removed. A trailing '/' still names the link.
-Removing links is journaled: tether undo puts them back (not for --hard).]],
+all problems are reported and nothing is removed. With --missing-ok a PATH that is not
+there is already as asked: it is reported unchanged, and a run where every PATH is gone
+already changes nothing, exits 0 and writes no journal. A trailing '/' still names the
+link. Removing links is journaled: tether undo puts them back (not for --hard).]],
   options = {
     { "hard", "also remove one name of a file that has other hard links" },
+    { "missing-ok", "a PATH that does not exist is fine (nothing to remove)" },
   },
-  min = 1,
+  min = 1, paths = true,
 })
 
+local function bare(p) return (p:gsub("(.)/+$", "%1")) end
+
 local opts = { hard = args.hard }
-local problems = 0
+local problems, gone, first = {}, {}, nil
 for _, path in ipairs(args) do
-  local ok, err = tether.unlink(path, { hard = args.hard, dry = true })
-  if not ok then cli.warn(err); problems = problems + 1 end
+  local ok, err, code, e = tether.unlink(path, { hard = args.hard, dry = true })
+  if not ok and code == "ENOENT" and args.missing_ok and not tether.info(path) then
+    gone[path] = true
+  elseif not ok then
+    cli.warn(err); problems[#problems + 1] = path
+    first = first or e
+  end
 end
-if problems > 0 then
-  cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked", problems, #args))
+if #problems > 0 then
+  cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked: %s", #problems, #args,
+    table.concat(problems, ", ", 1, math.min(5, #problems)) .. (#problems > 5 and ", ..." or "")), first)
 end
 
 -- Links are removed through a journaled plan (tether undo puts them back); one name of
@@ -32,28 +43,50 @@ end
 -- The run's roots are the directories that hold the links: each is reached as typed, and
 -- the link is then removed through that directory's handle.
 local parents = {}
-for i, p in ipairs(args) do parents[i] = require("tether.path").dirname((p:gsub("(.)/+$", "%1"))) end
-local done, p = {}, plan.new("unlink", { roots = parents })
-for _, path in ipairs(args) do
-  local info = tether.info(path)
-  if info.target and not tether.dryrun() then
-    p:add("unlink", { path = path:gsub("(.)/+$", "%1"), target = info.target })
-  elseif not tether.dryrun() then
-    local ok, err = tether.unlink(path, opts)
-    if not ok then
-      cli.warn(err)
-      cli.exit(cli.PARTIAL, string.format("stopped after removing %d of %d link(s)", #done, #args))
-    end
-  end
-  done[#done + 1] = path
+for _, p in ipairs(args) do
+  if not gone[p] then parents[#parents + 1] = require("tether.path").dirname(bare(p)) end
 end
-local result = #p.actions > 0 and p:apply() or {}
-if result.failed and result.failed + result.skipped > 0 then
+local dry = tether.dryrun()
+local p = plan.new("unlink", { roots = parents })
+local actions, removed_hard = {}, 0
+for _, path in ipairs(args) do
+  local info = not gone[path] and tether.info(path)
+  if not info then
+    actions[#actions + 1] = { op = "unlink", path = tether.absolute(path) or path, status = "unchanged" }
+  elseif info.target then
+    actions[#actions + 1] = p:add("unlink", { path = bare(path), target = info.target })
+  else
+    local a = { op = "unlink", path = tether.absolute(path) or path, status = dry and "planned" or "done" }
+    if not dry then
+      local ok, err, _, e = tether.unlink(path, opts)
+      if not ok then
+        cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED,
+          string.format("%s; stopped after removing %d of %d link(s)", err, removed_hard, #args), e)
+      end
+      removed_hard = removed_hard + 1
+    end
+    actions[#actions + 1] = a
+  end
+end
+local result = p:apply()
+local report = cli.plan_report(p, result)
+-- The report lists every PATH in the order given: the plan's own actions with their
+-- outcome, the others as they went.
+local from_plan = {}
+for i, a in ipairs(p.actions) do from_plan[a] = report.actions[i] end
+local shown = {}
+for i, a in ipairs(actions) do shown[i], actions[i] = a.shown or args[i], from_plan[a] or cli.action_json(a, a.status) end
+report.actions = actions
+report.changed = not dry and (result.done > 0 or removed_hard > 0)
+report.done = result.done + removed_hard
+if result.failed + result.skipped > 0 then
+  if tether.options.json then cli.json(report) end
   cli.exit(cli.PARTIAL, string.format("%d of %d link(s) could not be removed; see tether history",
     result.failed + result.skipped, #args))
 end
-for _, path in ipairs(done) do cli.say("%s%s", tether.dryrun() and "would remove " or "removed ", cli.quote(path)) end
-if tether.options.json then
-  cli.json({ action = tether.dryrun() and "would remove" or "removed", paths = done })
+if tether.options.json then cli.json(report) return cli.OK end
+for i, a in ipairs(actions) do
+  if a.status == "unchanged" then cli.say("not there already: %s", cli.quote(shown[i]))
+  else cli.say("%s%s", dry and "would remove " or "removed ", cli.quote(shown[i])) end
 end
 return cli.OK

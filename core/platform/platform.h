@@ -198,6 +198,10 @@ uint32_t pf_euid(void);
 unsigned long pf_pid(void);
 /* Whether process pid is alive. */
 int pf_pid_alive(unsigned long pid);
+/* Whether fd (0, 1, 2) is a terminal (a console on Windows). */
+int pf_isatty(int fd);
+/* The width in columns of the terminal on fd, or 0 when it is none or cannot be told. */
+int pf_term_width(int fd);
 /* A wall-clock reading in the clock the kernel stamps file times with, so "changed
  * after this moment" can be told from a file's ctime. */
 void pf_fs_now(int64_t *sec, int32_t *nsec);

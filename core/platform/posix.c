@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -137,6 +138,18 @@ unsigned long pf_pid(void)
 int pf_pid_alive(unsigned long pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int pf_isatty(int fd)
+{
+    return isatty(fd);
+}
+
+int pf_term_width(int fd)
+{
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 0;
+    return ws.ws_col;
 }
 
 void pf_fs_now(int64_t *sec, int32_t *nsec)

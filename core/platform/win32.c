@@ -1036,6 +1036,26 @@ int pf_pid_alive(unsigned long pid)
     return alive;
 }
 
+static HANDLE std_handle(int fd)
+{
+    return GetStdHandle(fd == 0   ? STD_INPUT_HANDLE
+                        : fd == 1 ? STD_OUTPUT_HANDLE
+                                  : STD_ERROR_HANDLE);
+}
+
+int pf_isatty(int fd)
+{
+    DWORD mode;
+    return GetConsoleMode(std_handle(fd), &mode) != 0;
+}
+
+int pf_term_width(int fd)
+{
+    CONSOLE_SCREEN_BUFFER_INFO info;
+    if (!GetConsoleScreenBufferInfo(std_handle(fd), &info)) return 0;
+    return info.srWindow.Right - info.srWindow.Left + 1;
+}
+
 void pf_fs_now(int64_t *sec, int32_t *nsec)
 {
     FILETIME ft;

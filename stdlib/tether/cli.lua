@@ -20,14 +20,28 @@ local exit_mt = { __tostring = function(e) return e.message or ("exit " .. e.exi
 
 -- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given
 -- (control characters in it, from file names, shown escaped). Raised as an error so
--- to-be-closed variables and journals are closed on the way out.
-function M.exit(code, msg)
+-- to-be-closed variables and journals are closed on the way out. With --json, a run
+-- that fails and has not printed its report prints one (docs/json.md): the error, with
+-- the structured error `e` (the 4th value of a failing tether call) when there is one.
+function M.exit(code, msg, e)
+  if tether.options.json and not M.json_written and code ~= M.OK and code ~= M.USAGE and msg then
+    local err = {}
+    if type(e) == "table" then for k, v in pairs(e) do err[k] = v end end
+    err.message = msg
+    M.json({ changed = code == M.PARTIAL, error = err, exit = code })
+  end
   error(setmetatable({ exit = code, message = msg and tether.quote(msg, true) }, exit_mt), 0)
 end
 
-local global_flags = {
-  ["-n"] = "dry_run", ["--dry-run"] = "dry_run", ["--json"] = "json",
-  ["-q"] = "quiet", ["--quiet"] = "quiet", ["-v"] = "verbose", ["--verbose"] = "verbose",
+-- The global options every recipe takes (also before the recipe's name).
+local globals = {
+  { "dry-run", "check and print what would change, change nothing", short = "n", key = "dry_run", changes = true },
+  { "json", "machine-readable output (docs/json.md)" },
+  { "quiet", "print only errors", short = "q" },
+  { "verbose", "print more detail (and the traceback of an internal error)", short = "v" },
+  { "no-progress", "no progress display even on a terminal", key = "progress", value_of = false },
+  { "journal-dir", "where journals of changes are kept", value = "DIR", key = "journal_dir", changes = true },
+  { "help", "this text", short = "h" },
 }
 
 -- Breaks text into lines of at most `width` columns at spaces.
@@ -41,85 +55,167 @@ local function wrap(text, width)
   return table.concat(out, "\n")
 end
 
+local function option_line(o)
+  local flag = "--" .. o[1] .. (o.value and (" " .. o.value) or "")
+  if o.short then flag = "-" .. o.short .. ", " .. flag else flag = "    " .. flag end
+  return string.format("  %-24s %s", flag, o[2])
+end
+
+-- Read-only recipes (spec.readonly) do not list the options that only matter to changes.
 local function help_text(spec)
   local lines = { "usage: " .. spec.usage, "", wrap(spec.summary, 88) }
   if spec.description then lines[#lines + 1] = ""; lines[#lines + 1] = spec.description end
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Options:"
-  for _, o in ipairs(spec.options or {}) do
-    local flag = "--" .. o[1] .. (o.value and (" " .. o.value) or "")
-    if o.short then flag = "-" .. o.short .. ", " .. flag else flag = "    " .. flag end
-    lines[#lines + 1] = string.format("  %-24s %s", flag, o[2])
+  for _, o in ipairs(spec.options or {}) do lines[#lines + 1] = option_line(o) end
+  if spec.paths then
+    lines[#lines + 1] = string.format("  %-24s %s", "    -", "(as a PATH) read the paths from stdin, one per line")
+    lines[#lines + 1] = option_line({ "null", "read the paths from stdin separated by NUL (find -print0)", short = "0" })
   end
-  lines[#lines + 1] = "      --json               machine-readable output"
-  lines[#lines + 1] = "  -n, --dry-run            check and print what would change, change nothing"
-  lines[#lines + 1] = "  -q, --quiet              print only errors"
-  lines[#lines + 1] = "  -h, --help               this text"
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Global options:"
+  for _, o in ipairs(globals) do
+    if not (spec.readonly and o.changes) then lines[#lines + 1] = option_line(o) end
+  end
+  lines[#lines + 1] = "Short options bundle (-nq); --opt=VALUE and -oVALUE work as with getopt."
   if spec.epilog then lines[#lines + 1] = ""; lines[#lines + 1] = spec.epilog end
   return table.concat(lines, "\n") .. "\n"
 end
 
+-- Edit distance with swapped neighbours counted as one edit ("form" is one from
+-- "from"), for "did you mean" on a mistyped option.
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      d[i][j] = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        d[i][j] = math.min(d[i][j], d[i - 2][j - 2] + 1)
+      end
+    end
+  end
+  return d[#a][#b]
+end
+
+local function suggestion(name, spec)
+  local best, best_d
+  local function try(o)
+    local d = distance(name, o[1])
+    if d <= math.max(1, #name // 3) and (not best_d or d < best_d) then best, best_d = o[1], d end
+  end
+  for _, o in ipairs(spec.options or {}) do try(o) end
+  for _, o in ipairs(globals) do try(o) end
+  return best and string.format(" (did you mean --%s?)", best) or ""
+end
+
+-- Paths from stdin: one per line, or separated by NUL with -0 (a last empty one ignored).
+local function stdin_paths(out, nul)
+  local text = io.stdin:read("a") or ""
+  local sep = nul and "%z" or "\n"
+  for item in (text .. (nul and "\0" or "\n")):gmatch("(.-)" .. sep) do
+    if not nul then item = item:gsub("\r$", "") end
+    if item ~= "" then out[#out + 1] = item end
+  end
+end
+
 -- parse(argv, spec) -> table of options (by long name, '-' turned into '_') with the
 -- positional arguments in order. spec = {name, usage, summary, description, epilog,
--- options = {{"replace", "help text", short = "r", value = "N"}, ...}, min = 1, max = 2}.
+-- options = {{"replace", "help text", short = "r", value = "N"}, ...}, min = 1, max = 2,
+-- paths = true (PATH arguments: '-' and -0/--null read them from stdin),
+-- readonly = true (changes nothing: help does not offer -n)}.
 -- An option with a value may have choices = {a = true, ...} and many = true (repeatable,
--- collected in a list).
+-- collected in a list); an option with ordered = true is kept among the positional
+-- arguments, as {option = NAME}, where it was given. Short options bundle (-nq, -tDIR); a mistyped long option gets
+-- the nearest one suggested.
 function M.parse(argv, spec)
+  M.recipe = spec.name
   local out, by_long, by_short = {}, {}, {}
+  for _, o in ipairs(globals) do
+    by_long[o[1]] = o
+    if o.short then by_short[o.short] = o end
+  end
   for _, o in ipairs(spec.options or {}) do
     by_long[o[1]] = o
     if o.short then by_short[o.short] = o end
   end
+  if spec.paths then
+    by_long.null = { "null", short = "0" }
+    by_short["0"] = by_long.null
+  end
   local function usage(msg)
     M.exit(M.USAGE, string.format("%s: %s; see tether help %s", spec.name, msg, spec.name))
   end
-  local i, only_positional = 1, false
+  local from_stdin = false
+  -- Applies option o; `value` is the text after '=' or the rest of a bundle, if any.
+  local i = 1
+  local function take(o, shown, value)
+    if o[1] == "help" then io.stdout:write(help_text(spec)); M.exit(M.OK) end
+    local key = o.key or o[1]:gsub("-", "_")
+    if o.value then
+      if not value then i = i + 1; value = argv[i] end
+      if not value then usage(shown .. " needs " .. o.value) end
+      if o.choices and not o.choices[value] then
+        local names = {}
+        for c in pairs(o.choices) do names[#names + 1] = c end
+        table.sort(names)
+        usage(string.format("%s cannot be '%s' (one of: %s)", shown, value, table.concat(names, ", ")))
+      end
+    elseif value then
+      usage(shown .. " takes no value")
+    end
+    local is_global = false
+    for _, g in ipairs(globals) do is_global = is_global or g == o end
+    if is_global then
+      if o.value then tether.options[key] = value
+      else tether.options[key] = o.value_of == nil and true or o.value_of end
+    elseif o[1] == "null" then
+      from_stdin = "nul"
+    elseif o.ordered then -- where it stands among the arguments matters (stow's -S/-D/-R)
+      out[#out + 1] = { option = o[1] }
+    elseif o.many then
+      out[key] = out[key] or {}
+      table.insert(out[key], value)
+    else
+      out[key] = value or true
+    end
+  end
+  local only_positional = false
   while i <= #argv do
     local a = argv[i]
     if only_positional or a == "-" or a:sub(1, 1) ~= "-" then
-      out[#out + 1] = a
+      if a == "-" and spec.paths and not only_positional then from_stdin = from_stdin or "lines"
+      else out[#out + 1] = a end
     elseif a == "--" then
       only_positional = true
-    elseif a == "-h" or a == "--help" then
-      io.stdout:write(help_text(spec))
-      M.exit(M.OK)
-    elseif global_flags[a] then
-      tether.options[global_flags[a]] = true
-    elseif a == "--no-progress" then
-      tether.options.progress = false
-    elseif a == "--journal-dir" or a:match("^%-%-journal%-dir=") then
-      local v = a:match("=(.*)$")
-      if not v then i = i + 1; v = argv[i] end
-      if not v then usage("--journal-dir needs a directory") end
-      tether.options.journal_dir = v
-    else
+    elseif a:sub(2, 2) == "-" then
       local name, value = a:match("^%-%-([^=]+)=(.*)$")
-      local o = by_long[name or a:sub(3)] or (a:sub(2, 2) ~= "-" and #a == 2 and by_short[a:sub(2)])
-      if not o or (a:sub(2, 2) ~= "-" and #a > 2) then
-        usage(string.format("unknown option '%s' (a path that starts with '-' can follow -- or be written ./%s)", a, a))
+      name = name or a:sub(3)
+      local o = by_long[name]
+      if not o then
+        local hint = suggestion(name, spec)
+        if hint == "" then hint = string.format(" (a path that starts with '-' can follow -- or be written ./%s)", a) end
+        usage(string.format("unknown option '--%s'%s", name, hint))
       end
-      local key = o[1]:gsub("-", "_")
-      if o.value then
-        if not value then i = i + 1; value = argv[i] end
-        if not value then usage("--" .. o[1] .. " needs " .. o.value) end
-        if o.choices and not o.choices[value] then
-          usage(string.format("--%s cannot be '%s'", o[1], value))
+      take(o, "--" .. name, value)
+    else
+      local k = 2
+      while k <= #a do
+        local o = by_short[a:sub(k, k)]
+        if not o then
+          usage(string.format("unknown option '%s' (a path that starts with '-' can follow -- or be written ./%s)", a, a))
         end
-        if o.many then
-          out[key] = out[key] or {}
-          table.insert(out[key], value)
-        else
-          out[key] = value
-        end
-      elseif value then
-        usage("--" .. o[1] .. " takes no value")
-      else
-        out[key] = true
+        if o.value and k < #a then take(o, "-" .. o.short, a:sub(k + 1)); break end
+        take(o, "-" .. o.short)
+        k = k + 1
       end
     end
     i = i + 1
   end
-  if spec.min and #out < spec.min then usage("missing arguments") end
+  if from_stdin then stdin_paths(out, from_stdin == "nul") end
+  if spec.min and #out < spec.min then usage(from_stdin and "no paths on stdin" or "missing arguments") end
   if spec.max and #out > spec.max then usage("too many arguments") end
   if tether.options.quiet then tether.options.progress = false end
   tether.dryrun(tether.options.dry_run and true or false)
@@ -138,9 +234,36 @@ function M.warn(msg)
   io.stderr:write("tether: ", tether.quote(msg, true), "\n")
 end
 
--- Prints a value as one JSON document on stdout.
+-- The keys that hold lists in every report (docs/json.md): written as arrays even
+-- when empty.
+local LISTS = { actions = true, runs = true, removed = true, links = true, unreadable = true,
+                paths = true, steps = true, roots = true, problems = true, warnings = true,
+                notes = true, links_into = true }
+local function arrays(v)
+  for k, x in pairs(v) do
+    if type(x) == "table" and getmetatable(x) == nil then
+      if LISTS[k] then json.array(x) end
+      arrays(x)
+    end
+  end
+  return v
+end
+
+-- Prints a report as one JSON document on stdout: the recipe's name added, lists as
+-- arrays (docs/json.md). A report is printed once.
 function M.json(value)
-  io.stdout:write(json.encode(value, { indent = "  " }), "\n")
+  if M.json_written then return end
+  value.recipe = value.recipe or M.recipe
+  io.stdout:write(json.encode(arrays(value), { indent = "  " }), "\n")
+  M.json_written = true
+end
+
+-- The JSON object of a plan action (docs/json.md "action"): what it does, where, its
+-- status ("planned", "done", "unchanged", "skipped", "failed", "not run"), and why
+-- it did not happen.
+function M.action_json(a, status, err)
+  return { op = a.op, path = a.path, target = a.target, old = a.old, to = a.to, existing = a.existing,
+           status = status, error = err }
 end
 
 -- For printing names safely on a terminal: control characters (a newline in a file
@@ -150,15 +273,64 @@ M.quote = tether.quote
 -- The roots a mutating recipe was given, held for its whole run (tether.confine): each
 -- must be there (else exit 3 naming it, before anything is looked at), and every change
 -- the recipe makes must lie inside one of them. Use as `local roots <close> = cli.roots(args)`.
-function M.roots(paths)
+-- Each path must be there and, if a directory, readable (one that cannot be read would
+-- be walked as empty: nothing found, exit 0); else exit 3 naming it.
+function M.check_roots(paths)
   for _, p in ipairs(paths) do
-    local ok, err = tether.info(p)
-    if not ok then M.exit(M.FAILED, err .. "; nothing changed") end
+    local ok, err, _, e = tether.info(p)
+    if not ok then M.exit(M.FAILED, err .. "; nothing changed", e) end
+    if ok.type == "dir" then
+      for entry in tether.walk(p, { max_depth = 1 }) do
+        if entry.depth == 0 and entry.error then
+          local _, ferr, _, fe = tether.fail(entry.error, p, "cannot read this directory")
+          M.exit(M.FAILED, ferr .. "; nothing changed", fe)
+        end
+        break
+      end
+    end
   end
-  local c, err = tether.raw.confine(paths)
-  if not c then M.exit(M.FAILED, err .. "; nothing changed") end
+end
+
+function M.roots(paths)
+  M.check_roots(paths)
+  local c, err, _, e = tether.raw.confine(paths)
+  if not c then M.exit(M.FAILED, err .. "; nothing changed", e) end
   return c
 end
+
+-- The JSON report of an applied (or dry-run) plan: docs/json.md, "actions" with each
+-- one's outcome.
+function M.plan_report(plan, result, extra)
+  local status, errs = {}, {}
+  for _, s in ipairs(result.skipped_actions or {}) do
+    status[s.action], errs[s.action] = "skipped", { errno = "ECHANGED", path = s.action.path, message = s.message }
+  end
+  for _, f in ipairs(result.failed_actions or {}) do
+    status[f.action], errs[f.action] = "failed", { errno = f.code, path = f.action.path, message = f.message }
+  end
+  local done_status = result.dry and "planned" or (result.id and "done" or "not run")
+  local report = { changed = not result.dry and result.done > 0, dry = result.dry or false, id = result.id,
+                   done = result.done, skipped = result.skipped, failed = result.failed, actions = {} }
+  for _, a in ipairs(plan.actions) do
+    report.actions[#report.actions + 1] = M.action_json(a, status[a] or done_status, errs[a])
+  end
+  for k, v in pairs(extra or {}) do report[k] = v end
+  report.unreadable = M.unreadable
+  return report
+end
+
+-- Directories a recipe's walk could not read: each is warned about as it is met, listed
+-- in the JSON report, and makes the run end with exit 1 (problems left): what is inside
+-- them was not looked at.
+M.unreadable = {}
+function M.walk_problem(e)
+  local _, msg, _, err = tether.fail(e.error, e.path, "cannot read this directory; what is in it was left alone")
+  M.unreadable[#M.unreadable + 1] = err
+  M.warn(msg)
+end
+
+-- The exit code of a recipe that got to its end: 1 when a directory could not be read.
+function M.done() return #M.unreadable > 0 and M.PROBLEMS or M.OK end
 
 -- The common end of a bulk recipe: report every conflict and stop (exit 3) before
 -- touching anything; with --dry-run print each action; otherwise apply with a journal
@@ -185,11 +357,7 @@ function M.apply_plan(plan, noun, extra)
   end
   if not result then M.exit(M.FAILED, err .. "; nothing changed") end
   if tether.options.json then
-    local report = { dry = result.dry or false, id = result.id, done = result.done, skipped = result.skipped,
-                     failed = result.failed, actions = json.array() }
-    for _, a in ipairs(plan.actions) do report.actions[#report.actions + 1] = a end
-    for k, v in pairs(extra or {}) do report[k] = v end
-    M.json(report)
+    M.json(M.plan_report(plan, result, extra))
   elseif result.dry then
     plan:print(function(fmt, s) M.say(fmt, M.quote(s)) end)
     M.say("%d action(s) planned on %s; nothing changed (dry run)", #plan.actions, noun)
@@ -200,6 +368,10 @@ function M.apply_plan(plan, noun, extra)
       result.id and ("; undo with: tether undo " .. result.id) or "")
   end
   if result.failed > 0 then M.exit(M.PARTIAL) end
+  if #M.unreadable > 0 then
+    M.warn(string.format("%d director%s could not be read; what is in %s was left alone", #M.unreadable,
+      #M.unreadable == 1 and "y" or "ies", #M.unreadable == 1 and "it" or "them"))
+  end
   return result
 end
 

@@ -108,6 +108,8 @@ M.schemas = {}
 
 local function bad(file, line, what) return nil, string.format("%s:%d: corrupt journal: %s (EINVAL)", file, line, what), "EINVAL" end
 
+local OWNERS = { plan = "tether.plan", migrate = "tether.migration" }
+
 -- Every record of a run, checked. A last line cut short by a crash (no newline at its
 -- end) is not a record; any other line that does not decode, or a record that does not
 -- fit its schema, makes the whole journal corrupt, and it is not believed at all.
@@ -129,6 +131,9 @@ function M.read(id)
   if not first or first.event ~= "start" or first.id ~= id or type(first.kind) ~= "string" then
     return bad(file, 1, "does not start with the record of its run")
   end
+  -- The module that writes a kind of run registers its schema (and summary) when loaded.
+  local owner = OWNERS[first.kind]
+  if owner and not M.schemas[first.kind] then require(owner) end
   local check = M.schemas[first.kind]
   if not check then return bad(file, 1, "a run of unknown kind '" .. tostring(first.kind) .. "'") end
   local line, what = check(records)
@@ -187,6 +192,25 @@ function M.find(which, accept)
       "EINVAL"
   end
   return nil
+end
+
+-- Summaries: kind -> function(run) returning the run's JSON object (docs/json.md "run":
+-- id, recipe, state, time, roots, ...) and whether it is still going (a migration stopped
+-- part-way: its journal is what finishes it). Registered beside the schemas.
+M.summaries = {}
+
+function M.summary(run)
+  local f = M.summaries[run.kind]
+  local row, open = f(run)
+  row.id, row.time = run.id, run.header.time
+  return row, open
+end
+
+-- Removes the journal of a finished run (history --prune).
+function M.remove(id)
+  if not M.valid_id(id) then return tether.fail("EINVAL", tostring(id), "not a run id") end
+  if tether.dryrun() then return true end
+  return raw.journal_remove(M.dir(), id .. ".jsonl")
 end
 
 -- Small checks the schemas share.

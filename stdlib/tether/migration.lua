@@ -318,24 +318,21 @@ local function family(seq) return seq:match("^undo") and "undo" or "migrate" end
 local function reporter(x, label, user_fn)
   local line = progress.line()
   return function(what)
-    local started, last = tether.now(), 0
-    local total = x.size and x.size.bytes or 0
-    local files = x.size and x.size.files or 0
+    local size = x.size or {}
+    local files = size.files or 0
+    local show
+    if what == "delete" then -- entries removed of those the original holds
+      local entries = files + (size.dirs or 0) + (size.links or 0)
+      show = progress.meter("deleting the original", entries, "entries", line)
+    else
+      show = progress.meter(what == "verify" and "verifying" or "copying", size.bytes or 0, nil, line)
+    end
     return function(s)
       testhook.point(label .. what .. ":" .. s.files)
       if user_fn then user_fn(s) end
-      local now = tether.now()
-      if now - last < 0.1 then return end
-      last = now
-      if what == "delete" then
-        line:show(string.format("deleting %s: %d entries removed", x.bak, s.files))
-        return
-      end
-      local rate = progress.rate(s.bytes, started)
-      local eta = rate > 0 and total > s.bytes and progress.duration((total - s.bytes) / rate) or "-"
-      line:show(string.format("%s: %s of %s (%d%%), %d of %d files, %s/s, ETA %s", what == "verify" and "verifying" or "copying",
-        progress.bytes(s.bytes), progress.bytes(total), total > 0 and s.bytes * 100 // total or 100,
-        s.files, files, progress.bytes(rate), eta))
+      if what == "delete" then show(s.files)
+      elseif s.sync then line:show(string.format("syncing: writing %s to disk", progress.bytes(s.bytes)))
+      else show(s.bytes, string.format("%d of %d files", s.files, files)) end
     end
   end, line
 end
@@ -566,7 +563,7 @@ preflight.stopped_on = stopped_on
 -- The public entry: tether.migrate(src, dest, opts) -> plan | nil, msg, code, outcome,
 -- signal, problems.
 -- opts: verify = "size"|"hash", link = "symlink"|"junction"|"auto", keep_backup,
--- scan = {paths}, force, min_free (bytes), progress = function({bytes, files, path}), dry.
+-- scan = {paths}, force, min_free (bytes), progress = function({bytes, files, path | sync = true}), dry.
 -- outcome: "rolled back" (nothing changed), "partial" (see the journal), "interrupted".
 function M.migrate(src, dest, opts)
   opts = opts or {}
@@ -850,6 +847,13 @@ local STEPS, EVENTS = {}, { start = true, step = true, made = true, mode = true,
 for name in pairs(M.steps) do STEPS[name] = true end
 local MODES = { migrate = true, resume = true, rollback = true, undo = true, unundo = true, finish = true }
 local ENDS = { finished = true, kept = true, ["rolled back"] = true, undone = true }
+journal.summaries.migrate = function(run)
+  local st = M.state(run.records)
+  local p = st.plan or {}
+  return { recipe = "migrate", state = st.ended or "unfinished", roots = { p.src, p.dest }, src = p.src, dest = p.dest },
+    st.ended == nil
+end
+
 journal.schemas.migrate = function(records)
   local p = records[1].plan
   if type(p) ~= "table" then return 1, "no plan" end

@@ -32,6 +32,14 @@ local REAL = {
 
 local function link_target(p, view) return (view or REAL):target(p) end
 
+-- Why a new object cannot be made at p: it exists, or it cannot be looked at (a
+-- directory on the way that cannot be searched); nil when p is free.
+local function taken(p, view)
+  local i, err, code = (view or REAL):look(p)
+  if i then return "already exists" end
+  if code and code ~= "ENOENT" and code ~= "ENOTDIR" then return "cannot be looked at: " .. err end
+end
+
 local function exists(p, view) return (view or REAL):exists(p) end
 
 -- The identity a journal keeps of an object: enough to know it is the same one later.
@@ -63,7 +71,7 @@ end
 local kinds = {
   symlink = {
     describe = function(a) return "link " .. (a.shown or a.path) .. " -> " .. a.target end,
-    pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
+    pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return raw.symlink(a.target, a.shown, { dir = a.dir }) end,
     post = function(a) return link_target(a.path) == a.target end,
@@ -139,7 +147,7 @@ local kinds = {
   },
   mkdir = {
     describe = function(a) return "make directory " .. (a.shown or a.path) end,
-    pre = function(a, view) return exists(a.path, view) and "already exists" or nil end,
+    pre = function(a, view) return taken(a.path, view) end,
     effect = function() return { type = "dir" } end,
     apply = function(a) return raw.mkdir(a.shown) end,
     post = function(a) local i = tether.info(a.path); return i and i.type == "dir" end,
@@ -473,6 +481,24 @@ function M.undo(run, opts)
       changed[#changed + 1] = a.shown or a.path
     end
   end
+  -- A directory the run made must be empty once the rest is undone: a name put in it
+  -- since (a user's file in a folder a farm unfolded) would stop the undo half-way.
+  local removed = {}
+  for _, t in ipairs(todo) do
+    local op = t.a.op
+    if op == "symlink" or op == "mkdir" then removed[t.a.path] = true end
+    if op == "move" then removed[t.a.to] = true end
+  end
+  for _, t in ipairs(todo) do
+    if t.a.op == "mkdir" and tether.exists(t.a.path) then
+      for e in tether.walk(t.a.path, { max_depth = 1 }) do
+        if e.depth == 1 and not removed[e.path] then
+          changed[#changed + 1] = (t.a.shown or t.a.path) .. " (" .. e.name .. " was put in it since; move it out)"
+          break
+        end
+      end
+    end
+  end
   if #changed > 0 then
     return nil, string.format("%s: %d path(s) changed since the run, so nothing was undone: %s (ECHANGED)",
       run.id, #changed, table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")), "ECHANGED"
@@ -480,43 +506,51 @@ function M.undo(run, opts)
   if opts.dry or tether.dryrun() then return #todo, todo end
   local j, jerr, jcode = journal.reopen(run.id)
   if not j then return nil, jerr, jcode end
-  local ok, result, err, code = pcall(function()
+  local ok, result, err, code, how = pcall(function()
     j:record({ event = "undo" })
     for k = #todo, 1, -1 do
       local t = todo[k]
       local done, uerr, ucode = kinds[t.a.op].undo(t.a, t.made)
       if not done then
         j:record({ event = "undo_failed", undo_i = nil, path = t.a.path, error = uerr })
+        if k == #todo then return nil, uerr .. "; nothing was undone", ucode end
         return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
-          #todo - k, #todo, run.id), ucode
+          #todo - k, #todo, run.id), ucode, "partial"
       end
       j:note({ undo_i = t.i, phase = "done" })
     end
     j:record({ event = "undone", count = #todo })
-    return #todo
+    return #todo, todo
   end)
   j:close()
   if not ok then
     if type(result) == "table" and result.journal then return nil, result.message, result.code end
     error(result, 0)
   end
-  if not result then return nil, err, code, "partial" end
-  return result
+  if not result then return nil, err, code, how end
+  return result, err
 end
 
 -- A one-line account of a run for tether history.
 function M.summary(run)
-  local done, skipped, failed, undone = 0, 0, 0, false
+  local done, skipped, failed, undone, undo_failed = 0, 0, 0, false, false
   for _, r in ipairs(run.records) do
     if r.i and r.phase == "done" then done = done + 1 end
     if r.i and r.phase == "skipped" then skipped = skipped + 1 end
     if r.i and r.phase == "failed" then failed = failed + 1 end
     if r.event == "undone" then undone = true end
+    if r.event == "undone" or r.event == "undo" then undo_failed = r.event == "undo" end
   end
   local roots = {}
   for i, r in ipairs(run.header.roots or {}) do roots[i] = r.path end
   return { id = run.id, kind = run.header.plan_kind, done = done, skipped = skipped, failed = failed,
-           undone = undone, started = run.header.time, roots = roots }
+           undone = undone, undo_failed = undo_failed and not undone, started = run.header.time, roots = roots }
+end
+
+journal.summaries.plan = function(run)
+  local s = M.summary(run)
+  local state = s.undone and "undone" or (s.failed > 0 or s.undo_failed) and "partial" or "applied"
+  return { recipe = s.kind, state = state, roots = s.roots, done = s.done, skipped = s.skipped, failed = s.failed }, false
 end
 
 -- Prints the plan's actions (for --dry-run) through say(fmt, ...).
@@ -544,6 +578,10 @@ journal.schemas.plan = function(records)
   if type(h.plan_kind) ~= "string" then return 1, "no kind of plan" end
   if type(h.roots) ~= "table" or #h.roots == 0 then return 1, "no roots" end
   for _, r in ipairs(h.roots) do
+    if type(r) == "string" then
+      return 1, "written by an older tether, with paths as they were typed and no identity of its roots; " ..
+        "what they meant depends on a directory it did not record, so it is not undone (move it out of the journal directory)"
+    end
     if not check.abs(r.path) or not check.id(r) then return 1, "a root is not an absolute path with its identity" end
   end
   if type(h.actions) ~= "table" then return 1, "no actions" end

@@ -109,10 +109,14 @@ local function places(src, dest)
     return nil, src .. ": is already a link (to " .. tostring(info.target) .. "); nothing to migrate (ENOTDIR)", "ENOTDIR"
   end
   if info.type ~= "dir" then return nil, src .. ": is not a directory; migrate moves folders (ENOTDIR)", "ENOTDIR" end
-  local src_abs = assert(tether.absolute(src))
+  local src_abs, src_real, dest_abs
+  src_abs, err, code = tether.absolute(src)
+  if not src_abs then return nil, err, code end
   if path.dirname(src_abs) == src_abs then return nil, src .. ": is the root directory (EINVAL)", "EINVAL" end
-  local src_real = assert(tether.realpath(src))
-  local dest_abs = assert(tether.absolute(dest))
+  src_real, err, code = tether.realpath(src)
+  if not src_real then return nil, err, code end
+  dest_abs, err, code = tether.absolute(dest)
+  if not dest_abs then return nil, err, code end
   local pinfo = tether.info(path.dirname(dest_abs))
   if not pinfo or (pinfo.type ~= "dir" and not (pinfo.status == "ok" and pinfo.target_type == "dir")) then
     return nil, dest .. ": its parent directory does not exist (ENOENT)", "ENOENT"
@@ -172,7 +176,7 @@ function M.plan(src, dest, opts)
   local problems, notes = {}, {}
   -- What the journal needs: its directory, private, and not inside what moves.
   local jdir = journal.dir()
-  local jreal = real_of(assert(tether.absolute(jdir)))
+  local jreal = real_of(tether.absolute(jdir) or jdir)
   if jreal and inside(jreal, at.src_real) then
     problems[#problems + 1] = { text = jdir .. ": the journal directory is inside SRC; use --journal-dir elsewhere", code = "EINVAL" }
   elseif tether.exists(jdir) then
@@ -197,7 +201,8 @@ function M.plan(src, dest, opts)
   end
 
   local same_fs = at.info.dev == tether.info(dest_parent).dev
-  local space = assert(tether.statfs(dest_parent))
+  local space, serr, scode = tether.statfs(dest_parent)
+  if not space then return nil, serr, scode end
   local margin = opts.min_free or M.default_margin(space.total)
   local need = same_fs and 0 or size.alloc + (size.dirs + size.links + size.specials) * 4096 + margin
   if not same_fs and need > space.avail and not testhook.skip_space_check() then
@@ -217,8 +222,11 @@ function M.plan(src, dest, opts)
   local function beside(dir, what, name) return path.join(dir, ".tether-" .. what .. "-" .. hint .. "-" .. name) end
   local src_name, dest_name = path.basename(at.src), path.basename(at.dest)
   -- The parents as the run will hold them: the directories their spelling leads to.
-  local pid = tether.info(assert(tether.realpath(src_parent)))
-  local did = tether.info(assert(tether.realpath(dest_parent)))
+  local src_parent_real, perr, pcode = tether.realpath(src_parent)
+  if not src_parent_real then return nil, perr, pcode end
+  local dest_parent_real, derr, dcode = tether.realpath(dest_parent)
+  if not dest_parent_real then return nil, derr, dcode end
+  local pid, did = tether.info(src_parent_real), tether.info(dest_parent_real)
   return {
     src = at.src, src_real = at.src_real, dest = at.dest, dest_existed = at.dest_info ~= nil,
     same_fs = same_fs, link = kind, verify = opts.verify or "size", keep_backup = opts.keep_backup or false,
@@ -249,7 +257,8 @@ function M.undo(p, opts)
     if CODE[f.kind] then problems[#problems + 1] = { text = f.path .. ": " .. WHAT[f.kind], code = CODE[f.kind] } end
   end
   if not p.same_fs then
-    local space = assert(tether.statfs(path.dirname(p.src)))
+    local space, serr, scode = tether.statfs(path.dirname(p.src))
+    if not space then return nil, serr, scode end
     local need = size.alloc + (size.dirs + size.links + size.specials) * 4096 + M.default_margin(space.total)
     if need > space.avail and not testhook.skip_space_check() then
       problems[#problems + 1] = { code = "ENOSPC", text = string.format("%s: not enough free space to move the data back: %s needed, %s free",

@@ -5,8 +5,21 @@ local tether = require "tether"
 
 local M = {}
 
+-- The terminal's width, as the host reads it from the terminal (TIOCGWINSZ, or the
+-- console on Windows; asked again after SIGWINCH). $COLUMNS only when there is no answer:
+-- shells do not export it.
+local known_width
 local function width()
-  return tonumber(os.getenv("COLUMNS")) or 100
+  local w, resized = tether.term_width()
+  if w then known_width = w elseif resized or not known_width then known_width = tonumber(os.getenv("COLUMNS")) or 80 end
+  return known_width, resized
+end
+
+-- A terminal that cannot move its cursor (TERM=dumb, an Emacs shell buffer) gets plain
+-- lines, one every few seconds, instead of a line redrawn in place.
+local function dumb()
+  local term = os.getenv("TERM")
+  return term == "dumb" or term == "emacs"
 end
 
 -- Human units: 1536 -> "1.5 KiB".
@@ -25,22 +38,74 @@ function M.duration(s)
 end
 
 -- A line that redraws itself: p = progress.line(); p:show("text"); p:done().
+-- The line is cut to the terminal's width (less one column, so it never wraps), with
+-- the middle of a long path left out.
 function M.line()
-  local shown = false
+  local shown, plain, last_plain, last_cols = false, dumb(), -math.huge, 0
   local self = {}
   function self.show(_, text)
     if not tether.options.progress then return end
-    local w = width() - 1
-    if #text > w then text = text:sub(1, w // 2 - 2) .. "..." .. text:sub(-(w - w // 2 - 1)) end
-    io.stderr:write("\r\27[K", text)
+    local w, resized = width()
+    w = w - 1
+    if M.columns(text) > w then text = M.fit(text, w) end
+    -- After a resize the terminal may have rewrapped the last line over more rows: go
+    -- up to its first row and clear from there, so no piece of it stays behind.
+    local rows = resized and shown and (last_cols + w) // (w + 1) or 1
+    if rows > 1 then io.stderr:write(string.format("\r\27[%dA\27[J", rows - 1)) end
+    last_cols = M.columns(text)
+    if plain then
+      local now = tether.now()
+      if now - last_plain < 5 then return end
+      last_plain = now
+      io.stderr:write(text, "\n")
+    else
+      io.stderr:write("\r\27[K", text)
+      shown = true
+    end
     io.stderr:flush()
-    shown = true
   end
   function self.done()
     if shown then io.stderr:write("\r\27[K"); io.stderr:flush() end
     shown = false
   end
   return self
+end
+
+-- Columns text takes: one per UTF-8 character (continuation bytes take none).
+function M.columns(text)
+  local _, cont = text:gsub("[\128-\191]", "")
+  return #text - cont
+end
+
+-- text cut to w columns, its middle replaced by "...", never splitting a UTF-8 character.
+function M.fit(text, w)
+  local starts = {}
+  for pos in text:gmatch("()[^\128-\191]") do starts[#starts + 1] = pos end
+  local n = #starts
+  if n <= w then return text end
+  if w < 8 then return text:sub(1, (starts[w + 1] or #text + 1) - 1) end
+  local head, tail = w // 2 - 2, w - w // 2 - 1
+  return text:sub(1, starts[head + 1] - 1) .. "..." .. text:sub(starts[n - tail + 1])
+end
+
+-- A meter for a phase with a known total: meter(done [, files, extra]) shows
+-- "LABEL: 1.2 GiB of 4.0 GiB (30%), 120.0 MiB/s, ETA 24s" (counts instead of bytes with
+-- unit = "entries"), redrawn at most ten times a second, on `line` (a new one if nil).
+-- Returns the function and its line.
+function M.meter(label, total, unit, line)
+  local started, last = tether.now(), 0
+  line = line or M.line()
+  local fmt = unit and function(n) return string.format("%d %s", n, unit) end or M.bytes
+  return function(done, extra)
+    local now = tether.now()
+    if now - last < 0.1 then return end
+    last = now
+    local rate = M.rate(done, started)
+    local eta = rate > 0 and total > done and M.duration((total - done) / rate) or "-"
+    line:show(string.format("%s: %s of %s (%d%%), %s/s, ETA %s%s", label, fmt(done), fmt(total),
+      total > 0 and math.min(100, done * 100 // total) or 100, unit and string.format("%.0f", rate) or M.bytes(rate),
+      eta, extra and (", " .. extra) or ""))
+  end, line
 end
 
 -- Per second since `since` (a tether.now() reading).

@@ -144,7 +144,7 @@ class Sandbox:
 
     def status(self):
         rc, out, err = self.run(["--json", "migrate", "--status"])
-        runs = json.loads(out) if rc == 0 and out.strip() else []
+        runs = json.loads(out)["runs"] if rc == 0 and out.strip() else []
         return runs[-1] if runs else None
 
 
@@ -283,9 +283,9 @@ def settle(sb, name):
     """Does what --status says still needs doing, until the run has ended."""
     for _ in range(4):
         st = sb.status()
-        if not st or st["ended"] or not st.get("command"):
+        if not st or st["ended"] or not st.get("next"):
             return st
-        args = st["command"].split(" (")[0].split()[1:]  # "tether migrate --resume ID (or ...)"
+        args = st["next"].split(" (")[0].split()[1:]  # "tether migrate --resume ID (or ...)"
         rc, _, err = sb.run(args)
         note(rc in (0, 3, 4), name + ": '" + " ".join(args) + "' ends with an exit code of the brief", err)
     return sb.status()
@@ -335,7 +335,7 @@ def scenario(sb, cell, recovery):
     note(rc in expect, name + ": the faulted command ends with %s" % (expect,), "exit %d: %s" % (rc, err))
     if rc == 4:
         st = sb.status()
-        note(st is not None and st.get("command"), name + ": --status names the command that finishes", str(st))
+        note(st is not None and st.get("next"), name + ": --status names the command that finishes", str(st))
     if fix:
         sh(sb.subst(fix))
     rid = run_id(sb)
@@ -347,7 +347,7 @@ def scenario(sb, cell, recovery):
         rc, _, err = sb.run(recovery_args(what, rid))
         note(rc in (0, 3, 4), name + ": " + what + " ends with an exit code of the brief", err)
     st = settle(sb, name)
-    note(st is None or st["ended"] or not st.get("command"), name + ": the run has ended", str(st))
+    note(st is None or st["ended"] or not st.get("next"), name + ": the run has ended", str(st))
     data_whole(sb, name)
     no_leftovers(sb, name)
     if failed != failed_before:

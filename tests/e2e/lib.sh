@@ -43,6 +43,7 @@ check() {
     else
         failed=$((failed + 1))
         printf 'FAIL: %s\n  rc=%s\n  stdout: %s\n  stderr: %s\n' "$name" "${rc:-}" "${out:-}" "${err:-}"
+        [ "$1" = is ] && printf '  got:  %s\n  want: %s\n' "$2" "$3"
     fi
 }
 
@@ -51,6 +52,20 @@ is() { [[ "$1" == "$2" ]]; }
 
 # snapshot DIR: every path with its type and link target, to prove nothing changed.
 snapshot() { (cd "$1" && find . -printf '%p|%y|%l|%s|%n\n' | LC_ALL=C sort); }
+
+# use_tmux: for the tests that need a real terminal. Sets $shm (a directory on another
+# filesystem, /dev/shm) and tm (tmux on a private server), both removed on exit; returns 1
+# (after saying so) where tmux is not installed.
+use_tmux() {
+    if ! command -v tmux >/dev/null; then
+        echo "skipped: tmux is not installed"
+        return 1
+    fi
+    shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
+    sock="tether-tmux-$$"
+    trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
+}
+tm() { tmux -L "$sock" "$@"; }
 
 finish() {
     echo "$passed passed, $failed failed"

@@ -65,7 +65,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     denied=$(python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print([l["status"] for l in d["links"] if l["path"].endswith("/denied")][0], d["unreadable"][0]["path"], d["unreadable"][0]["error"])' <<<"$out")
+print([l["status"] for l in d["links"] if l["path"].endswith("/denied")][0], d["unreadable"][0]["path"], d["unreadable"][0]["errno"])' <<<"$out")
     check "denied is its own status, unreadable dir reported" is "$denied" "denied tree/locked EACCES"
     out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" audit tree 2>&1)
     no_bug_report "tether" "$out"

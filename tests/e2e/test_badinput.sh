@@ -41,7 +41,7 @@ for name in "with space" $'new\nline' "-dash" "café" $'\xff\xfe'; do
     t link -- area/file "area/$name"
     check "link named '$name'" is "$rc|$(readlink -- "area/$name")" "0|area/file"
     t inspect --json -- "area/$name"
-    got=$(python3 -c 'import json,sys,os; print(os.fsencode(json.load(sys.stdin)[0]["path"]) == os.fsencode(sys.argv[1]))' "area/$name" <<<"$out" 2>&1)
+    got=$(python3 -c 'import json,sys,os; print(os.fsencode(json.load(sys.stdin)["paths"][0]["path"]) == os.fsencode(sys.argv[1]))' "area/$name" <<<"$out" 2>&1)
     check "json names '$name' exactly" is "$got" "True"
     t unlink -- "area/$name"
     check "unlink '$name'" is "$rc" 0

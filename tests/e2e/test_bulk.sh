@@ -65,6 +65,10 @@ t relativize --absolute tree
 check "and back to absolute" is "$(readlink tree/a/b/abs)" "$WORK/run/tree/a/file"
 t undo
 t undo
+check "an older run needs --yes" is "$rc" 3
+check "it says which run and why" has "$err" "is not the newest run"
+check "and names it first" has "$out" "undoing "
+t undo --yes
 check "two undos restore it" is "$(listing tree)" "$before"
 t relativize real
 check "from a real directory reached by a link" is "$(readlink real/deep/through-via)|$(cat real/deep/through-via)" "../../tree/a/file|x"
@@ -94,7 +98,7 @@ check "prune removes only the broken" is "$(ls pr | tr '\n' ' ')" "denied locked
 out=$("${as_user[@]}" "$TETHER" prune --loops pr 2>&1)
 no_bug_report "tether" "$out"
 check "--loops removes the loop" is "$(ls pr | tr '\n' ' ')" "denied locked ok "
-"${as_user[@]}" "$TETHER" -q undo && "${as_user[@]}" "$TETHER" -q undo
+"${as_user[@]}" "$TETHER" -q undo && "${as_user[@]}" "$TETHER" -q undo -y
 chmod 700 pr/locked; chmod 755 pr
 check "prune undo restores every link" is "$(listing pr)" "$before"
 rm -rf pr
@@ -193,6 +197,6 @@ t history
 check "history lists the runs" has "$out" "prune"
 check "history shows undone runs" has "$out" "undone"
 t --json history
-check "history --json" is "$(python3 -c 'import json,sys; print(type(json.load(sys.stdin)).__name__)' <<<"$out")" "list"
+check "history --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipe"], type(d["runs"]).__name__, sorted(d["runs"][0]))' <<<"$out")" "history list ['done', 'failed', 'id', 'recipe', 'roots', 'skipped', 'state', 'time']"
 
 finish

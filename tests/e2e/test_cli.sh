@@ -87,4 +87,26 @@ check "demo audits" has "$out" "broken  mods/broken-mod -> no-such-mod (relative
 check "demo undoes" has "$out" "is a real folder again (dir)"
 check "demo cleans up" is "$(ls -A demo-tmp)|$(ls -d /dev/shm/tether-demo-* 2>/dev/null)" "|"
 
+# Paths from stdin: newline- or NUL-separated; every recipe that takes paths.
+mkdir -p stdin-t && ln -s gone1 stdin-t/a && ln -s gone2 "stdin-t/b c" && ln -s gone3 stdin-t/d
+out=$(printf 'stdin-t/a\nstdin-t/b c\n' | "$TETHER" -n unlink - 2>&1); rc=$?
+check "unlink - reads lines" is "$rc|$out" "0|would remove stdin-t/a
+would remove stdin-t/b c"
+out=$(find stdin-t -type l -print0 | LC_ALL=C sort -z | "$TETHER" unlink -0 2>&1); rc=$?
+check "unlink -0 reads NUL-separated paths" is "$rc|$(ls stdin-t | wc -l)" "0|0"
+out=$(printf 'stdin-t\n' | "$TETHER" --json audit - 2>&1); rc=$?
+check "audit - too" is "$rc|$(python3 -c 'import json,sys; print(json.load(sys.stdin)["roots"])' <<<"$out")" "0|['stdin-t']"
+out=$(printf '' | "$TETHER" unlink - 2>&1); rc=$?
+check "no paths on stdin is a usage error" is "$rc|$out" "2|tether: unlink: no paths on stdin; see tether help unlink"
+# Help for the commands that are not recipes, and run --help.
+t help run
+check "help run" is "$rc|$(head -1 <<<"$out")" "0|usage: tether [OPTIONS] run SCRIPT [ARGS...]"
+t run --help
+check "run --help is help, not a file" is "$rc|$(head -1 <<<"$out")" "0|usage: tether [OPTIONS] run SCRIPT [ARGS...]"
+for c in repl recipes -e help; do t help "$c"; check "help $c" is "$rc|$(head -c 6 <<<"$out")" "0|usage:"; done
+t -nq prune --help
+check "global short options bundle" is "$rc" 0
+t demo -n
+check "demo -n plans and changes nothing" is "$rc|$(grep -c 'would migrate' <<<"$out")" "0|1"
+
 finish

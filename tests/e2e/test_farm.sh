@@ -88,6 +88,56 @@ check "undo restores the target" is "$(tree_of "$WORK/run/t/home")" "$before"
 t farm link nosuch --dir "$WORK/run/t/stow" --target "$WORK/run/t/home"
 check "unknown package" is "$rc" 3
 t farm fold emacs --dir "$WORK/run/t/stow" --target "$WORK/run/t/home"
-check "unknown action is a usage error" is "$rc" 2
+check "a first word that is not an action is a package, as with stow" is "$rc|$err" "3|tether: $WORK/run/t/stow/fold: no such package (ENOENT)"
+t farm link -S emacs --dir "$WORK/run/t/stow" --target "$WORK/run/t/home"
+check "-S after the word link is a usage error" is "$rc" 2
+
+# --- Stow's own command lines, given to stow and to tether farm word for word: short
+# options, -S/-D/-R, .stowrc, .stow-local-ignore with regexes, --ignore, --no-folding,
+# --dotfiles, --defer, --override; the trees, exit codes and conflict reports must agree.
+make_stow_sandbox() {
+    local s=$1
+    mkdir -p "$s/pkgs/shell/dot-config/fish" "$s/pkgs/shell/notes" "$s/pkgs/ed/.local/ed" "$s/pkgs/ed/lib/ed/plugins"
+    mkdir -p "$s/pkgs/ed2/lib/ed/plugins" "$s/pkgs/ed2/.local/ed" "$s/home"
+    echo b > "$s/pkgs/shell/dot-bashrc" && echo p > "$s/pkgs/shell/dot-profile"
+    echo f > "$s/pkgs/shell/dot-config/fish/config.fish" && echo n > "$s/pkgs/shell/notes/todo.txt"
+    echo s > "$s/pkgs/shell/secret.key" && echo l > "$s/pkgs/shell/build.log" && echo o > "$s/pkgs/shell/notes/old.bak"
+    printf '%s\n' '# regexes, as stow reads them' '.*\.key   # private keys (a name: anchored at both ends)' '^/notes/.*\.bak' 'build\.(log|tmp)' > "$s/pkgs/shell/.stow-local-ignore"
+    echo e > "$s/pkgs/ed/.local/ed/edrc" && echo x > "$s/pkgs/ed/lib/ed/plugins/a.so"
+    echo y > "$s/pkgs/ed2/lib/ed/plugins/b.so" && echo z > "$s/pkgs/ed2/.local/ed/edrc"
+    echo w > "$s/pkgs/ed/lib/ed/plugins/skip.tmp"
+    printf -- '--target=%s/home\n--ignore=\.tmp\n' "$s" > "$s/pkgs/.stowrc"
+}
+make_stow_sandbox "$WORK/run/ps"
+make_stow_sandbox "$WORK/run/pt"
+# same COMMAND-LINE...: run word for word by stow in ps/pkgs and tether farm in pt/pkgs.
+same() {
+    local name=$1; shift
+    (cd "$WORK/run/ps/pkgs" && HOME="$WORK/run/ps" stow "$@") >/dev/null 2>"$WORK/stow.err"
+    local stow_rc=$?
+    (cd "$WORK/run/pt/pkgs" && HOME="$WORK/run/pt" "$TETHER" farm "$@") >/dev/null 2>"$WORK/farm.err"
+    local farm_rc=$?
+    no_bug_report "tether farm $*" "$(cat "$WORK/farm.err")"
+    check "$name: same tree as stow" is "$(tree_of "$WORK/run/pt/home")" "$(tree_of "$WORK/run/ps/home" | sed "s#$WORK/run/ps#$WORK/run/pt#g")"
+    check "$name: same exit code as stow" is "$farm_rc" "$stow_rc"
+}
+same "dotfiles, local ignore regexes, --ignore from .stowrc" -v --dotfiles shell
+check "regexes ignored the key, the log and the backup" is "$(find "$WORK/run/pt/home" -name '*.key' -o -name '*.log' -o -name '*.bak' | wc -l)" 0
+check "dot-bashrc is .bashrc" is "$(readlink "$WORK/run/pt/home/.bashrc")" "../pkgs/shell/dot-bashrc"
+same "no folding" --no-folding -S ed
+check "a directory of links, not one link" is "$(stat -c %F "$WORK/run/pt/home/lib/ed/plugins")" "directory"
+check ".stowrc's --ignore=\.tmp applied" is "$(ls "$WORK/run/pt/home/lib/ed/plugins")" "a.so"
+same "a conflict between packages" -S ed2
+check "stow's conflict report" is "$(grep -v '^tether:' "$WORK/farm.err")" "$(cat "$WORK/stow.err")"
+same "--defer leaves it to the first package" --defer=.local -S ed2 --ignore=plugins
+same "--override takes it" --override='\.local' -R ed2 --ignore=plugins
+same "-D then -S in one command line" -D ed2 -S ed2 --ignore=plugins
+same "bundled short options" -nvD ed2
+same "unstow all" -D shell ed ed2 --dotfiles
+check "no link left" is "$(find "$WORK/run/pt/home" -type l | wc -l)" 0
+echo '(broken' > "$WORK/run/pt/pkgs/ed/.stow-local-ignore"
+t farm -d "$WORK/run/pt/pkgs" -t "$WORK/run/pt/home" ed
+check "a bad regex names the file and refuses" is "$rc|$(find "$WORK/run/pt/home" -type l | wc -l)" "3|0"
+check "and says why" has "$err" "pkgs/ed/.stow-local-ignore: (broken: not a Perl-compatible regular expression: missing closing parenthesis"
 
 finish

@@ -52,7 +52,7 @@ check "dry run still checks" is "$rc" 3
 check "dry run changed nothing" is "$(snapshot .)" "$before"
 
 t link --json dir/file jlink
-check "link --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["kind"], d["target"])' <<<"$out")" "symlink dir/file"
+check "link --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); a=d["actions"][0]; print(d["recipe"], d["changed"], a["op"], a["target"], a["status"], "id" in d)' <<<"$out")" "link True symlink dir/file done True"
 
 # inspect
 ln -s gone broken
@@ -68,7 +68,7 @@ check "inspect problems exit 1" is "$rc" 1
 t inspect --json abs-by-name broken hard dirlink/
 parsed=$(python3 -c '
 import json, sys
-for d in json.load(sys.stdin):
+for d in json.load(sys.stdin)["paths"]:
     print(d["path"], d["type"], d.get("target"), d.get("status"), d["nlink"])' <<<"$out")
 check "inspect --json parsed back" is "$parsed" "abs-by-name symlink dir/file ok 1
 broken symlink gone broken 1
@@ -92,7 +92,7 @@ t -n unlink broken loop-a
 check "dry unlink" is "$out|$(readlink broken)" "would remove broken
 would remove loop-a|gone"
 t unlink --json broken loop-a
-check "unlink --json" is "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"])' <<<"$out")" "['broken', 'loop-a']"
+check "unlink --json" is "$(python3 -c 'import json,sys; print([a["path"].split("/")[-1] for a in json.load(sys.stdin)["actions"]])' <<<"$out")" "['broken', 'loop-a']"
 
 # link and unlink of symbolic links are journaled: undo takes them back.
 t undo

@@ -7,15 +7,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-if ! command -v tmux >/dev/null; then
-    echo "skipped: tmux is not installed"
-    finish
-    exit
-fi
-shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
-sock="tether-sig-$$"
-tm() { tmux -L "$sock" "$@"; }
-trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
+use_tmux || { finish; exit; }
 
 mkdir -p pristine/sub
 head -c $((200 * 1024 * 1024)) /dev/urandom > pristine/big

@@ -45,7 +45,7 @@ t link --hard "$WORK/hl/café.txt" "$WORK/hl/copie.txt"
 check "link --hard: ok" is "$rc" 0
 check "link --hard: one file, two names" is "$(stat -c %i "$WORK/hl/café.txt")" "$(stat -c %i "$WORK/hl/copie.txt")"
 t --json inspect "$WORK/hl/copie.txt"
-check "inspect --json: a file with 2 links" is "$(json "$out" 'd[0]["type"], d[0]["nlink"]' 2>&1)" "file 2"
+check "inspect --json: a file with 2 links" is "$(json "$out" 'd["paths"][0]["type"], d["paths"][0]["nlink"]' 2>&1)" "file 2"
 t unlink "$WORK/hl/copie.txt"
 check "unlink refuses a multiply-linked file without --hard" test "$rc" -ne 0 -a -e "$WORK/hl/copie.txt"
 t unlink --hard "$WORK/hl/copie.txt"

@@ -40,6 +40,53 @@ function T.global_options_anywhere()
   tether.dryrun(false)
 end
 
+function T.short_options_bundle()
+  local saved = { dry = tether.options.dry_run, quiet = tether.options.quiet, progress = tether.options.progress }
+  local a = cli.parse({ "-nqf", "x" }, spec)
+  eq(a.flag, true); eq(tether.options.quiet, true); eq(tether.dryrun(), true)
+  local s2 = { name = "t", usage = "u", summary = "s", options = { { "to", "a value", short = "t", value = "DIR" },
+                                                                   { "flag", "f", short = "f" } } }
+  a = cli.parse({ "-ftDIR" }, s2)
+  eq(a.flag, true); eq(a.to, "DIR")
+  a = cli.parse({ "-ft", "DIR2" }, s2)
+  eq(a.to, "DIR2")
+  local code, msg = exit_of(function() cli.parse({ "-fz" }, s2) end)
+  eq(code, 2); assert(msg:find("unknown option '%-fz'"), msg)
+  tether.options.dry_run, tether.options.quiet, tether.options.progress = saved.dry, saved.quiet, saved.progress
+  tether.dryrun(false)
+end
+
+function T.mistyped_options_get_a_suggestion()
+  local s2 = { name = "t", usage = "u", summary = "s", options = { { "from", "x", value = "P" }, { "loops", "y" } } }
+  local _, msg = exit_of(function() cli.parse({ "--form", "a" }, s2) end)
+  assert(msg:find("did you mean %-%-from%?"), msg)
+  _, msg = exit_of(function() cli.parse({ "--lops" }, s2) end)
+  assert(msg:find("did you mean %-%-loops%?"), msg)
+  _, msg = exit_of(function() cli.parse({ "--jsn" }, s2) end)
+  assert(msg:find("did you mean %-%-json%?"), msg)
+  _, msg = exit_of(function() cli.parse({ "--zzzzzz" }, s2) end)
+  assert(not msg:find("did you mean"), msg)
+end
+
+function T.help_lists_global_options_and_hides_dry_run_when_read_only()
+  local function help(s)
+    local out = {}
+    local real = io.stdout
+    io.stdout = { write = function(_, ...) for _, x in ipairs({ ... }) do out[#out + 1] = x end end }
+    local ok = pcall(cli.parse, { "--help" }, s)
+    io.stdout = real
+    assert(not ok)
+    return table.concat(out)
+  end
+  local text = help(spec)
+  for _, o in ipairs { "--dry-run", "--json", "--quiet", "--verbose", "--no-progress", "--journal-dir", "--help" } do
+    assert(text:find(o, 1, true), o .. " missing from help")
+  end
+  text = help({ name = "r", usage = "u", summary = "s", readonly = true, paths = true })
+  assert(not text:find("--dry-run", 1, true), "a read-only recipe offers -n")
+  assert(text:find("--null", 1, true), "a recipe of paths does not offer --null")
+end
+
 function T.quote()
   eq(cli.quote("plain name"), "plain name")
   eq(cli.quote("a\nb"), '"a\\nb"')
