@@ -68,7 +68,15 @@ for _, path in ipairs(args) do
     actions[#actions + 1] = a
   end
 end
-local result = p:apply()
+local result, perr, _, partial = p:apply()
+if not result then
+  -- The directories could not be held as they were (changed meanwhile), or the journal
+  -- could not be written.
+  if partial and partial.done > 0 then
+    cli.exit(cli.PARTIAL, string.format("%s; stopped after %d change(s) (journal %s)", perr, partial.done, partial.id))
+  end
+  cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED, perr .. (removed_hard > 0 and "" or "; nothing changed"))
+end
 local report = cli.plan_report(p, result)
 -- The report lists every PATH in the order given: the plan's own actions with their
 -- outcome, the others as they went.
