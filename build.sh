@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config liblua5.4-dev libcmocka-dev libedit-dev
           libxxhash-dev libpcre2-dev)
-TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux stow strace)
+TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux stow strace groff-base man-db bash-completion
+               luarocks dpkg-dev debhelper lintian)
 # The Windows build: the cross compiler, Wine to run the result, dpkg-dev to unpack the
 # Debian source packages of Lua, cmocka and PCRE2 it compiles (apt-get source).
 WIN_PACKAGES=(gcc-mingw-w64-x86-64 wine wine64 dpkg-dev)

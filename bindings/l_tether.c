@@ -213,6 +213,8 @@ int luaopen_tether(lua_State *L)
     lua_pushliteral(L, "posix");
 #endif
     lua_setfield(L, -2, "platform");
+    lua_newtable(L); /* tether.options: the host fills it from its command line */
+    lua_setfield(L, -2, "options");
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, module_index);
     lua_setfield(L, -2, "__index");

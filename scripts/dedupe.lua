@@ -40,7 +40,9 @@ for _, root in ipairs(args) do
   -- stat = true: the walk's thread stats each file relative to its directory.
   for e in tether.walk(root, { types = { "file" }, stat = true }) do
     if e.error and e.type == "dir" then cli.walk_problem(e) end
-    local i = e.type == "file" and e.size and e
+    -- tether's own temporary names (a copy a killed run left) are never linked to.
+    local ours = e.name:sub(1, 8) == ".tether-" or e.path:find("/.tether-", 1, true)
+    local i = not ours and e.type == "file" and e.size and e
     scanned = scanned + 1
     if i and i.size >= min_size then
       -- Another name of a file already counted is already shared.

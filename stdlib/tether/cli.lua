@@ -34,7 +34,8 @@ function M.exit(code, msg, e)
 end
 
 -- The global options every recipe takes (also before the recipe's name).
-local globals = {
+local globals
+M.globals = {
   { "dry-run", "check and print what would change, change nothing", short = "n", key = "dry_run", changes = true },
   { "json", "machine-readable output (docs/json.md)" },
   { "quiet", "print only errors", short = "q" },
@@ -43,6 +44,7 @@ local globals = {
   { "journal-dir", "where journals of changes are kept", value = "DIR", key = "journal_dir", changes = true },
   { "help", "this text", short = "h" },
 }
+globals = M.globals
 
 -- Breaks text into lines of at most `width` columns at spaces.
 local function wrap(text, width)

@@ -1,0 +1,265 @@
+-- Build step: man pages and shell completions from the option tables the recipes parse
+-- with, so they cannot drift from --help. Run by the built binary:
+--   tether run host/gendocs.lua SRCDIR OUTDIR
+-- writes OUTDIR/man/tether.1, OUTDIR/man/tether-RECIPE.1 for each recipe, and
+-- OUTDIR/completions/{tether.bash,_tether,tether.fish}.
+local cli = require "tether.cli"
+local src, out = arg[1], arg[2]
+assert(src and out, "usage: tether run gendocs.lua SRCDIR OUTDIR")
+
+-- Each recipe's spec, caught at its cli.parse call (the recipe does nothing else first).
+local CAUGHT = {}
+local real_parse = cli.parse
+cli.parse = function(_, spec) error(setmetatable({ spec = spec }, CAUGHT), 0) end
+local recipes = {}
+for e in tether.walk(src .. "/scripts", { max_depth = 1 }) do
+  local name = e.depth == 1 and e.name:match("^(.+)%.lua$")
+  if name then
+    local f = assert(io.open(e.path))
+    local first = f:read("l"):match("^%-%-%s*(.*)$") or ""
+    f:close()
+    local chunk = assert(loadfile(e.path))
+    local ok, caught = pcall(chunk)
+    assert(not ok and getmetatable(caught) == CAUGHT, e.path .. ": no cli.parse spec found")
+    recipes[#recipes + 1] = { name = name, line = first, spec = caught.spec }
+  end
+end
+cli.parse = real_parse
+table.sort(recipes, function(a, b) return a.name < b.name end)
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+assert(tether.mkdir(out .. "/man", { parents = true }))
+assert(tether.mkdir(out .. "/completions", { parents = true }))
+
+-- roff: backslashes escaped, a line starting with . or ' protected, options' dashes as \-.
+local function roff(text)
+  text = text:gsub("\\", "\\e")
+  text = text:gsub("%-", "\\-")
+  text = text:gsub("\n([.'])", "\n\\&%1"):gsub("^([.'])", "\\&%1")
+  return text
+end
+-- Prose: lines joined into paragraphs (a blank line between them).
+local function paragraphs(text)
+  local outp = {}
+  for para in (text .. "\n\n"):gmatch("(.-)\n%s*\n") do
+    para = para:gsub("\n", " "):gsub("^%s+", "")
+    if para ~= "" then outp[#outp + 1] = roff(para) end
+  end
+  return table.concat(outp, "\n.PP\n")
+end
+
+local function option_items(options)
+  local lines = {}
+  for _, o in ipairs(options) do
+    local flag = (o.short and ("\\fB\\-" .. roff(o.short) .. "\\fR, ") or "") .. "\\fB\\-\\-" .. roff(o[1]) .. "\\fR"
+    if o.value then flag = flag .. " \\fI" .. roff(o.value) .. "\\fR" end
+    lines[#lines + 1] = ".TP\n" .. flag .. "\n" .. roff(o[2])
+  end
+  return table.concat(lines, "\n")
+end
+
+local DATE = os.date("!%Y-%m-%d", tonumber(os.getenv("SOURCE_DATE_EPOCH")) or os.time())
+local EXIT = [[
+.TP
+.B 0
+success
+.TP
+.B 1
+the command ran and found or left problems, or a script raised an error
+.TP
+.B 2
+usage error
+.TP
+.B 3
+an operation failed and nothing was changed (or everything was put back)
+.TP
+.B 4
+an operation failed part\-way; the message names the command that goes on
+.TP
+.B 128+N
+stopped by signal N (130 for Ctrl\-C)]]
+
+for _, r in ipairs(recipes) do
+  local s = r.spec
+  local page = {
+    string.format('.TH TETHER\\-%s 1 "%s" "tether %s" "User Commands"', roff(r.name:upper()), DATE, tether.version),
+    ".SH NAME", "tether\\-" .. roff(r.name) .. " \\- " .. roff(r.line),
+    ".SH SYNOPSIS", ".nf", roff(s.usage), ".fi",
+    ".SH DESCRIPTION", paragraphs(s.summary),
+  }
+  if s.description then page[#page + 1] = ".PP"; page[#page + 1] = paragraphs(s.description) end
+  page[#page + 1] = ".SH OPTIONS"
+  local opts = {}
+  for _, o in ipairs(s.options or {}) do opts[#opts + 1] = o end
+  if s.paths then
+    opts[#opts + 1] = { "null", "read the PATHs from stdin, separated by NUL bytes (find \\-print0); a PATH of \\- reads them one per line", short = "0" }
+  end
+  for _, o in ipairs(cli.globals) do
+    if not (s.readonly and o.changes) then opts[#opts + 1] = o end
+  end
+  page[#page + 1] = option_items(opts)
+  page[#page + 1] = ".PP\nShort options bundle (\\-nq); \\-\\-opt=VALUE and \\-oVALUE work as with getopt."
+  if s.epilog then page[#page + 1] = ".SH NOTES"; page[#page + 1] = paragraphs(s.epilog) end
+  page[#page + 1] = ".SH EXIT STATUS\n" .. EXIT
+  page[#page + 1] = ".SH SEE ALSO\n.BR tether (1)"
+  write(out .. "/man/tether-" .. r.name .. ".1", table.concat(page, "\n") .. "\n")
+end
+
+-- tether(1): the overview, the global options, and every recipe.
+do
+  local page = {
+    string.format('.TH TETHER 1 "%s" "tether %s" "User Commands"', DATE, tether.version),
+    ".SH NAME", "tether \\- move folders anywhere and leave a link behind; script every link in Lua",
+    ".SH SYNOPSIS", ".nf",
+    "\\fBtether\\fR [\\fIOPTIONS\\fR] \\fBrun\\fR \\fISCRIPT\\fR [\\fIARGS\\fR...]",
+    "\\fBtether\\fR [\\fIOPTIONS\\fR] \\fB\\-e\\fR \\fICODE\\fR [\\fIARGS\\fR...]",
+    "\\fBtether\\fR [\\fIOPTIONS\\fR] [\\fBrepl\\fR]",
+    "\\fBtether\\fR [\\fIOPTIONS\\fR] \\fIRECIPE\\fR [\\fIARGS\\fR...]",
+    "\\fBtether recipes\\fR | \\fBhelp\\fR [\\fIRECIPE\\fR]", ".fi",
+    ".SH DESCRIPTION",
+    "tether moves folders to other drives and leaves a link behind, and audits, retargets," ..
+      " relativizes, prunes and deduplicates links in bulk, with a journal for every change" ..
+      " and \\fBtether undo\\fR to take it back. It embeds Lua 5.4: the module \\fBtether\\fR" ..
+      " is there for scripts, the bundled recipes below and the REPL.",
+    ".SH COMMANDS",
+    ".TP\n\\fBrun\\fR \\fISCRIPT\\fR [\\fIARGS\\fR...]\nrun a Lua script (SCRIPT \\- reads stdin)",
+    ".TP\n\\fB\\-e\\fR \\fICODE\\fR\nrun a chunk of Lua",
+    ".TP\n\\fBrepl\\fR\nan interactive Lua prompt (the default on a terminal)",
+    ".TP\n\\fBrecipes\\fR\nlist the bundled recipes",
+    ".TP\n\\fBhelp\\fR [\\fIRECIPE\\fR]\nhow to use tether or one recipe",
+    ".SH RECIPES",
+  }
+  for _, r in ipairs(recipes) do
+    page[#page + 1] = ".TP\n.BR tether\\-" .. roff(r.name) .. " (1)\n" .. roff(r.line)
+  end
+  page[#page + 1] = ".SH OPTIONS"
+  local g = {}
+  for _, o in ipairs(cli.globals) do g[#g + 1] = o end
+  g[#g + 1] = { "version", "print the version", short = "V" }
+  page[#page + 1] = option_items(g)
+  page[#page + 1] = ".SH EXIT STATUS\n" .. EXIT
+  page[#page + 1] = ".SH ENVIRONMENT\n.TP\n.B XDG_STATE_HOME\njournals go to $XDG_STATE_HOME/tether/journal" ..
+    " (default ~/.local/state/tether/journal)\n.TP\n.B TETHER_LUA_PATH\nload stdlib/ and scripts/ from" ..
+    " this source tree instead of the embedded copies"
+  local see = {}
+  for _, r in ipairs(recipes) do see[#see + 1] = ".BR tether\\-" .. roff(r.name) .. " (1)" end
+  page[#page + 1] = ".SH SEE ALSO\n" .. table.concat(see, ",\n") .. ",\n.BR ln (1),\n.BR stow (8)"
+  write(out .. "/man/tether.1", table.concat(page, "\n") .. "\n")
+end
+
+-- The options of a recipe as completion words: every long and short spelling.
+local function words_of(s)
+  local w = {}
+  local function add(o)
+    w[#w + 1] = "--" .. o[1]
+    if o.short then w[#w + 1] = "-" .. o.short end
+  end
+  for _, o in ipairs(s.options or {}) do add(o) end
+  if s.paths then add({ "null", short = "0" }) end
+  for _, o in ipairs(cli.globals) do if not (s.readonly and o.changes) then add(o) end end
+  return w
+end
+local function value_opts(s)
+  local w = {}
+  for _, o in ipairs(s.options or {}) do
+    if o.value then
+      w[#w + 1] = "--" .. o[1]
+      if o.short then w[#w + 1] = "-" .. o.short end
+    end
+  end
+  w[#w + 1] = "--journal-dir"
+  return w
+end
+local names = {}
+for _, r in ipairs(recipes) do names[#names + 1] = r.name end
+local commands = "run repl recipes help " .. table.concat(names, " ")
+
+-- bash
+do
+  local b = {
+    "# bash completion for tether (generated from the recipes' option tables)",
+    "_tether() {",
+    "    local cur=${COMP_WORDS[COMP_CWORD]} cmd='' i",
+    "    for ((i = 1; i < COMP_CWORD; i++)); do",
+    "        case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac",
+    "    done",
+    "    local prev=${COMP_WORDS[COMP_CWORD-1]}",
+    "    case $cmd in",
+    "    '') COMPREPLY=($(compgen -W '" .. commands .. " " .. table.concat(words_of({}), " ") .. " -e --version -V' -- \"$cur\")); return ;;",
+    "    help) COMPREPLY=($(compgen -W '" .. commands .. "' -- \"$cur\")); return ;;",
+  }
+  for _, r in ipairs(recipes) do
+    b[#b + 1] = string.format("    %s)", r.name)
+    b[#b + 1] = string.format("        case $prev in %s) COMPREPLY=($(compgen -f -- \"$cur\")); return ;; esac",
+      table.concat(value_opts(r.spec), "|"))
+    b[#b + 1] = string.format("        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '%s' -- \"$cur\")); else COMPREPLY=($(compgen -f -- \"$cur\")); fi",
+      table.concat(words_of(r.spec), " "))
+    b[#b + 1] = "        ;;"
+  end
+  b[#b + 1] = "    *) COMPREPLY=($(compgen -f -- \"$cur\")) ;;"
+  b[#b + 1] = "    esac"
+  b[#b + 1] = "}"
+  b[#b + 1] = "complete -o filenames -F _tether tether"
+  write(out .. "/completions/tether.bash", table.concat(b, "\n") .. "\n")
+end
+
+-- zsh
+do
+  local function zq(s) return (s:gsub("[%[%]:\\']", { ["["] = "\\[", ["]"] = "\\]", [":"] = "\\:", ["\\"] = "\\\\", ["'"] = "'\\''" })) end
+  local z = {
+    "#compdef tether",
+    "# zsh completion for tether (generated from the recipes' option tables)",
+    "_tether() {",
+    "  local -a commands",
+    "  commands=(",
+    "    'run:run a Lua script' 'repl:interactive Lua prompt' 'recipes:list the bundled recipes' 'help:how to use a recipe'",
+  }
+  for _, r in ipairs(recipes) do z[#z + 1] = "    '" .. r.name .. ":" .. zq(r.line) .. "'" end
+  z[#z + 1] = "  )"
+  z[#z + 1] = "  if (( CURRENT == 2 )); then _describe command commands; return; fi"
+  z[#z + 1] = "  case $words[2] in"
+  for _, r in ipairs(recipes) do
+    local args = {}
+    local function add(o)
+      local spec = (o.value and ("=[" .. zq(o[2]) .. "]:" .. zq(o.value:lower()) .. ":_files") or ("[" .. zq(o[2]) .. "]"))
+      args[#args + 1] = "'--" .. o[1] .. spec .. "'"
+      if o.short then args[#args + 1] = "'-" .. o.short .. spec:gsub("^=", "+") .. "'" end
+    end
+    for _, o in ipairs(r.spec.options or {}) do add(o) end
+    if r.spec.paths then add({ "null", "read the paths from stdin, NUL-separated", short = "0" }) end
+    for _, o in ipairs(cli.globals) do if not (r.spec.readonly and o.changes) then add(o) end end
+    z[#z + 1] = "    " .. r.name .. ") _arguments -s " .. table.concat(args, " ") .. " '*:file:_files' ;;"
+  end
+  z[#z + 1] = "    *) _files ;;"
+  z[#z + 1] = "  esac"
+  z[#z + 1] = "}"
+  z[#z + 1] = '_tether "$@"'
+  write(out .. "/completions/_tether", table.concat(z, "\n") .. "\n")
+end
+
+-- fish
+do
+  local function fq(s) return "'" .. s:gsub("\\", "\\\\"):gsub("'", "\\'") .. "'" end
+  local f = {
+    "# fish completion for tether (generated from the recipes' option tables)",
+    "complete -c tether -f -n __fish_use_subcommand -a 'run repl recipes help'",
+  }
+  for _, r in ipairs(recipes) do
+    f[#f + 1] = string.format("complete -c tether -f -n __fish_use_subcommand -a %s -d %s", r.name, fq(r.line))
+    local function add(o)
+      local line = string.format("complete -c tether -n '__fish_seen_subcommand_from %s' -l %s", r.name, o[1])
+      if o.short then line = line .. " -s " .. o.short end
+      if o.value then line = line .. " -r" end
+      f[#f + 1] = line .. " -d " .. fq(o[2])
+    end
+    for _, o in ipairs(r.spec.options or {}) do add(o) end
+    if r.spec.paths then add({ "null", "read the paths from stdin, NUL-separated", short = "0" }) end
+    for _, o in ipairs(cli.globals) do if not (r.spec.readonly and o.changes) then add(o) end end
+  end
+  write(out .. "/completions/tether.fish", table.concat(f, "\n") .. "\n")
+end
+print(string.format("gendocs: %d recipes -> %s/man, %s/completions", #recipes, out, out))
