@@ -110,6 +110,20 @@ static int l_statfs(lua_State *L)
     return 1;
 }
 
+/* xattr_probe(path) -> true when path's filesystem keeps extended attributes (one is set
+ * and removed again). */
+static int l_xattr_probe(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    int err = pf_xattr_probe(path);
+    if (err) {
+        tt_err e;
+        tt_fail(&e, err, path, "extended attributes are not kept here", NULL);
+        return l_fail(L, &e);
+    }
+    return l_done(L, NULL);
+}
+
 static int l_pid(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)tt_pid());
@@ -164,6 +178,7 @@ const luaL_Reg l_fs_funcs[] = {
     {"euid", l_euid},
     {"rename", l_rename},
     {"statfs", l_statfs},
+    {"xattr_probe", l_xattr_probe},
     {"absolute", l_absolute},
     {"mkdir", l_mkdir},
     {"rmdir", l_rmdir},

@@ -1,8 +1,10 @@
 -- Build step: man pages and shell completions from the option tables the recipes parse
--- with, so they cannot drift from --help. Run by the built binary:
+-- with, so they cannot drift from --help; the API reference and LuaLS stubs from
+-- bindings/api.lua. Run by the built binary:
 --   tether run host/gendocs.lua SRCDIR OUTDIR
--- writes OUTDIR/man/tether.1, OUTDIR/man/tether-RECIPE.1 for each recipe, and
--- OUTDIR/completions/{tether.bash,_tether,tether.fish}.
+-- writes OUTDIR/man/tether.1, OUTDIR/man/tether-RECIPE.1 for each recipe,
+-- OUTDIR/completions/{tether.bash,_tether,tether.fish}, OUTDIR/api.md and
+-- OUTDIR/types/tether.lua (docs/api.md and types/tether.lua are committed copies).
 local cli = require "tether.cli"
 local src, out = arg[1], arg[2]
 assert(src and out, "usage: tether run gendocs.lua SRCDIR OUTDIR")
@@ -62,6 +64,19 @@ local function option_items(options)
   return table.concat(lines, "\n")
 end
 
+-- Every option a recipe takes: its own, -0/--null when it reads PATHs, and the global
+-- ones (without those that only matter to changes, for a read-only recipe).
+local NULL = { "null", "read the PATHs from stdin, separated by NUL bytes (find -print0); a PATH of - reads them one per line", short = "0" }
+local function all_options(s)
+  local list = {}
+  for _, o in ipairs(s.options or {}) do list[#list + 1] = o end
+  if s.paths then list[#list + 1] = NULL end
+  for _, o in ipairs(cli.globals) do
+    if not (s.readonly and o.changes) then list[#list + 1] = o end
+  end
+  return list
+end
+
 local DATE = os.date("!%Y-%m-%d", tonumber(os.getenv("SOURCE_DATE_EPOCH")) or os.time())
 local EXIT = [[
 .TP
@@ -93,15 +108,7 @@ for _, r in ipairs(recipes) do
   }
   if s.description then page[#page + 1] = ".PP"; page[#page + 1] = paragraphs(s.description) end
   page[#page + 1] = ".SH OPTIONS"
-  local opts = {}
-  for _, o in ipairs(s.options or {}) do opts[#opts + 1] = o end
-  if s.paths then
-    opts[#opts + 1] = { "null", "read the PATHs from stdin, separated by NUL bytes (find \\-print0); a PATH of \\- reads them one per line", short = "0" }
-  end
-  for _, o in ipairs(cli.globals) do
-    if not (s.readonly and o.changes) then opts[#opts + 1] = o end
-  end
-  page[#page + 1] = option_items(opts)
+  page[#page + 1] = option_items(all_options(s))
   page[#page + 1] = ".PP\nShort options bundle (\\-nq); \\-\\-opt=VALUE and \\-oVALUE work as with getopt."
   if s.epilog then page[#page + 1] = ".SH NOTES"; page[#page + 1] = paragraphs(s.epilog) end
   page[#page + 1] = ".SH EXIT STATUS\n" .. EXIT
@@ -154,13 +161,10 @@ end
 -- The options of a recipe as completion words: every long and short spelling.
 local function words_of(s)
   local w = {}
-  local function add(o)
+  for _, o in ipairs(all_options(s)) do
     w[#w + 1] = "--" .. o[1]
     if o.short then w[#w + 1] = "-" .. o.short end
   end
-  for _, o in ipairs(s.options or {}) do add(o) end
-  if s.paths then add({ "null", short = "0" }) end
-  for _, o in ipairs(cli.globals) do if not (s.readonly and o.changes) then add(o) end end
   return w
 end
 local function value_opts(s)
@@ -229,9 +233,7 @@ do
       args[#args + 1] = "'--" .. o[1] .. spec .. "'"
       if o.short then args[#args + 1] = "'-" .. o.short .. spec:gsub("^=", "+") .. "'" end
     end
-    for _, o in ipairs(r.spec.options or {}) do add(o) end
-    if r.spec.paths then add({ "null", "read the paths from stdin, NUL-separated", short = "0" }) end
-    for _, o in ipairs(cli.globals) do if not (r.spec.readonly and o.changes) then add(o) end end
+    for _, o in ipairs(all_options(r.spec)) do add(o) end
     z[#z + 1] = "    " .. r.name .. ") _arguments -s " .. table.concat(args, " ") .. " '*:file:_files' ;;"
   end
   z[#z + 1] = "    *) _files ;;"
@@ -256,10 +258,106 @@ do
       if o.value then line = line .. " -r" end
       f[#f + 1] = line .. " -d " .. fq(o[2])
     end
-    for _, o in ipairs(r.spec.options or {}) do add(o) end
-    if r.spec.paths then add({ "null", "read the paths from stdin, NUL-separated", short = "0" }) end
-    for _, o in ipairs(cli.globals) do if not (r.spec.readonly and o.changes) then add(o) end end
+    for _, o in ipairs(all_options(r.spec)) do add(o) end
   end
   write(out .. "/completions/tether.fish", table.concat(f, "\n") .. "\n")
 end
+-- docs/api.md and types/tether.lua (LuaLS stubs) from bindings/api.lua.
+do
+  local api = assert(dofile(src .. "/bindings/api.lua"))
+  -- "a: string, b?: {x: t, y: u}" -> {{name = "a", type = "string"}, {name = "b", optional = true, type = "{...}"}}
+  local function params(sig)
+    local list, depth, start = {}, 0, 1
+    local function take(s)
+      s = s:gsub("^%s+", ""):gsub("%s+$", "")
+      if s == "" then return end
+      local name, opt, ty = s:match("^([%w_]+)(%??):%s*(.+)$")
+      assert(name, "bindings/api.lua: cannot read parameter '" .. s .. "'")
+      list[#list + 1] = { name = name, optional = opt == "?", type = ty }
+    end
+    for i = 1, #sig do
+      local c = sig:sub(i, i)
+      if c == "{" or c == "(" then depth = depth + 1
+      elseif c == "}" or c == ")" then depth = depth - 1
+      elseif c == "," and depth == 0 then take(sig:sub(start, i - 1)); start = i + 1 end
+    end
+    take(sig:sub(start))
+    return list
+  end
+  local md = {
+    "# The Lua API of tether",
+    "",
+    "Generated from `bindings/api.lua` by `host/gendocs.lua` at build time; edit that table,",
+    "not this file (a test holds the two, and the module, together).",
+    "",
+    "Every function is `tether.NAME` (and the same in `tether.raw`, which ignores dry-run",
+    "mode). Success returns what is listed; an expected failure returns `nil`, the message",
+    "`\"PATH: reason (ERRNO); hint\"`, the errno name and the same as a table",
+    "`{errno, path, reason, hint, message}`. Wrong argument types and unknown option names",
+    "raise an error. Types: `identity` is `{dev, ino, ...}` as `info` gives it; an `expect`",
+    "table holds any of `type dev ino size mtime mtime_ns ctime ctime_ns mode uid gid`, and",
+    "the call refuses with `ECHANGED` when the object differs.",
+    "",
+  }
+  local stub = {
+    "---@meta",
+    "-- LuaLS annotations for the module tether (generated from bindings/api.lua; do not edit).",
+    "-- Put this directory in your editor's Lua.workspace.library.",
+    "",
+  }
+  local names = {}
+  for name in pairs(api.types) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do stub[#stub + 1] = "---@alias " .. name .. " " .. api.types[name] end
+  stub[#stub + 1] = "---@alias tether.confinement {roots: fun(self): table[], close: fun(self)}"
+  stub[#stub + 1] = "---@alias tether.journal {append: fun(self, line: string, opts?: {nosync?: boolean}): boolean, sync: fun(self): boolean, close: fun(self)}"
+  stub[#stub + 1] = "---@alias tether.lock {say: fun(self, holder: string), close: fun(self)}"
+  stub[#stub + 1] = "---@alias tether.regex {find: fun(self, s: string, init?: integer): integer?, integer?}"
+  stub[#stub + 1] = ""
+  stub[#stub + 1] = "---@class tetherlib"
+  stub[#stub + 1] = "---@field version string"
+  stub[#stub + 1] = "---@field platform '\"posix\"'|'\"windows\"'"
+  stub[#stub + 1] = "---@field options {dry_run?: boolean, json?: boolean, quiet?: boolean, verbose?: boolean, progress?: boolean, journal_dir?: string}"
+  stub[#stub + 1] = "---@field raw tetherlib the same functions, blind to the global dry-run switch"
+  stub[#stub + 1] = "tether = {}"
+  stub[#stub + 1] = ""
+  for _, f in ipairs(api.functions) do
+    local ps = params(f.sig)
+    local plain = {}
+    for i, p in ipairs(ps) do plain[i] = p.name end
+    md[#md + 1] = string.format("## `tether.%s(%s)`", f[1], table.concat(plain, ", "))
+    md[#md + 1] = ""
+    md[#md + 1] = f.doc
+    md[#md + 1] = ""
+    if #ps > 0 then
+      md[#md + 1] = "| parameter | type |"
+      md[#md + 1] = "|---|---|"
+      for _, p in ipairs(ps) do
+        md[#md + 1] = string.format("| `%s`%s | `%s` |", p.name, p.optional and " (optional)" or "", (p.type:gsub("|", "\\|")))
+      end
+      md[#md + 1] = ""
+    end
+    md[#md + 1] = "Returns: `" .. f.ret:gsub("|", "\\|") .. "`" ..
+      (f.fails and ("; fails with " .. table.concat((function() local t = {} for i, e in ipairs(f.fails) do t[i] = "`" .. e .. "`" end return t end)(), ", ")) or "") .. "."
+    md[#md + 1] = ""
+    stub[#stub + 1] = "---" .. f.doc:gsub("\n", "\n---")
+    for _, p in ipairs(ps) do stub[#stub + 1] = string.format("---@param %s%s %s", p.name, p.optional and "?" or "", p.type) end
+    local rets = params((f.ret:gsub("([^,]+)", function(t) return "r: " .. t end)))
+    for i, r in ipairs(rets) do
+      stub[#stub + 1] = string.format("---@return %s%s", r.type, i == 1 and "|nil result" or "")
+    end
+    if f.ret ~= "nil" and not f.ret:find("^nil,") then
+      stub[#stub + 1] = "---@return string? message"
+      stub[#stub + 1] = "---@return string? errno"
+      stub[#stub + 1] = "---@return tether.error? error"
+    end
+    stub[#stub + 1] = string.format("function tether.%s(%s) end", f[1], table.concat(plain, ", "))
+    stub[#stub + 1] = ""
+  end
+  stub[#stub + 1] = "return tether"
+  assert(tether.mkdir(out .. "/types", { parents = true }))
+  write(out .. "/api.md", table.concat(md, "\n"))
+  write(out .. "/types/tether.lua", table.concat(stub, "\n") .. "\n")
+end
+
 print(string.format("gendocs: %d recipes -> %s/man, %s/completions", #recipes, out, out))

@@ -28,5 +28,6 @@ build = {
     TETHER_LUA_CMOD_DIR = "$(LIBDIR)",
     TETHER_LUA_LMOD_DIR = "$(LUADIR)",
     TETHER_TESTS = "OFF",
+    TETHER_MODULE_ONLY = "ON", -- tether.so and the stdlib; the command comes with the .deb or cmake --install
   },
 }

@@ -198,6 +198,9 @@ uint32_t pf_euid(void);
 unsigned long pf_pid(void);
 /* Whether process pid is alive. */
 int pf_pid_alive(unsigned long pid);
+/* Sets and removes an extended attribute (user.tether-probe) on path: 0 when the
+ * filesystem keeps them, else an errno value (ENOTSUP). */
+int pf_xattr_probe(const char *path);
 /* Whether fd (0, 1, 2) is a terminal (a console on Windows). */
 int pf_isatty(int fd);
 /* The width in columns of the terminal on fd, or 0 when it is none or cannot be told. */

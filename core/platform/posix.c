@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -138,6 +139,12 @@ unsigned long pf_pid(void)
 int pf_pid_alive(unsigned long pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int pf_xattr_probe(const char *path)
+{
+    if (setxattr(path, "user.tether-probe", "1", 1, 0) != 0) return errno;
+    return removexattr(path, "user.tether-probe") != 0 ? errno : 0;
 }
 
 int pf_isatty(int fd)

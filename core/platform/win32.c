@@ -1036,6 +1036,12 @@ int pf_pid_alive(unsigned long pid)
     return alive;
 }
 
+int pf_xattr_probe(const char *path)
+{
+    (void)path;
+    return ENOTSUP; /* NTFS has alternate data streams and EAs; tether uses neither */
+}
+
 static HANDLE std_handle(int fd)
 {
     return GetStdHandle(fd == 0   ? STD_INPUT_HANDLE

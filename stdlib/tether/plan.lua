@@ -118,6 +118,7 @@ local kinds = {
       return a.clone and true or shared_identity(a)
     end,
     finish = function() return raw.link_drain() end,
+    effect = function(a) return { type = "file", same_as = a.existing } end,
     post = function(a)
       local i, x = tether.info(a.path), tether.info(a.existing)
       return i and x and i.type == "file" and (a.clone or i.ino == x.ino)
@@ -133,6 +134,21 @@ local kinds = {
                expect = { mode = x.mode, uid = x.uid, gid = x.gid, mtime = x.mtime, mtime_ns = x.mtime_ns },
                expect_existing = shared_identity(a) }
     end,
+  },
+  drop = { -- path, another name of the file at existing (same inode), is removed; the data stays
+    checks_itself = true, -- tether.unlink {hard} re-checks the identity, and refuses a last name
+    describe = function(a) return "remove " .. (a.shown or a.path) .. " (another name of " .. a.existing .. ")" end,
+    pre = function(a, view)
+      local i = (view or REAL):look(a.path)
+      if not i or i.type ~= "file" then return "is not a file (any more)" end
+      if i.same_as == a.existing then return nil end
+      local x = (view or REAL):look(a.existing)
+      if not x or x.dev ~= i.dev or x.ino ~= i.ino then return "is not another name of " .. a.existing end
+    end,
+    effect = function() return false end,
+    apply = function(a) return raw.unlink(a.shown, { hard = true, expect = a.expect }) end,
+    post = function(a) return not exists(a.path) end,
+    undo = function(a) return raw.hardlink(a.existing, a.path) end,
   },
   move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt)
     describe = function(a) return "move " .. (a.shown or a.path) .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
@@ -240,7 +256,7 @@ end
 -- should expect of it (nil for nil).
 M.expect_of = planned_of
 
--- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, move, mkdir, rmdir.
+-- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, drop, move, mkdir, rmdir.
 -- Paths may be given as the user typed them (shown so in messages); the plan keeps them
 -- absolute, so the journal means the same from any directory. An action that changes
 -- an existing object should say what it expects of it (expect = {dev=, ino=}, as a walk
@@ -562,7 +578,7 @@ end
 local check = journal.check
 local FIELDS = {
   symlink = { "target" }, replace = { "target", "old" }, unlink = { "target" },
-  hardlink = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
+  hardlink = { "existing" }, drop = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
 }
 local function inside(p, roots)
   for _, r in ipairs(roots) do
@@ -593,7 +609,7 @@ journal.schemas.plan = function(records)
     for _, f in ipairs(FIELDS[a.op]) do
       if type(a[f]) ~= "string" then return 1, "action " .. i .. " has no " .. f end
     end
-    if (a.op == "move" or a.op == "hardlink") and not inside(a.to or a.existing, h.roots) then
+    if (a.op == "move" or a.op == "hardlink" or a.op == "drop") and not inside(a.to or a.existing, h.roots) then
       return 1, "action " .. i .. " names a path outside the run's roots"
     end
   end

@@ -56,6 +56,26 @@ check "recipes complete" has "$(complete_words tether pru)" "prune"
 check "options complete" is "$(complete_words tether prune --lo)" "--loops"
 check "farm's stow options complete" has "$(complete_words tether farm --no)" "--no-folding"
 
+# The API reference and the editor stubs: generated from bindings/api.lua, the same as the
+# committed copies, and describing exactly what the module exports.
+src=${TETHER_SOURCE_DIR:?set by ctest}
+check "docs/api.md is the generated one" is "$(diff "$gen/api.md" "$src/docs/api.md" && echo same)" same
+check "types/tether.lua is the generated one" is "$(diff "$gen/types/tether.lua" "$src/types/tether.lua" && echo same)" same
+out=$("$TETHER" -e '
+local api = dofile(...)
+local described, missing, extra = {}, {}, {}
+for _, f in ipairs(api.functions) do described[f[1]] = true end
+for k, v in pairs(tether) do
+  if type(v) == "function" and not described[k] then missing[#missing + 1] = k end
+end
+for name in pairs(described) do
+  if type(tether[name]) ~= "function" then extra[#extra + 1] = name end
+  if name ~= "migrate" and type(tether.raw[name]) ~= "function" then extra[#extra + 1] = "raw." .. name end
+end
+table.sort(missing); table.sort(extra)
+print("missing: " .. table.concat(missing, " ") .. "; not exported: " .. table.concat(extra, " "))' "$src/bindings/api.lua" 2>&1)
+check "every exported function is described, and only those" is "$out" "missing: ; not exported: "
+
 # cmake --install into a staging directory, with another prefix.
 if [ "${TETHER_SANITIZE:-OFF}" = ON ]; then
     echo "skipped: install checks (a sanitized tether.so cannot be loaded by a stock lua5.4)"

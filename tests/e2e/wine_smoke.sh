@@ -109,4 +109,12 @@ check "migrate without links: SRC untouched" is "$(snapshot "$WORK/tree")" "$bef
 check "migrate without links: nothing made" test ! -e "$WORK/moved"
 check "migrate without links: no probe left" is "$(ls -A "$WORK" | grep -c tether-probe)" 0
 
+# doctor under Wine: symbolic links are not available (Wine says yes and makes nothing),
+# hard links are; the probe directory is gone afterwards.
+mkdir -p "$WORK/doc"
+t --json doctor "$WORK/doc"
+check "doctor: symlinks not available" is "$(json "$out" '[p["ok"] for p in d["filesystems"][0]["probes"] if p["name"] == "symlinks"][0]' 2>&1)" False
+check "doctor: hard links are" is "$(json "$out" '[p["ok"] for p in d["filesystems"][0]["probes"] if p["name"] == "hard links"][0]' 2>&1)" True
+check "doctor: nothing left behind" is "$(ls -A "$WORK/doc")" ""
+
 finish

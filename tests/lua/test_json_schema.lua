@@ -83,7 +83,8 @@ local function check_run(r, where)
   for _, k in ipairs { "done", "skipped", "failed" } do int(r[k], where .. "." .. k, r.recipe == "migrate") end
 end
 
-local MUTATING = set { "link", "unlink", "prune", "retarget", "relativize", "dedupe", "farm", "migrate", "undo", "demo" }
+local MUTATING = set { "link", "unlink", "prune", "retarget", "relativize", "dedupe", "farm", "migrate", "undo", "demo",
+                       "doctor" }
 
 -- Runs `tether --json ARGS` in dir; returns its stdout, exit code and stderr.
 local function run(dir, args)
@@ -216,6 +217,11 @@ function T.every_recipe_writes_one_documented_object()
   report(d, J .. "migrate --resume nosuchrun", { recipe = "migrate", failed = true })
   report(d, J .. "undo -n", { recipe = "undo", changed = false })
   report(d, J .. "undo", { recipe = "undo", changed = true })
+
+  -- doctor: probes and leftovers (none here), and --fix -n
+  report(d, J .. "doctor --no-probe tree", { recipe = "doctor", changed = false })
+  report(d, J .. "doctor --fix -n tree", { recipe = "doctor", changed = false })
+  report(d, J .. "doctor MISSING", { recipe = "doctor", failed = true })
 
   -- demo makes and removes its own sample
   report(d, J .. "demo -n", { recipe = "demo", changed = false })
