@@ -6,7 +6,7 @@ local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "audit",
-  usage = "tether audit [PATH...] [--broken] [--absolute] [--escapes] [--xdev] [--format table|json|csv|tree]",
+  usage = "tether audit [PATH...] [--broken] [--absolute] [--escapes] [--xdev] [--format table|json|csv|tree] [--sort path|status|target]",
   summary = "List every link under each PATH (default: .) with its status, then a summary by status, form and kind.",
   description = [[
 Links are never followed while walking. Status: ok; broken (the target does not exist:
@@ -22,6 +22,8 @@ and the walk goes on. Exit code 1 when a broken link or a loop was found.]],
     { "escapes", "only links whose target lies outside the scanned paths" },
     { "xdev", "stay on the filesystem of each PATH" },
     { "format", "table (default), json, csv or tree", value = "FORMAT" },
+    { "sort", "list the links by path, by status (then path) or by target (then path), the same on every run and machine; table, csv and json (the links are held in memory to sort them)",
+      value = "KEY", choices = { path = true, status = true, target = true } },
   },
   paths = true, readonly = true,
 })
@@ -31,6 +33,10 @@ local format = args.format or (tether.options.json and "json") or "table"
 local formats = { table = true, json = true, csv = true, tree = true }
 if not formats[format] then
   cli.exit(cli.USAGE, "audit: --format must be table, json, csv or tree, not '" .. format .. "'")
+end
+
+if args.sort and format == "tree" then
+  cli.exit(cli.USAGE, "audit: --sort applies to the table, csv and json formats (the tree is in path order)")
 end
 
 local function wanted(link)
@@ -106,6 +112,19 @@ else -- tree: print only the directories that lead to a link, indented by depth
   end
 end
 
+-- With --sort the links are held, then written in order (bytewise, so the same everywhere).
+local sorted = args.sort and {}
+local STATUS_ORDER = { broken = 1, loop = 2, denied = 3, error = 4, ok = 5 }
+local function sort_and_emit()
+  local key = args.sort
+  table.sort(sorted, function(a, b)
+    if key == "status" and a.status ~= b.status then return STATUS_ORDER[a.status] < STATUS_ORDER[b.status] end
+    if key == "target" and a.target ~= b.target then return (a.target or "") < (b.target or "") end
+    return a.path < b.path
+  end)
+  for _, l in ipairs(sorted) do emit(l) end
+end
+
 local count = { links = 0, shown = 0, entries = 0, dirs = 0 }
 local by_status = { ok = 0, broken = 0, loop = 0, denied = 0, error = 0 }
 local by_form = { absolute = 0, relative = 0 }
@@ -137,8 +156,14 @@ for _, root in ipairs(roots) do
         if e.messy then by_flag.messy = by_flag.messy + 1 end
         if wanted(e) then
           count.shown = count.shown + 1
-          line:done() -- a progress line on the same terminal must not run into the output
-          emit(e, root)
+          if sorted then
+            sorted[#sorted + 1] = { path = e.path, target = e.target, status = e.status, kind = e.kind, form = e.form,
+                                    cross_fs = e.cross_fs, escapes = e.escapes, messy = e.messy,
+                                    status_error = e.status_error, target_type = e.target_type }
+          else
+            line:done() -- a progress line on the same terminal must not run into the output
+            emit(e, root)
+          end
         end
       end
     end
@@ -147,6 +172,7 @@ for _, root in ipairs(roots) do
   end
 end
 line:done()
+if sorted then sort_and_emit() end
 
 local summary = { links = count.links, shown = count.shown, entries = count.entries,
                   dirs = count.dirs, status = by_status, form = by_form, type = by_kind,

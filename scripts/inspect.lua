@@ -2,41 +2,105 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local json = require "tether.json"
+local path = require "tether.path"
 
 local args = cli.parse({...}, {
   name = "inspect",
-  usage = "tether inspect [--json] [-v] PATH...",
+  usage = "tether inspect [--chain] [--json] [-v] PATH...",
   summary = "Describe each PATH without following it: its kind, and for a link the stored target, where it resolves and whether it is ok.",
   description = [[
 Status of a link: ok, broken (the target does not exist), loop (the links go round in a
 circle), denied (a directory on the way cannot be searched, so it cannot be told), error.
-Exit code 1 when a path is missing or a link is not ok.]],
+With --chain, every hop on the way, as namei(1) shows them: each link met while resolving
+PATH name by name (a link in a parent directory too), what it stores, and the status of
+that hop; then where the chain ends. Exit code 1 when a path is missing or a link is not
+ok.]],
+  options = { { "chain", "show every link on the way to where PATH leads, with the status of each hop" } },
   min = 1, paths = true, readonly = true,
 })
+
+-- The links met while resolving p one name at a time, as the kernel does: a hop for each,
+-- {path, target, status, errno}, and where it ends ({path, type} or the hop that stops it).
+local MAX_HOPS = 40
+local function chain(p)
+  local hops = {}
+  local cur = path.is_absolute(p) and "/" or (tether.absolute(".") or ".")
+  local rest = {}
+  for part in p:gmatch("[^/]+") do rest[#rest + 1] = part end
+  local seen = {} -- a link met again with the same names still to go: a loop
+  local function stop(at, status, errno, target)
+    hops[#hops + 1] = { path = at, target = target, status = status, errno = errno }
+    return hops, nil
+  end
+  while #rest > 0 do
+    local name = table.remove(rest, 1)
+    if name == ".." then
+      cur = path.dirname(cur)
+    elseif name ~= "." then
+      local at = cur == "/" and ("/" .. name) or (cur .. "/" .. name)
+      local i, _, code = tether.info(at)
+      if not i then
+        local status = code == "EACCES" and "denied" or (code == "ENOENT" or code == "ENOTDIR") and "broken" or "error"
+        return stop(at, status, code)
+      elseif i.type == "symlink" or i.type == "junction" then
+        local key = at .. "\0" .. table.concat(rest, "/")
+        if seen[key] or #hops >= MAX_HOPS then return stop(at, "loop", "ELOOP", i.target) end
+        seen[key] = true
+        hops[#hops + 1] = { path = at, target = i.target, status = i.status, errno = i.status_error }
+        local t = i.target
+        local parts = {}
+        for part in t:gmatch("[^/]+") do parts[#parts + 1] = part end
+        for k = #parts, 1, -1 do table.insert(rest, 1, parts[k]) end
+        if path.is_absolute(t) then cur = "/" end
+      elseif #rest > 0 and i.type ~= "dir" then
+        return stop(at, "broken", "ENOTDIR")
+      else
+        cur = at
+      end
+    end
+  end
+  local final = tether.info(cur)
+  return hops, { path = cur, type = final and final.type or "missing" }
+end
 
 local verbose = tether.options.verbose
 local problems = 0
 local reports = json.array()
 
-for _, path in ipairs(args) do
-  local info, err, code, e = tether.info(path)
+-- The hops of --chain, as text.
+local function say_chain(hops, ends)
+  cli.say("  chain:")
+  for k, h in ipairs(hops) do
+    cli.say("    %d. %s%s  (%s%s)", k, cli.quote(h.path), h.target and (" -> " .. cli.quote(h.target)) or "",
+      h.status or "ok", h.errno and (", " .. h.errno) or "")
+  end
+  if ends then cli.say("  ends at: %s (%s)", cli.quote(ends.path), ends.type) end
+end
+
+for _, p in ipairs(args) do
+  local info, err, code, e = tether.info(p)
   if not info then
     cli.warn(err)
     problems = problems + 1
-    reports[#reports + 1] = { path = path, type = code == "ENOENT" and "missing" or "unknown", error = e }
+    local r = { path = p, type = code == "ENOENT" and "missing" or "unknown", error = e }
+    if args.chain then r.chain, r.ends = chain(p) end
+    reports[#reports + 1] = r
+    if args.chain and not tether.options.json then cli.say("%s", cli.quote(p)); say_chain(r.chain, r.ends) end
   else
     info.errno, info.status_error = info.status_error, nil
-    if info.status then info.resolved = tether.realpath(path) end
+    if info.status then info.resolved = tether.realpath(p) end
+    if args.chain then info.chain, info.ends = chain(p) end
     if info.status and info.status ~= "ok" then problems = problems + 1 end
     reports[#reports + 1] = info
     if not tether.options.json then
-      cli.say("%s", cli.quote(path))
+      cli.say("%s", cli.quote(p))
       cli.say("  kind:     %s", info.type)
       if info.status then
         cli.say("  target:   %s", info.target and cli.quote(info.target) or "(unreadable)")
         cli.say("  resolves: %s", info.resolved and cli.quote(info.resolved) or "-")
         cli.say("  status:   %s%s", info.status, info.errno and (" (" .. info.errno .. ")") or "")
       end
+      if args.chain then say_chain(info.chain, info.ends) end
       if verbose or not info.status then
         cli.say("  size %d, mode %04o, links %d, uid %d, gid %d, dev %d, inode %d", info.size,
           info.mode, info.nlink, info.uid, info.gid, info.dev, info.ino)

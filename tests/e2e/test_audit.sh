@@ -142,4 +142,17 @@ mkdir -p cyc/a/b && ln -s ../.. cyc/a/b/up
 t -e 'for e in tether.walk("cyc", {follow = true}) do if e.error then print(e.path, e.error) end end'
 check "cycle detected when following" is "$out" "cyc/a/b/up	ELOOP"
 
+# --sort: the same order on every run, in every format that lists links.
+t audit tree --sort path --format csv
+check "--sort path: csv rows by path" is "$(tail -n +2 <<<"$out" | cut -d, -f1)" "$(tail -n +2 <<<"$out" | cut -d, -f1 | LC_ALL=C sort)"
+first=$out
+t audit tree --sort path --format csv
+check "--sort path: the same twice" is "$out" "$first"
+t audit tree --sort status --format csv
+check "--sort status: broken first, ok last" is "$(tail -n +2 <<<"$out" | cut -d, -f3 | uniq | tr '\n' ' ')" "broken loop error ok "
+t --json audit tree --sort target
+check "--sort target: json by target" is "$(python3 -c 'import json,sys; t=[l["target"] for l in json.load(sys.stdin)["links"]]; print(t == sorted(t, key=lambda x: x.encode()))' <<<"$out")" True
+t audit tree --sort path --format tree
+check "--sort with the tree format is a usage error" is "$rc" 2
+
 finish

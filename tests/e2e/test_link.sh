@@ -104,4 +104,32 @@ t link dir/file fresh
 t undo
 check "undo of link removes it" is "$rc|$(ls fresh 2>/dev/null)" "0|"
 
+# inspect --chain: every hop, as namei shows them: a relative link in a symlinked parent,
+# a loop, and (as an unprivileged user) a hop into a directory that cannot be searched.
+mkdir -p chain/real/b chain/t chain/locked/inner && echo x > chain/t/file
+ln -s real chain/a && ln -s ../../t/file chain/real/b/link
+ln -s l2 chain/l1 && ln -s l1 chain/l2
+ln -s ../locked/inner chain/t/into-locked
+t --json inspect --chain chain/a/b/link chain/l1
+hops=$(python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["paths"]:
+    print(" | ".join("%s -> %s %s" % (h["path"].split("/chain/")[1], h.get("target"), h["status"]) for h in p["chain"]),
+          "=>", p.get("ends", {}).get("type"))' <<<"$out")
+check "chain through a symlinked parent, then a loop" is "$hops" "a -> real ok | real/b/link -> ../../t/file ok => file
+l1 -> l2 loop | l2 -> l1 loop | l1 -> l2 loop => None"
+t inspect --chain chain/a/b/link
+check "the text form numbers the hops" has "$out" "2. $WORK/run/chain/real/b/link -> ../../t/file  (ok)"
+check "and says where it ends" has "$out" "ends at: $WORK/run/chain/t/file (file)"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    chmod 755 "$WORK" "$WORK/run" && chmod 700 chain/locked
+    out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$TETHER" --json inspect --chain chain/t/into-locked/x 2>/dev/null)
+    check "a hop into a directory that cannot be searched is denied" is \
+        "$(python3 -c 'import json,sys; c=json.load(sys.stdin)["paths"][0]["chain"]; print(c[0]["target"], c[-1]["status"], c[-1]["errno"])' <<<"$out" 2>&1)" \
+        "../locked/inner denied EACCES"
+    chmod 755 chain/locked
+else
+    echo "skipped: the denied hop needs root to switch to an unprivileged user"
+fi
+
 finish

@@ -163,6 +163,8 @@ function T.every_recipe_writes_one_documented_object()
   report(d, "audit --format json tree/sub", { recipe = "audit" })
   report(d, "inspect tree/sub/rel tree/broken", { recipe = "inspect", code = 1 })
   report(d, "inspect tree/sub/rel MISSING", { recipe = "inspect", code = 1 })
+  report(d, "inspect --chain tree/sub/rel tree/broken", { recipe = "inspect", code = 1 })
+  report(d, "audit --sort status tree", { recipe = "audit", code = 1 })
 
   -- link, twice: the second changes nothing, exit 0, no new journal
   report(d, J .. "link -n old/x tree/new-link", { recipe = "link", changed = false, journaled = false })
