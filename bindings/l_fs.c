@@ -111,13 +111,17 @@ static int l_statfs(lua_State *L)
 }
 
 /* xattr_probe(path) -> true when path's filesystem keeps extended attributes (one is set
- * and removed again). */
+ * on the file and removed again, reached from its directory's handle, never through a
+ * link). */
 static int l_xattr_probe(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
-    int err = pf_xattr_probe(path);
+    tt_at at;
+    tt_err e;
+    if (tt_at_open(l_confine(L), path, &at, &e) != 0) return l_fail(L, &e);
+    int err = pf_dir_xattr_probe(at.dir, at.name);
+    tt_at_close(&at);
     if (err) {
-        tt_err e;
         tt_fail(&e, err, path, "extended attributes are not kept here", NULL);
         return l_fail(L, &e);
     }

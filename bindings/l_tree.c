@@ -24,7 +24,7 @@ static int call_progress(void *ud, uint64_t bytes, uint64_t files, const char *p
     l_setint(L, "bytes", (lua_Integer)bytes);
     l_setint(L, "files", (lua_Integer)files);
     if (path) l_setstr(L, "path", path);
-    l_setbool(L, "sync", path == NULL); /* the copy is flushed to disk now */
+    l_setbool(L, "sync", path == NULL);                 /* the copy is flushed to disk now */
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) p->failed = 1; /* keep the error for later */
     return p->failed;
 }

@@ -313,7 +313,8 @@ int tt_copytree(tt_confine *cf, const char *src, const char *dst, const tt_copy_
     }
     int err;
     /* The flush can take a while (the whole copy written back): say so. path NULL. */
-    if (!rc && !o->no_sync && o->progress && o->progress(o->ud, c.stats->bytes, c.stats->files, NULL))
+    if (!rc && !o->no_sync && o->progress &&
+        o->progress(o->ud, c.stats->bytes, c.stats->files, NULL))
         rc = tt_fail(e, ECANCELED, dst, NULL, NULL);
     if (!rc && !o->no_sync && (err = pf_syncfs(c.top)) != 0)
         rc = tt_fail(e, err, dst, "cannot flush the copy to disk", NULL);

@@ -43,22 +43,32 @@ cli.check_roots(roots)
 local json = tether.options.json
 local report = { filesystems = {}, leftovers = {}, runs = {}, unreadable = {}, fixed = {} }
 
--- 1. What each filesystem can do, by trying it.
+-- 1. What each filesystem can do, by trying it in a new directory there. Every probe acts
+-- from the handles of that directory (a confinement, checked to be the one just made), so
+-- a user who can write DIR cannot redirect a probe anywhere else; the regular files the
+-- probes need are copied in from a private directory of the system's temporary one.
 local function probe(dir)
   local fs = { path = dir, probes = {} }
   local function note(name, ok, detail) fs.probes[#fs.probes + 1] = { name = name, ok = ok, detail = detail } end
+  local src, serr = tether.mkdtemp()
+  if not src then fs.error = { message = serr }; return fs end
+  local h = io.open(path.join(src, "file"), "w")
+  if h then h:write("probe"); h:close() end
   local d, err = tether.mkdtemp(path.join(dir, ".tether-doctor-"))
-  if not d then
-    fs.error = { message = err }
+  local di, si = d and tether.info(d), tether.info(src)
+  local c, cerr = di and si and raw.confine({ d, src }, { expect = { { dev = di.dev, ino = di.ino }, { dev = si.dev, ino = si.ino } } })
+  if not c then
+    fs.error = { message = err or cerr or (d .. ": changed right after it was made") }
+    raw.rmtree(src)
     return fs
   end
-  local f = path.join(d, "file")
-  local h = io.open(f, "w")
-  if h then h:write("probe"); h:close() end
+  local f, g = path.join(d, "a", "file"), path.join(d, "b", "file")
+  raw.copytree(src, path.join(d, "a"), { no_sync = true })
+  raw.copytree(src, path.join(d, "b"), { no_sync = true })
   -- symbolic links, absolute and relative
   local ok, e = raw.symlink(f, path.join(d, "abs"))
   note("symlinks", ok and tether.readlink(path.join(d, "abs")) == f or false, not ok and e or nil)
-  ok, e = raw.symlink("file", path.join(d, "rel"))
+  ok, e = raw.symlink("a/file", path.join(d, "rel"))
   local ri = ok and tether.info(path.join(d, "rel"))
   note("relative symlinks", ri and ri.status == "ok" or false, not ok and e or nil)
   -- hard links and how many a file may have
@@ -68,16 +78,13 @@ local function probe(dir)
   note("hard links", ok and fi and fi.nlink == 2 or false, ok and st and st.link_max > 0 and ("at most " .. st.link_max .. " per file") or e)
   -- junctions (NTFS)
   if tether.platform == "windows" then
-    assert(raw.mkdir(path.join(d, "jdir")))
-    ok, e = raw.junction(path.join(d, "jdir"), path.join(d, "junction"))
+    ok, e = raw.mkdir(path.join(d, "jdir"))
+    if ok then ok, e = raw.junction(path.join(d, "jdir"), path.join(d, "junction")) end
     note("junctions", ok and true or false, not ok and e or nil)
   else
     note("junctions", false, "Windows (NTFS) only")
   end
   -- reflinks: a copy that shares its blocks (btrfs, XFS, APFS, ReFS)
-  local g = path.join(d, "twin")
-  h = io.open(g, "w")
-  if h then h:write("probe"); h:close() end
   local gi = tether.info(g)
   ok, e = false, "could not make a file to try it with"
   if gi then ok, e = raw.link_over(f, g, plan.expect_of(gi), { clone = true }) end
@@ -86,8 +93,7 @@ local function probe(dir)
   ok, e = raw.xattr_probe(f)
   note("extended attributes", ok and true or false, not ok and e or nil)
   -- case: does "CASE" find "case"?
-  h = io.open(path.join(d, "case"), "w")
-  if h then h:close() end
+  raw.mkdir(path.join(d, "case"))
   local insensitive = tether.exists(path.join(d, "CASE"))
   note("case-sensitive names", not insensitive, insensitive and "Name and NAME are the same file" or nil)
   -- the longest name: the most characters a directory name takes
@@ -98,7 +104,11 @@ local function probe(dir)
     if raw.mkdir(name) then raw.rmdir(name); lo = mid else hi = mid - 1 end
   end
   note("longest name", lo > 0, lo .. " bytes")
-  local gone, rerr = raw.rmtree(d)
+  -- Removed once the confinement lets go of it (Windows cannot remove a directory that
+  -- is held open), checked to be still the directory made above.
+  c:close()
+  local gone, rerr = raw.rmtree(d, { expect = { dev = di.dev, ino = di.ino } })
+  raw.rmtree(src)
   if not gone then fs.error = { message = rerr } end
   return fs
 end
@@ -120,7 +130,7 @@ end
 local runs, broken = journal.list()
 for _, b in ipairs(broken) do report.unreadable[#report.unreadable + 1] = { path = b.file, message = b.message } end
 local by_path = {} -- a migration's temporary names -> its status row
-for _, row in ipairs(migration.status()) do
+for _, row in ipairs(migration.status(runs, broken)) do
   if not row.ended then
     report.runs[#report.runs + 1] = { id = row.id, recipe = "migrate", state = row.state, roots = { row.src, row.dest },
                                       where = row.data, next = row.command }

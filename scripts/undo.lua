@@ -26,7 +26,9 @@ tether history]],
 })
 
 local which = args[1]
-local runs_all = journal.list()
+-- Without an ID every journal is read once: to choose the run, and to know the newest.
+local runs_all, broken_all
+if not which or which == "last" then runs_all, broken_all = journal.list() end
 local run, ferr, fcode = journal.find(which, function(r)
   if r.kind == "migrate" then
     local st = migration.state(r.records)
@@ -34,7 +36,7 @@ local run, ferr, fcode = journal.find(which, function(r)
   end
   -- A run that changed nothing (every action skipped) has nothing to take back.
   return not plan.undone(r) and plan.summary(r).done > 0
-end)
+end, runs_all, broken_all)
 if not run then
   cli.exit(cli.FAILED, ferr or ("nothing to undo: no finished run in " .. journal.dir() .. " (ENOENT)"))
 end

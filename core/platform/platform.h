@@ -198,9 +198,10 @@ uint32_t pf_euid(void);
 unsigned long pf_pid(void);
 /* Whether process pid is alive. */
 int pf_pid_alive(unsigned long pid);
-/* Sets and removes an extended attribute (user.tether-probe) on path: 0 when the
- * filesystem keeps them, else an errno value (ENOTSUP). */
-int pf_xattr_probe(const char *path);
+/* Sets and removes an extended attribute (user.tether-probe) on the file `name` in d,
+ * never following a link: 0 when the filesystem keeps them, else an errno value
+ * (ENOTSUP). */
+int pf_dir_xattr_probe(pf_dir *d, const char *name);
 /* Whether fd (0, 1, 2) is a terminal (a console on Windows). */
 int pf_isatty(int fd);
 /* The width in columns of the terminal on fd, or 0 when it is none or cannot be told. */

@@ -141,12 +141,6 @@ int pf_pid_alive(unsigned long pid)
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-int pf_xattr_probe(const char *path)
-{
-    if (setxattr(path, "user.tether-probe", "1", 1, 0) != 0) return errno;
-    return removexattr(path, "user.tether-probe") != 0 ? errno : 0;
-}
-
 int pf_isatty(int fd)
 {
     return isatty(fd);
@@ -178,6 +172,18 @@ struct pf_dir {
     DIR *dir;
     int fd;
 };
+
+static int fd_of(pf_dir *d);
+
+int pf_dir_xattr_probe(pf_dir *d, const char *name)
+{
+    int fd = openat(fd_of(d), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = fsetxattr(fd, "user.tether-probe", "1", 1, 0) != 0 ? errno : 0;
+    if (!err && fremovexattr(fd, "user.tether-probe") != 0) err = errno;
+    close(fd);
+    return err;
+}
 
 static int fd_of(pf_dir *d)
 {

@@ -1036,9 +1036,10 @@ int pf_pid_alive(unsigned long pid)
     return alive;
 }
 
-int pf_xattr_probe(const char *path)
+int pf_dir_xattr_probe(pf_dir *d, const char *name)
 {
-    (void)path;
+    (void)d;
+    (void)name;
     return ENOTSUP; /* NTFS has alternate data streams and EAs; tether uses neither */
 }
 

@@ -167,8 +167,9 @@ end
 
 -- The run named by `which` (an id, or "last"/nil for the newest one that `accept`s).
 -- A named run that cannot be read says why (nil, message, code), and so does a journal
--- newer than the run that would be chosen that cannot be read.
-function M.find(which, accept)
+-- newer than the run that would be chosen that cannot be read. runs, broken: what
+-- M.list() gave, when the caller has read the journals already.
+function M.find(which, accept, runs, broken)
   if which and which ~= "last" then
     local records, err, code = M.read(which)
     if not records then
@@ -179,7 +180,7 @@ function M.find(which, accept)
   end
   -- A journal that cannot be read may be the newest run's: then "the newest" is not
   -- known, and acting on an older run instead would be a guess.
-  local runs, broken = M.list()
+  if not runs then runs, broken = M.list() end
   local newest_bad = broken[#broken]
   for i = #runs, 1, -1 do
     if not accept or accept(runs[i]) then

@@ -823,10 +823,11 @@ function M.continue(what, which, opts)
 end
 
 -- Every migration run with its state, oldest first, and the journals that cannot be
--- read (the rest are listed all the same).
-function M.status()
+-- read (the rest are listed all the same). runs, broken: what journal.list() gave, when
+-- the caller has read the journals already.
+function M.status(runs, broken)
   local out = {}
-  local runs, broken = journal.list()
+  if not runs then runs, broken = journal.list() end
   for _, r in ipairs(runs) do
     if r.kind == "migrate" then
       local state, command, ended = M.describe_state(r)

@@ -28,17 +28,19 @@ local REAL = {
   look = function(_, p) return tether.info(p) end,
   target = function(_, p) return (tether.readlink(p)) end,
   exists = function(_, p) return tether.exists(p) == true end,
+  -- Why a new object cannot be made at p: it exists, or it cannot be looked at (a
+  -- directory on the way that cannot be searched); nil when p is free. (info, not
+  -- exists: it also reaches paths longer than PATH_MAX, from the confinement's handles.)
+  free = function(_, p)
+    local i, err, code = tether.info(p)
+    if i then return "already exists" end
+    if code ~= "ENOENT" and code ~= "ENOTDIR" then return "cannot be looked at: " .. err end
+  end,
 }
 
 local function link_target(p, view) return (view or REAL):target(p) end
 
--- Why a new object cannot be made at p: it exists, or it cannot be looked at (a
--- directory on the way that cannot be searched); nil when p is free.
-local function taken(p, view)
-  local i, err, code = (view or REAL):look(p)
-  if i then return "already exists" end
-  if code and code ~= "ENOENT" and code ~= "ENOTDIR" then return "cannot be looked at: " .. err end
-end
+local function taken(p, view) return (view or REAL):free(p) end
 
 local function exists(p, view) return (view or REAL):exists(p) end
 
@@ -112,9 +114,9 @@ local kinds = {
     -- The old copy is removed on a second thread (freeing its blocks is the slow part);
     -- Plan:apply waits for it before the run is over.
     apply = function(a)
-      local ok, err, code = raw.link_over(a.existing, a.shown, a.expect,
+      local ok, err, code, e = raw.link_over(a.existing, a.shown, a.expect,
         { clone = a.clone, background = true, expect_existing = a.expect_existing })
-      if not ok then return nil, err, code end
+      if not ok then return nil, err, code, e end
       return a.clone and true or shared_identity(a)
     end,
     finish = function() return raw.link_drain() end,
@@ -237,6 +239,15 @@ end
 
 function View:exists(p) return self:look(p) ~= nil end
 
+-- As REAL.free, for the tree as the plan will have left it.
+function View:free(p)
+  local v = self.entries[p]
+  if v ~= nil then return v and "already exists" or nil end
+  local d = split(p)
+  if d and d ~= "" and self:covers(d) then return nil end
+  return REAL:free(p)
+end
+
 -- Applies action a's effect on the view (what a later action will find).
 function View:apply(a)
   local kind = kinds[a.op]
@@ -346,19 +357,17 @@ local function roots_of(header)
   return out
 end
 
--- The code an action's failure reports when it found its object changed.
-local function changed_reason(err) return err:match("^.-: (.*) %(E[%u]+%).*$") or err end
 
 -- Runs the actions with the confinement c open and journal j; fills result.
 local function run_actions(self, j, result, opts)
   for i, a in ipairs(self.actions) do
     local kind = kinds[a.op]
     local why = not kind.checks_itself and kind.pre(a)
-    local made, err, code
+    local made, err, code, e
     if not why then
-      made, err, code = kind.apply(a)
+      made, err, code, e = kind.apply(a)
       -- Changed since it was planned (a link that is a real file now, too): left alone.
-      if code == "ECHANGED" or (code == "ENOTLINK" and kind.checks_itself) then why = changed_reason(err) end
+      if code == "ECHANGED" or (code == "ENOTLINK" and kind.checks_itself) then why = e and e.reason or err end
     end
     if why then
       result.skipped = result.skipped + 1

@@ -350,16 +350,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-        T(test_paths_below_a_root_resolve),
-        T(test_held_directories_stay_open),
-        T(test_outside_the_roots_is_refused),
-        T(test_every_change_refuses_a_swapped_directory),
-        T(test_as_typed_acts_through_the_parent),
-        T(test_root_through_a_link),
-        T(test_another_users_link_not_followed),
-        T(test_root_identity_checked),
-        T(test_removed_directories_are_forgotten),
-        T(test_expect_says_what_changed),
+        T(test_paths_below_a_root_resolve),        T(test_held_directories_stay_open),
+        T(test_outside_the_roots_is_refused),      T(test_every_change_refuses_a_swapped_directory),
+        T(test_as_typed_acts_through_the_parent),  T(test_root_through_a_link),
+        T(test_another_users_link_not_followed),   T(test_root_identity_checked),
+        T(test_removed_directories_are_forgotten), T(test_expect_says_what_changed),
     };
     return cmocka_run_group_tests_name("core/at", tests, NULL, NULL);
 }
