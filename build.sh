@@ -14,6 +14,9 @@ PACKAGES=(build-essential cmake pkg-config liblua5.4-dev libcmocka-dev libedit-d
           libxxhash-dev libpcre2-dev)
 TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux stow strace groff-base man-db bash-completion
                luarocks dpkg-dev debhelper lintian)
+# Used by one test each, which skips with a message where they cannot be installed:
+# headless Chromium renders the audit's HTML report, ansible-core runs the fleet module.
+OPTIONAL_TEST_PACKAGES=(chromium ansible-core)
 # The Windows build: the cross compiler, Wine to run the result, dpkg-dev to unpack the
 # Debian source packages of Lua, cmocka and PCRE2 it compiles (apt-get source).
 WIN_PACKAGES=(gcc-mingw-w64-x86-64 wine wine64 dpkg-dev)
@@ -21,12 +24,17 @@ WIN_PACKAGES=(gcc-mingw-w64-x86-64 wine wine64 dpkg-dev)
 SUDO=()
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=(sudo); fi
 
+# missing_packages PACKAGE...: prints those that are not installed.
+missing_packages() {
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"
+    done
+}
+
 # try_install PACKAGE...: installs the missing ones; fails (saying which) if it cannot.
 try_install() {
-    local missing=()
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-    done
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
         echo "build.sh: please install as root: apt-get install -y ${missing[*]}" >&2
@@ -38,6 +46,22 @@ try_install() {
 }
 
 install_missing() { try_install "$@" || exit 1; }
+
+# try_optional PACKAGE...: installs what is missing without recommended extras; says so
+# and goes on when it cannot (the tests that need them skip).
+try_optional() {
+    local missing
+    mapfile -t missing < <(missing_packages "$@")
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if { [ "$(id -u)" -eq 0 ] || [ ${#SUDO[@]} -gt 0 ]; } &&
+        echo "build.sh: installing Debian packages: ${missing[*]}" &&
+        "${SUDO[@]}" apt-get update -qq >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "build.sh: could not install ${missing[*]}; the tests that need them will skip"
+}
 
 # Debian source packages need deb-src entries: one is added beside each deb entry.
 ensure_deb_src() {
@@ -129,6 +153,7 @@ demo)
     ;;
 test)
     install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    try_optional "${OPTIONAL_TEST_PACKAGES[@]}"
     build build
     build build-asan -DTETHER_SANITIZE=ON
     status=0

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# tether audit (every link classified) vs find -xtype l vs symlinks -r vs find -type l
-# (the walk alone), on a tree made by bench/gen.py links, warm cache, all in one
-# run: each tool once to warm up, then ROUNDS rounds in rotation, medians reported.
-# Then peak memory of tether audit on a tree of MEM_N entries.
+# tether audit (every link classified) vs find -xtype l vs symlinks -r vs fdfind -t l
+# vs find -type l (the walk alone), on a tree made by bench/gen.py links, warm cache, all
+# in one run: each tool once to warm up, then ROUNDS rounds in rotation, medians
+# reported. tether also with its target cache off (TETHER_TARGET_CACHE=0) and on one
+# core (taskset), fdfind on one thread, to see how each scales; the cache's hit rate on
+# the tree and on /usr. Then peak memory of tether audit on a tree of MEM_N entries.
 # usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000]
-# needs: python3, symlinks, time (Debian packages of those names)
+# needs: python3, symlinks, fd-find, time, taskset (apt-get install python3 symlinks
+# fd-find time util-linux)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -12,8 +15,8 @@ n=${2:-200000}
 rounds=${3:-5}
 mem_n=${4:-1000000}
 gen=$here/gen.py
-for tool in python3 symlinks /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "bench/audit.sh: needs $tool (apt-get install python3 symlinks time)" >&2; exit 1; }
+for tool in python3 symlinks fdfind taskset /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench/audit.sh: needs $tool (apt-get install python3 symlinks fd-find time util-linux)" >&2; exit 1; }
 done
 . "$here/lib.sh"
 base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
@@ -22,12 +25,27 @@ python3 "$gen" links "$base/tree" "$n" >/dev/null
 
 declare -A cmd=(
     [tether]="$build/tether audit $base/tree"
+    [tether_nocache]="env TETHER_TARGET_CACHE=0 $build/tether audit $base/tree"
+    [tether_1core]="taskset -c 0 $build/tether audit $base/tree"
     [tether_inline]="env TETHER_THREADS=0 $build/tether audit $base/tree"
     [find_xtype]="find $base/tree -xtype l"
     [symlinks]="symlinks -r $base/tree"
+    [fdfind]="fdfind -u -t l . $base/tree"
+    [fdfind_1]="fdfind -u -j 1 -t l . $base/tree"
     [find_type]="find $base/tree -type l"
 )
-order=(tether tether_inline find_xtype symlinks find_type)
+order=(tether tether_nocache tether_1core tether_inline find_xtype symlinks fdfind fdfind_1 find_type)
+declare -A label=(
+    [tether]="tether audit (classify every link)"
+    [tether_nocache]="the same, TETHER_TARGET_CACHE=0"
+    [tether_1core]="the same, on one core (taskset)"
+    [tether_inline]="the same, TETHER_THREADS=0"
+    [find_xtype]="find -xtype l"
+    [symlinks]="symlinks -r"
+    [fdfind]="fdfind -u -t l (walk only)"
+    [fdfind_1]="fdfind -u -j 1 -t l (one thread)"
+    [find_type]="find -type l (walk only)"
+)
 declare -A times
 for v in "${order[@]}"; do ${cmd[$v]} >/dev/null 2>&1 || true; done # warm the cache
 export BENCH_MAX_RC=1 # tether audit exits 1 when it finds broken links, as it should here
@@ -43,16 +61,31 @@ printf '| %-36s | %9s | %13s | %12s |\n' command "median ms" "vs -xtype l" "vs -
 printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "---------------" "--------------"
 for v in "${order[@]}"; do
     m=$(median "${times[$v]}")
-    case $v in
-        tether) label="tether audit (classify every link)" ;;
-        tether_inline) label="the same, TETHER_THREADS=0" ;;
-        find_xtype) label="find -xtype l" ;;
-        symlinks) label="symlinks -r" ;;
-        find_type) label="find -type l (walk only)" ;;
-    esac
-    printf '| %-36s | %9s | %12sx | %11sx |\n' "$label" "$(ms "$m")" "$(ratio "$m" "$xt")" \
+    printf '| %-36s | %9s | %12sx | %11sx |\n' "${label[$v]}" "$(ms "$m")" "$(ratio "$m" "$xt")" \
         "$(ratio "$m" "$ty")"
 done
+# The HTML report: its cost against the JSON report of the same tree, and how long the
+# page takes to be ready in headless Chromium (navigation start to the table and tree
+# drawn, as the page itself measures: data-ready-ms), when chromium is installed.
+declare -A gen_times
+for r in $(seq "$rounds"); do
+    gen_times[json]+="$(time_us "$build/tether" audit "$base/tree" --format json -o "$base/r.json") "
+    gen_times[html]+="$(time_us "$build/tether" -q audit "$base/tree" --format html -o "$base/r.html") "
+done
+js=$(median "${gen_times[json]}")
+hs=$(median "${gen_times[html]}")
+echo "report: --format json $(ms "$js") ms, --format html $(ms "$hs") ms: html $(ratio "$hs" "$js")x json ($(du -h "$base/r.html" | cut -f1) page)"
+if command -v chromium >/dev/null; then
+    ready=""
+    for r in $(seq "$rounds"); do
+        ready+="$(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$base/chrome" \
+            --dump-dom "file://$base/r.html" 2>/dev/null | sed -n 's/.*data-ready-ms="\([0-9]*\)".*/\1/p') "
+    done
+    echo "page ready in headless Chromium: median $(median "$ready") ms (rounds: $ready)"
+fi
+hit_rate() { "$build/tether" audit "$1" --stats 2>&1 >/dev/null | sed -n 's/.*target cache: //p'; }
+echo "target cache on this tree: $(hit_rate "$base/tree")"
+echo "target cache on /usr: $(hit_rate /usr)"
 rm -rf "$base/tree"
 
 if [ "$mem_n" -gt 0 ]; then

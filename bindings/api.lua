@@ -64,6 +64,7 @@ return {
     { "statfs", sig = "path: string", ret = "{avail: integer, total: integer, link_max: integer}", doc = "Free and total bytes of path's filesystem, and the most hard links a file there may have." },
     { "xattr_probe", sig = "path: string", ret = "true", doc = "Whether path's filesystem keeps extended attributes: one is set and removed again.", fails = { "ENOTSUP" } },
     { "pid", sig = "", ret = "integer", doc = "This process's id." },
+    { "hostname", sig = "", ret = "string", doc = "This machine's name (for a declaration of `tether apply` that depends on it)." },
     { "pid_alive", sig = "pid: integer", ret = "boolean", doc = "Whether that process is running." },
     { "euid", sig = "", ret = "integer", doc = "The effective user id (0 on Windows)." },
     { "fs_now", sig = "", ret = "integer, integer", doc = "Now, in the clock file times are stamped with (seconds, nanoseconds)." },

@@ -134,6 +134,20 @@ static int l_pid(lua_State *L)
     return 1;
 }
 
+/* hostname() -> this machine's name, for declarations that depend on it. */
+static int l_hostname(lua_State *L)
+{
+    char name[256];
+    int err = pf_hostname(name, sizeof name);
+    if (err) {
+        tt_err e;
+        tt_fail(&e, err, "hostname", "cannot read this machine's name", NULL);
+        return l_fail(L, &e);
+    }
+    lua_pushstring(L, name);
+    return 1;
+}
+
 /* pid_alive(pid) -> whether that process is running. */
 static int l_pid_alive(lua_State *L)
 {
@@ -177,6 +191,7 @@ static int l_euid(lua_State *L)
 
 const luaL_Reg l_fs_funcs[] = {
     {"pid", l_pid},
+    {"hostname", l_hostname},
     {"pid_alive", l_pid_alive},
     {"fs_now", l_fs_now},
     {"euid", l_euid},

@@ -50,6 +50,14 @@ static void push_stats(lua_State *L, const tt_walk_stats *s)
     l_setint(L, "dirs", (lua_Integer)s->dirs);
     l_setint(L, "links", (lua_Integer)s->links);
     l_setint(L, "errors", (lua_Integer)s->errors);
+    const tt_cache_stats *c = &s->cache;
+    if (c->hits + c->misses + c->fallbacks > 0) {
+        lua_createtable(L, 0, 3);
+        l_setint(L, "hits", (lua_Integer)c->hits);
+        l_setint(L, "misses", (lua_Integer)c->misses);
+        l_setint(L, "fallbacks", (lua_Integer)c->fallbacks);
+        lua_setfield(L, -2, "target_cache");
+    }
 }
 
 /* Adds the classification fields to the entry table on top of the stack. */
@@ -283,6 +291,9 @@ static int l_walk(lua_State *L)
     /* TETHER_THREADS=0 walks on the calling thread: kept to measure what the worker buys. */
     const char *env = getenv("TETHER_THREADS");
     int threaded = !(env && strcmp(env, "0") == 0);
+    /* TETHER_TARGET_CACHE=N: directories the classifier keeps open (0: none, to compare). */
+    env = getenv("TETHER_TARGET_CACHE");
+    o.target_cache = env && *env ? atoi(env) : TT_TARGET_CACHE;
     lw->s = tt_scan_open(root, &o, &lw->set, what, threaded, &e);
     if (!lw->s) {
         l_fail(L, &e);

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
 
 const char *tt_form_name(int absolute)
 {
@@ -114,6 +117,137 @@ static void set_status(tt_class *out, int err, const tt_stat *target, uint64_t l
     out->cross_fs = !err && target->dev != link_dev;
 }
 
+/* The target-directory cache: open directories by absolute, lexically normal path, in
+ * a hash table and a list from the most to the least recently used. */
+typedef struct tdir tdir;
+struct tdir {
+    tdir *next_in_bucket, *newer, *older;
+    uint64_t hash;
+    pf_dir *dir;   /* NULL: it could not be opened, its links take the full lookup */
+    int via_links; /* reached through links: see tt_classify_walked */
+    size_t len;
+    char key[];
+};
+
+typedef struct tcache {
+    tdir **buckets;
+    size_t mask; /* buckets - 1, a power of two less one */
+    tdir *newest, *oldest;
+    size_t n, cap;
+    char *key; /* the key being looked up */
+    size_t key_cap;
+    char *sub; /* one name of key, to open */
+    size_t sub_cap;
+    tt_cache_stats stats;
+} tcache;
+
+static uint64_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211u;
+    return h;
+}
+
+/* At most `want` directories, and at most half of the open files the process may have
+ * left to it (the walk and the chain need some too). */
+static void tcache_init(tcache *t, int want)
+{
+    memset(t, 0, sizeof *t);
+#ifdef _WIN32
+    want = 0; /* directories are reached by path there: nothing to save */
+#else
+    struct rlimit rl;
+    if (want > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur / 2 < (rlim_t)want + 64)
+        want = rl.rlim_cur / 2 > 64 ? (int)(rl.rlim_cur / 2 - 64) : 0;
+#endif
+    if (want <= 0) return;
+    if (want < 2) want = 2; /* see tcache_reach */
+    size_t nb = 16;
+    while (nb < (size_t)want * 2)
+        nb *= 2;
+    t->buckets = calloc(nb, sizeof *t->buckets);
+    if (!t->buckets) return; /* no cache: every link takes the full lookup */
+    t->mask = nb - 1;
+    t->cap = (size_t)want;
+}
+
+static void tcache_unlink(tcache *t, tdir *d)
+{
+    if (d->newer)
+        d->newer->older = d->older;
+    else
+        t->newest = d->older;
+    if (d->older)
+        d->older->newer = d->newer;
+    else
+        t->oldest = d->newer;
+    d->newer = d->older = NULL;
+}
+
+static void tcache_push(tcache *t, tdir *d)
+{
+    d->older = t->newest;
+    d->newer = NULL;
+    if (t->newest) t->newest->newer = d;
+    t->newest = d;
+    if (!t->oldest) t->oldest = d;
+}
+
+static void tcache_drop(tcache *t, tdir *d)
+{
+    tdir **p = &t->buckets[d->hash & t->mask];
+    while (*p != d)
+        p = &(*p)->next_in_bucket;
+    *p = d->next_in_bucket;
+    tcache_unlink(t, d);
+    if (d->dir) pf_dir_close(d->dir);
+    free(d);
+    t->n--;
+}
+
+static void tcache_free(tcache *t)
+{
+    while (t->oldest)
+        tcache_drop(t, t->oldest);
+    free(t->buckets);
+    free(t->key);
+    free(t->sub);
+}
+
+/* The entry for t->key[0..n), made the most recent; NULL when it is not there. */
+static tdir *tcache_find(tcache *t, size_t n, uint64_t h)
+{
+    for (tdir *d = t->buckets[h & t->mask]; d; d = d->next_in_bucket) {
+        if (d->hash == h && d->len == n && memcmp(d->key, t->key, n) == 0) {
+            tcache_unlink(t, d);
+            tcache_push(t, d);
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps `dir` (or the fact that it could not be opened) under t->key[0..n). */
+static tdir *tcache_add(tcache *t, size_t n, uint64_t h, pf_dir *dir, int via_links)
+{
+    tdir *d = malloc(sizeof *d + n + 1);
+    if (!d) return NULL;
+    if (t->n >= t->cap) tcache_drop(t, t->oldest);
+    d->hash = h;
+    d->dir = dir;
+    d->via_links = via_links;
+    d->len = n;
+    memcpy(d->key, t->key, n);
+    d->key[n] = '\0';
+    d->next_in_bucket = t->buckets[h & t->mask];
+    t->buckets[h & t->mask] = d;
+    tcache_push(t, d);
+    t->n++;
+    return d;
+}
+
 struct tt_dirchain {
     char *root;      /* the walk's root, spelled as the walk spells it */
     size_t root_len; /* without trailing separators (but "/" stays "/") */
@@ -126,9 +260,10 @@ struct tt_dirchain {
     size_t n, cap;
     char *path; /* the deepest open level's path */
     size_t path_cap;
+    tcache cache;
 };
 
-tt_dirchain *tt_dirchain_open(const char *root, int follow, tt_err *e)
+tt_dirchain *tt_dirchain_open(const char *root, int follow, int cache, tt_err *e)
 {
     tt_dirchain *c = calloc(1, sizeof *c);
     size_t n = strlen(root);
@@ -144,7 +279,15 @@ tt_dirchain *tt_dirchain_open(const char *root, int follow, tt_err *e)
     c->root_len = n;
     c->follow = follow;
     if (pf_realpath(c->root, &c->real_root) != 0) c->real_root = NULL;
+    /* Keys are built from the real root and the walked names: real directories only when
+     * the walk follows no links. */
+    tcache_init(&c->cache, follow || !c->real_root ? 0 : cache);
     return c;
+}
+
+const tt_cache_stats *tt_dirchain_stats(const tt_dirchain *c)
+{
+    return &c->cache.stats;
 }
 
 static void chain_pop(tt_dirchain *c, size_t keep)
@@ -157,6 +300,7 @@ void tt_dirchain_close(tt_dirchain *c)
 {
     if (!c) return;
     chain_pop(c, 0);
+    tcache_free(&c->cache);
     free(c->dirs);
     free(c->ends);
     free(c->devs);
@@ -230,13 +374,13 @@ static int chain_reach(tt_dirchain *c, const char *dir, size_t dl, int level)
     return err;
 }
 
-/* Resolves a target in normal form from the deepest open ancestor it names, instead of
- * from "/" or through a run of "..": the chain holds those directories open and they
- * are the real directories the names lead to (the walk follows no links), so the answer
- * is the kernel's own, with a fraction of the lookups. `path` is the link's, its name at
- * name_off. Returns -1 when no shortcut applies, else 0 or the errno of the stat. */
-static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off, int depth,
-                              const char *target, int absolute, tt_stat *st)
+/* The deepest open ancestor a target in normal form names: its level in the chain, with
+ * *rest the part of the target below it; -1 when there is none. The chain holds those
+ * directories open and they are the real directories the names lead to (the walk
+ * follows no links), so resolving from there is the kernel's own answer. `path` is the
+ * link's, its name at name_off. */
+static int find_ancestor(tt_dirchain *c, const char *path, size_t name_off, int depth,
+                         const char *target, int absolute, const char **rest_out)
 {
     if (c->follow) return -1; /* the walked names may be links: not the real parents */
     int level;
@@ -270,8 +414,136 @@ static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off,
         rest = t;
     }
     if (level < 0 || (size_t)level >= c->n) return -1;
+    *rest_out = rest;
+    return level;
+}
+
+/* Resolves a target in normal form from the deepest open ancestor it names, instead of
+ * from "/" or through a run of "..", with a fraction of the lookups. Returns -1 when no
+ * shortcut applies, else 0 or the errno of the stat. */
+static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off, int depth,
+                              const char *target, int absolute, tt_stat *st)
+{
+    const char *rest;
+    int level = find_ancestor(c, path, name_off, depth, target, absolute, &rest);
+    if (level < 0) return -1;
     pf_dir *dir = c->dirs[level];
     return *rest ? pf_dir_stat(dir, rest, PF_STAT_FOLLOW, st) : pf_dir_self(dir, 0, st);
+}
+
+/* The absolute, lexically normal path of the directory a target in normal form names,
+ * into cache.key (its length returned), and the target's last name; -1 when the cache
+ * cannot answer for this target. The link's directory is the real root plus the walked
+ * names, real directories all, so a leading ".." climbs to the name before it. */
+static long target_dir(tt_dirchain *c, const char *path, size_t dl, const char *target,
+                       int absolute, const char **last)
+{
+    tcache *t = &c->cache;
+    size_t tl = strlen(target);
+    if (tl == 0 || tt_is_sep(target[tl - 1])) return -1; /* "dir/": the full lookup's rule */
+    const char *sep = target + tl;
+    while (sep > target && !tt_is_sep(sep[-1]))
+        sep--;
+    if (strcmp(sep, ".") == 0 || strcmp(sep, "..") == 0) return -1;
+    *last = sep;
+    if (absolute) {
+        size_t n = sep - 1 == target ? 1 : (size_t)(sep - 1 - target);
+        if (tt_path_reserve(&t->key, &t->key_cap, n + 1)) return -1;
+        memcpy(t->key, target, n);
+        return (long)n;
+    }
+    const char *rest;
+    int ups = leading_ups(target, &rest);
+    size_t rl = strlen(c->real_root), wl = dl - c->root_len;
+    if (tt_path_reserve(&t->key, &t->key_cap, rl + wl + tl + 2)) return -1;
+    size_t n = rl == 1 && wl > 0 ? 0 : rl; /* "/" plus "/a": no "//" */
+    memcpy(t->key, c->real_root, n);
+    memcpy(t->key + n, path + c->root_len, wl);
+    n += wl;
+    for (; ups > 0; ups--) {
+        if (n <= 1) return -1; /* above "/": left to the kernel */
+        while (!tt_is_sep(t->key[n - 1]))
+            n--;
+        if (n > 1) n--;
+    }
+    if (sep > rest) { /* the names between the ".." and the last one */
+        size_t m = (size_t)(sep - 1 - rest);
+        if (n > 1) t->key[n++] = TT_SEP;
+        memcpy(t->key + n, rest, m);
+        n += m;
+    }
+    return (long)n;
+}
+
+/* Opens `name` in base (NULL: name is "/"), first with no link allowed on the way; if
+ * there is one, following it, and *via_links is set. */
+static int open_dir(pf_dir *base, const char *name, pf_dir **out, int *via_links)
+{
+    int err = pf_dir_open(base, name, PF_DIR_BASE | PF_DIR_NOLINKS, out);
+    *via_links = err == ELOOP || err == ENOSYS;
+    if (*via_links) err = pf_dir_open(base, name, PF_DIR_BASE | PF_DIR_FOLLOW, out);
+    return err;
+}
+
+/* The entry for the directory cache.key[0..n) (hash h): found, or opened from its parent
+ * by one name, the parent found or opened the same way, up to the deepest directory on
+ * the way that is open already (or "/"). Those directories are kept too: targets share
+ * their ancestors, so each directory is looked up by one name, once. An entry that could
+ * not be opened is kept as such. NULL only when out of memory. *hit: it was open. */
+static tdir *tcache_reach(tcache *t, size_t n, uint64_t h, int *hit)
+{
+    tdir *d = tcache_find(t, n, h);
+    *hit = d != NULL;
+    if (d) return d;
+    size_t m = n;
+    while (!d && m > 1) { /* up to the deepest one open */
+        while (m > 0 && !tt_is_sep(t->key[m - 1]))
+            m--;
+        m = m > 1 ? m - 1 : 1;
+        d = tcache_find(t, m, key_hash(t->key, m));
+    }
+    pf_dir *dir = NULL;
+    int via = 0;
+    if (!d) { /* "/" itself */
+        if (open_dir(NULL, TT_SEP_STR, &dir, &via) != 0) dir = NULL;
+        if (!(d = tcache_add(t, 1, key_hash(t->key, 1), dir, via))) return pf_dir_close(dir), NULL;
+    }
+    while (m < n && d->dir) { /* and down, one name at a time */
+        size_t at = m == 1 ? 1 : m + 1, end = at;
+        while (end < n && !tt_is_sep(t->key[end]))
+            end++;
+        if (tt_path_reserve(&t->sub, &t->sub_cap, end - at + 1)) return NULL;
+        memcpy(t->sub, t->key + at, end - at);
+        t->sub[end - at] = '\0';
+        int err = open_dir(d->dir, t->sub, &dir, &via);
+        if (err) break;
+        /* The parent is the newest entry: with room for two, adding evicts another one. */
+        tdir *child =
+            tcache_add(t, end, end == n ? h : key_hash(t->key, end), dir, via || d->via_links);
+        if (!child) return pf_dir_close(dir), NULL;
+        d = child;
+        m = end;
+    }
+    if (m < n || !d->dir) d = tcache_add(t, n, h, NULL, 0); /* cannot be opened */
+    return d;
+}
+
+/* The target's status from the cache: 0 or the errno of the stat when it could answer,
+ * -1 when the full lookup must (see tt_dirchain_open). *hit: the directory was open. */
+static int cached_stat(tt_dirchain *c, const char *path, size_t dl, const char *target,
+                       int absolute, tt_stat *st, int *hit)
+{
+    tcache *t = &c->cache;
+    const char *last;
+    long n = target_dir(c, path, dl, target, absolute, &last);
+    if (n < 0) return -1;
+    tdir *d = tcache_reach(t, (size_t)n, key_hash(t->key, (size_t)n), hit);
+    if (!d || !d->dir) return -1;
+    if (!d->via_links) return pf_dir_stat(d->dir, last, PF_STAT_FOLLOW, st);
+    /* Through links: the full lookup counts those against the limit of 40 too, so only a
+     * last name that is no link is answered here (its stat is its lstat). */
+    int err = pf_dir_stat(d->dir, last, 0, st);
+    return err || st->type != TT_SYMLINK ? err : -1;
 }
 
 int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int depth, tt_type kind,
@@ -299,9 +571,20 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     }
     classify_form(*target, out);
     tt_stat tst;
-    int err = out->messy
-                  ? -1
-                  : stat_from_ancestor(c, path, name_off, depth, *target, out->absolute, &tst);
+    int err = -1, hit = 0;
+    if (!out->messy && c->cache.cap > 0)
+        err = cached_stat(c, path, dl, *target, out->absolute, &tst, &hit);
+    if (c->cache.cap > 0) {
+        tt_cache_stats *cs = &c->cache.stats;
+        if (err < 0)
+            cs->fallbacks++;
+        else if (hit)
+            cs->hits++;
+        else
+            cs->misses++;
+    }
+    if (err < 0 && !out->messy)
+        err = stat_from_ancestor(c, path, name_off, depth, *target, out->absolute, &tst);
     if (err < 0) err = pf_dir_stat(dir, name, PF_STAT_FOLLOW, &tst);
     set_status(out, err, &tst, c->devs[lv]);
 

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "info.h"
+#include "walk.h"
 
 typedef struct tt_class {
     tt_type kind; /* TT_SYMLINK or TT_JUNCTION */
@@ -27,9 +28,23 @@ typedef struct tt_roots {
  * them), so classification can run on a thread of its own, after the walker has moved
  * on and closed its own descriptors. Bounded by the tree's depth. */
 typedef struct tt_dirchain tt_dirchain;
-/* root and follow: as given to the walk whose links will be classified. */
-tt_dirchain *tt_dirchain_open(const char *root, int follow, tt_err *e);
+/* root and follow: as given to the walk whose links will be classified.
+ *
+ * cache: how many target directories to keep open (least recently used go first; fewer
+ * when the limit on open files is low; none on Windows). Links point into far fewer
+ * directories than there are links: with the target's directory open, a link is
+ * classified by one fstatat() of its last name instead of the kernel's lookup of every
+ * component. The key is the directory's absolute path, lexically normal; the answer is
+ * the full lookup's own (same errno: ENOENT, ENOTDIR, ELOOP, EACCES), because the full
+ * lookup is taken instead whenever the shortcut could differ: a target spelled with "."
+ * or ".." after a name (".." after a link leads elsewhere than by name) or with a
+ * trailing '/', a walk that follows links, a directory that cannot be opened, and a
+ * directory reached through links whose last name is itself a link (the kernel counts
+ * the links of one lookup against its limit of 40). */
+#define TT_TARGET_CACHE 16384 /* the default cache: a few MiB */
+tt_dirchain *tt_dirchain_open(const char *root, int follow, int cache, tt_err *e);
 void tt_dirchain_close(tt_dirchain *c);
+const tt_cache_stats *tt_dirchain_stats(const tt_dirchain *c);
 
 /* Classifies a link the walk found: its path, the offset of its name, its depth and kind
  * (TT_SYMLINK or TT_JUNCTION). Links should come in the walk's order, so each directory

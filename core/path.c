@@ -54,6 +54,19 @@ static char *dup_n(const char *s, size_t n)
     return r;
 }
 
+int tt_path_reserve(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    char *p = realloc(*buf, n);
+    if (!p) return ENOMEM;
+    *buf = p;
+    *cap = n;
+    return 0;
+}
+
 char *tt_path_join(const char *a, const char *b)
 {
     if (tt_path_is_abs(b) || !*a) return dup_n(b, strlen(b));

@@ -36,6 +36,9 @@ char *tt_path_dirname(const char *p);
 char *tt_path_basename(const char *p);
 /* p without trailing separators; *owned is set (to free) when a copy was needed. */
 const char *tt_path_untrail(const char *p, char **owned);
+/* Grows the buffer *buf (of *cap bytes, *buf NULL when 0) to hold need bytes, doubling;
+ * 0 or ENOMEM (the buffer is kept). For paths built in place, name by name. */
+int tt_path_reserve(char **buf, size_t *cap, size_t need);
 /* Lexical normal form: no "//", "/./", trailing '/'; ".." folded by name. */
 char *tt_path_normalize(const char *p);
 /* Relative path from directory `from` to `to`; both absolute and canonical. */

@@ -43,6 +43,7 @@ struct tt_scan {
     _Atomic int stop; /* read by the worker between entries */
     tt_err err;
     tt_walk_stats stats;
+    tt_cache_stats cache; /* the classifier's, copied under mu */
     char *dir;
     size_t dir_cap;
 
@@ -132,6 +133,7 @@ static void publish(tt_scan *s, batch *b, int last)
         if (classify_batch(s, b, &e) != 0) fail(s, &e);
     }
     pthread_mutex_lock(&s->mu);
+    if (s->chain && !s->classifying) s->cache = *tt_dirchain_stats(s->chain);
     if (b && b->n > 0) {
         if (s->classifying)
             enqueue(&s->walked, &s->walked_tail, b);
@@ -242,6 +244,7 @@ static void *classifier(void *arg)
         tt_err e;
         if (classify_batch(s, b, &e) != 0) fail(s, &e);
         pthread_mutex_lock(&s->mu);
+        s->cache = *tt_dirchain_stats(s->chain);
         enqueue(&s->ready, &s->ready_tail, b);
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
@@ -270,7 +273,8 @@ tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *r
         return NULL;
     }
     s->w = tt_walk_open(root, o, e);
-    if (s->w && (what & TT_SCAN_CLASSIFY)) s->chain = tt_dirchain_open(root, o->follow, e);
+    if (s->w && (what & TT_SCAN_CLASSIFY))
+        s->chain = tt_dirchain_open(root, o->follow, o->target_cache, e);
     if (!s->w || ((what & TT_SCAN_CLASSIFY) && !s->chain)) {
         tt_scan_close(s);
         return NULL;
@@ -337,6 +341,7 @@ void tt_scan_progress(tt_scan *s, tt_walk_stats *stats, char *dir, size_t dirlen
 {
     pthread_mutex_lock(&s->mu);
     *stats = s->stats;
+    stats->cache = s->cache;
     if (dirlen > 0) {
         size_t n = s->dir ? strlen(s->dir) : 0;
         if (n >= dirlen) n = dirlen - 1;

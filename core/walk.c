@@ -30,18 +30,6 @@ struct tt_walk {
     tt_walk_stats stats;
 };
 
-static int reserve(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap) return 0;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    char *p = realloc(*buf, n);
-    if (!p) return ENOMEM;
-    *buf = p;
-    *cap = n;
-    return 0;
-}
 
 tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e)
 {
@@ -52,7 +40,7 @@ tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e)
     size_t n = strlen(root);
     while (n > 1 && tt_is_sep(root[n - 1]))
         n--;
-    int err = reserve(&w->path, &w->cap, n + 1);
+    int err = tt_path_reserve(&w->path, &w->cap, n + 1);
     if (!err) {
         memcpy(w->path, root, n);
         w->path[n] = '\0';
@@ -191,7 +179,7 @@ int tt_walk_next(tt_walk *w, tt_entry **out, tt_err *e)
         }
         size_t nlen = strlen(name), at = f->path_len;
         int sep = !(at > 0 && tt_is_sep(w->path[at - 1]));
-        if (reserve(&w->path, &w->cap, at + (size_t)sep + nlen + 1) != 0) {
+        if (tt_path_reserve(&w->path, &w->cap, at + (size_t)sep + nlen + 1) != 0) {
             tt_fail(e, ENOMEM, w->path, NULL, NULL);
             return -1;
         }
@@ -223,7 +211,7 @@ int tt_walk_next(tt_walk *w, tt_entry **out, tt_err *e)
 const char *tt_walk_current_dir(tt_walk *w)
 {
     size_t n = w->depth ? w->frames[w->depth - 1].path_len : w->root_len;
-    if (reserve(&w->curdir, &w->curdir_cap, n + 1) != 0) return "";
+    if (tt_path_reserve(&w->curdir, &w->curdir_cap, n + 1) != 0) return "";
     memcpy(w->curdir, w->path, n);
     w->curdir[n] = '\0';
     return w->curdir;

@@ -16,6 +16,7 @@ typedef struct tt_walk_opts {
     int max_depth;    /* deepest level yielded; the root is 0; negative: no limit */
     unsigned types;   /* yield only these: bits (1u << tt_type); 0 means every type */
     pf_dir *root_dir; /* walk this open directory (root is then only its name in paths) */
+    int target_cache; /* classifying: directories its target cache holds open (0: none) */
 } tt_walk_opts;
 
 /* xdev = TT_WALK_MOUNTS: a directory on another filesystem or another mount of the
@@ -33,8 +34,16 @@ typedef struct tt_entry {
     pf_dir *self;   /* a directory the walk entered: the handle it reads (same lifetime) */
 } tt_entry;
 
+/* A classifier's target-directory cache (core/classify): links whose target's directory
+ * was already open (hits), was opened for them (misses), or that took the full lookup
+ * (fallbacks: a target it cannot answer for exactly, or a directory it could not open). */
+typedef struct tt_cache_stats {
+    uint64_t hits, misses, fallbacks;
+} tt_cache_stats;
+
 typedef struct tt_walk_stats {
     uint64_t entries, dirs, links, errors;
+    tt_cache_stats cache; /* the classifier's target cache, when links are classified */
 } tt_walk_stats;
 
 typedef struct tt_walk tt_walk;

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
 #ifdef _WIN32
 #include <windows.h>
 #include <shellapi.h>
@@ -218,8 +221,21 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
     return run_recipe(L, cmd, argc, argv, at);
 }
 
+/* The soft limit on open files raised toward the hard one (as Go and systemd do): the
+ * audit's target cache keeps directories open, up to half of what the limit allows. */
+static void raise_open_files(void)
+{
+#ifndef _WIN32
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= 65536) return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    raise_open_files();
 #ifdef _WIN32
     char **wargv = utf8_argv(&argc);
     if (!wargv) {

@@ -2,11 +2,13 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local json = require "tether.json"
+local path = require "tether.path"
 local progress = require "tether.progress"
+local report = require "tether.report"
 
 local args = cli.parse({...}, {
   name = "audit",
-  usage = "tether audit [PATH...] [--broken] [--absolute] [--escapes] [--xdev] [--format table|json|csv|tree] [--sort path|status|target]",
+  usage = "tether audit [PATH...] [--broken] [--absolute] [--escapes] [--xdev] [--format table|json|csv|tree|html] [-o FILE] [--sort path|status|target] [--stats]",
   summary = "List every link under each PATH (default: .) with its status, then a summary by status, form and kind.",
   description = [[
 Links are never followed while walking. Status: ok; broken (the target does not exist:
@@ -15,13 +17,22 @@ the way cannot be searched, so it cannot be told); error. Flags: absolute or rel
 form, cross-fs (target on another filesystem), escapes (target outside the PATHs
 scanned), messy (target spelled with //, /./ or /../). Filters combine: --broken
 --absolute lists broken absolute links. Directories that cannot be read are reported
-and the walk goes on. Exit code 1 when a broken link or a loop was found.]],
+and the walk goes on. Exit code 1 when a broken link or a loop was found.
+
+--format html -o report.html writes one self-contained page (nothing fetched from the
+network): the counts, a table of every link (path, stored target, where it resolves to,
+status, errno, flags) to sort by any column and filter by status or text, and a tree of
+the directories that hold problems. Open it in any browser; report.html#status=broken
+opens it filtered. -o FILE writes any format to FILE (replaced whole, never written
+through a link).]],
   options = {
     { "broken", "only links that do not resolve (broken, loop, denied, error)" },
     { "absolute", "only links with an absolute target" },
     { "escapes", "only links whose target lies outside the scanned paths" },
     { "xdev", "stay on the filesystem of each PATH" },
-    { "format", "table (default), json, csv or tree", value = "FORMAT" },
+    { "format", "table (default), json, csv, tree or html", value = "FORMAT" },
+    { "output", "write the report to FILE instead of standard output", value = "FILE", short = "o" },
+    { "stats", "also print on stderr what the walk read and how the target cache did (directories kept open, hit rate)" },
     { "sort", "list the links by path, by status (then path) or by target (then path), the same on every run and machine; table, csv and json (the links are held in memory to sort them)",
       value = "KEY", choices = { path = true, status = true, target = true } },
   },
@@ -30,9 +41,12 @@ and the walk goes on. Exit code 1 when a broken link or a loop was found.]],
 
 local roots = #args > 0 and { table.unpack(args) } or { "." }
 local format = args.format or (tether.options.json and "json") or "table"
-local formats = { table = true, json = true, csv = true, tree = true }
+local formats = { table = true, json = true, csv = true, tree = true, html = true }
 if not formats[format] then
-  cli.exit(cli.USAGE, "audit: --format must be table, json, csv or tree, not '" .. format .. "'")
+  cli.exit(cli.USAGE, "audit: --format must be table, json, csv, tree or html, not '" .. format .. "'")
+end
+if args.sort and format == "html" then
+  cli.exit(cli.USAGE, "audit: --sort applies to the table, csv and json formats (the HTML page sorts by any column)")
 end
 
 if args.sort and format == "tree" then
@@ -63,8 +77,38 @@ local function link_record(link)
            messy = link.messy, errno = link.status_error, target_type = link.target_type }
 end
 
--- Output is streamed as links are found, so memory does not grow with the tree.
-local out = io.stdout
+-- Output is streamed as links are found, so memory does not grow with the tree. With -o it
+-- goes to a new file in a private directory beside FILE, renamed over FILE when complete.
+local out, out_tmp = io.stdout, nil
+local finish_html
+if args.output then
+  local dir = path.dirname(args.output)
+  local info = tether.info(args.output)
+  if info and info.type == "dir" then
+    cli.exit(cli.USAGE, "audit: -o " .. args.output .. ": is a directory; name the file to write")
+  end
+  local box, err, _, e = tether.mkdtemp(path.join(dir, ".tether-report-"))
+  if not box then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. err, e) end
+  out_tmp = { box = box, file = path.join(box, "report") }
+  local f, ferr = io.open(out_tmp.file, "wb")
+  if not f then
+    tether.rmdir(box)
+    cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. ferr)
+  end
+  out = f
+end
+local function close_output()
+  if not out_tmp then return end
+  local ok, werr = out:close()
+  local done, err, _, e
+  if ok then done, err, _, e = tether.rename(out_tmp.file, args.output) end
+  if not done then
+    os.remove(out_tmp.file)
+    tether.rmdir(out_tmp.box)
+    cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. (err or werr), e)
+  end
+  tether.rmdir(out_tmp.box)
+end
 local emit
 local tree_root, tree_stack = nil, {}
 if format == "table" then
@@ -90,6 +134,10 @@ elseif format == "json" then
     out:write(first and "\n    " or ",\n    ", json.encode(link_record(link)))
     first = false
   end
+elseif format == "html" then
+  local page = report.writer(out, roots)
+  emit = page.add
+  finish_html = page.finish
 else -- tree: print only the directories that lead to a link, indented by depth
   emit = function(link, root)
     local rel = link.path:sub(#root + 2)
@@ -126,6 +174,7 @@ local function sort_and_emit()
 end
 
 local count = { links = 0, shown = 0, entries = 0, dirs = 0 }
+local cache = { hits = 0, misses = 0, fallbacks = 0 }
 local by_status = { ok = 0, broken = 0, loop = 0, denied = 0, error = 0 }
 local by_form = { absolute = 0, relative = 0 }
 local by_kind = { symlink = 0, junction = 0 }
@@ -169,6 +218,7 @@ for _, root in ipairs(roots) do
     end
     local stats = w:stats()
     count.entries, count.dirs = count.entries + stats.entries, count.dirs + stats.dirs
+    for k, v in pairs(stats.target_cache or {}) do cache[k] = cache[k] + v end
   end
 end
 line:done()
@@ -177,12 +227,14 @@ if sorted then sort_and_emit() end
 local summary = { links = count.links, shown = count.shown, entries = count.entries,
                   dirs = count.dirs, status = by_status, form = by_form, type = by_kind,
                   flags = by_flag, unreadable = #unreadable }
-if format == "json" then
+if format == "html" then
+  finish_html(summary, unreadable)
+elseif format == "json" then
   out:write(count.shown > 0 and "\n  ],\n" or "],\n")
   out:write('  "roots": ', json.encode(roots), ",\n")
   out:write('  "unreadable": ', json.encode(unreadable), ",\n")
   out:write('  "summary": ', json.encode(summary), "\n}\n")
-elseif not tether.options.quiet then
+elseif not tether.options.quiet then -- the HTML page has its own summary
   local text = string.format(
     "%d links in %d entries under %s%s: %d ok, %d broken, %d loop, %d denied, %d error; " ..
     "%d absolute, %d relative; %d symlink, %d junction; %d cross-fs, %d escapes, %d messy%s",
@@ -196,6 +248,16 @@ elseif not tether.options.quiet then
   local dest = format == "csv" and io.stderr or out
   if format == "table" or format == "tree" then dest:write("\n") end
   dest:write(text, "\n")
+end
+close_output()
+if args.output and format == "html" and not tether.options.quiet then
+  io.stderr:write("audit: wrote ", args.output, " (", count.shown, " links)\n")
+end
+if args.stats then
+  local looked = cache.hits + cache.misses + cache.fallbacks
+  io.stderr:write(string.format("audit: read %d entries in %d directories; target cache: %d hits, %d misses, %d full lookups%s\n",
+    count.entries, count.dirs, cache.hits, cache.misses, cache.fallbacks,
+    looked > 0 and string.format(" (hit rate %.1f%%)", 100 * cache.hits / looked) or " (off)"))
 end
 -- Problems found: a broken link or a loop, or a PATH that is not there to audit.
 local missing = false

@@ -25,6 +25,20 @@ tether history]],
   max = 1,
 })
 
+-- tether apply runs its migrations first, each a run of its own, and names them in its
+-- plan's journal: undoing the apply reverses them after the plan, newest first.
+local function pending_migrations(r)
+  local out = {}
+  for _, id in ipairs(r.header and r.header.migrations or {}) do
+    local m = journal.find(id)
+    if m and m.kind == "migrate" then
+      local st = migration.state(m.records)
+      if st.ended == "finished" or st.ended == "kept" or st.mode == "undo" then out[#out + 1] = id end
+    end
+  end
+  return out
+end
+
 local which = args[1]
 -- Without an ID every journal is read once: to choose the run, and to know the newest.
 local runs_all, broken_all
@@ -35,7 +49,7 @@ local run, ferr, fcode = journal.find(which, function(r)
     return st.ended == "finished" or st.ended == "kept" or st.mode == "undo"
   end
   -- A run that changed nothing (every action skipped) has nothing to take back.
-  return not plan.undone(r) and plan.summary(r).done > 0
+  return (not plan.undone(r) and plan.summary(r).done > 0) or #pending_migrations(r) > 0
 end, runs_all, broken_all)
 if not run then
   cli.exit(cli.FAILED, ferr or ("nothing to undo: no finished run in " .. journal.dir() .. " (ENOENT)"))
@@ -86,7 +100,9 @@ if run.kind == "migrate" then
   if tether.options.json then return report({ changed = true, dry = false, steps = p.steps or {} }) end
   cli.say("undid %s: the data is back in %s and the link is gone", p.id, cli.quote(p.src))
 else
-  local n, err, code, how = plan.undo(run)
+  local migrations = pending_migrations(run)
+  local n, err, code, how = 0, {}, nil, nil
+  if not plan.undone(run) or #migrations == 0 then n, err, code, how = plan.undo(run) end
   if not n then
     cli.exit(how == "partial" and cli.PARTIAL or cli.FAILED, err, { errno = code, message = err })
   end
@@ -94,15 +110,25 @@ else
   if tether.dryrun() then
     local todo = err
     for k = #todo, 1, -1 do taken[#taken + 1] = cli.action_json(todo[k].a, "planned") end
-    if tether.options.json then return report({ changed = false, dry = true, actions = taken }) end
+    if tether.options.json then return report({ changed = false, dry = true, actions = taken, migrations = migrations }) end
     cli.say("would undo %s (%s): %d change(s)", run.id, run.header.plan_kind, n)
     for k = #todo, 1, -1 do cli.say("  take back: %s", cli.quote(plan.describe_action(todo[k].a))) end
+    for k = #migrations, 1, -1 do cli.say("  then undo the migration %s", migrations[k]) end
     return cli.OK
+  end
+  for k = #migrations, 1, -1 do
+    local p, merr, _, outcome, sig, problems = migration.continue("undo", migrations[k], { force = args.force })
+    if not p then
+      for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
+      cli.exit((n > 0 or k < #migrations) and cli.PARTIAL or cli.outcome_code(outcome, sig),
+        string.format("%s: the migration %s: %s; tether undo %s goes on from there", run.id, migrations[k], merr, run.id))
+    end
+    if not tether.options.json then cli.say("undid the migration %s: the data is back in %s", migrations[k], cli.quote(p.src)) end
   end
   for k = #err, 1, -1 do taken[#taken + 1] = cli.action_json(err[k].a, "done") end
   local after = journal.find(run.id)
   if after then row = journal.summary(after) end
-  if tether.options.json then return report({ changed = n > 0, dry = false, actions = taken }) end
+  if tether.options.json then return report({ changed = n > 0 or #migrations > 0, dry = false, actions = taken, migrations = migrations }) end
   cli.say("undid %s (%s): %d change(s) reversed", run.id, run.header.plan_kind, n)
 end
 return cli.OK

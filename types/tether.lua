@@ -258,6 +258,13 @@ function tether.xattr_probe(path) end
 ---@return tether.error? error
 function tether.pid() end
 
+---This machine's name (for a declaration of `tether apply` that depends on it).
+---@return string|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.hostname() end
+
 ---Whether that process is running.
 ---@param pid integer
 ---@return boolean|nil result

@@ -60,8 +60,10 @@ int pf_mkdtemp(char *tmpl);
 typedef struct pf_dir pf_dir;
 /* Opens `name` inside parent (NULL: name is a path). how: PF_DIR_FOLLOW follows a final
  * link (otherwise opening a link fails with ELOOP or ENOTDIR); PF_DIR_BASE opens it only
- * as the base of the calls below, never to be read (O_PATH where there is one). */
-enum { PF_DIR_FOLLOW = 1, PF_DIR_BASE = 2 };
+ * as the base of the calls below, never to be read (O_PATH where there is one);
+ * PF_DIR_NOLINKS (with PF_DIR_BASE) follows no link anywhere on the way, ELOOP if there
+ * is one, ENOSYS where the system cannot tell (openat2 on Linux only). */
+enum { PF_DIR_FOLLOW = 1, PF_DIR_BASE = 2, PF_DIR_NOLINKS = 4 };
 int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out);
 /* Opens the directory rel ("a/b/c", no "." or ".." components) beneath root, never
  * following a link on the way and never leaving root: openat2 with RESOLVE_BENEATH |
@@ -198,6 +200,8 @@ uint32_t pf_euid(void);
 unsigned long pf_pid(void);
 /* Whether process pid is alive. */
 int pf_pid_alive(unsigned long pid);
+/* This machine's name (gethostname; the computer name on Windows); 0 or an errno value. */
+int pf_hostname(char *buf, size_t cap);
 /* Sets and removes an extended attribute (user.tether-probe) on the file `name` in d,
  * never following a link: 0 when the filesystem keeps them, else an errno value
  * (ENOTSUP). */

@@ -136,6 +136,13 @@ unsigned long pf_pid(void)
     return (unsigned long)getpid();
 }
 
+int pf_hostname(char *buf, size_t cap)
+{
+    if (gethostname(buf, cap) != 0) return errno;
+    buf[cap - 1] = '\0';
+    return 0;
+}
+
 int pf_pid_alive(unsigned long pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -212,6 +219,17 @@ static int wrap_fd(int fd, pf_dir **out)
 
 int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
+    if (how & PF_DIR_NOLINKS) {
+#if defined(__linux__) && defined(SYS_openat2)
+        struct open_how oh = {.flags = O_DIRECTORY | O_CLOEXEC | O_PATH, /* a last link: ELOOP */
+                              .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+        long fd = syscall(SYS_openat2, fd_of(parent), name, &oh, sizeof oh);
+        if (fd >= 0) return wrap_fd((int)fd, out);
+        return errno == EPERM ? ENOSYS : errno; /* EPERM: a seccomp filter said no */
+#else
+        return ENOSYS;
+#endif
+    }
     int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (how & PF_DIR_FOLLOW ? 0 : O_NOFOLLOW);
 #ifdef O_PATH
     if (how & PF_DIR_BASE) flags |= O_PATH; /* cheaper to open and close; O_RDONLY is 0 */

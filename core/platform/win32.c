@@ -570,6 +570,7 @@ char *pf_win_join(const char *dir, const char *name)
 
 int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
+    if (how & PF_DIR_NOLINKS) return ENOSYS; /* the system cannot be told to refuse links */
     int follow = how & PF_DIR_FOLLOW;
     char *path = parent ? pf_win_join(parent->path, name) : strdup(name);
     if (!path) return ENOMEM;
@@ -1024,6 +1025,12 @@ void pf_lock_close(int fd)
 uint32_t pf_euid(void)
 {
     return 0;
+}
+
+int pf_hostname(char *buf, size_t cap)
+{
+    DWORD n = (DWORD)cap;
+    return GetComputerNameExA(ComputerNameDnsHostname, buf, &n) ? 0 : EIO;
 }
 
 int pf_pid_alive(unsigned long pid)

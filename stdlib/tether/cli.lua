@@ -241,7 +241,7 @@ end
 local LISTS = { actions = true, runs = true, removed = true, links = true, unreadable = true,
                 paths = true, steps = true, roots = true, problems = true, warnings = true,
                 notes = true, links_into = true, filesystems = true, probes = true, leftovers = true,
-                fixed = true, chain = true }
+                fixed = true, chain = true, items = true, changes = true, migrations = true }
 local function arrays(v)
   for k, x in pairs(v) do
     if type(x) == "table" and getmetatable(x) == nil then

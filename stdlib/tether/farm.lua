@@ -112,7 +112,8 @@ function M.new(opts)
     stow_dir = stow, target = target, stow_rel = path.relative(target, stow),
     adopt = opts.adopt, no_folding = opts.no_folding, dotfiles = opts.dotfiles,
     conflicts = {}, errors = {}, ignore_lists = {},
-    plan = plan.new("farm", { stow = stow, target = target, roots = { target, stow } }),
+    -- A plan of the caller's (tether apply's) may take the farm's actions with its own.
+    plan = opts.plan or plan.new("farm", { stow = stow, target = target, roots = { target, stow } }),
   }, Farm)
   -- --ignore matches the end of a path in the package, --defer and --override the start
   -- of a path in the target (stow: qr($regex\z), qr(\A$regex)).

@@ -137,6 +137,31 @@ local kinds = {
                expect_existing = shared_identity(a) }
     end,
   },
+  addhard = { -- a new name, path, for the file at existing (tether apply's hard links)
+    describe = function(a) return "hard-link " .. (a.shown or a.path) .. " to " .. a.existing end,
+    pre = function(a, view)
+      local why = taken(a.path, view)
+      if why then return why end
+      local x = (view or REAL):look(a.existing)
+      if not x or x.type ~= "file" then return a.existing .. " is not a file" end
+    end,
+    effect = function(a) return { type = "file", same_as = a.existing } end,
+    apply = function(a) return raw.hardlink(a.existing, a.shown) end,
+    post = function(a)
+      local i, x = tether.info(a.path), tether.info(a.existing)
+      return i and x and i.type == "file" and i.ino == x.ino and i.dev == x.dev
+    end,
+    -- Only while the file keeps another name (unlink {hard} refuses a last one).
+    undo = function(a, made) return raw.unlink(a.path, { hard = true, expect = made }) end,
+  },
+  junction = { -- Windows: a junction to a directory (tether apply)
+    describe = function(a) return "junction " .. (a.shown or a.path) .. " -> " .. a.target end,
+    pre = function(a, view) return taken(a.path, view) end,
+    effect = function(a) return { type = "junction", target = a.target } end,
+    apply = function(a) return raw.junction(a.target, a.shown) end,
+    post = function(a) return link_target(a.path) ~= nil end,
+    undo = function(a) return raw.unlink(a.path) end,
+  },
   drop = { -- path, another name of the file at existing (same inode), is removed; the data stays
     checks_itself = true, -- tether.unlink {hard} re-checks the identity, and refuses a last name
     describe = function(a) return "remove " .. (a.shown or a.path) .. " (another name of " .. a.existing .. ")" end,
@@ -267,7 +292,8 @@ end
 -- should expect of it (nil for nil).
 M.expect_of = planned_of
 
--- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, drop, move, mkdir, rmdir.
+-- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, addhard, junction,
+-- drop, move, mkdir, rmdir.
 -- Paths may be given as the user typed them (shown so in messages); the plan keeps them
 -- absolute, so the journal means the same from any directory. An action that changes
 -- an existing object should say what it expects of it (expect = {dev=, ino=}, as a walk
@@ -299,7 +325,8 @@ function Plan:add(op, a)
   a.path = absolute_in(self, a.path)
   if a.to then a.to = absolute_in(self, a.to) end
   if a.existing then a.existing = absolute_in(self, a.existing) end
-  if not a.expect and op ~= "symlink" and op ~= "mkdir" and self.view.entries[a.path] == nil then
+  if not a.expect and op ~= "symlink" and op ~= "mkdir" and op ~= "addhard" and op ~= "junction" and
+     self.view.entries[a.path] == nil then
     a.expect = planned_of(tether.info(a.path))
   end
   self.actions[#self.actions + 1] = a
@@ -378,7 +405,7 @@ local function run_actions(self, j, result, opts)
       -- A link or directory is known by its device and inode; a hard-linked file also by
       -- the content and mode undo must find (kinds.hardlink.apply says which).
       local keep = type(made) == "table" and (a.op == "hardlink" and made or
-        (a.op == "mkdir" or a.op == "move") and id_of(made)) or nil
+        (a.op == "mkdir" or a.op == "move" or a.op == "addhard") and id_of(made)) or nil
       j:note({ i = i, phase = "done", made = keep })
       result.done = result.done + 1
       if opts.on_action then opts.on_action(a, "done") end
@@ -411,7 +438,8 @@ end
 -- opts.on_action(a, status, err) is told about each action as it goes.
 -- Returns {id=, done=, skipped=, failed=} (skipped: the object changed since it was
 -- planned), or nil, message, code when the roots cannot be held or the journal cannot
--- be written (and nothing was changed). A plan with no actions is not journaled.
+-- be written (and nothing was changed). A plan with no actions is not journaled (unless
+-- opts.journal: tether apply's, which names the migrations it ran).
 function Plan:apply(opts)
   opts = opts or {}
   local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
@@ -419,7 +447,7 @@ function Plan:apply(opts)
     result.dry, result.actions = true, self.actions
     return result
   end
-  if #self.actions == 0 then return result end
+  if #self.actions == 0 and not opts.journal then return result end
   local c <close>, cerr, ccode = raw.confine(roots_of(self.header))
   if not c then return nil, cerr, ccode end
   -- The whole plan is on disk before the first change; the outcome of each action is
@@ -588,6 +616,7 @@ local check = journal.check
 local FIELDS = {
   symlink = { "target" }, replace = { "target", "old" }, unlink = { "target" },
   hardlink = { "existing" }, drop = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
+  addhard = { "existing" }, junction = { "target" },
 }
 local function inside(p, roots)
   for _, r in ipairs(roots) do
@@ -610,6 +639,12 @@ journal.schemas.plan = function(records)
     if not check.abs(r.path) or not check.id(r) then return 1, "a root is not an absolute path with its identity" end
   end
   if type(h.actions) ~= "table" then return 1, "no actions" end
+  if h.migrations ~= nil then -- tether apply's: the ids of the migration runs it made
+    if type(h.migrations) ~= "table" then return 1, "malformed migrations" end
+    for _, id in ipairs(h.migrations) do
+      if type(id) ~= "string" or not id:match("^[%w%-]+$") then return 1, "a migration that is not a run id" end
+    end
+  end
   for i, a in ipairs(h.actions) do
     if not FIELDS[a.op] then return 1, "action " .. i .. " is of an unknown kind" end
     if not check.abs(a.path) or not inside(a.path, h.roots) then
@@ -618,7 +653,8 @@ journal.schemas.plan = function(records)
     for _, f in ipairs(FIELDS[a.op]) do
       if type(a[f]) ~= "string" then return 1, "action " .. i .. " has no " .. f end
     end
-    if (a.op == "move" or a.op == "hardlink" or a.op == "drop") and not inside(a.to or a.existing, h.roots) then
+    if (a.op == "move" or a.op == "hardlink" or a.op == "drop" or a.op == "addhard") and
+       not inside(a.to or a.existing, h.roots) then
       return 1, "action " .. i .. " names a path outside the run's roots"
     end
   end

@@ -96,7 +96,7 @@ static void test_walk_50_levels(void **state)
     char *target = NULL;
     size_t cap = 0;
     tt_class c;
-    tt_dirchain *chain = tt_dirchain_open(d, 0, &e);
+    tt_dirchain *chain = tt_dirchain_open(d, 0, TT_TARGET_CACHE, &e);
     assert_non_null(chain);
     assert_int_equal(tt_classify_walked(chain, en->path, (size_t)(en->name - en->path), en->depth,
                                         en->type, &roots, &target, &cap, &c, &e),
@@ -171,7 +171,7 @@ static tt_class class_of(const char *d, const char *name, const tt_roots *roots)
     memset(&found, 0xff, sizeof found);
     char *target = NULL;
     size_t cap = 0;
-    tt_dirchain *chain = tt_dirchain_open(d, 0, &e);
+    tt_dirchain *chain = tt_dirchain_open(d, 0, TT_TARGET_CACHE, &e);
     assert_non_null(chain);
     while (tt_walk_next(w, &en, &e) == 1) {
         assert_int_equal(tt_classify_walked(chain, en->path, (size_t)(en->name - en->path),
@@ -264,7 +264,7 @@ static void test_classify_after_a_directory_was_swapped(void **state)
     tt_walk_close(w);
     assert_int_equal(rename(tu_p(d, "real"), tu_p(d, "moved")), 0);
     assert_int_equal(symlink("other", tu_p(d, "real")), 0);
-    tt_dirchain *chain = tt_dirchain_open(d, 0, &e);
+    tt_dirchain *chain = tt_dirchain_open(d, 0, TT_TARGET_CACHE, &e);
     char *target = NULL;
     size_t cap = 0;
     tt_class c;

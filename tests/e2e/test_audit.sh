@@ -5,6 +5,22 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
+# The target cache (core/classify) changes nothing: every format, byte for byte, with the
+# cache off (every link resolved by the kernel's full lookup), on, and at two
+# directories (evicting all the time).
+same_with_and_without_cache() {
+    local fmt size
+    for fmt in table json csv tree "csv --sort status"; do
+        # shellcheck disable=SC2086 # the format may carry an option
+        TETHER_TARGET_CACHE=0 "$TETHER" audit "$1" --format $fmt >"$WORK/off" 2>&1
+        for size in 2 16384; do
+            # shellcheck disable=SC2086
+            TETHER_TARGET_CACHE=$size "$TETHER" audit "$1" --format $fmt >"$WORK/on" 2>&1
+            check "cache of $size: audit $1 --format $fmt byte-identical" cmp -s "$WORK/off" "$WORK/on"
+        done
+    done
+}
+
 # The repository's own generator (bench/gen.py): nothing outside the clone is needed.
 gen=$here/../../bench/gen.py
 if command -v python3 >/dev/null; then
@@ -22,6 +38,9 @@ gen/loop-2"
     t audit gen --format json
     total=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["links"])' <<<"$out")
     check "total matches find -type l" is "$total" "$(find gen -type l | wc -l)"
+    same_with_and_without_cache gen
+    t audit gen --stats
+    check "--stats: the cache answered most links" test "$(sed -n 's/.*hit rate \([0-9]*\)\..*/\1/p' <<<"$err")" -gt 50
     rm -rf gen
 else
     echo "skipped: generated-tree comparison (python3 missing)"
@@ -59,6 +78,20 @@ check "statuses and flags" is "$parsed" "$(printf '%s\n' \
     "outside ok absolute escapes" "toolong error relative " "total 11 6 2 2 1" | sort)"
 check "audit finds problems: exit 1" is "$rc" 1
 
+# Targets the cache must leave to the kernel, next to ones it answers.
+mkdir -p tree/cache/real/deep tree/cache/u && echo x > tree/cache/real/x && echo b > tree/cache/real/b
+ln -s real/deep tree/cache/sl && ln -s sl/../x tree/cache/dotdot-after-link
+ln -s b tree/cache/real/a && ln -s real tree/cache/lib
+ln -s ../lib/a tree/cache/u/last-is-link && ln -s ../lib/b tree/cache/u/via-link
+ln -s ../real/x/ tree/cache/u/slash && ln -s ../sl/ tree/cache/u/dir-slash
+ln -s ../../sub/loop1/x tree/cache/u/loop-parent && ln -s ../../file/x tree/cache/u/file-parent
+ln -s "$WORK/run/tree/cache/lib/b" tree/cache/u/abs-via-link
+same_with_and_without_cache tree/cache
+t audit tree/cache --format csv
+check "cache rules: kernel's answers" is "$(tail -n +2 <<<"$out" | cut -d, -f1,3 | LC_ALL=C sort | tr '\n' ' ')" \
+    "tree/cache/dotdot-after-link,ok tree/cache/lib,ok tree/cache/real/a,ok tree/cache/sl,ok tree/cache/u/abs-via-link,ok tree/cache/u/dir-slash,ok tree/cache/u/file-parent,broken tree/cache/u/last-is-link,ok tree/cache/u/loop-parent,loop tree/cache/u/slash,broken tree/cache/u/via-link,ok "
+rm -rf tree/cache
+
 # As an unprivileged user the locked directory cannot be read or searched.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" audit tree --format json 2>"$WORK/stderr")
@@ -72,6 +105,10 @@ print([l["status"] for l in d["links"] if l["path"].endswith("/denied")][0], d["
     no_bug_report "tether" "$out"
     check "unreadable directory warned about" has "$out" "tether: tree/locked: cannot read this directory (EACCES)"
     check "the walk went on" has "$out" "11 links in"
+    for size in 0 16384; do
+        TETHER_TARGET_CACHE=$size setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" audit tree --format json >"$WORK/cache.$size" 2>&1
+    done
+    check "denied: the same with and without the cache" cmp -s "$WORK/cache.0" "$WORK/cache.16384"
 else
     echo "skipped: denied/unreadable checks need root to switch to an unprivileged user"
 fi
@@ -91,7 +128,7 @@ check "tree format nests" has "$out" "tree/
 check "tree format entry" has "$out" "
     ok -> ../file [ok]"
 t audit tree --format xml
-check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format must be table, json, csv or tree, not 'xml'"
+check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format must be table, json, csv, tree or html, not 'xml'"
 t audit missing-dir
 check "missing path named, and a problem found (exit 1)" is "$rc|$err" "1|tether: missing-dir: no such file or directory (ENOENT)"
 

@@ -84,7 +84,7 @@ local function check_run(r, where)
 end
 
 local MUTATING = set { "link", "unlink", "prune", "retarget", "relativize", "dedupe", "farm", "migrate", "undo", "demo",
-                       "doctor" }
+                       "doctor", "apply" }
 
 -- Runs `tether --json ARGS` in dir; returns its stdout, exit code and stderr.
 local function run(dir, args)
@@ -227,6 +227,19 @@ function T.every_recipe_writes_one_documented_object()
 
   -- demo makes and removes its own sample
   report(d, J .. "demo -n", { recipe = "demo", changed = false })
+  -- apply: check, apply, again (nothing), a conflict, a bad declaration
+  write(d .. "/decl.lua", 'return { dirs = { "made" }, links = { { path = "made/l", target = "../old/x" } } }')
+  write(d .. "/conflict.json", '{"links": [{"path": "file", "target": "x"}]}')
+  local a = report(d, J .. "apply --check decl.lua", { recipe = "apply", changed = true, journaled = false })
+  eq(#a.items, 2, "apply --check: items")
+  report(d, J .. "apply decl.lua", { recipe = "apply", changed = true, journaled = true })
+  a = report(d, J .. "apply decl.lua", { recipe = "apply", changed = false, journaled = false })
+  eq(a.items[2].status, "ok", "apply again: the link is ok")
+  a = report(d, J .. "apply conflict.json", { recipe = "apply", failed = true })
+  eq(a.items[1].status, "failed", "apply conflict: the item failed")
+  str(a.items[1].reason, "apply conflict: reason")
+  report(d, J .. "apply MISSING.lua", { recipe = "apply", failed = true })
+  report(d, J .. "undo", { recipe = "undo", changed = true })
 end
 
 -- The id of every journaled run is where the report says; history agrees.

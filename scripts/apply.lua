@@ -1,0 +1,155 @@
+-- bring this machine to a declared state of links, directories, migrations and farms
+local tether = require "tether"
+local cli = require "tether.cli"
+local declare = require "tether.declare"
+
+local args = cli.parse({...}, {
+  name = "apply",
+  usage = "tether apply FILE [--check] [--json]",
+  summary = "Make the links, directories, folder migrations, farm packages and retargets declared in FILE (Lua or JSON) true on this machine, changing only what differs.",
+  description = [[
+FILE is a Lua file returning a table (it may compute it: tether.hostname(), os.getenv,
+tether.exists) or JSON of the same shape; - reads it from standard input. Relative
+paths are taken from FILE's directory, and ~ is $HOME:
+
+  return {
+    dirs = { "/srv/app/releases" },
+    links = {
+      { path = "/srv/app/current", target = "/srv/app/releases/42" },
+      { path = "~/.vimrc", target = "dotfiles/vimrc", relative = true, force = true },
+      { path = "/data/b", target = "/data/a", type = "hard" },   -- or type = "junction"
+    },
+    absent = { "/srv/app/old" },                      -- links only, never real data
+    migrations = { { from = "/home/ana/Videos", to = "/mnt/big/Videos" } },
+    farms = { { dir = "/home/ana/dotfiles", target = "/home/ana", packages = { "vim" } } },
+    retarget = { { under = "/srv", from = "/mnt/old", to = "/mnt/new" } },
+  }
+
+The whole declaration is compared with the machine first; if any item cannot be
+reached (real data where a link is declared, a link elsewhere without force = true, a
+missing parent directory, a migration that would not pass its checks), every such item
+is listed and nothing changes (exit 3). Otherwise only the differences are made, in one
+journaled run (tether undo reverses it, migrations included); a second apply of the
+same file changes nothing, exits 0 and writes no journal. --check (or -n) prints the
+differences ("+" to make, "-" to remove, "~" to change, ">" a migration) and changes
+nothing. --json reports each item as ok, changed or failed, with the reason, and
+"changed" for the whole run (docs/fleets.md).]],
+  options = {
+    { "check", "print the differences between this machine and FILE; change nothing (the same as -n)" },
+  },
+  min = 1, max = 1,
+})
+
+local file = args[1]
+local decl, base, unreadable = declare.load(file)
+if not decl then cli.exit(unreadable and cli.FAILED or cli.USAGE, "apply: " .. base) end
+local items, problems = declare.items(decl, base)
+if not items then
+  for k = 2, #problems do cli.warn("apply: " .. file .. ": " .. problems[k]) end
+  cli.exit(cli.USAGE, "apply: " .. file .. ": " .. problems[1])
+end
+local dry = tether.dryrun() or args.check == true
+local p, migrations, conflicts = declare.plan(items)
+
+local function item_json(it)
+  local path = it.path or it.from or it.under or it.dir
+  return { item = it.name, type = it.noun, path = path, status = it.status, reason = it.conflict,
+           changes = it.changes }
+end
+
+local function report(extra)
+  local out = { changed = false, dry = dry, items = {} }
+  for _, it in ipairs(items) do out.items[#out.items + 1] = item_json(it) end
+  for k, v in pairs(extra or {}) do out[k] = v end
+  return out
+end
+
+local function show_items(verb)
+  for _, it in ipairs(items) do
+    if it.status == "failed" then
+      cli.warn(string.format("%s: %s", it.name, cli.quote(it.conflict)))
+    elseif it.status == "changed" then
+      for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end
+    end
+  end
+  local changed = 0
+  for _, it in ipairs(items) do if it.status == "changed" then changed = changed + 1 end end
+  return changed, verb
+end
+
+if conflicts > 0 then
+  if tether.options.json then
+    local out = report({ exit = cli.FAILED })
+    out.error = { errno = "EEXIST", message = string.format("nothing changed: %d item(s) cannot be reached", conflicts) }
+    cli.json(out)
+  else
+    show_items()
+  end
+  cli.exit(cli.FAILED, string.format("apply: nothing changed: %d of %d item(s) cannot be reached", conflicts, #items))
+end
+
+local pending = 0
+for _, it in ipairs(items) do if it.status == "changed" then pending = pending + 1 end end
+
+if dry then
+  if tether.options.json then
+    cli.json(report({ changed = pending > 0 }))
+    return cli.OK
+  end
+  show_items()
+  cli.say("%d of %d item(s) differ from %s; nothing changed (check)", pending, #items, cli.quote(file))
+  return cli.OK
+end
+
+if pending == 0 then
+  if tether.options.json then cli.json(report()) return cli.OK end
+  cli.say("all %d item(s) of %s already hold; nothing changed", #items, cli.quote(file))
+  return cli.OK
+end
+
+-- Migrations first (each its own journaled run), then every other change in one plan
+-- whose journal names them, so that tether undo of the apply reverses them too.
+local runs = {}
+for _, it in ipairs(migrations) do
+  local m, err, code, outcome, sig, mproblems = tether.migrate(it.from, it.to, { link = it.link, verify = it.verify })
+  if not m then
+    it.status, it.conflict = "failed", err
+    for _, pr in ipairs(mproblems or {}) do cli.warn(cli.quote(type(pr) == "table" and pr.text or tostring(pr))) end
+    local code_out = #runs > 0 and cli.PARTIAL or cli.outcome_code(outcome, sig)
+    if tether.options.json then
+      local out = report({ changed = #runs > 0, migrations = runs, exit = code_out })
+      out.error = { errno = code, message = err }
+      cli.json(out)
+    end
+    cli.exit(code_out, string.format("apply: %s: %s%s", it.name, err,
+      #runs > 0 and ("; migrations done before it: " .. table.concat(runs, ", ")) or ""))
+  end
+  runs[#runs + 1] = m.id
+end
+if #runs > 0 then p.header.migrations = runs end
+p.header.declaration = tether.absolute(file) or file
+local result, err, _, partial = p:apply({
+  journal = #runs > 0, -- a plan that names migrations is kept even with no change of its own
+  on_action = function(a, status, aerr)
+    if status ~= "done" then cli.warn(cli.quote(aerr)) end
+  end,
+})
+if not result then
+  local done = partial and partial.done or 0
+  cli.exit((done > 0 or #runs > 0) and cli.PARTIAL or cli.FAILED,
+    string.format("apply: %s%s", err, done > 0 and string.format("; stopped after %d change(s) (journal %s)", done, partial.id) or ""))
+end
+for _, f in ipairs(result.failed_actions) do
+  cli.warn(string.format("%s: %s", f.action.shown or f.action.path, f.message))
+end
+local failed = result.failed + result.skipped
+if tether.options.json then
+  cli.json(report({ changed = true, id = result.id, migrations = runs, done = result.done, failed = failed,
+                    exit = failed > 0 and cli.PARTIAL or cli.OK }))
+else
+  show_items()
+  cli.say("%d item(s) changed, %d already held%s", pending, #items - pending,
+    result.id and ("; undo with: tether undo " .. result.id) or "")
+end
+if failed > 0 then cli.exit(cli.PARTIAL, string.format("apply: %d change(s) did not happen (journal %s)", failed, result.id)) end
+return cli.OK

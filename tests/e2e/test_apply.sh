@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# tether apply: a declaration of every item kind applied to a sandbox, then again (no
+# change, no journal), --check after a manual change (exactly that change), conflicts
+# (the whole apply refused, nothing changed), undo (everything back, the migration too),
+# JSON declarations and bad declarations.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+journals() { find "$XDG_STATE_HOME/tether/journal" -name '*.jsonl' 2>/dev/null | wc -l; }
+
+mkdir -p s/releases/1 s/data s/old s/move stow/vim home newt/a
+echo data > s/data/f && echo movable > s/move/x && echo vim > stow/vim/.vimrc
+ln -s /nowhere/a s/old/l && ln -s x s/gone
+mover=$(mktemp -d /dev/shm/tether-e2e-apply-XXXXXX) && rmdir "$mover"
+trap 'rm -rf "$mover"; cleanup' EXIT
+cat > decl.lua <<EOF
+-- computed on the machine: the host's name and an environment variable
+local host = tether.hostname()
+local rel = os.getenv("TETHER_TEST_RELEASE") or "1"
+return {
+  dirs = { "s/releases/2", "s/deep/er" },
+  links = {
+    { path = "s/current", target = "releases/" .. rel },
+    { path = "s/abs", target = "$WORK/run/s/releases/1" },
+    { path = "s/rel", target = "s/releases/1", relative = true },
+    { path = "s/deep/er/l", target = "../../releases" },
+    { path = "s/hard", target = "s/data/f", type = "hard" },
+    { path = "s/host-" .. host, target = "releases/1" },
+  },
+  absent = { "s/gone" },
+  farms = { { dir = "stow", target = "home", packages = { "vim" } } },
+  retarget = { { under = "s/old", from = "/nowhere", to = "$WORK/run/newt" } },
+  migrations = { { from = "s/move", to = "$mover" } },
+}
+EOF
+before=$(snapshot .)
+
+t apply decl.lua --check
+check "--check: exit 0" is "$rc" 0
+check "--check: lists a new link" has "$out" "+ symlink $WORK/run/s/current -> releases/1"
+check "--check: lists the migration" has "$out" "> migrate $WORK/run/s/move to $mover"
+check "--check: changed nothing" is "$(snapshot .)" "$before"
+check "--check: no journal" is "$(journals)" 0
+
+t --json apply decl.lua
+check "first apply: exit 0" is "$rc" 0
+first=$out
+check "first apply: changed" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["changed"], sorted({i["status"] for i in d["items"]}), len(d["items"]), len(d["migrations"]))' <<<"$first")" \
+    "True ['changed'] 12 1"
+check "links made" is "$(readlink s/current)|$(readlink s/rel)|$(readlink s/deep/er/l)|$(readlink "s/host-$(hostname)")" \
+    "releases/1|releases/1|../../releases|releases/1"
+check "hard link made" is "$(stat -c %i s/hard)" "$(stat -c %i s/data/f)"
+check "absent link removed" test ! -L s/gone
+check "farm linked" is "$(readlink home/.vimrc)" "../stow/vim/.vimrc"
+check "retargeted" is "$(readlink s/old/l)" "$WORK/run/newt/a"
+check "migrated, with a link left" is "$(readlink s/move)|$(cat "$mover/x")" "$mover|movable"
+check "directories made" test -d s/deep/er -a -d s/releases/2
+n=$(journals)
+first_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$first")
+
+t --json apply decl.lua
+check "second apply: exit 0" is "$rc" 0
+check "second apply: changed false, every item ok" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["changed"], sorted({i["status"] for i in d["items"]}))' <<<"$out")" \
+    "False ['ok']"
+check "second apply: no new journal" is "$(journals)" "$n"
+t apply decl.lua
+check "second apply, text" has "$out" "already hold; nothing changed"
+
+# A manual change: --check shows exactly it (on a link of its own declaration, so that
+# the first apply stays as it left things, for its undo below).
+echo 'return { links = { { path = "s/extra", target = "releases/1" } } }' > extra.lua
+t apply extra.lua
+check "another declaration applied" is "$rc|$(readlink s/extra)" "0|releases/1"
+n=$(journals)
+rm s/extra
+t --json apply extra.lua --check
+check "--check after a manual change: exactly that item" is "$(python3 -c '
+import json,sys
+d = json.load(sys.stdin)
+print(d["changed"], d["dry"], [(i["item"], i["changes"]) for i in d["items"] if i["status"] != "ok"])' <<<"$out")" \
+    "True True [('links[1]', ['+ symlink $WORK/run/s/extra -> releases/1'])]"
+check "--check changed nothing" test ! -e s/extra
+check "--check wrote no journal" is "$(journals)" "$n"
+t --json apply decl.lua --check
+check "--check of the first declaration: nothing differs" is "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["changed"])' <<<"$out")" False
+t apply extra.lua
+check "the change made again" is "$rc|$(readlink s/extra)" "0|releases/1"
+again_id=$(ls "$XDG_STATE_HOME/tether/journal" | sort | tail -n 1 | sed 's/\.jsonl$//')
+
+# A link elsewhere without force is a conflict; with force it is replaced.
+ln -sfn releases/2 s/extra
+t apply extra.lua --check
+check "--check of a link elsewhere: the conflict, exit 3" is "$rc" 3
+t apply extra.lua
+check "link elsewhere, no force: refused" is "$rc" 3
+check "named, with the way out" has "$err" "links[1]: $WORK/run/s/extra is a link to releases/2, not releases/1 (force = true replaces a link)"
+echo 'return { links = { { path = "s/extra", target = "releases/1", force = true } } }' > extra.lua
+t apply extra.lua
+check "with force: replaced" is "$rc|$(readlink s/extra)" "0|releases/1"
+n=$(journals)
+
+# Conflicts refuse the whole apply, every one named, nothing changed.
+echo precious > s/real
+cat > conflict.json <<EOF
+{"links": [{"path": "s/real", "target": "x"}, {"path": "s/new-ok", "target": "x"},
+           {"path": "s/nodir/l", "target": "x"}],
+ "absent": ["s/data"], "dirs": ["s/data/f"]}
+EOF
+before=$(snapshot .)
+t --json apply conflict.json
+check "conflicts: exit 3" is "$rc" 3
+check "conflicts: each item's reason" is "$(python3 -c '
+import json,sys
+d = json.load(sys.stdin)
+print(d["changed"], [(i["item"], i["status"]) for i in d["items"]])' <<<"$out")" \
+    "False [('dirs[1]', 'failed'), ('absent[1]', 'failed'), ('links[1]', 'failed'), ('links[2]', 'changed'), ('links[3]', 'failed')]"
+check "real data never replaced" has "$out" "is a real file: a link is never put over real data"
+check "conflicts: nothing changed" is "$(snapshot .)" "$before"
+check "conflicts: no journal" is "$(journals)" "$n"
+
+# Undo reverses an apply: the newest (the forced link), then the first one: the links,
+# the directories, the farm, the retarget, and the migration (its data back in place).
+rm s/real
+t undo
+check "undo the newest apply" is "$rc|$(readlink s/extra)" "0|releases/2"
+t undo "$again_id"
+check "undo refuses what changed since (the link is elsewhere now)" is "$rc" 3
+check "undo refusal names it" has "$err" "$WORK/run/s/extra"
+t undo "$first_id"
+check "undo: exit 0" is "$rc" 0
+check "undo: the migration's data is back" is "$(cat s/move/x)|$(test -e "$mover" && echo there || echo gone)" "movable|gone"
+check "undo: links gone" test ! -e s/rel -a ! -e s/abs -a ! -e home/.vimrc -a ! -e s/hard
+check "undo: the absent link is back" is "$(readlink s/gone)" x
+check "undo: retarget reversed" is "$(readlink s/old/l)" /nowhere/a
+check "undo: the link the first apply made is gone too" test ! -L s/current
+check "undo: made directories gone" test ! -e s/deep -a ! -e s/releases/2
+
+# Declarations: JSON from stdin, mistakes named.
+echo 'return { dirs = { "~/from-home" } }' > home.lua
+HOME="$WORK/run" t apply home.lua
+check "~ is \$HOME" is "$rc|$(test -d from-home && echo yes)" "0|yes"
+echo '{"dirs": ["made-from-stdin"]}' | { t apply -; }
+check "JSON from stdin" is "$rc|$(test -d made-from-stdin && echo yes)" "0|yes"
+echo 'return { linsk = {} }' > typo.lua
+t apply typo.lua
+check "unknown kind: usage error with a suggestion" is "$rc|$err" "2|tether: apply: typo.lua: unknown item kind 'linsk' (did you mean links?)"
+echo 'return { links = { { path = "a", targte = "b" } } }' > field.lua
+t apply field.lua
+check "unknown field named" has "$err" "links[1]: unknown field 'targte' (did you mean target?)"
+check "missing field named" has "$err" "links[1]: target is missing"
+echo 'return { links = { { path = "a", target = "b" }, }, absent = { "a" } }' > twice.lua
+t apply twice.lua
+check "a path declared twice" has "$err" "is declared twice (also absent[1])"
+echo 'return { links = { { path = "a", target = "b", type = "junction" } } }' > junction.lua
+t apply junction.lua
+check "junction here: refused" is "$rc" 3
+check "junction here: named" has "$err" "junctions are an NTFS feature"
+echo 'os.execute("touch pwned") return {}' > evil.lua
+t apply evil.lua
+check "a declaration cannot run commands" is "$rc|$(test -e pwned && echo pwned)" "2|"
+echo 'return { links = {' > syntax.lua
+t apply syntax.lua
+check "a syntax error is named, no traceback" is "$rc" 2
+check "syntax error: where" has "$err" "syntax.lua:"
+t apply missing.lua
+check "missing file" is "$rc|$err" "3|tether: apply: missing.lua: No such file or directory"
+
+finish
