@@ -30,7 +30,6 @@ struct tt_walk {
     tt_walk_stats stats;
 };
 
-
 tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e)
 {
     if (!*root) return tt_fail(e, EINVAL, root, "empty path", NULL), NULL;

@@ -49,7 +49,7 @@ if not items then
   cli.exit(cli.USAGE, "apply: " .. file .. ": " .. problems[1])
 end
 local dry = tether.dryrun() or args.check == true
-local p, migrations, conflicts = declare.plan(items)
+local p, migrations, conflicts, owner = declare.plan(items)
 
 local function item_json(it)
   local path = it.path or it.from or it.under or it.dir
@@ -139,16 +139,30 @@ if not result then
   cli.exit((done > 0 or #runs > 0) and cli.PARTIAL or cli.FAILED,
     string.format("apply: %s%s", err, done > 0 and string.format("; stopped after %d change(s) (journal %s)", done, partial.id) or ""))
 end
-for _, f in ipairs(result.failed_actions) do
-  cli.warn(string.format("%s: %s", f.action.shown or f.action.path, f.message))
+-- An item whose change did not happen (refused by the system, or the object changed
+-- since it was checked) failed, with why.
+local failed_items = 0
+for _, list in ipairs({ result.failed_actions, result.skipped_actions }) do
+  for _, f in ipairs(list) do
+    local it = owner[f.action]
+    if it and it.status ~= "failed" then
+      it.status, it.conflict, failed_items = "failed", f.message, failed_items + 1
+    end
+  end
 end
 local failed = result.failed + result.skipped
 if tether.options.json then
+  local first = result.failed_actions[1] or result.skipped_actions[1]
   cli.json(report({ changed = true, id = result.id, migrations = runs, done = result.done, failed = failed,
-                    exit = failed > 0 and cli.PARTIAL or cli.OK }))
+                    exit = failed > 0 and cli.PARTIAL or cli.OK,
+                    error = first and { errno = first.code or "ECHANGED", path = first.action.path,
+                                        message = string.format("%d change(s) did not happen", failed) } or nil }))
 else
-  show_items()
-  cli.say("%d item(s) changed, %d already held%s", pending, #items - pending,
+  for _, it in ipairs(items) do
+    if it.status == "changed" then for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end end
+  end
+  cli.say("%d item(s) changed%s, %d already held%s", pending - failed_items,
+    failed_items > 0 and string.format(", %d failed", failed_items) or "", #items - pending,
     result.id and ("; undo with: tether undo " .. result.id) or "")
 end
 if failed > 0 then cli.exit(cli.PARTIAL, string.format("apply: %d change(s) did not happen (journal %s)", failed, result.id)) end

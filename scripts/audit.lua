@@ -79,7 +79,7 @@ end
 
 -- Output is streamed as links are found, so memory does not grow with the tree. With -o it
 -- goes to a new file in a private directory beside FILE, renamed over FILE when complete.
-local out, out_tmp = io.stdout, nil
+local out, out_tmp, out_held = io.stdout, nil, nil
 local finish_html
 if args.output then
   local dir = path.dirname(args.output)
@@ -87,6 +87,11 @@ if args.output then
   if info and info.type == "dir" then
     cli.exit(cli.USAGE, "audit: -o " .. args.output .. ": is a directory; name the file to write")
   end
+  -- The directory is held open: the report is renamed into it from that handle, never
+  -- into wherever its path leads by then.
+  local held, cerr, _, ce = tether.raw.confine({ dir })
+  if not held then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. cerr, ce) end
+  out_held = held
   local box, err, _, e = tether.mkdtemp(path.join(dir, ".tether-report-"))
   if not box then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. err, e) end
   out_tmp = { box = box, file = path.join(box, "report") }
@@ -108,6 +113,7 @@ local function close_output()
     cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. (err or werr), e)
   end
   tether.rmdir(out_tmp.box)
+  out_held:close()
 end
 local emit
 local tree_root, tree_stack = nil, {}

@@ -42,8 +42,10 @@ local function sandbox()
                           "absolute", "platform", "quote" }) do
     t[name] = tether[name]
   end
+  -- Copies, so that a declaration cannot change what tether itself uses afterwards.
+  local function copy(m) local c = {} for k, v in pairs(m) do c[k] = v end return c end
   return {
-    tether = t, path = path, string = string, table = table, math = math, utf8 = utf8,
+    tether = t, path = copy(path), string = copy(string), table = copy(table), math = copy(math), utf8 = copy(utf8),
     os = { getenv = os.getenv, date = os.date, time = os.time },
     pairs = pairs, ipairs = ipairs, next = next, select = select, type = type, tostring = tostring,
     tonumber = tonumber, error = error, assert = assert, pcall = pcall,
@@ -351,8 +353,9 @@ function planners.migrations(_, it, ctx)
   ctx.roots[#ctx.roots + 1] = path.dirname(it.to)
 end
 
--- Compares the items with the machine. Returns the plan, the migrations to run and the
--- items, each with status "ok", "changed" (changes listed) or "failed" (a conflict).
+-- Compares the items with the machine: each gets status "ok", "changed" (changes listed)
+-- or "failed" (a conflict). Returns the plan, the migrations to run, the number of
+-- conflicts, and which item each of the plan's actions is for.
 function M.plan(items)
   local ctx = { roots = {}, migrations = {}, owner = {} }
   local p = plan.new("apply", { roots = ctx.roots })
@@ -391,7 +394,7 @@ function M.plan(items)
     if not last or not (r == last or r:sub(1, #last + 1) == last .. "/" or last == "/") then roots[#roots + 1] = r end
   end
   p.header.roots = roots
-  return p, ctx.migrations, conflicts
+  return p, ctx.migrations, conflicts, ctx.owner
 end
 
 return M

@@ -158,10 +158,57 @@ check "junction here: named" has "$err" "junctions are an NTFS feature"
 echo 'os.execute("touch pwned") return {}' > evil.lua
 t apply evil.lua
 check "a declaration cannot run commands" is "$rc|$(test -e pwned && echo pwned)" "2|"
+echo 'string.format = nil; table.concat = nil; error("stopped here")' > meddle.lua
+t apply meddle.lua
+check "a declaration's own error: named, exit 2, tether's own string library intact" is "$rc|$err" \
+    "2|tether: apply: meddle.lua:1: stopped here"
 echo 'return { links = {' > syntax.lua
 t apply syntax.lua
 check "a syntax error is named, no traceback" is "$rc" 2
 check "syntax error: where" has "$err" "syntax.lua:"
+echo 'return 5' > number.lua
+t apply number.lua
+check "a declaration that is no table" is "$rc|$err" "2|tether: apply: number.lua: must give a table of items (links, absent, dirs, migrations, farms, retarget)"
+
+# Failures after the checks: the journal cannot be written (nothing changes), one change
+# refused by the system (the run says which, exit 4, and is undone), a migration that
+# fails (rolled back: nothing changes, the data where it was).
+mkdir -p f && echo 'return { links = { { path = "f/a", target = "x" }, { path = "f/b", target = "y" } } }' > two.lua
+: >"$WORK/run/f/a-file"
+t --journal-dir "$WORK/run/f/a-file/sub" apply two.lua
+check "journal cannot be written: exit 3" is "$rc" 3
+check "journal cannot be written: nothing changed" test ! -L f/a -a ! -L f/b
+rm -f f/a-file
+if command -v strace >/dev/null; then
+    export ASAN_OPTIONS=detect_leaks=0 # LeakSanitizer cannot work under ptrace
+    out=$(strace -f -o /dev/null -e trace=symlinkat -e inject=symlinkat:error=EIO:when=2 "$TETHER" apply two.lua 2>&1)
+    rc=$?
+    no_bug_report "tether apply (one symlinkat refused)" "$out"
+    check "one change refused: exit 4" is "$rc" 4
+    check "one change refused: named" has "$out" "input/output error (EIO)"
+    check "one change refused: the other made" is "$(find f -type l | wc -l)" 1
+    t undo
+    check "the partial apply is undone" is "$rc|$(find f -type l | wc -l)" "0|0"
+    out=$(strace -f -o /dev/null -e trace=symlinkat -e inject=symlinkat:error=EIO:when=2 "$TETHER" --json apply two.lua 2>/dev/null)
+    check "one change refused, JSON: the item failed with the reason, exit 4" is "$(python3 -c '
+import json,sys
+d = json.load(sys.stdin)
+print(d["changed"], d["exit"], d["error"]["errno"], [(i["item"], i["status"]) for i in d["items"]])' <<<"$out")" \
+        "True 4 EIO [('links[1]', 'changed'), ('links[2]', 'failed')]"
+    t undo
+    mkdir -p mig/src && echo keep > mig/src/data
+    mdest=$(mktemp -d /dev/shm/tether-e2e-apply-XXXXXX) && rmdir "$mdest"
+    echo "return { migrations = { { from = 'mig/src', to = '$mdest' } }, links = { { path = 'mig/l', target = 'src' } } }" > mig.lua
+    out=$(strace -f -o /dev/null -e trace=fsync,fdatasync,syncfs -e inject=fsync,fdatasync,syncfs:error=EIO "$TETHER" apply mig.lua 2>&1)
+    rc=$?
+    no_bug_report "tether apply (a migration's sync refused)" "$out"
+    check "a migration that fails: exit 3, nothing changed" is "$rc" 3
+    check "a migration that fails: named" has "$out" "migrations[1]"
+    check "a migration that fails: the data where it was, no link made" is "$(cat mig/src/data)|$(test -e mig/l && echo l)|$(test -e "$mdest" && echo dest)" "keep||"
+    rm -rf "$mdest"
+else
+    echo "skipped: failures injected with strace (strace missing)"
+fi
 t apply missing.lua
 check "missing file" is "$rc|$err" "3|tether: apply: missing.lua: No such file or directory"
 
