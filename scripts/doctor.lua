@@ -182,6 +182,8 @@ for _, root in ipairs(roots) do
         item.run = run.id
       elseif e.name:find("^%.tether%-doctor%-") then
         item.kind = "the probe directory of a killed tether doctor"
+      elseif e.name:find("^%.tether%-report%-") then
+        item.kind = "the report a killed tether audit -o was writing (only a copy: safe to delete)"
       else
         item.kind = "a name no journal explains: left alone"
       end

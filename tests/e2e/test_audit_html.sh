@@ -43,6 +43,9 @@ if command -v strace >/dev/null; then
 else
     echo "skipped: -o with a failing rename (strace missing)"
 fi
+mkdir -p killed/.tether-report-abc123 && echo partial > killed/.tether-report-abc123/report
+t doctor --no-probe killed
+check "doctor names the report of a killed audit -o" has "$out" "the report a killed tether audit -o was writing"
 t audit small --format html --sort path
 check "--sort with html: usage error" is "$rc" 2
 t audit small --format csv -o small.csv
