@@ -33,7 +33,10 @@ local function pending_migrations(r)
     local m = journal.find(id)
     if m and m.kind == "migrate" then
       local st = migration.state(m.records)
-      if st.ended == "finished" or st.ended == "kept" or st.mode == "undo" then out[#out + 1] = id end
+      -- Done and not taken back, or an undo of it that stopped part-way.
+      if st.ended == "finished" or st.ended == "kept" or (st.mode == "undo" and st.ended ~= "undone") then
+        out[#out + 1] = id
+      end
     end
   end
   return out
@@ -129,6 +132,7 @@ else
   local after = journal.find(run.id)
   if after then row = journal.summary(after) end
   if tether.options.json then return report({ changed = n > 0 or #migrations > 0, dry = false, actions = taken, migrations = migrations }) end
-  cli.say("undid %s (%s): %d change(s) reversed", run.id, run.header.plan_kind, n)
+  cli.say("undid %s (%s): %d change(s) reversed%s", run.id, run.header.plan_kind, n,
+    #migrations > 0 and string.format(", and %d migration(s)", #migrations) or "")
 end
 return cli.OK

@@ -31,6 +31,7 @@ local FIELDS = {
   retarget = { under = true, from = true, to = true, allow_broken = false },
 }
 M.ORDER = { "dirs", "absent", "links", "farms", "retarget", "migrations" }
+local BOOLEAN = { relative = true, force = true, dotfiles = true, no_folding = true, allow_broken = true }
 local SHORT = { links = "path", absent = "path", dirs = "path" } -- a bare string is this field
 local NOUN = { links = "link", absent = "absent", dirs = "dir", migrations = "migration", farms = "farm",
                retarget = "retarget" }
@@ -148,10 +149,11 @@ function M.items(decl, base)
             end
           end
           for f, required in pairs(FIELDS[kind]) do
-            local v = it[f]
+            local v, want = it[f], BOOLEAN[f] and "boolean" or f == "packages" and "table" or "string"
             if required and (v == nil or v == "") then bad(name .. ": " .. f .. " is missing")
-            elseif v ~= nil and f ~= "packages" and type(v) ~= "string" and type(v) ~= "boolean" then
-              bad(string.format("%s: %s must be a %s", name, f, (f == "relative" or f == "force" or f == "dotfiles" or f == "no_folding" or f == "allow_broken") and "boolean" or "string"))
+            elseif v ~= nil and type(v) ~= want then
+              bad(string.format("%s: %s must be a %s, not %s", name, f, want == "table" and "list" or want,
+                v == json.null and "null" or type(v)))
             end
           end
           if kind == "links" and it.type and it.type ~= "symlink" and it.type ~= "hard" and it.type ~= "junction" then

@@ -135,6 +135,23 @@ check "undo: retarget reversed" is "$(readlink s/old/l)" /nowhere/a
 check "undo: the link the first apply made is gone too" test ! -L s/current
 check "undo: made directories gone" test ! -e s/deep -a ! -e s/releases/2
 
+# An apply that only migrates is still one run to undo, and only once.
+mkdir -p only/src && echo only > only/src/f
+odest=$(mktemp -d /dev/shm/tether-e2e-apply-XXXXXX) && rmdir "$odest"
+echo "return { migrations = { { from = 'only/src', to = '$odest' } } }" > only.lua
+t --json apply only.lua
+only_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$out")
+check "a migration alone: applied" is "$rc|$(readlink only/src)" "0|$odest"
+t undo
+check "a migration alone: undone by one tether undo" is "$rc|$(cat only/src/f)|$(test -e "$odest" && echo dest)" "0|only|"
+check "a migration alone: said so" has "$out" "and 1 migration(s)"
+t undo "$only_id"
+check "and not twice: already undone" is "$rc" 3
+check "already undone: said so" has "$err" "already undone"
+t undo -n
+check "a plain undo does not pick it again" is "$(grep -c "$only_id" <<<"$out$err")" 0
+rm -rf "$odest"
+
 # Declarations: JSON from stdin, mistakes named.
 echo 'return { dirs = { "~/from-home" } }' > home.lua
 HOME="$WORK/run" t apply home.lua
@@ -148,6 +165,10 @@ echo 'return { links = { { path = "a", targte = "b" } } }' > field.lua
 t apply field.lua
 check "unknown field named" has "$err" "links[1]: unknown field 'targte' (did you mean target?)"
 check "missing field named" has "$err" "links[1]: target is missing"
+echo '{"links": [{"path": "a", "target": null, "force": "yes"}]}' > types.json
+t apply types.json
+check "a field of the wrong type named" has "$err" "links[1]: force must be a boolean, not string"
+check "null named" has "$err" "links[1]: target must be a string, not null"
 echo 'return { links = { { path = "a", target = "b" }, }, absent = { "a" } }' > twice.lua
 t apply twice.lua
 check "a path declared twice" has "$err" "is declared twice (also absent[1])"
