@@ -126,7 +126,8 @@ function M.items(decl, base)
   local home = os.getenv("HOME") or os.getenv("USERPROFILE")
   local function abs(p)
     if home and (p == "~" or p:match("^~[/\\]")) then p = home .. p:sub(2) end
-    return path.normalize(path.is_absolute(p) and p or path.join(base, p))
+    p = path.is_absolute(p) and p or path.join(base, p)
+    return tether.absolute(p) or path.normalize(p) -- in the system's own spelling
   end
   for _, kind in ipairs(M.ORDER) do
     local list = decl[kind]
@@ -391,9 +392,12 @@ function M.plan(items)
   -- The fewest roots that hold every change (a root inside another is dropped).
   table.sort(ctx.roots)
   local roots = {}
+  local function within(r, top) -- r is top or below it (either separator on Windows)
+    return r == top or (r:sub(1, #top) == top and (top:match("[/\\]$") or r:sub(#top + 1, #top + 1):match("[/\\]")))
+  end
   for _, r in ipairs(ctx.roots) do
     local last = roots[#roots]
-    if not last or not (r == last or r:sub(1, #last + 1) == last .. "/" or last == "/") then roots[#roots + 1] = r end
+    if not last or not within(r, last) then roots[#roots + 1] = r end
   end
   p.header.roots = roots
   return p, ctx.migrations, conflicts, ctx.owner

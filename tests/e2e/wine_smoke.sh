@@ -117,4 +117,16 @@ check "doctor: symlinks not available" is "$(json "$out" '[p["ok"] for p in d["f
 check "doctor: hard links are" is "$(json "$out" '[p["ok"] for p in d["filesystems"][0]["probes"] if p["name"] == "hard links"][0]' 2>&1)" True
 check "doctor: nothing left behind" is "$(ls -A "$WORK/doc")" ""
 
+# apply: directories and a hard link declared (what Wine can make), applied, applied
+# again (nothing), undone (paths spelled the Windows way throughout).
+mkdir -p "$WORK/ap" && echo data > "$WORK/ap/f"
+printf 'return { dirs = { "made/deeper" }, links = { { path = "h", target = "f", type = "hard" } } }\n' > "$WORK/ap/d.lua"
+t --json apply "$WORK/ap/d.lua"
+check "apply: changed" is "$rc|$(json "$out" 'd["changed"]' 2>&1)" "0|True"
+check "apply: made" is "$(test -d "$WORK/ap/made/deeper" && echo dir)|$(stat -c %h "$WORK/ap/f")" "dir|2"
+t --json apply "$WORK/ap/d.lua"
+check "apply again: nothing" is "$rc|$(json "$out" 'd["changed"]' 2>&1)" "0|False"
+t undo
+check "apply undone" is "$rc|$(ls -A "$WORK/ap" | tr '\n' ' ')|$(stat -c %h "$WORK/ap/f")" "0|d.lua f |1"
+
 finish
