@@ -100,11 +100,23 @@ if args.output then
     tether.rmdir(box)
     cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. ferr)
   end
-  out = f
+  -- A write that fails (a full disk) is remembered: the C library may drop the buffer
+  -- it could not write and report nothing at close.
+  out = setmetatable({}, { __index = {
+    write = function(self, ...)
+      if not out_tmp.err then
+        local ok, werr = f:write(...)
+        if not ok then out_tmp.err = werr end
+      end
+      return self
+    end,
+    close = function() return f:close() end,
+  } })
 end
 local function close_output()
   if not out_tmp then return end
   local ok, werr = out:close()
+  if ok and out_tmp.err then ok, werr = nil, out_tmp.err end
   local done, err, _, e
   if ok then done, err, _, e = tether.rename(out_tmp.file, args.output) end
   if not done then

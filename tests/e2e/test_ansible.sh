@@ -84,6 +84,9 @@ check "h2 was put right meanwhile" is "$(readlink "$WORK/h2/current")" releases/
 check "h3's data untouched" is "$(cat "$WORK/h3/current")" precious
 check "the failure says why" has "$out" "$WORK/h3/current is a real file: a link is never put over real data"
 
+play -e tether_bin=/etc/hostname
+check "tether given as something that is no program: failed clearly" has "$out" "/etc/hostname"
+check "no program: every host failed" is "$(per_host failed)" "h1=1 h2=1 h3=1"
 PATH=/usr/bin:/bin play
 check "no tether on the host: failed clearly" has "$out" "tether is not installed on this host"
 check "no tether: every host failed" is "$(per_host failed)" "h1=1 h2=1 h3=1"

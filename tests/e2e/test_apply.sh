@@ -117,6 +117,29 @@ print(d["changed"], [(i["item"], i["status"]) for i in d["items"]])' <<<"$out")"
 check "real data never replaced" has "$out" "is a real file: a link is never put over real data"
 check "conflicts: nothing changed" is "$(snapshot .)" "$before"
 check "conflicts: no journal" is "$(journals)" "$n"
+# Every other kind's conflicts: a farm clash, a retarget without its new target, a hard
+# link to a directory, a migration its own checks refuse.
+mkdir -p stow2/pkg home2 notempty && echo mine > home2/clash && echo pkg > stow2/pkg/clash && echo x > notempty/x
+mkdir -p rt && ln -s /nowhere/gone rt/l
+cat > conflict2.lua <<DECL
+return {
+  farms = { { dir = "stow2", target = "home2", packages = { "pkg" } } },
+  retarget = { { under = "rt", from = "/nowhere", to = "$WORK/run/newt-missing" } },
+  links = { { path = "hard-dir", target = "s", type = "hard" } },
+  migrations = { { from = "s/data", to = "notempty" } },
+}
+DECL
+before=$(snapshot .)
+t --json apply conflict2.lua
+check "each kind's conflict: exit 3, all four items failed" is "$rc|$(python3 -c '
+import json,sys
+print(sorted((i["item"], i["status"]) for i in json.load(sys.stdin)["items"]))' <<<"$out")" \
+    "3|[('farms[1]', 'failed'), ('links[1]', 'failed'), ('migrations[1]', 'failed'), ('retarget[1]', 'failed')]"
+check "farm clash named as stow names it" has "$out" "pkg: existing target is neither a link nor a directory: clash"
+check "retarget: the missing target named" has "$out" "newt-missing/gone does not exist (allow_broken = true retargets it anyway)"
+check "hard link to a directory named" has "$out" "a hard link needs a file"
+check "each kind's conflict: nothing changed" is "$(snapshot .)" "$before"
+rm -rf stow2 home2 notempty rt
 
 # Undo reverses an apply: the newest (the forced link), then the first one: the links,
 # the directories, the farm, the retarget, and the migration (its data back in place).

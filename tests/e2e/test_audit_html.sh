@@ -43,6 +43,18 @@ if command -v strace >/dev/null; then
 else
     echo "skipped: -o with a failing rename (strace missing)"
 fi
+# A disk that fills up while the report is written: the error, not a cut report.
+mkdir -p full many
+for i in $(seq 300); do ln -s "../nowhere/a/long/enough/target/to/fill/the/disk/$i" "many/l$i"; done
+if mount -t tmpfs -o size=16k tmpfs full 2>/dev/null; then
+    t audit many --format html -o full/r.html
+    left=$(ls -A full)
+    umount full
+    check "-o on a full disk: exit 3, named" is "$rc|$err" "3|tether: audit: cannot write full/r.html: No space left on device"
+    check "-o on a full disk: no cut report, nothing left" is "$left" ""
+else
+    echo "skipped: -o on a full disk (mounting a tmpfs is not permitted here)"
+fi
 mkdir -p killed/.tether-report-abc123 && echo partial > killed/.tether-report-abc123/report
 t doctor --no-probe killed
 check "doctor names the report of a killed audit -o" has "$out" "the report a killed tether audit -o was writing"
