@@ -143,6 +143,24 @@ check "an older one is refused without --yes" is "$rc|$(readlink older/l1)" "3|"
 check "saying why and how" has "$err" "or pass --yes"
 t undo --yes
 check "with --yes it goes" is "$rc|$(readlink older/l1)" "0|g1"
+# At a terminal (script(1) gives it one) it asks instead: n changes nothing, y goes.
+if command -v script >/dev/null; then
+    export XDG_STATE_HOME="$WORK/state-ask"
+    mkdir -p ask && ln -s g1 ask/l1
+    t prune ask
+    ln -s g2 ask/l2
+    t prune ask
+    t undo
+    out=$(printf 'n\n' | script -qec "'$TETHER' undo" /dev/null 2>&1)
+    check "at a terminal it asks" has "$out" "is not the newest run"
+    check "at a terminal it asks: [y/N]" has "$out" "? [y/N]"
+    check "n: not confirmed, nothing changed" is "$(grep -c 'not confirmed; nothing changed' <<<"$out")|$(readlink ask/l1)" "1|"
+    out=$(printf 'y\n' | script -qec "'$TETHER' undo" /dev/null 2>&1)
+    check "y: undone" is "$(readlink ask/l1)" g1
+    no_bug_report "tether undo at a terminal" "$out"
+else
+    echo "skipped: the question at a terminal (script(1) missing)"
+fi
 
 # --- history --prune: -n lists, --keep and --older-than choose; an unfinished migration
 # is never pruned.
