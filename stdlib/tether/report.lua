@@ -34,6 +34,7 @@ table { border-collapse: collapse; }
 #links th { position: sticky; top: 0; background: #eee; cursor: pointer; text-align: left; padding: .3em .5em; user-select: none; }
 #links th[aria-sort=ascending]::after { content: " \25B2"; } #links th[aria-sort=descending]::after { content: " \25BC"; }
 #links td { padding: .1em .5em; border-bottom: 1px solid #eee; word-break: break-all; vertical-align: top; }
+#links td.status, #links td.nw { white-space: nowrap; word-break: normal; }
 tr.broken td.status, tr.loop td.status { color: #b00; font-weight: bold; }
 tr.denied td.status, tr.error td.status { color: #a60; font-weight: bold; } tr.ok td.status { color: #070; }
 details { margin-left: 1.2em; } summary { cursor: pointer; font-family: ui-monospace, monospace; }
@@ -130,8 +131,8 @@ local TAIL = [==[
     for (var i = 0; i < n; i++) {
       var r = list[i];
       html.push('<tr class="' + r[2] + '"><td class="path">' + esc(r[0]) + "</td><td>" + esc(r[1]) +
-        "</td><td>" + esc(r[5]) + '</td><td class="status">' + r[2] + "</td><td>" + esc(r[3]) +
-        "</td><td>" + flags(r[4]) + "</td></tr>");
+        "</td><td>" + esc(r[5]) + '</td><td class="status">' + r[2] + '</td><td class="nw">' + esc(r[3]) +
+        '</td><td class="nw">' + flags(r[4]) + "</td></tr>");
     }
     $("rows").innerHTML = html.join("");
     $("shown").textContent = (n < list.length ? n + " of " + list.length + " matching" : list.length) +
