@@ -252,9 +252,10 @@ struct tt_dirchain {
     char *root;      /* the walk's root, spelled as the walk spells it */
     size_t root_len; /* without trailing separators (but "/" stays "/") */
     char *real_root; /* canonical, for resolving absolute targets; NULL if unknown */
-    int follow;      /* the walk follows directory links: ancestors are not shortcuts */
-    pf_dir **dirs;   /* dirs[i]: the open directory at level i (0: the root) */
-    size_t *ends;    /* ends[i]: length of level i's path, a prefix of the links' paths */
+    size_t real_len;
+    int follow;    /* the walk follows directory links: ancestors are not shortcuts */
+    pf_dir **dirs; /* dirs[i]: the open directory at level i (0: the root) */
+    size_t *ends;  /* ends[i]: length of level i's path, a prefix of the links' paths */
     uint64_t *devs;
     unsigned char *have_dev;
     size_t n, cap;
@@ -279,6 +280,7 @@ tt_dirchain *tt_dirchain_open(const char *root, int follow, int cache, tt_err *e
     c->root_len = n;
     c->follow = follow;
     if (pf_realpath(c->root, &c->real_root) != 0) c->real_root = NULL;
+    c->real_len = c->real_root ? strlen(c->real_root) : 0;
     /* Keys are built from the real root and the walked names: real directories only when
      * the walk follows no links. */
     tcache_init(&c->cache, follow || !c->real_root ? 0 : cache);
@@ -389,7 +391,7 @@ static int find_ancestor(tt_dirchain *c, const char *path, size_t name_off, int 
         level = depth - 1 - leading_ups(target, &rest);
     } else {
         const char *real = c->real_root;
-        size_t rl = real ? strlen(real) : 0;
+        size_t rl = c->real_len;
         if (!real || strncmp(target, real, rl) != 0 || (target[rl] && !tt_is_sep(target[rl])))
             return -1;
         /* Match the target's names under the root against the walked names of the
@@ -454,7 +456,7 @@ static long target_dir(tt_dirchain *c, const char *path, size_t dl, const char *
     }
     const char *rest;
     int ups = leading_ups(target, &rest);
-    size_t rl = strlen(c->real_root), wl = dl - c->root_len;
+    size_t rl = c->real_len, wl = dl - c->root_len;
     if (tt_path_reserve(&t->key, &t->key_cap, rl + wl + tl + 2)) return -1;
     size_t n = rl == 1 && wl > 0 ? 0 : rl; /* "/" plus "/a": no "//" */
     memcpy(t->key, c->real_root, n);
@@ -600,7 +602,7 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
      * names (real directories, when the walk does not follow links). */
     char *dirpath = NULL;
     if (real) {
-        size_t n = strlen(real), rl = c->root_len;
+        size_t n = c->real_len, rl = c->root_len;
         dirpath = malloc(n + (dl - rl) + 1);
         if (dirpath) {
             memcpy(dirpath, real, n);

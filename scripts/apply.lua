@@ -64,7 +64,8 @@ local function report(extra)
   return out
 end
 
-local function show_items(verb)
+-- Each item that fails, on stderr, and each change, on stdout, in the declaration's order.
+local function show_items()
   for _, it in ipairs(items) do
     if it.status == "failed" then
       cli.warn(string.format("%s: %s", it.name, cli.quote(it.conflict)))
@@ -72,9 +73,6 @@ local function show_items(verb)
       for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end
     end
   end
-  local changed = 0
-  for _, it in ipairs(items) do if it.status == "changed" then changed = changed + 1 end end
-  return changed, verb
 end
 
 if conflicts > 0 then
@@ -158,7 +156,7 @@ if tether.options.json then
                     error = first and { errno = first.code or "ECHANGED", path = first.action.path,
                                         message = string.format("%d change(s) did not happen", failed) } or nil }))
 else
-  for _, it in ipairs(items) do
+  for _, it in ipairs(items) do -- the failures were said as they happened
     if it.status == "changed" then for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end end
   end
   cli.say("%d item(s) changed%s, %d already held%s", pending - failed_items,

@@ -217,15 +217,31 @@ static int wrap_fd(int fd, pf_dir **out)
     return 0;
 }
 
+/* openat2(dirfd, name, flags, resolve): 0 with *fd, an errno value, or ENOSYS where the
+ * kernel has no openat2 or a seccomp filter refuses it (EPERM), remembered so that it is
+ * asked once. */
+#if defined(__linux__) && defined(SYS_openat2)
+static int open_resolving(int dirfd, const char *name, uint64_t flags, uint64_t resolve, int *fd)
+{
+    static int no_openat2;
+    if (!no_openat2) {
+        struct open_how how = {.flags = flags, .resolve = resolve};
+        long r = syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+        if (r >= 0) return *fd = (int)r, 0;
+        if (errno != ENOSYS && errno != EPERM) return errno;
+        no_openat2 = 1;
+    }
+    return ENOSYS;
+}
+#endif
+
 int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out)
 {
     if (how & PF_DIR_NOLINKS) {
 #if defined(__linux__) && defined(SYS_openat2)
-        struct open_how oh = {.flags = O_DIRECTORY | O_CLOEXEC | O_PATH, /* a last link: ELOOP */
-                              .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-        long fd = syscall(SYS_openat2, fd_of(parent), name, &oh, sizeof oh);
-        if (fd >= 0) return wrap_fd((int)fd, out);
-        return errno == EPERM ? ENOSYS : errno; /* EPERM: a seccomp filter said no */
+        int fd = -1, err = open_resolving(fd_of(parent), name, O_DIRECTORY | O_CLOEXEC | O_PATH,
+                                          RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, &fd);
+        return err ? err : wrap_fd(fd, out); /* a last name that is a link: ELOOP too */
 #else
         return ENOSYS;
 #endif
@@ -271,17 +287,12 @@ static int beneath_by_names(pf_dir *root, const char *rel, pf_dir **out)
 int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
 {
 #if defined(__linux__) && defined(SYS_openat2)
-    static int no_openat2;
-    if (!no_openat2) {
-        struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW | O_PATH,
-                               .resolve =
-                                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
-        long fd = syscall(SYS_openat2, root->fd, *rel ? rel : ".", &how, sizeof how);
-        if (fd >= 0) return wrap_fd((int)fd, out);
-        if (errno != ENOSYS && errno != EPERM)     /* EPERM: a seccomp filter said no */
-            return errno == EXDEV ? ELOOP : errno; /* ".." out of the root: refused too */
-        no_openat2 = 1;
-    }
+    int fd = -1,
+        err = open_resolving(root->fd, *rel ? rel : ".",
+                             O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW | O_PATH,
+                             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, &fd);
+    if (!err) return wrap_fd(fd, out);
+    if (err != ENOSYS) return err == EXDEV ? ELOOP : err; /* ".." out of the root: refused too */
 #endif
     return beneath_by_names(root, rel, out);
 }

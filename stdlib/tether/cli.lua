@@ -102,14 +102,22 @@ local function distance(a, b)
   return d[#a][#b]
 end
 
-local function suggestion(name, spec)
+-- The word in the list `words` closest to `w`, within a third of its length (at least
+-- one edit); nil when none is that close.
+function M.closest(w, words)
   local best, best_d
-  local function try(o)
-    local d = distance(name, o[1])
-    if d <= math.max(1, #name // 3) and (not best_d or d < best_d) then best, best_d = o[1], d end
+  for _, cand in ipairs(words) do
+    local d = distance(w, cand)
+    if d <= math.max(1, #w // 3) and (not best_d or d < best_d) then best, best_d = cand, d end
   end
-  for _, o in ipairs(spec.options or {}) do try(o) end
-  for _, o in ipairs(globals) do try(o) end
+  return best
+end
+
+local function suggestion(name, spec)
+  local names = {}
+  for _, o in ipairs(spec.options or {}) do names[#names + 1] = o[1] end
+  for _, o in ipairs(globals) do names[#names + 1] = o[1] end
+  local best = M.closest(name, names)
   return best and string.format(" (did you mean --%s?)", best) or ""
 end
 

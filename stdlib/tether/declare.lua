@@ -16,6 +16,7 @@
 local tether = require "tether"
 local json = require "tether.json"
 local path = require "tether.path"
+local cli = require "tether.cli"
 local plan = require "tether.plan"
 local farm = require "tether.farm"
 
@@ -94,15 +95,12 @@ function M.load(file)
   return decl, base
 end
 
--- The closest known word to `w` (for "did you mean").
-local function closest(w, words)
-  local best, score = nil, math.huge
-  for cand in pairs(words) do
-    local d = 0
-    for i = 1, math.max(#w, #cand) do if w:sub(i, i) ~= cand:sub(i, i) then d = d + 1 end end
-    if d < score then best, score = cand, d end
-  end
-  return score <= math.max(2, #w // 3) and best or nil
+-- The known word closest to `w` (for "did you mean"), from the keys of a table.
+local function closest(w, known)
+  local words = {}
+  for k in pairs(known) do words[#words + 1] = k end
+  table.sort(words)
+  return cli.closest(w, words)
 end
 
 local function is_list(t)
