@@ -392,7 +392,9 @@ static int find_ancestor(tt_dirchain *c, const char *path, size_t name_off, int 
     } else {
         const char *real = c->real_root;
         size_t rl = c->real_len;
-        if (!real || strncmp(target, real, rl) != 0 || (target[rl] && !tt_is_sep(target[rl])))
+        /* The target is the real root or below it ("/" is the prefix of every path). */
+        if (!real || strncmp(target, real, rl) != 0 ||
+            (target[rl] && !tt_is_sep(target[rl]) && !tt_is_sep(real[rl - 1])))
             return -1;
         /* Match the target's names under the root against the walked names of the
          * link's directory. */
@@ -433,6 +435,35 @@ static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off,
     return *rest ? pf_dir_stat(dir, rest, PF_STAT_FOLLOW, st) : pf_dir_self(dir, 0, st);
 }
 
+/* The link's directory as an absolute, lexically normal path, into *buf: the real root,
+ * then the names the walk went through (real directories, as the walk follows no links
+ * when this is asked), each after one separator. The walk spells the names after its
+ * root with a separator first, or not, when the root ends in one ("/"): both give the
+ * same path. `extra` more bytes are reserved. Returns the length, or -1 (no memory). */
+static long link_dir_path(const tt_dirchain *c, const char *path, size_t dl, char **buf,
+                          size_t *cap, size_t extra)
+{
+    size_t rl = c->real_len;
+    if (tt_path_reserve(buf, cap, rl + (dl - c->root_len) + extra + 2)) return -1;
+    char *k = *buf;
+    memcpy(k, c->real_root, rl);
+    size_t n = rl;
+    for (size_t at = c->root_len; at < dl;) {
+        while (at < dl && tt_is_sep(path[at]))
+            at++;
+        size_t end = at;
+        while (end < dl && !tt_is_sep(path[end]))
+            end++;
+        if (end == at) break;
+        if (n == 0 || !tt_is_sep(k[n - 1])) k[n++] = TT_SEP;
+        memcpy(k + n, path + at, end - at);
+        n += end - at;
+        at = end;
+    }
+    k[n] = '\0';
+    return (long)n;
+}
+
 /* The absolute, lexically normal path of the directory a target in normal form names,
  * into cache.key (its length returned), and the target's last name; -1 when the cache
  * cannot answer for this target. The link's directory is the real root plus the walked
@@ -456,15 +487,12 @@ static long target_dir(tt_dirchain *c, const char *path, size_t dl, const char *
     }
     const char *rest;
     int ups = leading_ups(target, &rest);
-    size_t rl = c->real_len, wl = dl - c->root_len;
-    if (tt_path_reserve(&t->key, &t->key_cap, rl + wl + tl + 2)) return -1;
-    size_t n = rl == 1 && wl > 0 ? 0 : rl; /* "/" plus "/a": no "//" */
-    memcpy(t->key, c->real_root, n);
-    memcpy(t->key + n, path + c->root_len, wl);
-    n += wl;
+    long kl = link_dir_path(c, path, dl, &t->key, &t->key_cap, tl);
+    if (kl < 1 || !tt_is_sep(t->key[0])) return -1; /* not an absolute path: no key */
+    size_t n = (size_t)kl;
     for (; ups > 0; ups--) {
         if (n <= 1) return -1; /* above "/": left to the kernel */
-        while (!tt_is_sep(t->key[n - 1]))
+        while (n > 1 && !tt_is_sep(t->key[n - 1]))
             n--;
         if (n > 1) n--;
     }
@@ -601,14 +629,10 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     /* Otherwise the link's directory as an absolute path: the real root plus the walked
      * names (real directories, when the walk does not follow links). */
     char *dirpath = NULL;
-    if (real) {
-        size_t n = c->real_len, rl = c->root_len;
-        dirpath = malloc(n + (dl - rl) + 1);
-        if (dirpath) {
-            memcpy(dirpath, real, n);
-            memcpy(dirpath + n, path + rl, dl - rl);
-            dirpath[n + dl - rl] = '\0';
-        }
+    size_t dcap = 0;
+    if (real && link_dir_path(c, path, dl, &dirpath, &dcap, 0) < 0) {
+        free(dirpath);
+        dirpath = NULL;
     }
     classify_escapes(*target, dirpath, roots, out);
     free(dirpath);
