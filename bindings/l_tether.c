@@ -133,7 +133,8 @@ static int l_sleep(lua_State *L)
         struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
         nanosleep(&ts, NULL);
     }
-    return 0;
+    lua_pushboolean(L, !tt_cancel); /* false: a stop signal cut it short */
+    return 1;
 }
 
 /* defer_interrupts(on): while on, a signal only asks the run to stop (interrupted()

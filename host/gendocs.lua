@@ -1,6 +1,6 @@
 -- Build step: man pages and shell completions from the option tables the recipes parse
 -- with, so they cannot drift from --help; the API reference and LuaLS stubs from
--- bindings/api.lua. Run by the built binary:
+-- stdlib/tether/api.lua. Run by the built binary:
 --   tether run host/gendocs.lua SRCDIR OUTDIR
 -- writes OUTDIR/man/tether.1, OUTDIR/man/tether-RECIPE.1 for each recipe,
 -- OUTDIR/completions/{tether.bash,_tether,tether.fish}, OUTDIR/api.md and
@@ -262,32 +262,14 @@ do
   end
   write(out .. "/completions/tether.fish", table.concat(f, "\n") .. "\n")
 end
--- docs/api.md and types/tether.lua (LuaLS stubs) from bindings/api.lua.
+-- docs/api.md and types/tether.lua (LuaLS stubs) from stdlib/tether/api.lua.
 do
-  local api = assert(dofile(src .. "/bindings/api.lua"))
-  -- "a: string, b?: {x: t, y: u}" -> {{name = "a", type = "string"}, {name = "b", optional = true, type = "{...}"}}
-  local function params(sig)
-    local list, depth, start = {}, 0, 1
-    local function take(s)
-      s = s:gsub("^%s+", ""):gsub("%s+$", "")
-      if s == "" then return end
-      local name, opt, ty = s:match("^([%w_]+)(%??):%s*(.+)$")
-      assert(name, "bindings/api.lua: cannot read parameter '" .. s .. "'")
-      list[#list + 1] = { name = name, optional = opt == "?", type = ty }
-    end
-    for i = 1, #sig do
-      local c = sig:sub(i, i)
-      if c == "{" or c == "(" then depth = depth + 1
-      elseif c == "}" or c == ")" then depth = depth - 1
-      elseif c == "," and depth == 0 then take(sig:sub(start, i - 1)); start = i + 1 end
-    end
-    take(sig:sub(start))
-    return list
-  end
+  local api = assert(dofile(src .. "/stdlib/tether/api.lua"))
+  local params = require("tether.help").params
   local md = {
     "# The Lua API of tether",
     "",
-    "Generated from `bindings/api.lua` by `host/gendocs.lua` at build time; edit that table,",
+    "Generated from `stdlib/tether/api.lua` by `host/gendocs.lua` at build time; edit that table,",
     "not this file (a test holds the two, and the module, together).",
     "",
     "Every function is `tether.NAME` (and the same in `tether.raw`, which ignores dry-run",
@@ -296,12 +278,13 @@ do
     "`{errno, path, reason, hint, message}`. Wrong argument types and unknown option names",
     "raise an error. Types: `identity` is `{dev, ino, ...}` as `info` gives it; an `expect`",
     "table holds any of `type dev ino size mtime mtime_ns ctime ctime_ns mode uid gid`, and",
-    "the call refuses with `ECHANGED` when the object differs.",
+    "the call refuses with `ECHANGED` when the object differs. In dry-run mode a function",
+    "that changes something records what it would do (`drylog`) and returns `true`.",
     "",
   }
   local stub = {
     "---@meta",
-    "-- LuaLS annotations for the module tether (generated from bindings/api.lua; do not edit).",
+    "-- LuaLS annotations for the module tether (generated from stdlib/tether/api.lua; do not edit).",
     "-- Put this directory in your editor's Lua.workspace.library.",
     "",
   }
@@ -339,6 +322,10 @@ do
     end
     md[#md + 1] = "Returns: `" .. f.ret:gsub("|", "\\|") .. "`" ..
       (f.fails and ("; fails with " .. table.concat((function() local t = {} for i, e in ipairs(f.fails) do t[i] = "`" .. e .. "`" end return t end)(), ", ")) or "") .. "."
+    md[#md + 1] = ""
+    md[#md + 1] = "```lua"
+    md[#md + 1] = f.example
+    md[#md + 1] = "```"
     md[#md + 1] = ""
     stub[#stub + 1] = "---" .. f.doc:gsub("\n", "\n---")
     for _, p in ipairs(ps) do stub[#stub + 1] = string.format("---@param %s%s %s", p.name, p.optional and "?" or "", p.type) end

@@ -85,8 +85,11 @@ static const struct {
              "\n"
              "An interactive Lua prompt with the tether module loaded as `tether`, line editing\n"
              "and history (libedit). An expression's values are printed; Ctrl-C stops what runs\n"
-             "and returns to the prompt; Ctrl-D leaves. The default when stdin is a terminal and\n"
-             "no command is given; with stdin not a terminal, a script is read from it instead.\n"},
+             "and returns to the prompt; Ctrl-D leaves. help() lists the module's functions,\n"
+             "help \"NAME\", help(tether.NAME) or ?NAME explains one, with an example; Tab\n"
+             "completes names, and option names inside a call's {...}. The default when stdin\n"
+             "is a terminal and no command is given; with stdin not a terminal, a script is\n"
+             "read from it instead.\n"},
     {"recipes", "usage: tether recipes\n"
                 "\n"
                 "List the bundled recipes with one line each; tether help RECIPE tells more.\n"},
@@ -221,6 +224,19 @@ static int dispatch(lua_State *L, int argc, char **argv, int at, int code_at)
     return run_recipe(L, cmd, argc, argv, at);
 }
 
+/* The command to run, for run_command inside tt_main's protected call. */
+typedef struct command {
+    int argc;
+    char **argv;
+    int at, code_at;
+} command;
+
+static int run_command(lua_State *L, void *ud)
+{
+    const command *c = ud;
+    return dispatch(L, c->argc, c->argv, c->at, c->code_at);
+}
+
 /* The soft limit on open files raised toward the hard one (as Go and systemd do): the
  * audit's target cache keeps directories open, up to half of what the limit allows. */
 static void raise_open_files(void)
@@ -252,13 +268,8 @@ int main(int argc, char **argv)
     if (at == -2) return TT_EXIT_OK;
     if (at < 0) return TT_EXIT_USAGE;
     if (o.quiet) o.progress = 0;
-    lua_State *L = tt_state_new(&o);
-    if (!L) {
-        fprintf(stderr, "tether: cannot create the Lua state (out of memory)\n");
-        return TT_EXIT_FAILED;
-    }
-    int code = dispatch(L, argc, argv, at, code_at);
-    lua_close(L);
+    command c = {argc, argv, at, code_at};
+    int code = tt_main(&o, run_command, &c);
     fflush(stdout);
     return code;
 }

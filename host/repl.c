@@ -160,11 +160,61 @@ static char *next_match(const char *text, int state)
     return found;
 }
 
+/* Candidates tether.help gives for the word at `start` (option names inside a call's
+ * options table, function names after help " or ?), as a generator for readline. */
+static char **help_matches;
+static size_t help_count, help_next;
+
+static char *next_help_match(const char *text, int state)
+{
+    (void)text;
+    if (state == 0) help_next = 0;
+    return help_next < help_count ? strdup(help_matches[help_next++]) : NULL;
+}
+
+static void forget_help_matches(void)
+{
+    for (size_t i = 0; i < help_count; i++)
+        free(help_matches[i]);
+    free(help_matches);
+    help_matches = NULL;
+    help_count = 0;
+}
+
+/* Asks tether.help.complete(before, word); 1 when it answered (its list kept in
+ * help_matches), 0 when the names of tables should be completed instead. */
+static int ask_help(lua_State *L, const char *before, size_t blen, const char *word)
+{
+    int top = lua_gettop(L), answered = 0;
+    forget_help_matches();
+    if (lua_getglobal(L, "require") == LUA_TFUNCTION) {
+        lua_pushliteral(L, "tether.help");
+        if (tt_docall(L, 1, 1) == LUA_OK && lua_getfield(L, -1, "complete") == LUA_TFUNCTION) {
+            lua_pushlstring(L, before, blen);
+            lua_pushstring(L, word);
+            if (tt_docall(L, 2, 1) == LUA_OK && lua_istable(L, -1)) {
+                size_t n = lua_rawlen(L, -1);
+                help_matches = calloc(n ? n : 1, sizeof *help_matches);
+                for (size_t i = 1; help_matches && i <= n; i++) {
+                    lua_rawgeti(L, -1, (lua_Integer)i);
+                    const char *m = lua_tostring(L, -1);
+                    if (m && (help_matches[help_count] = strdup(m))) help_count++;
+                    lua_pop(L, 1);
+                }
+                answered = 1;
+            }
+        }
+    }
+    lua_settop(L, top);
+    return answered;
+}
+
 static char **complete(const char *text, int start, int end)
 {
-    (void)start;
     (void)end;
     rl_attempted_completion_over = 1;
+    if (ask_help(completing, rl_line_buffer, (size_t)start, text))
+        return help_count ? rl_completion_matches(text, next_help_match) : NULL;
     return rl_completion_matches(text, next_match);
 }
 
@@ -182,16 +232,23 @@ static int incomplete(lua_State *L, int status)
     return 0;
 }
 
-/* Compiles the chunk typed so far; returns -1 to ask for another line. */
+/* Compiles the chunk typed so far; returns -1 to ask for another line. As an expression
+ * first ("return " before it), then as statements; either one cut short at the end of
+ * the text ("1 +", "for i = 1, 3 do") asks for more, as a statement does in lua.c. */
 static int compile(lua_State *L, const char *src)
 {
-    const char *ret = lua_pushfstring(L, "return %s;", src);
+    const char *ret = lua_pushfstring(L, "return %s", src);
     int st = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
     lua_remove(L, -2);
     if (st == LUA_OK) return st;
-    lua_pop(L, 1);
+    int more = incomplete(L, st);
+    if (!more) lua_pop(L, 1);
     st = luaL_loadbuffer(L, src, strlen(src), "=stdin");
-    return incomplete(L, st) ? -1 : st;
+    if (st == LUA_OK) return st;
+    if (incomplete(L, st)) return -1; /* it took its message off the stack */
+    if (!more) return st;
+    lua_pop(L, 1);
+    return -1;
 }
 
 static void show_results(lua_State *L, int base)
@@ -200,7 +257,7 @@ static void show_results(lua_State *L, int base)
     if (n == 0) return;
     if (lua_getglobal(L, "require") != LUA_TFUNCTION) return;
     lua_pushliteral(L, "tether.show");
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    if (tt_docall(L, 1, 1) != LUA_OK) {
         fprintf(stderr, "%s\n", lua_tostring(L, -1));
         lua_settop(L, base);
         return;
@@ -208,7 +265,7 @@ static void show_results(lua_State *L, int base)
     for (int i = 1; i <= n; i++) {
         lua_pushvalue(L, -1);
         lua_pushvalue(L, base + i);
-        if (lua_pcall(L, 1, 1, 0) == LUA_OK) printf("%s%s", i > 1 ? "\t" : "", lua_tostring(L, -1));
+        if (tt_docall(L, 1, 1) == LUA_OK) printf("%s%s", i > 1 ? "\t" : "", lua_tostring(L, -1));
         lua_pop(L, 1);
     }
     printf("\n");
@@ -232,6 +289,42 @@ static void run(lua_State *L)
     fflush(stdout);
 }
 
+/* The global `help` (tether.help.help): help(), help "info", help(tether.info). */
+static void define_help(lua_State *L)
+{
+    int top = lua_gettop(L);
+    if (lua_getglobal(L, "require") == LUA_TFUNCTION) {
+        lua_pushliteral(L, "tether.help");
+        if (tt_docall(L, 1, 1) == LUA_OK && lua_getfield(L, -1, "help") == LUA_TFUNCTION)
+            lua_setglobal(L, "help");
+    }
+    lua_settop(L, top);
+}
+
+/* "?NAME": help "NAME"; "?" alone: help(). Kept in the history like any line. */
+static void ask(lua_State *L, const char *line)
+{
+#ifndef _WIN32
+    add_history(line);
+#endif
+    const char *name = line + strspn(line, " \t") + 1;
+    name += strspn(name, " \t");
+    size_t n = strlen(name);
+    while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+        n--;
+    if (lua_getglobal(L, "help") != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        fprintf(stderr, "tether: help is not available (the global `help` was changed)\n");
+        return;
+    }
+    if (n > 0) lua_pushlstring(L, name, n);
+    if (tt_docall(L, n > 0, 0) != LUA_OK) {
+        fprintf(stderr, "%s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)");
+        lua_pop(L, 1);
+    }
+    fflush(stdout);
+}
+
 int tt_repl(lua_State *L)
 {
     completing = L;
@@ -246,8 +339,10 @@ int tt_repl(lua_State *L)
     char *hist = history_path();
     if (hist) read_history(hist);
 #endif
-    printf("tether %s — Lua %s; the `tether` module is loaded. Ctrl-D exits.\n", TETHER_VERSION,
-           LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
+    define_help(L);
+    printf("tether %s — Lua %s; the `tether` module is loaded. help() lists its functions,\n"
+           "?NAME explains one (help \"symlink\"); Tab completes; Ctrl-D exits.\n",
+           TETHER_VERSION, LUA_VERSION_MAJOR "." LUA_VERSION_MINOR);
     for (;;) {
         int intr;
         char *line = read_line(PROMPT, &intr);
@@ -257,6 +352,11 @@ int tt_repl(lua_State *L)
         }
         if (!line) break;
         if (!*line) {
+            free(line);
+            continue;
+        }
+        if (line[strspn(line, " \t")] == '?') {
+            ask(L, line);
             free(line);
             continue;
         }

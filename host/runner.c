@@ -35,11 +35,18 @@ static void set_options(lua_State *L, const tt_options *o)
     lua_setfield(L, -2, "options");
 }
 
-lua_State *tt_state_new(const tt_options *o)
+/* The state's setup and the body, in protected mode (pmain in lua.c): an error outside
+ * the chunks that tt_docall runs (out of memory) is reported, never a panic. */
+typedef struct pmain_args {
+    const tt_options *o;
+    int (*body)(lua_State *L, void *ud);
+    void *ud;
+} pmain_args;
+
+static int pmain(lua_State *L)
 {
-    options = o;
-    lua_State *L = luaL_newstate();
-    if (!L) return NULL;
+    const pmain_args *a = lua_touserdata(L, 1);
+    lua_pop(L, 1);
     luaL_openlibs(L);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_tether);
@@ -48,12 +55,35 @@ lua_State *tt_state_new(const tt_options *o)
     tt_embed_preload(L);
     /* `tether` is a global in scripts, -e chunks and the REPL, as lua -l would make it. */
     luaL_requiref(L, "tether", luaopen_tether, 1);
-    set_options(L, o);
+    set_options(L, a->o);
     lua_getfield(L, -1, "dryrun");
-    lua_pushboolean(L, o->dry_run);
+    lua_pushboolean(L, a->o->dry_run);
     lua_call(L, 1, 0);
     lua_pop(L, 1);
-    return L;
+    lua_pushinteger(L, a->body(L, a->ud));
+    return 1;
+}
+
+int tt_main(const tt_options *o, int (*body)(lua_State *L, void *ud), void *ud)
+{
+    options = o;
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fprintf(stderr, "tether: cannot create the Lua state (out of memory)\n");
+        return TT_EXIT_FAILED;
+    }
+    pmain_args a = {o, body, ud};
+    lua_pushcfunction(L, pmain);
+    lua_pushlightuserdata(L, &a);
+    int code;
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+        code = (int)lua_tointeger(L, -1);
+    } else {
+        fprintf(stderr, "tether: %s\n", lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)");
+        code = TT_EXIT_FAILED;
+    }
+    lua_close(L);
+    return code;
 }
 
 int tt_push_args(lua_State *L, int argc, char **argv, int script)
@@ -142,13 +172,23 @@ static void disarm(void)
     active = NULL;
 }
 
+/* An exit request of tether.cli (a table with an integer `exit`) passes as it is; any
+ * other error gets a traceback, and an object that is no string says what it is (as
+ * lua.c does: "(error object is a table value)"). */
 static int msghandler(lua_State *L)
 {
-    if (lua_type(L, 1) == LUA_TTABLE) return 1; /* a tether.cli exit request */
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        lua_getfield(L, 1, "exit");
+        int is_exit = lua_isinteger(L, -1);
+        lua_pop(L, 1);
+        if (is_exit) return 1;
+    }
     const char *msg = lua_tostring(L, 1);
     if (!msg) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
     return 1;

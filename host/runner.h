@@ -20,7 +20,10 @@ typedef struct tt_options {
     const char *journal_dir;
 } tt_options;
 
-lua_State *tt_state_new(const tt_options *o);
+/* Makes the state (the tether module and the stdlib preloaded, `tether` a global) and
+ * runs body(L, ud) in protected mode, as lua.c's pmain; returns body's exit code, or 3
+ * when the state cannot be made (out of memory), reported on stderr. */
+int tt_main(const tt_options *o, int (*body)(lua_State *L, void *ud), void *ud);
 
 /* Builds the global `arg` (script at argv[script], its arguments after it) and pushes
  * the arguments for `...`; returns how many it pushed. */

@@ -1,5 +1,5 @@
 ---@meta
--- LuaLS annotations for the module tether (generated from bindings/api.lua; do not edit).
+-- LuaLS annotations for the module tether (generated from stdlib/tether/api.lua; do not edit).
 -- Put this directory in your editor's Lua.workspace.library.
 
 ---@alias tether.error {errno: string, path: string, reason: string, hint?: string, message: string}
@@ -171,11 +171,11 @@ function tether.migrate(src, dest, opts) end
 ---@return tether.error? error
 function tether.copytree(src, dst, opts) end
 
----Check a copy against its source: types, sizes, modes, owners (as root), times and link targets (and content with `hash`).
+---Check a copy against its source: types, sizes, modes, owners (as root), times and link targets (and content with `hash`); the first difference is the failure (EIO, naming the path and what differs).
 ---@param src string
 ---@param copy string
 ---@param opts? {final?: string, hash?: boolean, names_only?: boolean, progress?: fun(p: table)}
----@return table|nil result
+---@return true|nil result
 ---@return string? message
 ---@return string? errno
 ---@return tether.error? error
@@ -440,7 +440,7 @@ function tether.quote(s, bare) end
 ---@return tether.error? error
 function tether.now(wall) end
 
----Wait; a stop signal cuts it short.
+---Wait; a stop signal cuts it short (then it returns false).
 ---@param seconds number
 ---@return boolean|nil result
 ---@return string? message

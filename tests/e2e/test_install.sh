@@ -56,7 +56,7 @@ check "recipes complete" has "$(complete_words tether pru)" "prune"
 check "options complete" is "$(complete_words tether prune --lo)" "--loops"
 check "farm's stow options complete" has "$(complete_words tether farm --no)" "--no-folding"
 
-# The API reference and the editor stubs: generated from bindings/api.lua, the same as the
+# The API reference and the editor stubs: generated from stdlib/tether/api.lua, the same as the
 # committed copies, and describing exactly what the module exports.
 src=${TETHER_SOURCE_DIR:?set by ctest}
 check "docs/api.md is the generated one" is "$(diff "$gen/api.md" "$src/docs/api.md" && echo same)" same
@@ -73,7 +73,7 @@ for name in pairs(described) do
   if name ~= "migrate" and type(tether.raw[name]) ~= "function" then extra[#extra + 1] = "raw." .. name end
 end
 table.sort(missing); table.sort(extra)
-print("missing: " .. table.concat(missing, " ") .. "; not exported: " .. table.concat(extra, " "))' "$src/bindings/api.lua" 2>&1)
+print("missing: " .. table.concat(missing, " ") .. "; not exported: " .. table.concat(extra, " "))' "$src/stdlib/tether/api.lua" 2>&1)
 check "every exported function is described, and only those" is "$out" "missing: ; not exported: "
 
 # cmake --install into a staging directory, with another prefix.

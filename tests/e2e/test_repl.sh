@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The REPL in a real pseudo-terminal (tmux): expressions print their values, a two-line
-# for loop continues, Ctrl-C stops a running loop and the prompt comes back, Tab
-# completes tether.sy, history persists, Ctrl-D exits.
+# for loop and an unfinished expression continue, any error object is shown, help and ?
+# explain functions, Tab completes names, option names and names after ?, Ctrl-C stops a
+# running loop and the prompt comes back, history persists, Ctrl-D exits.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v tmux >/dev/null; then
@@ -48,6 +49,41 @@ for _ in $(seq 50); do [ "$(prompts)" -gt "$n" ] && break; sleep 0.1; done
 check "prompt back after Ctrl-C" test "$(prompts)" -gt "$n"
 tm send-keys 'print("still " .. "here")' Enter
 check "REPL still alive" screen_has "still here"
+
+# An expression cut short asks for more (lua.c asks only for statements).
+tm send-keys '6 *' Enter
+check "an unfinished expression continues" screen_has "   ...> "
+tm send-keys '7' Enter
+check "and is evaluated whole" screen_line "42"
+# Any error object is shown, as lua.c shows it.
+tm send-keys 'error({})' Enter
+check "error({}) says what was raised" screen_has "(error object is a table value)"
+tm send-keys 'error(setmetatable({}, {__tostring = function() return "mine" end}))' Enter
+check "an error object's __tostring is used" screen_line "mine"
+
+# Help from stdlib/tether/api.lua: by name, by function value, ?NAME, the overview.
+tm send-keys '?readlink' Enter
+check "?NAME shows the signature" screen_has "tether.readlink(path)"
+check "?NAME shows an example" screen_has 'print(tether.readlink("l")) --> f'
+tm send-keys 'help(tether.symlink)' Enter
+check "help(function) shows its options" screen_has "    relative       boolean"
+tm send-keys 'help "simlink"' Enter
+check "help of a misspelt name suggests one" screen_has 'did you mean "symlink"?'
+tm send-keys 'help()' Enter
+check "help() lists the functions" screen_has "  hardlink           Create a hard link"
+tm send-keys clear Enter
+tm clear-history
+
+# Completion of option names inside a call's options table, and of names after ? / help ".
+tm send-keys 'tether.symlink("a", "b", {rel' Tab
+check "Tab completes an option name" screen_has 'tether> tether.symlink("a", "b", {relative ='
+tm send-keys C-u
+tm send-keys '?hardl' Tab
+check "Tab completes after ?" screen_has "tether> ?hardlink"
+tm send-keys C-u
+tm send-keys 'help "relative_t' Tab
+check "Tab completes after help \"" screen_has 'tether> help "relative_target'
+tm send-keys C-u
 
 tm send-keys 'tether.sy' Tab
 check "Tab completes tether.sy" screen_has "tether> tether.symlink"
