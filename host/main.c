@@ -120,7 +120,8 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 /* Parses leading global options; returns the index of the first non-option or -1 on a
- * usage error (already reported), or -2 when the program should exit 0 (help/version). */
+ * usage error (already reported), -2 when the program should exit 0 (help/version), or
+ * -3 for an unknown option (its index in *code_at). */
 static int parse_options(int argc, char **argv, tt_options *o, int *code_at)
 {
     int i = 1;
@@ -151,14 +152,14 @@ static int parse_options(int argc, char **argv, tt_options *o, int *code_at)
         else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return fputs(usage, stdout), -2;
         else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
-            return printf("tether %s (%s)\n", TETHER_VERSION, LUA_RELEASE), -2;
+            return printf("tether %s (%s)\n", TETHER_VERSION, LUA_VERSION), -2;
         else if (!strcmp(a, "-e")) {
             if (i + 1 >= argc) return usage_error("%s needs a chunk of Lua", a), -1;
             if (is_help(argv[i + 1])) return print_command_help(a), -2;
             *code_at = i + 1;
             return i + 2;
         } else
-            return usage_error("unknown option '%s'", a), -1;
+            return *code_at = i, -3; /* reported with a suggestion, once Lua is there */
     }
     return i;
 }
@@ -169,6 +170,53 @@ static void print_recipe(const char *name, const char *summary, void *ud)
     printf("  %-12s %s\n", name, summary);
 }
 
+typedef struct name_list {
+    lua_State *L;
+    int at; /* the list's index on the stack */
+} name_list;
+
+static void add_name(const char *name, const char *summary, void *ud)
+{
+    (void)summary;
+    name_list *l = ud;
+    lua_pushstring(l->L, name);
+    lua_rawseti(l->L, l->at, (lua_Integer)lua_rawlen(l->L, l->at) + 1);
+}
+
+/* " (did you mean X?)" for a mistyped command or recipe name (options: NULL), or global
+ * option (options: their long names), from tether.cli.closest; "" when none is near.
+ * The text stays on the Lua stack. */
+static const char *nearest(lua_State *L, const char *word, const char *const *options)
+{
+    lua_newtable(L);
+    int names = lua_gettop(L);
+    name_list list = {L, names};
+    if (options) {
+        for (size_t i = 0; options[i]; i++)
+            add_name(options[i], NULL, &list);
+    } else {
+        static const char *const commands[] = {"run", "repl", "recipes", "help", NULL};
+        for (size_t i = 0; commands[i]; i++)
+            add_name(commands[i], NULL, &list);
+        tt_embed_recipes(L, add_name, &list);
+    }
+    const char *found = NULL;
+    if (lua_getglobal(L, "require") == LUA_TFUNCTION) {
+        lua_pushliteral(L, "tether.cli");
+        if (tt_docall(L, 1, 1) == LUA_OK && lua_getfield(L, -1, "closest") == LUA_TFUNCTION) {
+            lua_pushstring(L, word);
+            lua_pushvalue(L, names);
+            if (tt_docall(L, 2, 1) == LUA_OK) found = lua_tostring(L, -1);
+        }
+    }
+    const char *text = found
+                           ? lua_pushfstring(L, " (did you mean %s%s?)", options ? "--" : "", found)
+                           : lua_pushliteral(L, "");
+    lua_replace(L, names);
+    lua_settop(L, names);
+    return text;
+}
+
 static int run_recipe(lua_State *L, const char *name, int argc, char **argv, int at)
 {
     if (strchr(name, '/') || strchr(name, '\\') || name[0] == '.')
@@ -177,7 +225,8 @@ static int run_recipe(lua_State *L, const char *name, int argc, char **argv, int
     int st = tt_embed_load(L, lua_tostring(L, -1));
     lua_remove(L, st == -1 ? -1 : -2);
     if (st == -1) {
-        fprintf(stderr, "tether: unknown command or recipe '%s'; see tether recipes\n", name);
+        fprintf(stderr, "tether: unknown command or recipe '%s'%s; see tether recipes\n", name,
+                nearest(L, name, NULL));
         return TT_EXIT_USAGE;
     }
     if (st != LUA_OK) return tt_report_load_error(L);
@@ -231,9 +280,20 @@ typedef struct command {
     int at, code_at;
 } command;
 
+static const char *const global_options[] = {
+    "dry-run", "json", "quiet", "verbose", "no-progress", "journal-dir", "help", "version", NULL};
+
 static int run_command(lua_State *L, void *ud)
 {
     const command *c = ud;
+    if (c->at == -3) { /* an unknown global option */
+        const char *a = c->argv[c->code_at];
+        char name[64]; /* --name=value: the name */
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(a + 2, "="), a + 2);
+        const char *hint = a[1] == '-' ? nearest(L, name, global_options) : "";
+        fprintf(stderr, "tether: unknown option '%s'%s; see tether --help\n", a, hint);
+        return TT_EXIT_USAGE;
+    }
     return dispatch(L, c->argc, c->argv, c->at, c->code_at);
 }
 
@@ -266,7 +326,7 @@ int main(int argc, char **argv)
     int code_at = 0;
     int at = parse_options(argc, argv, &o, &code_at);
     if (at == -2) return TT_EXIT_OK;
-    if (at < 0) return TT_EXIT_USAGE;
+    if (at == -1) return TT_EXIT_USAGE;
     if (o.quiet) o.progress = 0;
     command c = {argc, argv, at, code_at};
     int code = tt_main(&o, run_command, &c);

@@ -43,6 +43,7 @@ M.globals = {
   { "no-progress", "no progress display even on a terminal", key = "progress", value_of = false },
   { "journal-dir", "where journals of changes are kept", value = "DIR", key = "journal_dir", changes = true },
   { "help", "this text", short = "h" },
+  { "version", "print tether's version", short = "V" },
 }
 globals = M.globals
 
@@ -163,6 +164,7 @@ function M.parse(argv, spec)
   local i = 1
   local function take(o, shown, value)
     if o[1] == "help" then io.stdout:write(help_text(spec)); M.exit(M.OK) end
+    if o[1] == "version" then io.stdout:write("tether ", tether.version, " (", _VERSION, ")\n"); M.exit(M.OK) end
     local key = o.key or o[1]:gsub("-", "_")
     if o.value then
       if not value then i = i + 1; value = argv[i] end

@@ -41,6 +41,22 @@ check "unknown recipe" is "$rc" 2
 check "unknown recipe message" has "$err" "unknown command or recipe 'nosuchrecipe'"
 t ../etc/passwd
 check "recipe names cannot be paths" is "$rc" 2
+# "Did you mean" for commands, recipes and global options before the command, as after it.
+for row in "migrte|did you mean migrate?" "reciples|did you mean recipes?" "auidt /|did you mean audit?" \
+           "--jsn audit|did you mean --json?" "--dry-rn=1 prune|did you mean --dry-run?" \
+           "--jurnal-dir x prune|did you mean --journal-dir?" "prune --lops|did you mean --loops?"; do
+    # shellcheck disable=SC2086
+    t ${row%|*}
+    check "suggestion for '${row%|*}'" is "$rc|$(has "$err" "${row#*|}" && echo yes)" "2|yes"
+done
+t zqxwv
+check "no suggestion when nothing is near" is "$rc|$err" "2|tether: unknown command or recipe 'zqxwv'; see tether recipes"
+# --version (and -V) after a recipe's name too, as the README says of every global option.
+for cmd in "migrate --version" "audit -V" "farm --version"; do
+    # shellcheck disable=SC2086
+    t $cmd
+    check "$cmd" is "$rc|${out%% (*}" "0|tether $("$TETHER" -e 'print(tether.version)')"
+done
 
 t --version
 check "--version" has "$out" "tether 0."
