@@ -167,16 +167,36 @@ local function words_of(s)
   end
   return w
 end
+-- What an option's value is, for completion: {words = {...}} from its choices, "dirs",
+-- "files", or "none" (a number, a size, a regex: nothing to offer).
+local VALUE_KINDS = { DIR = "dirs", STOWDIR = "dirs", OLD = "dirs", NEW = "dirs", PATH = "files", FILE = "files" }
+local function value_kind(o)
+  if o.choices then
+    local words = {}
+    for c in pairs(o.choices) do words[#words + 1] = c end
+    table.sort(words)
+    return { words = words }
+  end
+  return VALUE_KINDS[o.value] or "none"
+end
+-- The options of a recipe that take a value, each with its spellings and its kind.
 local function value_opts(s)
-  local w = {}
-  for _, o in ipairs(s.options or {}) do
+  local list = {}
+  for _, o in ipairs(all_options(s)) do
     if o.value then
-      w[#w + 1] = "--" .. o[1]
-      if o.short then w[#w + 1] = "-" .. o.short end
+      local sp = { "--" .. o[1] }
+      if o.short then sp[#sp + 1] = "-" .. o.short end
+      list[#list + 1] = { spellings = sp, kind = value_kind(o), o = o }
     end
   end
-  w[#w + 1] = "--journal-dir"
-  return w
+  return list
+end
+-- The options after which a run id may follow (spec.runs_after), and whether the
+-- recipe's own arguments are run ids (spec.runs).
+local function runs_after(s)
+  local sp = {}
+  for _, name in ipairs(s.runs_after or {}) do sp[#sp + 1] = "--" .. name end
+  return sp
 end
 local names = {}
 for _, r in ipairs(recipes) do names[#names + 1] = r.name end
@@ -186,10 +206,19 @@ local commands = "run repl recipes help " .. table.concat(names, " ")
 do
   local b = {
     "# bash completion for tether (generated from the recipes' option tables)",
+    "# _tether_runs: the ids of the journaled runs (newest first), and last.",
+    "_tether_runs() {",
+    "    local d=${XDG_STATE_HOME:-$HOME/.local/state}/tether/journal f i",
+    "    for ((i = 1; i < COMP_CWORD; i++)); do",
+    "        case ${COMP_WORDS[i]} in --journal-dir) d=${COMP_WORDS[i+1]} ;; --journal-dir=*) d=${COMP_WORDS[i]#*=} ;; esac",
+    "    done",
+    "    for f in \"$d\"/*.jsonl; do [ -e \"$f\" ] && f=${f##*/} && echo \"${f%.jsonl}\"; done | sort -r",
+    "    echo last",
+    "}",
     "_tether() {",
     "    local cur=${COMP_WORDS[COMP_CWORD]} cmd='' i",
     "    for ((i = 1; i < COMP_CWORD; i++)); do",
-    "        case ${COMP_WORDS[i]} in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac",
+    "        case ${COMP_WORDS[i]} in --journal-dir) ((i++)) ;; -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac",
     "    done",
     "    local prev=${COMP_WORDS[COMP_CWORD-1]}",
     "    case $cmd in",
@@ -198,10 +227,23 @@ do
   }
   for _, r in ipairs(recipes) do
     b[#b + 1] = string.format("    %s)", r.name)
-    b[#b + 1] = string.format("        case $prev in %s) COMPREPLY=($(compgen -f -- \"$cur\")); return ;; esac",
-      table.concat(value_opts(r.spec), "|"))
-    b[#b + 1] = string.format("        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '%s' -- \"$cur\")); else COMPREPLY=($(compgen -f -- \"$cur\")); fi",
-      table.concat(words_of(r.spec), " "))
+    b[#b + 1] = "        case $prev in"
+    for _, v in ipairs(value_opts(r.spec)) do
+      local reply
+      if type(v.kind) == "table" then reply = "COMPREPLY=($(compgen -W '" .. table.concat(v.kind.words, " ") .. "' -- \"$cur\"))"
+      elseif v.kind == "dirs" then reply = "COMPREPLY=($(compgen -d -- \"$cur\"))"
+      elseif v.kind == "files" then reply = "COMPREPLY=($(compgen -f -- \"$cur\"))"
+      else reply = "COMPREPLY=()" end
+      b[#b + 1] = string.format("        %s) %s; return ;;", table.concat(v.spellings, "|"), reply)
+    end
+    local after = runs_after(r.spec)
+    if #after > 0 then
+      b[#b + 1] = string.format("        %s) COMPREPLY=($(compgen -W \"$(_tether_runs)\" -- \"$cur\")); return ;;", table.concat(after, "|"))
+    end
+    b[#b + 1] = "        esac"
+    local rest = r.spec.runs and "COMPREPLY=($(compgen -W \"$(_tether_runs)\" -- \"$cur\"))" or "COMPREPLY=($(compgen -f -- \"$cur\"))"
+    b[#b + 1] = string.format("        if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '%s' -- \"$cur\")); else %s; fi",
+      table.concat(words_of(r.spec), " "), rest)
     b[#b + 1] = "        ;;"
   end
   b[#b + 1] = "    *) COMPREPLY=($(compgen -f -- \"$cur\")) ;;"
@@ -217,6 +259,11 @@ do
   local z = {
     "#compdef tether",
     "# zsh completion for tether (generated from the recipes' option tables)",
+    "_tether_runs() {",
+    "  local d=${XDG_STATE_HOME:-$HOME/.local/state}/tether/journal",
+    "  local -a ids; ids=($d/*.jsonl(N:t:r))",
+    "  compadd -- ${(Oa)ids} last",
+    "}",
     "_tether() {",
     "  local -a commands",
     "  commands=(",
@@ -229,12 +276,20 @@ do
   for _, r in ipairs(recipes) do
     local args = {}
     local function add(o)
-      local spec = (o.value and ("=[" .. zq(o[2]) .. "]:" .. zq(o.value:lower()) .. ":_files") or ("[" .. zq(o[2]) .. "]"))
+      local action = ":_files"
+      if o.value then
+        local kind = value_kind(o)
+        if type(kind) == "table" then action = ":(" .. table.concat(kind.words, " ") .. ")"
+        elseif kind == "dirs" then action = ":_files -/"
+        elseif kind == "none" then action = ": " end
+      end
+      local spec = (o.value and ("=[" .. zq(o[2]) .. "]:" .. zq(o.value:lower()) .. action) or ("[" .. zq(o[2]) .. "]"))
       args[#args + 1] = "'--" .. o[1] .. spec .. "'"
       if o.short then args[#args + 1] = "'-" .. o.short .. spec:gsub("^=", "+") .. "'" end
     end
     for _, o in ipairs(all_options(r.spec)) do add(o) end
-    z[#z + 1] = "    " .. r.name .. ") _arguments -s " .. table.concat(args, " ") .. " '*:file:_files' ;;"
+    z[#z + 1] = "    " .. r.name .. ") _arguments -s " .. table.concat(args, " ") ..
+      (r.spec.runs and " '*:run:_tether_runs' ;;" or " '*:file:_files' ;;")
   end
   z[#z + 1] = "    *) _files ;;"
   z[#z + 1] = "  esac"
@@ -249,16 +304,34 @@ do
   local f = {
     "# fish completion for tether (generated from the recipes' option tables)",
     "complete -c tether -f -n __fish_use_subcommand -a 'run repl recipes help'",
+    "function __tether_runs",
+    "    set -l d $HOME/.local/state/tether/journal",
+    "    set -q XDG_STATE_HOME; and set d $XDG_STATE_HOME/tether/journal",
+    "    for f in (ls -r $d 2>/dev/null | string match '*.jsonl'); string replace -r '\\.jsonl$' '' $f; end",
+    "    echo last",
+    "end",
   }
   for _, r in ipairs(recipes) do
     f[#f + 1] = string.format("complete -c tether -f -n __fish_use_subcommand -a %s -d %s", r.name, fq(r.line))
     local function add(o)
       local line = string.format("complete -c tether -n '__fish_seen_subcommand_from %s' -l %s", r.name, o[1])
       if o.short then line = line .. " -s " .. o.short end
-      if o.value then line = line .. " -r" end
+      if o.value then
+        local kind = value_kind(o)
+        if type(kind) == "table" then line = line .. " -x -a " .. fq(table.concat(kind.words, " "))
+        elseif kind == "dirs" then line = line .. " -x -a '(__fish_complete_directories)'"
+        elseif kind == "none" then line = line .. " -x"
+        else line = line .. " -r -F" end
+      end
       f[#f + 1] = line .. " -d " .. fq(o[2])
     end
     for _, o in ipairs(all_options(r.spec)) do add(o) end
+    if r.spec.runs then
+      f[#f + 1] = string.format("complete -c tether -n '__fish_seen_subcommand_from %s' -f -a '(__tether_runs)'", r.name)
+    end
+    for _, name in ipairs(r.spec.runs_after or {}) do
+      f[#f + 1] = string.format("complete -c tether -n '__fish_seen_subcommand_from %s; and __fish_seen_argument -l %s' -f -a '(__tether_runs)'", r.name, name)
+    end
   end
   write(out .. "/completions/tether.fish", table.concat(f, "\n") .. "\n")
 end

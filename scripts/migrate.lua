@@ -46,6 +46,7 @@ working inside it, are reported.]],
     { "finish", "delete the original a --keep-backup run kept" },
     { "status", "list migrations: their state, where the data is, the command that finishes each" },
   },
+  runs_after = { "resume", "rollback", "finish" }, -- a run id may follow these (shell completion)
   epilog = "Exit codes: 0 done; 3 nothing was changed, or everything was put back; 4 stopped part-way:\n" ..
            "the message and --status name the command that finishes; 130 (Ctrl-C), 143, 129: stopped\n" ..
            "by a signal, with everything put back or the command to finish named.\n" ..

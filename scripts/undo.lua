@@ -22,7 +22,7 @@ tether history]],
     { "force", "undo a migration even though a file under DEST is open for writing" },
     { "yes", "undo the newest undoable run without asking, even when newer runs exist", short = "y" },
   },
-  max = 1,
+  max = 1, runs = true, -- its argument is a run id (shell completion lists them)
 })
 
 -- tether apply runs its migrations first, each a run of its own, and names them in its

@@ -55,6 +55,20 @@ check "complete -p tether" has "$(bash -c ". '$gen/completions/tether.bash'; com
 check "recipes complete" has "$(complete_words tether pru)" "prune"
 check "options complete" is "$(complete_words tether prune --lo)" "--loops"
 check "farm's stow options complete" has "$(complete_words tether farm --no)" "--no-folding"
+# Values: from the option tables' choices, directories where a directory is asked for,
+# nothing for a number, and the ids of journaled runs where a run is named.
+check "--format values complete" is "$(complete_words tether audit --format '' | sort | tr '\n' ' ')" "csv html json table tree "
+check "--verify values complete" is "$(complete_words tether migrate --verify h)" "hash"
+check "--sort values complete" is "$(complete_words tether audit --sort ta)" "target"
+mkdir -p cdir/sub && touch cdir/file
+check "a directory option offers directories" is "$(complete_words tether farm -d cdir/ | tr '\n' ' ')" "cdir/sub "
+check "a number offers nothing" is "$(complete_words tether dedupe --min-size '')" ""
+mkdir -p "$XDG_STATE_HOME/tether/journal" && touch "$XDG_STATE_HOME/tether/journal/20260101-000000-000001-ab.jsonl"
+check "undo offers run ids" is "$(complete_words tether undo '' | tr '\n' ' ')" "20260101-000000-000001-ab last "
+check "--resume offers run ids" is "$(complete_words tether migrate --resume 2026)" "20260101-000000-000001-ab"
+check "--journal-dir is looked in" is "$(complete_words tether --journal-dir cdir undo '' | tr '\n' ' ')" "last "
+check "zsh offers the choices" grep -qF "'--format=[table (default), json, csv, tree or html]:format:(csv html json table tree)'" "$gen/completions/_tether"
+check "fish offers the choices" grep -qF -- "-l verify -x -a 'hash size'" "$gen/completions/tether.fish"
 
 # The API reference and the editor stubs: generated from stdlib/tether/api.lua, the same as the
 # committed copies, and describing exactly what the module exports.
