@@ -88,6 +88,7 @@ for _, p in ipairs(args) do
     if args.chain and not tether.options.json then cli.say("%s", cli.quote(p)); say_chain(r.chain, r.ends) end
   else
     info.errno, info.status_error = info.status_error, nil
+    info.mode = string.format("%04o", info.mode) -- as stat(1) shows it (docs/json.md)
     if info.status then info.resolved = tether.realpath(p) end
     if args.chain then info.chain, info.ends = chain(p) end
     if info.status and info.status ~= "ok" then problems = problems + 1 end
@@ -102,7 +103,7 @@ for _, p in ipairs(args) do
       end
       if args.chain then say_chain(info.chain, info.ends) end
       if verbose or not info.status then
-        cli.say("  size %d, mode %04o, links %d, uid %d, gid %d, dev %d, inode %d", info.size,
+        cli.say("  size %d, mode %s, links %d, uid %d, gid %d, dev %d, inode %d", info.size,
           info.mode, info.nlink, info.uid, info.gid, info.dev, info.ino)
         cli.say("  modified: %s", os.date("!%Y-%m-%dT%H:%M:%SZ", info.mtime))
       end

@@ -74,6 +74,13 @@ check "inspect --json parsed back" is "$parsed" "abs-by-name symlink dir/file ok
 broken symlink gone broken 1
 hard file None None 2
 dirlink/ symlink $WORK/run/dir ok 1"
+# mode as stat(1) prints it, for every kind of entry
+chmod 0640 hard && mkdir -p modes && chmod 2751 modes
+t inspect --json hard modes abs-by-name
+modes=$(python3 -c 'import json, sys; print(" ".join(d["mode"] for d in json.load(sys.stdin)["paths"]))' <<<"$out")
+check "inspect --json gives modes as stat(1) does" is "$modes" "$(stat -c %04a hard modes abs-by-name | tr '\n' ' ' | sed 's/ $//')"
+t -v inspect hard
+check "inspect -v shows the same mode" has "$out" "mode 0640,"
 
 # unlink
 before=$(snapshot dir)
