@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HINT_REPLACE "replace it with --replace (only a link is ever replaced)"
+#define HINT_REPLACE "the option replace = true swaps a link there (never a real file)"
 #define HINT_NOVERIFY                                                                              \
     "the system reported success without making the link; on Windows enable Developer Mode "       \
     "or use a junction"

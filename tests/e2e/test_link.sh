@@ -41,8 +41,8 @@ before=$(snapshot .)
 t link --replace elsewhere file
 check "replace over a real file refused" is "$rc" 3
 check "replace refusal message" has "$err" "tether: file: is a real file, not a link; tether never replaces or removes one (ENOTLINK)"
-t link --replace elsewhere dir
-check "replace over a real dir refused" is "$rc" 3
+t link -T --replace elsewhere dir
+check "replace over a real dir refused (-T)" is "$rc" 3
 check "real file and dir untouched" is "$(snapshot .)|$(cat file)" "$before|solo"
 
 t -n link dir/file dry-link
@@ -138,5 +138,42 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 else
     echo "skipped: the denied hop needs root to switch to an unprivileged user"
 fi
+
+# ln's habits: a directory as PATH gets the link inside it, named as TARGET's last name;
+# several TARGETs go into one directory; -t DIR names it first; -T refuses a directory;
+# a link to a directory is the link itself (ln -n).
+mkdir -p into multi
+t link /etc/hosts into
+check "link TARGET DIR makes DIR/NAME" is "$rc|$(readlink into/hosts)" "0|/etc/hosts"
+t link /etc/hosts into
+check "again: already there" is "$rc|$out" "0|already there: symlink into/hosts -> /etc/hosts"
+t link /etc/hosts /etc/passwd dir/file/ multi
+check "several TARGETs into one DIR" is "$rc|$(readlink multi/hosts)|$(readlink multi/passwd)|$(readlink multi/file)" "0|/etc/hosts|/etc/passwd|dir/file/"
+t undo
+check "one run: one undo takes all three back" is "$rc|$(ls multi | wc -l)" "0|0"
+t link -t multi /etc/hosts ../x
+check "-t DIR TARGET..." is "$rc|$(readlink multi/hosts)|$(readlink multi/x)" "0|/etc/hosts|../x"
+t link /etc/hosts /etc/passwd file
+check "several TARGETs need a directory" is "$rc|$(has "$err" "file: is not a directory, and several TARGETs need one" && echo named)" "2|named"
+t link /etc/hosts /etc/motd.d/../hosts multi2
+check "a missing DIR for several TARGETs" is "$rc|$(has "$err" "(ENOENT)" && echo named)" "2|named"
+t link -T /etc/hosts into
+check "-T refuses a directory" is "$rc|$(ls into)" "3|hosts"
+t link a b -T c
+check "-T takes two arguments" is "$rc" 2
+t link / into
+check "no last name to call a link by" is "$rc|$(has "$err" "has no last name" && echo named)" "2|named"
+t link /etc/hosts x/hosts multi
+check "two links of the same name refused" is "$rc|$(has "$err" "two TARGETs would make the same link" && echo named)" "2|named"
+ln -s into dirlink2
+t link --replace /etc/passwd dirlink2
+check "a link to a directory is the link itself (ln -n)" is "$rc|$(readlink dirlink2)|$(ls into)" "0|/etc/passwd|hosts"
+t --json link /etc/group /etc/hosts into
+check "--json lists each link" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["changed"], [(a["path"].split("/")[-1], a["status"]) for a in d["actions"]])' <<<"$out")" \
+    "True [('group', 'done'), ('hosts', 'unchanged')]"
+t link --hard file dir
+check "--hard into a directory" is "$rc|$(stat -c %i dir/file)" "3|$(stat -c %i dir/file)"
+mkdir -p hdir && t link --hard file hdir
+check "--hard into a directory makes DIR/NAME" is "$rc|$(stat -c %i hdir/file)" "0|$(stat -c %i file)"
 
 finish
