@@ -61,7 +61,7 @@ end
 local function option_line(o)
   local flag = "--" .. o[1] .. (o.value and (" " .. o.value) or "")
   if o.short then flag = "-" .. o.short .. ", " .. flag else flag = "    " .. flag end
-  return string.format("  %-24s %s", flag, o[2])
+  return string.format("  %-" .. math.max(24, #flag + 1) .. "s %s", flag, o[2]) -- two spaces at least
 end
 
 -- Read-only recipes (spec.readonly) do not list the options that only matter to changes.
