@@ -2,6 +2,7 @@
  * assembles the functions of each binding file and the dry-run switch. */
 #include "l_tether.h"
 
+#include "../core/at.h"
 #include "../core/cancel.h"
 #include "../core/platform/platform.h"
 
@@ -181,6 +182,11 @@ static const luaL_Reg funcs[] = {
     {"sleep", l_sleep},
     {NULL, NULL},
 };
+
+void l_tether_idle(void)
+{
+    tt_at_release();
+}
 
 /* Every function list of the binding files, registered into the table on top. */
 static void register_all(lua_State *L, int honour_dry)

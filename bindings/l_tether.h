@@ -20,6 +20,10 @@
 #define LOG_KEY        "tether.drylog"
 
 int luaopen_tether(lua_State *L);
+/* Between chunks (the host calls it when a script, -e chunk or REPL line is over): lets
+ * go of what the module kept open for speed, such as the parent directories of the last
+ * paths acted on, so that nothing stays busy after the call that used it. */
+void l_tether_idle(void);
 
 /* Pushes fail, "PATH: message (ENAME); hint", "ENAME" and returns 3. */
 int l_fail(lua_State *L, const tt_err *e);
@@ -60,7 +64,7 @@ void l_setint(lua_State *L, const char *k, lua_Integer v);
 void l_setbool(lua_State *L, const char *k, int v);
 /* The numbers of tether.info (type, nlink, dev, ino, size, mode, uid, gid, m/ctime[_ns]). */
 void l_setstat(lua_State *L, const tt_stat *st);
-/* Pushes true, or the identity table of st when it is not NULL. */
+/* Pushes true, or the identity of st when it is not NULL: {type, dev, ino, ctime, ctime_ns}. */
 int l_done(lua_State *L, const tt_stat *st);
 
 /* Creates metatable `name` once: gc as __gc and __close, methods (may be NULL) as __index. */

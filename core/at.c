@@ -327,6 +327,97 @@ static int at_confined(tt_confine *c, const char *path, const char *abs, int typ
     return err ? tt_fail(e, err, path, "cannot reach its directory", NULL) : 0;
 }
 
+/* Without a confinement, the parents of the last few paths acted on stay open, so a
+ * loop over names in one directory resolves it once instead of from "/" every time. A
+ * parent is taken from here only when its path, as typed, still leads to the directory
+ * held (one stat of the path, compared by device and inode): the held directory is then
+ * the one the full resolution would give, and a path that leads elsewhere now takes the
+ * full resolution again. The directory held cannot be freed and its inode number reused
+ * while it is open. Per thread; released by tt_at_release (the end of a script's call). */
+#ifdef _WIN32
+#define TYPED_SLOTS 0 /* directories are reached by path there: nothing to keep */
+#else
+#define TYPED_SLOTS 4
+#endif
+
+#if TYPED_SLOTS > 0
+struct tt_typed_slot {
+    char *dir; /* the parent as typed; NULL: free */
+    pf_dir *h;
+    uint64_t dev, ino;
+    int users; /* tt_at's holding h: not closed or reused under them */
+};
+static _Thread_local struct tt_typed_slot typed_slots[TYPED_SLOTS];
+static _Thread_local unsigned typed_next;
+
+/* Whether the spelling of a parent means the same by name as by the kernel's lookup
+ * ("." and ".." after a link differ): only then is it kept. */
+static int keepable(const char *dir)
+{
+    for (const char *p = dir; *p;) {
+        const char *s = p;
+        while (*p && !tt_is_sep(*p))
+            p++;
+        size_t n = (size_t)(p - s);
+        if (n == 2 && s[0] == '.' && s[1] == '.') return 0;
+        if (n == 1 && s[0] == '.' && !(s == dir && !*p)) return 0; /* "." alone is fine */
+        while (tt_is_sep(*p))
+            p++;
+    }
+    return *dir != '\0';
+}
+
+static void slot_free(struct tt_typed_slot *s)
+{
+    free(s->dir);
+    pf_dir_close(s->h);
+    s->dir = NULL, s->h = NULL;
+}
+
+/* The held parent `dir` if its path still leads to it; else NULL (and a stale entry for
+ * it is let go). */
+static struct tt_typed_slot *typed_find(const char *dir)
+{
+    for (int k = 0; k < TYPED_SLOTS; k++) {
+        struct tt_typed_slot *s = &typed_slots[k];
+        if (!s->dir || strcmp(s->dir, dir) != 0) continue;
+        tt_stat st;
+        if (pf_stat(dir, &st) == 0 && st.type == TT_DIR && st.dev == s->dev && st.ino == s->ino)
+            return s;
+        if (s->users == 0) slot_free(s);
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Keeps the parent just resolved (h, the caller's) under `dir`; the slot, or NULL when
+ * every slot is in use (h stays the caller's). */
+static struct tt_typed_slot *typed_keep(const char *dir, pf_dir *h)
+{
+    tt_stat st;
+    if (pf_dir_self(h, 0, &st) != 0) return NULL;
+    for (unsigned tries = 0; tries < TYPED_SLOTS; tries++) {
+        struct tt_typed_slot *s = &typed_slots[typed_next];
+        typed_next = (typed_next + 1) % TYPED_SLOTS;
+        if (s->users > 0) continue;
+        char *copy = strdup(dir);
+        if (!copy) return NULL;
+        slot_free(s);
+        s->dir = copy, s->h = h, s->dev = st.dev, s->ino = st.ino, s->users = 1;
+        return s;
+    }
+    return NULL;
+}
+#endif
+
+void tt_at_release(void)
+{
+#if TYPED_SLOTS > 0
+    for (int k = 0; k < TYPED_SLOTS; k++)
+        if (typed_slots[k].users == 0) slot_free(&typed_slots[k]);
+#endif
+}
+
 static int at_typed(const char *path, tt_at *at, tt_err *e)
 {
     char *dir = tt_path_dirname(path);
@@ -336,12 +427,31 @@ static int at_typed(const char *path, tt_at *at, tt_err *e)
         free(dir);
         return tt_fail(e, ENOMEM, path, NULL, NULL);
     }
+#if TYPED_SLOTS > 0
+    int keep = keepable(dir);
+    struct tt_typed_slot *slot = keep ? typed_find(dir) : NULL;
+    if (slot) {
+        free(dir);
+        slot->users++;
+        at->dir = slot->h, at->typed = slot;
+        return 0;
+    }
+#endif
     char *abs = tt_absolute(dir), *real = NULL;
-    free(dir);
-    if (!abs) return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+    if (!abs) {
+        free(dir);
+        return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+    }
     int rc = open_owned(abs, &at->dir, &real, e);
     free(abs);
     free(real);
+#if TYPED_SLOTS > 0
+    if (!rc && keep && (at->typed = typed_keep(dir, at->dir)) != NULL) {
+        free(dir);
+        return 0;
+    }
+#endif
+    free(dir);
     if (rc && e->code == ENOENT)
         return tt_fail(e, ENOENT, path, "the parent directory does not exist", NULL);
     if (rc && e->code == ENOTDIR)
@@ -389,6 +499,9 @@ int tt_at_open(tt_confine *c, const char *path, tt_at *at, tt_err *e)
 void tt_at_close(tt_at *at)
 {
     if (at->owned) pf_dir_close(at->dir);
+#if TYPED_SLOTS > 0
+    if (at->typed) at->typed->users--;
+#endif
     if (at->conf) { /* a cached directory: this user lets go of it */
         struct cached *s = &at->conf->cache[at->slot];
         if (--s->users == 0 && !s->rel) {

@@ -64,6 +64,7 @@ typedef struct tt_at {
     pf_dir *root_dir; /* the object is a root: its directory, as resolved (borrowed) */
     tt_confine *conf; /* dir is the confinement's cached one, in slot `slot`, held until */
     int slot;         /* tt_at_close */
+    struct tt_typed_slot *typed; /* dir is a parent kept without a confinement (at.c) */
 } tt_at;
 
 /* Resolves path to the directory that holds it and its last name. Under confinement the
@@ -75,6 +76,10 @@ typedef struct tt_at {
  * (EINVAL). */
 int tt_at_open(tt_confine *c, const char *path, tt_at *at, tt_err *e);
 void tt_at_close(tt_at *at);
+/* Lets go of the parent directories kept open for paths acted on without a confinement
+ * (those no tt_at holds): at the end of each chunk a script or the REPL runs, so that a
+ * directory (a mount) is not held busy after the call that used it. */
+void tt_at_release(void);
 /* lstat of the object through its handle (0 or the errno value). */
 int tt_at_stat(const tt_at *at, tt_stat *st);
 /* Whether the caller may make or remove names in the object's directory (a dry run's

@@ -202,6 +202,7 @@ int tt_docall(lua_State *L, int nargs, int nresults)
     arm(L);
     int st = lua_pcall(L, nargs, nresults, base);
     disarm();
+    l_tether_idle();
     lua_remove(L, base);
     return st;
 }

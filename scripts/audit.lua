@@ -42,10 +42,6 @@ through a link).]],
 
 local roots = #args > 0 and { table.unpack(args) } or { "." }
 local format = args.format or (tether.options.json and "json") or "table"
-local formats = { table = true, json = true, csv = true, tree = true, html = true }
-if not formats[format] then
-  cli.exit(cli.USAGE, "audit: --format must be table, json, csv, tree or html, not '" .. format .. "'")
-end
 if args.sort and format == "html" then
   cli.exit(cli.USAGE, "audit: --sort applies to the table, csv and json formats (the HTML page sorts by any column)")
 end

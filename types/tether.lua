@@ -4,7 +4,7 @@
 
 ---@alias tether.error {errno: string, path: string, reason: string, hint?: string, message: string}
 ---@alias tether.expect {type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}
----@alias tether.identity {dev: integer, ino: integer, ctime?: integer, ctime_ns?: integer, [string]: any}
+---@alias tether.identity {type?: string, dev: integer, ino: integer, ctime?: integer, ctime_ns?: integer, [string]: any}
 ---@alias tether.info {type: string, nlink: integer, dev: integer, ino: integer, size: integer, mode: integer, uid: integer, gid: integer, mtime: integer, mtime_ns: integer, ctime: integer, ctime_ns: integer, target?: string, status?: string, status_error?: string, target_type?: string, target_dev?: integer, target_ino?: integer}
 ---@alias tether.confinement {roots: fun(self): table[], close: fun(self)}
 ---@alias tether.journal {append: fun(self, line: string, opts?: {nosync?: boolean}): boolean, sync: fun(self): boolean, close: fun(self)}

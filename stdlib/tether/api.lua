@@ -10,7 +10,7 @@
 local identity = "tether.identity"
 return {
   types = {
-    ["tether.identity"] = "{dev: integer, ino: integer, ctime?: integer, ctime_ns?: integer, [string]: any}",
+    ["tether.identity"] = "{type?: string, dev: integer, ino: integer, ctime?: integer, ctime_ns?: integer, [string]: any}",
     ["tether.info"] = "{type: string, nlink: integer, dev: integer, ino: integer, size: integer, mode: integer, uid: integer, gid: integer, mtime: integer, mtime_ns: integer, ctime: integer, ctime_ns: integer, target?: string, status?: string, status_error?: string, target_type?: string, target_dev?: integer, target_ino?: integer}",
     ["tether.error"] = "{errno: string, path: string, reason: string, hint?: string, message: string}",
     ["tether.expect"] = "{type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}",

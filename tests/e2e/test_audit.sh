@@ -129,7 +129,7 @@ check "tree format nests" has "$out" "tree/
 check "tree format entry" has "$out" "
     ok -> ../file [ok]"
 t audit tree --format xml
-check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format must be table, json, csv, tree or html, not 'xml'"
+check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format cannot be 'xml' (one of: csv, html, json, table, tree); see tether help audit"
 t audit missing-dir
 check "missing path named, and a problem found (exit 1)" is "$rc|$err" "1|tether: missing-dir: no such file or directory (ENOENT)"
 
