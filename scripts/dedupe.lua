@@ -31,33 +31,32 @@ file its own copy back.]],
 local min_size = tonumber(args.min_size or "1")
 if not min_size or min_size < 1 then cli.exit(cli.USAGE, "dedupe: --min-size must be a number of bytes, at least 1") end
 
-local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
+local held <close>, roots = cli.roots(args) -- each there, each walked once, held till the end
 -- 1. Candidates: regular files, grouped by what must match for linking to be allowed.
 local line, started = progress.line(), tether.now()
 local show_progress = tether.options.progress
 local groups, seen, scanned = {}, {}, 0
-for _, root in ipairs(args) do
-  -- stat = true: the walk's thread stats each file relative to its directory.
-  for e in tether.walk(root, { types = { "file" }, stat = true }) do
-    if e.error and e.type == "dir" then cli.walk_problem(e) end
-    -- tether's own temporary names (a copy a killed run left) are never linked to.
-    local ours = e.name:sub(1, 8) == ".tether-" or e.path:find("/.tether-", 1, true)
-    local i = not ours and e.type == "file" and e.size and e
-    scanned = scanned + 1
-    if i and i.size >= min_size then
-      -- Another name of a file already counted is already shared.
-      local id = i.nlink > 1 and i.dev .. ":" .. i.ino
-      if not (id and seen[id]) then
-        if id then seen[id] = true end
-        local key = i.size .. ":" .. i.dev .. ":" .. i.uid .. ":" .. i.gid .. ":" .. i.mode ..
-          (args.ignore_mtime and "" or ":" .. i.mtime .. "." .. i.mtime_ns)
-        local g = groups[key]
-        if not g then g = {}; groups[key] = g end
-        g[#g + 1] = i
-      end
+-- stat = true: the walk's thread stats each file relative to its directory.
+for e in cli.walk(roots, { types = { "file" }, stat = true }) do
+  if e.error and e.type == "dir" then cli.walk_problem(e) end
+  -- tether's own temporary names (a copy a killed run left) are never linked to.
+  local ours = e.name:sub(1, 8) == ".tether-" or e.path:find("/.tether-", 1, true)
+  local i = not ours and e.type == "file" and e.size and e
+  scanned = scanned + 1
+  if i and i.size >= min_size then
+    -- One file, one candidate: another name of it (a hard link, or the same name reached
+    -- again through a bind mount) is the same bytes already, nothing to save.
+    local id = i.dev .. ":" .. i.ino
+    if not seen[id] then
+      seen[id] = true
+      local key = i.size .. ":" .. i.dev .. ":" .. i.uid .. ":" .. i.gid .. ":" .. i.mode ..
+        (args.ignore_mtime and "" or ":" .. i.mtime .. "." .. i.mtime_ns)
+      local g = groups[key]
+      if not g then g = {}; groups[key] = g end
+      g[#g + 1] = i
     end
-    if scanned % 1024 == 0 and show_progress then line:show(string.format("scanning: %d files, %s", scanned, e.path)) end
   end
+  if scanned % 1024 == 0 and show_progress then line:show(string.format("scanning: %d files, %s", scanned, e.path)) end
 end
 
 -- 2. Sets of files with exactly the same bytes. Up to 64 files of one size are read
@@ -141,7 +140,7 @@ local function kept_identity(f)
   return x
 end
 
-local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = { table.unpack(args) } })
+local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = roots.paths })
 local saved, duplicates = 0, 0
 local link_max = {}
 local sets, small, lists = {}, {}, {}

@@ -13,8 +13,10 @@ local args = cli.parse({...}, {
 --prune removes the journals of old runs: those beyond the newest N (--keep N), those
 older than DAYS days (--older-than DAYS), or, given both, those that are both. A run
 whose journal is removed can no longer be undone. A migration that stopped part-way is
-never pruned: its journal is what finishes it (see tether migrate --status). -n lists
-what would go.]],
+never pruned: its journal is what finishes it (see tether migrate --status); nor is a
+run that a kept run names (the migrations of a tether apply that is kept: undoing the
+apply reverses them too), nor, while a journal cannot be read, a migration older than it
+(it may be an apply that names it). -n lists what would go.]],
   options = {
     { "prune", "remove the journals of old runs (with --keep and/or --older-than)" },
     { "keep", "with --prune: keep the newest N runs", value = "N" },
@@ -50,16 +52,43 @@ for i, r in ipairs(runs) do rows[i], open[i] = journal.summary(r) end
 -- A journal that cannot be read is a problem found (exit 1); the others are listed.
 local code = #broken > 0 and cli.PROBLEMS or cli.OK
 
-if args.prune then
-  local now, removed, kept_open = os.time(), {}, 0
+-- What --prune removes: the runs beyond the newest `keep` and older than `older` days,
+-- but never a migration that stopped part-way (its journal is what finishes it), nor a
+-- run that a run which stays names (an apply's migrations: its undo reverses them), nor
+-- a migration that a journal which cannot be read may name (what it names is not known).
+-- Returns the rows to remove, how many stopped part-way, and the ids kept for each reason.
+local function to_remove()
+  local now, going, kept_open = os.time(), {}, 0
   for i, row in ipairs(rows) do
     local beyond = not keep or i <= #rows - keep
     local old = not older or (row.time or now) < now - older * 86400
     if beyond and old then
-      if open[i] then kept_open = kept_open + 1
-      else removed[#removed + 1] = row end
+      if open[i] then kept_open = kept_open + 1 else going[row.id] = true end
     end
   end
+  local named, maybe, more = {}, {}, true
+  for _, b in ipairs(broken) do
+    for _, r in ipairs(runs) do
+      if going[r.id] and r.kind == "migrate" and r.id < b.id then going[r.id], maybe[#maybe + 1] = nil, r.id end
+    end
+  end
+  while more do -- and what those name in turn
+    more = false
+    for _, r in ipairs(runs) do
+      for _, id in ipairs(not going[r.id] and journal.named(r) or {}) do
+        if going[id] then going[id], named[#named + 1], more = nil, id, true end
+      end
+    end
+  end
+  local removed = {}
+  for _, row in ipairs(rows) do
+    if going[row.id] then removed[#removed + 1] = row end
+  end
+  return removed, kept_open, named, maybe
+end
+
+if args.prune then
+  local removed, kept_open, named, maybe = to_remove()
   local dry = tether.dryrun()
   local gone = {}
   for _, row in ipairs(removed) do
@@ -74,8 +103,12 @@ if args.prune then
     if not tether.options.json then cli.say("%s%s  %-10s %s", dry and "would remove " or "removed ", row.id, row.recipe, row.state) end
   end
   if tether.options.json then cli.json({ changed = not dry and #gone > 0, dry = dry, removed = gone }) return code end
-  cli.say("%s %d journal(s) in %s%s", dry and "would remove" or "removed", #gone, journal.dir(),
-    kept_open > 0 and string.format("; kept %d of runs that stopped part-way", kept_open) or "")
+  local function kept(list, why)
+    return #list > 0 and string.format("; kept %d %s (%s)", #list, why, table.concat(list, ", ")) or ""
+  end
+  cli.say("%s %d journal(s) in %s%s%s%s", dry and "would remove" or "removed", #gone, journal.dir(),
+    kept_open > 0 and string.format("; kept %d of runs that stopped part-way", kept_open) or "",
+    kept(named, "that a run which stays names"), kept(maybe, "that a journal which cannot be read may name"))
   return code
 end
 

@@ -17,15 +17,13 @@ journaled: tether undo puts the links back.]],
   min = 1, paths = true,
 })
 
-local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
+local held <close>, roots = cli.roots(args) -- each there, each walked once, held till the end
 local show, line = progress.walk("pruning")
-local p = plan.new("prune", { roots = { table.unpack(args) } })
-for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, classify = true, stat = true, roots = args, progress = show }) do
-    if e.error and not e.status then cli.walk_problem(e)
-    elseif e.status == "broken" or (args.loops and e.status == "loop") then
-      p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
-    end
+local p = plan.new("prune", { roots = roots.paths })
+for e in cli.walk(roots, { links_only = true, classify = true, stat = true, roots = roots.paths, progress = show }) do
+  if e.error and not e.status then cli.walk_problem(e)
+  elseif e.status == "broken" or (args.loops and e.status == "loop") then
+    p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
   end
 end
 line:done()

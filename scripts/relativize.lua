@@ -18,29 +18,27 @@ target before and after must be the same, or the link is left alone and reported
   min = 1, paths = true,
 })
 
-local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
+local held <close>, roots = cli.roots(args) -- each there, each walked once, held till the end
 local show, line = progress.walk("scanning")
-local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = { table.unpack(args) } })
+local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = roots.paths })
 local left = 0
-for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
-    if e.error and e.type == "dir" then cli.walk_problem(e) end
-    local t = e.target
-    if t and path.is_absolute(t) ~= (args.absolute or false) then
-      local dir = tether.realpath(path.dirname(e.path))
-      local abs = dir and path.normalize(path.join(dir, t))
-      local new = args.absolute and abs or tether.relative_target(t, e.path)
-      -- Same place before and after: what the link resolves to now, and what the new
-      -- target resolves to from the link's directory.
-      local before = tether.realpath(e.path)
-      local after = new and dir and tether.realpath(path.join(dir, new))
-      if new and new ~= t and (before == after or (not before and not after and abs == path.normalize(path.join(dir, new)))) then
-        p:add("replace", { path = e.path, target = new, old = t, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
-      elseif new ~= t then
-        left = left + 1
-        line:done()
-        cli.warn(cli.quote(e.path) .. ": the new form would not lead to the same place; left alone")
-      end
+for e in cli.walk(roots, { links_only = true, stat = true, progress = show }) do
+  if e.error and e.type == "dir" then cli.walk_problem(e) end
+  local t = e.target
+  if t and path.is_absolute(t) ~= (args.absolute or false) then
+    local dir = tether.realpath(path.dirname(e.path))
+    local abs = dir and path.normalize(path.join(dir, t))
+    local new = args.absolute and abs or tether.relative_target(t, e.path)
+    -- Same place before and after: what the link resolves to now, and what the new
+    -- target resolves to from the link's directory.
+    local before = tether.realpath(e.path)
+    local after = new and dir and tether.realpath(path.join(dir, new))
+    if new and new ~= t and (before == after or (not before and not after and abs == path.normalize(path.join(dir, new)))) then
+      p:add("replace", { path = e.path, target = new, old = t, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
+    elseif new ~= t then
+      left = left + 1
+      line:done()
+      cli.warn(cli.quote(e.path) .. ": the new form would not lead to the same place; left alone")
     end
   end
 end

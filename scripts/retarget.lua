@@ -36,28 +36,26 @@ local function below(target)
   if t:sub(1, #from + 1) == from .. "/" then return t:sub(#from + 2) end
 end
 
-local roots <close> = cli.roots(args) -- each must be there, before anything is looked at
+local held <close>, roots = cli.roots(args) -- each there, each walked once, held till the end
 local show, line = progress.walk("retargeting")
-local p = plan.new("retarget", { roots = { table.unpack(args) }, from = from, to = to })
+local p = plan.new("retarget", { roots = roots.paths, from = from, to = to })
 local missing = {}
 local there = {} -- new target -> whether it exists (many links share one)
 local function exists(t)
   if there[t] == nil then there[t] = tether.exists(t, { follow = true }) end
   return there[t]
 end
-for _, root in ipairs(args) do
-  for e in tether.walk(root, { links_only = true, stat = true, progress = show }) do
-    if e.error and e.type == "dir" then cli.walk_problem(e) end
-    local rest = e.target and below(e.target)
-    if rest then
-      local new = rest == "" and to or path.join(to, rest)
-      if args.allow_broken or exists(new) then
-        p:add("replace", { path = e.path, target = new, old = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
-      else
-        missing[#missing + 1] = e.path
-        line:done()
-        cli.warn(cli.quote(e.path) .. ": new target " .. cli.quote(new) .. " does not exist; left alone (use --allow-broken)")
-      end
+for e in cli.walk(roots, { links_only = true, stat = true, progress = show }) do
+  if e.error and e.type == "dir" then cli.walk_problem(e) end
+  local rest = e.target and below(e.target)
+  if rest then
+    local new = rest == "" and to or path.join(to, rest)
+    if args.allow_broken or exists(new) then
+      p:add("replace", { path = e.path, target = new, old = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
+    else
+      missing[#missing + 1] = e.path
+      line:done()
+      cli.warn(cli.quote(e.path) .. ": new target " .. cli.quote(new) .. " does not exist; left alone (use --allow-broken)")
     end
   end
 end

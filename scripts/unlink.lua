@@ -12,7 +12,8 @@ Every PATH is checked first; if any is not a link (a real file or directory, or 
 all problems are reported and nothing is removed. With --missing-ok a PATH that is not
 there is already as asked: it is reported unchanged, and a run where every PATH is gone
 already changes nothing, exits 0 and writes no journal. A trailing '/' still names the
-link. Removing links is journaled: tether undo puts them back (not for --hard).]],
+link; a link named twice (d/l, ./d/l, through a linked parent) is removed once. Removing
+links is journaled: tether undo puts them back (not for --hard).]],
   options = {
     { "hard", "also remove one name of a file that has other hard links" },
     { "missing-ok", "a PATH that does not exist is fine (nothing to remove)" },
@@ -22,9 +23,11 @@ link. Removing links is journaled: tether undo puts them back (not for --hard).]
 
 local function bare(p) return (p:gsub("(.)/+$", "%1")) end
 
+-- A link named twice ("d/l", "./d/l", "d/l/", through a linked parent) is removed once.
+local paths = cli.fold_roots(args, { objects = true, once = "removed once" }).paths
 local opts = { hard = args.hard }
 local problems, gone, first = {}, {}, nil
-for _, path in ipairs(args) do
+for _, path in ipairs(paths) do
   local ok, err, code, e = tether.unlink(path, { hard = args.hard, dry = true })
   if not ok and code == "ENOENT" and args.missing_ok and not tether.info(path) then
     gone[path] = true
@@ -34,7 +37,7 @@ for _, path in ipairs(args) do
   end
 end
 if #problems > 0 then
-  cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked: %s", #problems, #args,
+  cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked: %s", #problems, #paths,
     table.concat(problems, ", ", 1, math.min(5, #problems)) .. (#problems > 5 and ", ..." or "")), first)
 end
 
@@ -43,13 +46,13 @@ end
 -- The run's roots are the directories that hold the links: each is reached as typed, and
 -- the link is then removed through that directory's handle.
 local parents = {}
-for _, p in ipairs(args) do
+for _, p in ipairs(paths) do
   if not gone[p] then parents[#parents + 1] = require("tether.path").dirname(bare(p)) end
 end
 local dry = tether.dryrun()
 local p = plan.new("unlink", { roots = parents })
 local actions, removed_hard = {}, 0
-for _, path in ipairs(args) do
+for _, path in ipairs(paths) do
   local info = not gone[path] and tether.info(path)
   if not info then
     actions[#actions + 1] = { op = "unlink", path = tether.absolute(path) or path, status = "unchanged" }
@@ -61,7 +64,7 @@ for _, path in ipairs(args) do
       local ok, err, _, e = tether.unlink(path, opts)
       if not ok then
         cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED,
-          string.format("%s; stopped after removing %d of %d link(s)", err, removed_hard, #args), e)
+          string.format("%s; stopped after removing %d of %d link(s)", err, removed_hard, #paths), e)
       end
       removed_hard = removed_hard + 1
     end
@@ -78,19 +81,19 @@ if not result then
   cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED, perr .. (removed_hard > 0 and "" or "; nothing changed"))
 end
 local report = cli.plan_report(p, result)
--- The report lists every PATH in the order given: the plan's own actions with their
--- outcome, the others as they went.
+-- The report lists every PATH in the order given (each link once): the plan's own
+-- actions with their outcome, the others as they went.
 local from_plan = {}
 for i, a in ipairs(p.actions) do from_plan[a] = report.actions[i] end
 local shown = {}
-for i, a in ipairs(actions) do shown[i], actions[i] = a.shown or args[i], from_plan[a] or cli.action_json(a, a.status) end
+for i, a in ipairs(actions) do shown[i], actions[i] = a.shown or paths[i], from_plan[a] or cli.action_json(a, a.status) end
 report.actions = actions
 report.changed = not dry and (result.done > 0 or removed_hard > 0)
 report.done = result.done + removed_hard
 if result.failed + result.skipped > 0 then
   if tether.options.json then cli.json(report) end
   cli.exit(cli.PARTIAL, string.format("%d of %d link(s) could not be removed; see tether history",
-    result.failed + result.skipped, #args))
+    result.failed + result.skipped, #paths))
 end
 if tether.options.json then cli.json(report) return cli.OK end
 for i, a in ipairs(actions) do

@@ -3,6 +3,7 @@
 -- and end with the exit codes of the product brief.
 local tether = require "tether"
 local json = require "tether.json"
+local path = require "tether.path"
 
 local M = {}
 
@@ -283,10 +284,7 @@ end
 -- name) are shown escaped so one entry stays one line.
 M.quote = tether.quote
 
--- The roots a mutating recipe was given, held for its whole run (tether.confine): each
--- must be there (else exit 3 naming it, before anything is looked at), and every change
--- the recipe makes must lie inside one of them. Use as `local roots <close> = cli.roots(args)`.
--- Each path must be there and, if a directory, readable (one that cannot be read would
+-- Each root must be there and, if a directory, readable (one that cannot be read would
 -- be walked as empty: nothing found, exit 0); else exit 3 naming it.
 function M.check_roots(paths)
   for _, p in ipairs(paths) do
@@ -304,11 +302,139 @@ function M.check_roots(paths)
   end
 end
 
-function M.roots(paths)
+-- What each root given is, by identity: {path=, n=, walks_in= (a directory, or a link
+-- to one: walked into), tree= (that directory's identity), tree_in=, is_entry= (a link,
+-- file or, with opts.objects, anything: the object itself is looked at), entry= (its
+-- directory's identity and its name), entry_in=}, where tree_in and entry_in are the
+-- identities of a real directory and of each one above it ({key=, up=}): what a root is
+-- inside of, whichever path (a bind mount, a linked parent) reached it. Also the first
+-- root of each tree and of each entry.
+local function identify(paths, opts)
+  local function key(dev, ino) return dev .. ":" .. ino end
+  -- Each directory is looked at once (a list of links from find names a few many times).
+  local chains, reals = {}, {}
+  local function chain(d)
+    if chains[d] == nil then
+      local i, parent = tether.info(d), path.dirname(d)
+      chains[d] = { key = i and key(i.dev, i.ino), up = parent ~= d and chain(parent) or nil }
+    end
+    return chains[d]
+  end
+  local function real(p)
+    if reals[p] == nil then reals[p] = tether.realpath(p) or false end
+    return reals[p]
+  end
+  local items, trees, entries = {}, {}, {}
+  for n, p in ipairs(paths) do
+    local i = tether.info(p)
+    local link = i and (i.type == "symlink" or i.type == "junction")
+    local it = { path = p, n = n, walks_in = i and not opts.objects and (i.type == "dir" or (link and i.target_type == "dir")),
+                 is_entry = opts.objects or not i or i.type ~= "dir" }
+    local top = it.walks_in and real(p)
+    if top then
+      it.tree, it.tree_in = link and key(i.target_dev, i.target_ino) or key(i.dev, i.ino), chain(top)
+      trees[it.tree] = trees[it.tree] or it
+    end
+    local dir, name = path.split(p)
+    local holder = it.is_entry and real(dir)
+    local d = holder and chain(holder)
+    if d and d.key and name ~= "" and name ~= "." and name ~= ".." then
+      it.entry, it.entry_in = d.key .. "/" .. name, d
+      entries[it.entry] = entries[it.entry] or it
+    end
+    items[n] = it
+  end
+  return items, trees, entries
+end
+
+-- The roots a user gave, folded by identity: a root named again in another spelling
+-- ("d", "./d", "d/", "$PWD/d", "//d", a link to d, d through a bind mount or a linked
+-- parent) or lying inside another ("d/sub" with "d") is walked once, so nothing is
+-- planned twice. A root has up to two parts: the tree below it (a directory, or a link
+-- to one, is walked into) and its own entry (a link or file given as a root is itself
+-- looked at: prune takes a dangling link given directly). A part that an earlier root
+-- has, or that lies inside another root's tree, is dropped (with -v, saying so).
+-- Returns, in the order given, {path=, tree=, self=} for each root with a part left,
+-- and .paths: their paths (the run's roots, for tether.confine and the journal).
+-- opts.objects: each path names one object (unlink's links), never a tree; opts.once:
+-- what the -v note says is done once ("walked once").
+function M.fold_roots(paths, opts)
+  opts = opts or {}
+  local items, trees, entries = identify(paths, opts)
+  -- The root whose tree holds the directory of chain c, other than `except`.
+  local function tree_over(c, except)
+    while c do
+      local o = c.key and trees[c.key]
+      if o and o ~= except then return o end
+      c = c.up
+    end
+  end
+  local function say(what, o, same)
+    M.note("%s %s %s: %s", what, same and "is the same as" or "is inside", M.quote(o.path), opts.once or "walked once")
+  end
+  local out = { paths = {} }
+  for _, it in ipairs(items) do
+    local tree_by = it.tree and tree_over(it.tree_in, it)
+    local entry_by = it.entry and (entries[it.entry] ~= it and entries[it.entry] or tree_over(it.entry_in))
+    local tree = it.walks_in and not tree_by
+    local self = tree -- a directory's own entry is the top of its tree
+    if it.is_entry then self = not entry_by end
+    if tree or self then
+      out[#out + 1] = { path = it.path, tree = tree or false, self = self }
+      out.paths[#out.paths + 1] = it.path
+      if tree_by then say("what " .. M.quote(it.path) .. " leads to", tree_by, tree_by.tree == it.tree) end
+    elseif entry_by then
+      say(M.quote(it.path), entry_by, entry_by.entry == it.entry)
+    else
+      say(M.quote(it.path), tree_by, tree_by.tree == it.tree)
+    end
+  end
+  return out
+end
+
+-- Prints a line with -v only (and not with --json or --quiet).
+function M.note(fmt, ...)
+  if tether.options.verbose then M.say(fmt, ...) end
+end
+
+-- The roots a mutating recipe was given, checked (M.check_roots), folded (M.fold_roots)
+-- and held for its whole run (tether.confine): every change the recipe makes must lie
+-- inside one of them. Use as `local held <close>, roots = cli.roots(args)`, then walk
+-- `roots` with M.walk and give `roots.paths` to the plan.
+function M.roots(paths, opts)
   M.check_roots(paths)
-  local c, err, _, e = tether.raw.confine(paths)
+  local roots = M.fold_roots(paths, opts)
+  local c, err, _, e = tether.raw.confine(roots.paths)
   if not c then M.exit(M.FAILED, err .. "; nothing changed", e) end
-  return c
+  return c, roots
+end
+
+-- Every entry of the folded roots (M.fold_roots), each once: tether.walk(root, opts) of
+-- each in turn, not going below a root whose tree another covers, and without a root's
+-- own entry where another root has it.
+function M.walk(roots, opts)
+  local k, it, w, self = 0, nil, nil, true
+  local function next_entry()
+    while true do
+      if not it then
+        k = k + 1
+        local r = roots[k]
+        if not r then return nil end
+        local o = {}
+        for name, v in pairs(opts or {}) do o[name] = v end
+        if not r.tree then o.max_depth = 0 end
+        local f, _, _, walker = tether.walk(r.path, o)
+        it, w, self = f, walker, r.self
+      end
+      local e = it()
+      if e == nil then
+        w:close(); it, w = nil, nil
+      elseif e.depth > 0 or self then
+        return e
+      end
+    end
+  end
+  return next_entry, nil, nil, setmetatable({}, { __close = function() if w then w:close() end end })
 end
 
 -- The JSON report of an applied (or dry-run) plan: docs/json.md, "actions" with each

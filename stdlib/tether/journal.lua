@@ -207,6 +207,15 @@ function M.summary(run)
   return row, open
 end
 
+-- The runs a run names, whose journals its undo reads: tether apply's plan lists the
+-- migrations it ran (header.migrations), and undoing the apply reverses them too. While
+-- a run is kept, so are they (history --prune).
+function M.named(run)
+  local out = {}
+  for _, id in ipairs(run.header.migrations or {}) do out[#out + 1] = id end
+  return out
+end
+
 -- Removes the journal of a finished run (history --prune).
 function M.remove(id)
   if not M.valid_id(id) then return tether.fail("EINVAL", tostring(id), "not a run id") end

@@ -180,6 +180,18 @@ else
     echo "skipped: unreadable-file check needs root to switch to an unprivileged user"
 fi
 
+# --- Roots named twice or nested are walked once (tests/e2e/roots_fold.py has every
+# recipe and every shape); -v says which.
+mkdir -p twice/sub && echo same > twice/a && cp -p twice/a twice/b && ln -s gone twice/sub/l
+t dedupe twice twice
+check "dedupe d d: one duplicate, not each file with itself" has "$out" "saved 5 B (1 duplicate files of 2 scanned"
+t undo
+t -v prune -n twice/sub ./twice twice/
+check "-v: a nested root is named" has "$out" "twice/sub is inside ./twice: walked once"
+check "-v: a repeated root is named" has "$out" "twice/ is the same as ./twice: walked once"
+check "and its links planned once" has "$out" "1 action(s) planned"
+rm -rf twice
+
 # --- undo refuses when something changed since, and history lists every run
 mkdir -p u && ln -s gone u/b1 && ln -s gone u/b2
 t prune u
