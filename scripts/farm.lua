@@ -6,7 +6,7 @@ local farm = require "tether.farm"
 local spec = {
   name = "farm",
   usage = "tether farm [link|unlink|relink] [OPTION...] [-S|-D|-R] PKG... [-S|-D|-R] PKG...",
-  summary = "Keep a symlink farm as GNU Stow does: each package (a directory in STOWDIR) is linked into DIR with relative links, making the same tree stow 2.3 makes. Every option of stow 2.3.1 is taken with its meaning, so stow's command lines and .stowrc files work as they are.",
+  summary = "Keep a symlink farm as GNU Stow does: each package (a directory in STOWDIR) is linked into DIR with relative links, making the same tree stow 2.3 makes. Stow's command lines and .stowrc files work as they are.",
   description = [[
 A directory only one package uses becomes a single link (folding); when a second package
 needs it, it is turned back into a real directory holding links (unfolding), and folded
@@ -31,6 +31,12 @@ path from the package's top. --ignore matches the end of a path in the package,
 --defer and --override the start of a path in DIR. The run is journaled: tether undo
 reverses it.
 
+Every option of stow 2.3.1 is taken with its meaning: those below, and -n (--no,
+--simulate), -V and -h among the global options. -p (--compat) unstows as stow's legacy
+algorithm does: it looks at every entry of DIR, not only those the package has, removes
+the package's links, links into any stow directory that lead nowhere, and with
+--override other packages' links too; any file in DIR is a conflict.
+
 -v (--verbose) levels, as stow's: 1 prints each change as it is made; 2 also the stow
 directory, each package planned and each decision (skipping, deferring, overriding,
 unfolding, removing a stale link); 3 also each directory and entry looked at and each
@@ -51,14 +57,14 @@ Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or no
     { "target", "where the links go (default: the parent of STOWDIR)", value = "DIR", short = "t" },
     { "stow", "stow the packages that follow (the default)", short = "S", ordered = true },
     { "delete", "unstow the packages that follow", short = "D", ordered = true },
-    { "restow", "unstow then stow again the packages that follow (prunes links that lead nowhere)", short = "R", ordered = true },
+    { "restow", "unstow then stow again the packages that follow", short = "R", ordered = true },
     { "ignore", "ignore paths in a package ending in this Perl regex (repeatable)", value = "REGEX", many = true },
     { "defer", "leave a path starting with this regex to the package that has it (repeatable)", value = "REGEX", many = true },
     { "override", "take a path starting with this regex from the package that has it (repeatable)", value = "REGEX", many = true },
     { "adopt", "move existing files in DIR into the package, then link them" },
     { "no-folding", "never make one link for a whole directory: make directories of links" },
     { "dotfiles", "a name dot-x in a package is .x in DIR" },
-    { "compat", "unstow with stow's legacy algorithm: scan all of DIR for links into the package, remove links into any stow directory that lead nowhere; a file in DIR is a conflict", short = "p" },
+    { "compat", "unstow with stow's legacy algorithm, which looks through all of DIR (see above)", short = "p" },
     { "simulate", "the same as -n, --dry-run (stow's spelling)", alias = "dry-run" },
     { "no", "the same as -n, --dry-run (stow's spelling)", alias = "dry-run" },
     { "verbose", "more detail: -v adds one level, -vvv is 3, --verbose=N sets N (0 to 5; see above)", value = "N", short = "v", optional = true, number = true, count = true },
