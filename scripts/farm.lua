@@ -48,7 +48,9 @@ already exist or are unfolded (stow stops with "stow_contents() called with
 non-directory path"), and with --no-folding and --adopt (stow looks for .x, not dot-x,
 in the package); an absolute symlink anywhere in a package is refused (stow notices it
 only at the package's top); --adopt refuses a file in DIR where the package has a
-directory (stow moves the file into that directory); usage errors exit 2, not 1.
+directory (stow moves the file into that directory); a link that leads nowhere keeps its
+directory from being folded (stow overlooks it, then fails part-way removing the
+directory); usage errors exit 2, not 1.
 
 Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or none);
 3 in the link/unlink/relink form, as every tether recipe that changed nothing.]],

@@ -273,10 +273,17 @@ function Farm:ignored(sdir, pkg, pkg_rel, name)
   return false
 end
 
-local function listing(dir)
+-- The names in directory dir, sorted; one that cannot be read is an error of the run
+-- (as stow stops on it), never taken as empty.
+function Farm:listing(dir)
   local names = {}
   for e in tether.walk(dir, { max_depth = 1 }) do
-    if e.depth == 1 then names[#names + 1] = e.name end
+    if e.error then
+      local _, msg = tether.fail(e.error, e.path, "cannot read this directory")
+      self.errors[#self.errors + 1] = msg
+    elseif e.depth == 1 then
+      names[#names + 1] = e.name
+    end
   end
   table.sort(names)
   return names
@@ -302,7 +309,7 @@ function Farm:stow_contents(pkg, pkg_rel, rel, source, sdir)
   sdir = sdir or self.stow_dir
   local dir = sdir .. "/" .. join(pkg, pkg_rel)
   self:note(3, "stowing contents of %s into %s", dir, shown(rel))
-  for _, name in ipairs(listing(dir)) do
+  for _, name in ipairs(self:listing(dir)) do
     local node = child(pkg_rel, name)
     if not self:ignored(sdir, pkg, node, name) then
       local to = self:target_of(name)
@@ -371,7 +378,7 @@ end
 function Farm:unstow_contents(pkg, pkg_rel, rel)
   if self:protected(rel) then return end
   self:note(3, "unstowing from %s", shown(rel))
-  for _, name in ipairs(listing(self.stow_dir .. "/" .. join(pkg, pkg_rel))) do
+  for _, name in ipairs(self:listing(self.stow_dir .. "/" .. join(pkg, pkg_rel))) do
     local node = child(pkg_rel, name)
     if not self:ignored(self.stow_dir, pkg, node, name) then
       self:unstow_node(pkg, node, child(rel, self:target_of(name)))
@@ -420,7 +427,7 @@ end
 function Farm:unstow_contents_orig(pkg, rel)
   if self:protected(rel) then return end
   self:note(3, "unstowing from %s (compat mode)", shown(rel))
-  for _, name in ipairs(listing(self:abs(rel))) do
+  for _, name in ipairs(self:listing(self:abs(rel))) do
     local node = child(rel, name)
     if not self:ignored(self.stow_dir, pkg, node, name) then self:unstow_node_orig(pkg, node) end
   end
@@ -461,7 +468,7 @@ end
 function Farm:cleanup_invalid_links(rel)
   local dir = self:abs(rel)
   if not tether.info(dir) or tether.info(dir).type ~= "dir" then return end
-  for _, name in ipairs(listing(dir)) do
+  for _, name in ipairs(self:listing(dir)) do
     local node = join(rel, name)
     local i = not self.plan:touches(self:abs(node)) and tether.info(self:abs(node))
     if i and i.type == "symlink" and not tether.exists(self:abs(node), { follow = true })

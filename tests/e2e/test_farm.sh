@@ -190,4 +190,28 @@ check "~USER is that user's home" has "$out" "would link $(getent passwd root | 
 rm "$WORK/v/t/.stowrc"
 check "nothing was left linked" is "$(find "$WORK/v/t" -type l | wc -l)" 0
 
+# A directory farm must read and cannot: an error naming it, exit 3, nothing changed (never
+# taken as empty). -p reads the whole target; a package's directories are read always.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p np/stow/pkg/bin np/stow/other/lib np/t/private np/t/lib
+    echo f > np/stow/pkg/bin/f && echo g > np/stow/other/lib/g
+    ln -s ../stow/pkg/bin np/t/bin
+    chown -R 65534:65534 np && chmod 000 np/t/private np/stow/other/lib
+    chmod 711 "$WORK" "$WORK/run" # farm resolves its directories from /
+    nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" "$@"; }
+    before=$(tree_of np)
+    out=$(nobody farm -p -d np/stow -t np/t -D pkg 2>&1)
+    rc=$?
+    no_bug_report "farm -p" "$out"
+    check "-p: an unreadable directory in the target stops the run" is "$rc|$out" \
+        "3|tether: $PWD/np/t/private: cannot read this directory (EACCES); nothing changed"
+    out=$(nobody farm -d np/stow -t np/t other 2>&1)
+    rc=$?
+    check "an unreadable directory in a package stops the run" is "$rc|$out" \
+        "3|tether: $PWD/np/stow/other/lib: cannot read this directory (EACCES); nothing changed"
+    check "nothing changed" is "$(tree_of np)" "$before"
+    chmod 755 np/t/private np/stow/other/lib
+    rm -rf np
+fi
+
 finish
