@@ -175,9 +175,12 @@ end
 if #unstow + #stow == 0 then cli.exit(cli.USAGE, "farm: no packages to stow or unstow; see tether help farm") end
 
 local stowdir = args.dir or os.getenv("STOW_DIR") or ""
-if stowdir == "" then stowdir = assert(tether.realpath(".")) end
+if stowdir == "" and not args.dir then stowdir = assert(tether.realpath(".")) end
 -- Stow's default target: the parent of STOWDIR by name (its last part dropped), else .
 local target = args.target or stowdir:gsub("/+", "/"):match("^(.+)/[^/]+/?$") or "."
+for opt, d in pairs { dir = stowdir, target = target } do
+  if d == "" then cli.exit(cli.USAGE, "farm: --" .. opt .. " cannot be empty; see tether help farm") end
+end
 for _, d in ipairs { stowdir, target } do
   local i, err, _, e = tether.info(d)
   if not i then cli.exit(cli.FAILED, err, e) end

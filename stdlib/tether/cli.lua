@@ -64,7 +64,6 @@ local function spelling(o)
   if not o.value then return "--" .. o[1] end
   return "--" .. o[1] .. (o.optional and ("[=" .. o.value .. "]") or (" " .. o.value))
 end
-M.spelling = spelling
 
 local function option_line(o)
   local flag = spelling(o)

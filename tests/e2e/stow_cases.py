@@ -659,6 +659,12 @@ case("cli_options.t", "no packages to stow or unstow", PKG, S + " -v")
 case("cli_options.t", "--dir value is not a valid directory", PKG, "-d ../nowhere -t . dummy")
 case("cli_options.t", "--target value is not a valid directory", PKG, "-d ../stow -t nowhere dummy")
 case("cli_options.t", "no such package", PKG, S + " nosuch")
+case("cli_options.t", "an empty --dir is no directory", PKG, "-d '' -t . dummy",
+     farm_says="tether: farm: --dir cannot be empty; see tether help farm")
+case("cli_options.t", "an empty --target is no directory", PKG, "-d ../stow -t '' dummy",
+     farm_says="tether: farm: --target cannot be empty; see tether help farm")
+case("cli_options.t", "the packages . and ..", PKG + """
+    f stow/other/lib/x""", S + " .", S + " -D .", S + " ..")
 case("cli_options.t", "$STOW_DIR is the default stow directory", PKG, "dummy", cwd="target", env={"STOW_DIR": "$ROOT/stow"})
 case("cli_options.t", "the default target is the parent of -d by name", PKG + """
     f stow/sub/bin/x
