@@ -122,12 +122,11 @@ function M.new(opts)
   -- --ignore matches the end of a path in the package, --defer and --override the start
   -- of a path in the target (stow: qr($regex\z), qr(\A$regex)).
   for key, wrap in pairs({ ignore = "(?:%s)\\z", defer = "\\A(?:%s)", override = "\\A(?:%s)" }) do
-    self[key] = {}
+    self[key], self[key .. "_text"] = {}, {} -- the regexes, and each one's text as given
     for _, r in ipairs(opts[key] or {}) do
       local re, rerr, rcode, re_e = tether.regex(string.format(wrap, r))
       if not re then return nil, "--" .. key .. " " .. rerr, rcode, re_e end
       self[key][#self[key] + 1] = re
-      self[key .. "_text"] = self[key .. "_text"] or {}
       self[key .. "_text"][re] = r
     end
   end

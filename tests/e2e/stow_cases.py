@@ -127,16 +127,17 @@ def verdict(rc, err):
 
 
 def report_lines(err):
-    """Stow's conflict report, its warnings of directories skipped and links ignored."""
-    lines = []
+    """Stow's conflict report (in its order), and its warnings of directories skipped
+    and links ignored (sorted: stow meets them in readdir's order, farm in name order)."""
+    lines, warnings = [], []
     for line in err.splitlines():
         if line.startswith("WARNING! ") or line.startswith("  * ") or line == "All operations aborted.":
             lines.append(line)
         m = re.search(r"(?:WARNING: |tether: farm: )(skipping .*)$", line) or \
             re.search(r"(?i)(?:^|tether: farm: )(ignoring an absolute symlink: .*)$", line)
         if m:
-            lines.append(m.group(1)[0].lower() + m.group(1)[1:])
-    return lines
+            warnings.append(m.group(1)[0].lower() + m.group(1)[1:])
+    return lines + sorted(warnings)
 
 
 def run(root, cmd, program, cwd, env):
