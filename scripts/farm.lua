@@ -135,6 +135,8 @@ for _, key in ipairs { "dir", "target" } do
 end
 local args = cli.parse({ ... }, spec)
 -- An option from the command line replaces the same from a .stowrc; lists add to it.
+-- from_rc: the FILE:LINE of each option only a .stowrc gave.
+local from_rc = {}
 for k, v in pairs(rc) do
   if type(k) == "string" then
     if type(v) == "table" and args[k] then
@@ -142,7 +144,7 @@ for k, v in pairs(rc) do
       for _, x in ipairs(args[k]) do merged[#merged + 1] = x end
       args[k] = merged
     elseif args[k] == nil then
-      args[k] = v
+      args[k], from_rc[k] = v, rc_ctx.where[k]
     end
   end
 end
@@ -178,15 +180,16 @@ local stowdir = args.dir or os.getenv("STOW_DIR") or ""
 if stowdir == "" and not args.dir then stowdir = assert(tether.realpath(".")) end
 -- Stow's default target: the parent of STOWDIR by name (its last part dropped), else .
 local target = args.target or stowdir:gsub("/+", "/"):match("^(.+)/[^/]+/?$") or "."
-for opt, d in pairs { dir = stowdir, target = target } do
-  if d == "" then cli.exit(cli.USAGE, "farm: --" .. opt .. " cannot be empty; see tether help farm") end
-end
-for _, d in ipairs { stowdir, target } do
-  local i, err, _, e = tether.info(d)
-  if not i then cli.exit(cli.FAILED, err, e) end
-  if i.type ~= "dir" and i.target_type ~= "dir" then
-    cli.exit(cli.FAILED, select(2, tether.fail("ENOTDIR", d, "is not a directory")))
+for _, od in ipairs { { "dir", stowdir }, { "target", target } } do
+  local opt, d = od[1], od[2]
+  local whence = from_rc[opt] and string.format("--%s comes from %s", opt, from_rc[opt])
+  if d == "" then
+    cli.exit(cli.USAGE, "farm: " .. (whence and (from_rc[opt] .. ": ") or "") .. "--" .. opt ..
+      " cannot be empty; see tether help farm")
   end
+  local i, err, _, e = tether.info(d)
+  if i and i.type ~= "dir" and i.target_type ~= "dir" then i, err, _, e = tether.fail("ENOTDIR", d, "is not a directory") end
+  if not i then cli.exit(cli.FAILED, err .. (whence and ("; " .. whence) or ""), e) end
 end
 cli.check_roots({ stowdir, target })
 local f, ferr, _, fe = farm.new({ stow = stowdir, target = target, adopt = args.adopt, ignore = args.ignore,

@@ -215,12 +215,9 @@ function Farm:stowed_path(rel, source)
   local p = join(parent(rel), source)
   local parts = path.parts(p)
   local dir
-  for k, part in ipairs(parts) do
-    dir = dir and (dir .. "/" .. part) or part
-    if self:marked(dir) then
-      if k == #parts then return nil end -- the stow directory itself
-      return p, parts[k + 1], dir
-    end
+  for k = 1, #parts - 1 do -- (a link to a stow directory itself is no package's: stow stops on it)
+    dir = dir and (dir .. "/" .. parts[k]) or parts[k]
+    if self:marked(dir) then return p, parts[k + 1], dir end
   end
   local prefix = self.stow_rel .. "/"
   if p:sub(1, #prefix) ~= prefix then return nil end

@@ -187,6 +187,16 @@ check "an unknown ~USER in ./.stowrc" has "$out" "./.stowrc:1: --target: no such
 printf -- '--target=~root\n' > "$WORK/v/t/.stowrc"
 out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -n -d ../stow pkg 2>&1)
 check "~USER is that user's home" has "$out" "would link $(getent passwd root | cut -d: -f6)/bin -> "
+printf -- '-v\n--target=%s/nowhere\n' "$WORK" > "$WORK/v/t/.stowrc"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -d ../stow pkg 2>&1)
+check "a .stowrc's --target that is not there: the error says where it comes from" is "$out" \
+    "tether: $WORK/nowhere: no such file or directory (ENOENT); --target comes from ./.stowrc:2"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -d ../stow -t . -n pkg 2>&1)
+check "... unless the command line gives its own" has "$out" "would link $WORK/v/t/bin"
+printf -- '--dir=%s/v/stow/pkg/bin/f\n' "$WORK" > "$WORK/v/t/.stowrc"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm pkg 2>&1)
+check "a .stowrc's --dir that is a file" is "$out" \
+    "tether: $WORK/v/stow/pkg/bin/f: is not a directory (ENOTDIR); --dir comes from ./.stowrc:1"
 rm "$WORK/v/t/.stowrc"
 check "nothing was left linked" is "$(find "$WORK/v/t" -type l | wc -l)" 0
 
