@@ -58,21 +58,23 @@ local function option_items(options)
   local lines = {}
   for _, o in ipairs(options) do
     local flag = (o.short and ("\\fB\\-" .. roff(o.short) .. "\\fR, ") or "") .. "\\fB\\-\\-" .. roff(o[1]) .. "\\fR"
-    if o.value then flag = flag .. " \\fI" .. roff(o.value) .. "\\fR" end
+    if o.optional then flag = flag .. "[=\\fI" .. roff(o.value) .. "\\fR]"
+    elseif o.value then flag = flag .. " \\fI" .. roff(o.value) .. "\\fR" end
     lines[#lines + 1] = ".TP\n" .. flag .. "\n" .. roff(o[2])
   end
   return table.concat(lines, "\n")
 end
 
 -- Every option a recipe takes: its own, -0/--null when it reads PATHs, and the global
--- ones (without those that only matter to changes, for a read-only recipe).
+-- ones (without those that only matter to changes, for a read-only recipe, and those a
+-- recipe's own option of the same name replaces).
 local NULL = { "null", "read the PATHs from stdin, separated by NUL bytes (find -print0); a PATH of - reads them one per line", short = "0" }
 local function all_options(s)
   local list = {}
   for _, o in ipairs(s.options or {}) do list[#list + 1] = o end
   if s.paths then list[#list + 1] = NULL end
   for _, o in ipairs(cli.globals) do
-    if not (s.readonly and o.changes) then list[#list + 1] = o end
+    if not (s.readonly and o.changes) and not cli.shadowed(o, s) then list[#list + 1] = o end
   end
   return list
 end
@@ -179,11 +181,12 @@ local function value_kind(o)
   end
   return VALUE_KINDS[o.value] or "none"
 end
--- The options of a recipe that take a value, each with its spellings and its kind.
+-- The options of a recipe that take a value, each with its spellings and its kind (not
+-- those whose value is optional: the next word is then rather an argument).
 local function value_opts(s)
   local list = {}
   for _, o in ipairs(all_options(s)) do
-    if o.value then
+    if o.value and not o.optional then
       local sp = { "--" .. o[1] }
       if o.short then sp[#sp + 1] = "-" .. o.short end
       list[#list + 1] = { spellings = sp, kind = value_kind(o), o = o }
@@ -283,7 +286,8 @@ do
         elseif kind == "dirs" then action = ":_files -/"
         elseif kind == "none" then action = ": " end
       end
-      local spec = (o.value and ("=[" .. zq(o[2]) .. "]:" .. zq(o.value:lower()) .. action) or ("[" .. zq(o[2]) .. "]"))
+      local colon = o.optional and "::" or ":" -- an optional value: "::"
+      local spec = (o.value and ("=[" .. zq(o[2]) .. "]" .. colon .. zq(o.value:lower()) .. action) or ("[" .. zq(o[2]) .. "]"))
       args[#args + 1] = "'--" .. o[1] .. spec .. "'"
       if o.short then args[#args + 1] = "'-" .. o.short .. spec:gsub("^=", "+") .. "'" end
     end
@@ -316,7 +320,7 @@ do
     local function add(o)
       local line = string.format("complete -c tether -n '__fish_seen_subcommand_from %s' -l %s", r.name, o[1])
       if o.short then line = line .. " -s " .. o.short end
-      if o.value then
+      if o.value and not o.optional then
         local kind = value_kind(o)
         if type(kind) == "table" then line = line .. " -x -a " .. fq(table.concat(kind.words, " "))
         elseif kind == "dirs" then line = line .. " -x -a '(__fish_complete_directories)'"

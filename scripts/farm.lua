@@ -5,25 +5,52 @@ local farm = require "tether.farm"
 
 local spec = {
   name = "farm",
-  usage = "tether farm [link|unlink|relink] [-S|-D|-R] PKG... [-d STOWDIR] [-t DIR] [--no-folding] [--dotfiles] [--adopt]",
-  summary = "Keep a symlink farm as GNU Stow does: each package (a directory in STOWDIR) is linked into DIR with relative links, making the same tree stow 2.3 makes. Stow's command lines work as they are.",
+  usage = "tether farm [link|unlink|relink] [OPTION...] [-S|-D|-R] PKG... [-S|-D|-R] PKG...",
+  summary = "Keep a symlink farm as GNU Stow does: each package (a directory in STOWDIR) is linked into DIR with relative links, making the same tree stow 2.3 makes. Stow's command lines and .stowrc files work as they are.",
   description = [[
 A directory only one package uses becomes a single link (folding); when a second package
 needs it, it is turned back into a real directory holding links (unfolding), and folded
 again on unlink when one package is left. Nothing that farm does not own is ever
 overwritten: every conflict is listed first, in stow's words, and nothing is changed.
---adopt moves a file already in DIR into the package and links it; as with stow, the
-package's own copy of that file is replaced (keep packages under version control).
+A link is farm's (stow's) when it leads into STOWDIR or into a directory marked as a
+stow directory by a .stow or .nonstow file in it; such directories and STOWDIR are never
+stowed into. --adopt moves a file already in DIR into the package and links it; as with
+stow, the package's own copy of that file is replaced (keep packages under version
+control).
 
 As stow: -S, -D and -R say what to do with the packages after them (the default is -S);
 the first word link, unlink or relink does the same for all of them. Options are read
-first from ~/.stowrc and ./.stowrc (the packages named there are ignored; ~ and $VAR are
-expanded in --dir and --target), then from the command line. STOWDIR defaults to
-$STOW_DIR or the current directory. A package's .stow-local-ignore (else
-~/.stow-global-ignore, else stow's built-in list) holds Perl regular expressions: one
-without '/' matches a whole name, one with '/' a path from the package's top. --ignore
-matches the end of a path in the package, --defer and --override the start of a path in
-DIR. The run is journaled: tether undo reverses it.
+first from ~/.stowrc and ./.stowrc (words split at spaces; the packages named there are
+ignored; ~, ~USER, $VAR and ${VAR} are expanded in --dir and --target, \$ and \~ stay as
+$ and ~); an option on the command line replaces the one from a .stowrc, and --ignore,
+--defer and --override add to theirs. An error in a .stowrc names the file and line.
+STOWDIR defaults to $STOW_DIR or the current directory, DIR to the parent of STOWDIR. A
+package's .stow-local-ignore (else ~/.stow-global-ignore, else stow's built-in list)
+holds Perl regular expressions: one without '/' matches a whole name, one with '/' a
+path from the package's top. --ignore matches the end of a path in the package,
+--defer and --override the start of a path in DIR. The run is journaled: tether undo
+reverses it.
+
+Every option of stow 2.3.1 is taken with its meaning: those below, and -n (--no,
+--simulate), -V and -h among the global options. -p (--compat) unstows as stow's legacy
+algorithm does: it looks at every entry of DIR, not only those the package has, removes
+the package's links, links into any stow directory that lead nowhere, and with
+--override other packages' links too; any file in DIR is a conflict.
+
+-v (--verbose) levels, as stow's: 1 prints each change as it is made; 2 also the stow
+directory, each package planned and each decision (skipping, deferring, overriding,
+unfolding, removing a stale link); 3 also each directory and entry looked at and each
+folding check; 4 also each path ignored and why, and each existing link or file met;
+5 also the ignore list each package uses. -v adds one, --verbose=N (or -vN) sets N.
+
+Where farm differs from stow 2.3.1 on purpose: --dotfiles works in directories that
+already exist or are unfolded (stow stops with "stow_contents() called with
+non-directory path"), and with --no-folding and --adopt (stow looks for .x, not dot-x,
+in the package); an absolute symlink anywhere in a package is refused (stow notices it
+only at the package's top); --adopt refuses a file in DIR where the package has a
+directory (stow moves the file into that directory); a link that leads nowhere keeps its
+directory from being folded (stow overlooks it, then fails part-way removing the
+directory); usage errors exit 2, not 1.
 
 Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or none);
 3 in the link/unlink/relink form, as every tether recipe that changed nothing.]],
@@ -33,51 +60,98 @@ Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or no
     { "stow", "stow the packages that follow (the default)", short = "S", ordered = true },
     { "delete", "unstow the packages that follow", short = "D", ordered = true },
     { "restow", "unstow then stow again the packages that follow", short = "R", ordered = true },
-    { "adopt", "move existing files in DIR into the package, then link them" },
-    { "no-folding", "never make one link for a whole directory: make directories of links" },
-    { "dotfiles", "a name dot-x in a package is .x in DIR" },
     { "ignore", "ignore paths in a package ending in this Perl regex (repeatable)", value = "REGEX", many = true },
     { "defer", "leave a path starting with this regex to the package that has it (repeatable)", value = "REGEX", many = true },
     { "override", "take a path starting with this regex from the package that has it (repeatable)", value = "REGEX", many = true },
+    { "adopt", "move existing files in DIR into the package, then link them" },
+    { "no-folding", "never make one link for a whole directory: make directories of links" },
+    { "dotfiles", "a name dot-x in a package is .x in DIR" },
+    { "compat", "unstow with stow's legacy algorithm, which looks through all of DIR (see above)", short = "p" },
+    { "simulate", "the same as -n, --dry-run (stow's spelling)", alias = "dry-run" },
+    { "no", "the same as -n, --dry-run (stow's spelling)", alias = "dry-run" },
+    { "verbose", "more detail: -v adds one level, -vvv is 3, --verbose=N sets N (0 to 5; see above)", value = "N", short = "v", optional = true, number = true, count = true },
   },
 }
 
--- ~ and $VAR (${VAR}) in a .stowrc's --dir and --target, as stow expands them.
-local function expand(p, where)
-  local function var(name)
-    local v = os.getenv(name)
-    if not v then cli.exit(cli.USAGE, string.format("farm: %s references undefined environment variable $%s", where, name)) end
-    return v
+-- The home directory of a user (by name, or the caller's) from the password file.
+local function home_of(user)
+  local f = io.open("/etc/passwd", "r")
+  if not f then return nil end
+  local uid = not user and tostring(tether.euid())
+  for line in f:lines() do
+    local name, id, home = line:match("^([^:]*):[^:]*:([^:]*):[^:]*:[^:]*:([^:]*)")
+    if name and (name == user or id == uid) then f:close(); return home end
   end
-  p = p:gsub("%${([%w_ ]+)}", var):gsub("%$([%w_]+)", var)
-  if p == "~" or p:sub(1, 2) == "~/" then p = (os.getenv("HOME") or "~") .. p:sub(2) end
-  return p
+  f:close()
+  return nil
 end
 
--- Options from ~/.stowrc, then ./.stowrc (their packages ignored).
-local rc_args = {}
+-- ~, ~USER, $VAR and ${VAR} in a .stowrc's --dir and --target, as stow expands them;
+-- \$ and \~ stand for themselves. `where` is the FILE:LINE of the option.
+local function expand(p, opt, where)
+  local function fail(msg) cli.exit(cli.USAGE, string.format("farm: %s: %s; see tether help farm", where, msg)) end
+  local function var(pos, name, s)
+    if s:sub(pos - 1, pos - 1) == "\\" then return nil end
+    local v = os.getenv(name)
+    if not v then fail(string.format("--%s references undefined environment variable $%s", opt, name)) end
+    return v
+  end
+  local s1 = p
+  local s2 = s1:gsub("()%${([%w_%s]+)}", function(pos, name) return var(pos, name, s1) end)
+  local s3 = s2:gsub("()%$([%w_]+)", function(pos, name) return var(pos, name, s2) end)
+  p = s3:gsub("\\%$", "$")
+  local user, rest = p:match("^~([^/]*)(.*)$")
+  if user then
+    local home = user == "" and (os.getenv("HOME") or os.getenv("LOGDIR") or home_of()) or home_of(user)
+    if not home then fail(string.format("--%s: no such user '%s' (in %s)", opt, user, p)) end
+    p = home .. rest
+  end
+  return (p:gsub("\\~", "~"))
+end
+
+-- The words of ~/.stowrc, then ./.stowrc (as stow, each read when readable), each with
+-- the FILE:LINE it came from.
+local rc_words, origins = {}, {}
 local home = os.getenv("HOME")
-for _, file in ipairs({ home and (home .. "/.stowrc") or nil, ".stowrc" }) do
+local rc_files = { "./.stowrc" }
+if home then table.insert(rc_files, 1, home .. "/.stowrc") end
+for _, file in ipairs(rc_files) do
   local f = io.open(file, "r")
-  if f then
-    for word in (f:read("a") or ""):gmatch("%S+") do rc_args[#rc_args + 1] = word end
-    f:close()
+  local text = f and f:read("a")
+  if f then f:close() end
+  local n = 0
+  for line in ((text or "") .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    for word in line:gmatch("%S+") do
+      rc_words[#rc_words + 1] = word
+      origins[#rc_words] = file .. ":" .. n
+    end
   end
 end
-local rc = #rc_args > 0 and cli.parse(rc_args, spec) or {}
-local args = cli.parse({...}, spec)
+local rc_ctx = { origins = origins }
+local rc = #rc_words > 0 and cli.parse(rc_words, spec, rc_ctx) or {}
+for _, key in ipairs { "dir", "target" } do
+  if rc[key] then rc[key] = expand(rc[key], key, rc_ctx.where[key]) end
+end
+local args = cli.parse({ ... }, spec)
+-- An option from the command line replaces the same from a .stowrc; lists add to it.
+-- from_rc: the FILE:LINE of each option only a .stowrc gave.
+local from_rc = {}
 for k, v in pairs(rc) do
   if type(k) == "string" then
-    if k == "dir" or k == "target" then v = expand(v, ".stowrc --" .. k) end
     if type(v) == "table" and args[k] then
       local merged = { table.unpack(v) }
       for _, x in ipairs(args[k]) do merged[#merged + 1] = x end
       args[k] = merged
     elseif args[k] == nil then
-      args[k] = v
+      args[k], from_rc[k] = v, rc_ctx.where[k]
     end
   end
 end
+-- Stow's verbosity; tether's own -v before the recipe's name counts as 1. Level 1 is
+-- tether's -v: each change printed as it is made.
+local verbose = args.verbose or (tether.options.verbose and 1) or 0
+tether.options.verbose = verbose > 0
 
 -- What to do with each package, in the order given.
 local words = { link = "stow", unlink = "delete", relink = "restow" }
@@ -95,32 +169,39 @@ for _, a in ipairs(args) do
     end
     mode = a.option
   else
+    a = a:gsub("(.)/+$", "%1") -- as stow: "pkg/" (from a shell's completion) is pkg
     if mode ~= "stow" then unstow[#unstow + 1] = a end
     if mode ~= "delete" then stow[#stow + 1] = a end
   end
 end
 if #unstow + #stow == 0 then cli.exit(cli.USAGE, "farm: no packages to stow or unstow; see tether help farm") end
 
-local stowdir = args.dir or os.getenv("STOW_DIR") or "."
-if stowdir == "" then stowdir = "." end
-local target = args.target or (stowdir .. "/..")
-for _, d in ipairs { stowdir, target } do
-  local i, err, _, e = tether.info(d)
-  if not i then cli.exit(cli.FAILED, err, e) end
-  if i.type ~= "dir" and i.target_type ~= "dir" then
-    cli.exit(cli.FAILED, select(2, tether.fail("ENOTDIR", d, "is not a directory")))
+local stowdir = args.dir or os.getenv("STOW_DIR") or ""
+if stowdir == "" and not args.dir then stowdir = assert(tether.realpath(".")) end
+-- Stow's default target: the parent of STOWDIR by name (its last part dropped), else .
+local target = args.target or stowdir:gsub("/+", "/"):match("^(.+)/[^/]+/?$") or "."
+for _, od in ipairs { { "dir", stowdir }, { "target", target } } do
+  local opt, d = od[1], od[2]
+  local whence = from_rc[opt] and string.format("--%s comes from %s", opt, from_rc[opt])
+  if d == "" then
+    cli.exit(cli.USAGE, "farm: " .. (whence and (from_rc[opt] .. ": ") or "") .. "--" .. opt ..
+      " cannot be empty; see tether help farm")
   end
+  local i, err, _, e = tether.info(d)
+  if i and i.type ~= "dir" and i.target_type ~= "dir" then i, err, _, e = tether.fail("ENOTDIR", d, "is not a directory") end
+  if not i then cli.exit(cli.FAILED, err .. (whence and ("; " .. whence) or ""), e) end
 end
 cli.check_roots({ stowdir, target })
 local f, ferr, _, fe = farm.new({ stow = stowdir, target = target, adopt = args.adopt, ignore = args.ignore,
-                                  defer = args.defer, override = args.override,
-                                  no_folding = args.no_folding, dotfiles = args.dotfiles })
+                                  defer = args.defer, override = args.override, compat = args.compat,
+                                  no_folding = args.no_folding, dotfiles = args.dotfiles, verbose = verbose,
+                                  say = function(line) cli.say("%s", cli.quote(line)) end })
 if not f then cli.exit(cli.USAGE, "farm: " .. ferr, fe) end
 local seen = {}
 for _, list in ipairs({ unstow, stow }) do
   for _, pkg in ipairs(list) do
     local i = tether.info(f.stow_dir .. "/" .. pkg)
-    if not seen[pkg] and (pkg:find("/") or not i or i.type ~= "dir") then
+    if not seen[pkg] and (pkg:find("/") or not i or (i.type ~= "dir" and i.target_type ~= "dir")) then
       cli.exit(cli.FAILED, select(2, tether.fail("ENOENT", f.stow_dir .. "/" .. pkg, "no such package")))
     end
     seen[pkg] = true
@@ -129,6 +210,7 @@ end
 -- Unstowing first, then stowing, planned as one run (as stow does).
 for _, pkg in ipairs(unstow) do f:unstow(pkg) end
 for _, pkg in ipairs(stow) do f:stow(pkg) end
+for _, w in ipairs(f.warnings) do cli.warn("farm: " .. w) end
 if #f.errors > 0 then
   for k = 2, #f.errors do cli.warn(f.errors[k]) end
   cli.exit(cli.FAILED, f.errors[1] .. "; nothing changed")

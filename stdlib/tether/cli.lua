@@ -59,10 +59,26 @@ local function wrap(text, width)
   return table.concat(out, "\n")
 end
 
+-- The spelling of an option in help and man pages: --name VALUE, or --name[=VALUE]
+-- when the value is optional.
+local function spelling(o)
+  if not o.value then return "--" .. o[1] end
+  return "--" .. o[1] .. (o.optional and ("[=" .. o.value .. "]") or (" " .. o.value))
+end
+
 local function option_line(o)
-  local flag = "--" .. o[1] .. (o.value and (" " .. o.value) or "")
+  local flag = spelling(o)
   if o.short then flag = "-" .. o.short .. ", " .. flag else flag = "    " .. flag end
   return string.format("  %-" .. math.max(24, #flag + 1) .. "s %s", flag, o[2]) -- two spaces at least
+end
+
+-- Whether a global option is replaced by one of the recipe's own of the same name
+-- (farm's counted --verbose[=N] in place of the plain global -v).
+function M.shadowed(g, spec)
+  for _, o in ipairs(spec.options or {}) do
+    if o[1] == g[1] then return true end
+  end
+  return false
 end
 
 -- Read-only recipes (spec.readonly) do not list the options that only matter to changes.
@@ -79,7 +95,7 @@ local function help_text(spec)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Global options:"
   for _, o in ipairs(globals) do
-    if not (spec.readonly and o.changes) then lines[#lines + 1] = option_line(o) end
+    if not (spec.readonly and o.changes) and not M.shadowed(o, spec) then lines[#lines + 1] = option_line(o) end
   end
   lines[#lines + 1] = "Short options bundle (-nq); --opt=VALUE and -oVALUE work as with getopt."
   if spec.epilog then lines[#lines + 1] = ""; lines[#lines + 1] = spec.epilog end
@@ -133,21 +149,32 @@ local function stdin_paths(out, nul)
   end
 end
 
--- parse(argv, spec) -> table of options (by long name, '-' turned into '_') with the
--- positional arguments in order. spec = {name, usage, summary, description, epilog,
+-- parse(argv, spec [, ctx]) -> table of options (by long name, '-' turned into '_') with
+-- the positional arguments in order. spec = {name, usage, summary, description, epilog,
 -- options = {{"replace", "help text", short = "r", value = "N"}, ...}, min = 1, max = 2,
 -- paths = true (PATH arguments: '-' and -0/--null read them from stdin),
 -- readonly = true (changes nothing: help does not offer -n)}.
--- An option with a value may have choices = {a = true, ...} and many = true (repeatable,
--- collected in a list); an option with ordered = true is kept among the positional
--- arguments, as {option = NAME}, where it was given. Short options bundle (-nq, -tDIR); a mistyped long option gets
--- the nearest one suggested.
-function M.parse(argv, spec)
+-- An option with a value may have choices = {a = true, ...}, number = true (a whole
+-- number, given back as an integer) and many = true (repeatable, collected in a list);
+-- optional = true makes its value optional: then it is given only attached (--opt=VALUE,
+-- -oVALUE), or for a number also as the next word when that word is a number (as Perl's
+-- Getopt::Long reads stow's --verbose[=N]). count = true counts the times the option is
+-- given (-vvv is 3; a value sets the count). alias = "NAME" is another spelling of
+-- option NAME (a global one too: stow's --simulate is --dry-run). An option with
+-- ordered = true is kept among the positional arguments, as {option = NAME}, where it
+-- was given. Short options bundle (-nq, -tDIR); a mistyped long option gets the nearest
+-- one suggested. A recipe's own option replaces the global one of the same name.
+-- ctx = {origins = {[i] = "FILE:LINE"}} says where the words came from (a recipe's rc
+-- file): a usage error about word i then starts with its origin, and ctx.where[key] is
+-- set to the origin of each option given.
+function M.parse(argv, spec, ctx)
   M.recipe = spec.name
   local out, by_long, by_short = {}, {}, {}
+  local is_global = {}
   for _, o in ipairs(globals) do
     by_long[o[1]] = o
     if o.short then by_short[o.short] = o end
+    is_global[o] = true
   end
   for _, o in ipairs(spec.options or {}) do
     by_long[o[1]] = o
@@ -157,47 +184,66 @@ function M.parse(argv, spec)
     by_long.null = { "null", short = "0" }
     by_short["0"] = by_long.null
   end
+  local origins = ctx and ctx.origins or {}
+  if ctx then ctx.where = ctx.where or {} end
+  local at -- the index of the word being read, for the origin of an error
   local function usage(msg)
+    local origin = at and origins[at]
+    if origin then msg = origin .. ": " .. msg end
     M.exit(M.USAGE, string.format("%s: %s; see tether help %s", spec.name, msg, spec.name))
   end
   local from_stdin = false
-  -- Applies option o; `value` is the text after '=' or the rest of a bundle, if any.
   local i = 1
+  -- A value given to option o (shown as typed): checked, and a number made one.
+  local function checked(o, shown, value)
+    if o.number then
+      local n = value:match("^%d+$") and math.tointeger(tonumber(value))
+      if not n then usage(string.format("%s takes a whole number, not '%s'", shown, value)) end
+      return n
+    end
+    if o.choices and not o.choices[value] then
+      local names = {}
+      for c in pairs(o.choices) do names[#names + 1] = c end
+      table.sort(names)
+      usage(string.format("%s cannot be '%s' (one of: %s)", shown, value, table.concat(names, ", ")))
+    end
+    return value
+  end
+  -- Applies option o; `value` is the text after '=' or the rest of a bundle, if any.
   local function take(o, shown, value)
+    if o.alias then o = assert(by_long[o.alias], o.alias) end
     if o[1] == "help" then io.stdout:write(help_text(spec)); M.exit(M.OK) end
     if o[1] == "version" then io.stdout:write("tether ", tether.version, " (", _VERSION, ")\n"); M.exit(M.OK) end
     local key = o.key or o[1]:gsub("-", "_")
-    if o.value then
-      if not value then i = i + 1; value = argv[i] end
-      if not value then usage(shown .. " needs " .. o.value) end
-      if o.choices and not o.choices[value] then
-        local names = {}
-        for c in pairs(o.choices) do names[#names + 1] = c end
-        table.sort(names)
-        usage(string.format("%s cannot be '%s' (one of: %s)", shown, value, table.concat(names, ", ")))
-      end
-    elseif value then
+    if o.value and value == nil then
+      local nxt = argv[i + 1]
+      if not o.optional or (o.number and nxt and nxt:match("^%d+$")) then i = i + 1; value = nxt end
+      if value == nil and not o.optional then usage(shown .. " needs " .. o.value) end
+    elseif value and not o.value then
       usage(shown .. " takes no value")
     end
-    local is_global = false
-    for _, g in ipairs(globals) do is_global = is_global or g == o end
-    if is_global then
-      if o.value then tether.options[key] = value
-      else tether.options[key] = o.value_of == nil and true or o.value_of end
-    elseif o[1] == "null" then
+    if value ~= nil then value = checked(o, shown, value) end
+    if ctx and origins[at] then ctx.where[key] = origins[at] end
+    local store = is_global[o] and tether.options or out
+    if o[1] == "null" then
       from_stdin = "nul"
     elseif o.ordered then -- where it stands among the arguments matters (stow's -S/-D/-R)
       out[#out + 1] = { option = o[1] }
+    elseif o.count then
+      store[key] = value or (math.tointeger(store[key]) or 0) + 1
     elseif o.many then
-      out[key] = out[key] or {}
-      table.insert(out[key], value)
+      store[key] = store[key] or {}
+      table.insert(store[key], value)
+    elseif value ~= nil then
+      store[key] = value
     else
-      out[key] = value or true
+      store[key] = o.value_of == nil and true or o.value_of
     end
   end
   local only_positional = false
   while i <= #argv do
     local a = argv[i]
+    at = i
     if only_positional or a == "-" or a:sub(1, 1) ~= "-" then
       if a == "-" and spec.paths and not only_positional then from_stdin = from_stdin or "lines"
       else out[#out + 1] = a end
@@ -220,13 +266,17 @@ function M.parse(argv, spec)
         if not o then
           usage(string.format("unknown option '%s' (a path that starts with '-' can follow -- or be written ./%s)", a, a))
         end
-        if o.value and k < #a then take(o, "-" .. o.short, a:sub(k + 1)); break end
-        take(o, "-" .. o.short)
-        k = k + 1
+        local rest = a:sub(k + 1)
+        -- An optional number takes the digits that follow it (-v3); a value the rest.
+        local attached = o.value and rest ~= "" and (not (o.optional and o.number) and rest or rest:match("^%d+"))
+        take(o, "-" .. o.short, attached or nil)
+        if attached == rest then break end
+        k = k + 1 + (attached and #attached or 0)
       end
     end
     i = i + 1
   end
+  at = nil
   if from_stdin then stdin_paths(out, from_stdin == "nul") end
   if spec.min and #out < spec.min then usage(from_stdin and "no paths on stdin" or "missing arguments") end
   if spec.max and #out > spec.max then usage("too many arguments") end

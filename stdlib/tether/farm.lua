@@ -98,9 +98,12 @@ local Farm = {}
 Farm.__index = Farm
 
 -- farm.new{stow = DIR, target = DIR, adopt = bool, no_folding = bool, dotfiles = bool,
--- ignore = {regex}, defer = {regex}, override = {regex}} (Perl-compatible regexes, as
--- stow's --ignore, --defer and --override take them). Returns the farm, or nil, message,
--- code, error when a directory or a regex is not usable.
+-- compat = bool, ignore = {regex}, defer = {regex}, override = {regex}} (Perl-compatible
+-- regexes, as stow's --ignore, --defer and --override take them); verbose = N and
+-- say = function(line) for stow's levels of detail (2: each decision, 3: each directory,
+-- 4: each entry, 5: the ignore lists). Returns the farm, or nil, message, code, error
+-- when a directory or a regex is not usable. Warnings (a stow directory skipped) are
+-- collected in farm.warnings.
 function M.new(opts)
   local stow, err, code, e = tether.realpath(opts.stow)
   if not stow then return nil, err, code, e end
@@ -110,32 +113,40 @@ function M.new(opts)
   stow, target = path.normalize(stow), path.normalize(target)
   local self = setmetatable({
     stow_dir = stow, target = target, stow_rel = path.relative(target, stow),
-    adopt = opts.adopt, no_folding = opts.no_folding, dotfiles = opts.dotfiles,
-    conflicts = {}, errors = {}, ignore_lists = {},
+    adopt = opts.adopt, no_folding = opts.no_folding, dotfiles = opts.dotfiles, compat = opts.compat,
+    verbose = opts.verbose or 0, say = opts.say, conflicts = {}, errors = {}, warnings = {},
+    ignore_lists = {}, marks = {},
     -- A plan of the caller's (tether apply's) may take the farm's actions with its own.
     plan = opts.plan or plan.new("farm", { stow = stow, target = target, roots = { target, stow } }),
   }, Farm)
   -- --ignore matches the end of a path in the package, --defer and --override the start
   -- of a path in the target (stow: qr($regex\z), qr(\A$regex)).
   for key, wrap in pairs({ ignore = "(?:%s)\\z", defer = "\\A(?:%s)", override = "\\A(?:%s)" }) do
-    self[key] = {}
+    self[key], self[key .. "_text"] = {}, {} -- the regexes, and each one's text as given
     for _, r in ipairs(opts[key] or {}) do
       local re, rerr, rcode, re_e = tether.regex(string.format(wrap, r))
       if not re then return nil, "--" .. key .. " " .. rerr, rcode, re_e end
       self[key][#self[key] + 1] = re
+      self[key .. "_text"][re] = r
     end
   end
+  self:note(2, "stow dir is %s", stow)
+  self:note(2, "stow dir path relative to target %s is %s", target, self.stow_rel)
   return self
 end
 
--- The ignore regexes of package pkg: its .stow-local-ignore, else ~/.stow-global-ignore,
--- else stow's built-in list.
-function Farm:ignore_list(pkg)
-  local list = self.ignore_lists[pkg]
+-- A line of detail at verbosity `level` (stow's -v levels).
+function Farm:note(level, fmt, ...)
+  if self.say and level <= self.verbose then self.say(string.format(fmt, ...)) end
+end
+
+-- The ignore regexes of the package in directory pkg_dir: its .stow-local-ignore, else
+-- ~/.stow-global-ignore, else stow's built-in list.
+function Farm:ignore_list(pkg_dir)
+  local list = self.ignore_lists[pkg_dir]
   if list then return list end
   local home = os.getenv("HOME")
-  for _, file in ipairs({ self.stow_dir .. "/" .. pkg .. "/.stow-local-ignore",
-                          home and (home .. "/.stow-global-ignore") or nil }) do
+  for _, file in ipairs({ pkg_dir .. "/.stow-local-ignore", home and (home .. "/.stow-global-ignore") or nil }) do
     local f = io.open(file, "rb")
     if f then
       local text = f:read("a") or ""
@@ -143,11 +154,13 @@ function Farm:ignore_list(pkg)
       local l, err = ignore_regexes(text, file)
       if not l then self.errors[#self.errors + 1] = err; l = {} end
       list = l
+      list.file = file
       break
     end
   end
   list = list or assert(ignore_regexes(DEFAULT_IGNORE, "the built-in ignore list"))
-  self.ignore_lists[pkg] = list
+  self:note(5, "%s: ignore list %s", pkg_dir, list.file or "built in")
+  self.ignore_lists[pkg_dir] = list
   return list
 end
 
@@ -181,28 +194,92 @@ function Farm:is_dir(rel, depth)
   return false
 end
 
--- Stow owns a link when it leads into the stow directory: returns the path it leads to
--- (relative to the target) and the package.
+-- Whether directory rel (relative to the target) is marked as a stow directory by a
+-- .stow or .nonstow file in it: stow never goes into one, and a link leading into one
+-- belongs to stow.
+function Farm:marked(rel)
+  local m = self.marks[rel]
+  if m == nil then
+    local d = self:abs(rel)
+    m = tether.exists(d .. "/.stow", { follow = true }) == true
+        or tether.exists(d .. "/.nonstow", { follow = true }) == true
+    self.marks[rel] = m
+  end
+  return m
+end
+
+-- Stow's find_stowed_path: stow owns a link when it leads into the stow directory, or
+-- into any directory marked as a stow directory on the way. Returns the path it leads
+-- to, the package, and that stow directory (both paths relative to the target).
 function Farm:stowed_path(rel, source)
   local p = join(parent(rel), source)
+  local parts = path.parts(p)
+  local dir
+  for k = 1, #parts - 1 do -- (a link to a stow directory itself is no package's: stow stops on it)
+    dir = dir and (dir .. "/" .. parts[k]) or parts[k]
+    if self:marked(dir) then return p, parts[k + 1], dir end
+  end
   local prefix = self.stow_rel .. "/"
   if p:sub(1, #prefix) ~= prefix then return nil end
-  local pkg = p:sub(#prefix + 1):match("^[^/]+")
-  return p, pkg
+  return p, p:sub(#prefix + 1):match("^[^/]+"), self.stow_rel
 end
 
--- Stow's ignore(): pkg_rel is the path inside package pkg, name its last part.
-function Farm:ignored(pkg, pkg_rel, name)
-  if matches(self.ignore, pkg_rel) then return true end
-  local list = self:ignore_list(pkg)
-  if list.path and list.path:find("/" .. pkg_rel) then return true end
-  return list.segment and list.segment:find(name) and true or false
+-- The absolute path of a stow directory given relative to the target.
+function Farm:stow_dir_of(rel)
+  if rel == self.stow_rel then return self.stow_dir end
+  return path.normalize(self:abs(rel))
 end
 
-local function listing(dir)
+function Farm:warn(msg) self.warnings[#self.warnings + 1] = msg end
+
+-- Stow's should_skip_target_which_is_stow_dir: the stow directory and the directories
+-- marked as stow directories are never stowed into nor unstowed from.
+function Farm:protected(rel)
+  local shown = rel == "" and "." or rel
+  if self:abs(rel) == self.stow_dir then
+    self:warn("skipping target which was current stow directory " .. shown)
+    return true
+  end
+  if self:marked(rel) then
+    self:warn("skipping protected directory " .. shown)
+    return true
+  end
+  return false
+end
+
+-- Stow's ignore(): pkg_rel is the path inside package pkg of stow directory sdir, name
+-- its last part.
+function Farm:ignored(sdir, pkg, pkg_rel, name)
+  for _, re in ipairs(self.ignore) do
+    if re:find(pkg_rel) then
+      self:note(4, "  ignoring path %s due to --ignore=%s", pkg_rel, self.ignore_text[re])
+      return true
+    end
+  end
+  local list = self:ignore_list(sdir .. "/" .. pkg)
+  if list.path and list.path:find("/" .. pkg_rel) then
+    self:note(4, "  ignoring path /%s", pkg_rel)
+    return true
+  end
+  if list.segment and list.segment:find(name) then
+    self:note(4, "  ignoring path segment %s", name)
+    return true
+  end
+  self:note(5, "  not ignoring %s", pkg_rel)
+  return false
+end
+
+-- The names in directory dir, sorted; one that cannot be read is an error of the run
+-- (as stow stops on it), never taken as empty.
+function Farm:listing(dir)
   local names = {}
   for e in tether.walk(dir, { max_depth = 1 }) do
-    if e.depth == 1 then names[#names + 1] = e.name end
+    if e.error then
+      local _, msg = tether.fail(e.error, e.path, "cannot read this directory")
+      self.errors[#self.errors + 1] = msg
+    elseif e.depth == 1 then
+      names[#names + 1] = e.name
+    end
   end
   table.sort(names)
   return names
@@ -218,54 +295,70 @@ end
 -- The name in the target of a name (or path) in a package (--dotfiles turns dot-x into .x).
 function Farm:target_of(pkg_rel) return self.dotfiles and adjust_dotfile(pkg_rel) or pkg_rel end
 
--- Links the contents of package directory pkg/pkg_rel into the target directory rel;
--- `source` is the link text that leads from rel's parent to pkg/pkg_rel.
-function Farm:stow_contents(pkg, pkg_rel, rel, source)
-  if self:abs(rel) == self.stow_dir then return end -- the stow directory inside its own target
-  for _, name in ipairs(listing(self.stow_dir .. "/" .. join(pkg, pkg_rel))) do
+local function shown(rel) return rel == "" and "." or rel end
+
+-- Links the contents of package directory pkg/pkg_rel (in stow directory sdir, this
+-- run's by default) into the target directory rel; `source` is the link text that
+-- leads from rel's parent to pkg/pkg_rel.
+function Farm:stow_contents(pkg, pkg_rel, rel, source, sdir)
+  if self:protected(rel) then return end
+  sdir = sdir or self.stow_dir
+  local dir = sdir .. "/" .. join(pkg, pkg_rel)
+  self:note(3, "stowing contents of %s into %s", dir, shown(rel))
+  for _, name in ipairs(self:listing(dir)) do
     local node = child(pkg_rel, name)
-    if not self:ignored(pkg, node, name) then
-      self:stow_node(pkg, node, child(rel, self:target_of(name)), child(source, name))
+    if not self:ignored(sdir, pkg, node, name) then
+      local to = self:target_of(name)
+      if to ~= name then self:note(4, "  adjusting: %s => %s", name, to) end
+      self:stow_node(pkg, node, child(rel, to), child(source, name), sdir)
     end
   end
 end
 
-function Farm:stow_node(pkg, pkg_rel, rel, source)
-  local entry = tether.info(self.stow_dir .. "/" .. child(pkg, pkg_rel))
+function Farm:stow_node(pkg, pkg_rel, rel, source, sdir)
+  self:note(3, "stowing %s / %s / %s", sdir, pkg, pkg_rel)
+  local entry = tether.info(sdir .. "/" .. child(pkg, pkg_rel))
   if entry.type == "symlink" and entry.target:sub(1, 1) == "/" then
     return self:conflict(pkg, "source is an absolute symlink " .. source .. " => " .. entry.target)
   end
   local t = self:look(rel)
   if t and t.type == "symlink" then
-    local existing_path, existing_pkg = self:stowed_path(rel, t.target)
+    self:note(4, "  evaluate existing link: %s => %s", rel, t.target)
+    local existing_path, existing_pkg, existing_sdir = self:stowed_path(rel, t.target)
     if not existing_path then
       return self:conflict(pkg, "existing target is not owned by stow: " .. rel)
     end
     if not self:look(existing_path) then -- a stale link of ours: replace it
+      self:note(2, "--- replacing invalid link: %s", rel)
       self:unlink(rel)
       return self:link(source, rel)
     end
-    if t.target == source then return end
-    if matches(self.defer, rel) then return end -- --defer: the other package keeps it
+    if t.target == source then return self:note(2, "--- skipping %s as it already points to %s", rel, source) end
+    if matches(self.defer, rel) then -- --defer: the other package keeps it
+      return self:note(2, "--- deferring installation of: %s", rel)
+    end
     if matches(self.override, rel) then -- --override: this package takes it
+      self:note(2, "--- overriding installation of: %s", rel)
       self:unlink(rel)
       return self:link(source, rel)
     end
     if self:is_dir(join(parent(rel), t.target)) and self:is_dir(join(parent(rel), source)) then
       -- Unfold: the directory another package had to itself becomes a real one.
+      self:note(2, "--- unfolding %s which was already owned by %s", rel, existing_pkg)
       local existing = t.target
       self:unlink(rel)
       self.plan:add("mkdir", { path = self:abs(rel) })
-      local existing_pkg_rel = existing_path:sub(#self.stow_rel + #existing_pkg + 3)
-      self:stow_contents(existing_pkg, existing_pkg_rel, rel, join("..", existing))
-      return self:stow_contents(pkg, pkg_rel, rel, join("..", source))
+      local existing_pkg_rel = existing_path:sub(#existing_sdir + #existing_pkg + 3)
+      self:stow_contents(existing_pkg, existing_pkg_rel, rel, join("..", existing), self:stow_dir_of(existing_sdir))
+      return self:stow_contents(pkg, pkg_rel, rel, join("..", source), sdir)
     end
     return self:conflict(pkg, "existing target is stowed to a different package: " .. rel .. " => " .. t.target)
   elseif t then
-    if self:is_dir(rel) then return self:stow_contents(pkg, pkg_rel, rel, join("..", source)) end
+    self:note(4, "  evaluate existing node: %s", rel)
+    if self:is_dir(rel) then return self:stow_contents(pkg, pkg_rel, rel, join("..", source), sdir) end
     if self.adopt and entry.type == "file" then
       -- --adopt: the file in the target replaces the package's copy, then is linked.
-      self.plan:add("move", { path = self:abs(rel), to = self.stow_dir .. "/" .. join(pkg, pkg_rel), replace = true })
+      self.plan:add("move", { path = self:abs(rel), to = sdir .. "/" .. join(pkg, pkg_rel), replace = true })
       return self:link(source, rel)
     end
     return self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel)
@@ -273,39 +366,97 @@ function Farm:stow_node(pkg, pkg_rel, rel, source)
   if self.no_folding and entry.type == "dir" then
     -- --no-folding: a real directory of links, never one link for the directory.
     self.plan:add("mkdir", { path = self:abs(rel) })
-    return self:stow_contents(pkg, pkg_rel, rel, join("..", source))
+    return self:stow_contents(pkg, pkg_rel, rel, join("..", source), sdir)
   end
   self:link(source, rel)
 end
 
 function Farm:unstow_contents(pkg, pkg_rel, rel)
-  if self:abs(rel) == self.stow_dir then return end
-  for _, name in ipairs(listing(self.stow_dir .. "/" .. join(pkg, pkg_rel))) do
+  if self:protected(rel) then return end
+  self:note(3, "unstowing from %s", shown(rel))
+  for _, name in ipairs(self:listing(self.stow_dir .. "/" .. join(pkg, pkg_rel))) do
     local node = child(pkg_rel, name)
-    if not self:ignored(pkg, node, name) then self:unstow_node(pkg, node, child(rel, self:target_of(name))) end
+    if not self:ignored(self.stow_dir, pkg, node, name) then
+      self:unstow_node(pkg, node, child(rel, self:target_of(name)))
+    end
   end
   if self:is_dir(rel) then self:cleanup_invalid_links(rel) end
 end
 
+-- Whether the path a link of ours leads to is there (stow looks on disk, through links).
+function Farm:there(p) return tether.exists(self:abs(p), { follow = true }) == true end
+
 function Farm:unstow_node(pkg, pkg_rel, rel)
+  self:note(3, "unstowing %s / %s", pkg, pkg_rel)
   local t = self:look(rel)
   if t and t.type == "symlink" then
-    if t.target:sub(1, 1) == "/" then return end -- stow ignores absolute links
+    self:note(4, "  evaluate existing link: %s", rel)
+    if t.target:sub(1, 1) == "/" then return self:warn("ignoring an absolute symlink: " .. rel .. " => " .. t.target) end
     local existing_path = self:stowed_path(rel, t.target)
     if not existing_path then
       return self:conflict(pkg, "existing target is not owned by stow: " .. rel .. " => " .. t.target)
     end
-    if not self:look(existing_path) or self:target_of(existing_path) == join(self.stow_rel, pkg, rel) then
+    if not self:there(existing_path) then
+      self:note(2, "--- removing invalid link into a stow directory: %s", rel)
+      self:unlink(rel)
+    elseif self:target_of(existing_path) == join(self.stow_rel, pkg, rel) then
       self:unlink(rel)
     end
   elseif t then
+    self:note(4, "  evaluate existing node: %s", rel)
     if self:is_dir(rel) then
       self:unstow_contents(pkg, pkg_rel, rel)
-      local p = not self.no_folding and self:foldable(rel)
+      local p = self:foldable(rel)
       if p then self:fold(rel, p) end
     else
       self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel)
     end
+  else
+    self:note(2, "%s did not exist to be unstowed", rel)
+  end
+end
+
+-- stow -p (--compat), stow's first unstow algorithm: every entry of the whole target
+-- tree is looked at, not only those the package has. A link of ours into the package
+-- goes, and so does one into any stow directory that leads nowhere now; --override
+-- takes a link of another package too. A file anywhere in the target is a conflict.
+function Farm:unstow_contents_orig(pkg, rel)
+  if self:protected(rel) then return end
+  self:note(3, "unstowing from %s (compat mode)", shown(rel))
+  for _, name in ipairs(self:listing(self:abs(rel))) do
+    local node = child(rel, name)
+    if not self:ignored(self.stow_dir, pkg, node, name) then self:unstow_node_orig(pkg, node) end
+  end
+end
+
+function Farm:unstow_node_orig(pkg, rel)
+  self:note(3, "unstowing %s (compat mode)", rel)
+  local t = self:look(rel)
+  if t and t.type == "symlink" then
+    self:note(4, "  evaluate existing link: %s", rel)
+    local existing_path = self:stowed_path(rel, t.target)
+    if not existing_path then return end
+    if not self:there(existing_path) then
+      self:note(2, "--- removing invalid link into a stow directory: %s", rel)
+      self:unlink(rel)
+    elseif existing_path == join(self.stow_rel, pkg, rel) then
+      self:unlink(rel)
+    elseif matches(self.override, rel) then
+      self:note(2, "--- overriding installation of: %s", rel)
+      self:unlink(rel)
+    end
+    return
+  end
+  -- As stow, the directory is looked at on disk, through a link (the plan may remove it).
+  local i = tether.info(self:abs(rel))
+  if i and (i.type == "dir" or i.target_type == "dir") then
+    self:unstow_contents_orig(pkg, rel)
+    local p = self:foldable(rel)
+    if p then self:fold(rel, p) end
+  elseif i and (i.type ~= "symlink" or i.target_type) then
+    self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel)
+  else
+    self:note(2, "%s did not exist to be unstowed", rel)
   end
 end
 
@@ -313,18 +464,22 @@ end
 function Farm:cleanup_invalid_links(rel)
   local dir = self:abs(rel)
   if not tether.info(dir) or tether.info(dir).type ~= "dir" then return end
-  for _, name in ipairs(listing(dir)) do
+  for _, name in ipairs(self:listing(dir)) do
     local node = join(rel, name)
     local i = not self.plan:touches(self:abs(node)) and tether.info(self:abs(node))
     if i and i.type == "symlink" and not tether.exists(self:abs(node), { follow = true })
        and self:stowed_path(node, i.target) then
+      self:note(2, "--- removing stale link: %s => %s", node, i.target)
       self:unlink(node)
     end
   end
 end
 
--- A directory whose entries are all links into one package directory can be one link.
+-- A directory whose entries are all links into one package directory can be one link
+-- (never with --no-folding).
 function Farm:foldable(rel)
+  self:note(3, "--- is %s foldable?", rel)
+  if self.no_folding then return nil end
   local common
   for _, name in ipairs(self.plan:list(self:abs(rel))) do
     local i = self:look(join(rel, name))
@@ -334,10 +489,13 @@ function Farm:foldable(rel)
   end
   if not common or common == "" then return nil end
   common = common:gsub("^%.%./", "", 1)
-  return self:stowed_path(rel, common) and common or nil
+  if not self:stowed_path(rel, common) then return nil end
+  self:note(3, "--- %s is foldable", rel)
+  return common
 end
 
 function Farm:fold(rel, source)
+  self:note(3, "--- folding tree: %s => %s", rel, source)
   for _, name in ipairs(self.plan:list(self:abs(rel))) do self:unlink(join(rel, name)) end
   self.plan:add("rmdir", { path = self:abs(rel) })
   self:link(source, rel)
@@ -345,11 +503,16 @@ end
 
 function Farm:stow(pkg)
   self.action = "stow"
+  self:note(2, "planning stow of package %s...", pkg)
   self:stow_contents(pkg, "", "", join(self.stow_rel, pkg))
+  self:note(2, "planning stow of package %s... done", pkg)
 end
+
 function Farm:unstow(pkg)
   self.action = "unstow"
-  self:unstow_contents(pkg, "", "")
+  self:note(2, "planning unstow of package %s...", pkg)
+  if self.compat then self:unstow_contents_orig(pkg, "") else self:unstow_contents(pkg, "", "") end
+  self:note(2, "planning unstow of package %s... done", pkg)
 end
 
 return M

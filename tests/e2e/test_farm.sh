@@ -140,4 +140,88 @@ t farm -d "$WORK/run/pt/pkgs" -t "$WORK/run/pt/home" ed
 check "a bad regex names the file and refuses" is "$rc|$(find "$WORK/run/pt/home" -type l | wc -l)" "3|0"
 check "and says why" has "$err" "pkgs/ed/.stow-local-ignore: (broken: not a Perl-compatible regular expression: missing closing parenthesis"
 
+# --- stow's -v levels: each adds to the one before; -v is tether's -v (each change as it
+# is made); a .stowrc's --verbose=N holds unless the command line gives its own.
+mkdir -p "$WORK/v/stow/pkg/bin" "$WORK/v/stow/pkg/lib" "$WORK/v/t/lib"
+echo x > "$WORK/v/stow/pkg/bin/f" && echo y > "$WORK/v/stow/pkg/lib/g" && echo z > "$WORK/v/stow/pkg/lib/g~"
+vfarm() { (cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -d ../stow -t . "$@" 2>&1); }
+declare -A level_says=([1]="link $WORK/v/t/bin -> ../stow/pkg/bin" [2]="planning stow of package pkg..."
+    [3]="stowing contents of $WORK/v/stow/pkg/lib into lib" [4]="ignoring path segment g~"
+    [5]="$WORK/v/stow/pkg: ignore list built in")
+for spelling in "" "-v" "-vv" "-v -v -v" "-vvvv" "--verbose=5" "-v4 -v" "--verbose=0" "-v 2"; do
+    out=$(vfarm $spelling pkg)
+    n=0
+    case $spelling in -v) n=1 ;; -vv|"-v 2") n=2 ;; "-v -v -v") n=3 ;; -vvvv) n=4 ;; --verbose=5|"-v4 -v") n=5 ;; esac
+    for l in 1 2 3 4 5; do
+        if [ "$l" -le "$n" ]; then check "'$spelling' is level $n: shows level $l" has "$out" "${level_says[$l]}"
+        else check "'$spelling' is level $n: not level $l" is "$(has "$out" "${level_says[$l]}" && echo shown)" ""; fi
+    done
+    check "'$spelling': the summary" has "$out" "changed; undo with"
+    vfarm -D pkg >/dev/null
+done
+check "each change of an unlink at -v" has "$(vfarm -v pkg >/dev/null; vfarm -v -D pkg)" "remove link $WORK/v/t/bin"
+check "-q -vvv prints nothing" is "$(vfarm -q -vvv pkg; vfarm -q -D pkg)" ""
+check "tether -v farm is level 1" has "$( (cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" -v farm -d ../stow -t . pkg; vfarm -D pkg) 2>&1)" "link $WORK/v/t/bin"
+printf -- '--verbose=2\n' > "$WORK/v/.stowrc"
+out=$(vfarm pkg)
+check ".stowrc's --verbose=2 applies (stow takes it; farm refused it before)" has "$out" "planning stow of package pkg..."
+check ".stowrc's --verbose=2 is not 3" is "$(has "$out" "stowing contents of" && echo shown)" ""
+out=$(vfarm -v -D pkg)
+check "-v on the command line replaces .stowrc's --verbose=2, as with stow" is "$(has "$out" "planning unstow" && echo shown)" ""
+check "... and is level 1" has "$out" "remove link $WORK/v/t/bin"
+rm "$WORK/v/.stowrc"
+t farm --verbose=loud -d "$WORK/v/stow" -t "$WORK/v/t" pkg
+check "--verbose=N takes a number" is "$rc|$err" "2|tether: farm: --verbose takes a whole number, not 'loud'; see tether help farm"
+printf -- '-v\n\n  --target\n' > "$WORK/v/.stowrc"
+out=$(vfarm pkg)
+check "an error in ~/.stowrc names the file and line" is "$out" "tether: farm: $WORK/v/.stowrc:3: --target needs DIR; see tether help farm"
+mv "$WORK/v/.stowrc" "$WORK/v/t/.stowrc"
+out=$(vfarm pkg)
+check "an error in ./.stowrc names it" is "$out" "tether: farm: ./.stowrc:3: --target needs DIR; see tether help farm"
+printf -- '--dir=$NOT_SET_ANYWHERE/x\n' > "$WORK/v/t/.stowrc"
+out=$(vfarm pkg)
+check "an undefined variable in ./.stowrc names the line" is "$out" "tether: farm: ./.stowrc:1: --dir references undefined environment variable \$NOT_SET_ANYWHERE; see tether help farm"
+printf -- '--target=~nosuchuser/x\n' > "$WORK/v/t/.stowrc"
+out=$(vfarm pkg)
+check "an unknown ~USER in ./.stowrc" has "$out" "./.stowrc:1: --target: no such user 'nosuchuser'"
+printf -- '--target=~root\n' > "$WORK/v/t/.stowrc"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -n -d ../stow pkg 2>&1)
+check "~USER is that user's home" has "$out" "would link $(getent passwd root | cut -d: -f6)/bin -> "
+printf -- '-v\n--target=%s/nowhere\n' "$WORK" > "$WORK/v/t/.stowrc"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -d ../stow pkg 2>&1)
+check "a .stowrc's --target that is not there: the error says where it comes from" is "$out" \
+    "tether: $WORK/nowhere: no such file or directory (ENOENT); --target comes from ./.stowrc:2"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm -d ../stow -t . -n pkg 2>&1)
+check "... unless the command line gives its own" has "$out" "would link $WORK/v/t/bin"
+printf -- '--dir=%s/v/stow/pkg/bin/f\n' "$WORK" > "$WORK/v/t/.stowrc"
+out=$(cd "$WORK/v/t" && HOME="$WORK/v" "$TETHER" farm pkg 2>&1)
+check "a .stowrc's --dir that is a file" is "$out" \
+    "tether: $WORK/v/stow/pkg/bin/f: is not a directory (ENOTDIR); --dir comes from ./.stowrc:1"
+rm "$WORK/v/t/.stowrc"
+check "nothing was left linked" is "$(find "$WORK/v/t" -type l | wc -l)" 0
+
+# A directory farm must read and cannot: an error naming it, exit 3, nothing changed (never
+# taken as empty). -p reads the whole target; a package's directories are read always.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p np/stow/pkg/bin np/stow/other/lib np/t/private np/t/lib
+    echo f > np/stow/pkg/bin/f && echo g > np/stow/other/lib/g
+    ln -s ../stow/pkg/bin np/t/bin
+    chown -R 65534:65534 np && chmod 000 np/t/private np/stow/other/lib
+    chmod 711 "$WORK" "$WORK/run" # farm resolves its directories from /
+    nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$TETHER" "$@"; }
+    before=$(tree_of np)
+    out=$(nobody farm -p -d np/stow -t np/t -D pkg 2>&1)
+    rc=$?
+    no_bug_report "farm -p" "$out"
+    check "-p: an unreadable directory in the target stops the run" is "$rc|$out" \
+        "3|tether: $PWD/np/t/private: cannot read this directory (EACCES); nothing changed"
+    out=$(nobody farm -d np/stow -t np/t other 2>&1)
+    rc=$?
+    check "an unreadable directory in a package stops the run" is "$rc|$out" \
+        "3|tether: $PWD/np/stow/other/lib: cannot read this directory (EACCES); nothing changed"
+    check "nothing changed" is "$(tree_of np)" "$before"
+    chmod 755 np/t/private np/stow/other/lib
+    rm -rf np
+fi
+
 finish

@@ -16,7 +16,7 @@ for r in $recipes; do
     check "man page of $r" test -f "$page"
     # Every option --help shows (long and short), in the page and in each completion.
     # The option lines of --help: "  -n, --dry-run   text" or "      --json   text".
-    opts=$("$TETHER" help "$r" | grep -E '^ +-' | sed -E 's/^ +//; s/  .*//; s/ [A-Z]+$//' |
+    opts=$("$TETHER" help "$r" | grep -E '^ +-' | sed -E 's/^ +//; s/  .*//; s/ [A-Z]+$//; s/\[=[A-Z]+\]$//' |
         tr ',' '\n' | tr -d ' ' | grep -E '^--?[a-zA-Z0-9]' | sort -u)
     for o in $opts; do
         roffed=${o//-/\\-}

@@ -87,6 +87,110 @@ function T.help_lists_global_options_and_hides_dry_run_when_read_only()
   assert(text:find("--null", 1, true), "a recipe of paths does not offer --null")
 end
 
+-- stow's options as farm declares them: a counted -v with an optional number, and
+-- --simulate / --no spelling the global --dry-run.
+local stowish = {
+  name = "s", usage = "u", summary = "s",
+  options = {
+    { "verbose", "more", short = "v", value = "N", optional = true, number = true, count = true },
+    { "simulate", "as -n", alias = "dry-run" },
+    { "no", "as -n", alias = "dry-run" },
+    { "target", "t", short = "t", value = "DIR" },
+    { "level", "a word", value = "W", optional = true },
+  },
+}
+
+local function keeping_options(fn)
+  local saved = {}
+  for k, v in pairs(tether.options) do saved[k] = v end
+  local ok, err = pcall(fn)
+  for k in pairs(tether.options) do tether.options[k] = nil end
+  for k, v in pairs(saved) do tether.options[k] = v end
+  tether.dryrun(tether.options.dry_run and true or false)
+  if not ok then error(err, 0) end
+end
+
+function T.counted_flag_with_an_optional_number()
+  eq(cli.parse({ "-v", "p" }, stowish).verbose, 1)
+  eq(cli.parse({ "-vvv", "p" }, stowish).verbose, 3)
+  eq(cli.parse({ "-v", "-v", "--verbose", "p" }, stowish).verbose, 3)
+  eq(cli.parse({ "--verbose=4", "p" }, stowish).verbose, 4)
+  eq(cli.parse({ "--verbose=1", "-v", "p" }, stowish).verbose, 2, "a value sets, -v adds")
+  eq(cli.parse({ "-vv", "--verbose=1" }, stowish).verbose, 1)
+  eq(cli.parse({ "--verbose=0" }, stowish).verbose, 0)
+  local a = cli.parse({ "-v3", "p" }, stowish)
+  eq(a.verbose, 3); eq(a[1], "p")
+  -- as Getopt::Long: the next word is the number when it is one, else a positional
+  a = cli.parse({ "-v", "2", "p" }, stowish)
+  eq(a.verbose, 2); eq(a[1], "p"); eq(a[2], nil)
+  a = cli.parse({ "--verbose", "p" }, stowish)
+  eq(a.verbose, 1); eq(a[1], "p")
+  a = cli.parse({ "-v2t", "DIR" }, stowish)
+  eq(a.verbose, 2); eq(a.target, "DIR")
+  eq(cli.parse({ "p" }, stowish).verbose, nil)
+  local code, msg = exit_of(function() cli.parse({ "--verbose=x" }, stowish) end)
+  eq(code, 2); assert(msg:find("--verbose takes a whole number, not 'x'", 1, true), msg)
+  code, msg = exit_of(function() cli.parse({ "--verbose=-1" }, stowish) end)
+  eq(code, 2); assert(msg:find("not '-1'", 1, true), msg)
+end
+
+function T.optional_value_only_attached()
+  local a = cli.parse({ "--level", "word" }, stowish)
+  eq(a.level, true); eq(a[1], "word")
+  eq(cli.parse({ "--level=high" }, stowish).level, "high")
+  eq(cli.parse({ "--level=" }, stowish).level, "")
+end
+
+function T.aliases_mean_their_option()
+  for _, spelling in ipairs { "--simulate", "--no", "-n" } do
+    keeping_options(function()
+      tether.options.dry_run = nil
+      tether.dryrun(false)
+      local a = cli.parse({ spelling, "p" }, stowish)
+      eq(a.simulate, nil); eq(a.no, nil)
+      eq(tether.options.dry_run, true, spelling); eq(tether.dryrun(), true, spelling)
+    end)
+  end
+  local code, msg = exit_of(function() cli.parse({ "--simulate=1" }, stowish) end)
+  eq(code, 2); assert(msg:find("--simulate takes no value", 1, true), msg)
+end
+
+function T.a_recipes_option_replaces_the_global_of_that_name()
+  keeping_options(function()
+    tether.options.verbose = nil
+    eq(cli.parse({ "-vv" }, stowish).verbose, 2)
+    eq(tether.options.verbose, nil, "the global -v is not set")
+  end)
+  local out = {}
+  local real = io.stdout
+  io.stdout = { write = function(_, ...) for _, x in ipairs({ ... }) do out[#out + 1] = x end end }
+  pcall(cli.parse, { "--help" }, stowish)
+  io.stdout = real
+  local text = table.concat(out)
+  assert(text:find("-v, --verbose[=N]", 1, true), text)
+  assert(not text:find("print more detail", 1, true), "the global --verbose is listed too:\n" .. text)
+  assert(text:find("    --simulate", 1, true), text)
+end
+
+function T.errors_name_the_origin_of_the_word()
+  local ctx = { origins = { "/h/.stowrc:1", "/h/.stowrc:1", "/h/.stowrc:3" } }
+  local code, msg = exit_of(function() cli.parse({ "-t", "x", "--target" }, stowish, ctx) end)
+  eq(code, 2)
+  eq(msg, "s: /h/.stowrc:3: --target needs DIR; see tether help s")
+  ctx = { origins = { "rc:1", "rc:2" } }
+  _, msg = exit_of(function() cli.parse({ "-v", "--verbose=x" }, stowish, ctx) end)
+  eq(msg, "s: rc:2: --verbose takes a whole number, not 'x'; see tether help s")
+  _, msg = exit_of(function() cli.parse({ "-v", "--bogus" }, stowish, { origins = { "rc:1", "rc:7" } }) end)
+  assert(msg:find("^s: rc:7: unknown option '%-%-bogus'"), msg)
+  -- a value on the next line: where each option came from
+  ctx = { origins = { "rc:1", "rc:2", "rc:4" } }
+  local a = cli.parse({ "-t", "DIR", "-v" }, stowish, ctx)
+  eq(a.target, "DIR"); eq(ctx.where.target, "rc:1"); eq(ctx.where.verbose, "rc:4")
+  -- without origins, no prefix
+  _, msg = exit_of(function() cli.parse({ "--target" }, stowish) end)
+  eq(msg, "s: --target needs DIR; see tether help s")
+end
+
 function T.quote()
   eq(cli.quote("plain name"), "plain name")
   eq(cli.quote("a\nb"), '"a\\nb"')
