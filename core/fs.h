@@ -28,6 +28,17 @@ int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags
  * what is at `to` afterwards. */
 int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
               const tt_expect *xto, unsigned flags, tt_stat *moved, tt_err *e);
+/* A new regular file at path (mode 0666 less the umask) opened for writing in *fd: made
+ * by name in the directory core/at resolves, never over an existing name and never
+ * through a link (EEXIST); *made gets its identity. */
+int tt_create_file(tt_confine *c, const char *path, int *fd, tt_stat *made, tt_err *e);
+/* Opens path for writing in place (*fd) when it is a character device (a terminal,
+ * /dev/null) or a FIFO, or a link to one that belongs to the caller or to root
+ * (/dev/stdout): another user's link could point anywhere. Nothing is made, truncated or
+ * replaced. Anything else is refused (a regular file, even through a link, is for
+ * replacing whole), a FIFO no process reads is ENXIO, and an object that changed while
+ * it was opened is TT_ECHANGED. *st: what was opened. */
+int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_err *e);
 /* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);

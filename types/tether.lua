@@ -225,6 +225,32 @@ function tether.mkdir(path, opts) end
 ---@return tether.error? error
 function tether.mkdtemp(prefix) end
 
+---A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. In a dry run: true.
+---@param path string
+---@param opts? {dry?: boolean}
+---@return file*|nil result
+---@return tether.identity
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.create(path, opts) end
+
+---An existing character device, terminal or FIFO opened for writing in place (nothing made, truncated or replaced), and what was opened. A link there is followed only when it belongs to the caller or to root (`/dev/stdout`), and only to one of those; a regular file, directory, block device or socket is refused.
+---@param path string
+---@return file*|nil result
+---@return tether.info
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.open_in_place(path) end
+
+---A free temporary name `.tether-PID-N.tmp`, as tether's C code makes them for a link or file about to be renamed over another (not created).
+---@return string|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.temp_name() end
+
 ---rename(2) relative to the checked directories.
 ---@param from string
 ---@param to string
