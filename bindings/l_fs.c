@@ -53,6 +53,25 @@ static int l_rmdir(lua_State *L)
     return l_done(L, NULL);
 }
 
+static const l_opt remove_opts[] = {
+    {"dry", LUA_TBOOLEAN, 0}, {"expect", LUA_TTABLE, 0}, {NULL, 0, 0}};
+
+/* remove_file(path, {expect [, dry]}): a regular file, never a link or a directory, that
+ * is still the one expected (its identity is required). */
+static int l_remove_file(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    unsigned flags = l_options(L, 2, remove_opts);
+    int dry = l_isdry(L, 2);
+    tt_expect x;
+    tt_err e;
+    if (tt_remove_file(l_confine(L), path, l_expect(L, 2, "expect", &x),
+                       flags | (dry ? TT_FS_DRY : 0), &e) != 0)
+        return l_fail(L, &e);
+    if (dry) l_record(L, "remove", path, NULL);
+    return l_done(L, NULL);
+}
+
 /* mkdtemp([prefix]) -> path of a new private directory (default under $TMPDIR, on
  * Windows %TEMP%, else /tmp). */
 static int l_mkdtemp(lua_State *L)
@@ -305,6 +324,7 @@ const luaL_Reg l_fs_funcs[] = {
     {"rmdir", l_rmdir},
     {"mkdtemp", l_mkdtemp},
     {"create", l_create},
+    {"remove_file", l_remove_file},
     {"open_in_place", l_open_in_place},
     {"temp_name", l_temp_name},
     {NULL, NULL},

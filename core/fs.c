@@ -88,6 +88,32 @@ int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags
     return rc;
 }
 
+int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+{
+    if (!x || !(x->have & TT_X_ID))
+        return tt_fail(e, EINVAL, path, "is not removed without the identity it must have", NULL);
+    tt_at at;
+    if (tt_at_open(c, path, &at, e) != 0) return -1;
+    tt_stat st;
+    int err = tt_at_stat(&at, &st), rc = 0;
+    if (err)
+        rc = tt_fail(e, err, path, NULL, NULL);
+    else if (st.type != TT_FILE)
+        rc = tt_fail(e, EINVAL, path,
+                     "is not a regular file (a link or a directory is never removed here)", NULL);
+    else if (tt_expect_check(x, &st, path, e))
+        rc = -1;
+    else if ((flags & TT_FS_DRY) && tt_at_writable(&at, e))
+        rc = -1;
+    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, 0, &st)) != 0)
+        rc = tt_fail(
+            e, err, path,
+            err == TT_ECHANGED ? "changed since it was planned: another object is there now" : NULL,
+            NULL);
+    tt_at_close(&at);
+    return rc;
+}
+
 int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
               const tt_expect *xto, unsigned flags, tt_stat *moved, tt_err *e)
 {

@@ -23,6 +23,10 @@ int tt_mkdir(tt_confine *c, const char *path, unsigned flags, tt_stat *made, tt_
 /* Removes the empty directory at path (never a link to one), which must still be as x
  * says when given. */
 int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e);
+/* Removes the regular file at path (never a link or a directory), which must still be
+ * the one x says (its identity at least: x is required). Not stopped by a stop request:
+ * it is one name, and what a run removes on its way out. */
+int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e);
 /* rename(2) of from (which must still be as x says, when given) to `to` (which, when
  * it exists and xto is given, must still be as xto says); *moved (when not NULL) gets
  * what is at `to` afterwards. */

@@ -235,6 +235,15 @@ function tether.mkdtemp(prefix) end
 ---@return tether.error? error
 function tether.create(path, opts) end
 
+---Remove a regular file (never a link or a directory) that is still the one `expect` describes (its identity at least, required): what a run made and takes away again. Not stopped by an interrupt.
+---@param path string
+---@param opts {expect: tether.expect, dry?: boolean}
+---@return true|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.remove_file(path, opts) end
+
 ---An existing character device, terminal or FIFO opened for writing in place (nothing made, truncated or replaced), and what was opened. A link there is followed only when it belongs to the caller or to root (`/dev/stdout`), and only to one of those; a regular file, directory, block device or socket is refused.
 ---@param path string
 ---@return file*|nil result

@@ -42,11 +42,17 @@ function Output:hold(with_box)
   return raw.confine({ self.dir }, { expect = { self.ids[1] } })
 end
 
--- The private directory and what is in it removed, never following a link in it, when
--- it is still the one made there; else (someone moved it) it is left where it is.
+-- The report file and the private directory removed, each by name from its directory's
+-- handle and only while it is the one made (else, moved away by someone, it is left
+-- where it is). One name each, so an interruption (^C) does not stop it half-way.
+local function empty_box(self)
+  if self.file_id then raw.remove_file(self.file_path, { expect = self.file_id }) end
+  return raw.rmdir(self.box, { expect = self.ids[2] })
+end
+
 function Output:remove_box()
   local c <close> = self:hold()
-  return c and raw.rmtree(self.box, { expect = self.ids[2] })
+  return c and empty_box(self)
 end
 
 -- The complete report renamed over FILE from the private directory, which goes after.
@@ -56,7 +62,7 @@ local function put_in_place(self)
   local ok
   ok, err, code, e = raw.rename(self.file_path, self.dest, { expect = self.file_id, expect_to = { type = "file" } })
   if not ok then
-    raw.rmtree(self.box, { expect = self.ids[2] })
+    empty_box(self)
     return nil, err, code, e
   end
   local gone, rerr = raw.rmdir(self.box, { expect = self.ids[2] })
@@ -65,19 +71,18 @@ end
 
 -- out:close() -> true (and a warning when the private directory could not be removed
 -- after the report was put in place), or nil, message, errno name, error: the report is
--- complete where it was asked for, or it is not there at all.
+-- complete where it was asked for, or it is not there at all. (Until it returns, an
+-- interruption still leaves it to the to-be-closed end below.)
 function Output:close()
   if self.closed then return true end
-  self.closed = true
   local ok, err
   if self.kind == "stdout" then ok, err = self.file:flush() else ok, err = self.file:close() end
   if self.err then ok, err = nil, self.err end -- the first failure says the most
-  if not ok then
-    if self.kind == "replaced" then self:remove_box() end
-    return nil, err
-  end
-  if self.kind ~= "replaced" then return true end
-  return put_in_place(self)
+  if not ok and self.kind == "replaced" then self:remove_box() end
+  local done = table.pack(ok, err)
+  if ok and self.kind == "replaced" then done = table.pack(put_in_place(self)) end
+  self.closed = true
+  return table.unpack(done, 1, done.n)
 end
 
 -- Closed without being completed (an error or an interruption on the way): nothing is
@@ -86,7 +91,7 @@ function Output:__close()
   if self.closed then return end
   self.closed = true
   if self.kind == "stdout" then self.file:flush(); return end
-  self.file:close()
+  if io.type(self.file) == "file" then self.file:close() end
   if self.kind == "replaced" then self:remove_box() end
 end
 

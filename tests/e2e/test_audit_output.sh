@@ -124,6 +124,14 @@ if command -v strace >/dev/null; then
         check "$fault: exit 3, said" is "$rc|$(grep -c '^tether: audit: cannot write r.txt: ' <<<"$out")" "3|1"
         check "$fault: r.txt as it was, nothing beside it" is "$(cat r.txt)|$(left)" "old|0"
     done
+    # Interrupted (^C) on the way: exit 130, r.txt as it was, nothing beside it.
+    for at in write fdatasync; do
+        out=$(strace -f -o /dev/null -e trace=$at -e inject=$at:signal=INT:when=1 "$TETHER" audit tree -o r.txt 2>&1)
+        rc=$?
+        no_bug_report "audit -o interrupted at $at" "$out"
+        check "interrupted at $at: exit 130" is "$rc|$out" "130|tether: interrupted (SIGINT)"
+        check "interrupted at $at: r.txt as it was, nothing beside it" is "$(cat r.txt)|$(left)" "old|0"
+    done
 else
     echo "skipped: faults on the way (strace missing)"
 fi

@@ -136,4 +136,30 @@ function T.create_makes_only_new_files()
   eq(tether.exists(d .. "/c"), false)
 end
 
+-- tether.remove_file: a regular file that is still the one expected, nothing else.
+function T.remove_file_removes_only_the_file_expected()
+  need_symlinks()
+  local d = tmpdir()
+  write(d .. "/a", "x"); write(d .. "/b", "y")
+  local a, b = tether.info(d .. "/a"), tether.info(d .. "/b")
+  local _, err, code = tether.remove_file(d .. "/a")
+  eq(err, d .. "/a: is not removed without the identity it must have (EINVAL)")
+  _, _, code = tether.remove_file(d .. "/a", { expect = { dev = b.dev, ino = b.ino } })
+  eq(code, "ECHANGED", "another file")
+  _, _, code = tether.remove_file(d .. "/a", { expect = {} })
+  eq(code, "EINVAL", "no identity, no removal")
+  assert(tether.symlink("a", d .. "/link"))
+  local l = tether.info(d .. "/link")
+  _, _, code = tether.remove_file(d .. "/link", { expect = { dev = l.dev, ino = l.ino } })
+  eq(code, "EINVAL", "never a link")
+  assert(tether.mkdir(d .. "/dir"))
+  local di = tether.info(d .. "/dir")
+  _, _, code = tether.remove_file(d .. "/dir", { expect = { dev = di.dev, ino = di.ino } })
+  eq(code, "EINVAL", "never a directory")
+  eq(tether.remove_file(d .. "/a", { expect = { dev = a.dev, ino = a.ino }, dry = true }), true)
+  eq(read(d .. "/a"), "x", "a dry run removes nothing")
+  assert(tether.remove_file(d .. "/a", { expect = { dev = a.dev, ino = a.ino } }))
+  eq(names(d), "b dir link")
+end
+
 return T
