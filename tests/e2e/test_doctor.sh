@@ -89,6 +89,23 @@ check "boxes that may not be tether's: exit 1" is "$rc" 1
 check "one holding what audit never makes" has "$out" "secret: not something tether report makes there; left alone (EBUSY)"
 check "one that is not private" has "$out" "is not private (mode 755), as tether makes it; left alone (EBUSY)"
 check "both left" is "$(cat "odd-foreign/.tether-report-$dead-abc123/secret")|$(ls -d odd-open/.tether-* | wc -l)" "mine|1"
+# Every other shape --fix cannot prove is its to remove: each said why, each left, exit 1.
+mkdir -p shapes && echo data >shapes/file
+touch "shapes/.tether-report-$dead-abc123"                    # a report "directory" that is a file
+mkdir "shapes/.tether-$dead-3.tmp"                            # a temporary name as a directory
+touch "shapes/.tether-probe-$dead-abcdef"                     # a probe that is not a link
+echo "not a lock of any run" >shapes/.tether-lock-file        # a lock that names no run
+mkdir "shapes/.tether-tmp-abcdef-file"                        # a migration's name no journal has
+echo "lone copy" >"shapes/.tether-$dead-4.tmp"                # a copy with no twin beside it
+before=$(snapshot shapes)
+t doctor --fix --no-probe shapes
+check "shapes --fix cannot prove: exit 1, each one said" is "$rc|$(grep -c '^not fixed: ' <<<"$out")" "1|6"
+for why in "is not a directory, which is all tether makes under this name" "tether makes this name only for links and files" \
+    "tether makes this name only for a link" "a lock file that names no run" "no journal names it" \
+    "a temporary copy with no file of the same bytes beside it"; do
+    check "said: $why" has "$out" "$why"
+done
+check "all of them left as they were" is "$(snapshot shapes)" "$before"
 
 if ! command -v strace >/dev/null || [ "$(id -u)" -ne 0 ]; then
     echo "skipped: leftovers of killed runs need root and strace"
@@ -100,6 +117,12 @@ kill_at_rename() {
     strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
         -e inject=rename,renameat,renameat2:signal=KILL:when=1 "$TETHER" "$@" >/dev/null 2>&1
 }
+
+# A private directory of another user's killed audit: theirs to clear, not root's.
+mkdir -p others && mkdir -m 700 "others/.tether-report-$dead-abc123" && chown 65534:65534 "others/.tether-report-$dead-abc123"
+t doctor --fix --no-probe others
+check "another user's private directory: left, said why, exit 1" is "$rc|$(ls -A others | wc -l)" "1|1"
+check "said whose it is" has "$out" "belongs to another user (uid 65534), whose run made it: run tether doctor --fix as that user; left alone (EBUSY)"
 
 # --- Leftovers of killed runs.
 mkdir -p tree/dd tree/ll tree/uu
