@@ -57,6 +57,15 @@ function M.parse(name)
   return nil
 end
 
+-- inside(p) -> whether p is, or lies inside, one of tether's names (a file in a
+-- migration's temporary copy, say): what must never be taken for a user's own.
+function M.inside(p)
+  for _, part in ipairs(path.parts(p)) do
+    if M.parse(part) then return true end
+  end
+  return false
+end
+
 -- A run's hint: six lowercase hexadecimal digits.
 function M.hint() return string.format("%06x", math.random(0, 0xffffff)) end
 

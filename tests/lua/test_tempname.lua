@@ -92,6 +92,15 @@ function T.random_shapes_never_raise()
   assert(parsed > 20, "the generator reaches valid names too (" .. parsed .. ")")
 end
 
+function T.inside_a_tether_name()
+  eq(tempname.inside("/a/.tether-tmp-abcdef-src/sub/file"), true)
+  eq(tempname.inside("rel/.tether-12-3.tmp"), true)
+  eq(tempname.inside(".tether-lock-x"), true)
+  eq(tempname.inside("/a/.tether-notours/file"), false)
+  eq(tempname.inside("/a/b/file.tether-1-1.tmp"), false)
+  eq(tempname.inside("/"), false)
+end
+
 -- A pid a name holds is asked about only when a process can have it; pid_alive itself
 -- says no for any other number (kill(2) would take a negative one for a group).
 function T.pid_alive_of_numbers_no_process_has()
