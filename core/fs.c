@@ -62,56 +62,48 @@ int tt_mkdir(tt_confine *c, const char *path, unsigned flags, tt_stat *made, tt_
     return rc;
 }
 
-int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+/* Removes the name path, never following a link: when it is of type want (a directory
+ * must be empty) and still as x says. */
+static int remove_name(tt_confine *c, const char *path, const tt_expect *x, unsigned flags,
+                       tt_type want, tt_err *e)
 {
     tt_at at;
     if (tt_at_open(c, path, &at, e) != 0) return -1;
     tt_stat st;
-    int err = tt_at_stat(&at, &st), rc = 0;
+    int dir = want == TT_DIR, err = tt_at_stat(&at, &st), rc = 0;
     if (err)
         rc = tt_fail(e, err, path, NULL, NULL);
-    else if (st.type != TT_DIR)
+    else if (st.type != want && dir)
         rc = tt_fail(e, ENOTDIR, path, "is not a directory (a link is never followed here)", NULL);
-    else if (tt_expect_check(x, &st, path, e))
-        rc = -1;
-    else if ((flags & TT_FS_DRY) && tt_at_writable(&at, e))
-        rc = -1;
-    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, 1, &st)) != 0)
-        rc = tt_fail(e, err, path,
-                     err == ENOTEMPTY || err == EEXIST ? "is not empty"
-                     : err == TT_ECHANGED
-                         ? "changed since it was planned: another object is there now"
-                         : NULL,
-                     NULL);
-    tt_at_close(&at);
-    if (!rc && !(flags & TT_FS_DRY)) tt_confine_forget(c);
-    return rc;
-}
-
-int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
-{
-    if (!x || !(x->have & TT_X_ID))
-        return tt_fail(e, EINVAL, path, "is not removed without the identity it must have", NULL);
-    tt_at at;
-    if (tt_at_open(c, path, &at, e) != 0) return -1;
-    tt_stat st;
-    int err = tt_at_stat(&at, &st), rc = 0;
-    if (err)
-        rc = tt_fail(e, err, path, NULL, NULL);
-    else if (st.type != TT_FILE)
+    else if (st.type != want)
         rc = tt_fail(e, EINVAL, path,
                      "is not a regular file (a link or a directory is never removed here)", NULL);
     else if (tt_expect_check(x, &st, path, e))
         rc = -1;
     else if ((flags & TT_FS_DRY) && tt_at_writable(&at, e))
         rc = -1;
-    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, 0, &st)) != 0)
-        rc = tt_fail(
-            e, err, path,
-            err == TT_ECHANGED ? "changed since it was planned: another object is there now" : NULL,
-            NULL);
+    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, dir, &st)) != 0)
+        rc = tt_fail(e, err, path,
+                     dir && (err == ENOTEMPTY || err == EEXIST) ? "is not empty"
+                     : err == TT_ECHANGED
+                         ? "changed since it was planned: another object is there now"
+                         : NULL,
+                     NULL);
     tt_at_close(&at);
+    if (!rc && dir && !(flags & TT_FS_DRY)) tt_confine_forget(c);
     return rc;
+}
+
+int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+{
+    return remove_name(c, path, x, flags, TT_DIR, e);
+}
+
+int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+{
+    if (!x || !(x->have & TT_X_ID))
+        return tt_fail(e, EINVAL, path, "is not removed without the identity it must have", NULL);
+    return remove_name(c, path, x, flags, TT_FILE, e);
 }
 
 int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
