@@ -1,13 +1,16 @@
-/* tether.mkdir, rmdir, rename, mkdtemp, statfs and the process helpers: the directory
- * and rename primitives scripts need beside links (Lua's os library has no mkdir, and
- * its os.remove would remove a file put where a directory was). */
+/* tether.mkdir, rmdir, rename, mkdtemp, statfs, the files a report is written to, and
+ * the process helpers: the directory and file primitives scripts need beside links
+ * (Lua's os library has no mkdir, its os.remove would remove a file put where a
+ * directory was, and io.open follows a link where another user may have put one). */
 #include "l_tether.h"
 
 #include "../core/fs.h"
+#include "../core/link.h"
 #include "../core/path.h"
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static const l_opt mkdir_opts[] = {
@@ -47,6 +50,25 @@ static int l_rmdir(lua_State *L)
                  &e) != 0)
         return l_fail(L, &e);
     if (dry) l_record(L, "rmdir", path, NULL);
+    return l_done(L, NULL);
+}
+
+static const l_opt remove_opts[] = {
+    {"dry", LUA_TBOOLEAN, 0}, {"expect", LUA_TTABLE, 0}, {NULL, 0, 0}};
+
+/* remove_file(path, {expect [, dry]}): a regular file, never a link or a directory, that
+ * is still the one expected (its identity is required). */
+static int l_remove_file(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    unsigned flags = l_options(L, 2, remove_opts);
+    int dry = l_isdry(L, 2);
+    tt_expect x;
+    tt_err e;
+    if (tt_remove_file(l_confine(L), path, l_expect(L, 2, "expect", &x),
+                       flags | (dry ? TT_FS_DRY : 0), &e) != 0)
+        return l_fail(L, &e);
+    if (dry) l_record(L, "remove", path, NULL);
     return l_done(L, NULL);
 }
 
@@ -128,6 +150,103 @@ static int l_xattr_probe(lua_State *L)
     return l_done(L, NULL);
 }
 
+/* The files below are Lua's own file objects (the io library's userdata), so :write,
+ * :flush and :close behave as for io.open. Their close reports a write that failed
+ * earlier too (a full disk may only show when the buffer is flushed), and a file made to
+ * be renamed into place is flushed to the disk first. */
+static int stream_finish(lua_State *L, int sync)
+{
+    luaL_Stream *p = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+    errno = 0;
+    int err = fflush(p->f) != 0 || ferror(p->f) ? (errno ? errno : EIO) : 0;
+    if (!err && sync) err = pf_append_sync(fileno(p->f));
+    if (fclose(p->f) != 0 && !err) err = errno ? errno : EIO;
+    errno = err;
+    return luaL_fileresult(L, err == 0, NULL);
+}
+
+static int stream_close(lua_State *L)
+{
+    return stream_finish(L, 0);
+}
+
+static int stream_close_synced(lua_State *L)
+{
+    return stream_finish(L, 1);
+}
+
+/* An io library file, closed, to be given its descriptor (the handle before the
+ * resource: an error from here on cannot leak the descriptor). */
+static luaL_Stream *new_stream(lua_State *L)
+{
+    luaL_Stream *p = lua_newuserdatauv(L, sizeof *p, 0);
+    p->f = NULL;
+    p->closef = NULL; /* closed, for the io library, until the file is there */
+    if (luaL_getmetatable(L, LUA_FILEHANDLE) != LUA_TTABLE)
+        luaL_error(L, "the io library is not loaded");
+    lua_setmetatable(L, -2);
+    return p;
+}
+
+/* Gives fd to p (on failure closes it and pushes the failure); then the file and what
+ * st says of it. */
+static int give_fd(lua_State *L, luaL_Stream *p, int fd, lua_CFunction closef, const char *path,
+                   const tt_stat *st)
+{
+    if (!(p->f = fdopen(fd, "wb"))) {
+        tt_err e;
+        tt_fail(&e, errno, path, NULL, NULL);
+        pf_append_close(fd);
+        return l_fail(L, &e);
+    }
+    p->closef = closef;
+    lua_createtable(L, 0, 12);
+    l_setstat(L, st);
+    return 2;
+}
+
+static const l_opt create_opts[] = {{"dry", LUA_TBOOLEAN, 0}, {NULL, 0, 0}};
+
+/* create(path [, {dry}]) -> a new regular file open for writing, and its identity; in a
+ * dry run true. Never an existing name, never through a link. */
+static int l_create(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    l_options(L, 2, create_opts);
+    if (l_isdry(L, 2)) {
+        l_record(L, "create", path, NULL);
+        return l_done(L, NULL);
+    }
+    luaL_Stream *p = new_stream(L);
+    int fd;
+    tt_stat made;
+    tt_err e;
+    if (tt_create_file(l_confine(L), path, &fd, &made, &e) != 0) return l_fail(L, &e);
+    return give_fd(L, p, fd, stream_close_synced, path, &made);
+}
+
+/* open_in_place(path) -> a character device, FIFO or terminal (or an owned link to one)
+ * open for writing, and what was opened. */
+static int l_open_in_place(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    luaL_Stream *p = new_stream(L);
+    int fd;
+    tt_stat st;
+    tt_err e;
+    if (tt_open_in_place(l_confine(L), path, &fd, &st, &e) != 0) return l_fail(L, &e);
+    return give_fd(L, p, fd, stream_close, path, &st);
+}
+
+/* temp_name() -> a free temporary name ".tether-PID-N.tmp" as core/ makes them. */
+static int l_temp_name(lua_State *L)
+{
+    char name[64];
+    tt_temp_name(name, sizeof name);
+    lua_pushstring(L, name);
+    return 1;
+}
+
 static int l_pid(lua_State *L)
 {
     lua_pushinteger(L, (lua_Integer)tt_pid());
@@ -148,10 +267,12 @@ static int l_hostname(lua_State *L)
     return 1;
 }
 
-/* pid_alive(pid) -> whether that process is running. */
+/* pid_alive(pid) -> whether that process is running. A number no process can have is
+ * not one (kill(2) would take a negative one for a process group). */
 static int l_pid_alive(lua_State *L)
 {
-    lua_pushboolean(L, pf_pid_alive((unsigned long)luaL_checkinteger(L, 1)));
+    lua_Integer pid = luaL_checkinteger(L, 1);
+    lua_pushboolean(L, pid > 0 && pid <= INT32_MAX && pf_pid_alive((unsigned long)pid));
     return 1;
 }
 
@@ -202,5 +323,9 @@ const luaL_Reg l_fs_funcs[] = {
     {"mkdir", l_mkdir},
     {"rmdir", l_rmdir},
     {"mkdtemp", l_mkdtemp},
+    {"create", l_create},
+    {"remove_file", l_remove_file},
+    {"open_in_place", l_open_in_place},
+    {"temp_name", l_temp_name},
     {NULL, NULL},
 };

@@ -64,7 +64,8 @@ void l_setint(lua_State *L, const char *k, lua_Integer v);
 void l_setbool(lua_State *L, const char *k, int v);
 /* The numbers of tether.info (type, nlink, dev, ino, size, mode, uid, gid, m/ctime[_ns]). */
 void l_setstat(lua_State *L, const tt_stat *st);
-/* Pushes true, or the identity of st when it is not NULL: {type, dev, ino, ctime, ctime_ns}. */
+/* Pushes true, or the identity of st when it is not NULL: {type, dev, ino, mode, uid,
+ * ctime, ctime_ns}. */
 int l_done(lua_State *L, const tt_stat *st);
 
 /* Creates metatable `name` once: gc as __gc and __close, methods (may be NULL) as __index. */

@@ -262,10 +262,12 @@ int l_done(lua_State *L, const tt_stat *st)
     /* The identity only (what `expect` and a journal need): a table per call is most of
      * a link's cost from Lua, each field counts (bench/symlinks.sh). */
     static const char *const types[] = {"none", "file", "dir", "symlink", "junction", "other"};
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 7);
     l_setstr(L, "type", types[st->type <= TT_OTHER ? st->type : TT_OTHER]);
     l_setint(L, "dev", (lua_Integer)st->dev);
     l_setint(L, "ino", (lua_Integer)st->ino);
+    l_setint(L, "mode", (lua_Integer)(st->mode & 07777));
+    l_setint(L, "uid", (lua_Integer)st->uid);
     l_setint(L, "ctime", (lua_Integer)st->ctime_sec);
     l_setint(L, "ctime_ns", (lua_Integer)st->ctime_nsec);
     return 1;

@@ -62,30 +62,48 @@ int tt_mkdir(tt_confine *c, const char *path, unsigned flags, tt_stat *made, tt_
     return rc;
 }
 
-int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+/* Removes the name path, never following a link: when it is of type want (a directory
+ * must be empty) and still as x says. */
+static int remove_name(tt_confine *c, const char *path, const tt_expect *x, unsigned flags,
+                       tt_type want, tt_err *e)
 {
     tt_at at;
     if (tt_at_open(c, path, &at, e) != 0) return -1;
     tt_stat st;
-    int err = tt_at_stat(&at, &st), rc = 0;
+    int dir = want == TT_DIR, err = tt_at_stat(&at, &st), rc = 0;
     if (err)
         rc = tt_fail(e, err, path, NULL, NULL);
-    else if (st.type != TT_DIR)
+    else if (st.type != want && dir)
         rc = tt_fail(e, ENOTDIR, path, "is not a directory (a link is never followed here)", NULL);
+    else if (st.type != want)
+        rc = tt_fail(e, EINVAL, path,
+                     "is not a regular file (a link or a directory is never removed here)", NULL);
     else if (tt_expect_check(x, &st, path, e))
         rc = -1;
     else if ((flags & TT_FS_DRY) && tt_at_writable(&at, e))
         rc = -1;
-    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, 1, &st)) != 0)
+    else if (!(flags & TT_FS_DRY) && (err = pf_dir_unlink_id(at.dir, at.name, dir, &st)) != 0)
         rc = tt_fail(e, err, path,
-                     err == ENOTEMPTY || err == EEXIST ? "is not empty"
+                     dir && (err == ENOTEMPTY || err == EEXIST) ? "is not empty"
                      : err == TT_ECHANGED
                          ? "changed since it was planned: another object is there now"
                          : NULL,
                      NULL);
     tt_at_close(&at);
-    if (!rc && !(flags & TT_FS_DRY)) tt_confine_forget(c);
+    if (!rc && dir && !(flags & TT_FS_DRY)) tt_confine_forget(c);
     return rc;
+}
+
+int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+{
+    return remove_name(c, path, x, flags, TT_DIR, e);
+}
+
+int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e)
+{
+    if (!x || !(x->have & TT_X_ID))
+        return tt_fail(e, EINVAL, path, "is not removed without the identity it must have", NULL);
+    return remove_name(c, path, x, flags, TT_FILE, e);
 }
 
 int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
@@ -141,6 +159,94 @@ int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *
     tt_at_close(&a);
     tt_at_close(&b);
     if (!rc && !(flags & TT_FS_DRY)) tt_confine_forget(c);
+    return rc;
+}
+
+int tt_create_file(tt_confine *c, const char *path, int *fd, tt_stat *made, tt_err *e)
+{
+    tt_at at;
+    if (tt_at_open(c, path, &at, e) != 0) return -1;
+    int err = pf_dir_create(at.dir, at.name, 0666, fd);
+    if (!err && (err = pf_append_stat(*fd, made)) != 0) pf_append_close(*fd);
+    tt_at_close(&at);
+    return err ? tt_fail(e, err, path, err == EEXIST ? "already exists" : NULL, NULL) : 0;
+}
+
+/* tt_stat.mode keeps the traditional type bits (platform.h), the same on every system. */
+#define MODE_TYPE 0170000
+#define MODE_CHR  0020000
+#define MODE_FIFO 0010000
+#define MODE_BLK  0060000
+#define MODE_SOCK 0140000
+
+/* Why st may not be written in place (*code its errno), or NULL when it may: a character
+ * device or a FIFO. via_link: st is what a link leads to. */
+static const char *not_in_place(const tt_stat *st, int via_link, int *code)
+{
+    unsigned t = st->mode & MODE_TYPE;
+    if (st->type == TT_OTHER && (t == MODE_CHR || t == MODE_FIFO)) return NULL;
+    *code = st->type == TT_DIR ? EISDIR : EINVAL;
+    if (st->type == TT_DIR) return via_link ? "leads to a directory" : "is a directory";
+    if (st->type == TT_FILE)
+        return via_link ? "leads to a regular file, which is replaced whole, never written "
+                          "through a link; name that file itself"
+                        : "is a regular file, which is replaced whole, never written in place";
+    if (t == MODE_BLK)
+        return via_link ? "leads to a block device (a disk), never written in place"
+                        : "is a block device (a disk), never written in place";
+    if (t == MODE_SOCK)
+        return via_link ? "leads to a socket, which cannot be written as a file"
+                        : "is a socket, which cannot be written as a file";
+    return via_link ? "leads to something that is neither a character device nor a FIFO"
+                    : "is neither a regular file, a character device nor a FIFO";
+}
+
+/* After the open: what was opened must be what was checked. Without a link, the same
+ * object; through one, the link must still be there unchanged (the same inode and
+ * status change time: a link swapped out and back is a new one, or has a new ctime). */
+static int opened_as_checked(const tt_at *at, const tt_stat *seen, int link, const tt_stat *st,
+                             const char *path, tt_err *e)
+{
+    int code;
+    const char *why = not_in_place(st, link, &code);
+    if (why) return tt_fail(e, code, path, why, NULL);
+    tt_expect x = {.have = TT_X_ID | (link ? TT_X_CTIME : 0), .st = *seen};
+    tt_stat now;
+    if (!link) return tt_expect_check(&x, st, path, e);
+    int err = tt_at_stat(at, &now);
+    return err ? tt_fail(e, err, path, "changed while it was opened", NULL)
+               : tt_expect_check(&x, &now, path, e);
+}
+
+int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_err *e)
+{
+    tt_at at;
+    if (tt_at_open(c, path, &at, e) != 0) return -1;
+    tt_stat seen;
+    int code, rc = 0, err = tt_at_stat(&at, &seen);
+    int link = !err && (seen.type == TT_SYMLINK || seen.type == TT_JUNCTION);
+    const char *why = NULL;
+    if (err)
+        rc = tt_fail(e, err, path, NULL, NULL);
+    else if (link && seen.uid != pf_euid() && seen.uid != 0)
+        rc = tt_fail(e, EPERM, path,
+                     "is a link that belongs to another user, who could point it anywhere; "
+                     "not followed",
+                     NULL);
+    else if (!link && (why = not_in_place(&seen, 0, &code)) != NULL)
+        rc = tt_fail(e, code, path, why, NULL);
+    else if ((err = pf_dir_open_write(at.dir, at.name, link, fd, st)) != 0)
+        rc = tt_fail(e, err, path,
+                     err == ENXIO    ? "is a FIFO no process is reading (start its reader "
+                                       "first), a socket, or a device that is not there"
+                     : err == ELOOP  ? "changed while it was opened; not followed"
+                     : err == EISDIR ? "leads to a directory"
+                     : err == ENOENT ? "is a link that leads nowhere"
+                                     : NULL,
+                     NULL);
+    else if ((rc = opened_as_checked(&at, &seen, link, st, path, e)) != 0)
+        pf_append_close(*fd);
+    tt_at_close(&at);
     return rc;
 }
 

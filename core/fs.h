@@ -23,11 +23,26 @@ int tt_mkdir(tt_confine *c, const char *path, unsigned flags, tt_stat *made, tt_
 /* Removes the empty directory at path (never a link to one), which must still be as x
  * says when given. */
 int tt_rmdir(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e);
+/* Removes the regular file at path (never a link or a directory), which must still be
+ * the one x says (its identity at least: x is required). Not stopped by a stop request:
+ * it is one name, and what a run removes on its way out. */
+int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned flags, tt_err *e);
 /* rename(2) of from (which must still be as x says, when given) to `to` (which, when
  * it exists and xto is given, must still be as xto says); *moved (when not NULL) gets
  * what is at `to` afterwards. */
 int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
               const tt_expect *xto, unsigned flags, tt_stat *moved, tt_err *e);
+/* A new regular file at path (mode 0666 less the umask) opened for writing in *fd: made
+ * by name in the directory core/at resolves, never over an existing name and never
+ * through a link (EEXIST); *made gets its identity. */
+int tt_create_file(tt_confine *c, const char *path, int *fd, tt_stat *made, tt_err *e);
+/* Opens path for writing in place (*fd) when it is a character device (a terminal,
+ * /dev/null) or a FIFO, or a link to one that belongs to the caller or to root
+ * (/dev/stdout): another user's link could point anywhere. Nothing is made, truncated or
+ * replaced. Anything else is refused (a regular file, even through a link, is for
+ * replacing whole), a FIFO no process reads is ENXIO, and an object that changed while
+ * it was opened is TT_ECHANGED. *st: what was opened. */
+int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_err *e);
 /* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);

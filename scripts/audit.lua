@@ -4,6 +4,7 @@ local cli = require "tether.cli"
 local json = require "tether.json"
 local path = require "tether.path"
 local progress = require "tether.progress"
+local output = require "tether.output"
 local report = require "tether.report"
 
 local args = cli.parse({...}, {
@@ -23,8 +24,14 @@ and the walk goes on. Exit code 1 when a broken link or a loop was found.
 network): the counts, a table of every link (path, stored target, where it resolves to,
 status, errno, flags) to sort by any column and filter by status or text, and a tree of
 the directories that hold problems. Open it in any browser; report.html#status=broken
-opens it filtered. -o FILE writes any format to FILE (replaced whole, never written
-through a link).]],
+opens it filtered. -o FILE writes any format to FILE. A regular FILE (or none yet) is
+replaced whole once the report is complete: until then it is written in a private
+directory beside FILE (.tether-report-PID-RAND), so FILE holds either what it held or
+the whole report, and a failure leaves nothing behind. A terminal, FIFO or other
+character device (/dev/null) is written in place, never replaced; a link there is
+followed only when it belongs to you or to root and leads to one of those (/dev/stdout).
+Anything else is refused: a directory, a block device, a socket, a link to a regular
+file (name the file itself), another user's link.]],
   options = {
     { "broken", "only links that do not resolve (broken, loop, denied, error)" },
     { "absolute", "only links with an absolute target" },
@@ -74,55 +81,22 @@ local function link_record(link)
            messy = link.messy, errno = link.status_error, target_type = link.target_type }
 end
 
--- Output is streamed as links are found, so memory does not grow with the tree. With -o it
--- goes to a new file in a private directory beside FILE, renamed over FILE when complete.
-local out, out_tmp, out_held = io.stdout, nil, nil
-local finish_html
+-- Output is streamed as links are found, so memory does not grow with the tree. With -o
+-- a regular FILE is replaced whole once the report is complete (tether.output says how).
 if args.output then
-  local dir = path.dirname(args.output)
   local info = tether.info(args.output)
   if info and info.type == "dir" then
     cli.exit(cli.USAGE, "audit: -o " .. args.output .. ": is a directory; name the file to write")
   end
-  -- The directory is held open: the report is renamed into it from that handle, never
-  -- into wherever its path leads by then.
-  local held, cerr, _, ce = tether.raw.confine({ dir })
-  if not held then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. cerr, ce) end
-  out_held = held
-  local box, err, _, e = tether.mkdtemp(path.join(dir, ".tether-report-"))
-  if not box then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. err, e) end
-  out_tmp = { box = box, file = path.join(box, "report") }
-  local f, ferr = io.open(out_tmp.file, "wb")
-  if not f then
-    tether.rmdir(box)
-    cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. ferr)
-  end
-  -- A write that fails (a full disk) is remembered: the C library may drop the buffer
-  -- it could not write and report nothing at close.
-  out = setmetatable({}, { __index = {
-    write = function(self, ...)
-      if not out_tmp.err then
-        local ok, werr = f:write(...)
-        if not ok then out_tmp.err = werr end
-      end
-      return self
-    end,
-    close = function() return f:close() end,
-  } })
 end
+local out <close>, oerr, ocode, oe = output.open(args.output)
+if not out then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. oerr, oe) end
+local finish_html
 local function close_output()
-  if not out_tmp then return end
-  local ok, werr = out:close()
-  if ok and out_tmp.err then ok, werr = nil, out_tmp.err end
-  local done, err, _, e
-  if ok then done, err, _, e = tether.rename(out_tmp.file, args.output) end
-  if not done then
-    os.remove(out_tmp.file)
-    tether.rmdir(out_tmp.box)
-    cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. (err or werr), e)
-  end
-  tether.rmdir(out_tmp.box)
-  out_held:close()
+  local ok, err, _, e = out:close()
+  local what = args.output or "standard output"
+  if not ok then cli.exit(cli.FAILED, "audit: cannot write " .. what .. ": " .. err, e) end
+  if err then cli.warn("audit: wrote " .. what .. ", but " .. err) end
 end
 local emit
 local tree_root, tree_stack = nil, {}
@@ -155,22 +129,30 @@ elseif format == "html" then
   finish_html = page.finish
 else -- tree: print only the directories that lead to a link, indented by depth
   emit = function(link, root)
-    local rel = link.path:sub(#root + 2)
-    local parts = {}
-    for part in rel:gmatch("[^/]+") do parts[#parts + 1] = part end
-    if tree_root ~= root then
-      tree_root, tree_stack = root, {}
-      out:write(cli.quote(root), "/\n")
+    -- The names below the root are the last `depth` ones of the path, however the root
+    -- was spelled ("/", "dir//", "."); a link given as the root is its own line.
+    local names = path.parts(link.path)
+    names = { table.unpack(names, #names - link.depth + 1) }
+    if link.depth == 0 then
+      out:write(cli.quote(link.path), " -> ", cli.quote(link.target), " [", link.status, "]\n")
+      return
     end
-    for i = 1, #parts - 1 do
-      if tree_stack[i] ~= parts[i] then
+    if tree_root ~= root then -- headed by the root as the walk spells its paths
+      tree_root, tree_stack = root, {}
+      local top = link.path
+      for _ = 1, link.depth do top = path.dirname(top) end
+      local sep = top:sub(-1) == "/" or top:sub(-1) == path.sep
+      out:write(cli.quote(top), sep and "\n" or "/\n")
+    end
+    for i = 1, #names - 1 do
+      if tree_stack[i] ~= names[i] then
         for j = i, #tree_stack do tree_stack[j] = nil end
-        tree_stack[i] = parts[i]
-        out:write(string.rep("  ", i), cli.quote(parts[i]), "/\n")
+        tree_stack[i] = names[i]
+        out:write(string.rep("  ", i), cli.quote(names[i]), "/\n")
       end
     end
-    for j = #parts, #tree_stack do tree_stack[j] = nil end
-    out:write(string.rep("  ", #parts), cli.quote(parts[#parts]), " -> ", cli.quote(link.target),
+    for j = #names, #tree_stack do tree_stack[j] = nil end
+    out:write(string.rep("  ", #names), cli.quote(names[#names]), " -> ", cli.quote(link.target),
       " [", link.status, "]\n")
   end
 end

@@ -5,6 +5,7 @@ local journal = require "tether.journal"
 local migration = require "tether.migration"
 local path = require "tether.path"
 local plan = require "tether.plan"
+local tempname = require "tether.tempname"
 local raw = tether.raw
 
 local args = cli.parse({...}, {
@@ -18,18 +19,25 @@ junctions (Windows), reflinks, extended attributes, whether names are case-sensi
 and the longest name. On Windows a symbolic link that cannot be made says whether
 Developer Mode (or the privilege) is missing.
 
-Leftovers: .tether-* names under PATH (a temporary link, hard link or copy a killed run
-left beside its file; a migration's temporary copy or kept original; a lock file), runs
-that stopped part-way (a migration, its rollback or undo; an undo of a plan), and
-journals that cannot be read. Exit 1 when there is any.
+Leftovers: .tether-* names under PATH that follow the grammar of tether's own temporary
+names (a temporary link, hard link or copy a killed run left beside its file; a
+migration's probe link, temporary copy or kept original; a lock file; the private
+directory of a killed audit -o or doctor), runs that stopped part-way (a migration, its
+rollback or undo; an undo of a plan), and journals that cannot be read. Exit 1 when
+there is any. Other .tether-* names are reported as not tether's and never touched.
 
---fix removes or finishes each one through journaled runs, and never touches what it
-cannot prove to be tether's own: a temporary name only when the process that made it is
-gone; a temporary hard link only when its file has another name; a temporary copy only
-when a file with the same bytes (its twin) is beside it (it becomes a name of the twin,
-then goes: tether undo brings the name back); a lock only when its holder is gone and
-its run has ended; a migration's temporary names by finishing the run its journal
-names (the command tether migrate --status shows). An unreadable journal is reported,
+--fix takes each one further or says why not (and then exits 1), and never touches what
+it cannot prove to be tether's own. A stopped run is taken the way it was going: a
+migration is resumed (or its rollback, undo or finish finished), an undo finished; the
+report says which command ran and why. Names of a process that is still running are in
+use and left alone. A temporary link goes; a temporary hard link only when its file has
+another name; a temporary copy only when a file with the same bytes (its twin) is beside
+it (it becomes a name of the twin, then goes: tether undo brings the name back), all in
+one journaled run. A stale lock goes with the command that takes its run further (or
+tidies it, when it has ended); a migration's own names with its run (a kept original stays: tether migrate
+--finish deletes it). A killed audit -o's or doctor's private directory is removed whole
+(not journaled: it holds only a copy of a report or probe files) when it is yours,
+private, and holds only what that run makes there. An unreadable journal is reported,
 never changed. With -n, --fix lists what it would do.]],
   options = {
     { "fix", "remove or finish the leftovers (journaled; with -n: list what it would do)" },
@@ -54,11 +62,13 @@ local function probe(dir)
   if not src then fs.error = { message = serr }; return fs end
   local h = io.open(path.join(src, "file"), "w")
   if h then h:write("probe"); h:close() end
-  local d, err = tether.mkdtemp(path.join(dir, ".tether-doctor-"))
-  local di, si = d and tether.info(d), tether.info(src)
-  local c, cerr = di and si and raw.confine({ d, src }, { expect = { { dev = di.dev, ino = di.ino }, { dev = si.dev, ino = si.ino } } })
+  -- Made from a handle of DIR (tether.tempname.box), so its identity is the one made.
+  local d, di, err = tempname.box(dir, "doctor")
+  local si = tether.info(src)
+  local c, cerr = d and si and raw.confine({ d, src }, { expect = { di, { dev = si.dev, ino = si.ino } } })
   if not c then
-    fs.error = { message = err or cerr or (d .. ": changed right after it was made") }
+    fs.error = { message = d and (cerr or (src .. ": changed right after it was made")) or di }
+    if d then raw.rmtree(d, { expect = di }) end
     raw.rmtree(src)
     return fs
   end
@@ -126,137 +136,257 @@ if not args.no_probe then
   end
 end
 
--- 2. Runs that stopped part-way, and journals that cannot be read.
+-- 2. Runs that stopped part-way, and journals that cannot be read. What --fix does with
+-- each is decided from its journal's records (the way the run was going), never from
+-- the words that describe it.
 local runs, broken = journal.list()
 for _, b in ipairs(broken) do report.unreadable[#report.unreadable + 1] = { path = b.file, message = b.message } end
-local by_path = {} -- a migration's temporary names -> its status row
-for _, row in ipairs(migration.status(runs, broken)) do
-  if not row.ended then
-    report.runs[#report.runs + 1] = { id = row.id, recipe = "migrate", state = row.state, roots = { row.src, row.dest },
-                                      where = row.data, next = row.command }
-  end
+local COMMAND = { resume = "tether migrate --resume ", rollback = "tether migrate --rollback ",
+                  finish = "tether migrate --finish ", undo = "tether undo " }
+
+-- What takes a stopped migration further, and why: on the way it was going.
+local function migration_step(r, st)
+  if st.ended then return "resume", "it ended (" .. st.ended .. ") but left its lock file behind; the run removes it" end
+  if st.mode == "rollback" or st.mode == "unundo" then return "rollback", "it stopped while it was being rolled back: the rollback is finished" end
+  if st.mode == "undo" then return "undo", "it stopped while it was being undone: the undo is finished" end
+  if st.mode == "finish" then return "finish", "it stopped while it was deleting the kept original: that is finished" end
+  local at = st.last and st.last.step
+  return "resume", "it stopped while migrating" .. (at and (" (at " .. at .. ")") or "") ..
+    ": resumed, to complete the move it was started for (tether undo " .. r.id .. " takes it back)"
 end
+
+local stopped = {} -- {id =, op =, why =, run = the journal's run}: what --fix takes further
+local by_path = {} -- a migration's temporary names -> {id =, ended =, what =, running =}
+local rows = {}
+for _, row in ipairs(migration.status(runs, broken)) do rows[row.id] = row end
 for _, r in ipairs(runs) do
   if r.kind == "migrate" then
     local st = migration.state(r.records)
     local p = st.plan or {}
-    for _, k in ipairs({ "tmp", "backup" }) do
-      if p[k] then by_path[p[k]] = { id = r.id, ended = st.ended, what = k } end
+    local running = not st.ended and raw.lock_state(p.src) == "held"
+    for _, k in ipairs({ "tmp", "backup", "back_tmp", "back_aside" }) do
+      if p[k] then by_path[p[k]] = { id = r.id, ended = st.ended, what = k, running = running } end
+    end
+    local row = rows[r.id]
+    if row and not row.ended and not running then
+      report.runs[#report.runs + 1] = { id = r.id, recipe = "migrate", state = row.state, roots = { row.src, row.dest },
+                                        where = row.data, next = row.command }
+      local op, why = migration_step(r, st)
+      stopped[#stopped + 1] = { id = r.id, op = op, why = why, run = r }
     end
   elseif r.kind == "plan" then
     local row = journal.summary(r)
     if plan.summary(r).undo_failed then
       report.runs[#report.runs + 1] = { id = r.id, recipe = row.recipe, state = "undo stopped part-way", roots = row.roots,
-                                        next = "tether undo " .. r.id }
+                                        next = COMMAND.undo .. r.id }
+      stopped[#stopped + 1] = { id = r.id, op = "undo", why = "its undo stopped part-way: the undo is finished", run = r }
     end
   end
 end
 
--- 3. .tether-* names under each PATH.
-local tmps = {}
+-- 3. .tether-* names under each PATH, each known by what its name says (tether.tempname
+-- parses tether's grammar): who made it, and whether that process is still running. A
+-- name that does not parse is not tether's: reported, never touched.
+local WHAT = { tmp = "temporary copy", backup = "original set aside", back_tmp = "undo's copy",
+               back_aside = "original the undo set aside" }
+local function running(pid) return pid ~= tether.pid() and tether.pid_alive(pid) end
+local stat_of = {} -- leftover -> its entry of the walk (stat included)
+
+local function temp_kind(e)
+  if e.type == "symlink" then return "a temporary link" end
+  if e.type == "file" then return (e.nlink or 1) > 1 and "a temporary hard link" or "a temporary copy" end
+  return "a temporary name"
+end
+
+local function leftover(e, t)
+  local item = { path = e.path, type = e.type, tempname = t.kind, role = t.role, pid = t.pid, in_use = false }
+  if t.kind == "temp" then
+    item.description = temp_kind(e)
+  elseif t.kind == "probe" then
+    item.description = "a migration's probe link"
+  elseif t.kind == "report" then
+    item.description = "the private directory of a killed tether audit -o (only a copy of its report)"
+  elseif t.kind == "doctor" then
+    item.description = "the probe directory of a killed tether doctor"
+  elseif t.kind == "lock" then
+    local state, holder = tether.lock_state(path.join(path.dirname(e.path), t.name))
+    if not state then
+      item.description = "a lock file that cannot be read (" .. holder .. ")"
+    else
+      item.description = "a lock file (" .. state .. (holder ~= "" and (": " .. holder) or "") .. ")"
+      item.in_use = state == "held"
+      item.run = holder:match("run ([%w%-]+)") -- the lock file's record of its holder
+    end
+  else -- a migration's own name: its journal says whose
+    local run = by_path[tether.absolute(e.path) or e.path]
+    if run then
+      item.description = string.format("the %s of migration %s (%s)", WHAT[run.what], run.id,
+        run.running and "running" or run.ended or "unfinished")
+      item.run, item.in_use = run.id, run.running
+    else
+      item.description = "a migration's temporary name that no journal explains"
+    end
+  end
+  if item.pid and running(item.pid) then
+    item.in_use = true
+    item.description = item.description .. " of running process " .. item.pid
+  end
+  stat_of[item] = e
+  return item
+end
+
+report.not_ours = require("tether.json").array({}) -- a list, even when empty
 for _, root in ipairs(roots) do
   for e in tether.walk(root, { stat = true }) do
-    if e.name and e.name:sub(1, 8) == ".tether-" and e.depth > 0 then
-      local abs = tether.absolute(e.path) or e.path
-      local item = { path = e.path, type = e.type }
-      local pid = e.name:match("^%.tether%-(%d+)%-%d+%.tmp$") or e.name:match("^%.tether%-probe%-(%d+)%-")
-      local locked = e.name:match("^%.tether%-lock%-(.+)$")
-      local run = by_path[abs]
-      if pid then
-        item.pid = tonumber(pid)
-        item.kind = e.name:find("probe") and "a migration's probe link" or
-          e.type == "symlink" and "a temporary link" or
-          (e.type == "file" and (e.nlink or 1) > 1) and "a temporary hard link" or
-          e.type == "file" and "a temporary copy" or "a temporary name"
-        if tether.pid_alive(item.pid) and item.pid ~= tether.pid() then item.kind = item.kind .. " of running process " .. pid; item.busy = true end
-        item.stat = e
-        tmps[#tmps + 1] = item
-      elseif locked then
-        local state, holder = tether.lock_state(path.join(path.dirname(e.path), locked))
-        item.kind = "a lock file (" .. tostring(state) .. (holder and holder ~= "" and (": " .. holder) or "") .. ")"
-        item.busy = state == "held"
-        item.run = holder and holder:match("run ([%w%-]+)")
-      elseif run then
-        item.kind = string.format("the %s of migration %s (%s)", run.what == "tmp" and "temporary copy" or "kept original",
-          run.id, run.ended or "unfinished")
-        item.run = run.id
-      elseif e.name:find("^%.tether%-doctor%-") then
-        item.kind = "the probe directory of a killed tether doctor"
-      elseif e.name:find("^%.tether%-report%-") then
-        item.kind = "the report a killed tether audit -o was writing (only a copy: safe to delete)"
-      else
-        item.kind = "a name no journal explains: left alone"
-      end
-      report.leftovers[#report.leftovers + 1] = item
+    if e.name and e.depth > 0 and e.name:sub(1, #tempname.PREFIX) == tempname.PREFIX then
+      local t = tempname.parse(e.name)
+      if t then report.leftovers[#report.leftovers + 1] = leftover(e, t)
+      else report.not_ours[#report.not_ours + 1] = { path = e.path, type = e.type } end
     end
   end
 end
 
 local problems = #report.leftovers + #report.runs + #report.unreadable
 
--- 4. --fix.
-local function fixed(what, ok, err)
-  if ok or type(err) ~= "string" then err = nil end
-  report.fixed[#report.fixed + 1] = { what = what, ok = ok and true or false, error = err }
-  if not ok then cli.warn(err or (what .. ": not fixed")) end
+-- 4. --fix: every leftover listed is removed or finished, or said why not (and the exit
+-- code says so too).
+local dry = tether.dryrun()
+local function fixed(entry, ok, err, code, e)
+  entry.ok = ok and true or false
+  if not ok then
+    entry.error = type(e) == "table" and e or { message = err or ((entry.path or entry.run) .. ": not fixed"), errno = code }
+    cli.warn(entry.error.message)
+  end
+  report.fixed[#report.fixed + 1] = entry
 end
-if args.fix and problems > 0 then
-  local dry = tether.dryrun()
-  -- Runs that stopped part-way: the command that takes each further.
-  for _, r in ipairs(report.runs) do
-    local what = r.next and (r.next:match("%-%-(%a+) ") or (r.next:match("^tether undo") and "undo"))
-    local done, err = dry, nil
-    if dry then
-      -- listed only
-    elseif r.recipe == "migrate" and what then
-      done, err = migration.continue(what, r.id, {})
-    elseif r.next and r.next:match("^tether undo") then
-      local run, ferr = journal.find(r.id)
-      if run then done, err = plan.undo(run) else err = ferr end
+local function not_fixed(l, code, reason)
+  local _, err, c, e = tether.fail(code, l.path, reason)
+  fixed({ path = l.path }, false, err, c, e)
+end
+local function busy(l) not_fixed(l, "EBUSY", "in use (" .. l.description .. "); left alone") end
+
+-- Runs that stopped part-way: the command that takes each further, on its way.
+local fixed_run = {} -- id -> whether its run was taken further
+local function finish_runs()
+  for _, r in ipairs(stopped) do
+    local done, err, code, e = dry, nil, nil, nil
+    if not dry and r.run.kind == "migrate" then
+      done, err, code, e = migration.continue(r.op, r.id, {})
+    elseif not dry then
+      done, err, code, e = plan.undo(r.run)
     end
-    if r.next then fixed(r.next, done, err or (not done and (r.id .. ": not finished"))) end
+    fixed_run[r.id] = done and true or false
+    fixed({ run = r.id, command = COMMAND[r.op] .. r.id, why = r.why }, done, err, code, e)
   end
-  -- Locks of runs that have ended: the run tidies them up.
-  for _, l in ipairs(report.leftovers) do
-    if l.kind:find("^a lock file %(stale") and l.run then
-      local done, err = dry, nil
-      if not dry then done, err = migration.continue("resume", l.run, {}) end
-      -- A run finished above has tidied its locks already.
-      if not done and not tether.exists(l.path) then done = true end
-      fixed(l.path, done, err)
-    end
+end
+
+-- Locks: a held one is in use; a stale one goes with the command that takes its run
+-- further (or tidies it, when it has ended).
+local function fix_lock(l)
+  if l.in_use then return busy(l) end
+  if not l.run then return not_fixed(l, "EBUSY", "a lock file that names no run; left alone") end
+  if fixed_run[l.run] == false then return not_fixed(l, "EBUSY", "its run " .. l.run .. " could not be taken further (see above)") end
+  if fixed_run[l.run] then
+    if dry or not tether.exists(l.path) then return fixed({ path = l.path, why = "removed by run " .. l.run }, true) end
+    return not_fixed(l, "EBUSY", "still there after run " .. l.run .. " was taken further")
   end
-  -- Then (with the runs finished, the files they touched are final) the temporary names of
-  -- processes that are gone, through one journaled plan.
+  local done, err, code, e = dry, nil, nil, nil
+  if not dry then done, err, code, e = migration.continue("resume", l.run, {}) end
+  if not done and not tether.exists(l.path) then done = true end
+  fixed({ path = l.path, command = COMMAND.resume .. l.run, why = "its run " .. l.run .. " has ended; its next command removes it" },
+    done, err, code, e)
+end
+
+-- A migration's own names go with its run.
+local function fix_migration_name(l)
+  local run = by_path[tether.absolute(l.path) or l.path]
+  if l.in_use then return busy(l) end
+  if not run then return not_fixed(l, "EBUSY", "no journal names it, so it cannot be told whose it is; left alone") end
+  if fixed_run[run.id] and (dry or not tether.exists(l.path)) then
+    return fixed({ path = l.path, why = "by taking its run " .. run.id .. " further" }, true)
+  end
+  if fixed_run[run.id] == false then return not_fixed(l, "EBUSY", "its run " .. run.id .. " could not be taken further (see above)") end
+  if run.what == "backup" and run.ended == "kept" then
+    return not_fixed(l, "EBUSY", "migration " .. run.id .. " kept the original on purpose; " .. COMMAND.finish .. run.id .. " deletes it")
+  end
+  not_fixed(l, "EBUSY", "migration " .. run.id .. " has ended (" .. tostring(run.ended) .. ") and left it; look at it before removing it")
+end
+
+-- What a killed run's private directory may hold: a report box its one report file,
+-- a doctor's probe directory what probe() makes. Anything else: not removed.
+local PROBE = { a = "dir", b = "dir", abs = "symlink", rel = "symlink", hard = "file", case = "dir", jdir = "dir",
+                junction = "junction" }
+local function box_holds_only_its_own(kind, root)
+  for e in tether.walk(root, { stat = true }) do
+    if e.error then return e.path .. ": cannot be read (" .. e.error .. ")" end
+    local ok = e.depth == 0 or (kind == "report" and e.depth == 1 and e.name == "report" and e.type == "file")
+      or (kind == "doctor" and (e.depth == 1 and (PROBE[e.name] == e.type or (e.type == "dir" and e.name:find("^n+$")))
+        or e.depth == 2 and e.name == "file" and e.type == "file" and path.basename(path.dirname(e.path)):find("^[ab]$")))
+    if not ok then return e.path .. ": not something tether " .. kind .. " makes there" end
+  end
+end
+
+local function remove_box(box, s)
+  local c <close>, err, code, e = raw.confine({ path.dirname(box) })
+  if not c then return nil, err, code, e end
+  return raw.rmtree(box, { expect = { dev = s.dev, ino = s.ino } })
+end
+
+-- A private directory of a killed audit -o or doctor: removed whole, not journaled (it
+-- holds only a copy of a report or probe files: nothing to give back), when it is the
+-- caller's own, private, and holds only what such a run makes there.
+local function fix_box(l)
+  if l.in_use then return busy(l) end
+  local s = stat_of[l]
+  local why
+  if s.type ~= "dir" then
+    why = "is not a directory, which is all tether makes under this name"
+  elseif s.uid ~= tether.euid() then
+    why = "belongs to another user (uid " .. s.uid .. "), whose run made it: run tether doctor --fix as that user"
+  elseif tether.platform ~= "windows" and s.mode & 63 ~= 0 then
+    why = string.format("is not private (mode %o), as tether makes it", s.mode)
+  else
+    why = box_holds_only_its_own(l.tempname, l.path)
+  end
+  if why then return not_fixed(l, "EBUSY", why .. "; left alone") end
+  local done, err, code, e = dry, nil, nil, nil
+  if not dry then done, err, code, e = remove_box(l.path, s) end
+  fixed({ path = l.path, why = "process " .. l.pid .. " that made it is gone" }, done, err, code, e)
+end
+
+-- Temporary links, hard links and copies of processes that are gone, through one
+-- journaled plan (with the runs finished, the files they touched are final).
+local function fix_temp_names(temps)
   local p = plan.new("doctor", { roots = roots })
   local ino = {} -- dev:ino -> a name that is not a temporary one (for hard links)
   local want = {}
-  for _, t in ipairs(tmps) do
-    if not t.busy and t.stat.type == "file" and (t.stat.nlink or 1) > 1 then want[t.stat.dev .. ":" .. t.stat.ino] = true end
+  for _, t in ipairs(temps) do
+    local s = stat_of[t]
+    if s.type == "file" and (s.nlink or 1) > 1 then want[s.dev .. ":" .. s.ino] = true end
   end
   if next(want) then
     for _, root in ipairs(roots) do
       for e in tether.walk(root, { types = { "file" }, stat = true }) do
         local k = e.dev and (e.dev .. ":" .. e.ino)
-        if k and want[k] and e.name:sub(1, 8) ~= ".tether-" then ino[k] = ino[k] or e.path end
+        if k and want[k] and not tempname.parse(e.name) then ino[k] = ino[k] or e.path end
       end
     end
   end
-  for _, t in ipairs(tmps) do
-    local s = t.stat
-    if t.busy then
-      -- in use: left alone
-    elseif s.type == "symlink" then
+  for _, t in ipairs(temps) do
+    local s = stat_of[t]
+    if s.type == "symlink" then
       p:add("unlink", { path = t.path, target = s.target, expect = plan.expect_of(s) })
-    elseif s.type == "file" and (s.nlink or 1) > 1 then
+    elseif t.tempname ~= "temp" or s.type ~= "file" then
+      not_fixed(t, "EBUSY", "tether makes this name only for " .. (t.tempname == "temp" and "links and files" or "a link") .. "; left alone")
+    elseif (s.nlink or 1) > 1 then
       local twin = ino[s.dev .. ":" .. s.ino]
       if twin then p:add("drop", { path = t.path, existing = twin, expect = plan.expect_of(tether.info(twin)) })
-      else fixed(t.path, false, t.path .. ": its other names are outside the PATHs given; left alone (EBUSY)") end
-    elseif s.type == "file" then
+      else not_fixed(t, "EBUSY", "its other names are outside the PATHs given; left alone") end
+    else
       -- A copy: only with a file of the same bytes beside it.
       local candidates = { s }
       for e in tether.walk(path.dirname(t.path), { max_depth = 1, types = { "file" }, stat = true }) do
-        if e.depth == 1 and e.name:sub(1, 8) ~= ".tether-" and e.size == s.size then candidates[#candidates + 1] = e end
+        if e.depth == 1 and not tempname.parse(e.name) and e.size == s.size then candidates[#candidates + 1] = e end
       end
       local twin
       if #candidates > 1 and #candidates <= 64 then
@@ -274,22 +404,43 @@ if args.fix and problems > 0 then
         p:add("hardlink", { path = t.path, existing = twin.path, expect = x, expect_existing = tw })
         p:add("drop", { path = t.path, existing = twin.path, expect = { dev = twin.dev, ino = twin.ino } })
       else
-        fixed(t.path, false, t.path .. ": a temporary copy with no file of the same bytes beside it; left alone (EBUSY)")
+        not_fixed(t, "EBUSY", "a temporary copy with no file of the same bytes beside it; left alone")
       end
     end
   end
-  if #p.actions > 0 then
-    local conflicts = p:check()
-    for _, c in ipairs(conflicts) do fixed(c.path, false, c.path .. ": " .. c.message) end
-    if #conflicts == 0 then
-      local result, err = p:apply()
-      if not result then fixed("temporary names", false, err)
-      else
-        for _, a in ipairs(p.actions) do if a.op ~= "hardlink" then fixed(a.path, result.failed == 0, result.failed_actions[1] and result.failed_actions[1].message) end end
-        report.id = result.id
-      end
+  if #p.actions == 0 then return end
+  local conflicts = p:check()
+  for _, c in ipairs(conflicts) do fixed({ path = c.path }, false, c.path .. ": " .. c.message) end
+  if #conflicts > 0 then return end
+  local result, err, code, e = p:apply()
+  if not result then
+    for _, a in ipairs(p.actions) do if a.op ~= "hardlink" then fixed({ path = a.path }, false, err, code, e) end end
+    return
+  end
+  local failed = {} -- an action -> why it failed or was skipped
+  for _, f in ipairs(result.failed_actions) do failed[f.action] = f end
+  for _, f in ipairs(result.skipped_actions) do failed[f.action] = { message = f.action.path .. ": " .. f.message, code = "ECHANGED" } end
+  for i, a in ipairs(p.actions) do
+    -- A copy's hard link and the drop after it are one fix of one name.
+    local f = failed[a] or (a.op == "drop" and p.actions[i - 1] and p.actions[i - 1].path == a.path and failed[p.actions[i - 1]])
+    if a.op ~= "hardlink" then
+      fixed({ path = a.path, why = "the process that made it is gone" }, not f, f and f.message, f and f.code)
     end
   end
+  report.id = result.id
+end
+
+if args.fix and problems > 0 then
+  finish_runs()
+  local temps = {}
+  for _, l in ipairs(report.leftovers) do
+    if l.tempname == "lock" then fix_lock(l)
+    elseif l.tempname == "migration" then fix_migration_name(l)
+    elseif l.tempname == "report" or l.tempname == "doctor" then fix_box(l)
+    elseif l.in_use then busy(l)
+    else temps[#temps + 1] = l end
+  end
+  fix_temp_names(temps)
 end
 
 -- 5. The report.
@@ -299,11 +450,10 @@ local function count_failed()
   return n
 end
 if json then
-  for _, l in ipairs(report.leftovers) do l.stat, l.busy = nil, nil end
-  cli.json({ changed = (args.fix and not tether.dryrun() and #report.fixed > 0) and true or false,
-             dry = tether.dryrun(), id = report.id,
-             filesystems = report.filesystems, leftovers = report.leftovers, runs = report.runs,
-             unreadable = report.unreadable, fixed = report.fixed })
+  cli.json({ changed = (args.fix and not dry and #report.fixed > 0) and true or false,
+             dry = dry, id = report.id,
+             filesystems = report.filesystems, leftovers = report.leftovers, not_ours = report.not_ours,
+             runs = report.runs, unreadable = report.unreadable, fixed = report.fixed })
 else
   for _, fs in ipairs(report.filesystems) do
     cli.say("filesystem of %s:", cli.quote(fs.path))
@@ -312,21 +462,25 @@ else
       cli.say("  %-22s %s%s", pr.name, pr.ok and "yes" or "no", pr.detail and ("  (" .. cli.quote(pr.detail) .. ")") or "")
     end
   end
+  for _, n in ipairs(report.not_ours) do
+    cli.say("not tether's: %s (its name is not one tether makes; left alone)", cli.quote(n.path))
+  end
   if problems == 0 then cli.say("nothing left behind under %s", cli.quote(table.concat(roots, ", ")))
   else
-    for _, l in ipairs(report.leftovers) do cli.say("left behind: %s: %s", cli.quote(l.path), l.kind) end
+    for _, l in ipairs(report.leftovers) do cli.say("left behind: %s: %s", cli.quote(l.path), l.description) end
     for _, r in ipairs(report.runs) do
       cli.say("stopped part-way: %s (%s, %s)%s", r.id, r.recipe, r.state, r.next and ("; next: " .. r.next) or "")
     end
     for _, u in ipairs(report.unreadable) do cli.say("journal that cannot be read: %s", cli.quote(u.message)) end
     for _, f in ipairs(report.fixed) do
-      cli.say("%s%s%s", f.ok and (tether.dryrun() and "would fix: " or "fixed: ") or "not fixed: ", cli.quote(f.what),
-        f.error and ("  (" .. cli.quote(f.error) .. ")") or "")
+      local detail = f.ok and f.why or (f.error and f.error.message)
+      cli.say("%s%s%s", f.ok and (dry and "would fix: " or "fixed: ") or "not fixed: ", cli.quote(f.command or f.path),
+        detail and ("  (" .. cli.quote(detail) .. ")") or "")
     end
     if not args.fix then cli.say("tether doctor --fix -n lists what --fix would do") end
   end
 end
-if args.fix and not tether.dryrun() then
+if args.fix and not dry then
   return (count_failed() > 0 or #report.unreadable > 0) and cli.PROBLEMS or cli.OK
 end
 return problems > 0 and cli.PROBLEMS or cli.OK

@@ -4,7 +4,7 @@
 
 ---@alias tether.error {errno: string, path: string, reason: string, hint?: string, message: string}
 ---@alias tether.expect {type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}
----@alias tether.identity {type?: string, dev: integer, ino: integer, ctime?: integer, ctime_ns?: integer, [string]: any}
+---@alias tether.identity {type?: string, dev: integer, ino: integer, mode?: integer, uid?: integer, ctime?: integer, ctime_ns?: integer, [string]: any}
 ---@alias tether.info {type: string, nlink: integer, dev: integer, ino: integer, size: integer, mode: integer, uid: integer, gid: integer, mtime: integer, mtime_ns: integer, ctime: integer, ctime_ns: integer, target?: string, status?: string, status_error?: string, target_type?: string, target_dev?: integer, target_ino?: integer}
 ---@alias tether.confinement {roots: fun(self): table[], close: fun(self)}
 ---@alias tether.journal {append: fun(self, line: string, opts?: {nosync?: boolean}): boolean, sync: fun(self): boolean, close: fun(self)}
@@ -224,6 +224,41 @@ function tether.mkdir(path, opts) end
 ---@return string? errno
 ---@return tether.error? error
 function tether.mkdtemp(prefix) end
+
+---A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. In a dry run: true.
+---@param path string
+---@param opts? {dry?: boolean}
+---@return file*|nil result
+---@return tether.identity
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.create(path, opts) end
+
+---Remove a regular file (never a link or a directory) that is still the one `expect` describes (its identity at least, required): what a run made and takes away again. Not stopped by an interrupt.
+---@param path string
+---@param opts {expect: tether.expect, dry?: boolean}
+---@return true|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.remove_file(path, opts) end
+
+---An existing character device, terminal or FIFO opened for writing in place (nothing made, truncated or replaced), and what was opened. A link there is followed only when it belongs to the caller or to root (`/dev/stdout`), and only to one of those; a regular file, directory, block device or socket is refused.
+---@param path string
+---@return file*|nil result
+---@return tether.info
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.open_in_place(path) end
+
+---A free temporary name `.tether-PID-N.tmp`, as tether's C code makes them for a link or file about to be renamed over another (not created).
+---@return string|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.temp_name() end
 
 ---rename(2) relative to the checked directories.
 ---@param from string

@@ -119,6 +119,15 @@ int pf_dir_unlink_id(pf_dir *d, const char *name, int is_dir, const tt_stat *wan
 /* pf_dir_unlink_id without an identity to check (what this run itself just made). */
 int pf_dir_unlink(pf_dir *d, const char *name, int is_dir);
 int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode);
+/* A new regular file `name` in d, opened for writing (*fd): never an existing name, never
+ * through a link (EEXIST); mode less the umask. */
+int pf_dir_create(pf_dir *d, const char *name, unsigned mode, int *fd);
+/* The existing object `name` in d opened for writing in place (*fd): never created, never
+ * truncated, never made the controlling terminal; a FIFO no process reads fails (ENXIO)
+ * instead of waiting. follow: a final link is followed (else ELOOP). *st: what was
+ * opened; a TT_OTHER object's mode keeps the traditional type bits (S_IFCHR 0020000,
+ * S_IFIFO 0010000, ...), on Windows too. */
+int pf_dir_open_write(pf_dir *d, const char *name, int follow, int *fd, tt_stat *st);
 /* Changes the mode of the directory d itself (opened for reading, not PF_DIR_BASE). */
 int pf_dir_chmod(pf_dir *d, unsigned mode);
 /* Gives the link d/name (never what it points to) this owner; a no-op on Windows. */

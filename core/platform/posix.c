@@ -647,6 +647,32 @@ int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode)
     return mkdirat(d->fd, name, (mode_t)mode) == 0 ? 0 : errno;
 }
 
+int pf_dir_create(pf_dir *d, const char *name, unsigned mode, int *fd)
+{
+    *fd = openat(d->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+    return *fd < 0 ? errno : 0;
+}
+
+int pf_dir_open_write(pf_dir *d, const char *name, int follow, int *fd, tt_stat *st)
+{
+    *fd = openat(d->fd, name,
+                 O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (*fd < 0) return errno;
+    struct stat s;
+    int flags, err = fstat(*fd, &s) != 0 ? errno : 0;
+    /* Opened, writes wait again as on any descriptor (a FIFO's reader may be slow). */
+    if (!err &&
+        ((flags = fcntl(*fd, F_GETFL)) < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) != 0))
+        err = errno;
+    if (err) {
+        close(*fd);
+        *fd = -1;
+        return err;
+    }
+    pf_posix_fill(st, &s);
+    return 0;
+}
+
 int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid)
 {
     return fchownat(d->fd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;

@@ -958,6 +958,49 @@ int pf_dir_mkdir(pf_dir *d, const char *name, unsigned mode)
     return err;
 }
 
+/* A CRT descriptor owning h (closed with it), or EMFILE with h closed. */
+static int fd_of_handle(HANDLE h, int *fd)
+{
+    *fd = _open_osfhandle((intptr_t)h, 0);
+    if (*fd >= 0) return 0;
+    CloseHandle(h);
+    return EMFILE;
+}
+
+int pf_dir_create(pf_dir *d, const char *name, unsigned mode, int *fd)
+{
+    (void)mode; /* ACLs are inherited */
+    int err = 0;
+    wchar_t *w = wjoin(d, name, &err);
+    if (!w) return err;
+    HANDLE h = CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, CREATE_NEW,
+                           FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    free(w);
+    return h == INVALID_HANDLE_VALUE ? last_err() : fd_of_handle(h, fd);
+}
+
+int pf_dir_open_write(pf_dir *d, const char *name, int follow, int *fd, tt_stat *st)
+{
+    int err = 0;
+    wchar_t *w = wjoin(d, name, &err);
+    if (!w) return err;
+    HANDLE h =
+        CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING,
+                    FILE_ATTRIBUTE_NORMAL | (follow ? 0 : FILE_FLAG_OPEN_REPARSE_POINT), NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE) return last_err();
+    memset(st, 0, sizeof *st);
+    DWORD t = GetFileType(h);
+    if (t == FILE_TYPE_CHAR || t == FILE_TYPE_PIPE) { /* NUL, CON, a named pipe */
+        st->type = TT_OTHER;
+        st->mode = t == FILE_TYPE_CHAR ? 0020000 : 0010000;
+    } else if ((err = pf_win_fill(h, st)) != 0) {
+        CloseHandle(h);
+        return err;
+    }
+    return fd_of_handle(h, fd);
+}
+
 int pf_append_stat(int fd, tt_stat *st)
 {
     return pf_win_fill((HANDLE)_get_osfhandle(fd), st);

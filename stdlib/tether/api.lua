@@ -10,7 +10,7 @@
 local identity = "tether.identity"
 return {
   types = {
-    ["tether.identity"] = "{type?: string, dev: integer, ino: integer, ctime?: integer, ctime_ns?: integer, [string]: any}",
+    ["tether.identity"] = "{type?: string, dev: integer, ino: integer, mode?: integer, uid?: integer, ctime?: integer, ctime_ns?: integer, [string]: any}",
     ["tether.info"] = "{type: string, nlink: integer, dev: integer, ino: integer, size: integer, mode: integer, uid: integer, gid: integer, mtime: integer, mtime_ns: integer, ctime: integer, ctime_ns: integer, target?: string, status?: string, status_error?: string, target_type?: string, target_dev?: integer, target_ino?: integer}",
     ["tether.error"] = "{errno: string, path: string, reason: string, hint?: string, message: string}",
     ["tether.expect"] = "{type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}",
@@ -105,6 +105,27 @@ assert(tether.rmdir("empty"))]] },
       example = [[local dir = assert(tether.mkdtemp())
 print(dir)
 assert(tether.rmdir(dir))]] },
+    { "create", sig = "path: string, opts?: {dry?: boolean}", ret = "file*, tether.identity",
+      doc = "A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. In a dry run: true.",
+      fails = { "EEXIST", "EOUTSIDE", "ELOOP" },
+      example = [[local f, id = assert(tether.create("new.txt"))
+f:write("hello\n")
+assert(f:close())
+print(id.ino)]] },
+    { "remove_file", sig = "path: string, opts: {expect: tether.expect, dry?: boolean}", ret = "true",
+      doc = "Remove a regular file (never a link or a directory) that is still the one `expect` describes (its identity at least, required): what a run made and takes away again. Not stopped by an interrupt.",
+      fails = { "EINVAL", "ECHANGED" },
+      example = [[local f, id = assert(tether.create("scratch"))
+f:close()
+assert(tether.remove_file("scratch", {expect = id}))]] },
+    { "open_in_place", sig = "path: string", ret = "file*, tether.info",
+      doc = "An existing character device, terminal or FIFO opened for writing in place (nothing made, truncated or replaced), and what was opened. A link there is followed only when it belongs to the caller or to root (`/dev/stdout`), and only to one of those; a regular file, directory, block device or socket is refused.",
+      fails = { "EINVAL", "EISDIR", "ENXIO", "EPERM", "ECHANGED" },
+      example = [[local f = assert(tether.open_in_place("/dev/null"))
+f:write("nothing to keep\n")
+f:close()]] },
+    { "temp_name", sig = "", ret = "string", doc = "A free temporary name `.tether-PID-N.tmp`, as tether's C code makes them for a link or file about to be renamed over another (not created).",
+      example = [[print(tether.temp_name()) --> .tether-PID-N.tmp]] },
     { "rename", sig = "from: string, to: string, opts?: {dry?: boolean, noreplace?: boolean, exchange?: boolean, expect?: tether.expect, expect_to?: tether.expect}", ret = identity,
       doc = "rename(2) relative to the checked directories.", fails = { "EEXIST", "EXDEV", "ECHANGED" },
       example = [[assert(tether.rename("f", "g", {noreplace = true}))]] },

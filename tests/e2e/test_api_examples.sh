@@ -21,7 +21,7 @@ local function kind_of(ret)
   local first = ret:match("^([^,]+)") or ret
   if kinds[first] then return kinds[first] end
   if first:find("^fun") or first == "function" then return function(v) return type(v) == "function" end end
-  if first:find("^tether%.confinement") or first:find("^tether%.journal") or first:find("^tether%.lock")
+  if first == "file*" or first:find("^tether%.confinement") or first:find("^tether%.journal") or first:find("^tether%.lock")
     or first:find("^tether%.regex") then return function(v) return type(v) == "userdata" end end
   return function(v) return type(v) == "table" end -- tables of every shape
 end

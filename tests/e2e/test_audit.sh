@@ -128,6 +128,41 @@ check "tree format nests" has "$out" "tree/
     "
 check "tree format entry" has "$out" "
     ok -> ../file [ok]"
+# The tree format under every spelling of a root (a trailing '/', '//', './', absolute,
+# '.', a link to the tree, a link given as the root itself): the paths its lines add up
+# to are exactly the csv's, and a link given as the root is its own line.
+mkdir -p shapes/tree/sub && ln -s ../x shapes/tree/sub/l && ln -s gone shapes/tree/top
+ln -s tree shapes/to-tree && ln -s gone shapes/alone
+tree_paths() { # the tree format's lines, made whole paths again
+    python3 -c '
+import sys
+lines = [l for l in sys.stdin.read().split("\n") if " -> " in l or l.endswith("/")]
+stack, prefix, out = [], "", []
+for l in lines:
+    depth = (len(l) - len(l.lstrip(" "))) // 2
+    body = l.strip()
+    if depth == 0 and " -> " in body:
+        out.append(body.split(" -> ")[0])
+    elif depth == 0:
+        prefix, stack = body, []
+    elif " -> " in body:
+        out.append(prefix + "".join(s + "/" for s in stack[:depth - 1]) + body.split(" -> ")[0])
+    else:
+        stack = stack[:depth - 1] + [body[:-1]]
+print("\n".join(sorted(out)))'
+}
+for root in tree tree/ tree// ./tree ./tree/ "$WORK/run/shapes/tree/" . to-tree to-tree/ alone tree/top; do
+    (cd shapes && "$TETHER" audit "$root" --format tree >"$WORK/tree.out" 2>"$WORK/stderr")
+    rc=$?
+    no_bug_report "audit $root --format tree" "$(cat "$WORK/stderr")"
+    got=$(tree_paths <"$WORK/tree.out")
+    want=$(cd shapes && "$TETHER" audit "$root" --format csv 2>/dev/null | tail -n +2 | cut -d, -f1 | LC_ALL=C sort)
+    check "--format tree of '$root': rc 1, the csv's paths" is "$rc|$got" "1|$want"
+done
+(cd shapes && "$TETHER" audit alone --format tree >"$WORK/tree.out" 2>&1)
+check "a link given as the root: its own line" is "$(head -n 1 "$WORK/tree.out")" "alone -> gone [broken]"
+rm -rf shapes
+
 t audit tree --format xml
 check "bad format: usage error" is "$rc|$err" "2|tether: audit: --format cannot be 'xml' (one of: csv, html, json, table, tree); see tether help audit"
 t audit missing-dir
