@@ -165,6 +165,16 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
     echo "skipped: a change the system refuses (needs root and setpriv to drop to an unprivileged user)"
 fi
+# tether unlink whose one removal the system refuses as it acts (its checks passed).
+if command -v strace >/dev/null; then
+    ln -s x gone-not
+    n=$(journals)
+    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=unlinkat -e inject=unlinkat:error=EIO:when=1 \
+        "$TETHER" --json unlink gone-not 2>"$WORK/stderr"); rc=$?
+    no_bug_report "unlink (its one removal refused)" "$(cat "$WORK/stderr")"
+    check "tether unlink, its only removal refused: exit 3, changed false, no journal" \
+        is "$rc|$(field 'd["changed"], d["done"]')|$(journals)|$(readlink gone-not)" "3|(False, 0)|$n|x"
+fi
 # The same as root: an immutable directory (where the filesystem has chattr +i).
 mkdir -p imm
 if [ "$(id -u)" = 0 ] && chattr +i imm 2>/dev/null; then
