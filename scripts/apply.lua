@@ -70,7 +70,7 @@ local function report(extra)
   return out
 end
 
--- Each item that fails, on stderr, and each change, on stdout, in the declaration's order.
+-- Each item that fails, on stderr, and each change, on stdout, in the order of planning.
 local function show_items()
   for _, it in ipairs(items) do
     if it.status == "failed" then
