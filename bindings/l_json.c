@@ -298,21 +298,84 @@ static int l_encode(lua_State *L)
 }
 
 /* The decoder: a recursive descent over the text, building tables marked as arrays or
- * objects (so they encode back the same way) and the null sentinel for null. */
+ * objects (so they encode back the same way) and the null sentinel for null. An error
+ * says where it is, as a byte and as the place in the document ("links[2].path"):
+ * each container being read is a frame on the C stack, linked to the one around it. */
+typedef struct jframe {
+    const struct jframe *up;
+    lua_Integer index; /* of an array: the element being read (from 1) */
+    int key;           /* of an object: the stack slot of the key being read, or 0 */
+} jframe;
+
 typedef struct {
     lua_State *L;
     const char *s, *p, *end;
     int depth;
+    int duplicates; /* 1: a key given twice keeps its last value; 0: it is an error */
+    const jframe *top;
 } jin;
 
 #define ARRAY_META  lua_upvalueindex(1)
 #define OBJECT_META lua_upvalueindex(2)
 #define NULL_VALUE  lua_upvalueindex(3)
 
+/* Whether the key at slot is a plain name, written name rather than ["name"]. */
+static int plain_key(lua_State *L, int slot)
+{
+    size_t n;
+    const char *k = lua_tolstring(L, slot, &n);
+    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!(c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9'))) return 0;
+    }
+    return 1;
+}
+
+/* Adds the place f is at to b: the frames around it first. */
+static void add_place(luaL_Buffer *b, const jframe *f, int *first)
+{
+    if (!f) return;
+    add_place(b, f->up, first);
+    lua_State *L = b->L;
+    if (f->key && plain_key(L, f->key)) {
+        if (!*first) luaL_addchar(b, '.');
+        size_t n;
+        const char *k = lua_tolstring(L, f->key, &n);
+        luaL_addlstring(b, k, n);
+    } else if (f->key) {
+        size_t n;
+        const char *k = lua_tolstring(L, f->key, &n);
+        luaL_addstring(b, "[\"");
+        luaL_addlstring(b, k, n);
+        luaL_addstring(b, "\"]");
+    } else if (f->index) {
+        lua_pushfstring(L, "[%I]", (LUAI_UACINT)f->index);
+        luaL_addvalue(b);
+    } else {
+        return;
+    }
+    *first = 0;
+}
+
+/* Raises "json: WHAT in PLACE at byte N" (PLACE left out at the top level). */
 static _Noreturn void bad(jin *in, const char *what)
 {
-    lua_pushfstring(in->L, "json: %s at byte %d", what, (int)(in->p - in->s) + 1);
-    lua_error(in->L);
+    lua_State *L = in->L;
+    luaL_checkstack(L, 8, NULL);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "json: ");
+    luaL_addstring(&b, what);
+    size_t before = luaL_bufflen(&b);
+    luaL_addstring(&b, " in ");
+    int first = 1;
+    add_place(&b, in->top, &first);
+    if (first) luaL_buffsub(&b, luaL_bufflen(&b) - before); /* nowhere in particular */
+    lua_pushfstring(L, " at byte %d", (int)(in->p - in->s) + 1);
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    lua_error(L);
     abort(); /* not reached */
 }
 
@@ -455,20 +518,32 @@ static void get_container(jin *in, int object)
         in->depth--;
         return;
     }
-    lua_Integer n = 0;
+    jframe frame = {in->top, 0, 0};
+    in->top = &frame;
     for (;;) {
         skip_ws(in);
         if (object) {
             if (in->p >= in->end || *in->p != '"') bad(in, "expected a key");
-            get_string(in);
+            const char *at = in->p;
+            get_string(in); /* table, key */
+            lua_pushvalue(L, -1);
+            if (!in->duplicates && lua_rawget(L, -3) != LUA_TNIL) {
+                in->p = at;
+                lua_pushfstring(L, "duplicate key \"%s\"", lua_tostring(L, -2));
+                bad(in, lua_tostring(L, -1));
+            }
+            lua_pop(L, 1);
+            frame.key = lua_gettop(L);
             skip_ws(in);
             if (in->p >= in->end || *in->p != ':') bad(in, "expected ':'");
             in->p++;
             get_value(in);
             lua_rawset(L, -3);
+            frame.key = 0;
         } else {
+            frame.index++;
             get_value(in);
-            lua_rawseti(L, -2, ++n);
+            lua_rawseti(L, -2, frame.index);
         }
         skip_ws(in);
         char c = in->p < in->end ? *in->p : 0;
@@ -477,6 +552,7 @@ static void get_container(jin *in, int object)
             continue;
         }
         if (c != close) bad(in, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        in->top = frame.up;
         in->p++;
         in->depth--;
         return;
@@ -515,12 +591,14 @@ static void get_value(jin *in)
     }
 }
 
-/* decode(text) -> value */
+/* decode(text, duplicates) -> value; duplicates: a key given twice in one object keeps
+ * its last value (else it is an error) */
 static int l_decode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    jin in = {L, s, s, s + n, 0};
+    jin in = {L, s, s, s + n, 0, lua_toboolean(L, 2), NULL};
+    lua_settop(L, 1);
     get_value(&in);
     skip_ws(&in);
     if (in.p < in.end) bad(&in, "trailing characters");

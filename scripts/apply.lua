@@ -25,15 +25,21 @@ paths are taken from FILE's directory, and ~ is $HOME:
     retarget = { { under = "/srv", from = "/mnt/old", to = "/mnt/new" } },
   }
 
-The whole declaration is compared with the machine first; if any item cannot be
-reached (real data where a link is declared, a link elsewhere without force = true, a
-missing parent directory, a migration that would not pass its checks), every such item
-is listed and nothing changes (exit 3). Otherwise only the differences are made, in one
-journaled run (tether undo reverses it, migrations included); a second apply of the
-same file changes nothing, exits 0 and writes no journal. --check (or -n) prints the
-differences ("+" to make, "-" to remove, "~" to change, ">" a migration) and changes
-nothing. --json reports each item as ok, changed or failed, with the reason, and
-"changed" for the whole run (docs/fleets.md).]],
+The whole declaration is compared with the machine first, at the paths the kernel
+would reach once the run is done (links on the way followed as the run leaves them:
+/var/run/x is /run/x; one path spelled two ways is declared twice), and once more with
+the state its changes would leave. If any item cannot be reached (real data where a
+link is declared, a link elsewhere without force = true, a missing parent directory, a
+migration that would not pass its checks, an item that would not hold afterwards),
+every such item is listed and nothing changes (exit 3). Otherwise migrations run first
+and the rest is made on the machine as they leave it, in one journaled run (tether undo
+reverses it, migrations included); a second apply of the same file changes nothing,
+exits 0 and writes no journal. A run whose every change the system refused changed
+nothing (exit 3, no journal); one stopped part-way exits 4. --check (or -n) prints the
+differences ("+" to make, "-" to remove, "~" to change, ">" a migration), changes
+nothing, and exits as apply would get past its checks (0) or not (3). --json reports
+each item as ok, changed or failed, with the reason, and "changed" for the whole run
+(true only when something changed; docs/fleets.md).]],
   options = {
     { "check", "print the differences between this machine and FILE; change nothing (the same as -n)" },
   },
@@ -64,7 +70,7 @@ local function report(extra)
   return out
 end
 
--- Each item that fails, on stderr, and each change, on stdout, in the declaration's order.
+-- Each item that fails, on stderr, and each change, on stdout, in the order of planning.
 local function show_items()
   for _, it in ipairs(items) do
     if it.status == "failed" then
@@ -106,10 +112,12 @@ if pending == 0 then
 end
 
 -- Migrations first (each its own journaled run), then every other change in one plan
--- whose journal names them, so that tether undo of the apply reverses them too.
+-- whose journal names them, so that tether undo of the apply reverses them too. The
+-- plan checked above assumed the migrations' outcome; once they have run, the rest is
+-- planned again on the machine as it is (with the identities of what it will change).
 local runs = {}
 for _, it in ipairs(migrations) do
-  local m, err, code, outcome, sig, mproblems = tether.migrate(it.from, it.to, { link = it.link, verify = it.verify })
+  local m, err, code, outcome, sig, mproblems = tether.migrate(it.real_from, it.real_to, { link = it.link, verify = it.verify })
   if not m then
     it.status, it.conflict = "failed", err
     for _, pr in ipairs(mproblems or {}) do cli.warn(cli.quote(type(pr) == "table" and pr.text or tostring(pr))) end
@@ -123,8 +131,24 @@ for _, it in ipairs(migrations) do
       #runs > 0 and ("; migrations done before it: " .. table.concat(runs, ", ")) or ""))
   end
   runs[#runs + 1] = m.id
+  it.ran = true
 end
-if #runs > 0 then p.header.migrations = runs end
+local replanned = 0 -- items that could not be planned again after the migrations
+if #runs > 0 then
+  p, _, conflicts, owner = declare.plan(items)
+  if conflicts > 0 then -- changed meanwhile: the migrations stay, kept in one run with nothing else
+    p.actions = {}
+    for _, it in ipairs(items) do
+      if it.status == "failed" then
+        cli.warn(string.format("%s: %s", it.name, cli.quote(it.conflict)))
+        replanned = replanned + 1
+      elseif it.status == "changed" and not it.ran then
+        it.status, it.conflict = "failed", "not changed: another item could not be planned after the migrations"
+      end
+    end
+  end
+  p.header.migrations = runs
+end
 p.header.declaration = tether.absolute(file) or file
 local result, err, _, partial = p:apply({
   journal = #runs > 0, -- a plan that names migrations is kept even with no change of its own
@@ -134,34 +158,43 @@ local result, err, _, partial = p:apply({
 })
 if not result then
   local done = partial and partial.done or 0
-  cli.exit((done > 0 or #runs > 0) and cli.PARTIAL or cli.FAILED,
+  cli.exit(cli.run_code(done > 0 or #runs > 0, 1),
     string.format("apply: %s%s", err, done > 0 and string.format("; stopped after %d change(s) (journal %s)", done, partial.id) or ""))
 end
 -- An item whose change did not happen (refused by the system, or the object changed
 -- since it was checked) failed, with why.
-local failed_items = 0
 for _, list in ipairs({ result.failed_actions, result.skipped_actions }) do
   for _, f in ipairs(list) do
     local it = owner[f.action]
-    if it and it.status ~= "failed" then
-      it.status, it.conflict, failed_items = "failed", f.message, failed_items + 1
-    end
+    if it and it.status ~= "failed" then it.status, it.conflict = "failed", f.message end
   end
 end
-local failed = result.failed + result.skipped
+local changed_items, failed_items = 0, 0
+for _, it in ipairs(items) do
+  if it.status == "changed" then changed_items = changed_items + 1 end
+  if it.status == "failed" then failed_items = failed_items + 1 end
+end
+local failed = result.failed + result.skipped + replanned
+-- Changed is what changed: a run whose every change was refused changed nothing (exit
+-- 3, no journal), one that made some of them stopped part-way (exit 4).
+local changed = result.done > 0 or #runs > 0
+local code = cli.run_code(changed, failed)
 if tether.options.json then
   local first = result.failed_actions[1] or result.skipped_actions[1]
-  cli.json(report({ changed = true, id = result.id, migrations = runs, done = result.done, failed = failed,
-                    exit = failed > 0 and cli.PARTIAL or cli.OK,
-                    error = first and { errno = first.code or "ECHANGED", path = first.action.path,
-                                        message = string.format("%d change(s) did not happen", failed) } or nil }))
-else
+  cli.json(report({ changed = changed, id = result.id, migrations = runs, done = result.done, failed = failed, exit = code,
+                    error = failed > 0 and { errno = first and (first.code or "ECHANGED") or "EEXIST",
+                                             path = first and first.action.path,
+                                             message = string.format("%d change(s) did not happen", failed) } or nil }))
+elseif changed then
   for _, it in ipairs(items) do -- the failures were said as they happened
     if it.status == "changed" then for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end end
   end
-  cli.say("%d item(s) changed%s, %d already held%s", pending - failed_items,
+  cli.say("%d item(s) changed%s, %d already held%s", changed_items,
     failed_items > 0 and string.format(", %d failed", failed_items) or "", #items - pending,
     result.id and ("; undo with: tether undo " .. result.id) or "")
 end
-if failed > 0 then cli.exit(cli.PARTIAL, string.format("apply: %d change(s) did not happen (journal %s)", failed, result.id)) end
+if code ~= cli.OK then
+  cli.exit(code, changed and string.format("apply: %d change(s) did not happen (journal %s)", failed, result.id)
+    or string.format("apply: nothing changed: %d change(s) refused", failed))
+end
 return cli.OK

@@ -92,8 +92,8 @@ report.changed = not dry and (result.done > 0 or removed_hard > 0)
 report.done = result.done + removed_hard
 if result.failed + result.skipped > 0 then
   if tether.options.json then cli.json(report) end
-  cli.exit(cli.PARTIAL, string.format("%d of %d link(s) could not be removed; see tether history",
-    result.failed + result.skipped, #paths))
+  cli.exit(cli.run_code(report.changed, result.failed + result.skipped), string.format("%d of %d link(s) could not be removed%s",
+    result.failed + result.skipped, #paths, report.changed and "; see tether history" or "; nothing changed"))
 end
 if tether.options.json then cli.json(report) return cli.OK end
 for i, a in ipairs(actions) do

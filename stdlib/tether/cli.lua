@@ -17,6 +17,14 @@ function M.outcome_code(outcome, sig)
   return M.FAILED
 end
 
+-- The one map from a run that got to its end to its exit code: every change made, 0;
+-- some not, 4 (part-way) when anything changed, else 3 (refused: nothing changed). A
+-- report says changed = true exactly when something changed.
+function M.run_code(changed, failed)
+  if failed == 0 then return M.OK end
+  return changed and M.PARTIAL or M.FAILED
+end
+
 local exit_mt = { __tostring = function(e) return e.message or ("exit " .. e.exit) end }
 
 -- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given
@@ -556,7 +564,7 @@ function M.apply_plan(plan, noun, extra)
       result.failed > 0 and string.format(", %d failed", result.failed) or "",
       result.id and ("; undo with: tether undo " .. result.id) or "")
   end
-  if result.failed > 0 then M.exit(M.PARTIAL) end
+  if result.failed > 0 then M.exit(M.run_code(result.done > 0, result.failed)) end
   if #M.unreadable > 0 then
     M.warn(string.format("%d director%s could not be read; what is in %s was left alone", #M.unreadable,
       #M.unreadable == 1 and "y" or "ies", #M.unreadable == 1 and "it" or "them"))

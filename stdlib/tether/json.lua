@@ -22,8 +22,13 @@ function M.encode(v, opts)
   return c_encode(v, opts and opts.indent, not (opts and opts.sort == false))
 end
 
--- decode(string) -> value, with arrays and objects marked as M.array()/M.object() and
--- null as M.null; raises "json: ... at byte N" on malformed input.
-M.decode = c_decode
+-- decode(string [, {duplicates = true}]) -> value, with arrays and objects marked as
+-- M.array()/M.object() and null as M.null; raises "json: WHAT in PLACE at byte N" on
+-- malformed input (PLACE as links[2].path). A key given twice in one object is an error
+-- (parsers disagree on which value counts, so a document that has one means two things);
+-- with duplicates = true the last one is kept, as most parsers do.
+function M.decode(text, opts)
+  return c_decode(text, opts and opts.duplicates)
+end
 
 return M

@@ -245,21 +245,32 @@ function View:set(p, v)
   end
 end
 
+-- Where the filesystem answers for p when the view holds nothing at p itself: p, or
+-- (below a directory the plan takes to hold another one's contents: tether apply's
+-- migration destination) the same name below that other directory; nil when p lies
+-- below something the plan makes, changes or removes.
+function View:source(p)
+  local d = split(p)
+  if not (d and d ~= "" and self:covers(d)) then return p end
+  while d and d ~= "" and self.entries[d] == nil do d = split(d) end
+  local e = d and self.entries[d]
+  if e and e.contents then return e.contents .. p:sub(#d + 1) end
+end
+
 -- {type=, target=} or nil.
 function View:look(p)
   local v = self.entries[p]
   if v ~= nil then return v or nil end
-  local d = split(p)
-  if d and d ~= "" and self:covers(d) then return nil end
-  return tether.info(p)
+  local src = self:source(p)
+  if not src then return nil end
+  return tether.info(src)
 end
 
 function View:target(p)
   local v = self.entries[p]
   if v ~= nil then return v and v.target or nil end
-  local d = split(p)
-  if d and d ~= "" and self:covers(d) then return nil end
-  return (tether.readlink(p))
+  local src = self:source(p)
+  return src and (tether.readlink(src)) or nil
 end
 
 function View:exists(p) return self:look(p) ~= nil end
@@ -268,9 +279,8 @@ function View:exists(p) return self:look(p) ~= nil end
 function View:free(p)
   local v = self.entries[p]
   if v ~= nil then return v and "already exists" or nil end
-  local d = split(p)
-  if d and d ~= "" and self:covers(d) then return nil end
-  return REAL:free(p)
+  local src = self:source(p)
+  return src and REAL:free(src) or nil
 end
 
 -- Applies action a's effect on the view (what a later action will find).
@@ -285,7 +295,17 @@ end
 
 -- header.roots: the paths the run was given; every action must lie inside one of them.
 function M.new(kind, header)
-  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view(), absolute_dirs = {} }, Plan)
+  return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view(), absolute_dirs = {},
+                        assumed = {} }, Plan)
+end
+
+-- Takes what will be at p before the plan's first action as given: entry is
+-- {type=, target=}, or {type = "dir", contents = q} for a directory that will hold what
+-- q holds now (tether apply's migrations, run before its plan). Such a plan is for
+-- checking only: it is planned again, on the real state, before it is applied.
+function Plan:assume(p, entry)
+  self.assumed[#self.assumed + 1] = { path = p, entry = entry }
+  self.view:set(p, entry)
 end
 
 -- What an action that changes the object tether.info (or a walk with stat) described
@@ -334,6 +354,15 @@ function Plan:add(op, a)
   return a
 end
 
+-- A new plan that starts where this one ends: its view is the tree as this plan's
+-- actions leave it (tether apply plans its declaration there again, as the next run
+-- would find the machine, to know the state it makes holds).
+function Plan:after()
+  local q = M.new(self.kind)
+  for p, e in pairs(self.view.entries) do q:assume(p, e) end
+  return q
+end
+
 -- What is at p once the actions added so far are done: {type=, target=} or nil.
 function Plan:look(p) return self.view:look(p) end
 
@@ -344,9 +373,11 @@ function Plan:touches(p) return self.view.entries[p] ~= nil end
 function Plan:list(d)
   d = d:gsub("(.)/+$", "%1")
   local names = {}
-  local i = not self.view:covers(d) and tether.info(d)
+  local v = self.view.entries[d]
+  local src = v == nil and self.view:source(d) or (v and v.contents)
+  local i = src and tether.info(src)
   if i and i.type == "dir" then
-    for e in tether.walk(d, { max_depth = 1 }) do
+    for e in tether.walk(src, { max_depth = 1 }) do
       if e.depth == 1 then names[e.name] = true end
     end
   end
@@ -367,6 +398,7 @@ function M.describe_action(a) return kinds[a.op].describe(a) end
 -- {path=, message=} (empty when the plan can go).
 function Plan:check()
   local conflicts, view = {}, new_view()
+  for _, x in ipairs(self.assumed) do view:set(x.path, x.entry) end
   for _, a in ipairs(self.actions) do
     local why = kinds[a.op].pre(a, view)
     if why then conflicts[#conflicts + 1] = { path = a.shown, message = why, action = a } end
@@ -438,8 +470,9 @@ end
 -- opts.on_action(a, status, err) is told about each action as it goes.
 -- Returns {id=, done=, skipped=, failed=} (skipped: the object changed since it was
 -- planned), or nil, message, code when the roots cannot be held or the journal cannot
--- be written (and nothing was changed). A plan with no actions is not journaled (unless
--- opts.journal: tether apply's, which names the migrations it ran).
+-- be written (and nothing was changed). A plan with no actions, or none that took
+-- effect, keeps no journal (and no id), unless opts.journal: tether apply's, which
+-- names the migrations it ran.
 function Plan:apply(opts)
   opts = opts or {}
   local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
@@ -448,6 +481,7 @@ function Plan:apply(opts)
     return result
   end
   if #self.actions == 0 and not opts.journal then return result end
+  assert(#self.assumed == 0, "plan: a plan built on assumptions is for checking only")
   local c <close>, cerr, ccode = raw.confine(roots_of(self.header))
   if not c then return nil, cerr, ccode end
   -- The whole plan is on disk before the first change; the outcome of each action is
@@ -468,6 +502,9 @@ function Plan:apply(opts)
     if type(jerr) == "table" and jerr.journal then return nil, jerr.message, jerr.code, result end
     error(jerr, 0)
   end
+  -- Every action refused or skipped: nothing changed, so there is no run to keep (the
+  -- journal was written first, as for any run, in case one had taken effect).
+  if result.done == 0 and not opts.journal and journal.remove(j.id) then result.id = nil end
   return result
 end
 
@@ -539,7 +576,7 @@ function M.undo(run, opts)
   local removed = {}
   for _, t in ipairs(todo) do
     local op = t.a.op
-    if op == "symlink" or op == "mkdir" then removed[t.a.path] = true end
+    if op == "symlink" or op == "mkdir" or op == "addhard" or op == "junction" then removed[t.a.path] = true end
     if op == "move" then removed[t.a.to] = true end
   end
   for _, t in ipairs(todo) do

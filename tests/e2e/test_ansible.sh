@@ -2,8 +2,8 @@
 # contrib/ansible's tether_apply module run by Debian's ansible-core, connection local,
 # on an inventory of three "hosts" that are three sandboxes here: the first run changes
 # all three, the second none, check mode after a manual change on one reports that one
-# only and changes nothing, a conflict on one fails that one only, and a host without
-# tether fails saying so.
+# only and changes nothing, a conflict on one fails that one only, a registered result
+# holds the ids of the migrations it ran, and a host without tether fails saying so.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -83,6 +83,44 @@ check "conflict on h3 fails h3 only" is "$(per_host failed)" "h1=0 h2=0 h3=1"
 check "h2 was put right meanwhile" is "$(readlink "$WORK/h2/current")" releases/1
 check "h3's data untouched" is "$(cat "$WORK/h3/current")" precious
 check "the failure says why" has "$out" "$WORK/h3/current is a real file: a link is never put over real data"
+
+# What a task registers: the ids of the migrations it ran (each in the host's journal),
+# the apply's id and each item; a second run registers none.
+for h in h1 h2 h3; do mkdir -p "$WORK/$h/media" "$WORK/$h/big" && echo "$h" > "$WORK/$h/media/film"; done
+cat > migrate.yml <<'EOF'
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: the media on the big drive
+      tether_apply:
+        tether: "{{ tether_bin }}"
+        journal_dir: "{{ sandbox }}/journal"
+        declaration:
+          migrations:
+            - {from: "{{ sandbox }}/media", to: "{{ sandbox }}/big/media"}
+      register: moved
+    - name: what was registered
+      copy:
+        dest: "{{ sandbox }}/registered.json"
+        content: "{{ {'migrations': moved.migrations, 'id': moved.id, 'changed': moved.changed, 'items': moved['items']} | to_json }}"
+EOF
+registered() { # registered HOST: "CHANGED N-MIGRATIONS EACH-IN-THE-JOURNAL ID-IN-THE-JOURNAL ITEM-STATUSES"
+    python3 - "$WORK/$1" <<'PY'
+import json, os, sys
+d = json.load(open(os.path.join(sys.argv[1], "registered.json")))
+there = lambda i: os.path.exists(os.path.join(sys.argv[1], "journal", i + ".jsonl"))
+print(d["changed"], len(d["migrations"]), all(there(i) for i in d["migrations"]),
+      d["id"] is not None and there(d["id"]), [i["status"] for i in d["items"]])
+PY
+}
+out=$(ansible-playbook -i inventory migrate.yml -e tether_bin="$TETHER" 2>&1)
+rc=$?
+check "a migration task: exit 0" is "$rc" 0
+check "registered: the migration's id, in the host's journal" is "$(registered h1)" "True 1 True True ['changed']"
+check "registered on every host" is "$(registered h3)" "True 1 True True ['changed']"
+check "the media moved" is "$(readlink "$WORK/h2/media")|$(cat "$WORK/h2/big/media/film")" "$WORK/h2/big/media|h2"
+out=$(ansible-playbook -i inventory migrate.yml -e tether_bin="$TETHER" 2>&1)
+check "a second run registers no migration" is "$(registered h2)" "False 0 True False ['ok']"
 
 play -e tether_bin=/etc/hostname
 check "tether given as something that is no program: failed clearly" has "$out" "/etc/hostname"

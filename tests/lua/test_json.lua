@@ -76,4 +76,27 @@ function T.decode()
   eq(json.decode('"\\/\\b\\f\\r"'), "/\b\f\r")
 end
 
+-- A key given twice in one object is an error naming the key and where it is (the
+-- place in the document, as a declaration names its items); duplicates = true keeps the
+-- last one. Errors inside containers say where they are too.
+function T.duplicate_keys_and_places()
+  local function raises(fn, text) -- the message holds text, as it is
+    local ok, err = pcall(fn)
+    eq(ok, false, text)
+    if not tostring(err):find(text, 1, true) then error("'" .. tostring(err) .. "' does not say '" .. text .. "'", 2) end
+  end
+  raises(function() json.decode('{"links":[1],"links":[2]}') end, 'duplicate key "links" at byte 14')
+  raises(function() json.decode('{"links":[{"path":"a","path":"b"}]}') end, 'duplicate key "path" in links[1] at byte 23')
+  raises(function() json.decode('{"a b":{"x":[1,{"y":1,"y":2}]}}') end, 'duplicate key "y" in ["a b"].x[2] at byte 23')
+  raises(function() json.decode('[{}, {"k":1,"k":1}]') end, 'duplicate key "k" in [2] at byte 13')
+  eq(json.decode('{"a":1,"a":2}', { duplicates = true }).a, 2)
+  eq(json.decode('[{"a":1,"a":[3]}]', { duplicates = true })[1].a[1], 3)
+  -- The same key in two objects, or as a value, is no duplicate.
+  eq(json.decode('{"a":{"a":1},"b":{"a":2},"c":"a"}').b.a, 2)
+  raises(function() json.decode('{"links":[{"path":"a"},{"path" "b"}]}') end, "expected ':' in links[2].path at byte 32")
+  raises(function() json.decode('{"x":[1,2') end, "in x[2] at byte 10")
+  -- A NUL is a character like another to JSON (a declaration refuses it as a path).
+  eq(json.decode('"a\\u0000b"'), "a\0b")
+end
+
 return T

@@ -44,10 +44,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changed: {description: whether anything changed (would change, in check mode), type: bool}
-items: {description: every declared item, its status (ok, changed, failed) and reason, type: list}
-id: {description: the journal of the run (undo it with tether undo ID on the host), type: str}
-runs: {description: the migration runs it made, type: list}
+changed: {description: "whether anything changed (would change, in check mode)", type: bool}
+items: {description: "every declared item, its status (ok, changed, failed) and reason", type: list}
+id: {description: "the journal of the run (undo it with tether undo ID on the host)", type: str}
+migrations: {description: "the ids of the migration runs it made (tether undo ID, with the id above, reverses them with the rest)", type: list}
 """
 
 import json
@@ -90,7 +90,7 @@ def main():
         module.fail_json(msg="tether apply gave no report (exit %d): %s" % (rc, err.strip() or out.strip()),
                          rc=rc, cmd=cmd)
     result = dict(changed=bool(report.get("changed")), items=report.get("items", []),
-                  id=report.get("id"), runs=report.get("runs", []), rc=rc)
+                  id=report.get("id"), migrations=report.get("migrations", []), rc=rc)
     changes = [c for item in result["items"] for c in item.get("changes", [])]
     if module._diff and changes:
         result["diff"] = dict(prepared="\n".join(changes) + "\n")
