@@ -6,6 +6,7 @@
 #include "link.h"
 
 #include "path.h"
+#include "tempname.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -70,7 +71,7 @@ int tt_readlink_alloc(const char *path, char **out, tt_err *e)
 void tt_temp_name(char *buf, size_t n)
 {
     static _Atomic unsigned counter;
-    snprintf(buf, n, ".tether-%lu-%u.tmp", pf_pid(), atomic_fetch_add(&counter, 1));
+    snprintf(buf, n, TT_TEMPNAME_TEMP, pf_pid(), atomic_fetch_add(&counter, 1));
 }
 
 static int check_names(const char *target, const char *path, tt_err *e)

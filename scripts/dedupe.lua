@@ -3,6 +3,7 @@ local tether = require "tether"
 local cli = require "tether.cli"
 local plan = require "tether.plan"
 local progress = require "tether.progress"
+local tempname = require "tether.tempname"
 
 local args = cli.parse({...}, {
   name = "dedupe",
@@ -39,8 +40,9 @@ local groups, seen, scanned = {}, {}, 0
 -- stat = true: the walk's thread stats each file relative to its directory.
 for e in cli.walk(roots, { types = { "file" }, stat = true }) do
   if e.error and e.type == "dir" then cli.walk_problem(e) end
-  -- tether's own temporary names (a copy a killed run left) are never linked to.
-  local ours = e.name:sub(1, 8) == ".tether-" or e.path:find("/.tether-", 1, true)
+  -- tether's own temporary names (a copy a killed run left) are never linked to; a name
+  -- that only looks like one is the user's (tether.tempname says which is which).
+  local ours = (e.name:sub(1, 8) == ".tether-" or e.path:find("/.tether-", 1, true)) and tempname.inside(e.path)
   local i = not ours and e.type == "file" and e.size and e
   scanned = scanned + 1
   if i and i.size >= min_size then
