@@ -23,14 +23,13 @@ may remain beside its file as .tether-PID-N.tmp, holding the same bytes. Files t
 cannot be read are reported and left alone (exit status 1). tether undo gives every
 file its own copy back.]],
   options = {
-    { "min-size", "only files of at least N bytes (default 1)", value = "N" },
+    { "min-size", "only files of at least SIZE (512, 4K, 1.5M, 10G, 1KiB...; default 1 byte)", value = "SIZE", size = true, least = 1 },
     { "ignore-mtime", "link files even if their modification times differ" },
     { "reflink", "use copy-on-write clones instead of hard links (btrfs, XFS)" },
   },
   min = 1, paths = true,
 })
-local min_size = tonumber(args.min_size or "1")
-if not min_size or min_size < 1 then cli.exit(cli.USAGE, "dedupe: --min-size must be a number of bytes, at least 1") end
+local min_size = args.min_size or 1
 
 local held <close>, roots = cli.roots(args) -- each there, each walked once, held till the end
 -- 1. Candidates: regular files, grouped by what must match for linking to be allowed.

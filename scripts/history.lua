@@ -7,11 +7,12 @@ require "tether.plan" -- and of a plan's
 
 local args = cli.parse({...}, {
   name = "history",
-  usage = "tether history [--json] | tether history --prune [--keep N] [--older-than DAYS] [-n]",
+  usage = "tether history [--json] | tether history --prune [--keep N] [--older-than AGE] [-n]",
   summary = "List every journaled run, oldest first: its id, what it was, what it changed and whether it was undone. A journal that cannot be read is named on stderr (exit 1); every other run is listed all the same.",
   description = [[
 --prune removes the journals of old runs: those beyond the newest N (--keep N), those
-older than DAYS days (--older-than DAYS), or, given both, those that are both. A run
+older than AGE (--older-than AGE: 12h, 7d, 2w; a plain number is days), or, given both,
+those that are both. A run
 whose journal is removed can no longer be undone. A migration that stopped part-way is
 never pruned: its journal is what finishes it (see tether migrate --status); nor is a
 run that a kept run names (the migrations of a tether apply that is kept: undoing the
@@ -19,27 +20,20 @@ apply reverses them too), nor, while a journal cannot be read, a migration older
 (it may be an apply that names it). -n lists what would go.]],
   options = {
     { "prune", "remove the journals of old runs (with --keep and/or --older-than)" },
-    { "keep", "with --prune: keep the newest N runs", value = "N" },
-    { "older-than", "with --prune: remove runs older than DAYS days", value = "DAYS" },
+    { "keep", "with --prune: keep the newest N runs", value = "N", number = true },
+    { "older-than", "with --prune: remove runs older than AGE (30s, 15m, 12h, 7d, 2w; a plain number is days)",
+      value = "AGE", duration = "d" },
   },
   max = 0,
 })
 
-local function count_of(opt, v)
-  local n = tonumber(v)
-  if not n or n < 0 or n ~= math.floor(n) then
-    cli.exit(cli.USAGE, string.format("history: --%s must be a whole number, not '%s'", opt, v))
-  end
-  return n
-end
 if (args.keep or args.older_than) and not args.prune then
   cli.exit(cli.USAGE, "history: --keep and --older-than go with --prune")
 end
 if args.prune and not (args.keep or args.older_than) then
-  cli.exit(cli.USAGE, "history: --prune needs --keep N or --older-than DAYS (or both)")
+  cli.exit(cli.USAGE, "history: --prune needs --keep N or --older-than AGE (or both)")
 end
-local keep = args.keep and count_of("keep", args.keep)
-local older = args.older_than and count_of("older-than", args.older_than)
+local keep, older = args.keep, args.older_than -- a count; seconds
 
 local runs, broken = journal.list()
 local unreadable = {}
@@ -52,7 +46,7 @@ for i, r in ipairs(runs) do rows[i], open[i] = journal.summary(r) end
 -- A journal that cannot be read is a problem found (exit 1); the others are listed.
 local code = #broken > 0 and cli.PROBLEMS or cli.OK
 
--- What --prune removes: the runs beyond the newest `keep` and older than `older` days,
+-- What --prune removes: the runs beyond the newest `keep` and older than `older` seconds,
 -- but never a migration that stopped part-way (its journal is what finishes it), nor a
 -- run that a run which stays names (an apply's migrations: its undo reverses them), nor
 -- a migration that a journal which cannot be read may name (what it names is not known).
@@ -61,7 +55,7 @@ local function to_remove()
   local now, going, kept_open = os.time(), {}, 0
   for i, row in ipairs(rows) do
     local beyond = not keep or i <= #rows - keep
-    local old = not older or (row.time or now) < now - older * 86400
+    local old = not older or (row.time or now) <= now - older
     if beyond and old then
       if open[i] then kept_open = kept_open + 1 else going[row.id] = true end
     end

@@ -4,6 +4,7 @@
 local tether = require "tether"
 local json = require "tether.json"
 local path = require "tether.path"
+local units = require "tether.units"
 
 local M = {}
 
@@ -163,7 +164,10 @@ end
 -- paths = true (PATH arguments: '-' and -0/--null read them from stdin),
 -- readonly = true (changes nothing: help does not offer -n)}.
 -- An option with a value may have choices = {a = true, ...}, number = true (a whole
--- number, given back as an integer) and many = true (repeatable, collected in a list);
+-- number, given back as an integer), size = true (bytes: 512, 4K, 1.5M, 1KiB; given back
+-- as an integer), duration = UNIT (seconds: 30s, 15m, 7d; a plain number in UNIT, "s" or
+-- "d"), least = N (the smallest a number, size or duration may be), and many = true
+-- (repeatable, collected in a list);
 -- optional = true makes its value optional: then it is given only attached (--opt=VALUE,
 -- -oVALUE), or for a number also as the next word when that word is a number (as Perl's
 -- Getopt::Long reads stow's --verbose[=N]). count = true counts the times the option is
@@ -208,6 +212,15 @@ function M.parse(argv, spec, ctx)
       local n = value:match("^%d+$") and math.tointeger(tonumber(value))
       if not n then usage(string.format("%s takes a whole number, not '%s'", shown, value)) end
       return n
+    end
+    if o.size or o.duration then -- one parser for every size and duration (tether.units)
+      local kind = o.size and "size" or "duration"
+      local v, why = units[kind](value, o.duration)
+      if v and o.least and v < o.least then v, why = nil, "less than " .. o.least end
+      if not v then
+        usage(string.format("%s takes a %s such as %s, not '%s' (%s)", shown, kind, units.examples[kind], value, why))
+      end
+      return v
     end
     if o.choices and not o.choices[value] then
       local names = {}

@@ -130,6 +130,16 @@ check "other filesystem not linked" is "$(stat -c %h "$shm/other-fs")" 1
 check "bytes saved reported" has "$out" "saved 195.3 KiB"
 t undo
 check "dedupe undo gives back separate copies" is "$(listing dd)|$(stat -c %h dd/a/one)" "$before|1"
+# --min-size reads sizes as every option does (tether.units): 97K and 1KiB pass the
+# 100000-byte copies, 98K does not (100352 bytes).
+for size in 97K 1KiB 100000 0.09M; do
+    t dedupe -n --min-size "$size" dd
+    check "--min-size $size keeps the copies" has "$out" "2 action(s) planned"
+done
+t dedupe -n --min-size 98K dd
+check "--min-size 98K leaves them out" has "$out" "0 action(s) planned"
+t dedupe -n --min-size 0 dd
+check "--min-size 0 is refused (at least 1 byte)" is "$rc|$(has "$err" "--min-size takes a size such as" && echo said)" "2|said"
 t dedupe --ignore-mtime dd
 check "--ignore-mtime links the other time" is "$(ino dd/b/other-time)" "$(ino dd/a/one)"
 t undo

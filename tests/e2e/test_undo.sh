@@ -170,6 +170,16 @@ t history --prune --keep 1 -n
 check "prune -n lists what would go" is "$rc|$(grep -c 'would remove' <<<"$out")|$(ls "$XDG_STATE_HOME/tether/journal" | grep -c jsonl)" "0|4|4"
 t history --prune --older-than 1
 check "nothing is a day old" has "$out" "removed 0 journal(s)"
+for age in 1d 2w 12h 1.5h "3 days"; do
+    t history --prune -n --older-than "$age"
+    check "--older-than $age is a duration" is "$rc|$(has "$out" "would remove 0 journal(s)" && echo none)" "0|none"
+done
+t history --prune -n --older-than 0s
+check "--older-than 0s: every run is older" is "$rc|$(grep -cE '^would remove [0-9]{8}' <<<"$out")" "0|4"
+t history --prune --older-than 1y
+check "a unit that is not one is a usage error" is "$rc|$(has "$err" "--older-than takes a duration such as 30s, 15m, 12h, 7d or 2w, not '1y'" && echo said)" "2|said"
+t history --prune --keep -1
+check "--keep takes a whole number" is "$rc" 2
 t --json history --prune --keep 2
 check "keep 2" is "$rc|$(ls "$XDG_STATE_HOME/tether/journal" | grep -c jsonl)" "0|2"
 check "the report lists the removed runs" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["changed"], len(d["removed"]))' <<<"$out")" "True 2"
@@ -178,7 +188,7 @@ check "--keep without --prune is a usage error" is "$rc" 2
 t history --prune
 check "--prune alone is a usage error" is "$rc" 2
 t history --prune --keep two
-check "a count that is not a number" is "$rc|$err" "2|tether: history: --keep must be a whole number, not 'two'"
+check "a count that is not a number" is "$rc|$err" "2|tether: history: --keep takes a whole number, not 'two'; see tether help history"
 mkdir -p mig/src && echo data > mig/src/f
 TETHER_CRASH_AT=first "$TETHER" -q migrate mig/src "$WORK/run/mig/dest" >/dev/null 2>&1
 t history --prune --keep 0
