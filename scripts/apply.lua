@@ -84,12 +84,12 @@ end
 if conflicts > 0 then
   if tether.options.json then
     local out = report({ exit = cli.FAILED })
-    out.error = { errno = "EEXIST", message = string.format("nothing changed: %d item(s) cannot be reached", conflicts) }
+    out.error = { errno = "EEXIST", message = "nothing changed: " .. cli.count(conflicts, "item") .. " cannot be reached" }
     cli.json(out)
   else
     show_items()
   end
-  cli.exit(cli.FAILED, string.format("apply: nothing changed: %d of %d item(s) cannot be reached", conflicts, #items))
+  cli.exit(cli.FAILED, string.format("apply: nothing changed: %d of %s cannot be reached", conflicts, cli.count(#items, "item")))
 end
 
 local pending = 0
@@ -101,13 +101,13 @@ if dry then
     return cli.OK
   end
   show_items()
-  cli.say("%d of %d item(s) differ from %s; nothing changed (check)", pending, #items, cli.quote(file))
+  cli.say("%d of %s differ from %s; nothing changed (check)", pending, cli.count(#items, "item"), cli.quote(file))
   return cli.OK
 end
 
 if pending == 0 then
   if tether.options.json then cli.json(report()) return cli.OK end
-  cli.say("all %d item(s) of %s already hold; nothing changed", #items, cli.quote(file))
+  cli.say("%s of %s already hold; nothing changed", #items == 1 and "the 1 item" or "all " .. #items .. " items", cli.quote(file))
   return cli.OK
 end
 
@@ -159,7 +159,7 @@ local result, err, _, partial = p:apply({
 if not result then
   local done = partial and partial.done or 0
   cli.exit(cli.run_code(done > 0 or #runs > 0, 1),
-    string.format("apply: %s%s", err, done > 0 and string.format("; stopped after %d change(s) (journal %s)", done, partial.id) or ""))
+    string.format("apply: %s%s", err, done > 0 and string.format("; stopped after %s (journal %s)", cli.count(done, "change"), partial.id) or ""))
 end
 -- An item whose change did not happen (refused by the system, or the object changed
 -- since it was checked) failed, with why.
@@ -184,17 +184,17 @@ if tether.options.json then
   cli.json(report({ changed = changed, id = result.id, migrations = runs, done = result.done, failed = failed, exit = code,
                     error = failed > 0 and { errno = first and (first.code or "ECHANGED") or "EEXIST",
                                              path = first and first.action.path,
-                                             message = string.format("%d change(s) did not happen", failed) } or nil }))
+                                             message = cli.count(failed, "change") .. " did not happen" } or nil }))
 elseif changed then
   for _, it in ipairs(items) do -- the failures were said as they happened
     if it.status == "changed" then for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end end
   end
-  cli.say("%d item(s) changed%s, %d already held%s", changed_items,
+  cli.say("%s changed%s, %d already held%s", cli.count(changed_items, "item"),
     failed_items > 0 and string.format(", %d failed", failed_items) or "", #items - pending,
     result.id and ("; undo with: tether undo " .. result.id) or "")
 end
 if code ~= cli.OK then
-  cli.exit(code, changed and string.format("apply: %d change(s) did not happen (journal %s)", failed, result.id)
-    or string.format("apply: nothing changed: %d change(s) refused", failed))
+  cli.exit(code, changed and string.format("apply: %s did not happen (journal %s)", cli.count(failed, "change"), result.id)
+    or string.format("apply: nothing changed: %s refused", cli.count(failed, "change")))
 end
 return cli.OK

@@ -189,7 +189,7 @@ for _, set in ipairs(sets) do
 end
 line:done()
 for _, err in ipairs(unreadable) do cli.warn(err .. "; left alone") end
-local result = cli.apply_plan(p, "files", { bytes_saved = saved, duplicates = duplicates, scanned = scanned })
+local result = cli.apply_plan(p, "file", { bytes_saved = saved, duplicates = duplicates, scanned = scanned })
 if not tether.options.json and not tether.options.quiet then
   local verb = result.dry and "would save" or "saved"
   cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, progress.bytes(saved), duplicates, scanned,

@@ -234,7 +234,7 @@ if #f.conflicts > 0 then
     end
   end
   io.stderr:write("All operations aborted.\n")
-  cli.exit(stow_form and cli.PROBLEMS or cli.FAILED, string.format("nothing changed: %d conflict(s)", #f.conflicts),
+  cli.exit(stow_form and cli.PROBLEMS or cli.FAILED, "nothing changed: " .. cli.count(#f.conflicts, "conflict"),
     { errno = "EEXIST", message = "conflicts" })
 end
 local packages = {}
@@ -242,5 +242,5 @@ for pkg in pairs(seen) do packages[#packages + 1] = pkg end
 table.sort(packages)
 f.plan.header.packages = packages
 f.plan.header.action = #unstow > 0 and #stow > 0 and "relink" or #unstow > 0 and "unlink" or "link"
-cli.apply_plan(f.plan, "links and directories")
+cli.apply_plan(f.plan, { "link or directory", "links and directories" })
 return cli.done()

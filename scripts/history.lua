@@ -100,7 +100,7 @@ if args.prune then
   local function kept(list, why)
     return #list > 0 and string.format("; kept %d %s (%s)", #list, why, table.concat(list, ", ")) or ""
   end
-  cli.say("%s %d journal(s) in %s%s%s%s", dry and "would remove" or "removed", #gone, journal.dir(),
+  cli.say("%s %s in %s%s%s%s", dry and "would remove" or "removed", cli.count(#gone, "journal"), journal.dir(),
     kept_open > 0 and string.format("; kept %d of runs that stopped part-way", kept_open) or "",
     kept(named, "that a run which stays names"), kept(maybe, "that a journal which cannot be read may name"))
   return code

@@ -178,7 +178,7 @@ if kind == "symlink" then
   local failure = result.failed_actions[1] or result.skipped_actions[1]
   if failure then
     cli.exit(result.done > 0 and cli.PARTIAL or cli.FAILED, failure.message ..
-      (result.done > 0 and string.format("; %d other link(s) were made (tether undo %s takes them back)", result.done, result.id) or ""))
+      (result.done > 0 and string.format("; %s made (tether undo %s takes %s back)", cli.count(result.done, "other link was", "other links were"), result.id, result.done == 1 and "it" or "them") or ""))
   end
   local planned = cli.plan_report(p, result)
   report.changed, report.id, report.done = true, planned.id, planned.done
@@ -195,7 +195,7 @@ end
 for _, l in ipairs(todo) do
   local ok, err, _, e = make(l.target, l.path, { replace = args.replace })
   if not ok then
-    if report.done > 0 then cli.exit(cli.PARTIAL, err .. string.format("; %d link(s) were made before it", report.done), e) end
+    if report.done > 0 then cli.exit(cli.PARTIAL, err .. string.format("; %s made before it", cli.count(report.done, "link was", "links were")), e) end
     refuse(err, e)
   end
   report.changed, report.done = true, report.done + 1

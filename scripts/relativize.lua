@@ -43,5 +43,5 @@ for e in cli.walk(roots, { links_only = true, stat = true, progress = show }) do
   end
 end
 line:done()
-cli.apply_plan(p, "links")
+cli.apply_plan(p, "link")
 return left > 0 and cli.PROBLEMS or cli.done()

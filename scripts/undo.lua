@@ -134,7 +134,7 @@ else
     local todo = err
     for k = #todo, 1, -1 do taken[#taken + 1] = cli.action_json(todo[k].a, "planned") end
     if tether.options.json then return report({ changed = false, dry = true, actions = taken, migrations = migrations }) end
-    cli.say("would undo %s (%s): %d change(s)", run.id, run.header.plan_kind, n)
+    cli.say("would undo %s (%s): %s", run.id, run.header.plan_kind, cli.count(n, "change"))
     for k = #todo, 1, -1 do cli.say("  take back: %s", cli.quote(plan.describe_action(todo[k].a))) end
     for k = #migrations, 1, -1 do cli.say("  then undo the migration %s", migrations[k]) end
     return cli.OK
@@ -158,7 +158,7 @@ else
   local after = journal.find(run.id)
   if after then row = journal.summary(after) end
   if tether.options.json then return report({ changed = n > 0 or #migrations > 0, dry = false, actions = taken, migrations = migrations }) end
-  cli.say("undid %s (%s): %d change(s) reversed%s", run.id, run.header.plan_kind, n,
-    #migrations > 0 and string.format(", and %d migration(s)", #migrations) or "")
+  cli.say("undid %s (%s): %s reversed%s", run.id, run.header.plan_kind, cli.count(n, "change"),
+    #migrations > 0 and ", and " .. cli.count(#migrations, "migration") or "")
 end
 return cli.OK

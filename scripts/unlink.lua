@@ -37,7 +37,7 @@ for _, path in ipairs(paths) do
   end
 end
 if #problems > 0 then
-  cli.exit(cli.FAILED, string.format("nothing removed: %d of %d path(s) cannot be unlinked: %s", #problems, #paths,
+  cli.exit(cli.FAILED, string.format("nothing removed: %d of %s cannot be unlinked: %s", #problems, cli.count(#paths, "path"),
     table.concat(problems, ", ", 1, math.min(5, #problems)) .. (#problems > 5 and ", ..." or "")), first)
 end
 
@@ -64,7 +64,7 @@ for _, path in ipairs(paths) do
       local ok, err, _, e = tether.unlink(path, opts)
       if not ok then
         cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED,
-          string.format("%s; stopped after removing %d of %d link(s)", err, removed_hard, #paths), e)
+          string.format("%s; stopped after removing %d of %s", err, removed_hard, cli.count(#paths, "link")), e)
       end
       removed_hard = removed_hard + 1
     end
@@ -76,7 +76,7 @@ if not result then
   -- The directories could not be held as they were (changed meanwhile), or the journal
   -- could not be written.
   if partial and partial.done > 0 then
-    cli.exit(cli.PARTIAL, string.format("%s; stopped after %d change(s) (journal %s)", perr, partial.done, partial.id))
+    cli.exit(cli.PARTIAL, string.format("%s; stopped after %s (journal %s)", perr, cli.count(partial.done, "change"), partial.id))
   end
   cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED, perr .. (removed_hard > 0 and "" or "; nothing changed"))
 end
@@ -92,8 +92,8 @@ report.changed = not dry and (result.done > 0 or removed_hard > 0)
 report.done = result.done + removed_hard
 if result.failed + result.skipped > 0 then
   if tether.options.json then cli.json(report) end
-  cli.exit(cli.run_code(report.changed, result.failed + result.skipped), string.format("%d of %d link(s) could not be removed%s",
-    result.failed + result.skipped, #paths, report.changed and "; see tether history" or "; nothing changed"))
+  cli.exit(cli.run_code(report.changed, result.failed + result.skipped), string.format("%d of %s could not be removed%s",
+    result.failed + result.skipped, cli.count(#paths, "link"), report.changed and "; see tether history" or "; nothing changed"))
 end
 if tether.options.json then cli.json(report) return cli.OK end
 for i, a in ipairs(actions) do

@@ -323,7 +323,7 @@ end
 local LISTS = { actions = true, runs = true, removed = true, links = true, unreadable = true,
                 paths = true, steps = true, roots = true, problems = true, warnings = true,
                 notes = true, links_into = true, filesystems = true, probes = true, leftovers = true,
-                fixed = true, chain = true, items = true, changes = true, migrations = true }
+                fixed = true, chain = true, items = true, changes = true, migrations = true, left_alone = true }
 local function arrays(v)
   for k, x in pairs(v) do
     if type(x) == "table" and getmetatable(x) == nil then
@@ -542,16 +542,25 @@ end
 -- The exit code of a recipe that got to its end: 1 when a directory could not be read.
 function M.done() return #M.unreadable > 0 and M.PROBLEMS or M.OK end
 
+-- "1 link", "2 links", "0 links": a count and its noun (plural: singular .. "s" unless
+-- given).
+function M.count(n, singular, plural)
+  return string.format("%d %s", n, n == 1 and singular or (plural or singular .. "s"))
+end
+
 -- The common end of a bulk recipe: report every conflict and stop (exit 3) before
 -- touching anything; with --dry-run print each action; otherwise apply with a journal
 -- and print a summary (or one JSON document with --json). `extra` is merged into the
--- JSON report and `noun` names what the actions change ("links", "files").
+-- JSON report and `noun` names one thing the actions change ("link", "file"; or
+-- {singular, plural}).
 function M.apply_plan(plan, noun, extra)
+  local one, many = noun, nil
+  if type(noun) == "table" then one, many = noun[1], noun[2] end
   local conflicts = plan:check()
   if #conflicts > 0 then
     for _, c in ipairs(conflicts) do M.warn(M.quote(c.path) .. ": " .. c.message) end
-    M.exit(M.FAILED, string.format("nothing changed: %d conflict(s) in a plan of %d action(s)",
-      #conflicts, #plan.actions))
+    M.exit(M.FAILED, string.format("nothing changed: %s in a plan of %s",
+      M.count(#conflicts, "conflict"), M.count(#plan.actions, "action")))
   end
   -- Test hook: a command run between planning and applying, to change the tree under a
   -- plan exactly there (tests/e2e/test_bulk.sh).
@@ -563,16 +572,16 @@ function M.apply_plan(plan, noun, extra)
     end,
   })
   if not result and partial and partial.done > 0 then
-    M.exit(M.PARTIAL, string.format("%s; stopped after %d change(s) (journal %s)", err, partial.done, partial.id))
+    M.exit(M.PARTIAL, string.format("%s; stopped after %s (journal %s)", err, M.count(partial.done, "change"), partial.id))
   end
   if not result then M.exit(M.FAILED, err .. "; nothing changed") end
   if tether.options.json then
     M.json(M.plan_report(plan, result, extra))
   elseif result.dry then
     plan:print(function(fmt, s) M.say(fmt, M.quote(s)) end)
-    M.say("%d action(s) planned on %s; nothing changed (dry run)", #plan.actions, noun)
+    M.say("%s planned on %s; nothing changed (dry run)", M.count(#plan.actions, "action"), many or one .. "s")
   else
-    M.say("%d %s changed%s%s%s", result.done, noun,
+    M.say("%s changed%s%s%s", M.count(result.done, one, many),
       result.skipped > 0 and string.format(", %d skipped (changed meanwhile)", result.skipped) or "",
       result.failed > 0 and string.format(", %d failed", result.failed) or "",
       result.id and ("; undo with: tether undo " .. result.id) or "")

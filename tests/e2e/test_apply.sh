@@ -167,7 +167,7 @@ only_id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$o
 check "a migration alone: applied" is "$rc|$(readlink only/src)" "0|$odest"
 t undo
 check "a migration alone: undone by one tether undo" is "$rc|$(cat only/src/f)|$(test -e "$odest" && echo dest)" "0|only|"
-check "a migration alone: said so" has "$out" "and 1 migration(s)"
+check "a migration alone: said so" has "$out" "and 1 migration"
 t undo "$only_id"
 check "and not twice: already undone" is "$rc" 3
 check "already undone: said so" has "$err" "already undone"

@@ -149,7 +149,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     check "only change refused: no journal written" is "$(find "$WORK/nobody-state" -name '*.jsonl' | wc -l)" 0
     out=$(refused_as apply only.json 2>&1); rc=$?
     check "only change refused, text: nothing changed, said so" is "$rc" 3
-    check "only change refused, text: the summary" has "$out" "apply: nothing changed: 1 change(s) refused"
+    check "only change refused, text: the summary" has "$out" "apply: nothing changed: 1 change refused"
     out=$(refused_as --json link x ro/l2 2>/dev/null); rc=$?
     check "tether link, the same refusal: exit 3 too" is "$rc" 3
     echo '{"links": [{"path": "ro/l", "target": "x"}, {"path": "rw/l", "target": "x"}]}' > half.json && chmod 644 half.json

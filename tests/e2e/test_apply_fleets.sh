@@ -77,7 +77,7 @@ d = json.load(sys.stdin)
 print(d["changed"], sorted({i["status"] for i in d["items"]}))' <<<"$out")" "0|False ['ok']"
 check "a second apply: the tree as the first left it" is "$(tree)" "$after"
 t apply --check /etc/tether/web.lua
-check "--check after: nothing differs" has "$out" "0 of 9 item(s) differ"
+check "--check after: nothing differs" has "$out" "0 of 9 items differ"
 
 # The next release: --check says what the page says it does, apply follows it (.profile
 # through the new current), a second apply changes nothing.

@@ -26,7 +26,7 @@ for i in range(20000):
 PY
 before=$(listing links)
 t retarget -n links --from "$WORK/run/old" --to "$WORK/run/new"
-check "retarget dry run plans 10000" has "$out" "10000 action(s) planned"
+check "retarget dry run plans 10000" has "$out" "10000 actions planned"
 check "retarget dry run changed nothing" is "$(listing links)" "$before"
 t retarget links --from "$WORK/run/old" --to "$WORK/run/new"
 check "retarget exit 0" is "$rc" 0
@@ -90,7 +90,7 @@ fi
 before_dry=$(listing pr)
 out=$("${as_user[@]}" "$TETHER" prune -n pr 2>&1)
 no_bug_report "tether" "$out"
-check "prune dry run" has "$out" "2 action(s) planned"
+check "prune dry run" has "$out" "2 actions planned"
 check "prune dry run changed nothing" is "$(listing pr)" "$before_dry"
 out=$("${as_user[@]}" "$TETHER" prune pr 2>&1)
 no_bug_report "tether" "$out"
@@ -115,7 +115,7 @@ shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
 cp -p dd/a/one "$shm/other-fs"
 before=$(listing dd)
 t dedupe -n dd "$shm"
-check "dedupe dry run finds the two copies" has "$out" "2 action(s) planned"
+check "dedupe dry run finds the two copies" has "$out" "2 actions planned"
 check "dedupe dry run changed nothing" is "$(listing dd)" "$before"
 t dedupe dd "$shm"
 ino() { stat -c %i "$1"; }
@@ -134,10 +134,10 @@ check "dedupe undo gives back separate copies" is "$(listing dd)|$(stat -c %h dd
 # 100000-byte copies, 98K does not (100352 bytes).
 for size in 97K 1KiB 100000 0.09M; do
     t dedupe -n --min-size "$size" dd
-    check "--min-size $size keeps the copies" has "$out" "2 action(s) planned"
+    check "--min-size $size keeps the copies" has "$out" "2 actions planned"
 done
 t dedupe -n --min-size 98K dd
-check "--min-size 98K leaves them out" has "$out" "0 action(s) planned"
+check "--min-size 98K leaves them out" has "$out" "0 actions planned"
 t dedupe -n --min-size 0 dd
 check "--min-size 0 is refused (at least 1 byte)" is "$rc|$(has "$err" "--min-size takes a size such as" && echo said)" "2|said"
 t dedupe --ignore-mtime dd
@@ -182,7 +182,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     no_bug_report "tether" "$out"
     check "unreadable files: exit 1" is "$rc" 1
     check "unreadable files: named" has "$out" "nr/locked1: permission denied (EACCES); left alone"
-    check "unreadable files: the readable ones still planned" has "$out" "2 action(s) planned"
+    check "unreadable files: the readable ones still planned" has "$out" "2 actions planned"
     check "unreadable files: nothing changed" is "$(listing nr)" "$nr_before"
     chmod 644 nr/locked1 nr/locked2
     rm -rf nr
@@ -199,7 +199,7 @@ t undo
 t -v prune -n twice/sub ./twice twice/
 check "-v: a nested root is named" has "$out" "twice/sub is inside ./twice: walked once"
 check "-v: a repeated root is named" has "$out" "twice/ is the same as ./twice: walked once"
-check "and its links planned once" has "$out" "1 action(s) planned"
+check "and its links planned once" has "$out" "1 action planned"
 rm -rf twice
 
 # --- undo refuses when something changed since, and history lists every run
@@ -220,5 +220,27 @@ check "history lists the runs" has "$out" "prune"
 check "history shows undone runs" has "$out" "undone"
 t --json history
 check "history --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipe"], type(d["runs"]).__name__, sorted(d["runs"][0]))' <<<"$out")" "history list ['done', 'failed', 'id', 'recipe', 'roots', 'skipped', 'state', 'time']"
+
+# --- What was left alone is said (issue 24, item 6), and counts read as English.
+mkdir -p said/old said/new said/a/b && touch said/old/f said/new/f
+ln -s x said/a/loop1 && ln -s loop1 said/a/x
+t prune said/a
+check "prune of two links in a loop: nothing to remove, and why" is "$rc|$out" \
+    "0|0 dangling links changed
+left alone: 2 links that go round in a loop (--loops removes them too)"
+ln -s gone said/a/broken
+t prune said/a
+check "one link: singular" has "$out" "1 dangling link changed;"
+t --json prune -n said/a
+check "--json lists what was left alone, with why" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([(l["path"], l["status"], l["why"]) for l in d["left_alone"]])' <<<"$out")" \
+    "[('said/a/loop1', 'loop', 'a loop (--loops removes it)'), ('said/a/x', 'loop', 'a loop (--loops removes it)')]"
+ln -s ../../old/f said/a/b/rel && ln -s "$WORK/run/said/old/f" said/a/abs
+t retarget said/a --from "$WORK/run/said/old" --to "$WORK/run/said/new"
+check "retarget says a relative link into OLD was left, and how to include it" is "$rc|$(readlink said/a/b/rel)|$(tail -n 1 <<<"$out")" \
+    "0|../../old/f|left alone: 1 relative link that leads into $WORK/run/said/old (--relative-too retargets it, keeping it relative)"
+t retarget said/a --from "$WORK/run/said/old" --to "$WORK/run/said/new" --relative-too
+check "--relative-too retargets it, still relative" is "$rc|$(readlink said/a/b/rel)|$(cat said/a/b/rel; echo)" "0|../../new/f|"
+t undo
+check "and undo puts it back" is "$rc|$(readlink said/a/b/rel)" "0|../../old/f"
 
 finish

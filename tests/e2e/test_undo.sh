@@ -169,10 +169,10 @@ mkdir -p hp && for i in 1 2 3 4; do ln -s "gone$i" "hp/l$i"; t prune hp; done
 t history --prune --keep 1 -n
 check "prune -n lists what would go" is "$rc|$(grep -c 'would remove' <<<"$out")|$(ls "$XDG_STATE_HOME/tether/journal" | grep -c jsonl)" "0|4|4"
 t history --prune --older-than 1
-check "nothing is a day old" has "$out" "removed 0 journal(s)"
+check "nothing is a day old" has "$out" "removed 0 journals"
 for age in 1d 2w 12h 1.5h "3 days"; do
     t history --prune -n --older-than "$age"
-    check "--older-than $age is a duration" is "$rc|$(has "$out" "would remove 0 journal(s)" && echo none)" "0|none"
+    check "--older-than $age is a duration" is "$rc|$(has "$out" "would remove 0 journals" && echo none)" "0|none"
 done
 t history --prune -n --older-than 0s
 check "--older-than 0s: every run is older" is "$rc|$(grep -cE '^would remove [0-9]{8}' <<<"$out")" "0|4"
