@@ -34,11 +34,7 @@ end
 
 -- The part of target below `from`, or nil when it is not below it.
 local function below(target)
-  if not path.is_absolute(target) then return nil end
-  local t = path.normalize(target)
-  if t == from then return "" end
-  if from == "/" then return t:sub(2) end
-  if t:sub(1, #from + 1) == from .. "/" then return t:sub(#from + 2) end
+  return path.is_absolute(target) and path.below(path.normalize(target), from) or nil
 end
 
 local held <close>, roots = cli.roots(args) -- each there, each walked once, held till the end

@@ -298,10 +298,7 @@ local function is_link(i) return i and (i.type == "symlink" or i.type == "juncti
 -- Why d (looked at: i) is no directory to put things in.
 local function not_a_dir(d, i) return i and (d .. " is " .. what(i) .. ", not a directory") or (d .. " does not exist") end
 
--- p is top or below it (either separator on Windows).
-local function within(p, top)
-  return p == top or (p:sub(1, #top) == top and (top:match("[/\\]$") or p:sub(#top + 1, #top + 1):match("[/\\]")) ~= nil)
-end
+local within = path.inside -- p is top or below it
 
 local function root_of(p) return p:match("^%a:[/\\]") and (p:sub(1, 2) .. "/") or "/" end
 
@@ -648,7 +645,7 @@ end
 local function moved_target(t, from, to)
   if not t or not path.is_absolute(t) then return nil end
   t = path.normalize(t)
-  local rest = t == from and "" or (t:sub(1, #from + 1) == from .. "/" and t:sub(#from + 2))
+  local rest = path.below(t, from)
   if rest then return rest == "" and to or path.join(to, rest) end
 end
 

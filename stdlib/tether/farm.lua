@@ -71,28 +71,24 @@ local function adjust_dotfile(p)
 end
 M.adjust_dotfile = adjust_dotfile
 
--- Stow's path arithmetic: lexical, "x/.." folded, "" for the target directory itself.
+-- Stow's path arithmetic: tether.path's, relative to the target, with "" for the target
+-- directory itself.
 local function join(...)
-  local s = table.concat({ ... }, "/")
-  -- Most paths have nothing to fold: no empty, "." or ".." component.
-  if not ("/" .. s .. "/"):find("/%.?%.?/") then return s end
-  local out = {}
+  local parts = {}
   for _, p in ipairs({ ... }) do
-    for part in p:gmatch("[^/]+") do
-      if part == ".." and #out > 0 and out[#out] ~= ".." then
-        out[#out] = nil
-      elseif part ~= "." then
-        out[#out + 1] = part
-      end
-    end
+    if p ~= "" then parts[#parts + 1] = p end
   end
-  return table.concat(out, "/")
+  local s = path.normalize(table.concat(parts, "/"))
+  return s == "." and "" or s
 end
 
 -- join(dir, name) for a name read from a directory (never "", "." or ".." or with a "/").
 local function child(dir, name) return dir == "" and name or dir .. "/" .. name end
 
-local function parent(p) return p:match("^(.*)/[^/]*$") or "" end
+local function parent(p)
+  local d = path.dirname(p)
+  return d == "." and "" or d
+end
 
 local Farm = {}
 Farm.__index = Farm

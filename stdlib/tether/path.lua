@@ -28,8 +28,16 @@ function M.parts(p)
   return out
 end
 
+-- Whether p is in normal form already: no empty, "." or ".." component and no trailing
+-- separator (most paths a walk or a plan meets; they are given back as they are).
+local function is_normal(p)
+  if windows or p == "" or p:find("//", 1, true) or (#p > 1 and p:sub(-1) == "/") then return false end
+  return not ("/" .. p .. "/"):find("/%.%.?/")
+end
+
 function M.normalize(p)
   assert(type(p) == "string", "path must be a string")
+  if is_normal(p) then return p end
   local root = root_of(p)
   local out = {}
   for _, part in ipairs(M.parts(p)) do
@@ -73,6 +81,22 @@ function M.split(p)
   end
   return prefix .. dir, base
 end
+
+-- The part of p below dir ("" when p is dir itself), or nil when p is neither dir nor
+-- below it: "/a/b" is below "/a" ("b") and below "/" ("a/b"); "/ab" is not below "/a".
+-- Lexical and as given (normalize both first where spellings may differ); either
+-- separator on Windows. The one "is it below" of the Lua side.
+function M.below(p, dir)
+  if p == dir then return "" end
+  local n = #dir
+  if n == 0 or p:sub(1, n) ~= dir then return nil end
+  if dir:sub(n):match(SEP) then return p:sub(n + 1) end -- "/" or "C:\"
+  if p:sub(n + 1, n + 1):match(SEP) then return p:sub(n + 2) end
+  return nil
+end
+
+-- Whether p is dir or below it (M.below).
+function M.inside(p, dir) return M.below(p, dir) ~= nil end
 
 function M.dirname(p)
   return (M.split(p))

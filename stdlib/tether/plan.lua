@@ -657,10 +657,7 @@ local FIELDS = {
 }
 local function inside(p, roots)
   for _, r in ipairs(roots) do
-    local n = #r.path
-    if p:sub(1, n) == r.path and (#p == n or p:sub(n + 1, n + 1):find("[/\\]") or r.path:find("[/\\]$")) then
-      return true
-    end
+    if path.inside(p, r.path) then return true end
   end
   return false
 end

@@ -6,9 +6,7 @@ local tether = require "tether"
 
 local M = {}
 
-local function inside(p, dir)
-  return p == dir or p:sub(1, #dir + 1) == dir .. "/" or dir == "/"
-end
+local inside = require("tether.path").inside
 
 local function comm(pid)
   local f = io.open("/proc/" .. pid .. "/comm")

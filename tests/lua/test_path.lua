@@ -49,4 +49,40 @@ function T.relative()
   raises(function() path.relative("../a", "b") end, "by names alone")
 end
 
+
+function T.below_and_inside()
+  local cases = {
+    { "/a/b", "/a", "b" }, { "/a", "/a", "" }, { "/a/b/c", "/", "a/b/c" }, { "/", "/", "" },
+    { "/ab", "/a", nil }, { "/a", "/a/b", nil }, { "a/b", "a", "b" }, { "ab/c", "a", nil },
+    { "/a/b", "", nil }, { "x", "", nil },
+  }
+  for _, c in ipairs(cases) do
+    eq(path.below(c[1], c[2]), c[3], c[1] .. " below " .. c[2])
+    eq(path.inside(c[1], c[2]), c[3] ~= nil, c[1] .. " inside " .. c[2])
+  end
+end
+
+-- normalize's fast path gives back what the full rule gives, for every spelling.
+function T.normalize_fast_path_agrees()
+  local pieces = { "a", "b", ".", "..", "", "c.d", "..x", ".y" }
+  local function full(p) -- the rule, without the fast path
+    local root = p:sub(1, 1) == "/" and "/" or ""
+    local out = {}
+    for part in p:gmatch("[^/]+") do
+      if part == ".." then
+        if #out > 0 and out[#out] ~= ".." then out[#out] = nil elseif root == "" then out[#out + 1] = ".." end
+      elseif part ~= "." then out[#out + 1] = part end
+    end
+    local s = root .. table.concat(out, "/")
+    return s == "" and "." or s
+  end
+  math.randomseed(7)
+  for _ = 1, 3000 do
+    local n, t = math.random(0, 5), {}
+    for k = 1, n do t[k] = pieces[math.random(#pieces)] end
+    local p = (math.random(2) == 1 and "/" or "") .. table.concat(t, "/") .. (math.random(4) == 1 and "/" or "")
+    if path.sep == "/" then eq(path.normalize(p), full(p), p) end
+  end
+end
+
 return T
