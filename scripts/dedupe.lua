@@ -7,7 +7,7 @@ local tempname = require "tether.tempname"
 
 local args = cli.parse({...}, {
   name = "dedupe",
-  usage = "tether dedupe PATH... [--min-size N] [--ignore-mtime] [--reflink]",
+  usage = "tether dedupe PATH... [--min-size SIZE] [--ignore-mtime] [--reflink] [--xdev]",
   summary = "Find files with identical content under the PATHs and replace the copies by hard links to one of them, reporting the bytes saved.",
   description = [[
 Files are grouped by size, then compared byte for byte, up to 64 files of a size side by
@@ -26,6 +26,7 @@ file its own copy back.]],
     { "min-size", "only files of at least SIZE (512, 4K, 1.5M, 10G, 1KiB...; default 1 byte)", value = "SIZE", size = true, least = 1 },
     { "ignore-mtime", "link files even if their modification times differ" },
     { "reflink", "use copy-on-write clones instead of hard links (btrfs, XFS)" },
+    { "xdev", "stay on the filesystem of each PATH (as find -xdev): what is mounted below it is not looked at" },
   },
   min = 1, paths = true,
 })
@@ -37,7 +38,7 @@ local line, started = progress.line(), tether.now()
 local show_progress = tether.options.progress
 local groups, seen, scanned = {}, {}, 0
 -- stat = true: the walk's thread stats each file relative to its directory.
-for e in cli.walk(roots, { types = { "file" }, stat = true }) do
+for e in cli.walk(roots, { xdev = args.xdev, types = { "file" }, stat = true }) do
   if e.error and e.type == "dir" then cli.walk_problem(e) end
   -- tether's own temporary names (a copy a killed run left) are never linked to; a name
   -- that only looks like one is the user's (tether.tempname says which is which).

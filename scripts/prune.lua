@@ -6,14 +6,15 @@ local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "prune",
-  usage = "tether prune [--loops] [--dry-run] PATH...",
+  usage = "tether prune [--loops] [--xdev] [--dry-run] PATH...",
   summary = "Remove every dangling link under each PATH: links whose target does not exist (ENOENT/ENOTDIR).",
   description = [[
 A link that cannot be resolved for another reason is left alone: one into a directory
 that cannot be searched (denied) may be fine for its owner, and a loop is removed only
 with --loops. Each link is checked again right before it is removed. The run is
 journaled: tether undo puts the links back.]],
-  options = { { "loops", "also remove links that go round in a loop" } },
+  options = { { "loops", "also remove links that go round in a loop" },
+              { "xdev", "stay on the filesystem of each PATH (as find -xdev): what is mounted below it is not looked at" } },
   min = 1, paths = true,
 })
 
@@ -25,7 +26,7 @@ local p = plan.new("prune", { roots = roots.paths })
 local left, counts = {}, { loop = 0, denied = 0, error = 0 }
 local WHY = { loop = "a loop (--loops removes it)", denied = "a directory on the way cannot be searched",
               error = "it cannot be resolved (see tether inspect)" }
-for e in cli.walk(roots, { links_only = true, classify = true, stat = true, roots = roots.paths, progress = show }) do
+for e in cli.walk(roots, { xdev = args.xdev, links_only = true, classify = true, stat = true, roots = roots.paths, progress = show }) do
   if e.error and not e.status then cli.walk_problem(e)
   elseif e.status == "broken" or (args.loops and e.status == "loop") then
     p:add("unlink", { path = e.path, target = e.target, expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })

@@ -7,14 +7,15 @@ local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "relativize",
-  usage = "tether relativize [--absolute] PATH...",
+  usage = "tether relativize [--absolute] [--xdev] PATH...",
   summary = "Rewrite every absolute link under each PATH as a relative one (or, with --absolute, every relative one as absolute), keeping what it resolves to.",
   description = [[
 The relative form is computed from the link's real directory (a parent reached through
 another link is resolved first), never by string games. A link whose target does not
 resolve is converted only if its new form names the same path; either way, the resolved
 target before and after must be the same, or the link is left alone and reported.]],
-  options = { { "absolute", "the other way: relative targets become absolute" } },
+  options = { { "absolute", "the other way: relative targets become absolute" },
+              { "xdev", "stay on the filesystem of each PATH (as find -xdev): what is mounted below it is not looked at" } },
   min = 1, paths = true,
 })
 
@@ -22,7 +23,7 @@ local held <close>, roots = cli.roots(args) -- each there, each walked once, hel
 local show, line = progress.walk("scanning")
 local p = plan.new(args.absolute and "absolutize" or "relativize", { roots = roots.paths })
 local left = 0
-for e in cli.walk(roots, { links_only = true, stat = true, progress = show }) do
+for e in cli.walk(roots, { xdev = args.xdev, links_only = true, stat = true, progress = show }) do
   if e.error and e.type == "dir" then cli.walk_problem(e) end
   local t = e.target
   if t and path.is_absolute(t) ~= (args.absolute or false) then

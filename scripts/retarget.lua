@@ -7,7 +7,7 @@ local progress = require "tether.progress"
 
 local args = cli.parse({...}, {
   name = "retarget",
-  usage = "tether retarget PATH... --from OLD --to NEW [--relative-too] [--allow-broken]",
+  usage = "tether retarget PATH... --from OLD --to NEW [--relative-too] [--allow-broken] [--xdev]",
   summary = "Every link under each PATH whose target lies under OLD now points at the same place under NEW.",
   description = [[
 OLD is matched as a path prefix, not a string prefix: /mnt/old2/x is not under /mnt/old.
@@ -23,6 +23,7 @@ target is computed from the link's real directory, as link --relative does).]],
     { "to", "the new location", value = "NEW" },
     { "relative-too", "also retarget relative links that lead into OLD (they stay relative)" },
     { "allow-broken", "retarget even when the new target does not exist" },
+    { "xdev", "stay on the filesystem of each PATH (as find -xdev): what is mounted below it is not looked at" },
   },
   min = 1, paths = true,
 })
@@ -52,7 +53,7 @@ local function led_to(e) -- where a relative link leads by name, from its real d
   if real_dirs[d] == nil then real_dirs[d] = tether.realpath(d) or false end
   return real_dirs[d] and path.normalize(path.join(real_dirs[d], e.target))
 end
-for e in cli.walk(roots, { links_only = true, stat = true, progress = show }) do
+for e in cli.walk(roots, { xdev = args.xdev, links_only = true, stat = true, progress = show }) do
   if e.error and e.type == "dir" then cli.walk_problem(e) end
   local relative = e.target and not path.is_absolute(e.target)
   local rest = e.target and below(relative and (led_to(e) or "") or e.target)

@@ -243,4 +243,21 @@ check "--relative-too retargets it, still relative" is "$rc|$(readlink said/a/b/
 t undo
 check "and undo puts it back" is "$rc|$(readlink said/a/b/rel)" "0|../../old/f"
 
+# --- --xdev: what is mounted below a root is not looked at (prune, relativize, retarget, dedupe).
+if [ "$(id -u)" -eq 0 ] && mkdir -p xd/in xd/mnt && mount -t tmpfs tether-xdev xd/mnt 2>/dev/null; then
+    ln -s gone xd/in/b && ln -s gone2 xd/mnt/b2
+    t prune -n --xdev xd
+    check "prune --xdev stays on the root's filesystem" is "$rc|$(grep -c 'would remove' <<<"$out")|$(has "$out" b2 || echo not-below)" "0|1|not-below"
+    t prune -n xd
+    check "without --xdev the mount is walked" is "$(grep -c 'would remove' <<<"$out")" 2
+    for r in "relativize -n --xdev" "retarget -n --xdev --from /a --to /b" "dedupe -n --xdev"; do
+        # shellcheck disable=SC2086
+        t $r xd
+        check "$r takes --xdev" is "$rc" 0
+    done
+    umount xd/mnt
+else
+    echo "skipped: --xdev checks (mounting a tmpfs is not permitted here)"
+fi
+
 finish
