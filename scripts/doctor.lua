@@ -160,7 +160,6 @@ for _, root in ipairs(roots) do
       local abs = tether.absolute(e.path) or e.path
       local item = { path = e.path, type = e.type }
       local pid = e.name:match("^%.tether%-(%d+)%-%d+%.tmp$") or e.name:match("^%.tether%-probe%-(%d+)%-")
-      local locked = e.name:match("^%.tether%-lock%-(.+)$")
       local run = by_path[abs]
       if pid then
         item.pid = tonumber(pid)
@@ -171,11 +170,6 @@ for _, root in ipairs(roots) do
         if tether.pid_alive(item.pid) and item.pid ~= tether.pid() then item.kind = item.kind .. " of running process " .. pid; item.busy = true end
         item.stat = e
         tmps[#tmps + 1] = item
-      elseif locked then
-        local state, holder = tether.lock_state(path.join(path.dirname(e.path), locked))
-        item.kind = "a lock file (" .. tostring(state) .. (holder and holder ~= "" and (": " .. holder) or "") .. ")"
-        item.busy = state == "held"
-        item.run = holder and holder:match("run ([%w%-]+)")
       elseif run then
         item.kind = string.format("the %s of migration %s (%s)", run.what == "tmp" and "temporary copy" or "kept original",
           run.id, run.ended or "unfinished")

@@ -54,7 +54,7 @@ check "a killed link --replace left a temporary link" is "$(find tree/ll -name '
 mkdir -p tree/src/sub && head -c 100000 /dev/urandom > tree/src/sub/big && echo small > tree/src/small
 cp -a tree/src pristine-src
 TETHER_CRASH_AT=copy:1 "$TETHER" -q migrate tree/src "$shm/dest" >/dev/null 2>&1
-check "a killed migration left its lock" is "$(ls -A tree | grep -c '^\.tether-lock-src$')" 1
+check "a killed migration left no lock in the tree" is "$(ls -A tree | grep -c '^\.tether-lock')" 0
 # A journal that cannot be read.
 jdir=$XDG_STATE_HOME/tether/journal
 cp "$(ls "$jdir"/*.jsonl | head -n 1)" "$jdir/20991231-000000-000000-ba.jsonl"
@@ -67,12 +67,11 @@ check "doctor finds problems: exit 1" is "$rc" 1
 check "it names the temporary hard link" has "$out" "a temporary hard link"
 check "the temporary copy" has "$out" "a temporary copy"
 check "the temporary link" has "$out" "a temporary link"
-check "the lock" has "$out" "a lock file (stale"
 check "the unfinished migration and its next command" has "$out" "(migrate, "
 check "the undo stopped part-way" has "$out" "undo stopped part-way); next: tether undo "
 check "the journal that cannot be read" has "$out" "20991231-000000-000000-ba.jsonl"
 t --json doctor tree "$shm"
-check "--json: the same leftovers" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["leftovers"]) >= 5, len(d["runs"]), len(d["unreadable"]))' <<<"$out")" "True 2 1"
+check "--json: the same leftovers" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["leftovers"]) >= 4, len(d["runs"]), len(d["unreadable"]))' <<<"$out")" "True 2 1"
 
 t doctor --fix -n tree "$shm"
 check "--fix -n changes nothing" is "$(snapshot tree; ls -A "$shm")" "$before_fix"

@@ -165,7 +165,7 @@ if [ "$(id -u)" -eq 0 ] && mkdir "$WORK/jfull" && mount -t tmpfs -o size=64k tmp
     before=$(state)
     t --journal-dir "$WORK/jfull/j" migrate src "$shm/dest"
     check "journal disk full: exit 3" is "$rc" 3
-    check "journal disk full: says so" has "$err" "cannot write the journal (ENOSPC); the disk that holds journals is full; nothing was changed"
+    check "journal disk full: says so" has "$err" "(ENOSPC); the disk that holds journals is full; nothing was changed"
     check "journal disk full: nothing changed" is "$(state)" "$before"
     check "journal disk full: no journal left" is "$(ls -A "$WORK/jfull/j")" ""
     ln -s gone src/dangling
