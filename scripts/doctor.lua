@@ -19,7 +19,7 @@ and the longest name. On Windows a symbolic link that cannot be made says whethe
 Developer Mode (or the privilege) is missing.
 
 Leftovers: .tether-* names under PATH (a temporary link, hard link or copy a killed run
-left beside its file; a migration's temporary copy or kept original; a lock file), runs
+left beside its file; a migration's temporary copy or kept original), runs
 that stopped part-way (a migration, its rollback or undo; an undo of a plan), and
 journals that cannot be read. Exit 1 when there is any.
 
@@ -27,10 +27,9 @@ journals that cannot be read. Exit 1 when there is any.
 cannot prove to be tether's own: a temporary name only when the process that made it is
 gone; a temporary hard link only when its file has another name; a temporary copy only
 when a file with the same bytes (its twin) is beside it (it becomes a name of the twin,
-then goes: tether undo brings the name back); a lock only when its holder is gone and
-its run has ended; a migration's temporary names by finishing the run its journal
-names (the command tether migrate --status shows). An unreadable journal is reported,
-never changed. With -n, --fix lists what it would do.]],
+then goes: tether undo brings the name back); a migration's temporary names by
+finishing the run its journal names (the command tether migrate --status shows). An
+unreadable journal is reported, never changed. With -n, --fix lists what it would do.]],
   options = {
     { "fix", "remove or finish the leftovers (journaled; with -n: list what it would do)" },
     { "no-probe", "skip the filesystem probes" },

@@ -75,6 +75,11 @@ check "another run at work: refused, naming it" is "$rc|$(has "$err" "another te
 t -n migrate top/src "$shm/elsewhere"
 check "another run at work: -n says so" is "$rc|$(has "$err" "another tether run is working on it (pid $holder, run " && echo named)" "3|named"
 check "another run at work: nothing written" is "$(times "$WORK/run" "$shm")" "$before"
+# A run of another journal directory (as another user's would be) sees the lock on the
+# directory itself.
+t --journal-dir "$WORK/other-journal" migrate top/src "$shm/elsewhere"
+check "another journal directory: refused, SRC locked" is "$rc|$(has "$err" "top/src: another process holds a lock on it" && echo named)" "3|named"
+check "another journal directory: nothing written" is "$(times "$WORK/run" "$shm")" "$before"
 kill -TERM $holder
 wait $holder
 holder=""
@@ -116,6 +121,19 @@ if command -v bindfs >/dev/null && mkdir -p "$WORK/fuse-real/src" fusemnt && bin
         check "FUSE, no link: says why" has "$out" "a link must be made here in place of $fuse/src; nothing was changed"
         check "FUSE, no link: everything as it was" is "$(times "$WORK/fuse-real" "$shm")" "$before"
         check "FUSE, no link: no run recorded" is "$(ls "$jdir" | grep -c jsonl)" 1
+        # The link tried there cannot be removed again: it is journaled, so the command
+        # named removes it.
+        out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -o /dev/null -e trace=unlinkat -e inject=unlinkat:error=EPERM:when=1 \
+            "$TETHER" migrate fusemnt/src "$shm/dest" 2>&1)
+        rc=$?
+        no_bug_report "tether migrate (a probe that stays)" "$out"
+        check "FUSE, probe stays: exit 4, naming the command" is "$rc|$(has "$out" "is still there: remove it with tether migrate --rollback" && echo named)" "4|named"
+        check "FUSE, probe stays: it is there" is "$(ls -A fusemnt | grep -c '^\.tether-probe-')" 1
+        t migrate --status
+        check "FUSE, probe stays: --status says SRC is untouched" has "$out" "stopped before its first step ($fuse/src is untouched)"
+        t migrate --rollback
+        check "FUSE, probe stays: --rollback removes it" is "$rc|$(ls -A fusemnt)" "0|src"
+        check "FUSE, probe stays: everything as it was" is "$(times "$WORK/fuse-real/src" "$shm")" "$(grep "^$WORK/fuse-real/src\|^$shm" <<<"$before")"
     fi
     fusermount -u "$fuse" && fuse=""
 else
