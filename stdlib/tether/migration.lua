@@ -81,9 +81,10 @@ end
 
 -- Each step: what it does (describe), how (run), whether a begun step already took
 -- effect (is_done, for a crash between the step and its record), and how it is taken
--- back (undo(x, rt, prior), prior its last record; none after a commit point). x is the direction's context (see
--- context()), rt the runner's services: rt.made(key, value) journals an identity the
--- moment it exists, rt.report(what) gives a progress function, rt.warn(msg).
+-- back (undo(x, rt, prior), prior its last record; none after a commit point). x is the
+-- direction's context (see context()), rt the runner's services: rt.made(key, value)
+-- journals an identity the moment it exists, rt.report(what) gives a progress function,
+-- rt.warn(msg).
 M.steps = {
   copy = {
     describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,

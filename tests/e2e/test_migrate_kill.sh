@@ -116,7 +116,7 @@ if command -v strace >/dev/null; then
                 recover "$kind, killed at $name #$when"
             done
         done < <(awk 'NR > 2 && $1 != "total" && $1 !~ /^-/ { print $1, $2 }' "$WORK/count")
-        echo "$kind: $n system calls that change something, every ${step}th killed"
+        echo "$kind: $n system calls that change something, killed before one in every $step"
     done
 else
     echo "skipped: kills at each system call need strace"
