@@ -15,8 +15,9 @@ PACKAGES=(build-essential cmake pkg-config liblua5.4-dev libcmocka-dev libedit-d
 TEST_PACKAGES=(lua5.4 lua-filesystem tmux python3 util-linux stow strace groff-base man-db bash-completion
                luarocks dpkg-dev debhelper lintian)
 # Used by one test each, which skips with a message where they cannot be installed:
-# headless Chromium renders the audit's HTML report, ansible-core runs the fleet module.
-OPTIONAL_TEST_PACKAGES=(chromium ansible-core)
+# headless Chromium renders the audit's HTML report, ansible-core runs the fleet module,
+# bindfs mounts a FUSE filesystem (one that cannot tell whether it keeps links).
+OPTIONAL_TEST_PACKAGES=(chromium ansible-core bindfs)
 # The Windows build: the cross compiler, Wine to run the result, dpkg-dev to unpack the
 # Debian source packages of Lua, cmocka and PCRE2 it compiles (apt-get source).
 WIN_PACKAGES=(gcc-mingw-w64-x86-64 wine wine64 dpkg-dev)

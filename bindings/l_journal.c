@@ -1,15 +1,12 @@
-/* Journals and locks. tether.journal(path [, {create=true}]) is a handle whose
- * :append(line) returns only once the line is on disk (:append(line, {nosync=true}) and
- * :sync() group several); tether.journal_dir and tether.journal_read refuse what another
- * user could have written. tether.lock(path, holder) keeps a second run off a folder
- * until it is closed. Handles are made before the file is opened, so nothing leaks. */
+/* Journals. tether.journal(path [, {create=true}]) is a handle whose :append(line)
+ * returns only once the line is on disk (:append(line, {nosync=true}) and :sync() group
+ * several); tether.journal_dir and tether.journal_read refuse what another user could
+ * have written. Handles are made before the file is opened, so nothing leaks. */
 #include "l_tether.h"
 
 #include "../core/journal.h"
-#include "../core/lock.h"
 
 #define JOURNAL_META "tether.journal"
-#define LOCK_META    "tether.lock"
 
 typedef struct l_journal {
     tt_journal *j;
@@ -93,45 +90,6 @@ static int l_journal_read(lua_State *L)
     return 1;
 }
 
-typedef struct l_lock {
-    tt_lock *l;
-} l_lock;
-
-static int lock_close(lua_State *L)
-{
-    l_lock *h = luaL_checkudata(L, 1, LOCK_META);
-    tt_lock_release(h->l);
-    h->l = NULL;
-    return 0;
-}
-
-/* lock(path, holder) -> a lock handle (closed: the lock goes), or fail with EBUSY naming
- * the live process that holds it. A file left by a dead run is taken over. */
-static int l_lock_take(lua_State *L)
-{
-    const char *path = l_checkpath(L, 1), *holder = luaL_checkstring(L, 2);
-    l_lock *h = lua_newuserdatauv(L, sizeof *h, 0);
-    h->l = NULL;
-    luaL_setmetatable(L, LOCK_META);
-    tt_err e;
-    if (tt_lock_take(l_confine(L), path, holder, &h->l, &e) != 0) return l_fail(L, &e);
-    return 1;
-}
-
-/* lock_state(path) -> "none" | "held" | "stale", and what the lock file says. */
-static int l_lock_state(lua_State *L)
-{
-    const char *path = l_checkpath(L, 1);
-    char holder[512];
-    tt_err e;
-    int st = tt_lock_query(l_confine(L), path, holder, sizeof holder, &e);
-    if (st < 0) return l_fail(L, &e);
-    static const char *const names[] = {"none", "held", "stale"};
-    lua_pushstring(L, names[st]);
-    lua_pushstring(L, holder);
-    return 2;
-}
-
 static const luaL_Reg methods[] = {
     {"append", journal_append},
     {"sync", journal_sync},
@@ -139,31 +97,15 @@ static const luaL_Reg methods[] = {
     {NULL, NULL},
 };
 
-/* l:say(holder): what the lock file says about who holds it (the run id, once known). */
-static int lock_say(lua_State *L)
-{
-    l_lock *h = luaL_checkudata(L, 1, LOCK_META);
-    const char *holder = luaL_checkstring(L, 2);
-    luaL_argcheck(L, h->l != NULL, 1, "lock is released");
-    tt_err e;
-    if (tt_lock_say(h->l, holder, &e) != 0) return l_fail(L, &e);
-    return l_done(L, NULL);
-}
-
-static const luaL_Reg lock_methods[] = {{"close", lock_close}, {"say", lock_say}, {NULL, NULL}};
-
 const luaL_Reg l_journal_funcs[] = {
     {"journal", l_journal_open},
     {"journal_dir", l_journal_dir},
     {"journal_read", l_journal_read},
     {"journal_remove", l_journal_remove},
-    {"lock", l_lock_take},
-    {"lock_state", l_lock_state},
     {NULL, NULL},
 };
 
 void l_open_journal(lua_State *L)
 {
     l_newclass(L, JOURNAL_META, journal_close, methods);
-    l_newclass(L, LOCK_META, lock_close, lock_methods);
 }

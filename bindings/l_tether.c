@@ -192,8 +192,8 @@ void l_tether_idle(void)
 static void register_all(lua_State *L, int honour_dry)
 {
     static const luaL_Reg *const lists[] = {
-        funcs,          l_link_funcs,    l_info_funcs, l_fs_funcs, l_walk_funcs, l_tree_funcs,
-        l_dedupe_funcs, l_journal_funcs, l_json_funcs, l_at_funcs, l_regex_funcs};
+        funcs,          l_link_funcs,    l_info_funcs, l_fs_funcs,   l_walk_funcs, l_tree_funcs,
+        l_dedupe_funcs, l_journal_funcs, l_lock_funcs, l_json_funcs, l_at_funcs,   l_regex_funcs};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         lua_pushboolean(L, honour_dry); /* upvalue 1: whether tether.dryrun() applies */
         luaL_setfuncs(L, lists[i], 1);
@@ -205,6 +205,7 @@ int luaopen_tether(lua_State *L)
     l_open_util(L);
     l_open_walk(L);
     l_open_journal(L);
+    l_open_lock(L);
     l_open_regex(L);
     l_open_at(L);
     lua_newtable(L); /* tether */

@@ -80,9 +80,11 @@ char **l_newbox(lua_State *L);
  * metatables. */
 void l_open_util(lua_State *L);
 extern const luaL_Reg l_link_funcs[], l_info_funcs[], l_fs_funcs[], l_walk_funcs[], l_tree_funcs[],
-    l_dedupe_funcs[], l_journal_funcs[], l_json_funcs[], l_at_funcs[], l_regex_funcs[];
+    l_dedupe_funcs[], l_journal_funcs[], l_lock_funcs[], l_json_funcs[], l_at_funcs[],
+    l_regex_funcs[];
 void l_open_walk(lua_State *L);
 void l_open_journal(lua_State *L);
+void l_open_lock(lua_State *L);
 void l_open_regex(lua_State *L);
 void l_open_at(lua_State *L);
 

@@ -1,7 +1,9 @@
-/* Locks that keep two runs off the same folder: a file ".tether-lock-NAME" beside the
- * locked path, holding who holds it (pid and run id), locked with flock. The kernel drops
- * the lock when its holder dies, so a file left behind by a killed run is seen as stale,
- * not as held. */
+/* Locks that keep two runs off the same folder, kept where a killed run cannot leave
+ * them in the user's tree: a file in tether's state directory (the journal directory,
+ * the caller's alone), named after what it locks and saying who holds it, locked with
+ * flock; and flock on the locked directory's own handle, which keeps runs of other users
+ * (other state directories) off it too. The kernel drops both when the holder dies, and
+ * nothing is ever written beside the locked folder. */
 #ifndef TETHER_CORE_LOCK_H
 #define TETHER_CORE_LOCK_H
 
@@ -12,17 +14,23 @@
 
 typedef struct tt_lock tt_lock;
 
-/* Takes the lock of path, writing `holder` into it; EBUSY naming the holder when another
- * live process has it. */
-int tt_lock_take(tt_confine *c, const char *path, const char *holder, tt_lock **out, tt_err *e);
+/* Takes the lock named key (any string: a real path) in the directory dir, which must
+ * exist and be the caller's alone; writes `holder` into its file. EBUSY naming the
+ * holder when another live process has it; a file of that name that is not a regular
+ * file of the caller's (a FIFO, a link, a directory, another user's) is never used. */
+int tt_lock_take(const char *dir, const char *key, const char *holder, tt_lock **out, tt_err *e);
+/* Locks the directory at path itself (never followed if it is a link): EBUSY when
+ * another process holds it, ENOTSUP where directories cannot be locked. */
+int tt_lock_dir(tt_confine *c, const char *path, tt_lock **out, tt_err *e);
 /* Replaces what the lock file says about its holder. */
 int tt_lock_say(tt_lock *l, const char *holder, tt_err *e);
-/* Removes the lock file and lets the lock go. */
+/* Lets the lock go, and removes its file. */
 void tt_lock_release(tt_lock *l);
 
 enum { TT_LOCK_NONE, TT_LOCK_HELD, TT_LOCK_STALE };
-/* Whether path is locked: TT_LOCK_NONE, TT_LOCK_HELD (by a live process) or
- * TT_LOCK_STALE (a file left by a run that died); holder gets what the file says. */
-int tt_lock_query(tt_confine *c, const char *path, char *holder, size_t n, tt_err *e);
+/* Whether lock key in dir is held, without making anything (a missing dir is
+ * TT_LOCK_NONE): TT_LOCK_HELD by a live process, TT_LOCK_STALE a file a run that died
+ * left; holder gets what the file says. -1 with *e for a file that is no lock. */
+int tt_lock_query(const char *dir, const char *key, char *holder, size_t n, tt_err *e);
 
 #endif

@@ -10,13 +10,13 @@
  *                                       core/dedupe.c)
  *   .tether-lock-NAME        lock       the lock file of NAME, the folder beside it
  *                                       (core/lock.c)
- *   .tether-probe-PID-HEX    probe      a link a migration makes to learn whether it can
- *                                       (stdlib/tether/preflight.lua)
- *   .tether-ROLE-HEX-NAME    migration  a migration's own copy of NAME: ROLE "tmp" (the
- *                                       copy beside DEST), "backup" (the original set
- *                                       aside beside SRC, or the undo's beside DEST) or
- *                                       "undo" (the undo's copy beside SRC); HEX is the
- *                                       run's hint, the same in all four names of a run
+ *   .tether-ROLE-HEX-NAME    migration  a migration's own name beside NAME: ROLE "tmp"
+ *                                       (the copy beside DEST), "backup" (the original
+ *                                       set aside beside SRC, or the undo's beside DEST),
+ *                                       "undo" (the undo's copy beside SRC) or "probe" (a
+ *                                       link tried beside SRC where the filesystem cannot
+ *                                       tell whether one can be made); HEX is the run's
+ *                                       hint, the same in every name of a run
  *   .tether-report-PID-RAND  report     the private directory audit -o writes its report
  *                                       in before renaming it over FILE
  *   .tether-doctor-PID-RAND  doctor     the directory tether doctor probes a filesystem in

@@ -21,8 +21,8 @@ Developer Mode (or the privilege) is missing.
 
 Leftovers: .tether-* names under PATH that follow the grammar of tether's own temporary
 names (a temporary link, hard link or copy a killed run left beside its file; a
-migration's probe link, temporary copy or kept original; a lock file; the private
-directory of a killed audit -o or doctor), runs that stopped part-way (a migration, its
+migration's probe link, temporary copy or kept original; the private directory of a
+killed audit -o or doctor), runs that stopped part-way (a migration, its
 rollback or undo; an undo of a plan), and journals that cannot be read. Exit 1 when
 there is any. Other .tether-* names are reported as not tether's and never touched.
 
@@ -33,8 +33,8 @@ report says which command ran and why. Names of a process that is still running 
 use and left alone. A temporary link goes; a temporary hard link only when its file has
 another name; a temporary copy only when a file with the same bytes (its twin) is beside
 it (it becomes a name of the twin, then goes: tether undo brings the name back), all in
-one journaled run. A stale lock goes with the command that takes its run further (or
-tidies it, when it has ended); a migration's own names with its run (a kept original stays: tether migrate
+one journaled run. A migration's own names (its probe, copy and original) go with its
+run (a kept original stays: tether migrate
 --finish deletes it). A killed audit -o's or doctor's private directory is removed whole
 (not journaled: it holds only a copy of a report or probe files) when it is yours,
 private, and holds only what that run makes there. An unreadable journal is reported,
@@ -146,7 +146,6 @@ local COMMAND = { resume = "tether migrate --resume ", rollback = "tether migrat
 
 -- What takes a stopped migration further, and why: on the way it was going.
 local function migration_step(r, st)
-  if st.ended then return "resume", "it ended (" .. st.ended .. ") but left its lock file behind; the run removes it" end
   if st.mode == "rollback" or st.mode == "unundo" then return "rollback", "it stopped while it was being rolled back: the rollback is finished" end
   if st.mode == "undo" then return "undo", "it stopped while it was being undone: the undo is finished" end
   if st.mode == "finish" then return "finish", "it stopped while it was deleting the kept original: that is finished" end
@@ -163,8 +162,8 @@ for _, r in ipairs(runs) do
   if r.kind == "migrate" then
     local st = migration.state(r.records)
     local p = st.plan or {}
-    local running = not st.ended and raw.lock_state(p.src) == "held"
-    for _, k in ipairs({ "tmp", "backup", "back_tmp", "back_aside" }) do
+    local running = migration.running(r.records) ~= nil
+    for _, k in ipairs({ "tmp", "backup", "back_tmp", "back_aside", "probe" }) do
       if p[k] then by_path[p[k]] = { id = r.id, ended = st.ended, what = k, running = running } end
     end
     local row = rows[r.id]
@@ -188,7 +187,7 @@ end
 -- parses tether's grammar): who made it, and whether that process is still running. A
 -- name that does not parse is not tether's: reported, never touched.
 local WHAT = { tmp = "temporary copy", backup = "original set aside", back_tmp = "undo's copy",
-               back_aside = "original the undo set aside" }
+               back_aside = "original the undo set aside", probe = "probe link" }
 local function running(pid) return pid ~= tether.pid() and tether.pid_alive(pid) end
 local stat_of = {} -- leftover -> its entry of the walk (stat included)
 
@@ -202,22 +201,13 @@ local function leftover(e, t)
   local item = { path = e.path, type = e.type, tempname = t.kind, role = t.role, pid = t.pid, in_use = false }
   if t.kind == "temp" then
     item.description = temp_kind(e)
-  elseif t.kind == "probe" then
-    item.description = "a migration's probe link"
   elseif t.kind == "report" then
     item.description = "the private directory of a killed tether audit -o (only a copy of its report)"
   elseif t.kind == "doctor" then
     item.description = "the probe directory of a killed tether doctor"
-  elseif t.kind == "lock" then
-    local state, holder = tether.lock_state(path.join(path.dirname(e.path), t.name))
-    if not state then
-      item.description = "a lock file that cannot be read (" .. holder .. ")"
-    else
-      item.description = "a lock file (" .. state .. (holder ~= "" and (": " .. holder) or "") .. ")"
-      item.in_use = state == "held"
-      item.run = holder:match("run ([%w%-]+)") -- the lock file's record of its holder
-    end
-  else -- a migration's own name: its journal says whose
+  elseif t.kind == "lock" then -- made by tether before locks moved to the journal directory
+    item.description = "a lock file of an older tether (locks are kept in the journal directory now)"
+  else -- a migration's own name (its copy, original or probe): its journal says whose
     local run = by_path[tether.absolute(e.path) or e.path]
     if run then
       item.description = string.format("the %s of migration %s (%s)", WHAT[run.what], run.id,
@@ -278,23 +268,6 @@ local function finish_runs()
     fixed_run[r.id] = done and true or false
     fixed({ run = r.id, command = COMMAND[r.op] .. r.id, why = r.why }, done, err, code, e)
   end
-end
-
--- Locks: a held one is in use; a stale one goes with the command that takes its run
--- further (or tidies it, when it has ended).
-local function fix_lock(l)
-  if l.in_use then return busy(l) end
-  if not l.run then return not_fixed(l, "EBUSY", "a lock file that names no run; left alone") end
-  if fixed_run[l.run] == false then return not_fixed(l, "EBUSY", "its run " .. l.run .. " could not be taken further (see above)") end
-  if fixed_run[l.run] then
-    if dry or not tether.exists(l.path) then return fixed({ path = l.path, why = "removed by run " .. l.run }, true) end
-    return not_fixed(l, "EBUSY", "still there after run " .. l.run .. " was taken further")
-  end
-  local done, err, code, e = dry, nil, nil, nil
-  if not dry then done, err, code, e = migration.continue("resume", l.run, {}) end
-  if not done and not tether.exists(l.path) then done = true end
-  fixed({ path = l.path, command = COMMAND.resume .. l.run, why = "its run " .. l.run .. " has ended; its next command removes it" },
-    done, err, code, e)
 end
 
 -- A migration's own names go with its run.
@@ -434,8 +407,8 @@ if args.fix and problems > 0 then
   finish_runs()
   local temps = {}
   for _, l in ipairs(report.leftovers) do
-    if l.tempname == "lock" then fix_lock(l)
-    elseif l.tempname == "migration" then fix_migration_name(l)
+    if l.tempname == "migration" then fix_migration_name(l)
+    elseif l.tempname == "lock" then not_fixed(l, "EBUSY", "an older tether's lock file: tether makes none there now; remove it when no older tether runs")
     elseif l.tempname == "report" or l.tempname == "doctor" then fix_box(l)
     elseif l.in_use then busy(l)
     else temps[#temps + 1] = l end

@@ -115,11 +115,6 @@ if args.resume or args.rollback or args.finish then
     return cli.OK
   end
   say_warnings(p)
-  if p.tidied then
-    if json_out then cli.json({ changed = true, dry = false, id = p.id, mode = "tidy", src = p.src, dest = p.dest, steps = {} }) return cli.OK end
-    cli.say("removed the lock files %s had left beside %s and %s", p.id, cli.quote(p.src), cli.quote(p.dest))
-    return cli.OK
-  end
   local said = {
     resume = "finished " .. p.id .. ": " .. cli.quote(p.src) .. " is now a link to " .. cli.quote(p.dest),
     rollback = "rolled back " .. p.id .. ": " .. cli.quote(p.src) .. " is as it was before",

@@ -108,11 +108,6 @@ if run.kind == "migrate" then
     return cli.OK
   end
   for _, w in ipairs(p.warnings or {}) do cli.warn(cli.quote(w)) end
-  if p.tidied then
-    if tether.options.json then return report({ changed = true, dry = false, steps = {} }) end
-    cli.say("removed the lock files %s had left beside %s and %s", p.id, cli.quote(p.src), cli.quote(p.dest))
-    return cli.OK
-  end
   if tether.options.json then return report({ changed = true, dry = false, steps = p.steps or {} }) end
   cli.say("undid %s: the data is back in %s and the link is gone", p.id, cli.quote(p.src))
 else

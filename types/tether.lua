@@ -358,23 +358,42 @@ function tether.journal_read(path) end
 ---@return tether.error? error
 function tether.journal_remove(dir, name) end
 
----A lock file .tether-lock-NAME beside path; EBUSY naming the holder when another process has it; closed, it goes.
----@param path string
+---The lock named key (a real path), a file in dir (tether's state directory, the caller's alone) saying who holds it; EBUSY naming the holder when another process has it; closed, it goes. Nothing is written beside what key names; a file there that is not a regular file of the caller's is never used.
+---@param dir string
+---@param key string
 ---@param holder string
 ---@return tether.lock|nil result
 ---@return string? message
 ---@return string? errno
 ---@return tether.error? error
-function tether.lock(path, holder) end
+function tether.lock(dir, key, holder) end
 
----"none", "held" or "stale" (its holder died), and what the lock file says.
+---A lock (flock) on the directory path itself, writing nothing anywhere; closed, or its holder dead, it goes.
 ---@param path string
+---@return tether.lock|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.lock_dir(path) end
+
+---"none", "held" or "stale" (its holder died) for lock key in dir, and what its file says; makes nothing.
+---@param dir string
+---@param key string
 ---@return string|nil result
 ---@return string
 ---@return string? message
 ---@return string? errno
 ---@return tether.error? error
-function tether.lock_state(path) end
+function tether.lock_state(dir, key) end
+
+---Whether a link can be made in dir, without making one: true, or false when only trying one would tell; and the filesystem's type. Fails when none can: dir immutable, append-only or not writable, or a filesystem without symbolic links.
+---@param dir string
+---@return boolean|nil result
+---@return string
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.link_support(dir) end
 
 ---Replace the regular file path, which must still match expect, by a hard link to (or reflink clone of) existing; the old file is removed only once seen unchanged.
 ---@param existing string

@@ -193,15 +193,32 @@ void pf_append_close(int fd);
 /* Makes a new name in dir durable (fsync of the directory). */
 int pf_sync_dir(const char *dir);
 
-/* A lock file: opened (with create, made if missing: mode 0600, never through a link),
- * then locked exclusively without waiting. EAGAIN when another process holds it; the
- * lock goes when the process dies, so a file left by a killed run is not held. */
-int pf_lock_open(pf_dir *d, const char *name, int create, int *fd);
+/* Lock files (core/lock). pf_lock_open opens name in d (PF_LOCK_MAKE: made if missing,
+ * mode 0600, for reading and writing; else for reading only), never through a link and
+ * never waiting (a FIFO planted there opens at once; the caller checks what it got with
+ * pf_append_stat before anything else). */
+enum { PF_LOCK_MAKE = 1 };
+int pf_lock_open(pf_dir *d, const char *name, int how, int *fd);
+/* Locks the open file exclusively (PF_LOCK_SHARED: shared, to look) without waiting
+ * beyond a moment (another process only looking holds a shared lock that long): 0, or
+ * EAGAIN when another process holds it. The lock goes when the process dies, so a file
+ * left by a killed run is not held. */
+enum { PF_LOCK_SHARED = 1 };
+int pf_lock_try(int fd, int how);
 /* Replaces the lock file's content (who holds it). */
 int pf_lock_write(int fd, const char *text, size_t n);
-/* Reads what the lock file says (up to cap - 1 bytes, NUL-terminated). */
-int pf_lock_read(pf_dir *d, const char *name, char *buf, size_t cap);
+/* Reads what the open lock file says (up to cap - 1 bytes, NUL-terminated). */
+int pf_lock_read(int fd, char *buf, size_t cap);
 void pf_lock_close(int fd);
+/* Locks the directory d itself (flock on its handle, as pf_lock_try), writing nothing
+ * anywhere: released when d is closed or the process dies. ENOTSUP where directories
+ * cannot be locked (Windows; NFS answers EBADF or ENOLCK). */
+int pf_dir_lock(pf_dir *d);
+/* Whether the filesystem holding d keeps symbolic links, as far as its type tells:
+ * PF_LINKS_YES, PF_LINKS_NO, or PF_LINKS_UNKNOWN (only trying one would tell: FUSE,
+ * network filesystems, Windows). The type's name goes into fs (cap bytes). */
+enum { PF_LINKS_UNKNOWN, PF_LINKS_YES, PF_LINKS_NO };
+int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap);
 
 /* The caller's effective user id (the owner a journal must have); 0 on Windows. */
 uint32_t pf_euid(void);

@@ -18,6 +18,12 @@
 #include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#else
+#include <sys/mount.h>
+#include <sys/param.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -685,7 +691,10 @@ int pf_dir_chmod(pf_dir *d, unsigned mode)
 
 int pf_append_open(const char *path, int create, int *fd)
 {
-    int flags = (create ? O_WRONLY | O_CREAT | O_EXCL : O_RDWR) | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+    /* O_NONBLOCK: a FIFO planted at a journal's name must not hold the open (the caller
+     * then checks it is a regular file); writes to a regular file ignore it. */
+    int flags = (create ? O_WRONLY | O_CREAT | O_EXCL : O_RDWR) | O_APPEND | O_CLOEXEC |
+                O_NOFOLLOW | O_NONBLOCK;
     *fd = open(path, flags, 0600);
     return *fd < 0 ? errno : 0;
 }
@@ -754,16 +763,28 @@ int pf_sync_dir(const char *dir)
     return err == EINVAL ? 0 : err; /* some filesystems cannot sync a directory */
 }
 
-int pf_lock_open(pf_dir *d, const char *name, int create, int *fd)
+int pf_lock_open(pf_dir *d, const char *name, int how, int *fd)
 {
-    *fd = openat(d->fd, name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                 0600);
-    if (*fd < 0) return errno;
-    struct stat s;
-    int err = fstat(*fd, &s) != 0 ? errno : !S_ISREG(s.st_mode) ? EINVAL : 0;
-    if (!err && flock(*fd, LOCK_EX | LOCK_NB) != 0) err = errno == EWOULDBLOCK ? EAGAIN : errno;
-    if (err) close(*fd);
-    return err;
+    int flags = how & PF_LOCK_MAKE ? O_RDWR | O_CREAT : O_RDONLY;
+    *fd = openat(d->fd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    return *fd < 0 ? errno : 0;
+}
+
+/* flock without waiting, but waiting out a moment of contention: a process that only
+ * looks (pf_lock_try with PF_LOCK_SHARED) holds its lock for a few system calls. */
+static int flock_patient(int fd, int op)
+{
+    for (int tries = 0;; tries++) {
+        if (flock(fd, op | LOCK_NB) == 0) return 0;
+        if (errno != EWOULDBLOCK) return errno;
+        if (tries == 5) return EAGAIN;
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+}
+
+int pf_lock_try(int fd, int how)
+{
+    return flock_patient(fd, how & PF_LOCK_SHARED ? LOCK_SH : LOCK_EX);
 }
 
 int pf_lock_write(int fd, const char *text, size_t n)
@@ -773,18 +794,76 @@ int pf_lock_write(int fd, const char *text, size_t n)
     return w < 0 ? errno : (size_t)w == n ? 0 : EIO;
 }
 
-int pf_lock_read(pf_dir *d, const char *name, char *buf, size_t cap)
+int pf_lock_read(int fd, char *buf, size_t cap)
 {
-    int fd = openat(d->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno;
-    ssize_t n = read(fd, buf, cap - 1);
-    int err = n < 0 ? errno : 0;
-    close(fd);
+    ssize_t n = pread(fd, buf, cap - 1, 0);
     buf[n > 0 ? n : 0] = '\0';
-    return err;
+    return n < 0 ? errno : 0;
 }
 
 void pf_lock_close(int fd)
 {
     close(fd); /* the lock goes with the last descriptor */
+}
+
+int pf_dir_lock(pf_dir *d)
+{
+    int err = flock_patient(d->fd, LOCK_EX);
+    /* NFS emulates flock with byte-range locks, which a directory cannot take. */
+    return err == EBADF || err == ENOLCK || err == EINVAL || err == EOPNOTSUPP ? ENOTSUP : err;
+}
+
+#if defined(__linux__)
+/* statfs f_type values (linux/magic.h), with what symlink(2) does there. */
+static const struct {
+    uint32_t magic; /* f_type is 32 bits wide, signed on some systems */
+    const char *name;
+    int links;
+} fs_types[] = {
+    {0xEF53, "ext2/3/4", PF_LINKS_YES},     {0x58465342, "xfs", PF_LINKS_YES},
+    {0x9123683E, "btrfs", PF_LINKS_YES},    {0x01021994, "tmpfs", PF_LINKS_YES},
+    {0x858458F6, "ramfs", PF_LINKS_YES},    {0x2FC12FC1, "zfs", PF_LINKS_YES},
+    {0xF2F52010, "f2fs", PF_LINKS_YES},     {0xCA451A4E, "bcachefs", PF_LINKS_YES},
+    {0x794C7630, "overlay", PF_LINKS_YES},  {0x52654973, "reiserfs", PF_LINKS_YES},
+    {0x3153464A, "jfs", PF_LINKS_YES},      {0x3434, "nilfs2", PF_LINKS_YES},
+    {0x6969, "nfs", PF_LINKS_YES},          {0x00C36400, "ceph", PF_LINKS_YES},
+    {0x482B, "hfsplus", PF_LINKS_YES},      {0x00011954, "ufs", PF_LINKS_YES},
+    {0x4D44, "vfat", PF_LINKS_NO},          {0x2011BAB0, "exfat", PF_LINKS_NO},
+    {0x4244, "hfs", PF_LINKS_NO},           {0x65735546, "fuse", PF_LINKS_UNKNOWN},
+    {0xFF534D42, "cifs", PF_LINKS_UNKNOWN}, {0xFE534D42, "smb2", PF_LINKS_UNKNOWN},
+    {0x01021997, "9p", PF_LINKS_UNKNOWN},   {0x7366746E, "ntfs3", PF_LINKS_UNKNOWN},
+};
+#else
+/* statfs f_fstypename on macOS and the BSDs. */
+static const struct {
+    const char *name;
+    int links;
+} fs_types[] = {
+    {"apfs", PF_LINKS_YES}, {"hfs", PF_LINKS_YES},  {"ufs", PF_LINKS_YES},
+    {"ffs", PF_LINKS_YES},  {"zfs", PF_LINKS_YES},  {"tmpfs", PF_LINKS_YES},
+    {"nfs", PF_LINKS_YES},  {"msdos", PF_LINKS_NO}, {"msdosfs", PF_LINKS_NO},
+    {"exfat", PF_LINKS_NO},
+};
+#endif
+
+int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap)
+{
+    struct statfs s;
+    snprintf(fs, cap, "unknown");
+    if (fstatfs(d->fd, &s) != 0) return PF_LINKS_UNKNOWN;
+    for (size_t i = 0; i < sizeof fs_types / sizeof fs_types[0]; i++) {
+#if defined(__linux__)
+        if ((uint32_t)s.f_type != fs_types[i].magic) continue;
+#else
+        if (strcmp(s.f_fstypename, fs_types[i].name) != 0) continue;
+#endif
+        snprintf(fs, cap, "%s", fs_types[i].name);
+        return fs_types[i].links;
+    }
+#if defined(__linux__)
+    snprintf(fs, cap, "type 0x%x", (unsigned)(uint32_t)s.f_type);
+#else
+    snprintf(fs, cap, "%s", s.f_fstypename);
+#endif
+    return PF_LINKS_UNKNOWN;
 }

@@ -1006,31 +1006,42 @@ int pf_append_stat(int fd, tt_stat *st)
     return pf_win_fill((HANDLE)_get_osfhandle(fd), st);
 }
 
-/* Lock files: LockFileEx on the whole file, dropped by Windows when the process ends. */
-int pf_lock_open(pf_dir *d, const char *name, int create, int *fd)
+/* Lock files: LockFileEx, dropped by Windows when the process ends. Windows locks are
+ * mandatory, so the byte locked lies far beyond the content: who holds the lock can
+ * still be read. */
+#define LOCK_OFFSET_HIGH 0x40000000u
+
+int pf_lock_open(pf_dir *d, const char *name, int how, int *fd)
 {
     int err = 0;
     wchar_t *w = wjoin(d, name, &err);
     if (!w) return err;
-    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
+    HANDLE h = CreateFileW(w, GENERIC_READ | (how & PF_LOCK_MAKE ? GENERIC_WRITE : 0),
                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                           create ? OPEN_ALWAYS : OPEN_EXISTING,
+                           how & PF_LOCK_MAKE ? OPEN_ALWAYS : OPEN_EXISTING,
                            FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
     free(w);
     if (h == INVALID_HANDLE_VALUE) return last_err();
-    OVERLAPPED ov = {0};
-    if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, MAXDWORD, MAXDWORD,
-                    &ov)) {
-        err = GetLastError() == ERROR_LOCK_VIOLATION ? EAGAIN : last_err();
-        CloseHandle(h);
-        return err;
-    }
     *fd = _open_osfhandle((intptr_t)h, 0);
     if (*fd < 0) {
         CloseHandle(h);
         return EMFILE;
     }
     return 0;
+}
+
+int pf_lock_try(int fd, int how)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    DWORD flags = LOCKFILE_FAIL_IMMEDIATELY | (how & PF_LOCK_SHARED ? 0 : LOCKFILE_EXCLUSIVE_LOCK);
+    for (int tries = 0;; tries++) {
+        OVERLAPPED ov = {0};
+        ov.OffsetHigh = LOCK_OFFSET_HIGH;
+        if (LockFileEx(h, flags, 0, 1, 0, &ov)) return 0;
+        if (GetLastError() != ERROR_LOCK_VIOLATION) return last_err();
+        if (tries == 5) return EAGAIN;
+        Sleep(2); /* one that only looks holds it a moment */
+    }
 }
 
 int pf_lock_write(int fd, const char *text, size_t n)
@@ -1043,26 +1054,34 @@ int pf_lock_write(int fd, const char *text, size_t n)
     return w == n ? 0 : EIO;
 }
 
-int pf_lock_read(pf_dir *d, const char *name, char *buf, size_t cap)
+int pf_lock_read(int fd, char *buf, size_t cap)
 {
-    int err = 0;
-    wchar_t *w = wjoin(d, name, &err);
-    buf[0] = '\0';
-    if (!w) return err;
-    HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-    free(w);
-    if (h == INVALID_HANDLE_VALUE) return last_err();
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    OVERLAPPED ov = {0}; /* from the start, whatever the file pointer */
     DWORD got = 0;
-    if (!ReadFile(h, buf, (DWORD)(cap - 1), &got, NULL)) err = last_err();
+    int err = ReadFile(h, buf, (DWORD)(cap - 1), &got, &ov) || GetLastError() == ERROR_HANDLE_EOF
+                  ? 0
+                  : last_err();
     buf[got] = '\0';
-    CloseHandle(h);
     return err;
 }
 
 void pf_lock_close(int fd)
 {
     _close(fd);
+}
+
+int pf_dir_lock(pf_dir *d)
+{
+    (void)d; /* byte-range locks need a file; the lock file in the state directory serves */
+    return ENOTSUP;
+}
+
+int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap)
+{
+    (void)d; /* whether this process may make symbolic links only a try tells */
+    snprintf(fs, cap, "Windows");
+    return PF_LINKS_UNKNOWN;
 }
 
 uint32_t pf_euid(void)

@@ -157,12 +157,19 @@ print(tether.journal_read("my.jsonl"))]] },
     { "journal_remove", sig = "dir: string, name: string", ret = "true", doc = "Remove the journal file name from the journal directory dir (both the caller's), through the directory's handle.", fails = { "EPERM", "EINVAL" },
       example = [[local j = assert(tether.journal("my.jsonl", {create = true})); j:close()
 assert(tether.journal_remove(".", "my.jsonl"))]] },
-    { "lock", sig = "path: string, holder: string", ret = "tether.lock",
-      doc = "A lock file .tether-lock-NAME beside path; EBUSY naming the holder when another process has it; closed, it goes.", fails = { "EBUSY" },
-      example = [[local l <close> = assert(tether.lock("d", "my script"))
-print(tether.lock_state("d")) --> held ...]] },
-    { "lock_state", sig = "path: string", ret = "string, string", doc = "\"none\", \"held\" or \"stale\" (its holder died), and what the lock file says.",
-      example = [[print(tether.lock_state("d")) --> none]] },
+    { "lock", sig = "dir: string, key: string, holder: string", ret = "tether.lock",
+      doc = "The lock named key (a real path), a file in dir (tether's state directory, the caller's alone) saying who holds it; EBUSY naming the holder when another process has it; closed, it goes. Nothing is written beside what key names; a file there that is not a regular file of the caller's is never used.", fails = { "EBUSY", "EPERM" },
+      example = [[local l <close> = assert(tether.lock(".", tether.realpath("d"), "my script"))
+print(tether.lock_state(".", tether.realpath("d"))) --> held  my script]] },
+    { "lock_dir", sig = "path: string", ret = "tether.lock",
+      doc = "A lock (flock) on the directory path itself, writing nothing anywhere; closed, or its holder dead, it goes.", fails = { "EBUSY", "ENOTSUP" },
+      example = [[local l <close> = assert(tether.lock_dir("d"))
+print(tether.lock_dir("d")) -- nil ... (EBUSY): this process holds it already]] },
+    { "lock_state", sig = "dir: string, key: string", ret = "string, string", doc = "\"none\", \"held\" or \"stale\" (its holder died) for lock key in dir, and what its file says; makes nothing.",
+      example = [[print(tether.lock_state(".", tether.realpath("d"))) --> none]] },
+    { "link_support", sig = "dir: string", ret = "boolean, string",
+      doc = "Whether a link can be made in dir, without making one: true, or false when only trying one would tell; and the filesystem's type. Fails when none can: dir immutable, append-only or not writable, or a filesystem without symbolic links.", fails = { "EPERM", "EACCES", "EROFS", "ENOTSUP" },
+      example = [[print(tether.link_support("d")) --> true  ext4 (or the filesystem d is on)]] },
     { "link_over", sig = "existing: string, path: string, expect: tether.expect, opts?: {clone?: boolean, background?: boolean, expect_existing?: tether.expect, dry?: boolean}", ret = "true",
       doc = "Replace the regular file path, which must still match expect, by a hard link to (or reflink clone of) existing; the old file is removed only once seen unchanged.", fails = { "ECHANGED", "EXDEV", "EMLINK", "EOPNOTSUPP" },
       example = [[assert(tether.copytree("d", "d2"))

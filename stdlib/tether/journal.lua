@@ -128,6 +128,9 @@ function M.read(id)
     records[#records + 1] = rec
   end
   local first = records[1]
+  if not first and n <= 1 then -- killed before its first record was whole: it did nothing
+    return nil, file .. ": its run was killed before it wrote its first record, and changed nothing (ENODATA)", "ENODATA"
+  end
   if not first or first.event ~= "start" or first.id ~= id or type(first.kind) ~= "string" then
     return bad(file, 1, "does not start with the record of its run")
   end
@@ -152,10 +155,10 @@ function M.list()
   for e in tether.walk(d, { max_depth = 1 }) do
     local id = e.depth == 1 and e.name:match("^(.*)%.jsonl$")
     if id and M.valid_id(id) then
-      local records, err = M.read(id)
+      local records, err, code = M.read(id)
       if records then
         runs[#runs + 1] = { id = id, kind = records[1].kind, header = records[1], records = records }
-      else
+      elseif code ~= "ENODATA" then -- (a run that never began is no run)
         broken[#broken + 1] = { id = id, file = e.path, message = err }
       end
     end

@@ -16,6 +16,7 @@
 local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
+local tempname = require "tether.tempname"
 local preflight = require "tether.preflight"
 local progress = require "tether.progress"
 local testhook = require "tether.testhook"
@@ -49,7 +50,7 @@ M.commit = {
 -- the source (another process may have written into it); or, when a crash came between
 -- making it and recording it, only while it is still empty. Anything else at that name
 -- is not this run's to delete: it stays, and the step fails saying so.
-local function remove_copy(x, rt)
+local function remove_copy(x, rt, partial)
   local id, i = x.id.tmp, info(x.tmp)
   if not id or not i then return true end
   if id.pending then
@@ -65,7 +66,7 @@ local function remove_copy(x, rt)
   if not ok then
     return fail(x.tmp .. ": holds what is not a copy of " .. source .. " (" .. err .. "); another process wrote there, so it is left alone (EEXIST)", "EEXIST")
   end
-  return raw.rmtree(x.tmp, { expect = id, chmod = true, progress = rt and rt.report("delete") })
+  return raw.rmtree(x.tmp, { expect = id, chmod = true, progress = rt.report(partial and "discard_partial" or "discard") })
 end
 
 -- Takes an object of the run back from `there` to `here` (the identity says which one it
@@ -81,15 +82,16 @@ end
 
 -- Each step: what it does (describe), how (run), whether a begun step already took
 -- effect (is_done, for a crash between the step and its record), and how it is taken
--- back (undo; none after a commit point). x is the direction's context (see
--- context()), rt the runner's services: rt.made(key, value) journals an identity the
--- moment it exists, rt.report(what) gives a progress function, rt.warn(msg).
+-- back (undo(x, rt, prior), prior its last record; none after a commit point). x is the
+-- direction's context (see context()), rt the runner's services: rt.made(key, value)
+-- journals an identity the moment it exists, rt.report(what) gives a progress function,
+-- rt.warn(msg).
 M.steps = {
   copy = {
     describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
       progress.bytes(x.size.bytes), x.size.files) end,
     run = function(x, rt)
-      local ok, err, code = remove_copy(x, rt) -- a partial copy from an earlier attempt
+      local ok, err, code = remove_copy(x, rt, true) -- a partial copy from an earlier attempt
       if not ok then return nil, err, code end
       -- What changes in the source from now on is caught by the check before the link.
       local sec, nsec = tether.fs_now()
@@ -101,7 +103,8 @@ M.steps = {
       return raw.copytree(x.from, x.tmp, { into = true, final = x.to, expect = x.id.from,
         expect_dst = x.id.tmp, progress = rt.report("copy") })
     end,
-    undo = function(x, rt) return remove_copy(x, rt) end,
+    -- prior: how the copy stood before it was taken back (cut short, or done).
+    undo = function(x, rt, prior) return remove_copy(x, rt, not (prior and prior.phase == "done")) end,
   },
   verify = {
     describe = function(x) return "verify the copy (" .. (x.verify == "hash" and
@@ -257,6 +260,7 @@ function M.state(records)
     elseif r.event == "made" then
       st.made[r.seq] = st.made[r.seq] or {}
       st.made[r.seq][r.key] = r.value
+      if r.key == "probe" and r.value.link then st.plan.link = r.value.link end -- the kind that could be made
     elseif r.event == "mode" then
       -- How the run had ended before this command (an undo taken back returns there).
       st.prior_end = st.ended or st.prior_end
@@ -301,18 +305,27 @@ local function context(p, st, which)
       restore = p.dest_existed and p.dest or nil,
       id = { from = moved, tmp = um.tmp, link = um.link or mig.link, since = um.since },
       remove = { { path = p.back_aside, id = moved }, { path = p.backup, id = p.ids.src } },
+      removed = "the migrated copy",
     }
   end
   return {
     seq = seq_of(p, which), from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src,
     link = p.link, verify = p.verify, force = p.force, to_existed = p.dest_existed, size = p.size,
     id = { from = p.ids.src, to = p.ids.dest, tmp = mig.tmp, link = mig.link, since = mig.since },
-    remove = { { path = p.backup, id = p.ids.src } },
+    remove = { { path = p.backup, id = p.ids.src } }, removed = "the original",
   }
 end
 
 -- The journal's name for the direction a context's steps belong to.
 local function family(seq) return seq:match("^undo") and "undo" or "migrate" end
+
+-- What each removal is shown as: the original (or in an undo the migrated copy) after
+-- the commit point, and the run's own copy when a run is taken back.
+local REMOVING = {
+  delete = function(x) return "deleting " .. x.removed end,
+  discard = function() return "removing the copy" end,
+  discard_partial = function() return "removing the partial copy" end,
+}
 
 -- A progress reporter for the long steps: bytes, files, rate, ETA.
 local function reporter(x, label, user_fn)
@@ -321,16 +334,16 @@ local function reporter(x, label, user_fn)
     local size = x.size or {}
     local files = size.files or 0
     local show
-    if what == "delete" then -- entries removed of those the original holds
+    if REMOVING[what] then -- entries removed of those the source holds
       local entries = files + (size.dirs or 0) + (size.links or 0)
-      show = progress.meter("deleting the original", entries, "entries", line)
+      show = progress.meter(REMOVING[what](x), entries, "entries", line)
     else
       show = progress.meter(what == "verify" and "verifying" or "copying", size.bytes or 0, nil, line)
     end
     return function(s)
       testhook.point(label .. what .. ":" .. s.files)
       if user_fn then user_fn(s) end
-      if what == "delete" then show(s.files)
+      if REMOVING[what] then show(s.files)
       elseif s.sync then line:show(string.format("syncing: writing %s to disk", progress.bytes(s.bytes)))
       else show(s.bytes, string.format("%d of %d files", s.files, files)) end
     end
@@ -423,9 +436,10 @@ function Runner:backward()
       if not step.undo then
         return fail(string.format("%s: the step '%s' cannot be taken back (EINVAL)", self.x.from, name), "EINVAL")
       end
+      local prior = step_state(self.st, family_, name)
       self:record(name, "back", "begin")
       testhook.point("rollback-" .. self.label .. name .. ":begin")
-      local ok, err, code = step.undo(self.x, self)
+      local ok, err, code = step.undo(self.x, self, prior)
       self.line:done()
       if not ok then
         self:record(name, "back", "failed", err, code)
@@ -438,19 +452,31 @@ function Runner:backward()
   return true
 end
 
--- The locks of a run: SRC and DEST, each a file beside it, held while the run works.
-local function take_locks(p, holder)
-  local locks = {}
-  for _, target in ipairs(p.src == p.dest and { p.src } or { p.src, p.dest }) do
-    local l, err, code = raw.lock(target, holder)
-    if not l then
-      for _, h in ipairs(locks) do h:close() end
-      return nil, err, code
+-- The locks of a run, held while it works, for each key (the real paths of SRC and
+-- DEST): a file in the journal directory, named after it (nothing is written beside
+-- SRC or DEST), and a lock on the directory itself where there is one, which keeps runs
+-- of other users off it too (where directories cannot be locked, the file does alone).
+local function take_locks(keys, holder)
+  local locks = setmetatable({}, { __close = function(t) for _, h in ipairs(t) do h:close() end end })
+  local ok, err, code = journal.ensure_dir()
+  if not ok then return nil, err, code end
+  for _, key in ipairs(keys) do
+    local l, lerr, lcode = raw.lock(journal.dir(), key, holder)
+    local i = l and info(key)
+    local d, derr, dcode
+    if i and i.type == "dir" then d, derr, dcode = raw.lock_dir(key) end
+    if not l or dcode == "EBUSY" then
+      if l then l:close() end
+      getmetatable(locks).__close(locks)
+      return nil, lerr or derr, lcode or dcode
     end
     locks[#locks + 1] = l
+    locks[#locks + 1] = d or nil
   end
-  return setmetatable(locks, { __close = function(t) for _, h in ipairs(t) do h:close() end end })
+  return locks
 end
+
+local function keys_of(p) return preflight.lock_keys(p.src_real or p.src, p.dest) end
 
 -- The roots of a run: SRC's and DEST's parents, as they were when it was planned.
 local function confine(p)
@@ -519,21 +545,58 @@ local function drive(j, p, st, which, opts)
   return settle(rt, err, code, step, committed, sig, j)
 end
 
+-- Whether a link can be made where SRC is, when the filesystem cannot tell without
+-- trying (p.probe): one is made beside SRC and removed, journaled first, so a kill in
+-- between leaves a name the run's next command removes (clear_probe). p.link becomes
+-- the kind that worked (a junction where symbolic links are not permitted, for auto on
+-- Windows). Returns true, or nil, message, code, and true when the probe is still there.
+local function probe_link(j, p)
+  j:record({ event = "made", seq = "migrate", key = "probe", value = { pending = true } })
+  testhook.point("probe:begin")
+  local ok, err, code, left = preflight.try_link(p.link, p.probe, p.dest)
+  if not ok and not left and p.link_fallback and (code == "EPERM" or code == "EVERIFY")
+     and not p.dest:find("^[\\/][\\/]") then -- a junction cannot lead to a network path
+    local jok, jerr, _, jleft = preflight.try_link(p.link_fallback, p.probe, p.dest)
+    if jok then ok, p.link = true, p.link_fallback else err, left = err .. "; a junction cannot be made either: " .. jerr, jleft end
+  end
+  if left then return nil, err, code, true end
+  j:record({ event = "made", seq = "migrate", key = "probe", value = { gone = true, link = ok and p.link or nil } })
+  if not ok then return nil, err .. "; a link must be made here in place of " .. p.src, code end
+  return true
+end
+
+-- Removes the probe link a run killed while probing left beside SRC (its journal says
+-- it may be there), only if it is one: a link leading to DEST.
+local function clear_probe(j, p, st)
+  local pr = (st.made.migrate or {}).probe
+  if not (pr and pr.pending) then return true end
+  local i = info(p.probe)
+  if i and (i.type == "symlink" or i.type == "junction") then
+    local ok, err, code = raw.unlink(p.probe, { old = p.dest })
+    if not ok then return nil, err, code end
+  end
+  j:record({ event = "made", seq = "migrate", key = "probe", value = { gone = true } })
+  st.made.migrate.probe = { gone = true }
+  return true
+end
+
 -- Opens the journal and the roots of an earlier run and takes its locks; runs fn.
 local function with_run(r, mode, fn, opts)
   local st = M.state(r.records)
   local p = st.plan
+  local locks <close>, lerr, lcode = take_locks(keys_of(p), string.format("pid %d, run %s, %s", tether.pid(), r.id, mode))
+  if not locks then return nil, lerr, lcode end
   local c <close>, cerr, ccode = confine(p)
   if not c then
     return nil, cerr .. "; the run's folders are not there as they were, so nothing was done", ccode
   end
-  local locks <close>, lerr, lcode = take_locks(p, string.format("pid %d, run %s, %s", tether.pid(), r.id, mode))
-  if not locks then return nil, lerr, lcode end
   local j, jerr, jcode = journal.reopen(r.id)
   if not j then return nil, jerr, jcode end
   tether.defer_interrupts(true)
   local res = table.pack(protected(function()
     j:record({ event = "mode", mode = mode })
+    local ok, err, code = clear_probe(j, p, st)
+    if not ok then return nil, err, code, "partial" end
     return fn(j, p, st)
   end))
   tether.defer_interrupts(false)
@@ -541,22 +604,73 @@ local function with_run(r, mode, fn, opts)
   return table.unpack(res, 1, res.n)
 end
 
--- A run that stopped part-way on target (it died, leaving its lock file, and its
--- journal has no end): what to say, naming the command that takes it further. A new
--- migration there would leave that run's copy or original behind, out of its reach.
-local function stopped_on(target)
-  local state, holder = raw.lock_state(target)
-  local id = state == "stale" and holder and holder:match("run ([%w%-]+),")
-  if not id then return nil end
-  local records, err = journal.read(id)
-  if not records then -- no telling whether it ended: its lock stays
-    return string.format("%s: run %s died holding it, and its journal cannot be read (%s); if that run is over, remove %s",
-      target, id, err, path.join(path.dirname(target), ".tether-lock-" .. path.basename(target)))
+-- Whether a run that has not ended is at work now (it holds its locks): what it says.
+local function running(st)
+  if st.ended then return nil end
+  local lock, holder = raw.lock_state(journal.dir(), keys_of(st.plan)[1])
+  return lock == "held" and holder or nil
+end
+-- Who is at work on a run now (what its lock says), or nil: for doctor.
+function M.running(records) return running(M.state(records)) end
+
+-- Where a run that is not at work stands, in words, with the command that takes it
+-- further (or nil).
+local function standing(r, st)
+  local p, cmd = st.plan, commands(r.id)
+  local linked = done(st, "migrate", "link")
+  local last = st.last and st.last.step
+  if st.ended == "finished" then return "finished", cmd.undo .. " (to move the data back)" end
+  if st.ended == "kept" then return "finished, the original kept at " .. p.backup, cmd.finish .. " (to delete it)" end
+  if st.ended == "rolled back" then return "rolled back", nil end
+  if st.ended == "undone" then return "undone", nil end
+  if not st.last then
+    return "stopped before its first step (" .. p.src .. " is untouched)", cmd.resume .. " (or " .. cmd.rollback .. ")"
   end
-  if records[1].kind ~= "migrate" or M.state(records).ended then return nil end
-  local what, command = M.describe_state({ id = id, records = records })
-  return string.format("%s: run %s stopped part-way here (%s); take it further first: %s",
-    target, id, what, command or "see tether migrate --status")
+  if st.mode == "rollback" then return "rollback interrupted at " .. tostring(last), cmd.rollback end
+  if st.mode == "unundo" then return "taking back an undo, interrupted at " .. tostring(last), cmd.rollback end
+  if st.mode == "undo" then
+    if done(st, "undo", M.commit[seq_of(p, "undo")]) then
+      return "undo interrupted at " .. tostring(last) .. " (the data is back in " .. p.src .. ")", cmd.undo
+    end
+    return "undo interrupted at " .. tostring(last), cmd.undo .. " (or " .. cmd.rollback .. " to keep the migration)"
+  end
+  if st.mode == "finish" then return "deleting the kept original, interrupted", cmd.finish end
+  if linked then
+    return "link in place, the original not yet deleted (" .. tostring(last) .. ")", cmd.resume
+  end
+  return "interrupted at " .. tostring(last) .. (done(st, "migrate", tostring(last)) and " (done)" or ""),
+    cmd.resume .. " (or " .. cmd.rollback .. ")"
+end
+
+-- Where a run stands, in words, with the command that takes it further (or nil).
+function M.describe_state(r)
+  local st = M.state(r.records)
+  local holder = running(st)
+  if holder then return "running (" .. holder .. ")", nil end
+  return standing(r, st)
+end
+
+-- A run recorded in the journal that stopped part-way where at (places() of a new run)
+-- would work, on its SRC or DEST: what to say, naming the command that takes it further.
+-- A new migration there would leave that run's copy or original out of its reach. (A run
+-- killed before its journal was written had changed nothing: there is none to find.)
+-- locked: the caller holds the locks of at, so no run there is at work; otherwise a run
+-- at work is left to the lock's check to name.
+local function stopped_on(at, locked)
+  local runs = journal.list()
+  for i = #runs, 1, -1 do
+    local r = runs[i]
+    local st = r.kind == "migrate" and M.state(r.records)
+    local p = st and not st.ended and (locked or not running(st)) and st.plan
+    local theirs = p and { [p.src] = true, [p.src_real or p.src] = true, [p.dest] = true } or {}
+    for _, mine in ipairs({ { at.src, at.src_real }, { at.dest } }) do
+      if theirs[mine[1]] or theirs[mine[2] or mine[1]] then
+        local what, command = standing(r, st)
+        return string.format("%s: run %s stopped part-way here (%s); take it further first: %s",
+          mine[1], r.id, what, command or "see tether migrate --status")
+      end
+    end
+  end
 end
 preflight.stopped_on = stopped_on
 
@@ -573,24 +687,28 @@ function M.migrate(src, dest, opts)
     p.dry, p.steps = true, M.sequences[seq_of(p, "migrate")]
     return p
   end
-  -- The locks first: of two runs started together, one gets them, the other says who.
-  local abs_src, abs_dest = tether.absolute(src), tether.absolute(dest)
-  local real_dest = tether.realpath(abs_dest) or abs_dest
-  for _, target in ipairs({ abs_src, real_dest }) do
-    local stopped = stopped_on(target)
-    if stopped then return nil, stopped .. "; nothing was changed", "EBUSY" end
+  -- What needs no lock is checked before anything is written anywhere: a refusal there
+  -- (DEST inside SRC, SRC not a folder, DEST not empty) leaves every directory as it was.
+  local at, aerr, acode = preflight.places(src, dest)
+  if not at then return nil, aerr, acode end
+  if preflight.journal_problem(at) then -- no lock can be kept there: the checks say why
+    local _, perr, pcode, problems = preflight.plan(src, dest, opts)
+    return nil, perr or "the journal directory changed while it was looked at (EAGAIN)", pcode or "EAGAIN", nil, nil, problems
   end
-  local early <close>, lerr, lcode = take_locks({ src = abs_src, dest = real_dest },
-    string.format("pid %d, tether migrate %s %s", tether.pid(), abs_src, abs_dest))
-  if not early then
-    -- A lock that cannot even be made (no such place, no permission) says less than the
-    -- checks do about why this migration cannot run.
+  -- Then the locks: of two runs started together, one gets them, the other says who.
+  local locks <close>, lerr, lcode = take_locks(preflight.lock_keys(at.src_real, at.dest),
+    string.format("pid %d, tether migrate %s %s", tether.pid(), at.src, at.dest))
+  if not locks then
+    -- A lock that cannot even be kept (no journal directory can be made) says less than
+    -- the checks do about why this migration cannot run.
     if lcode ~= "EBUSY" then
       local _, perr, pcode, problems = preflight.plan(src, dest, opts)
       if perr then return nil, perr, pcode, nil, nil, problems end
     end
-    return nil, lerr, lcode
+    return nil, lerr .. "; nothing was changed", lcode
   end
+  local stopped = stopped_on(at, true)
+  if stopped then return nil, stopped .. "; nothing was changed", "EBUSY" end
   local popts = setmetatable({ locked = true }, { __index = opts })
   local p, err, code, problems = preflight.plan(src, dest, popts)
   if not p then return nil, err, code, nil, nil, problems end
@@ -599,11 +717,19 @@ function M.migrate(src, dest, opts)
   local j, jerr, jcode = journal.create("migrate", { plan = p, roots = c:roots() })
   if not j then return nil, jerr, jcode end
   p.id = j.id
-  for _, l in ipairs(early) do l:say(string.format("pid %d, run %s, migrate", tether.pid(), j.id)) end
+  for _, l in ipairs(locks) do l:say(string.format("pid %d, run %s, migrate", tether.pid(), j.id)) end
   tether.defer_interrupts(true)
   local st = M.state({ { plan = p } })
   local ok, a, b, c2, d = protected(function()
     j:record({ event = "mode", mode = "migrate" })
+    if p.probe then
+      local pok, perr, pcode, left = probe_link(j, p)
+      if left then
+        return nil, string.format("%s; the probe link %s is still there: remove it with %s", perr, p.probe,
+          commands(j.id).rollback), pcode, "partial"
+      end
+      if not pok then return nil, perr .. "; nothing was changed", pcode, "refused" end
+    end
     return drive(j, p, st, "migrate", opts)
   end)
   tether.defer_interrupts(false)
@@ -611,6 +737,10 @@ function M.migrate(src, dest, opts)
   if ok then
     p.warnings = a
     return p
+  end
+  if c2 == "refused" then -- the run never began: its journal goes, as if never made
+    journal.remove(j.id)
+    return nil, a, b
   end
   return nil, a, b, c2 or "partial", d
 end
@@ -623,49 +753,6 @@ local function open_run(which)
   end
   if r.kind ~= "migrate" then return nil, r.id .. ": is a " .. r.kind .. " run, not a migration (EINVAL)", "EINVAL" end
   return r
-end
-
--- The lock files a run left behind when it ended (a directory made unwritable under it
--- kept them from going): paths of what they lock.
-local function stale_locks(r, p)
-  local out = {}
-  for _, target in ipairs(p.src == p.dest and { p.src } or { p.src, p.dest }) do
-    local state, holder = raw.lock_state(target)
-    if state == "stale" and holder:find("run " .. r.id, 1, true) then out[#out + 1] = target end
-  end
-  return out
-end
-
--- Where a run stands, in words, with the command that takes it further (or nil).
-function M.describe_state(r)
-  local st = M.state(r.records)
-  local p, cmd = st.plan, commands(r.id)
-  if st.ended and #stale_locks(r, p) > 0 then
-    return st.ended .. ", but its lock file beside " .. stale_locks(r, p)[1] .. " was left behind",
-      cmd.resume .. " (removes it)", false
-  end
-  local linked = done(st, "migrate", "link")
-  local last = st.last and st.last.step
-  if st.ended == "finished" then return "finished", cmd.undo .. " (to move the data back)" end
-  if st.ended == "kept" then return "finished, the original kept at " .. p.backup, cmd.finish .. " (to delete it)" end
-  if st.ended == "rolled back" then return "rolled back", nil end
-  if st.ended == "undone" then return "undone", nil end
-  local lock, holder = raw.lock_state(p.src)
-  if lock == "held" then return "running (" .. holder .. ")", nil end
-  if st.mode == "rollback" then return "rollback interrupted at " .. tostring(last), cmd.rollback end
-  if st.mode == "unundo" then return "taking back an undo, interrupted at " .. tostring(last), cmd.rollback end
-  if st.mode == "undo" then
-    if done(st, "undo", M.commit[seq_of(p, "undo")]) then
-      return "undo interrupted at " .. tostring(last) .. " (the data is back in " .. p.src .. ")", cmd.undo
-    end
-    return "undo interrupted at " .. tostring(last), cmd.undo .. " (or " .. cmd.rollback .. " to keep the migration)"
-  end
-  if st.mode == "finish" then return "deleting the kept original, interrupted", cmd.finish end
-  if linked then
-    return "link in place, the original not yet deleted (" .. tostring(last) .. ")", cmd.resume
-  end
-  return "interrupted at " .. tostring(last) .. (done(st, "migrate", tostring(last)) and " (done)" or ""),
-    cmd.resume .. " (or " .. cmd.rollback .. ")"
 end
 
 -- Where the one complete copy of the data is now.
@@ -745,13 +832,30 @@ local function refuse(r, st, what)
   return nil
 end
 
+-- Why there is no run for `what` to act on, when none was named.
+local function nothing_to(what)
+  local none = {
+    resume = "nothing to resume: no migration recorded in %s stopped part-way",
+    rollback = "nothing to roll back: no migration recorded in %s stopped part-way",
+    undo = "nothing to undo: no migration recorded in %s is finished",
+    finish = "nothing to finish: no migration recorded in %s kept its original",
+  }
+  local msg = string.format(none[what], journal.dir())
+  if what ~= "finish" then -- a kill before the journal was written left nothing behind
+    msg = msg .. "; a migration stopped before it wrote its journal had changed nothing, its SRC is untouched"
+  end
+  return msg .. " (ENOENT)"
+end
+
 -- resume / rollback / undo / finish of an earlier run (the newest that fits, or `which`).
 -- Returns the plan, or nil, message, code, outcome, signal. With opts.dry (or -n), the
 -- plan with `steps`, the descriptions of what it would do, and nothing done.
 function M.continue(what, which, opts)
   opts = opts or {}
   local accept = {
-    resume = function(st) return not st.ended and (st.mode == "migrate" or st.mode == "resume" or st.mode == "finish") end,
+    resume = function(st) -- (a run killed before its mode record has none)
+      return not st.ended and (st.mode == nil or st.mode == "migrate" or st.mode == "resume" or st.mode == "finish")
+    end,
     rollback = function(st) return not st.ended end,
     undo = function(st) return st.ended == "finished" or st.ended == "kept" or st.mode == "undo" end,
     finish = function(st) return st.ended == "kept" or st.mode == "finish" end,
@@ -761,18 +865,10 @@ function M.continue(what, which, opts)
     r, err, code = open_run(which)
   else
     r, err, code = journal.find(nil, function(run) return run.kind == "migrate" and accept[what](M.state(run.records)) end)
-    if not r and not err then err, code = "no migration to " .. what .. " (ENOENT)", "ENOENT" end
+    if not r and not err then err, code = nothing_to(what), "ENOENT" end
   end
   if not r then return nil, err, code end
   local st = M.state(r.records)
-  -- A run that ended where it could not remove its lock files (a directory made
-  -- unwritable under it) left them stale: the next command on it takes them away.
-  if st.ended and #stale_locks(r, st.plan) > 0 and not (opts.dry or tether.dryrun()) then
-    local locks <close>, lerr, lcode = take_locks(st.plan, string.format("pid %d, run %s, tidying", tether.pid(), r.id))
-    if not locks then return nil, lerr, lcode end
-    st.plan.id, st.plan.tidied = r.id, true
-    return st.plan
-  end
   local why = refuse(r, st, what)
   if why then return nil, why, "EINVAL" end
   local p = st.plan
@@ -793,6 +889,15 @@ function M.continue(what, which, opts)
   local ok, a, b, c, d = with_run(r, mode, function(j, p2, st2)
     p2.id = r.id
     if what == "resume" then
+      if p2.probe and not st2.steps.migrate and not ((st2.made.migrate or {}).probe or {}).link then
+        -- killed while it tried whether a link can be made: it tries again first
+        local pok, perr, pcode, left = probe_link(j, p2)
+        if not pok then
+          if not left then j:record({ event = "end", state = "rolled back" }) end
+          return nil, perr .. (left and ("; remove it with " .. commands(r.id).rollback) or "; nothing was changed"),
+            pcode, left and "partial" or "rolled back"
+        end
+      end
       return drive(j, p2, st2, st2.mode == "finish" and "finish" or "migrate", opts)
     elseif what == "undo" then
       return drive(j, p2, st2, "undo", opts)
@@ -830,11 +935,10 @@ function M.status(runs, broken)
   if not runs then runs, broken = journal.list() end
   for _, r in ipairs(runs) do
     if r.kind == "migrate" then
-      local state, command, ended = M.describe_state(r)
-      local p = M.state(r.records).plan
-      if ended == nil then ended = M.state(r.records).ended ~= nil end
-      out[#out + 1] = { id = r.id, src = p.src, dest = p.dest, state = state, command = command,
-                        ended = ended, data = M.where(p), started = r.header.time }
+      local state, command = M.describe_state(r)
+      local st = M.state(r.records)
+      out[#out + 1] = { id = r.id, src = st.plan.src, dest = st.plan.dest, state = state, command = command,
+                        ended = st.ended ~= nil, data = M.where(st.plan), started = r.header.time }
     end
   end
   return out, broken
@@ -860,13 +964,18 @@ journal.schemas.migrate = function(records)
   if type(p) ~= "table" then return 1, "no plan" end
   if not check.abs(p.src) or not check.abs(p.dest) then return 1, "SRC and DEST must be absolute paths" end
   if type(p.hint) ~= "string" or not p.hint:find("^%x+$") then return 1, "no run hint" end
+  -- Parsed, not made: a hostile journal's fields must not make tempname.make raise.
   local function beside(v, dir, what, name)
-    return v == path.join(path.dirname(dir), ".tether-" .. what .. "-" .. p.hint .. "-" .. path.basename(name))
+    local t = type(v) == "string" and tempname.parse(path.basename(v))
+    return t and t.kind == "migration" and t.role == what and t.hint == p.hint and t.name == path.basename(name)
+      and path.dirname(v) == path.dirname(dir) or false
   end
   if not beside(p.tmp, p.dest, "tmp", p.dest) then return 1, "the copy is not beside DEST" end
   if not beside(p.backup, p.src, "backup", p.src) then return 1, "the backup is not beside SRC" end
   if not beside(p.back_tmp, p.src, "undo", p.src) then return 1, "the undo's copy is not beside SRC" end
   if not beside(p.back_aside, p.dest, "backup", p.dest) then return 1, "the undo's backup is not beside DEST" end
+  if p.probe ~= nil and not beside(p.probe, p.src, "probe", p.src) then return 1, "the probe link is not beside SRC" end
+  if p.link_fallback ~= nil and p.link_fallback ~= "junction" then return 1, "an unknown kind of link to fall back to" end
   if type(p.ids) ~= "table" or not check.id(p.ids.src) or not check.id(p.ids.src_parent)
      or not check.id(p.ids.dest_parent) or (p.ids.dest ~= nil and not check.id(p.ids.dest)) then
     return 1, "the identities of SRC, DEST and their parents are missing"
@@ -882,7 +991,10 @@ journal.schemas.migrate = function(records)
     if r.event == "made" and ((r.seq ~= "migrate" and r.seq ~= "undo") or
        not ((r.key == "since" and type(r.value) == "table" and check.int(r.value.sec)) or
             ((r.key == "tmp" or r.key == "link") and (check.id(r.value) or
-              (type(r.value) == "table" and r.value.pending == true))))) then
+              (type(r.value) == "table" and r.value.pending == true))) or
+            (r.key == "probe" and p.probe and type(r.value) == "table" and
+              (r.value.pending == true or (r.value.gone == true and (r.value.link == nil or
+                r.value.link == p.link or r.value.link == p.link_fallback)))))) then
       return n, "a malformed identity"
     end
     if r.event == "mode" and not MODES[r.mode] then return n, "an unknown mode" end

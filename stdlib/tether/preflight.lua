@@ -6,10 +6,13 @@
 -- nobody could remove afterwards, files open for writing, another run holding a lock on
 -- SRC or DEST, the journal kept inside SRC. It reports (without refusing) hard links and
 -- relative links that lead out of SRC, processes working inside SRC, and links elsewhere
--- that point into SRC.
+-- that point into SRC. It writes nothing anywhere: whether a link can be made where SRC
+-- is comes from the filesystem (tether.link_support), and where only a try would tell,
+-- the run itself tries one, journaled (migration.lua); a dry run says it did not.
 local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
+local tempname = require "tether.tempname"
 local progress = require "tether.progress"
 local testhook = require "tether.testhook"
 local writers = require "tether.writers"
@@ -78,31 +81,31 @@ local function refused(what, problems)
   return nil, string.format("%s: %d problem(s), nothing was changed (%s)", what, #problems, code), code, lines
 end
 
--- Whether a link of `kind` can be made in src_parent (a throwaway name, removed).
-local function can_link(kind, src_parent, target)
-  local probe = path.join(src_parent, string.format(".tether-probe-%d-%06x", tether.pid(), math.random(0, 0xffffff)))
-  local ok, err, code = (kind == "junction" and raw.junction or raw.symlink)(target, probe)
-  if ok then raw.unlink(probe) end
-  return ok, err, code
+-- How the link where SRC is will be made: {kind = "symlink"|"junction" (auto: a
+-- symlink), fallback = "junction" (auto on Windows, where symbolic links may not be
+-- permitted), try = true when only making one would tell whether it can be, fs = the
+-- filesystem's type}; fails when the directory or its filesystem says none can be.
+local function link_plan(asked, src, src_parent)
+  local known, fs, code = tether.link_support(src_parent)
+  if known == nil then return nil, fs .. "; a link must be made here in place of " .. src, code end
+  return { kind = asked == "auto" and "symlink" or asked, try = not known, fs = fs,
+           fallback = asked == "auto" and tether.platform == "windows" and "junction" or nil }
 end
 
--- The kind of link to make: as asked, or for auto a symlink (on Windows a junction
--- where symbolic links are not permitted). Fails when none can be made at SRC.
-local function link_kind(asked, src, src_parent, dest_real)
-  local kind = asked == "auto" and "symlink" or asked
-  local ok, err, code = can_link(kind, src_parent, dest_real)
-  if not ok and asked == "auto" and tether.platform == "windows" and (code == "EPERM" or code == "EVERIFY")
-     and not dest_real:find("^[\\/][\\/]") then
-    local jok, jerr = can_link("junction", src_parent, dest_real)
-    if jok then return "junction" end
-    err = err .. "; a junction cannot be made either: " .. jerr
-  end
-  if not ok then return nil, err .. "; a link must be made here in place of " .. src, code end
-  return kind
+-- Makes a link of `kind` at probe leading to target, and removes it: whether one can be
+-- made there. Returns true, or nil, message, code, and true when the probe could not be
+-- removed again.
+function M.try_link(kind, probe, target)
+  local ok, err, code = (kind == "junction" and raw.junction or raw.symlink)(target, probe)
+  if not ok then return nil, err, code end
+  testhook.point("probe:made")
+  local gone, gerr, gcode = raw.unlink(probe, { old = target })
+  if not gone then return nil, gerr, gcode, true end
+  return true
 end
 
 -- What stops SRC -> DEST before anything is looked at closely.
-local function places(src, dest)
+function M.places(src, dest)
   local info, err, code = tether.info(src)
   if not info then return nil, err, code end
   if info.type == "symlink" or info.type == "junction" then
@@ -137,33 +140,54 @@ local function places(src, dest)
   return { info = info, src = src_abs, src_real = src_real, dest = dest_real, dest_info = dinfo }
 end
 
--- Set by tether.migration, which reads runs: for a path with a stale lock, what to say
--- when the run that left it stopped part-way (nil when that run ended).
+-- Set by tether.migration, which reads runs: what to say when a run recorded in the
+-- journal stopped part-way on SRC or DEST (at, as places() gives it), else nil.
 M.stopped_on = function() return nil end
 
--- Another run working on path: refuse (live, or one that stopped part-way there), or
--- say a stale lock is there.
-local function lock_problem(p, problems, notes)
-  local state, holder = raw.lock_state(p)
-  if state == "held" then
-    problems[#problems + 1] = { text = p .. ": another tether run is working on it (" .. holder .. ")", code = "EBUSY" }
-  elseif state == "stale" then
-    local stopped = M.stopped_on(p)
-    if stopped then
-      problems[#problems + 1] = { text = stopped, code = "EBUSY" }
-    else
-      notes[#notes + 1] = p .. ": a lock left by a run that died (" .. holder .. ") will be taken over"
+-- The keys SRC and DEST are locked by (tether.lock): their real paths.
+function M.lock_keys(src_real, dest_real)
+  return src_real == dest_real and { src_real } or { src_real, dest_real }
+end
+
+-- Another run working on SRC or DEST (live, or one that stopped part-way there): what
+-- a dry run says (a real run holds the locks, and migration.lua asks the journal).
+local function lock_problems(at, problems)
+  for _, key in ipairs(M.lock_keys(at.src_real, at.dest)) do
+    local state, holder, code = raw.lock_state(journal.dir(), key)
+    if state == "held" then
+      problems[#problems + 1] = { text = key .. ": another tether run is working on it (" .. holder .. ")", code = "EBUSY" }
+    elseif not state then
+      problems[#problems + 1] = { text = holder, code = code }
+    else -- a run of another user (another journal directory) locks the directory itself
+      local i = tether.info(key)
+      local d, derr, dcode = i and i.type == "dir" and raw.lock_dir(key)
+      if d then d:close() elseif dcode == "EBUSY" then problems[#problems + 1] = { text = derr, code = dcode } end
     end
+  end
+  local stopped = M.stopped_on(at)
+  if stopped then problems[#problems + 1] = { text = stopped, code = "EBUSY" } end
+end
+
+-- The journal directory inside SRC (it would move with it), or not the caller's alone:
+-- a problem ({text=, code=}), or nil. No lock can be kept there either.
+function M.journal_problem(at)
+  local jdir = journal.dir()
+  local jreal = real_of(tether.absolute(jdir) or jdir)
+  if jreal and inside(jreal, at.src_real) then
+    return { text = jdir .. ": the journal directory is inside SRC; use --journal-dir elsewhere", code = "EINVAL" }
+  elseif tether.exists(jdir) then
+    local ok, jerr, jcode = raw.journal_dir(jdir)
+    if not ok then return { text = jerr, code = jcode } end
   end
 end
 
 -- Checks everything before anything is touched. Returns the plan of the migration, or
 -- nil, message, code, problems (every offending path, for the user to see at once).
--- opts: link, verify, keep_backup, scan, force, min_free, locked (the caller holds the
--- locks of SRC and DEST).
+-- opts: link, verify, keep_backup, scan, force, min_free, locked (a real run: the caller
+-- holds the locks of SRC and DEST; otherwise only a look, which writes nothing).
 function M.plan(src, dest, opts)
   opts = opts or {}
-  local at, err, code = places(src, dest)
+  local at, err, code = M.places(src, dest)
   if not at then return nil, err, code end
   local link = opts.link or "auto"
   if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
@@ -175,21 +199,17 @@ function M.plan(src, dest, opts)
   local src_parent, dest_parent = path.dirname(at.src), path.dirname(at.dest)
   local problems, notes = {}, {}
   -- What the journal needs: its directory, private, and not inside what moves.
-  local jdir = journal.dir()
-  local jreal = real_of(tether.absolute(jdir) or jdir)
-  if jreal and inside(jreal, at.src_real) then
-    problems[#problems + 1] = { text = jdir .. ": the journal directory is inside SRC; use --journal-dir elsewhere", code = "EINVAL" }
-  elseif tether.exists(jdir) then
-    local ok, jerr, jcode = raw.journal_dir(jdir)
-    if not ok then problems[#problems + 1] = { text = jerr, code = jcode } end
-  end
-  if not opts.locked then -- a real run holds them already: a dry run says who does
-    lock_problem(at.src, problems, notes)
-    lock_problem(at.dest, problems, notes)
-  end
+  local jproblem = M.journal_problem(at)
+  if jproblem then problems[#problems + 1] = jproblem
+  elseif not opts.locked then lock_problems(at, problems) end -- a real run holds them already
 
-  local kind, lerr, lcode = link_kind(link, src, src_parent, at.dest)
-  if not kind then return nil, lerr, lcode end
+  local how, lerr, lcode = link_plan(link, src, src_parent)
+  if not how then
+    problems[#problems + 1] = { text = lerr, code = lcode }
+  elseif how.try and not opts.locked then
+    notes[#notes + 1] = src_parent .. ": whether a link can be made here is not checked (" .. how.fs ..
+      ": only making one would tell, and a dry run makes nothing; the run tries one first)"
+  end
 
   -- One walk: sizes, and what would stop the migration or must be reported.
   -- (as the user spelled SRC, so the paths it names read as typed)
@@ -219,7 +239,7 @@ function M.plan(src, dest, opts)
 
   if #problems > 0 then return refused(src .. ": cannot be migrated", problems) end
   local hint = string.format("%06x", math.random(0, 0xffffff))
-  local function beside(dir, what, name) return path.join(dir, ".tether-" .. what .. "-" .. hint .. "-" .. name) end
+  local function beside(dir, what, name) return path.join(dir, tempname.make("migration", { role = what, hint = hint, name = name })) end
   local src_name, dest_name = path.basename(at.src), path.basename(at.dest)
   -- The parents as the run will hold them: the directories their spelling leads to.
   local src_parent_real, perr, pcode = tether.realpath(src_parent)
@@ -229,8 +249,8 @@ function M.plan(src, dest, opts)
   local pid, did = tether.info(src_parent_real), tether.info(dest_parent_real)
   return {
     src = at.src, src_real = at.src_real, dest = at.dest, dest_existed = at.dest_info ~= nil,
-    same_fs = same_fs, link = kind, verify = opts.verify or "size", keep_backup = opts.keep_backup or false,
-    hint = hint,
+    same_fs = same_fs, link = how.kind, verify = opts.verify or "size", keep_backup = opts.keep_backup or false,
+    hint = hint, probe = how.try and beside(src_parent, "probe", src_name) or nil, link_fallback = how.try and how.fallback or nil,
     tmp = beside(dest_parent, "tmp", dest_name), backup = beside(src_parent, "backup", src_name),
     back_tmp = beside(src_parent, "undo", src_name), back_aside = beside(dest_parent, "backup", dest_name),
     ids = {

@@ -39,11 +39,12 @@ end
 
 -- A line that redraws itself: p = progress.line(); p:show("text"); p:done().
 -- The line is cut to the terminal's width (less one column, so it never wraps), with
--- the middle of a long path left out.
+-- the middle of a long path left out. On a terminal that cannot redraw, a plain line is
+-- printed at most every few seconds, and at once when `now` is given (a new phase).
 function M.line()
   local shown, plain, last_plain, last_cols = false, dumb(), -math.huge, 0
   local self = {}
-  function self.show(_, text)
+  function self.show(_, text, now)
     if not tether.options.progress then return end
     local w, resized = width()
     w = w - 1
@@ -54,9 +55,9 @@ function M.line()
     if rows > 1 then io.stderr:write(string.format("\r\27[%dA\27[J", rows - 1)) end
     last_cols = M.columns(text)
     if plain then
-      local now = tether.now()
-      if now - last_plain < 5 then return end
-      last_plain = now
+      local t = tether.now()
+      if t - last_plain < 5 and not now then return end
+      last_plain = t
       io.stderr:write(text, "\n")
     else
       io.stderr:write("\r\27[K", text)
@@ -99,12 +100,13 @@ function M.meter(label, total, unit, line)
   return function(done, extra)
     local now = tether.now()
     if now - last < 0.1 then return end
+    local first = last == 0 -- the phase's first line is shown, even where lines are few
     last = now
     local rate = M.rate(done, started)
     local eta = rate > 0 and total > done and M.duration((total - done) / rate) or "-"
     line:show(string.format("%s: %s of %s (%d%%), %s/s, ETA %s%s", label, fmt(done), fmt(total),
       total > 0 and math.min(100, done * 100 // total) or 100, unit and string.format("%.0f", rate) or M.bytes(rate),
-      eta, extra and (", " .. extra) or ""))
+      eta, extra and (", " .. extra) or ""), first)
   end, line
 end
 

@@ -9,7 +9,7 @@ local M = {}
 
 M.PREFIX = ".tether-"
 local PID_MAX, N_MAX = 2147483647, 4294967295
-local ROLES = { tmp = true, backup = true, undo = true }
+local ROLES = { tmp = true, backup = true, undo = true, probe = true }
 local BOXES = { report = true, doctor = true }
 
 -- A decimal with no sign and no leading zero, from low to high; else nil (a name can
@@ -28,7 +28,7 @@ end
 
 -- parse(name) -> what the name says, or nil when it is not one of tether's:
 --   {kind = "temp", pid =, n =}          {kind = "lock", name =}
---   {kind = "probe", pid =, hint =}      {kind = "migration", role =, hint =, name =}
+--   {kind = "migration", role =, hint =, name =} (role tmp, backup, undo or probe)
 --   {kind = "report" or "doctor", pid =, rand =}
 function M.parse(name)
   if type(name) ~= "string" or name:sub(1, #M.PREFIX) ~= M.PREFIX then return nil end
@@ -41,10 +41,6 @@ function M.parse(name)
   local word, tail = rest:match("^([a-z]+)%-(.*)$")
   if word == "lock" then
     return is_name(tail) and { kind = "lock", name = tail } or nil
-  elseif word == "probe" then
-    local p, hint = tail:match("^(%d+)%-(.*)$")
-    p = decimal(p, 1, PID_MAX)
-    return p and is_hex(hint) and { kind = "probe", pid = p, hint = hint } or nil
   elseif ROLES[word] then
     local hint, of = tail:sub(1, 6), tail:sub(8)
     return is_hex(hint) and tail:sub(7, 7) == "-" and is_name(of)
@@ -90,8 +86,6 @@ function M.make(kind, f)
     name = string.format("%s%d-%d.tmp", M.PREFIX, pid, f.n or 0)
   elseif kind == "lock" then
     name = M.PREFIX .. "lock-" .. tostring(f.name)
-  elseif kind == "probe" then
-    name = string.format("%sprobe-%d-%s", M.PREFIX, pid, f.hint or M.hint())
   elseif kind == "migration" then
     name = M.PREFIX .. tostring(f.role) .. "-" .. tostring(f.hint) .. "-" .. tostring(f.name)
   elseif BOXES[kind] then

@@ -17,7 +17,8 @@
 --   TETHER_TEST_BEFORE_APPLY=CMD     run CMD between planning and applying a bulk plan
 -- Labels: STEP:begin and STEP:done for each step of a migration (undo-STEP:... for an
 -- undo, rollback-STEP:... for the steps a rollback takes back), copy:N and verify:N after
--- the Nth file, plan:apply before a bulk plan is applied.
+-- the Nth file, probe:begin and probe:made around the link a migration tries beside SRC
+-- (only where the filesystem cannot tell), plan:apply before a bulk plan is applied.
 local M = {}
 
 local crash_at = os.getenv("TETHER_CRASH_AT")

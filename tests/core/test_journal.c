@@ -1,6 +1,5 @@
-/* cmocka tests of core/journal and core/lock: lines on disk, journals refused when
- * another user could have written them, and locks that keep a second run out and are
- * left stale (not held) by a run that died. */
+/* cmocka tests of core/journal: lines on disk, and journals refused when another user
+ * could have written them. (core/lock: test_lock.c.) */
 #include "../testutil.h"
 
 #include <errno.h>
@@ -8,11 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "core/journal.h"
-#include "core/lock.h"
 
 static void test_append_and_read(void **state)
 {
@@ -110,45 +107,6 @@ static void test_untrusted_journals_refused(void **state)
     free(dir), free(file), free(ln);
 }
 
-static void test_locks(void **state)
-{
-    const char *d = *state;
-    char *target = tu_path(d, "folder");
-    mkdir(target, 0755);
-    tt_err e;
-    tt_lock *l;
-    assert_int_equal(tt_lock_take(NULL, target, "pid 1, run A", &l, &e), 0);
-    char holder[256];
-    assert_int_equal(tt_lock_query(NULL, target, holder, sizeof holder, &e), TT_LOCK_HELD);
-    pid_t pid = fork();
-    if (pid == 0) { /* another process: refused, told who holds it */
-        tt_lock *other;
-        tt_err ce;
-        int rc = tt_lock_take(NULL, target, "pid 2", &other, &ce);
-        _exit(rc == -1 && ce.code == EBUSY && strstr(ce.msg, "run A") ? 0 : 1);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    tt_lock_release(l);
-    assert_int_equal(tt_lock_query(NULL, target, holder, sizeof holder, &e), TT_LOCK_NONE);
-    assert_int_equal(tu_count_entries(d), 1); /* the lock file went with the lock */
-    /* A run that dies holding it leaves the file, not the lock. */
-    pid = fork();
-    if (pid == 0) {
-        tt_lock *dead;
-        tt_err ce;
-        if (tt_lock_take(NULL, target, "pid 3, run B", &dead, &ce) != 0) _exit(1);
-        _exit(0); /* without releasing */
-    }
-    waitpid(pid, &status, 0);
-    assert_int_equal(tt_lock_query(NULL, target, holder, sizeof holder, &e), TT_LOCK_STALE);
-    assert_non_null(strstr(holder, "run B"));
-    assert_int_equal(tt_lock_take(NULL, target, "pid 4", &l, &e), 0); /* taken over */
-    tt_lock_release(l);
-    free(target);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,7 +114,6 @@ int main(void)
         T(test_append_and_read),
         T(test_reopen_cuts_a_torn_line),
         T(test_untrusted_journals_refused),
-        T(test_locks),
     };
     return cmocka_run_group_tests_name("core/journal", tests, NULL, NULL);
 }

@@ -129,6 +129,29 @@ check "crafted temporary path: the victim untouched" is "$(cat "$WORK/victim/kee
 check "crafted temporary path: nothing changed" is "$(state)" "$before"
 rm -rf "$jdir" "$shm"/.tether-* src/.tether-* .tether-*
 
+# A crafted journal whose link tried beside SRC is elsewhere (a link there that leads to
+# DEST, which the recovery would remove as its probe): refused by the schema.
+fresh
+crash verify migrate src "$shm/dest"
+j=$(journal_of)
+ln -s "$shm/dest" "$WORK/victim/link"
+python3 - "$j" "$WORK/victim/link" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+head = json.loads(lines[0])
+head["plan"]["probe"] = sys.argv[2]
+lines[0] = json.dumps(head)
+lines.insert(1, json.dumps({"event": "made", "seq": "migrate", "key": "probe", "value": {"pending": True}}))
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+EOF
+before=$(state)
+t migrate --rollback
+check "crafted probe path: refused" is "$rc" 3
+check "crafted probe path: the schema names it" has "$err" "$j:1: corrupt journal: the probe link is not beside SRC"
+check "crafted probe path: the victim untouched" is "$(readlink "$WORK/victim/link")" "$shm/dest"
+check "crafted probe path: nothing changed" is "$(state)" "$before"
+rm -rf "$jdir" "$shm"/.tether-* src/.tether-* .tether-*
+
 # A journal directory or file that another user could have written is refused.
 fresh
 crash aside migrate src "$shm/dest"
@@ -165,7 +188,7 @@ if [ "$(id -u)" -eq 0 ] && mkdir "$WORK/jfull" && mount -t tmpfs -o size=64k tmp
     before=$(state)
     t --journal-dir "$WORK/jfull/j" migrate src "$shm/dest"
     check "journal disk full: exit 3" is "$rc" 3
-    check "journal disk full: says so" has "$err" "cannot write the journal (ENOSPC); the disk that holds journals is full; nothing was changed"
+    check "journal disk full: says so" has "$err" "(ENOSPC); the disk that holds journals is full; nothing was changed"
     check "journal disk full: nothing changed" is "$(state)" "$before"
     check "journal disk full: no journal left" is "$(ls -A "$WORK/jfull/j")" ""
     ln -s gone src/dangling

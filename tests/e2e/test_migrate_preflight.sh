@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What a migration must find before it copies anything, caught the same by -n and by the
 # real run (exit 3, every offending path named, nothing changed): a file the user cannot
-# read, a filesystem mounted inside SRC or SRC being one, an immutable file, the journal
-# kept inside SRC, no room. What migrates fine must do so after -n said yes: a unix
+# read, a filesystem mounted inside SRC or SRC being one, an immutable file, SRC's parent
+# immutable or append-only, the journal kept inside SRC, no room. What migrates fine must do so after -n said yes: a unix
 # socket (copied as cp -a copies it), paths deeper than PATH_MAX. What is only worth
 # knowing is reported: hard links and relative links leading out of SRC, processes
 # working inside it. And the free-space margin scales with the destination.
@@ -117,6 +117,14 @@ if [ "$(id -u)" -eq 0 ]; then
     mkdir -p im/sub && echo x > im/sub/f && chattr +i im/sub/f
     both_refuse im "im/sub/f: could not be removed afterwards" "immutable file"
     chattr -i im/sub/f && rm -rf im
+
+    # SRC's parent immutable or append-only: SRC could not be set aside, nor a link made
+    # in its place (told from the directory: nothing is tried there).
+    for flag in i a; do
+        mkdir -p "par$flag/src" && echo x > "par$flag/src/f" && chattr +$flag "par$flag"
+        both_refuse "par$flag/src" "par$flag: is immutable or append-only: nothing can be renamed out of it" "SRC's parent chattr +$flag"
+        chattr -$flag "par$flag" && rm -rf "par$flag"
+    done
 
     # A filesystem mounted inside SRC, and SRC itself a mount point.
     mkdir -p m1/sub m2 && echo x > m1/f

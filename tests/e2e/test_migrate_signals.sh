@@ -3,7 +3,9 @@
 # copy runs (before the link: everything is put back, exit 130, nothing left behind),
 # and while the original is being deleted (after the link: the run stops, says how to
 # finish, exit 130; that one command finishes it). A SIGTERM and a SIGHUP stop a run the
-# same way (143, 129). The data is whole every time.
+# same way (143, 129). The data is whole every time. And what each removal's progress
+# says it deletes (TERM=dumb in a pseudo-terminal): the partial copy when a run stopped
+# during its copy is put back, the original after the link, the migrated copy in an undo.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -92,5 +94,37 @@ for sig in TERM HUP; do
     check "SIG$sig: SRC is the original" python3 "$here/treecmp.py" pristine src
     check "SIG$sig: nothing left" is "$(leftovers)|$(ls -A "$shm")" "00|"
 done
+
+# 4. What a removal is shown as (TERM=dumb prints each phase's first line, then a plain
+# line every few seconds).
+if command -v script >/dev/null; then
+    rm -rf src "$shm/dest" && mkdir small && for i in $(seq 100); do echo "$i" > "small/f$i"; done
+    in_pty() { # in_pty OUT HOOK ARGS...: tether ARGS in a pseudo-terminal, TERM=dumb, TETHER_TEST_AT=HOOK
+        local out=$1 hook=$2
+        shift 2
+        printf '%s\n' "echo \$\$ > '$WORK/pid'" "export TERM=dumb XDG_STATE_HOME='$XDG_STATE_HOME' TETHER_TEST_AT='$hook'" \
+            "exec '$TETHER' $*" > "$WORK/pty.sh"
+        script -qefc "sh '$WORK/pty.sh'" /dev/null > "$out" 2>&1
+    }
+    rm -f "$WORK/at-copy"
+    in_pty "$WORK/int.out" "copy:50=pause 8 $WORK/at-copy" migrate small "$shm/dest" &
+    pty=$!
+    for _ in $(seq 400); do [ -e "$WORK/at-copy" ] && break; sleep 0.05; done
+    kill -INT "$(cat "$WORK/pid")"
+    wait $pty
+    screen=$(cat "$WORK/int.out")
+    no_bug_report "Ctrl-C during the copy (TERM=dumb)" "$screen"
+    check "stopped during the copy: put back" has "$screen" "everything was put back as it was"
+    check "stopped during the copy: the partial copy is what is removed" has "$screen" "removing the partial copy: "
+    check "stopped during the copy: the original is not said to go" is "$(grep -c 'deleting the original' <<<"$screen")" 0
+    check "stopped during the copy: nothing left" is "$(leftovers)|$(ls -A "$shm")" "00|"
+    in_pty "$WORK/mig.out" "" migrate small "$shm/dest"
+    check "after the link: the original is what is deleted" has "$(cat "$WORK/mig.out")" "deleting the original: "
+    in_pty "$WORK/undo.out" "" undo
+    check "an undo: the migrated copy is what is deleted" has "$(cat "$WORK/undo.out")" "deleting the migrated copy: "
+    check "an undo: the data back, nothing left" is "$(stat -c %F small)|$(leftovers)|$(ls -A "$shm")" "directory|00|"
+else
+    echo "skipped: progress in TERM=dumb needs script(1)"
+fi
 
 finish

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# A migration killed (SIGKILL) at any instant, then the recovery a user would run: the
+# command `tether migrate --status` names, when it names one. Afterwards nothing of
+# tether's (.tether-*) is left in SRC, SRC's parent or DEST's parent, exactly one complete
+# copy of the data exists (SRC the original and no DEST, or SRC a link to a complete
+# DEST), and when nothing was started --rollback says so. The kills: after a random delay
+# (0-50 ms, the instants before the journal exists, and over a whole run), and before
+# every system call that changes something (strace's fault injection, one syscall and
+# one invocation at a time). SRC's parent is on a filesystem that tells whether it keeps
+# links (a disk's or tmpfs: nothing is tried) and, where bindfs can mount one, on FUSE, which
+# does not tell (the run tries a link beside SRC first, journaled); DEST on another
+# filesystem (a copy) or on SRC's (a rename).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
+fuse=""
+trap '[ -n "$fuse" ] && fusermount -u "$fuse" 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
+export ASAN_OPTIONS=detect_leaks=0 # LeakSanitizer cannot work under ptrace
+export XDG_STATE_HOME=$shm/state # journals on tmpfs: hundreds of runs, each syncing its own
+
+mkdir -p pristine/sub/deep
+for i in $(seq 8); do head -c $((i * 512)) /dev/urandom > "pristine/sub/f$i"; done
+head -c 300000 /dev/urandom > pristine/big
+echo leaf > pristine/sub/deep/leaf
+ln pristine/sub/f1 pristine/hard
+ln -s sub/f2 pristine/rel
+
+# One layout per kind of filesystem pair: SP is SRC's parent, DP DEST's parent.
+layouts="disk:$WORK/run/sp:$shm/dp same:$shm/sp:$shm/sp/dp"
+if command -v bindfs >/dev/null && mkdir -p "$WORK/fuse-real" fuse && bindfs "$WORK/fuse-real" fuse 2>/dev/null; then
+    fuse=$WORK/run/fuse
+    layouts="$layouts fuse:$fuse/sp:$shm/dp"
+else
+    echo "skipped: a SRC on FUSE (bindfs cannot mount here)"
+fi
+
+leftovers() { find "$SP" "$DP" -name '.tether-*' 2>/dev/null; }
+one_copy() { # SRC the original and no DEST, or SRC a link to a complete DEST
+    if [ -L "$SP/src" ]; then
+        [ "$(readlink "$SP/src")" = "$DP/dest" ] && python3 "$here/treecmp.py" pristine "$DP/dest"
+    else
+        [ ! -e "$DP/dest" ] && python3 "$here/treecmp.py" pristine "$SP/src"
+    fi
+}
+fresh() {
+    rm -rf "$SP" "$DP" "$XDG_STATE_HOME"
+    mkdir -p "$SP" "$DP" && cp -a pristine "$SP/src"
+}
+# recover NAME: runs what --status names for an unfinished run (none: nothing was
+# started, and --rollback says so), then checks what is left.
+recover() {
+    local next
+    next=$("$TETHER" --json migrate --status 2>/dev/null | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)["runs"]
+r = runs[-1] if runs else None
+print("none" if not r else r["next"].split(" (")[0] if not r["ended"] and r.get("next") else "")')
+    if [ "$next" = none ]; then
+        t migrate --rollback
+        check "$1: nothing started: --rollback says so" has "$rc|$err" "3|tether: nothing to roll back: no migration recorded in"
+        check "$1: nothing started: and that SRC is untouched" has "$err" "its SRC is untouched"
+    elif [ -n "$next" ]; then
+        t ${next#tether }
+        check "$1: '$next' finishes it" is "$rc" 0
+    fi
+    check "$1: nothing of tether's is left" is "$(leftovers)" ""
+    check "$1: one complete copy of the data" one_copy
+    check "$1: no run left unfinished" is "$("$TETHER" --json migrate --status 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin)["runs"] if not r["ended"]))')" 0
+}
+millis() { python3 -c "import random; print(random.randint($1, $2) / 1000)"; }
+
+# Kills after a random delay: 0-50 ms, and anywhere in a whole run.
+for layout in $layouts; do
+    IFS=: read -r kind SP DP <<<"$layout"
+    fresh
+    start=$(date +%s%N)
+    "$TETHER" -q migrate "$SP/src" "$DP/dest" >/dev/null 2>&1
+    whole=$((($(date +%s%N) - start) / 1000000))
+    rounds=12
+    [ "${TETHER_SANITIZE:-OFF}" = ON ] && rounds=6
+    for round in $(seq $rounds); do
+        fresh
+        if [ $((round % 2)) = 1 ]; then delay=$(millis 0 50); else delay=$(millis 0 "$whole"); fi
+        "$TETHER" -q migrate "$SP/src" "$DP/dest" >/dev/null 2>&1 &
+        pid=$!
+        sleep "$delay"
+        kill -KILL $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        recover "$kind, killed after ${delay}s"
+    done
+done
+
+# Kills before each system call that changes what is where (the names, the journal and
+# lock files, what is synced), each call in turn. (The metadata calls of each copied file
+# are left to the random delays and to test_migrate_crash.sh's kills mid-copy.)
+calls="mkdirat,symlinkat,unlinkat,renameat2,linkat,write,pwrite64,ftruncate,fdatasync,fsync,flock,syncfs"
+step=1
+[ "${TETHER_SANITIZE:-OFF}" = ON ] && step=3
+if command -v strace >/dev/null; then
+    for layout in $layouts; do
+        IFS=: read -r kind SP DP <<<"$layout"
+        fresh
+        strace -f -c -U name,calls -e trace="$calls" -o "$WORK/count" \
+            "$TETHER" -q migrate "$SP/src" "$DP/dest" >/dev/null 2>&1
+        n=0
+        while read -r name count; do
+            for when in $(seq 1 "$count"); do
+                n=$((n + 1))
+                [ $((n % step)) = 0 ] || continue
+                fresh
+                strace -f -o /dev/null -e trace="$name" -e inject="$name:signal=KILL:when=$when" \
+                    "$TETHER" -q migrate "$SP/src" "$DP/dest" >/dev/null 2>&1
+                recover "$kind, killed at $name #$when"
+            done
+        done < <(awk 'NR > 2 && $1 != "total" && $1 !~ /^-/ { print $1, $2 }' "$WORK/count")
+        echo "$kind: $n system calls that change something, killed before one in every $step"
+    done
+else
+    echo "skipped: kills at each system call need strace"
+fi
+
+finish
