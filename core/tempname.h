@@ -1,5 +1,5 @@
 /* tether's own temporary names: the one place their grammar is written down, for C
- * (which makes the first two) and for stdlib/tether/tempname.lua (which makes the others
+ * (which makes the first) and for stdlib/tether/tempname.lua (which makes the others
  * and parses them all; tests/lua/test_tempname.lua checks that every name C makes
  * parses there as what it is).
  *
@@ -8,8 +8,6 @@
  *   .tether-PID-N.tmp        temp       a link, hard link or copy made under a free name,
  *                                       then renamed over its file (core/link.c,
  *                                       core/dedupe.c)
- *   .tether-lock-NAME        lock       the lock file of NAME, the folder beside it
- *                                       (core/lock.c)
  *   .tether-ROLE-HEX-NAME    migration  a migration's own name beside NAME: ROLE "tmp"
  *                                       (the copy beside DEST), "backup" (the original
  *                                       set aside beside SRC, or the undo's beside DEST),
@@ -33,7 +31,5 @@
 #define TT_TEMPNAME_PREFIX ".tether-"
 /* printf format of a temp name: the pid (unsigned long), the counter (unsigned). */
 #define TT_TEMPNAME_TEMP ".tether-%lu-%u.tmp"
-/* A lock name is this prefix and NAME. */
-#define TT_TEMPNAME_LOCK ".tether-lock-"
 
 #endif

@@ -205,8 +205,6 @@ local function leftover(e, t)
     item.description = "the private directory of a killed tether audit -o (only a copy of its report)"
   elseif t.kind == "doctor" then
     item.description = "the probe directory of a killed tether doctor"
-  elseif t.kind == "lock" then -- made by tether before locks moved to the journal directory
-    item.description = "a lock file of an older tether (locks are kept in the journal directory now)"
   else -- a migration's own name (its copy, original or probe): its journal says whose
     local run = by_path[tether.absolute(e.path) or e.path]
     if run then
@@ -408,7 +406,6 @@ if args.fix and problems > 0 then
   local temps = {}
   for _, l in ipairs(report.leftovers) do
     if l.tempname == "migration" then fix_migration_name(l)
-    elseif l.tempname == "lock" then not_fixed(l, "EBUSY", "an older tether's lock file: tether makes none there now; remove it when no older tether runs")
     elseif l.tempname == "report" or l.tempname == "doctor" then fix_box(l)
     elseif l.in_use then busy(l)
     else temps[#temps + 1] = l end

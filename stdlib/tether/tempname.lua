@@ -27,7 +27,7 @@ local function is_name(s)
 end
 
 -- parse(name) -> what the name says, or nil when it is not one of tether's:
---   {kind = "temp", pid =, n =}          {kind = "lock", name =}
+--   {kind = "temp", pid =, n =}
 --   {kind = "migration", role =, hint =, name =} (role tmp, backup, undo or probe)
 --   {kind = "report" or "doctor", pid =, rand =}
 function M.parse(name)
@@ -39,9 +39,7 @@ function M.parse(name)
     return pid and n and { kind = "temp", pid = pid, n = n } or nil
   end
   local word, tail = rest:match("^([a-z]+)%-(.*)$")
-  if word == "lock" then
-    return is_name(tail) and { kind = "lock", name = tail } or nil
-  elseif ROLES[word] then
+  if ROLES[word] then
     local hint, of = tail:sub(1, 6), tail:sub(8)
     return is_hex(hint) and tail:sub(7, 7) == "-" and is_name(of)
       and { kind = "migration", role = word, hint = hint, name = of } or nil
@@ -84,8 +82,6 @@ function M.make(kind, f)
   local name
   if kind == "temp" then
     name = string.format("%s%d-%d.tmp", M.PREFIX, pid, f.n or 0)
-  elseif kind == "lock" then
-    name = M.PREFIX .. "lock-" .. tostring(f.name)
   elseif kind == "migration" then
     name = M.PREFIX .. tostring(f.role) .. "-" .. tostring(f.hint) .. "-" .. tostring(f.name)
   elseif BOXES[kind] then

@@ -203,7 +203,7 @@ done
 out=$(timeout 20 "$TETHER" doctor --no-probe top 2>&1)
 check "a FIFO at .tether-lock-src: doctor does not hang" test $? -ne 124
 check "a FIFO at .tether-lock-src: doctor does not call it a lock" is "$(grep '\.tether-lock-src' <<<"$out")" \
-    "left behind: top/.tether-lock-src: a name no journal explains: left alone"
+    "not tether's: top/.tether-lock-src (its name is not one tether makes; left alone)"
 check "a FIFO at .tether-lock-src: left there" test -p top/.tether-lock-src
 t -q undo
 
