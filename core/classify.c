@@ -93,7 +93,9 @@ static void classify_escapes(const char *target, const char *link_dir, const tt_
 {
     out->escapes = 0;
     if (!roots || roots->n == 0) return;
-    if (!out->absolute && !climbs(target)) return;
+    /* Below its own directory: inside the roots when that directory is (a root that is
+     * a link has its directory outside itself). */
+    if (!out->absolute && !climbs(target) && link_dir && tt_inside_roots(link_dir, roots)) return;
     if (out->absolute && !out->messy) { /* already in normal form: no copy needed */
         out->escapes = !tt_inside_roots(target, roots);
         return;
@@ -493,6 +495,28 @@ static long link_dir_path(const tt_dirchain *c, const char *path, size_t dl, cha
     return (long)n;
 }
 
+/* The link's directory as a canonical path (NULL: not known), for "escapes": the real
+ * root plus the walked names, unless the walk follows links (then some of those names
+ * may be links, and the kernel tells where they lead). */
+static char *link_dir_real(const tt_dirchain *c, const char *path, size_t dl)
+{
+    char *out = NULL;
+    size_t cap = 0;
+    if (c->follow) {
+        char *dir = malloc(dl + 1);
+        if (dir) {
+            memcpy(dir, path, dl);
+            dir[dl] = '\0';
+            if (pf_realpath(dir, &out) != 0) out = NULL;
+        }
+        free(dir);
+        return out;
+    }
+    if (c->real_root && link_dir_path(c, path, dl, &out, &cap, 0) >= 0) return out;
+    free(out);
+    return NULL;
+}
+
 /* The absolute, lexically normal path of the directory a target in normal form names,
  * into cache.key (its length returned), and the target's last name; -1 when the cache
  * cannot answer for this target. The link's directory is the real root plus the walked
@@ -649,21 +673,14 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     set_status(out, err, &tst, c->devs[lv]);
 
     /* A relative target in normal form that climbs no higher than the walk's root stays
-     * under that root: no path to build. */
+     * under that root (when the walk followed no link on the way): no path to build. */
     const char *real = c->real_root, *rest;
-    if (real && !out->absolute && !out->messy && roots && roots->n > 0 &&
+    if (real && !c->follow && !out->absolute && !out->messy && roots && roots->n > 0 &&
         leading_ups(*target, &rest) <= depth - 1 && tt_inside_roots(real, roots)) {
         out->escapes = 0;
         return 0;
     }
-    /* Otherwise the link's directory as an absolute path: the real root plus the walked
-     * names (real directories, when the walk does not follow links). */
-    char *dirpath = NULL;
-    size_t dcap = 0;
-    if (real && link_dir_path(c, path, dl, &dirpath, &dcap, 0) < 0) {
-        free(dirpath);
-        dirpath = NULL;
-    }
+    char *dirpath = link_dir_real(c, path, dl);
     classify_escapes(*target, dirpath, roots, out);
     free(dirpath);
     return 0;

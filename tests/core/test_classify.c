@@ -1,7 +1,8 @@
 /* cmocka tests of core/classify's target-directory cache: each rule that sends a link to
  * the full lookup, the bound on open directories, and answers equal to the full lookup's
  * (the same tree classified with the cache off); and the cases tests/fuzz/fuzz_classify
- * found, reduced: the kernel's limit of 40 links per lookup. */
+ * found, reduced: the kernel's limit of 40 links per lookup, "escapes" from outside the
+ * roots and through followed links. */
 #include "../testutil.h"
 
 #include <errno.h>
@@ -374,6 +375,52 @@ static void test_links_limit_on_the_way_to_the_directory(void **state)
     assert_non_null(strstr(got, "/l/viap=loop/40/"));
 }
 
+/* A relative target without ".." stays below its link's directory, which is inside the
+ * roots only when the link is: not so for a root that is a link, nor for any link when
+ * the roots are elsewhere. */
+static void test_escapes_from_a_directory_outside_the_roots(void **state)
+{
+    const char *d = *state;
+    mkdir(tu_p(d, "other"), 0755);
+    symlink("x/y", tu_p(d, "r"));
+    char *real = realpath(tu_p(d, "other"), NULL);
+    const char *paths[] = {real};
+    tt_roots roots = {paths, 1};
+    char *target = NULL;
+    size_t tcap = 0;
+    tt_class c;
+    tt_err e;
+    assert_int_equal(tt_classify_path(tu_p(d, "r"), &roots, &target, &tcap, &c, &e), 0);
+    assert_int_equal(c.escapes, 1);
+    /* The same link as a walk's root (it dangles: only "other" is a root). */
+    char got[8192];
+    classify_every_way(tu_p(d, "r"), 0, &roots, got, sizeof got);
+    assert_string_equal(got, "=broken/2/1|");
+    free(target);
+    free(real);
+}
+
+/* A walk that follows links reaches a link through them: its directory is where they
+ * lead, and "escapes" is judged from there, not from the names walked. */
+static void test_escapes_when_the_walk_follows_links(void **state)
+{
+    const char *d = *state;
+    mkdir(tu_p(d, "w"), 0755);
+    mkdir(tu_p(d, "sub"), 0755);
+    tu_write(tu_p(d, "z"), "z");
+    symlink("..", tu_p(d, "w/up"));
+    symlink("../z", tu_p(d, "sub/c")); /* walked as w/up/sub/c: d/z, outside w */
+    symlink("z", tu_p(d, "sub/in"));   /* d/sub/z: outside w too */
+    char *real = realpath(tu_p(d, "w"), NULL);
+    const char *paths[] = {real};
+    tt_roots roots = {paths, 1};
+    char got[8192];
+    classify_as_kernel(tu_p(d, "w"), 1, 0, &roots, got, sizeof got);
+    assert_non_null(strstr(got, "/up/sub/c=ok/0/1|"));
+    assert_non_null(strstr(got, "/up/sub/in=broken/2/1|"));
+    free(real);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +435,8 @@ int main(void)
         T(test_cache_off_when_following),
         T(test_links_limit_counts_the_link_itself),
         T(test_links_limit_on_the_way_to_the_directory),
+        T(test_escapes_from_a_directory_outside_the_roots),
+        T(test_escapes_when_the_walk_follows_links),
     };
     return cmocka_run_group_tests_name("core/classify", tests, NULL, NULL);
 }
