@@ -270,10 +270,13 @@ static void random_target(const tree *t, const char *dir, char *out)
         const char *l = t->ops[t->links[below((unsigned)t->nlinks)]].path;
         relative(dir, l, rel);
         snprintf(out, P, "%s/%s", rel, chance(30) ? ".." : names[below(4)]);
-    } else {
+    } else if (chance(90)) {
         static const char *const odd[] = {".",   "..",   "/",  "//",  "./",   "../..",
                                           "/..", "///a", "a/", "/a/", "a//b", "..."};
         snprintf(out, P, "%s", odd[below(sizeof odd / sizeof *odd)]);
+    } else { /* a name longer than NAME_MAX: ENAMETOOLONG, status "error" */
+        memset(out, 'n', 300);
+        out[300] = '\0';
     }
     if (chance(25)) mutate(out);
 }
@@ -871,16 +874,31 @@ static int inside(const char *p, const char *root)
     return strcmp(root, "/") == 0 || (strncmp(p, root, n) == 0 && (p[n] == '\0' || p[n] == '/'));
 }
 
+static const char *const statuses[] = {"ok", "broken", "loop", "denied", "error"};
+
+static int status_index(int err)
+{
+    if (err == 0) return 0;
+    if (err == ENOENT || err == ENOTDIR) return 1;
+    if (err == ELOOP) return 2;
+    if (err == EACCES || err == EPERM) return 3;
+    return 4;
+}
+
 static const char *status_of(int err)
 {
-    if (err == 0) return "ok";
-    if (err == ENOENT || err == ENOTDIR) return "broken";
-    if (err == ELOOP) return "loop";
-    if (err == EACCES || err == EPERM) return "denied";
-    return "error";
+    return statuses[status_index(err)];
 }
 
 /* ---- comparing ---- */
+
+/* Counts shared with the views that run in child processes. */
+typedef struct counts {
+    uint64_t trees, walks, entries, links, skipped, passing_eloops;
+    uint64_t by_status[5]; /* the kernel's answers for the links compared */
+    int current;           /* the trial a view is running */
+} counts;
+static counts *cnt;
 
 static int quiet;              /* while reducing a tree: no report */
 static int only_eloop;         /* every mismatch of this trial has ELOOP on one side */
@@ -1049,6 +1067,7 @@ static void compare_link(const trial *tr, const rec *r, const tt_roots *roots)
     target[n] = '\0';
     struct stat st, dst;
     int err = fstatat(dfd, name, &st, 0) == 0 ? 0 : errno;
+    cnt->by_status[status_index(err)]++;
     fstat(dfd, &dst);
     close(dfd);
     const tt_class *c = &r->c;
@@ -1080,13 +1099,6 @@ static void compare_link(const trial *tr, const rec *r, const tt_roots *roots)
     }
     if (c->escapes != escapes) report(tr, 0, "%s: escapes should be %d (%s)", d, escapes, norm);
 }
-
-/* Counts shared with the views that run in child processes. */
-typedef struct counts {
-    uint64_t trees, walks, entries, links, skipped, passing_eloops;
-    int current; /* the trial a view is running */
-} counts;
-static counts *cnt;
 
 /* Runs one trial in the current view, from its working directory; sets `problem`. */
 static void run_once(const trial *tr)
@@ -1320,13 +1332,16 @@ int main(void)
         }
     }
     rm_rf_at(AT_FDCWD, base);
+    const uint64_t *k = cnt->by_status;
     printf("fuzz_classify: %.0f s: %" PRIu64 " trees, %" PRIu64 " walks (each with the target "
            "cache on, off and at 2, and a traversal of its own), %" PRIu64 " entries, %" PRIu64
-           " links compared with the kernel; %" PRIu64 " walks skipped (a working directory "
-           "uid 65534 may not enter, a root out of the tree, or too many ways down through "
-           "links); %" PRIu64 " passing ELOOPs; %s\n",
-           now() - start, cnt->trees, cnt->walks, cnt->entries, cnt->links, cnt->skipped,
-           cnt->passing_eloops, failed ? "MISMATCH (see above)" : "no mismatch");
+           " links compared with the kernel (ok %" PRIu64 ", broken %" PRIu64 ", loop %" PRIu64
+           ", denied %" PRIu64 ", error %" PRIu64 "); %" PRIu64 " walks skipped (a working "
+           "directory uid 65534 may not enter, a root out of the tree, or too many ways down "
+           "through links); %" PRIu64 " passing ELOOPs; %s\n",
+           now() - start, cnt->trees, cnt->walks, cnt->entries, cnt->links, k[0], k[1], k[2], k[3],
+           k[4], cnt->skipped, cnt->passing_eloops,
+           failed ? "MISMATCH (see above)" : "no mismatch");
     if (failed) printf("fuzz_classify: to replay, TETHER_FUZZ_SEED=%" PRIu64 "\n", seed);
     munmap(cnt, sizeof *cnt);
     return failed;
