@@ -1049,9 +1049,13 @@ static void compare_link(const trial *tr, const rec *r, const tt_roots *roots)
         dl--;
     snprintf(dir, P, "%.*s", (int)dl, r->path);
     if (dl == 0) strcpy(dir, ".");
-    const char *name = r->path + r->name_off;
-    int dfd = open_by_names(dir);
-    if (dfd < 0) {
+    /* The root itself is what stat(2) makes of the path as typed (the links on its way
+     * count); a link the walk found, what it makes of the name from the directory the walk
+     * reached. */
+    int typed = r->depth == 0;
+    const char *name = typed ? r->path : r->path + r->name_off;
+    int dfd = typed ? AT_FDCWD : open_by_names(dir);
+    if (dfd < 0 && !typed) {
         report(tr, errno == ELOOP, "%s: its directory %s cannot be opened (%d)", r->path, dir,
                errno);
         return;
@@ -1061,15 +1065,19 @@ static void compare_link(const trial *tr, const rec *r, const tt_roots *roots)
     if (n < 0) {
         if (r->classified || r->class_err != errno)
             report(tr, 0, "%s: readlink gives error %d", d, errno);
-        close(dfd);
+        if (!typed) close(dfd);
         return;
     }
     target[n] = '\0';
     struct stat st, dst;
     int err = fstatat(dfd, name, &st, 0) == 0 ? 0 : errno;
     cnt->by_status[status_index(err)]++;
-    fstat(dfd, &dst);
-    close(dfd);
+    if (typed) {
+        lstat(name, &dst);
+    } else {
+        fstat(dfd, &dst);
+        close(dfd);
+    }
     const tt_class *c = &r->c;
     int el = c->status_err == ELOOP || err == ELOOP;
     if (!r->classified) {
