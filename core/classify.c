@@ -13,6 +13,15 @@
 #include <sys/resource.h>
 #endif
 
+/* The most links one lookup may follow, the link being classified included: Linux's
+ * MAXSYMLINKS (glibc's <sys/param.h> still says 20). Elsewhere a lower bound: a
+ * shortcut taken only below it answers as the full lookup. */
+#ifdef __linux__
+#define TT_MAX_LINKS 40
+#else
+#define TT_MAX_LINKS 32
+#endif
+
 const char *tt_form_name(int absolute)
 {
     return absolute ? "absolute" : "relative";
@@ -84,7 +93,9 @@ static void classify_escapes(const char *target, const char *link_dir, const tt_
 {
     out->escapes = 0;
     if (!roots || roots->n == 0) return;
-    if (!out->absolute && !climbs(target)) return;
+    /* Below its own directory: inside the roots when that directory is (a root that is
+     * a link has its directory outside itself). */
+    if (!out->absolute && !climbs(target) && link_dir && tt_inside_roots(link_dir, roots)) return;
     if (out->absolute && !out->messy) { /* already in normal form: no copy needed */
         out->escapes = !tt_inside_roots(target, roots);
         return;
@@ -123,8 +134,8 @@ typedef struct tdir tdir;
 struct tdir {
     tdir *next_in_bucket, *newer, *older;
     uint64_t hash;
-    pf_dir *dir;   /* NULL: it could not be opened, its links take the full lookup */
-    int via_links; /* reached through links: see tt_classify_walked */
+    pf_dir *dir; /* NULL: it could not be opened, its links take the full lookup */
+    int links;   /* links the kernel follows on the way from "/"; -1: not known */
     size_t len;
     char key[];
 };
@@ -138,6 +149,8 @@ typedef struct tcache {
     size_t key_cap;
     char *sub; /* one name of key, to open */
     size_t sub_cap;
+    char *link; /* the target of a name that is a link */
+    size_t link_cap;
     tt_cache_stats stats;
 } tcache;
 
@@ -214,6 +227,7 @@ static void tcache_free(tcache *t)
     free(t->buckets);
     free(t->key);
     free(t->sub);
+    free(t->link);
 }
 
 /* The entry for t->key[0..n), made the most recent; NULL when it is not there. */
@@ -230,14 +244,14 @@ static tdir *tcache_find(tcache *t, size_t n, uint64_t h)
 }
 
 /* Keeps `dir` (or the fact that it could not be opened) under t->key[0..n). */
-static tdir *tcache_add(tcache *t, size_t n, uint64_t h, pf_dir *dir, int via_links)
+static tdir *tcache_add(tcache *t, size_t n, uint64_t h, pf_dir *dir, int links)
 {
     tdir *d = malloc(sizeof *d + n + 1);
     if (!d) return NULL;
     if (t->n >= t->cap) tcache_drop(t, t->oldest);
     d->hash = h;
     d->dir = dir;
-    d->via_links = via_links;
+    d->links = links;
     d->len = n;
     memcpy(d->key, t->key, n);
     d->key[n] = '\0';
@@ -422,9 +436,23 @@ static int find_ancestor(tt_dirchain *c, const char *path, size_t name_off, int 
     return level;
 }
 
+/* The stat of `last` (one name) in a directory the kernel reaches through `links` links,
+ * as the stat through a link to it would be: -1 when that could differ, because the
+ * kernel counts every link of one lookup, the link itself included, against its limit
+ * (40 on Linux), and a lookup from `dir` cannot count those before it. So the answer is
+ * given only for a last name that is no link (its stat is its lstat) and a way short
+ * enough; otherwise the full lookup is taken. */
+static int stat_last(pf_dir *dir, int links, const char *last, tt_stat *st)
+{
+    if (links < 0 || links + 1 > TT_MAX_LINKS) return -1;
+    int err = pf_dir_stat(dir, last, 0, st);
+    return err || st->type != TT_SYMLINK ? err : -1;
+}
+
 /* Resolves a target in normal form from the deepest open ancestor it names, instead of
  * from "/" or through a run of "..", with a fraction of the lookups. Returns -1 when no
- * shortcut applies, else 0 or the errno of the stat. */
+ * shortcut applies, else 0 or the errno of the stat. The way down from the ancestor
+ * must be one name (see stat_last): a longer one may hold links. */
 static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off, int depth,
                               const char *target, int absolute, tt_stat *st)
 {
@@ -432,7 +460,10 @@ static int stat_from_ancestor(tt_dirchain *c, const char *path, size_t name_off,
     int level = find_ancestor(c, path, name_off, depth, target, absolute, &rest);
     if (level < 0) return -1;
     pf_dir *dir = c->dirs[level];
-    return *rest ? pf_dir_stat(dir, rest, PF_STAT_FOLLOW, st) : pf_dir_self(dir, 0, st);
+    if (!*rest) return pf_dir_self(dir, 0, st);
+    for (const char *r = rest; *r; r++)
+        if (tt_is_sep(*r)) return -1;
+    return stat_last(dir, 0, rest, st);
 }
 
 /* The link's directory as an absolute, lexically normal path, into *buf: the real root,
@@ -462,6 +493,28 @@ static long link_dir_path(const tt_dirchain *c, const char *path, size_t dl, cha
     }
     k[n] = '\0';
     return (long)n;
+}
+
+/* The link's directory as a canonical path (NULL: not known), for "escapes": the real
+ * root plus the walked names, unless the walk follows links (then some of those names
+ * may be links, and the kernel tells where they lead). */
+static char *link_dir_real(const tt_dirchain *c, const char *path, size_t dl)
+{
+    char *out = NULL;
+    size_t cap = 0;
+    if (c->follow) {
+        char *dir = malloc(dl + 1);
+        if (dir) {
+            memcpy(dir, path, dl);
+            dir[dl] = '\0';
+            if (pf_realpath(dir, &out) != 0) out = NULL;
+        }
+        free(dir);
+        return out;
+    }
+    if (c->real_root && link_dir_path(c, path, dl, &out, &cap, 0) >= 0) return out;
+    free(out);
+    return NULL;
 }
 
 /* The absolute, lexically normal path of the directory a target in normal form names,
@@ -505,14 +558,20 @@ static long target_dir(tt_dirchain *c, const char *path, size_t dl, const char *
     return (long)n;
 }
 
-/* Opens `name` in base (NULL: name is "/"), first with no link allowed on the way; if
- * there is one, following it, and *via_links is set. */
-static int open_dir(pf_dir *base, const char *name, pf_dir **out, int *via_links)
+/* Opens `name` (one name) in base (NULL: name is "/"), and counts the links the kernel
+ * follows for it into *links: 0, or 1 for a link whose target has none on its way (a
+ * merged /usr's /lib), else -1 (not known: the full lookup counts them). */
+static int open_dir(tcache *t, pf_dir *base, const char *name, pf_dir **out, int *links)
 {
-    int err = pf_dir_open(base, name, PF_DIR_BASE | PF_DIR_NOLINKS, out);
-    *via_links = err == ELOOP || err == ENOSYS;
-    if (*via_links) err = pf_dir_open(base, name, PF_DIR_BASE | PF_DIR_FOLLOW, out);
-    return err;
+    *links = 0;
+    int err = pf_dir_open(base, name, PF_DIR_BASE, out); /* a link: ENOTDIR or ELOOP */
+    if (!err || (err != ENOTDIR && err != ELOOP) || !base ||
+        tt_readlink_at(base, name, &t->link, &t->link_cap) != 0) /* not a link: that error */
+        return err;
+    *links = 1;
+    if (pf_dir_open(base, t->link, PF_DIR_BASE | PF_DIR_NOLINKS, out) == 0) return 0;
+    *links = -1;
+    return pf_dir_open(base, name, PF_DIR_BASE | PF_DIR_FOLLOW, out);
 }
 
 /* The entry for the directory cache.key[0..n) (hash h): found, or opened from its parent
@@ -533,10 +592,10 @@ static tdir *tcache_reach(tcache *t, size_t n, uint64_t h, int *hit)
         d = tcache_find(t, m, key_hash(t->key, m));
     }
     pf_dir *dir = NULL;
-    int via = 0;
+    int links = 0;
     if (!d) { /* "/" itself */
-        if (open_dir(NULL, TT_SEP_STR, &dir, &via) != 0) dir = NULL;
-        if (!(d = tcache_add(t, 1, key_hash(t->key, 1), dir, via))) return pf_dir_close(dir), NULL;
+        if (open_dir(t, NULL, TT_SEP_STR, &dir, &links) != 0) dir = NULL;
+        if (!(d = tcache_add(t, 1, key_hash(t->key, 1), dir, 0))) return pf_dir_close(dir), NULL;
     }
     while (m < n && d->dir) { /* and down, one name at a time */
         size_t at = m == 1 ? 1 : m + 1, end = at;
@@ -545,11 +604,11 @@ static tdir *tcache_reach(tcache *t, size_t n, uint64_t h, int *hit)
         if (tt_path_reserve(&t->sub, &t->sub_cap, end - at + 1)) return NULL;
         memcpy(t->sub, t->key + at, end - at);
         t->sub[end - at] = '\0';
-        int err = open_dir(d->dir, t->sub, &dir, &via);
+        int err = open_dir(t, d->dir, t->sub, &dir, &links);
         if (err) break;
         /* The parent is the newest entry: with room for two, adding evicts another one. */
-        tdir *child =
-            tcache_add(t, end, end == n ? h : key_hash(t->key, end), dir, via || d->via_links);
+        links = links < 0 || d->links < 0 ? -1 : links + d->links;
+        tdir *child = tcache_add(t, end, end == n ? h : key_hash(t->key, end), dir, links);
         if (!child) return pf_dir_close(dir), NULL;
         d = child;
         m = end;
@@ -568,12 +627,7 @@ static int cached_stat(tt_dirchain *c, const char *path, size_t dl, const char *
     long n = target_dir(c, path, dl, target, absolute, &last);
     if (n < 0) return -1;
     tdir *d = tcache_reach(t, (size_t)n, key_hash(t->key, (size_t)n), hit);
-    if (!d || !d->dir) return -1;
-    if (!d->via_links) return pf_dir_stat(d->dir, last, PF_STAT_FOLLOW, st);
-    /* Through links: the full lookup counts those against the limit of 40 too, so only a
-     * last name that is no link is answered here (its stat is its lstat). */
-    int err = pf_dir_stat(d->dir, last, 0, st);
-    return err || st->type != TT_SYMLINK ? err : -1;
+    return d && d->dir ? stat_last(d->dir, d->links, last, st) : -1;
 }
 
 int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int depth, tt_type kind,
@@ -619,21 +673,14 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     set_status(out, err, &tst, c->devs[lv]);
 
     /* A relative target in normal form that climbs no higher than the walk's root stays
-     * under that root: no path to build. */
+     * under that root (when the walk followed no link on the way): no path to build. */
     const char *real = c->real_root, *rest;
-    if (real && !out->absolute && !out->messy && roots && roots->n > 0 &&
+    if (real && !c->follow && !out->absolute && !out->messy && roots && roots->n > 0 &&
         leading_ups(*target, &rest) <= depth - 1 && tt_inside_roots(real, roots)) {
         out->escapes = 0;
         return 0;
     }
-    /* Otherwise the link's directory as an absolute path: the real root plus the walked
-     * names (real directories, when the walk does not follow links). */
-    char *dirpath = NULL;
-    size_t dcap = 0;
-    if (real && link_dir_path(c, path, dl, &dirpath, &dcap, 0) < 0) {
-        free(dirpath);
-        dirpath = NULL;
-    }
+    char *dirpath = link_dir_real(c, path, dl);
     classify_escapes(*target, dirpath, roots, out);
     free(dirpath);
     return 0;

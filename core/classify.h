@@ -38,9 +38,10 @@ typedef struct tt_dirchain tt_dirchain;
  * the full lookup's own (same errno: ENOENT, ENOTDIR, ELOOP, EACCES), because the full
  * lookup is taken instead whenever the shortcut could differ: a target spelled with "."
  * or ".." after a name (".." after a link leads elsewhere than by name) or with a
- * trailing '/', a walk that follows links, a directory that cannot be opened, and a
- * directory reached through links whose last name is itself a link (the kernel counts
- * the links of one lookup against its limit of 40). */
+ * trailing '/', a walk that follows links, a directory that cannot be opened, a last
+ * name that is itself a link, and a directory reached through a link whose own target
+ * holds links, or through more than 39 links: the kernel counts every link of one lookup,
+ * the classified link included, against its limit of 40. */
 #define TT_TARGET_CACHE 16384 /* the default cache: a few MiB */
 tt_dirchain *tt_dirchain_open(const char *root, int follow, int cache, tt_err *e);
 void tt_dirchain_close(tt_dirchain *c);

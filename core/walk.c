@@ -25,6 +25,7 @@ struct tt_walk {
     frame *frames;
     size_t depth, frames_cap;
     tt_stat root_st;
+    uint64_t root_dev, root_mnt_id; /* of the directory entered first: --xdev stays there */
     int root_pending;
     tt_entry cur;
     tt_walk_stats stats;
@@ -44,9 +45,8 @@ tt_walk *tt_walk_open(const char *root, const tt_walk_opts *o, tt_err *e)
         memcpy(w->path, root, n);
         w->path[n] = '\0';
         w->root_len = n;
-        err = o->root_dir ? pf_dir_self(o->root_dir, o->xdev == TT_WALK_MOUNTS ? PF_STAT_ATTRS : 0,
-                                        &w->root_st)
-                          : pf_lstat(w->path, &w->root_st);
+        err =
+            o->root_dir ? pf_dir_self(o->root_dir, 0, &w->root_st) : pf_lstat(w->path, &w->root_st);
     }
     if (err) {
         tt_fail(e, err, root, NULL, NULL);
@@ -89,8 +89,12 @@ static void descend(tt_walk *w, pf_dir *parent, const char *name, int follow)
     int mounts = w->o.xdev == TT_WALK_MOUNTS;
     int need_id = w->o.xdev || w->o.follow;
     if (need_id && pf_dir_self(d, mounts ? PF_STAT_ATTRS : 0, &st) == 0) {
-        int other = st.dev != w->root_st.dev ||
-                    (mounts && st.mnt_id && w->root_st.mnt_id && st.mnt_id != w->root_st.mnt_id);
+        if (!parent) { /* the root, where a link there leads (as find -H -xdev does) */
+            w->root_dev = st.dev;
+            w->root_mnt_id = st.mnt_id;
+        }
+        int other = st.dev != w->root_dev ||
+                    (mounts && st.mnt_id && w->root_mnt_id && st.mnt_id != w->root_mnt_id);
         if (w->o.xdev && other && parent) {
             pf_dir_close(d);
             if (mounts) w->cur.err = EXDEV, w->stats.errors++;
