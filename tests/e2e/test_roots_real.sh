@@ -78,14 +78,9 @@ in_root /proc/tether --json prune -n /
 check "prune -n / (the root filesystem alone): exit 0 or 1" is "$((rc <= 1))" 1
 echo "$out" >"$WORK/prune.json"
 in_root /proc/tether --json prune -n / --xdev
-if [ "$rc" -eq 2 ] && has "$err" "unknown option '--xdev'"; then
-    echo "XFAIL: prune -n / --xdev: prune has no --xdev option (scripts/prune.lua); prune -n /" \
-        "on the root filesystem alone (above) is what it would do"
-else
-    check "prune -n / --xdev: exit 0 or 1" is "$((rc <= 1))" 1
-    check "prune -n / --xdev: the same plan as prune -n / on the root filesystem alone" \
-        is "$out" "$(cat "$WORK/prune.json")"
-fi
+check "prune -n / --xdev: exit 0 or 1" is "$((rc <= 1))" 1
+check "prune -n / --xdev: the same plan as prune -n / on the root filesystem alone" \
+    is "$out" "$(cat "$WORK/prune.json")"
 in_root find / -xtype l
 echo "$out" >"$WORK/find2"
 check "audit / and prune -n / (the root filesystem alone): exactly the links find lists" is \
