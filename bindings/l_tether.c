@@ -39,9 +39,7 @@ static int l_drylog(lua_State *L)
  * true, the wall clock with sub-second precision (for ordering run ids). */
 static int l_now(lua_State *L)
 {
-    struct timespec ts;
-    clock_gettime(lua_toboolean(L, 1) ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    lua_pushnumber(L, pf_clock(lua_toboolean(L, 1)));
     return 1;
 }
 
@@ -122,13 +120,9 @@ static int l_interrupted(lua_State *L)
 static int l_sleep(lua_State *L)
 {
     double s = luaL_checknumber(L, 1);
-    double end = 0;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    end = (double)now.tv_sec + now.tv_nsec / 1e9 + s;
+    double end = pf_clock(0) + s;
     while (!tt_cancel) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = end - ((double)now.tv_sec + now.tv_nsec / 1e9);
+        double left = end - pf_clock(0);
         if (left <= 0) break;
         if (left > 0.05) left = 0.05; /* looks at the stop request this often */
         struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
@@ -186,6 +180,21 @@ static const luaL_Reg funcs[] = {
 void l_tether_idle(void)
 {
     tt_at_release();
+}
+
+void l_seed_random(lua_State *L)
+{
+    /* Lua's own seed is the time in seconds and addresses that a build may fix: two runs
+     * in one second would draw the same run hints and id suffixes. */
+    if (lua_getglobal(L, "math") == LUA_TTABLE &&
+        lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
+        lua_pushinteger(L, (lua_Integer)(pf_clock(1) * 1e6));
+        lua_pushinteger(L, (lua_Integer)pf_pid() ^ (lua_Integer)(pf_clock(0) * 1e9));
+        lua_call(L, 2, 0);
+    } else {
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
 }
 
 /* Every function list of the binding files, registered into the table on top. */

@@ -24,6 +24,8 @@ int luaopen_tether(lua_State *L);
  * go of what the module kept open for speed, such as the parent directories of the last
  * paths acted on, so that nothing stays busy after the call that used it. */
 void l_tether_idle(void);
+/* Seeds Lua's math.random from the clock and the process id (the host, at start). */
+void l_seed_random(lua_State *L);
 
 /* Pushes fail, "PATH: message (ENAME); hint", "ENAME" and returns 3. */
 int l_fail(lua_State *L, const tt_err *e);

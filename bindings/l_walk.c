@@ -78,9 +78,7 @@ static void push_class(lua_State *L, const char *target, const tt_class *c)
 
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return pf_clock(0);
 }
 
 /* Calls opts.progress({entries=, dirs=, links=, errors=, dir=}) about ten times a second. */

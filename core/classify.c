@@ -9,9 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#ifndef _WIN32
-#include <sys/resource.h>
-#endif
 
 /* The most links one lookup may follow, the link being classified included: Linux's
  * MAXSYMLINKS (glibc's <sys/param.h> still says 20). Elsewhere a lower bound: a
@@ -170,10 +167,9 @@ static void tcache_init(tcache *t, int want)
 #ifdef _WIN32
     want = 0; /* directories are reached by path there: nothing to save */
 #else
-    struct rlimit rl;
-    if (want > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur / 2 < (rlim_t)want + 64)
-        want = rl.rlim_cur / 2 > 64 ? (int)(rl.rlim_cur / 2 - 64) : 0;
+    unsigned long limit = pf_files_limit();
+    if (want > 0 && limit > 0 && limit / 2 < (unsigned long)want + 64)
+        want = limit / 2 > 64 ? (int)(limit / 2 - 64) : 0;
 #endif
     if (want <= 0) return;
     if (want < 2) want = 2; /* see tcache_reach */

@@ -4,15 +4,13 @@
 #include "repl.h"
 #include "runner.h"
 #include "../bindings/l_tether.h"
+#include "../core/platform/platform.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifndef _WIN32
-#include <sys/resource.h>
-#endif
 #ifdef _WIN32
 #include <windows.h>
 #include <shellapi.h>
@@ -301,12 +299,7 @@ static int run_command(lua_State *L, void *ud)
  * audit's target cache keeps directories open, up to half of what the limit allows. */
 static void raise_open_files(void)
 {
-#ifndef _WIN32
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= 65536) return;
-    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-#endif
+    pf_files_raise(65536);
 }
 
 int main(int argc, char **argv)

@@ -55,6 +55,7 @@ static int pmain(lua_State *L)
     tt_embed_preload(L);
     /* `tether` is a global in scripts, -e chunks and the REPL, as lua -l would make it. */
     luaL_requiref(L, "tether", luaopen_tether, 1);
+    l_seed_random(L);
     set_options(L, a->o);
     lua_getfield(L, -1, "dryrun");
     lua_pushboolean(L, a->o->dry_run);

@@ -220,6 +220,14 @@ int pf_dir_lock(pf_dir *d);
 enum { PF_LINKS_UNKNOWN, PF_LINKS_YES, PF_LINKS_NO };
 int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap);
 
+/* Seconds on a monotonic clock (wall = 0: for rates, timeouts, ETAs) or on the wall
+ * clock since 1970 (wall = 1), with sub-microsecond precision where the system has it. */
+double pf_clock(int wall);
+/* The soft limit on the files this process may have open (0: none known), and raising it
+ * toward want as far as the hard limit allows. */
+unsigned long pf_files_limit(void);
+void pf_files_raise(unsigned long want);
+
 /* The caller's effective user id (the owner a journal must have); 0 on Windows. */
 uint32_t pf_euid(void);
 /* Identifies this process for temporary names. */

@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/param.h>
 #endif
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -866,4 +867,26 @@ int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap)
     snprintf(fs, cap, "%s", s.f_fstypename);
 #endif
     return PF_LINKS_UNKNOWN;
+}
+
+double pf_clock(int wall)
+{
+    struct timespec ts;
+    clock_gettime(wall ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+unsigned long pf_files_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+    return (unsigned long)rl.rlim_cur;
+}
+
+void pf_files_raise(unsigned long want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
 }

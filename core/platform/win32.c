@@ -1139,3 +1139,27 @@ void pf_fs_now(int64_t *sec, int32_t *nsec)
     from_filetime(ft, sec, nsec);
     *sec -= 2; /* FAT keeps times to 2 s: leave that much room */
 }
+
+double pf_clock(int wall)
+{
+    if (wall) {
+        FILETIME ft;
+        GetSystemTimePreciseAsFileTime(&ft);
+        ULARGE_INTEGER u = {.LowPart = ft.dwLowDateTime, .HighPart = ft.dwHighDateTime};
+        return (double)(u.QuadPart - 116444736000000000ull) / 1e7; /* 100 ns since 1601 */
+    }
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (double)t.QuadPart / (double)f.QuadPart;
+}
+
+unsigned long pf_files_limit(void)
+{
+    return 0; /* handles are not limited that way there */
+}
+
+void pf_files_raise(unsigned long want)
+{
+    (void)want;
+}
