@@ -60,7 +60,14 @@ typedef struct root {
     tt_stat st; /* the directory's identity, or the entry's when it is not one */
 } root;
 
+/* The last directories resolved below the roots, kept open: plans come in walk order.
+ * None on Windows, where a directory held open cannot be removed or renamed (the run's
+ * own private directory, say), and directories are reached by path anyway. */
+#ifdef _WIN32
+#define CACHE 1 /* one slot that is never filled: see beneath() */
+#else
 #define CACHE 8
+#endif
 
 struct tt_confine {
     root *roots;
@@ -252,6 +259,9 @@ static int beneath(tt_confine *c, size_t i, const char *rel, pf_dir **out, int *
     int err = pf_dir_beneath(c->roots[i].dir, rel, &d);
     if (err) return err;
     *out = d, *slot = -1;
+#ifdef _WIN32
+    return 0; /* not kept (see CACHE) */
+#endif
     for (size_t tries = 0; tries < CACHE; tries++, c->next = (c->next + 1) % CACHE) {
         struct cached *s = &c->cache[c->next];
         if (s->users > 0) continue;

@@ -365,6 +365,7 @@ function Resolver:resolve(p, follow, item)
       end
     end
   end
+  if path.sep ~= "/" then cur = cur:gsub("/", path.sep) end -- the system's own spelling (Windows)
   return cur
 end
 

@@ -87,6 +87,7 @@ end
 -- Lexical and as given (normalize both first where spellings may differ); either
 -- separator on Windows. The one "is it below" of the Lua side.
 function M.below(p, dir)
+  if windows then p, dir = p:gsub("\\", "/"), dir:gsub("\\", "/") end -- one spelling of the separator
   if p == dir then return "" end
   local n = #dir
   if n == 0 or p:sub(1, n) ~= dir then return nil end

@@ -30,7 +30,7 @@ function T.made_names_parse_back()
     end
     for _, role in ipairs({ "tmp", "backup", "undo", "probe" }) do
       local of = string.char(math.random(33, 126)) .. "é x"
-      if of:find("/") then of = "x" .. of:gsub("/", "") end
+      if of:find("[/\\]") then of = "x" .. of:gsub("[/\\]", "") end -- no separator (Windows has two)
       local hint = tempname.hint()
       assert(same(canonical(tempname.make("migration", { role = role, hint = hint, name = of })),
         { kind = "migration", role = role, hint = hint, name = of }))
