@@ -17,6 +17,8 @@ filesystem, for migrations):
 TETHER names the binary. Exit status 1 when any declaration failed a check."""
 import hashlib, itertools, json, os, random, shutil, stat, subprocess, sys, tempfile, time
 
+from checks import changes
+
 TETHER = os.environ["TETHER"]
 VERBOSE = os.environ.get("TETHER_APPLY_VERBOSE")  # each declaration's outcome printed
 BUGS = ("Sanitizer", "runtime error:", "stack traceback", "internal error")
@@ -73,17 +75,6 @@ class Sandbox:
                             groups.setdefault((st.st_dev, st.st_ino), []).append(rel)
                     out[rel] = e
         return out, sorted(sorted(g) for g in groups.values())
-
-
-def changes(a, b):
-    """A few words on how snapshot b differs from a."""
-    (ea, ga), (eb, gb) = a, b
-    diff = ["-%s %s" % (k, ea[k]) for k in sorted(set(ea) - set(eb))]
-    diff += ["+%s %s" % (k, eb[k]) for k in sorted(set(eb) - set(ea))]
-    diff += ["~%s %s -> %s" % (k, ea[k], eb[k]) for k in sorted(set(ea) & set(eb)) if ea[k] != eb[k]]
-    if ga != gb:
-        diff.append("hard-link groups %s -> %s" % (ga, gb))
-    return "; ".join(diff[:8]) + ("; ..." if len(diff) > 8 else "")
 
 
 def check(sb, decl):

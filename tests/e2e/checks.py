@@ -1,5 +1,6 @@
 """What the Python end-to-end drivers share: one assertion that counts and says what
-failed, the signs of a bug in what tether printed, and the closing line of a run."""
+failed, the signs of a bug in what tether printed, the closing line of a run, and how
+two snapshots of a tree differ."""
 import subprocess
 
 passed, failed = 0, 0
@@ -22,6 +23,18 @@ def run(cmd, show=False, **kw):
     if show:
         print("$ %s -> %d\n%s%s" % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
     return p
+
+
+def changes(a, b, most=10):
+    """A few words on how snapshot b differs from a: each a pair (entries, hard-link
+    groups), the entries a dict path -> what it is."""
+    (ea, ga), (eb, gb) = a, b
+    diff = ["-%s %s" % (k, ea[k]) for k in sorted(set(ea) - set(eb))]
+    diff += ["+%s %s" % (k, eb[k]) for k in sorted(set(eb) - set(ea))]
+    diff += ["~%s %s -> %s" % (k, ea[k], eb[k]) for k in sorted(set(ea) & set(eb)) if ea[k] != eb[k]]
+    if ga != gb:
+        diff.append("hard-link groups %s -> %s" % (ga, gb))
+    return "; ".join(diff[:most]) + ("; ..." if len(diff) > most else "")
 
 
 def finish():

@@ -8,6 +8,7 @@ cleanup() { chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 mkdir "$WORK/run" && cd "$WORK/run" || exit 1
 export XDG_STATE_HOME="$WORK/.state"
+export PYTHONDONTWRITEBYTECODE=1 # the Python drivers import checks.py: no __pycache__ in the tree
 passed=0
 failed=0
 
