@@ -4,8 +4,10 @@
 # in one run: each tool once to warm up, then ROUNDS rounds in rotation, medians
 # reported. tether also with its target cache off (TETHER_TARGET_CACHE=0) and on one
 # core (taskset), fdfind on one thread, to see how each scales; the cache's hit rate on
-# the tree and on /usr. Then peak memory of tether audit on a tree of MEM_N entries.
-# usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000]
+# the tree and on /usr. Then peak memory of tether audit on a tree of MEM_N entries, and
+# how long the HTML report of a tree of HTML_N entries (about 200,000 links) takes to be
+# ready in headless Chromium (0 skips either).
+# usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000] [HTML_N=1200000]
 # needs: python3, symlinks, fd-find, time, taskset (apt-get install python3 symlinks
 # fd-find time util-linux)
 set -euo pipefail
@@ -14,6 +16,7 @@ build=$(cd "${1:-$here/../build}" && pwd)
 n=${2:-200000}
 rounds=${3:-5}
 mem_n=${4:-1000000}
+html_n=${5:-1200000}
 gen=$here/gen.py
 for tool in python3 symlinks fdfind taskset /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/audit.sh: needs $tool (apt-get install python3 symlinks fd-find time util-linux)" >&2; exit 1; }
@@ -65,8 +68,7 @@ for v in "${order[@]}"; do
         "$(ratio "$m" "$ty")"
 done
 # The HTML report: its cost against the JSON report of the same tree, and how long the
-# page takes to be ready in headless Chromium (navigation start to the table and tree
-# drawn, as the page itself measures: data-ready-ms), when chromium is installed.
+# page takes to be ready in headless Chromium (below), when chromium is installed.
 declare -A gen_times
 for r in $(seq "$rounds"); do
     gen_times[json]+="$(time_us "$build/tether" audit "$base/tree" --format json -o "$base/r.json") "
@@ -75,13 +77,18 @@ done
 js=$(median "${gen_times[json]}")
 hs=$(median "${gen_times[html]}")
 echo "report: --format json $(ms "$js") ms, --format html $(ms "$hs") ms: html $(ratio "$hs" "$js")x json ($(du -h "$base/r.html" | cut -f1) page)"
-if command -v chromium >/dev/null; then
-    ready=""
+# page_ready PAGE: milliseconds from navigation start to the page's picture, table and
+# tree drawn, as the page itself measures (data-ready-ms), in each of ROUNDS renders.
+page_ready() {
+    local r ready=""
     for r in $(seq "$rounds"); do
         ready+="$(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$base/chrome" \
-            --dump-dom "file://$base/r.html" 2>/dev/null | sed -n 's/.*data-ready-ms="\([0-9]*\)".*/\1/p') "
+            --dump-dom "file://$1" 2>/dev/null | sed -n 's/.*data-ready-ms="\([0-9]*\)".*/\1/p') "
     done
-    echo "page ready in headless Chromium: median $(median "$ready") ms (rounds: $ready)"
+    echo "median $(median "$ready") ms (rounds: $ready)"
+}
+if command -v chromium >/dev/null; then
+    echo "page ready in headless Chromium: $(page_ready "$base/r.html")"
 fi
 hit_rate() { "$build/tether" audit "$1" --stats 2>&1 >/dev/null | sed -n 's/.*target cache: //p'; }
 echo "target cache on this tree: $(hit_rate "$base/tree")"
@@ -95,4 +102,11 @@ if [ "$mem_n" -gt 0 ]; then
         kb=$( { /usr/bin/time -f %M "$build/tether" audit "$base/big" --format "$fmt" >/dev/null || true; } 2>&1 | tail -n 1)
         echo "peak memory, tether audit --format $fmt on $mem_n entries: $((kb / 1024)) MiB ($kb KB)"
     done
+    rm -rf "$base/big"
+fi
+if [ "$html_n" -gt 0 ] && command -v chromium >/dev/null; then
+    python3 "$gen" links "$base/big" "$html_n" >/dev/null
+    "$build/tether" -q audit "$base/big" --format html -o "$base/big.html" || [ $? -eq 1 ] # 1: broken links found
+    echo "HTML report of $html_n entries ($(find "$base/big" -type l | wc -l) links, $(du -h "$base/big.html" | cut -f1) page)," \
+        "ready in headless Chromium: $(page_ready "$base/big.html")"
 fi

@@ -21,10 +21,14 @@ scanned), messy (target spelled with //, /./ or /../). Filters combine: --broken
 and the walk goes on. Exit code 1 when a broken link or a loop was found.
 
 --format html -o report.html writes one self-contained page (nothing fetched from the
-network): the counts, a table of every link (path, stored target, where it resolves to,
-status, errno, flags) to sort by any column and filter by status or text, and a tree of
-the directories that hold problems. Open it in any browser; report.html#status=broken
-opens it filtered. -o FILE writes any format to FILE. A regular FILE (or none yet) is
+network): the counts; a picture of the directories, a box each (with what is below it)
+sized by its number of links, red where some are broken or loop, amber where some are
+denied or in error, green where all are ok, a click on a box listing its links; a table
+of every link (path, stored target, where it resolves to, status, errno, flags) to sort
+by any column and filter by status, text or directory, which opens on the problems when
+there are any; a tree of the directories that hold problems. Open it in any browser;
+report.html#status=broken opens it on the broken links, #status=all on every link.
+-o FILE writes any format to FILE. A regular FILE (or none yet) is
 replaced whole once the report is complete: until then it is written in a private
 directory beside FILE (.tether-report-PID-RAND), so FILE holds either what it held or
 the whole report, and a failure leaves nothing behind. A terminal, FIFO or other
