@@ -1,5 +1,5 @@
-/* Entry point of the Lua module `tether` (built into the host and as tether.so):
- * assembles the functions of each binding file and the dry-run switch. */
+/* Entry point of the C part of the module, tether.core (built into the host and as
+ * tether/core.so): assembles the functions of each binding file. */
 #include "l_tether.h"
 
 #include "../core/at.h"
@@ -9,19 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* tether.dryrun([on]) -> whether dry-run mode is on (after setting it, if given). */
-static int l_dryrun(lua_State *L)
-{
-    if (!lua_isnone(L, 1)) {
-        luaL_checktype(L, 1, LUA_TBOOLEAN);
-        lua_pushvalue(L, 1);
-        lua_setfield(L, LUA_REGISTRYINDEX, DRY_KEY);
-    }
-    lua_getfield(L, LUA_REGISTRYINDEX, DRY_KEY);
-    lua_pushboolean(L, lua_toboolean(L, -1));
-    return 1;
-}
 
 /* tether.drylog() -> the actions recorded in dry-run mode since the last call. */
 static int l_drylog(lua_State *L)
@@ -81,25 +68,6 @@ static int l_quote(lua_State *L)
     if (!bare) luaL_addchar(&b, '"');
     luaL_pushresult(&b);
     return 1;
-}
-
-/* Functions written in Lua live in the stdlib; the module finds them on first use,
- * so tether.migrate(...) works without a require. */
-static int module_index(lua_State *L)
-{
-    static const char *const lazy[][2] = {{"migrate", "tether.migration"}};
-    const char *k = lua_tostring(L, 2);
-    for (size_t i = 0; k && i < sizeof lazy / sizeof lazy[0]; i++) {
-        if (strcmp(k, lazy[i][0]) != 0) continue;
-        lua_getglobal(L, "require");
-        lua_pushstring(L, lazy[i][1]);
-        lua_call(L, 1, 1);
-        lua_getfield(L, -1, k);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, 1, k);
-        return 1;
-    }
-    return 0;
 }
 
 /* interrupted([false]) -> the signal number a stop was asked with (SIGINT, SIGTERM,
@@ -169,7 +137,6 @@ static const luaL_Reg funcs[] = {
     {"now", l_now},
     {"quote", l_quote},
     {"fail", l_fail_lua},
-    {"dryrun", l_dryrun},
     {"drylog", l_drylog},
     {"interrupted", l_interrupted},
     {"defer_interrupts", l_defer_interrupts},
@@ -198,18 +165,18 @@ void l_seed_random(lua_State *L)
 }
 
 /* Every function list of the binding files, registered into the table on top. */
-static void register_all(lua_State *L, int honour_dry)
+static void register_all(lua_State *L)
 {
     static const luaL_Reg *const lists[] = {
         funcs,          l_link_funcs,    l_info_funcs, l_fs_funcs,   l_walk_funcs, l_tree_funcs,
         l_dedupe_funcs, l_journal_funcs, l_lock_funcs, l_json_funcs, l_at_funcs,   l_regex_funcs};
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-        lua_pushboolean(L, honour_dry); /* upvalue 1: whether tether.dryrun() applies */
-        luaL_setfuncs(L, lists[i], 1);
-    }
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        luaL_setfuncs(L, lists[i], 0);
 }
 
-int luaopen_tether(lua_State *L)
+/* tether.core: the functions written in C. Each takes its own `dry` option and knows no
+ * other dry-run state; the module tether (stdlib/tether/init.lua) is built over it. */
+int luaopen_tether_core(lua_State *L)
 {
     l_open_util(L);
     l_open_walk(L);
@@ -217,11 +184,8 @@ int luaopen_tether(lua_State *L)
     l_open_lock(L);
     l_open_regex(L);
     l_open_at(L);
-    lua_newtable(L); /* tether */
-    register_all(L, 1);
-    lua_newtable(L); /* tether.raw: the same functions, blind to the global dry-run switch */
-    register_all(L, 0);
-    lua_setfield(L, -2, "raw");
+    lua_newtable(L);
+    register_all(L);
     lua_pushliteral(L, TETHER_VERSION);
     lua_setfield(L, -2, "version");
 #ifdef _WIN32
@@ -230,11 +194,5 @@ int luaopen_tether(lua_State *L)
     lua_pushliteral(L, "posix");
 #endif
     lua_setfield(L, -2, "platform");
-    lua_newtable(L); /* tether.options: the host fills it from its command line */
-    lua_setfield(L, -2, "options");
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, module_index);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
     return 1;
 }

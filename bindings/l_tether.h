@@ -1,10 +1,8 @@
-/* The Lua module `tether`: shared helpers for the binding files and the entry point.
- * Bindings only translate between Lua values and core/; they decide nothing.
- *
- * Every function is registered twice (luaL_setfuncs with one upvalue): in `tether`, where
- * a mutating call honours the global dry-run switch, and in `tether.raw`, where it
- * does not (for the stdlib modules that decide dry-run themselves). Either way an
- * explicit {dry = true} checks everything and changes nothing. */
+/* tether.core, the C part of the module `tether`: shared helpers for the binding files
+ * and the entry point. Bindings only translate between Lua values and core/; they decide
+ * nothing. A function that changes something takes an explicit {dry = true} (it then
+ * checks everything and changes nothing) and knows no other dry-run state: the module
+ * tether (stdlib/tether/init.lua) and tether.run decide when a run is dry. */
 #ifndef TETHER_BINDINGS_H
 #define TETHER_BINDINGS_H
 
@@ -16,10 +14,9 @@
 #include <lauxlib.h>
 
 #define TETHER_VERSION "0.1.0"
-#define DRY_KEY        "tether.dryrun"
 #define LOG_KEY        "tether.drylog"
 
-int luaopen_tether(lua_State *L);
+int luaopen_tether_core(lua_State *L);
 /* Between chunks (the host calls it when a script, -e chunk or REPL line is over): lets
  * go of what the module kept open for speed, such as the parent directories of the last
  * paths acted on, so that nothing stays busy after the call that used it. */
@@ -44,8 +41,7 @@ typedef struct l_opt {
  * (ended by a NULL name), each with its type; anything else raises, so a typo is never
  * silently ignored. Returns the bits of the booleans that are true. */
 unsigned l_options(lua_State *L, int idx, const l_opt *spec);
-/* Dry run is on for this call: opts.dry, else (in `tether`, not `tether.raw`) the global
- * switch tether.dryrun(). Only for functions registered with l_register. */
+/* Dry run is on for this call: opts.dry (the table at opts, when there is one). */
 int l_isdry(lua_State *L, int opts);
 /* In dry-run mode, records an action {op=, path=, target=} in tether.drylog(). */
 void l_record(lua_State *L, const char *op, const char *path, const char *target);
@@ -77,9 +73,8 @@ void l_newclass(lua_State *L, const char *name, lua_CFunction gc, const luaL_Reg
  * resource, so a Lua error can never leak what core/ allocated. */
 char **l_newbox(lua_State *L);
 
-/* Each binding file registers its functions into the table on top of the stack (its
- * one upvalue, the dry-run rule, is already on the stack above it) and makes its
- * metatables. */
+/* Each binding file's functions, registered into tether.core; the l_open_* functions
+ * make their metatables. */
 void l_open_util(lua_State *L);
 extern const luaL_Reg l_link_funcs[], l_info_funcs[], l_fs_funcs[], l_walk_funcs[], l_tree_funcs[],
     l_dedupe_funcs[], l_journal_funcs[], l_lock_funcs[], l_json_funcs[], l_at_funcs[],

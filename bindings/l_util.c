@@ -94,14 +94,8 @@ unsigned l_options(lua_State *L, int idx, const l_opt *spec)
 
 int l_isdry(lua_State *L, int opts)
 {
-    if (opts > 0 && lua_istable(L, opts)) {
-        int t = lua_getfield(L, opts, "dry");
-        int dry = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-        if (t != LUA_TNIL) return dry;
-    }
-    if (!lua_toboolean(L, lua_upvalueindex(1))) return 0; /* tether.raw */
-    lua_getfield(L, LUA_REGISTRYINDEX, DRY_KEY);
+    if (opts <= 0 || !lua_istable(L, opts)) return 0;
+    lua_getfield(L, opts, "dry");
     int dry = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return dry;

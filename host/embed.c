@@ -75,10 +75,11 @@ void tt_embed_preload(lua_State *L)
     for (const tt_embedded *f = tt_embedded_files; f->name; f++) {
         const char *mod = f->name + strlen("stdlib/");
         if (strncmp(f->name, "stdlib/", 7) != 0) continue;
-        /* "stdlib/tether/path.lua" -> "tether.path" */
+        /* "stdlib/tether/path.lua" -> "tether.path"; "stdlib/tether/init.lua" -> "tether"
+         * (as Lua's own searcher finds ?/init.lua) */
         luaL_Buffer b;
         luaL_buffinit(L, &b);
-        for (const char *p = mod; *p && strcmp(p, ".lua") != 0; p++)
+        for (const char *p = mod; *p && strcmp(p, ".lua") != 0 && strcmp(p, "/init.lua") != 0; p++)
             luaL_addchar(&b, *p == '/' ? '.' : *p);
         luaL_pushresult(&b);
         lua_pushstring(L, f->name);

@@ -49,14 +49,18 @@ static int pmain(lua_State *L)
     lua_pop(L, 1);
     luaL_openlibs(L);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_tether);
-    lua_setfield(L, -2, "tether");
+    lua_pushcfunction(L, luaopen_tether_core);
+    lua_setfield(L, -2, "tether.core");
     lua_pop(L, 1);
-    tt_embed_preload(L);
+    tt_embed_preload(L); /* tether itself is stdlib/tether/init.lua */
     /* `tether` is a global in scripts, -e chunks and the REPL, as lua -l would make it. */
-    luaL_requiref(L, "tether", luaopen_tether, 1);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "tether");
+    lua_call(L, 1, 1);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "tether");
     l_seed_random(L);
-    set_options(L, a->o);
+    set_options(L, a->o); /* tether.options */
     lua_getfield(L, -1, "dryrun");
     lua_pushboolean(L, a->o->dry_run);
     lua_call(L, 1, 0);

@@ -1,4 +1,4 @@
--- The Lua module `tether` (tether.so) and its stdlib (tether.plan, tether.farm, ...) for
+-- The Lua module `tether` (tether/core.so under its stdlib's tether/init.lua) and its stdlib (tether.plan, tether.farm, ...) for
 -- a stock Lua 5.4, built by the project's own CMake. From a clone:
 --   luarocks make --local rockspecs/tether-0.1.0-1.rockspec
 -- Needs the Debian packages of the build: cmake pkg-config liblua5.4-dev libxxhash-dev
@@ -28,6 +28,6 @@ build = {
     TETHER_LUA_CMOD_DIR = "$(LIBDIR)",
     TETHER_LUA_LMOD_DIR = "$(LUADIR)",
     TETHER_TESTS = "OFF",
-    TETHER_MODULE_ONLY = "ON", -- tether.so and the stdlib; the command comes with the .deb or cmake --install
+    TETHER_MODULE_ONLY = "ON", -- tether/core.so and the stdlib; the command comes with the .deb or cmake --install
   },
 }

@@ -531,7 +531,7 @@ function tether.interrupted(clear) end
 ---@return nil|nil result
 function tether.defer_interrupts(on) end
 
----Dry-run mode for every mutating call (after setting it, when given).
+---Dry-run mode for every changing call of tether (after setting it, when given): each then checks everything, records what it would do (`drylog`) and changes nothing. tether.raw's functions are blind to it (each takes its own `dry` option).
 ---@param on? boolean
 ---@return boolean|nil result
 ---@return string? message

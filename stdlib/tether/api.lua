@@ -5,6 +5,8 @@
 -- sig: the parameters, "name: type" (name? when optional); ret: the return types on
 -- success; a failure is always nil, message, errno name, error table (see `fail`).
 -- fails: the error names a caller should expect beyond the usual ENOENT/EACCES/ENOTDIR.
+-- lua: written in Lua (stdlib/tether/init.lua and the modules it names), not in
+-- tether.core, so not in tether.raw either.
 -- example: a chunk that runs as written in a directory holding a file f ("hello\n"), a
 -- directory d with a file d/a, and a link l -> f (tests/e2e/test_repl.sh runs each one).
 local identity = "tether.identity"
@@ -71,7 +73,7 @@ print(i.type, i.target, i.status) --> symlink  f  ok]] },
       example = [[for e in tether.walk(".", {links_only = true, classify = true}) do
   print(e.path, e.target, e.status)
 end]] },
-    { "migrate", sig = "src: string, dest: string, opts?: {verify?: string, link?: string, keep_backup?: boolean, scan?: string[], force?: boolean, min_free?: integer, progress?: fun(p: table), dry?: boolean}",
+    { "migrate", lua = true, sig = "src: string, dest: string, opts?: {verify?: string, link?: string, keep_backup?: boolean, scan?: string[], force?: boolean, min_free?: integer, progress?: fun(p: table), dry?: boolean}",
       ret = "table", doc = "Move the folder src to dest and leave a link at src, through the journaled steps of docs/migration.md; returns the plan that ran (id, dest, size).",
       fails = { "EBUSY", "ENOSPC", "EXDEV", "ECANCELED" },
       example = [[-- Moves d to d-moved (on another drive in real use) and leaves a link at d.
@@ -220,7 +222,7 @@ print(msg) --> /srv/x: no such thing (ENOENT); make it first]] },
       example = [[tether.defer_interrupts(true)
 -- ... a step that must not be cut in half ...
 tether.defer_interrupts(false)]] },
-    { "dryrun", sig = "on?: boolean", ret = "boolean", doc = "Dry-run mode for every mutating call (after setting it, when given).",
+    { "dryrun", lua = true, sig = "on?: boolean", ret = "boolean", doc = "Dry-run mode for every changing call of tether (after setting it, when given): each then checks everything, records what it would do (`drylog`) and changes nothing. tether.raw's functions are blind to it (each takes its own `dry` option).",
       example = [[tether.dryrun(true)
 assert(tether.symlink("f", "never-made"))
 print(#tether.drylog(), tether.exists("never-made")) --> 1  false

@@ -44,11 +44,9 @@ end
 -- ("info", "tether.info", "raw.info"); nil and the nearest name when there is none.
 function M.find(x)
   local tether = require "tether"
-  if type(x) == "function" then
-    for _, t in ipairs({ tether, tether.raw }) do
-      for k, v in pairs(t) do
-        if v == x and by_name[k] then return by_name[k] end
-      end
+  if type(x) == "function" then -- the first entry of the table with that function
+    for _, f in ipairs(api.functions) do
+      if tether[f[1]] == x or tether.raw[f[1]] == x then return f end
     end
     return nil
   end

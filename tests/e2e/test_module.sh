@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# tether.so with the stock interpreter: lua5.4 -e 'require"tether"' through LUA_CPATH.
+# The module with the stock interpreter: lua5.4 -e 'require"tether"', its Lua part
+# (stdlib/tether/init.lua) through LUA_PATH and its C part (tether/core.so) through
+# LUA_CPATH; tether.path and tether.plan without a require; dry-run mode as in tether.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v lua5.4 >/dev/null; then
     echo "skipped: lua5.4 is not installed"
-    finish
+    out=$(lua5.4 -e "local t=require'tether'
+print(type(t.path.join), type(t.plan.new), t.raw == require'tether.core', t.dryrun())
+t.dryrun(true); print(t.symlink('z', '$WORK/run/dry'), #t.drylog()); t.dryrun(false)
+print(t.symlink == t.raw.symlink)" 2>&1)
+check "tether.path, tether.plan, tether.raw and dry-run from lua5.4" is "$out" "function	function	true	false
+true	1
+true"
+check "the dry run made nothing" test ! -e dry
+finish
     exit
 fi
-export LUA_CPATH="$TETHER_MODULE_DIR/?.so;;"
+export LUA_CPATH="$(dirname "$TETHER_MODULE_DIR")/?.so;;"
+export LUA_PATH="$TETHER_SOURCE_DIR/stdlib/?.lua;$TETHER_SOURCE_DIR/stdlib/?/init.lua;;"
 if [ "${TETHER_SANITIZE:-OFF}" = "ON" ]; then
     # An instrumented module needs the sanitizer runtime loaded first.
     export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
@@ -18,4 +29,12 @@ check "require tether in lua5.4" has "$out" "x	0."
 check "link made by the module" is "$(readlink l)" "x"
 out=$(lua5.4 -e "local t=require'tether'; print(t.symlink('y', '$WORK/run/l'))" 2>&1)
 check "module failure convention" has "$out" "nil	$WORK/run/l: already exists (EEXIST)"
+out=$(lua5.4 -e "local t=require'tether'
+print(type(t.path.join), type(t.plan.new), t.raw == require'tether.core', t.dryrun())
+t.dryrun(true); print(t.symlink('z', '$WORK/run/dry'), #t.drylog()); t.dryrun(false)
+print(t.symlink == t.raw.symlink)" 2>&1)
+check "tether.path, tether.plan, tether.raw and dry-run from lua5.4" is "$out" "function	function	true	false
+true	1
+true"
+check "the dry run made nothing" test ! -e dry
 finish
