@@ -205,10 +205,12 @@ static int give_fd(lua_State *L, luaL_Stream *p, int fd, lua_CFunction closef, c
     return 2;
 }
 
-static const l_opt create_opts[] = {{"dry", LUA_TBOOLEAN, 0}, {NULL, 0, 0}};
+static const l_opt create_opts[] = {
+    {"dry", LUA_TBOOLEAN, 0}, {"mode", LUA_TNUMBER, 0}, {NULL, 0, 0}};
 
-/* create(path [, {dry}]) -> a new regular file open for writing, and its identity; in a
- * dry run true. Never an existing name, never through a link. */
+/* create(path [, {dry, mode}]) -> a new regular file open for writing, and its identity;
+ * in a dry run true. Never an existing name, never through a link. mode: its permission
+ * bits exactly (else 0666 less the umask). */
 static int l_create(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
@@ -221,7 +223,14 @@ static int l_create(lua_State *L)
     int fd;
     tt_stat made;
     tt_err e;
-    if (tt_create_file(l_confine(L), path, &fd, &made, &e) != 0) return l_fail(L, &e);
+    int mode = -1;
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "mode") != LUA_TNIL) {
+        mode = (int)luaL_checkinteger(L, -1) & 07777;
+        lua_pop(L, 1);
+    } else if (lua_istable(L, 2)) {
+        lua_pop(L, 1);
+    }
+    if (tt_create_file(l_confine(L), path, mode, &fd, &made, &e) != 0) return l_fail(L, &e);
     return give_fd(L, p, fd, stream_close_synced, path, &made);
 }
 

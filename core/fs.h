@@ -35,7 +35,7 @@ int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *
 /* A new regular file at path (mode 0666 less the umask) opened for writing in *fd: made
  * by name in the directory core/at resolves, never over an existing name and never
  * through a link (EEXIST); *made gets its identity. */
-int tt_create_file(tt_confine *c, const char *path, int *fd, tt_stat *made, tt_err *e);
+int tt_create_file(tt_confine *c, const char *path, int mode, int *fd, tt_stat *made, tt_err *e);
 /* Opens path for writing in place (*fd) when it is a character device (a terminal,
  * /dev/null) or a FIFO, or a link to one that belongs to the caller or to root
  * (/dev/stdout): another user's link could point anywhere. Nothing is made, truncated or

@@ -256,13 +256,31 @@ static const char *signal_name(int sig)
     }
 }
 
+/* A user's script that applied plans reports them as a bundled recipe reports its own
+ * (tether.run.report_script): --json's object, -n's plan, the run's id; returns the exit
+ * code, which a plan that stopped part-way makes 4. */
+static int report_script(lua_State *L, int code)
+{
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "tether.run");
+    if (tt_docall(L, 1, 1) != LUA_OK) {
+        lua_pop(L, 1);
+        return code;
+    }
+    lua_getfield(L, -1, "report_script");
+    lua_pushinteger(L, code);
+    if (tt_docall(L, 1, 1) == LUA_OK && lua_isinteger(L, -1)) code = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    return code;
+}
+
 int tt_call(lua_State *L, int nargs, const char *recipe)
 {
     int st = tt_docall(L, nargs, 1);
     if (st == LUA_OK) {
         int code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : TT_EXIT_OK;
         lua_pop(L, 1);
-        return code;
+        return recipe ? code : report_script(L, code);
     }
     if (lua_type(L, -1) == LUA_TTABLE) return exit_request(L);
     const char *tb = lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error)";

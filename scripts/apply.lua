@@ -1,6 +1,7 @@
 -- bring this machine to a declared state of links, directories, migrations and farms
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local declare = require "tether.declare"
 
 local args = cli.parse({...}, {
@@ -48,11 +49,11 @@ each item as ok, changed or failed, with the reason, and "changed" for the whole
 
 local file = args[1]
 local decl, base, unreadable = declare.load(file)
-if not decl then cli.exit(unreadable and cli.FAILED or cli.USAGE, "apply: " .. base) end
+if not decl then cli.exit(unreadable and "refused" or "usage", "apply: " .. base) end
 local items, problems = declare.items(decl, base)
 if not items then
   for k = 2, #problems do cli.warn("apply: " .. file .. ": " .. problems[k]) end
-  cli.exit(cli.USAGE, "apply: " .. file .. ": " .. problems[1])
+  cli.exit("usage", "apply: " .. file .. ": " .. problems[1])
 end
 local dry = tether.dryrun() or args.check == true
 local p, migrations, conflicts, owner = declare.plan(items)
@@ -83,13 +84,13 @@ end
 
 if conflicts > 0 then
   if tether.options.json then
-    local out = report({ exit = cli.FAILED })
+    local out = report({ exit = run.code("refused") })
     out.error = { errno = "EEXIST", message = "nothing changed: " .. cli.count(conflicts, "item") .. " cannot be reached" }
     cli.json(out)
   else
     show_items()
   end
-  cli.exit(cli.FAILED, string.format("apply: nothing changed: %d of %s cannot be reached", conflicts, cli.count(#items, "item")))
+  cli.exit("refused", string.format("apply: nothing changed: %d of %s cannot be reached", conflicts, cli.count(#items, "item")))
 end
 
 local pending = 0
@@ -98,17 +99,17 @@ for _, it in ipairs(items) do if it.status == "changed" then pending = pending +
 if dry then
   if tether.options.json then
     cli.json(report({ changed = pending > 0 }))
-    return cli.OK
+    return
   end
   show_items()
   cli.say("%d of %s differ from %s; nothing changed (check)", pending, cli.count(#items, "item"), cli.quote(file))
-  return cli.OK
+  return
 end
 
 if pending == 0 then
-  if tether.options.json then cli.json(report()) return cli.OK end
+  if tether.options.json then cli.json(report()) return end
   cli.say("%s of %s already hold; nothing changed", #items == 1 and "the 1 item" or "all " .. #items .. " items", cli.quote(file))
-  return cli.OK
+  return
 end
 
 -- Migrations first (each its own journaled run), then every other change in one plan
@@ -121,20 +122,21 @@ for _, it in ipairs(migrations) do
   if not m then
     it.status, it.conflict = "failed", err
     for _, pr in ipairs(mproblems or {}) do cli.warn(cli.quote(type(pr) == "table" and pr.text or tostring(pr))) end
-    local code_out = #runs > 0 and cli.PARTIAL or cli.outcome_code(outcome, sig)
+    local ended = #runs > 0 and "partial" or outcome or "refused"
     if tether.options.json then
-      local out = report({ changed = #runs > 0, migrations = runs, exit = code_out })
+      local out = report({ changed = #runs > 0, migrations = runs, exit = run.code(ended, sig) })
       out.error = { errno = code, message = err }
       cli.json(out)
     end
-    cli.exit(code_out, string.format("apply: %s: %s%s", it.name, err,
-      #runs > 0 and ("; migrations done before it: " .. table.concat(runs, ", ")) or ""))
+    cli.exit(ended, string.format("apply: %s: %s%s", it.name, err,
+      #runs > 0 and ("; migrations done before it: " .. table.concat(runs, ", ")) or ""), code, sig)
   end
   runs[#runs + 1] = m.id
   it.ran = true
 end
 local replanned = 0 -- items that could not be planned again after the migrations
 if #runs > 0 then
+  local _ -- the migrations: they ran
   p, _, conflicts, owner = declare.plan(items)
   if conflicts > 0 then -- changed meanwhile: the migrations stay, kept in one run with nothing else
     p.actions = {}
@@ -151,14 +153,15 @@ if #runs > 0 then
 end
 p.header.declaration = tether.absolute(file) or file
 local result, err, _, partial = p:apply({
+  checked = true, -- the declaration was checked whole above
   journal = #runs > 0, -- a plan that names migrations is kept even with no change of its own
-  on_action = function(a, status, aerr)
+  on_action = function(_, status, aerr)
     if status ~= "done" then cli.warn(cli.quote(aerr)) end
   end,
 })
 if not result then
   local done = partial and partial.done or 0
-  cli.exit(cli.run_code(done > 0 or #runs > 0, 1),
+  cli.exit(run.outcome(done > 0 or #runs > 0, 1),
     string.format("apply: %s%s", err, done > 0 and string.format("; stopped after %s (journal %s)", cli.count(done, "change"), partial.id) or ""))
 end
 -- An item whose change did not happen (refused by the system, or the object changed
@@ -178,7 +181,8 @@ local failed = result.failed + result.skipped + replanned
 -- Changed is what changed: a run whose every change was refused changed nothing (exit
 -- 3, no journal), one that made some of them stopped part-way (exit 4).
 local changed = result.done > 0 or #runs > 0
-local code = cli.run_code(changed, failed)
+local ended = run.outcome(changed, failed)
+local code = run.code(ended)
 if tether.options.json then
   local first = result.failed_actions[1] or result.skipped_actions[1]
   cli.json(report({ changed = changed, id = result.id, migrations = runs, done = result.done, failed = failed, exit = code,
@@ -193,8 +197,8 @@ elseif changed then
     failed_items > 0 and string.format(", %d failed", failed_items) or "", #items - pending,
     result.id and ("; undo with: tether undo " .. result.id) or "")
 end
-if code ~= cli.OK then
-  cli.exit(code, changed and string.format("apply: %s did not happen (journal %s)", cli.count(failed, "change"), result.id)
+if code ~= 0 then
+  cli.exit(ended, changed and string.format("apply: %s did not happen (journal %s)", cli.count(failed, "change"), result.id)
     or string.format("apply: nothing changed: %s refused", cli.count(failed, "change")))
 end
-return cli.OK
+return

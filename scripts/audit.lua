@@ -1,6 +1,7 @@
 -- find every link under the given paths and classify it: ok, broken, loop, denied
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local json = require "tether.json"
 local path = require "tether.path"
 local progress = require "tether.progress"
@@ -54,11 +55,11 @@ file (name the file itself), another user's link.]],
 local roots = #args > 0 and { table.unpack(args) } or { "." }
 local format = args.format or (tether.options.json and "json") or "table"
 if args.sort and format == "html" then
-  cli.exit(cli.USAGE, "audit: --sort applies to the table, csv and json formats (the HTML page sorts by any column)")
+  cli.exit("usage", "audit: --sort applies to the table, csv and json formats (the HTML page sorts by any column)")
 end
 
 if args.sort and format == "tree" then
-  cli.exit(cli.USAGE, "audit: --sort applies to the table, csv and json formats (the tree is in path order)")
+  cli.exit("usage", "audit: --sort applies to the table, csv and json formats (the tree is in path order)")
 end
 
 local function wanted(link)
@@ -90,16 +91,16 @@ end
 if args.output then
   local info = tether.info(args.output)
   if info and info.type == "dir" then
-    cli.exit(cli.USAGE, "audit: -o " .. args.output .. ": is a directory; name the file to write")
+    cli.exit("usage", "audit: -o " .. args.output .. ": is a directory; name the file to write")
   end
 end
-local out <close>, oerr, ocode, oe = output.open(args.output)
-if not out then cli.exit(cli.FAILED, "audit: cannot write " .. args.output .. ": " .. oerr, oe) end
+local out <close>, oerr, _, oe = output.open(args.output)
+if not out then cli.exit("refused", "audit: cannot write " .. args.output .. ": " .. oerr, oe) end
 local finish_html
 local function close_output()
   local ok, err, _, e = out:close()
   local what = args.output or "standard output"
-  if not ok then cli.exit(cli.FAILED, "audit: cannot write " .. what .. ": " .. err, e) end
+  if not ok then cli.exit("refused", "audit: cannot write " .. what .. ": " .. err, e) end
   if err then cli.warn("audit: wrote " .. what .. ", but " .. err) end
 end
 local emit
@@ -265,4 +266,4 @@ local missing = false
 for _, u in ipairs(unreadable) do
   for _, r in ipairs(roots) do if u.path == r then missing = true end end
 end
-return (by_status.broken + by_status.loop > 0 or missing) and cli.PROBLEMS or cli.OK
+return run.code(((by_status.broken + by_status.loop > 0 or missing)) and "problems" or "nothing")

@@ -1,6 +1,7 @@
 -- replace identical files by hard links (or reflinks), with every safety check; undoable
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local plan = require "tether.plan"
 local progress = require "tether.progress"
 local tempname = require "tether.tempname"
@@ -161,7 +162,7 @@ for _, g in pairs(groups) do
 end
 if show_progress then compare_meter(compared, string.format("%d groups of up to 64 files", #lists)) end
 local many, merr, _, me = tether.same_groups_many(lists)
-if not many then cli.exit(cli.FAILED, merr .. "; nothing changed", me) end
+if not many then cli.exit("refused", merr .. "; nothing changed", me) end
 for k, r in ipairs(many) do sets_of(small[k], r[1], r[2], sets) end
 
 -- 3. The plan: in each set, the file with the most links already (then the first by
@@ -196,4 +197,4 @@ if not tether.options.json and not tether.options.quiet then
   cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, progress.bytes(saved), duplicates, scanned,
     tether.now() - started)
 end
-return #unreadable > 0 and cli.PROBLEMS or cli.done()
+return (#unreadable > 0) and run.code("problems") or cli.done()

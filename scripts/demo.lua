@@ -19,7 +19,7 @@ tether.dryrun(false)
 -- The sample lives in temporary directories of its own; a failure to make or remove
 -- them (a full /tmp) ends the demo with its message.
 local function must(ok, err, _, e)
-  if not ok then cli.exit(cli.FAILED, err, e) end
+  if not ok then cli.exit("refused", err, e) end
   return ok
 end
 local root = must(tether.mkdtemp())
@@ -54,15 +54,15 @@ if dry then
   end
   must(tether.raw.rmtree(root))
   if elsewhere then must(tether.raw.rmtree(dest_parent)) end
-  if not plan then cli.exit(cli.FAILED, perr) end
+  if not plan then cli.exit("refused", perr) end
   cli.say("removed the sample")
   if tether.options.json then
     cli.json({ changed = false, dry = true, src = games, dest = plan.dest, bytes = plan.size.bytes, files = plan.size.files })
   end
-  return cli.OK
+  return
 end
 local p, err = tether.migrate(games, dest, { verify = "hash" })
-if not p then cli.exit(cli.FAILED, err) end
+if not p then cli.exit("refused", err) end
 cli.say("\nmigrated %s -> %s (%s, %d files, verified by xxHash%s)", games, p.dest,
   progress.bytes(p.size.bytes), p.size.files, elsewhere and ", across filesystems" or ", same filesystem")
 local li = tether.info(games)
@@ -87,7 +87,7 @@ if args.keep then
   if tether.options.json then
     cli.json({ changed = true, dry = false, id = p.id, src = games, dest = p.dest, bytes = p.size.bytes, files = p.size.files })
   end
-  return cli.OK
+  return
 end
 must(require("tether.migration").continue("undo", p.id))
 cli.say("\nundone: %s is a real folder again (%s)", games, tether.info(games).type)
@@ -98,4 +98,4 @@ if tether.options.json then
   cli.json({ changed = false, dry = false, src = games, dest = p.dest, bytes = p.size.bytes, files = p.size.files,
              statuses = counts })
 end
-return cli.OK
+return

@@ -1,6 +1,7 @@
 -- check what a filesystem can do, and find (and with --fix, clean up) what killed runs left
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local journal = require "tether.journal"
 local migration = require "tether.migration"
 local path = require "tether.path"
@@ -63,9 +64,10 @@ local function probe(dir)
   local h = io.open(path.join(src, "file"), "w")
   if h then h:write("probe"); h:close() end
   -- Made from a handle of DIR (tether.tempname.box), so its identity is the one made.
-  local d, di, err = tempname.box(dir, "doctor")
+  local d, di = tempname.box(dir, "doctor")
   local si = tether.info(src)
-  local c, cerr = d and si and raw.confine({ d, src }, { expect = { di, { dev = si.dev, ino = si.ino } } })
+  local c, cerr
+  if d and si then c, cerr = raw.confine({ d, src }, { expect = { di, { dev = si.dev, ino = si.ino } } }) end
   if not c then
     fs.error = { message = d and (cerr or (src .. ": changed right after it was made")) or di }
     if d then raw.rmtree(d, { expect = di }) end
@@ -383,7 +385,7 @@ local function fix_temp_names(temps)
   local conflicts = p:check()
   for _, c in ipairs(conflicts) do fixed({ path = c.path }, false, c.path .. ": " .. c.message) end
   if #conflicts > 0 then return end
-  local result, err, code, e = p:apply()
+  local result, err, code, e = p:apply({ checked = true })
   if not result then
     for _, a in ipairs(p.actions) do if a.op ~= "hardlink" then fixed({ path = a.path }, false, err, code, e) end end
     return
@@ -451,6 +453,6 @@ else
   end
 end
 if args.fix and not dry then
-  return (count_failed() > 0 or #report.unreadable > 0) and cli.PROBLEMS or cli.OK
+  return run.code(((count_failed() > 0 or #report.unreadable > 0)) and "problems" or "nothing")
 end
-return problems > 0 and cli.PROBLEMS or cli.OK
+return run.code((problems > 0) and "problems" or "nothing")

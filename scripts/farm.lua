@@ -89,7 +89,7 @@ end
 -- ~, ~USER, $VAR and ${VAR} in a .stowrc's --dir and --target, as stow expands them;
 -- \$ and \~ stand for themselves. `where` is the FILE:LINE of the option.
 local function expand(p, opt, where)
-  local function fail(msg) cli.exit(cli.USAGE, string.format("farm: %s: %s; see tether help farm", where, msg)) end
+  local function fail(msg) cli.exit("usage", string.format("farm: %s: %s; see tether help farm", where, msg)) end
   local function var(pos, name, s)
     if s:sub(pos - 1, pos - 1) == "\\" then return nil end
     local v = os.getenv(name)
@@ -165,7 +165,7 @@ local unstow, stow = {}, {}
 for _, a in ipairs(args) do
   if type(a) == "table" then
     if not stow_form then
-      cli.exit(cli.USAGE, "farm: -S, -D and -R go without the words link, unlink or relink")
+      cli.exit("usage", "farm: -S, -D and -R go without the words link, unlink or relink")
     end
     mode = a.option
   else
@@ -174,7 +174,7 @@ for _, a in ipairs(args) do
     if mode ~= "delete" then stow[#stow + 1] = a end
   end
 end
-if #unstow + #stow == 0 then cli.exit(cli.USAGE, "farm: no packages to stow or unstow; see tether help farm") end
+if #unstow + #stow == 0 then cli.exit("usage", "farm: no packages to stow or unstow; see tether help farm") end
 
 local stowdir = args.dir or os.getenv("STOW_DIR") or ""
 if stowdir == "" and not args.dir then stowdir = assert(tether.realpath(".")) end
@@ -184,25 +184,25 @@ for _, od in ipairs { { "dir", stowdir }, { "target", target } } do
   local opt, d = od[1], od[2]
   local whence = from_rc[opt] and string.format("--%s comes from %s", opt, from_rc[opt])
   if d == "" then
-    cli.exit(cli.USAGE, "farm: " .. (whence and (from_rc[opt] .. ": ") or "") .. "--" .. opt ..
+    cli.exit("usage", "farm: " .. (whence and (from_rc[opt] .. ": ") or "") .. "--" .. opt ..
       " cannot be empty; see tether help farm")
   end
   local i, err, _, e = tether.info(d)
   if i and i.type ~= "dir" and i.target_type ~= "dir" then i, err, _, e = tether.fail("ENOTDIR", d, "is not a directory") end
-  if not i then cli.exit(cli.FAILED, err .. (whence and ("; " .. whence) or ""), e) end
+  if not i then cli.exit("refused", err .. (whence and ("; " .. whence) or ""), e) end
 end
 cli.check_roots({ stowdir, target })
 local f, ferr, _, fe = farm.new({ stow = stowdir, target = target, adopt = args.adopt, ignore = args.ignore,
                                   defer = args.defer, override = args.override, compat = args.compat,
                                   no_folding = args.no_folding, dotfiles = args.dotfiles, verbose = verbose,
                                   say = function(line) cli.say("%s", cli.quote(line)) end })
-if not f then cli.exit(cli.USAGE, "farm: " .. ferr, fe) end
+if not f then cli.exit("usage", "farm: " .. ferr, fe) end
 local seen = {}
 for _, list in ipairs({ unstow, stow }) do
   for _, pkg in ipairs(list) do
     local i = tether.info(f.stow_dir .. "/" .. pkg)
     if not seen[pkg] and (pkg:find("/") or not i or (i.type ~= "dir" and i.target_type ~= "dir")) then
-      cli.exit(cli.FAILED, select(2, tether.fail("ENOENT", f.stow_dir .. "/" .. pkg, "no such package")))
+      cli.exit("refused", select(2, tether.fail("ENOENT", f.stow_dir .. "/" .. pkg, "no such package")))
     end
     seen[pkg] = true
   end
@@ -213,7 +213,7 @@ for _, pkg in ipairs(stow) do f:stow(pkg) end
 for _, w in ipairs(f.warnings) do cli.warn("farm: " .. w) end
 if #f.errors > 0 then
   for k = 2, #f.errors do cli.warn(f.errors[k]) end
-  cli.exit(cli.FAILED, f.errors[1] .. "; nothing changed")
+  cli.exit("refused", f.errors[1] .. "; nothing changed")
 end
 if #f.conflicts > 0 then
   -- Stow's report: per action, per package, the sorted messages.
@@ -234,7 +234,7 @@ if #f.conflicts > 0 then
     end
   end
   io.stderr:write("All operations aborted.\n")
-  cli.exit(stow_form and cli.PROBLEMS or cli.FAILED, "nothing changed: " .. cli.count(#f.conflicts, "conflict"),
+  cli.exit(stow_form and "problems" or "refused", "nothing changed: " .. cli.count(#f.conflicts, "conflict"),
     { errno = "EEXIST", message = "conflicts" })
 end
 local packages = {}

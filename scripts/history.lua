@@ -1,6 +1,7 @@
 -- list past runs (migrations and bulk plans) with what they changed; prune old journals
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local journal = require "tether.journal"
 require "tether.migration" -- registers the summary of a migration's journal
 require "tether.plan" -- and of a plan's
@@ -28,10 +29,10 @@ apply reverses them too), nor, while a journal cannot be read, a migration older
 })
 
 if (args.keep or args.older_than) and not args.prune then
-  cli.exit(cli.USAGE, "history: --keep and --older-than go with --prune")
+  cli.exit("usage", "history: --keep and --older-than go with --prune")
 end
 if args.prune and not (args.keep or args.older_than) then
-  cli.exit(cli.USAGE, "history: --prune needs --keep N or --older-than AGE (or both)")
+  cli.exit("usage", "history: --prune needs --keep N or --older-than AGE (or both)")
 end
 local keep, older = args.keep, args.older_than -- a count; seconds
 
@@ -44,7 +45,7 @@ end
 local rows, open = {}, {}
 for i, r in ipairs(runs) do rows[i], open[i] = journal.summary(r) end
 -- A journal that cannot be read is a problem found (exit 1); the others are listed.
-local code = #broken > 0 and cli.PROBLEMS or cli.OK
+local code = run.code(#broken > 0 and "problems" or "nothing")
 
 -- What --prune removes: the runs beyond the newest `keep` and older than `older` seconds,
 -- but never a migration that stopped part-way (its journal is what finishes it), nor a
@@ -89,8 +90,8 @@ if args.prune then
     if not dry then
       local ok, err, _, e = journal.remove(row.id)
       if not ok then
-        if tether.options.json then cli.json({ changed = #gone > 0, dry = false, removed = gone, error = e or { message = err }, exit = #gone > 0 and cli.PARTIAL or cli.FAILED }) end
-        cli.exit(#gone > 0 and cli.PARTIAL or cli.FAILED, err)
+        if tether.options.json then cli.json({ changed = #gone > 0, dry = false, removed = gone, error = e or { message = err }, exit = run.code(run.outcome(#gone > 0, 1)) }) end
+        cli.exit(run.outcome(#gone > 0, 1), err)
       end
     end
     gone[#gone + 1] = row

@@ -1,6 +1,7 @@
 -- show what a path is: kind, stored target, resolved target and link status
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local json = require "tether.json"
 local path = require "tether.path"
 
@@ -112,4 +113,4 @@ for _, p in ipairs(args) do
 end
 
 if tether.options.json then cli.json({ paths = reports }) end
-return problems > 0 and cli.PROBLEMS or cli.OK
+return run.code((problems > 0) and "problems" or "nothing")

@@ -1,6 +1,7 @@
 -- move a folder to another drive and leave a link behind; crash-safe, verified, resumable
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local migration = require "tether.migration"
 local preflight = require "tether.preflight"
 local progress = require "tether.progress"
@@ -56,14 +57,14 @@ working inside it, are reported.]],
 local json_out = tether.options.json
 local modes = 0
 for _, m in ipairs { "resume", "rollback", "finish", "status" } do if args[m] then modes = modes + 1 end end
-if modes > 1 then cli.exit(cli.USAGE, "migrate: --resume, --rollback, --finish and --status exclude each other") end
+if modes > 1 then cli.exit("usage", "migrate: --resume, --rollback, --finish and --status exclude each other") end
 
 local function json_list(t) return require("tether.json").array(t or {}) end
 
 -- Exits with the code of the brief for how the run ended, after listing the problems.
 local function failed(err, code, outcome, sig, problems)
   for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
-  cli.exit(cli.outcome_code(outcome, sig), err)
+  cli.exit(outcome or "refused", err, code, sig)
 end
 
 local function say_warnings(p)
@@ -73,7 +74,7 @@ end
 if args.status then
   local runs, broken = migration.status()
   for _, b in ipairs(broken) do cli.warn(b.message) end
-  local code = #broken > 0 and cli.PROBLEMS or cli.OK -- the others are listed all the same
+  local code = run.code(#broken > 0 and "problems" or "nothing") -- the others are listed all the same
   if json_out then
     local rows = {}
     for i, r in ipairs(runs) do
@@ -100,19 +101,19 @@ local function print_steps(steps)
 end
 
 if args.resume or args.rollback or args.finish then
-  if #args > 1 then cli.exit(cli.USAGE, "migrate: give at most one run ID") end
+  if #args > 1 then cli.exit("usage", "migrate: give at most one run ID") end
   local what = args.resume and "resume" or args.rollback and "rollback" or "finish"
   local p, err, code, outcome, sig, problems = migration.continue(what, args[1], { force = args.force })
   if not p then failed(err, code, outcome, sig, problems) end
   if p.dry then
     if json_out then
       cli.json({ changed = false, dry = true, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps })
-      return cli.OK
+      return
     end
     cli.say("would %s %s (%s -> %s):", what, p.id, cli.quote(p.src), cli.quote(p.dest))
     print_steps(p.steps)
     if #p.steps == 0 then cli.say("  nothing left to do") end
-    return cli.OK
+    return
   end
   say_warnings(p)
   local said = {
@@ -125,14 +126,14 @@ if args.resume or args.rollback or args.finish then
   else
     cli.say("%s", said[what])
   end
-  return cli.OK
+  return
 end
 
-if #args ~= 2 then cli.exit(cli.USAGE, "migrate: needs SRC and DEST; see tether help migrate") end
+if #args ~= 2 then cli.exit("usage", "migrate: needs SRC and DEST; see tether help migrate") end
 local src, dest = args[1], args[2]
 local min_free = args.min_free and preflight.size(args.min_free)
 if args.min_free and not min_free then
-  cli.exit(cli.USAGE, "migrate: --min-free takes a size such as 500M or 2G, not '" .. args.min_free .. "'")
+  cli.exit("usage", "migrate: --min-free takes a size such as 500M or 2G, not '" .. args.min_free .. "'")
 end
 local opts = { verify = args.verify, link = args.link, keep_backup = args.keep_backup,
                scan = args.scan, force = args.force, min_free = min_free }
@@ -149,7 +150,7 @@ if tether.dryrun() then
     cli.json({ changed = false, dry = true, mode = "migrate", src = p.src, dest = p.dest, steps = steps,
                bytes = p.size.bytes, files = p.size.files, dirs = p.size.dirs, same_fs = p.same_fs,
                need = p.need, free = p.free, link = p.link, notes = json_list(p.notes), links_into = json_list(p.links_into) })
-    return cli.OK
+    return
   end
   cli.say("would migrate %s -> %s", cli.quote(p.src), cli.quote(p.dest))
   cli.say("  data: %s in %d files, %d directories, %d links, %d hard links", progress.bytes(p.size.bytes),
@@ -161,7 +162,7 @@ if tether.dryrun() then
   if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", cli.quote(p.backup)) end
   for _, n in ipairs(p.notes) do cli.say("  note: %s", cli.quote(n)) end
   for _, l in ipairs(p.links_into) do cli.say("  note: %s points into SRC (it keeps working through the link)", cli.quote(l)) end
-  return cli.OK
+  return
 end
 
 local p, err, code, outcome, sig, problems = tether.migrate(src, dest, opts)
@@ -181,4 +182,4 @@ else
   cli.say("%s is now a %s to %s (journal %s)", cli.quote(p.src), p.link, cli.quote(p.dest), p.id)
   if p.keep_backup then cli.say("the original is kept at %s; delete it with tether migrate --finish %s", cli.quote(p.backup), p.id) end
 end
-return cli.OK
+return

@@ -1,5 +1,4 @@
 -- remove dangling links (broken only: never denied, never loops unless asked); undoable
-local tether = require "tether"
 local cli = require "tether.cli"
 local plan = require "tether.plan"
 local progress = require "tether.progress"

@@ -1,6 +1,7 @@
 -- turn absolute links into relative ones (or back with --absolute); same resolved target
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local path = require "tether.path"
 local plan = require "tether.plan"
 local progress = require "tether.progress"
@@ -45,4 +46,4 @@ for e in cli.walk(roots, { xdev = args.xdev, links_only = true, stat = true, pro
 end
 line:done()
 cli.apply_plan(p, "link")
-return left > 0 and cli.PROBLEMS or cli.done()
+return (left > 0) and run.code("problems") or cli.done()

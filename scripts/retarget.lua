@@ -1,6 +1,7 @@
 -- point every link under OLD at the same place under NEW (after a drive change); atomic
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local path = require "tether.path"
 local plan = require "tether.plan"
 local progress = require "tether.progress"
@@ -27,10 +28,10 @@ target is computed from the link's real directory, as link --relative does).]],
   },
   min = 1, paths = true,
 })
-if not args.from or not args.to then cli.exit(cli.USAGE, "retarget: --from and --to are both needed") end
+if not args.from or not args.to then cli.exit("usage", "retarget: --from and --to are both needed") end
 local from, to = path.normalize(args.from), path.normalize(args.to)
 if not path.is_absolute(from) or not path.is_absolute(to) then
-  cli.exit(cli.USAGE, "retarget: --from and --to must be absolute paths")
+  cli.exit("usage", "retarget: --from and --to must be absolute paths")
 end
 
 -- The part of target below `from`, or nil when it is not below it.
@@ -84,4 +85,4 @@ if relative_left > 0 then
     cli.count(relative_left, "relative link"), relative_left == 1 and "leads" or "lead", cli.quote(from),
     relative_left == 1 and "it" or "them", relative_left == 1 and "it" or "them")
 end
-return #left > relative_left and cli.PROBLEMS or cli.done()
+return (#left > relative_left) and run.code("problems") or cli.done()

@@ -1,6 +1,7 @@
 -- remove links (symbolic links, junctions), never what they point to
 local tether = require "tether"
 local cli = require "tether.cli"
+local run = require "tether.run"
 local plan = require "tether.plan"
 
 local args = cli.parse({...}, {
@@ -37,7 +38,7 @@ for _, path in ipairs(paths) do
   end
 end
 if #problems > 0 then
-  cli.exit(cli.FAILED, string.format("nothing removed: %d of %s cannot be unlinked: %s", #problems, cli.count(#paths, "path"),
+  cli.exit("refused", string.format("nothing removed: %d of %s cannot be unlinked: %s", #problems, cli.count(#paths, "path"),
     table.concat(problems, ", ", 1, math.min(5, #problems)) .. (#problems > 5 and ", ..." or "")), first)
 end
 
@@ -63,7 +64,7 @@ for _, path in ipairs(paths) do
     if not dry then
       local ok, err, _, e = tether.unlink(path, opts)
       if not ok then
-        cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED,
+        cli.exit(run.outcome(removed_hard > 0, 1),
           string.format("%s; stopped after removing %d of %s", err, removed_hard, cli.count(#paths, "link")), e)
       end
       removed_hard = removed_hard + 1
@@ -76,9 +77,9 @@ if not result then
   -- The directories could not be held as they were (changed meanwhile), or the journal
   -- could not be written.
   if partial and partial.done > 0 then
-    cli.exit(cli.PARTIAL, string.format("%s; stopped after %s (journal %s)", perr, cli.count(partial.done, "change"), partial.id))
+    cli.exit("partial", string.format("%s; stopped after %s (journal %s)", perr, cli.count(partial.done, "change"), partial.id))
   end
-  cli.exit(removed_hard > 0 and cli.PARTIAL or cli.FAILED, perr .. (removed_hard > 0 and "" or "; nothing changed"))
+  cli.exit(run.outcome(removed_hard > 0, 1), perr .. (removed_hard > 0 and "" or "; nothing changed"))
 end
 local report = cli.plan_report(p, result)
 -- The report lists every PATH in the order given (each link once): the plan's own
@@ -92,12 +93,12 @@ report.changed = not dry and (result.done > 0 or removed_hard > 0)
 report.done = result.done + removed_hard
 if result.failed + result.skipped > 0 then
   if tether.options.json then cli.json(report) end
-  cli.exit(cli.run_code(report.changed, result.failed + result.skipped), string.format("%d of %s could not be removed%s",
+  cli.exit(run.outcome(report.changed, result.failed + result.skipped), string.format("%d of %s could not be removed%s",
     result.failed + result.skipped, cli.count(#paths, "link"), report.changed and "; see tether history" or "; nothing changed"))
 end
-if tether.options.json then cli.json(report) return cli.OK end
+if tether.options.json then cli.json(report) return end
 for i, a in ipairs(actions) do
   if a.status == "unchanged" then cli.say("not there already: %s", cli.quote(shown[i]))
   else cli.say("%s%s", dry and "would remove " or "removed ", cli.quote(shown[i])) end
 end
-return cli.OK
+return

@@ -225,9 +225,9 @@ function tether.mkdir(path, opts) end
 ---@return tether.error? error
 function tether.mkdtemp(prefix) end
 
----A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. In a dry run: true.
+---A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. `mode`: its permission bits exactly (else 0666 less the umask). In a dry run: true.
 ---@param path string
----@param opts? {dry?: boolean}
+---@param opts? {dry?: boolean, mode?: integer}
 ---@return file*|nil result
 ---@return tether.identity
 ---@return string? message

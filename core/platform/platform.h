@@ -189,6 +189,9 @@ int pf_append_sync(int fd);
 int pf_append_trim(int fd);
 /* Stat of the open file (for journals: who owns it, who may write it). */
 int pf_append_stat(int fd, tt_stat *st);
+/* Sets the open file's permission bits to exactly mode (past the umask); 0 or an errno
+ * value (Windows keeps only whether it is read-only). */
+int pf_fd_chmod(int fd, unsigned mode);
 void pf_append_close(int fd);
 /* Makes a new name in dir durable (fsync of the directory). */
 int pf_sync_dir(const char *dir);

@@ -755,6 +755,11 @@ void pf_append_close(int fd)
     close(fd);
 }
 
+int pf_fd_chmod(int fd, unsigned mode)
+{
+    return fchmod(fd, (mode_t)(mode & 07777)) != 0 ? errno : 0;
+}
+
 int pf_sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1006,6 +1006,12 @@ int pf_append_stat(int fd, tt_stat *st)
     return pf_win_fill((HANDLE)_get_osfhandle(fd), st);
 }
 
+int pf_fd_chmod(int fd, unsigned mode)
+{
+    (void)fd, (void)mode; /* a new file is writable, which is all Windows keeps of a mode */
+    return 0;
+}
+
 /* Lock files: LockFileEx, dropped by Windows when the process ends. Windows locks are
  * mandatory, so the byte locked lies far beyond the content: who holds the lock can
  * still be read. */

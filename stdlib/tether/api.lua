@@ -107,8 +107,8 @@ assert(tether.rmdir("empty"))]] },
       example = [[local dir = assert(tether.mkdtemp())
 print(dir)
 assert(tether.rmdir(dir))]] },
-    { "create", sig = "path: string, opts?: {dry?: boolean}", ret = "file*, tether.identity",
-      doc = "A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. In a dry run: true.",
+    { "create", sig = "path: string, opts?: {dry?: boolean, mode?: integer}", ret = "file*, tether.identity",
+      doc = "A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. `mode`: its permission bits exactly (else 0666 less the umask). In a dry run: true.",
       fails = { "EEXIST", "EOUTSIDE", "ELOOP" },
       example = [[local f, id = assert(tether.create("new.txt"))
 f:write("hello\n")

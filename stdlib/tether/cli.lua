@@ -4,41 +4,29 @@
 local tether = require "tether"
 local json = require "tether.json"
 local path = require "tether.path"
+local run = require "tether.run"
 local units = require "tether.units"
 
 local M = {}
 
-M.OK, M.PROBLEMS, M.USAGE, M.FAILED, M.PARTIAL = 0, 1, 2, 3, 4
-
--- The one map from how an operation ended to the exit code of the brief: nothing
--- changed or all put back, 3; stopped part-way, 4; stopped by a signal, 128 + its number.
-function M.outcome_code(outcome, sig)
-  if outcome == "interrupted" and sig then return 128 + sig end
-  if outcome == "partial" then return M.PARTIAL end
-  return M.FAILED
-end
-
--- The one map from a run that got to its end to its exit code: every change made, 0;
--- some not, 4 (part-way) when anything changed, else 3 (refused: nothing changed). A
--- report says changed = true exactly when something changed.
-function M.run_code(changed, failed)
-  if failed == 0 then return M.OK end
-  return changed and M.PARTIAL or M.FAILED
-end
-
 local exit_mt = { __tostring = function(e) return e.message or ("exit " .. e.exit) end }
 
--- Ends the recipe with exit code `code`, printing "tether: msg" first when msg is given
--- (control characters in it, from file names, shown escaped). Raised as an error so
--- to-be-closed variables and journals are closed on the way out. With --json, a run
--- that fails and has not printed its report prints one (docs/json.md): the error, with
--- the structured error `e` (the 4th value of a failing tether call) when there is one.
-function M.exit(code, msg, e)
-  if tether.options.json and not M.json_written and code ~= M.OK and code ~= M.USAGE and msg then
+-- Ends the recipe: `outcome` is how it ended (a word of tether.run's: "changed",
+-- "nothing", "problems", "usage", "refused", "failed", "partial", "interrupted" with the
+-- signal sig), which tether.run maps to the exit code; "tether: msg" is printed first
+-- when msg is given (control characters in it, from file names, shown escaped). Raised
+-- as an error so to-be-closed variables and journals are closed on the way out. With
+-- --json, a run that fails and has not printed its report prints one (docs/json.md):
+-- the error, with the structured error `e` (the 4th value of a failing tether call, or
+-- its errno name) when there is one.
+function M.exit(outcome, msg, e, sig)
+  local code = run.code(outcome, sig)
+  if tether.options.json and not M.json_written and code ~= 0 and outcome ~= "usage" and msg then
     local err = {}
-    if type(e) == "table" then for k, v in pairs(e) do err[k] = v end end
+    if type(e) == "table" then for k, v in pairs(e) do err[k] = v end
+    elseif type(e) == "string" then err.errno = e end
     err.message = msg
-    M.json({ changed = code == M.PARTIAL, error = err, exit = code })
+    M.json({ changed = outcome == "partial", error = err, exit = code })
   end
   error(setmetatable({ exit = code, message = msg and tether.quote(msg, true) }, exit_mt), 0)
 end
@@ -202,7 +190,7 @@ function M.parse(argv, spec, ctx)
   local function usage(msg)
     local origin = at and origins[at]
     if origin then msg = origin .. ": " .. msg end
-    M.exit(M.USAGE, string.format("%s: %s; see tether help %s", spec.name, msg, spec.name))
+    M.exit("usage", string.format("%s: %s; see tether help %s", spec.name, msg, spec.name))
   end
   local from_stdin = false
   local i = 1
@@ -233,8 +221,8 @@ function M.parse(argv, spec, ctx)
   -- Applies option o; `value` is the text after '=' or the rest of a bundle, if any.
   local function take(o, shown, value)
     if o.alias then o = assert(by_long[o.alias], o.alias) end
-    if o[1] == "help" then io.stdout:write(help_text(spec)); M.exit(M.OK) end
-    if o[1] == "version" then io.stdout:write("tether ", tether.version, " (", _VERSION, ")\n"); M.exit(M.OK) end
+    if o[1] == "help" then io.stdout:write(help_text(spec)); M.exit("nothing") end
+    if o[1] == "version" then io.stdout:write("tether ", tether.version, " (", _VERSION, ")\n"); M.exit("nothing") end
     local key = o.key or o[1]:gsub("-", "_")
     if o.value and value == nil then
       local nxt = argv[i + 1]
@@ -360,14 +348,15 @@ M.quote = tether.quote
 function M.check_roots(paths)
   for _, p in ipairs(paths) do
     local ok, err, _, e = tether.info(p)
-    if not ok then M.exit(M.FAILED, err .. "; nothing changed", e) end
+    if not ok then M.exit("refused", err .. "; nothing changed", e) end
     if ok.type == "dir" then
-      for entry in tether.walk(p, { max_depth = 1 }) do
-        if entry.depth == 0 and entry.error then
-          local _, ferr, _, fe = tether.fail(entry.error, p, "cannot read this directory")
-          M.exit(M.FAILED, ferr .. "; nothing changed", fe)
-        end
-        break
+      -- The walk's first entry is the root; an error there is a root that cannot be read.
+      local iter, _, _, walker = tether.walk(p, { max_depth = 1 })
+      local entry = iter()
+      walker:close()
+      if entry and entry.depth == 0 and entry.error then
+        local _, ferr, _, fe = tether.fail(entry.error, p, "cannot read this directory")
+        M.exit("refused", ferr .. "; nothing changed", fe)
       end
     end
   end
@@ -476,7 +465,7 @@ function M.roots(paths, opts)
   M.check_roots(paths)
   local roots = M.fold_roots(paths, opts)
   local c, err, _, e = tether.raw.confine(roots.paths)
-  if not c then M.exit(M.FAILED, err .. "; nothing changed", e) end
+  if not c then M.exit("refused", err .. "; nothing changed", e) end
   return c, roots
 end
 
@@ -540,7 +529,7 @@ function M.walk_problem(e)
 end
 
 -- The exit code of a recipe that got to its end: 1 when a directory could not be read.
-function M.done() return #M.unreadable > 0 and M.PROBLEMS or M.OK end
+function M.done() return run.code(#M.unreadable > 0 and "problems" or "nothing") end
 
 -- "1 link", "2 links", "0 links": a count and its noun (plural: singular .. "s" unless
 -- given).
@@ -559,7 +548,7 @@ function M.apply_plan(plan, noun, extra)
   local conflicts = plan:check()
   if #conflicts > 0 then
     for _, c in ipairs(conflicts) do M.warn(M.quote(c.path) .. ": " .. c.message) end
-    M.exit(M.FAILED, string.format("nothing changed: %s in a plan of %s",
+    M.exit("refused", string.format("nothing changed: %s in a plan of %s",
       M.count(#conflicts, "conflict"), M.count(#plan.actions, "action")))
   end
   -- Test hook: a command run between planning and applying, to change the tree under a
@@ -567,14 +556,15 @@ function M.apply_plan(plan, noun, extra)
   local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
   if hook and not tether.dryrun() then os.execute(hook) end
   local result, err, _, partial = plan:apply({
+    checked = true,
     on_action = function(a, status, err)
       if status ~= "done" then M.warn(M.quote(err)) elseif tether.options.verbose then M.say("%s", M.quote(plan:describe(a))) end
     end,
   })
   if not result and partial and partial.done > 0 then
-    M.exit(M.PARTIAL, string.format("%s; stopped after %s (journal %s)", err, M.count(partial.done, "change"), partial.id))
+    M.exit("partial", string.format("%s; stopped after %s (journal %s)", err, M.count(partial.done, "change"), partial.id))
   end
-  if not result then M.exit(M.FAILED, err .. "; nothing changed") end
+  if not result then M.exit("refused", err .. "; nothing changed") end
   if tether.options.json then
     M.json(M.plan_report(plan, result, extra))
   elseif result.dry then
@@ -586,7 +576,7 @@ function M.apply_plan(plan, noun, extra)
       result.failed > 0 and string.format(", %d failed", result.failed) or "",
       result.id and ("; undo with: tether undo " .. result.id) or "")
   end
-  if result.failed > 0 then M.exit(M.run_code(result.done > 0, result.failed)) end
+  if result.failed > 0 then M.exit(run.outcome(result.done > 0, result.failed)) end
   if #M.unreadable > 0 then
     M.warn(string.format("%d director%s could not be read; what is in %s was left alone", #M.unreadable,
       #M.unreadable == 1 and "y" or "ies", #M.unreadable == 1 and "it" or "them"))

@@ -74,16 +74,28 @@ function M.ensure_dir()
   return raw.journal_dir(M.dir(), { create = true })
 end
 
+local OWNERS = { plan = "tether.plan", migrate = "tether.migration" }
+
 -- Starts the journal of a new run: its first record describes the run. Fails (nil,
 -- message, code) when the journal cannot be written: then nothing may be changed.
 function M.create(kind, header)
+  local id = new_id()
+  -- The first record is held to its kind's schema before a byte is written: a run whose
+  -- journal tether undo could not read is refused here, at its start.
+  header.event, header.kind, header.id, header.time = "start", kind, id, os.time()
+  local owner = OWNERS[kind]
+  if owner and not M.schemas[kind] then require(owner) end
+  local check, line, what = M.schemas[kind], 1, "a run of unknown kind '" .. tostring(kind) .. "'"
+  if check then line, what = check({ header }) end
+  if line then
+    return tether.fail("EINVAL", file_of(id), "this run's journal would not be readable (" .. what ..
+      "), so it was not started; nothing was changed")
+  end
   local ok, err, code = M.ensure_dir()
   if not ok then return nil, err, code end
-  local id = new_id()
   local handle, herr, hcode = tether.journal(file_of(id), { create = true })
   if not handle then return nil, herr, hcode end
   local j = setmetatable({ id = id, path = file_of(id), handle = handle }, Journal)
-  header.event, header.kind, header.id = "start", kind, id
   local wok, werr = pcall(j.record, j, header)
   if not wok then
     handle:close()
@@ -108,7 +120,6 @@ M.schemas = {}
 
 local function bad(file, line, what) return nil, string.format("%s:%d: corrupt journal: %s (EINVAL)", file, line, what), "EINVAL" end
 
-local OWNERS = { plan = "tether.plan", migrate = "tether.migration" }
 
 -- Every record of a run, checked. A last line cut short by a crash (no newline at its
 -- end) is not a record; any other line that does not decode, or a record that does not

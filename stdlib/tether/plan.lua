@@ -14,6 +14,7 @@
 local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
+local run = require "tether.run"
 
 local raw = tether.raw
 local M = {}
@@ -63,6 +64,41 @@ local function shared_identity(a)
   local x = a.expect_existing
   return { dev = x.dev, ino = x.ino, size = x.size, mtime = x.mtime, mtime_ns = x.mtime_ns,
            mode = x.mode, uid = x.uid, gid = x.gid }
+end
+
+-- The most a replaced file may hold to be kept in the journal (stow --adopt replaces a
+-- package's file: its bytes go into the run's journal, so tether undo can give them back).
+local KEEP_MAX = 1 << 20
+
+-- What p holds, to be kept: {content =, mode =}, or nil, message, errno when it cannot
+-- be read whole.
+local function keep(p)
+  local i = tether.info(p)
+  if not i or i.type ~= "file" then return {} end -- nothing there to keep
+  local f, err = io.open(p, "rb")
+  if not f then return tether.fail("EACCES", p, "cannot be read to keep it for undo (" .. tostring(err) .. ")") end
+  local content = f:read("a") or ""
+  f:close()
+  return { content = content, mode = i.mode }
+end
+
+-- Puts what keep() kept back at p, as a new file renamed into place (never written
+-- through a link or over what is there now).
+local function restore(p, kept)
+  if not kept.content then return true end
+  local tmp = path.join(path.dirname(p), tether.raw.temp_name())
+  local f, made, code, e = raw.create(tmp, { mode = kept.mode })
+  if not f then return nil, made, code, e end
+  local ok, werr = f:write(kept.content)
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    raw.remove_file(tmp, { expect = { dev = made.dev, ino = made.ino } })
+    return tether.fail("EIO", p, "its kept content could not be written back (" .. tostring(werr or cerr) .. ")")
+  end
+  local id = { dev = made.dev, ino = made.ino } -- (what was written changed its size and times)
+  local done, rerr, rcode, re = raw.rename(tmp, p, { expect = id, noreplace = true })
+  if not done then raw.remove_file(tmp, { expect = id }) end
+  return done, rerr, rcode, re
 end
 
 -- Each kind of action: how to describe it, its precondition (nil when it holds, else
@@ -177,16 +213,30 @@ local kinds = {
     post = function(a) return not exists(a.path) end,
     undo = function(a) return raw.hardlink(a.existing, a.path) end,
   },
-  move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt)
+  move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt), and
+            -- kept in the journal (run_actions) for undo to give back
     describe = function(a) return "move " .. (a.shown or a.path) .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
     pre = function(a, view)
       if not exists(a.path, view) then return "does not exist" end
       local to = (view or REAL):look(a.to)
       if to and not (a.replace and to.type == "file") then return a.to .. " already exists" end
+      if to and to.type == "file" and (to.size or 0) > KEEP_MAX then
+        return a.to .. " is larger than " .. KEEP_MAX .. " bytes: it could not be kept for undo; move it away first"
+      end
+      if to and to.type == "file" and (to.nlink or 1) > 1 then
+        return a.to .. " has other names (" .. to.nlink .. " links): replacing it could not be undone as it was; " ..
+          "remove its other names first"
+      end
     end,
     apply = function(a) return raw.rename(a.shown, a.to, { expect = a.expect, noreplace = not a.replace }) end,
     post = function(a) return exists(a.to) and not exists(a.path) end,
-    undo = function(a, made) return raw.rename(a.to, a.path, { expect = made, noreplace = true }) end,
+    post_from = function(a) return not exists(a.path) end,
+    post_to = function(a) return exists(a.to) end,
+    undo = function(a, made, kept)
+      local ok, err, code, e = raw.rename(a.to, a.path, { expect = made, noreplace = true })
+      if not ok or not kept then return ok, err, code, e end
+      return restore(a.to, kept)
+    end,
   },
   mkdir = {
     describe = function(a) return "make directory " .. (a.shown or a.path) end,
@@ -417,12 +467,41 @@ local function roots_of(header)
 end
 
 
+-- The roots of a plan that was given none (a script's plan.new("my-fix")): the nearest
+-- existing directory above each path an action names, those inside another left out.
+local function roots_of_actions(actions)
+  local found, out = {}, {}
+  local function add(p)
+    local d = path.dirname(p)
+    while not tether.exists(d) and path.dirname(d) ~= d do d = path.dirname(d) end
+    if not found[d] then found[d] = true; out[#out + 1] = d end
+  end
+  for _, a in ipairs(actions) do
+    add(a.path)
+    if a.to then add(a.to) end
+    if a.existing then add(a.existing) end
+  end
+  table.sort(out)
+  local roots = {}
+  for _, d in ipairs(out) do
+    local inner = false
+    for _, r in ipairs(roots) do inner = inner or path.inside(d, r) end
+    if not inner then roots[#roots + 1] = d end
+  end
+  return roots
+end
+
 -- Runs the actions with the confinement c open and journal j; fills result.
 local function run_actions(self, j, result, opts)
   for i, a in ipairs(self.actions) do
     local kind = kinds[a.op]
     local why = not kind.checks_itself and kind.pre(a)
     local made, err, code, e
+    if not why and a.op == "move" and a.replace then
+      -- What it replaces goes into the journal first (on disk before the rename).
+      local kept, kerr = keep(a.to)
+      if kept then j:record({ i = i, phase = "kept", kept = kept }) else why = kerr end
+    end
     if not why then
       made, err, code, e = kind.apply(a)
       -- Changed since it was planned (a link that is a real file now, too): left alone.
@@ -476,13 +555,25 @@ end
 function Plan:apply(opts)
   opts = opts or {}
   local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
-  if opts.dry or tether.dryrun() then
+  run.applied(self, result)
+  -- Every conflict is found before anything is touched (a caller that checked says so).
+  local conflicts = not opts.checked and self:check() or {}
+  if #conflicts > 0 then
+    local c = conflicts[1]
+    local _, msg, code, e = tether.fail("EEXIST", c.path, c.message .. (#conflicts > 1 and
+      string.format(" (and %d more conflicts)", #conflicts - 1) or ""), "nothing changed")
+    result.error, result.conflicts = e, conflicts
+    return nil, msg, code, nil, e
+  end
+  if opts.dry or run.dry() then
     result.dry, result.actions = true, self.actions
     return result
   end
   if #self.actions == 0 and not opts.journal then return result end
   assert(#self.assumed == 0, "plan: a plan built on assumptions is for checking only")
-  local c <close>, cerr, ccode = raw.confine(roots_of(self.header))
+  local roots = roots_of(self.header)
+  if #roots == 0 then roots = roots_of_actions(self.actions) end
+  local c <close>, cerr, ccode = raw.confine(roots)
   if not c then return nil, cerr, ccode end
   -- The whole plan is on disk before the first change; the outcome of each action is
   -- written as it happens and flushed with the final record (an action whose outcome a
@@ -493,7 +584,7 @@ function Plan:apply(opts)
   for i, a in ipairs(self.actions) do
     header.actions[i] = kinds[a.op].record and kinds[a.op].record(a) or a
   end
-  local j, err, code = journal.create("plan", header)
+  local j, err, code = run.start("plan", header)
   if not j then return nil, err, code end
   result.id = j.id
   local ok, jerr = pcall(run_actions, self, j, result, opts)
@@ -509,32 +600,35 @@ function Plan:apply(opts)
 end
 
 -- What each action of a journaled plan came to: "done" (with what it made), "skipped",
--- "failed", "undone", or nil when a crash lost its record.
+-- "failed", "undone", or nil when a crash lost its record; and what a replacing action
+-- kept of what it replaced.
 local function outcomes(records)
-  local state, made, undone = {}, {}, {}
+  local state, made, undone, kept = {}, {}, {}, {}
   for _, r in ipairs(records) do
-    if r.i then state[r.i], made[r.i] = r.phase, r.made end
+    if r.i and r.phase == "kept" then kept[r.i] = r.kept
+    elseif r.i then state[r.i], made[r.i] = r.phase, r.made end
     if r.undo_i then undone[r.undo_i] = true end
   end
-  return state, made, undone
+  return state, made, undone, kept
 end
 
 -- The actions of a journaled plan that took effect and are not undone yet: recorded as
 -- done, or (when a crash lost their record) visibly done. Skipped and failed ones
--- changed nothing. Returns a list of {i=, a=, made=}.
+-- changed nothing. Returns a list of {i=, a=, made=, kept=}.
 local function applied(records)
   local actions = records[1].actions
-  local state, made, undone = outcomes(records)
+  local state, made, undone, kept = outcomes(records)
   local out = {}
   for i, a in ipairs(actions) do
     if not undone[i] and (state[i] == "done" or (state[i] == nil and kinds[a.op].post(a))) then
-      out[#out + 1] = { i = i, a = a, made = made[i] }
+      out[#out + 1] = { i = i, a = a, made = made[i], kept = kept[i] }
     end
   end
   return out
 end
 
--- Whether a plan run was undone completely.
+-- Whether a plan's own actions were undone completely (tether apply's migrations are its
+-- kind's business: see run.kinds.plan below).
 function M.undone(run)
   for _, r in ipairs(run.records) do
     if r.event == "undone" then return true end
@@ -542,34 +636,44 @@ function M.undone(run)
   return false
 end
 
--- Reverses an applied plan, from inside the same roots, which must still be the same
--- directories. Refuses, changing nothing, when any change it made is no longer as it
--- left it. Returns the number of actions undone; on a failure part-way, nil, message,
--- code and "partial": then `tether undo ID` again goes on from there. opts.dry: check
--- and return the actions it would undo.
-function M.undo(run, opts)
-  opts = opts or {}
-  if M.undone(run) then return nil, run.id .. ": already undone (EINVAL)", "EINVAL" end
-  local header = run.header
-  local paths, ids = {}, {}
-  for i, r in ipairs(header.roots) do paths[i], ids[i] = r.path, { dev = r.dev, ino = r.ino } end
-  local c <close>, cerr, ccode = raw.confine(paths, { expect = ids })
-  if not c then
-    return nil, cerr .. "; the run worked in directories that are not there as they were, so nothing was undone", ccode
+-- Whether p lies in (or is) one of the paths whose trees a newer run made again by
+-- copying: what this run recorded of identities there no longer holds, through no
+-- change of anyone's but tether's own (a migration to another filesystem and back).
+local function recopied(p, paths)
+  for _, q in ipairs(paths or {}) do
+    if path.inside(p, q) then return true end
   end
-  local todo = applied(run.records)
-  -- Only the last action on each path says what the run left there.
+  return false
+end
+
+-- What the run left is still there, path by path: the actions whose effect the last
+-- word on a path says (a later action on the same path, or on a directory above it, has
+-- the last word: a farm that folds a directory back hides the links it removed there).
+-- Returns the paths that changed since, each with why.
+local function changed_since(todo)
   local last = {}
   for _, t in ipairs(todo) do
     last[t.a.path] = t
     if t.a.op == "move" then last[t.a.to] = t end
   end
-  local changed = {}
-  for _, t in ipairs(todo) do
-    local a = t.a
-    if (last[a.path] == t or (a.op == "move" and last[a.to] == t)) and not kinds[a.op].post(a) then
-      changed[#changed + 1] = a.shown or a.path
+  local function hidden(k, p) -- a later action changed a directory above p
+    for m = k + 1, #todo do
+      local q = todo[m].a.path
+      if q ~= p and path.inside(p, q) then return true end
     end
+    return false
+  end
+  local changed = {}
+  for k, t in ipairs(todo) do
+    local a, kind = t.a, kinds[t.a.op]
+    local ok = true
+    if a.op == "move" then
+      if last[a.path] == t and not hidden(k, a.path) then ok = ok and kind.post_from(a) end
+      if last[a.to] == t and not hidden(k, a.to) then ok = ok and kind.post_to(a) end
+    elseif last[a.path] == t and not hidden(k, a.path) then
+      ok = kind.post(a)
+    end
+    if not ok then changed[#changed + 1] = a.shown or a.path end
   end
   -- A directory the run made must be empty once the rest is undone: a name put in it
   -- since (a user's file in a folder a farm unfolded) would stop the undo half-way.
@@ -579,33 +683,65 @@ function M.undo(run, opts)
     if op == "symlink" or op == "mkdir" or op == "addhard" or op == "junction" then removed[t.a.path] = true end
     if op == "move" then removed[t.a.to] = true end
   end
-  for _, t in ipairs(todo) do
-    if t.a.op == "mkdir" and tether.exists(t.a.path) then
+  for k, t in ipairs(todo) do
+    local i = t.a.op == "mkdir" and not hidden(k, t.a.path) and tether.info(t.a.path)
+    if i and i.type == "dir" then
       for e in tether.walk(t.a.path, { max_depth = 1 }) do
-        if e.depth == 1 and not removed[e.path] then
+        if e.depth == 1 and not removed[path.join(t.a.path, e.name)] then
           changed[#changed + 1] = (t.a.shown or t.a.path) .. " (" .. e.name .. " was put in it since; move it out)"
           break
         end
       end
     end
   end
-  if #changed > 0 then
-    return nil, string.format("%s: %d path(s) changed since the run, so nothing was undone: %s (ECHANGED)",
-      run.id, #changed, table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")), "ECHANGED"
+  return changed
+end
+
+-- Reverses an applied plan, from inside the same roots, which must still be the same
+-- directories. Refuses, changing nothing, when any change it made is no longer as it
+-- left it. Returns the number of actions undone and them ({i=, a=, made=}); on a failure
+-- part-way, nil, message, code and "partial": then `tether undo ID` again goes on from
+-- there. opts.dry: check and return the actions it would undo. opts.recopied: paths whose
+-- trees a newer run made again by copying (run.recopied_after): identities this run
+-- recorded there are not asked for, only what a verified copy keeps.
+function M.undo(run_, opts)
+  opts = opts or {}
+  if M.undone(run_) then return tether.fail("EINVAL", run_.id, "already undone") end
+  local header = run_.header
+  local paths, ids = {}, {}
+  for i, r in ipairs(header.roots) do
+    paths[i], ids[i] = r.path, not recopied(r.path, opts.recopied) and { dev = r.dev, ino = r.ino } or { type = "dir" }
   end
-  if opts.dry or tether.dryrun() then return #todo, todo end
-  local j, jerr, jcode = journal.reopen(run.id)
+  local c <close>, cerr, ccode, ce = raw.confine(paths, { expect = ids })
+  if not c then
+    return tether.fail(ccode, ce and ce.path or paths[1], (ce and ce.reason or cerr) ..
+      "; the run worked in directories that are not there as they were, so nothing was undone")
+  end
+  local todo = applied(run_.records)
+  local changed = changed_since(todo)
+  if #changed > 0 then
+    return tether.fail("ECHANGED", run_.id, string.format("%d path%s changed since the run, so nothing was undone: %s",
+      #changed, #changed == 1 and "" or "s", table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")))
+  end
+  if opts.dry then return #todo, todo end
+  local j, jerr, jcode = journal.reopen(run_.id)
   if not j then return nil, jerr, jcode end
   local ok, result, err, code, how = pcall(function()
     j:record({ event = "undo" })
     for k = #todo, 1, -1 do
       local t = todo[k]
-      local done, uerr, ucode = kinds[t.a.op].undo(t.a, t.made)
+      -- What the action made, as the undo may still expect it: its identity, but for a
+      -- tree a newer run made again by copying, only what a copy keeps.
+      local made = t.made
+      if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
+        made = { type = made.type }
+      end
+      local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
       if not done then
-        j:record({ event = "undo_failed", undo_i = nil, path = t.a.path, error = uerr })
+        j:record({ event = "undo_failed", path = t.a.path, error = uerr })
         if k == #todo then return nil, uerr .. "; nothing was undone", ucode end
         return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
-          #todo - k, #todo, run.id), ucode, "partial"
+          #todo - k, #todo, run_.id), ucode, "partial"
       end
       j:note({ undo_i = t.i, phase = "done" })
     end
@@ -636,6 +772,119 @@ function M.summary(run)
   return { id = run.id, kind = run.header.plan_kind, done = done, skipped = skipped, failed = failed,
            undone = undone, undo_failed = undo_failed and not undone, started = run.header.time, roots = roots }
 end
+
+-- How a plan's run is undone (tether.run's undo stack). tether apply names the
+-- migrations it ran (header.migrations, each a run of its own): undoing the apply takes
+-- its actions back, then those migrations, newest first; once all are undone its
+-- journal says so (migrations_undone), and none of their journals is read again.
+local function migrations_undone(r)
+  for _, rec in ipairs(r.records) do
+    if rec.event == "migrations_undone" then return true end
+  end
+  local names = r.header.migrations or {}
+  if #names == 0 then return true end
+  -- Without the record (its journal could not take it), what their journals say.
+  if not M.undone(r) then return false end
+  local migrate = run.kind("migrate")
+  for _, id in ipairs(names) do
+    local m = journal.find(id)
+    if not m or not migrate.undone(m) then return false end
+  end
+  return true
+end
+
+-- The migrations of an apply still to undo (ids), or nil, message, errno, error when one
+-- of their journals cannot be read: then what is left of the apply is not known, and
+-- undoing only the rest would leave a folder migrated without a word.
+local function pending_migrations(r)
+  if migrations_undone(r) then return {} end
+  local migrate = run.kind("migrate")
+  local out = {}
+  for _, id in ipairs(r.header.migrations or {}) do
+    local m, err, code = journal.find(id)
+    if m and m.kind ~= "migrate" then m, err, code = tether.fail("EINVAL", journal.file_of(id), "is a " .. m.kind .. " run, not a migration") end
+    if not m then
+      return tether.fail(code or "EINVAL", journal.file_of(id), string.format("the journal of the migration %s that %s made cannot be read (%s); " ..
+        "undoing only the rest would leave that folder migrated, so nothing was undone", id, r.id, err),
+        "put that journal back, or give up this undo by moving " .. journal.file_of(r.id) .. " away")
+    end
+    if migrate.undoable(m) then out[#out + 1] = id end
+  end
+  return out
+end
+
+run.kinds.plan = {
+  names = function(r) return r.header.migrations or {} end,
+  paths = function(r)
+    local out = {}
+    for i, root in ipairs(r.header.roots or {}) do out[i] = root.path end
+    return out
+  end,
+  undone = function(r) return M.undone(r) and migrations_undone(r) end,
+  -- "undoing" when its undo stopped part-way, "done" when something of it is left to
+  -- undo, false when it changed nothing.
+  undoable = function(r)
+    local started, finished = false, false
+    for _, rec in ipairs(r.records) do
+      if rec.event == "undo" then started = true end
+      if rec.event == "undone" then finished = true end
+    end
+    if started and not (finished and migrations_undone(r)) then return "undoing" end
+    if finished and not migrations_undone(r) then return "undoing" end
+    if M.summary(r).done > 0 or #(r.header.migrations or {}) > 0 then return "done" end
+    return false
+  end,
+  -- What its undo made again, new on disk with what it had before: a link removed and
+  -- put back, a directory removed and made again, a file that was a hard link given its
+  -- own copy again. An older run's record of their identity no longer holds there.
+  recopied = function(r)
+    local undone, out = {}, {}
+    for _, rec in ipairs(r.records) do
+      if rec.undo_i and rec.phase == "done" then undone[rec.undo_i] = true end
+    end
+    local REMADE = { unlink = true, rmdir = true, hardlink = true }
+    for i, a in ipairs(r.header.actions or {}) do
+      if undone[i] and REMADE[a.op] then out[#out + 1] = a.path end
+    end
+    return out
+  end,
+  -- Returns {changed =, actions = {the actions taken back}, migrations = {ids}} or nil,
+  -- message, errno, outcome.
+  undo = function(r, opts)
+    local migrations, merr, mcode, me = pending_migrations(r)
+    if not migrations then return nil, merr, mcode, "refused", me end
+    local n, todo = 0, {}
+    if not M.undone(r) then
+      local err, code, how
+      n, err, code, how = M.undo(r, opts)
+      if not n then return nil, err, code, how == "partial" and "partial" or "refused" end
+      todo = err
+    end
+    local result = { changed = not opts.dry and n > 0, dry = opts.dry, actions = todo, migrations = migrations, count = n }
+    if opts.dry then return result end
+    local migrate = run.kind("migrate")
+    for k = #migrations, 1, -1 do
+      local p, err, code, outcome, sig = migrate.undo(assert(journal.find(migrations[k])), { force = opts.force, recopied = opts.recopied })
+      if not p then
+        return nil, string.format("%s: the migration %s: %s; tether undo %s goes on from there", r.id, migrations[k], err, r.id),
+          code, (n > 0 or k < #migrations) and "partial" or outcome, sig
+      end
+      result.changed = true
+    end
+    if #(r.header.migrations or {}) > 0 then -- said once, never read again
+      local j, jerr = journal.reopen(r.id)
+      local ok, werr = false, nil
+      if j then
+        ok, werr = pcall(j.record, j, { event = "migrations_undone" })
+        j:close()
+      end
+      if not ok then
+        result.warning = string.format("%s: undone, but its journal could not say so: %s", r.id, jerr or (type(werr) == "table" and werr.message or tostring(werr)))
+      end
+    end
+    return result
+  end,
+}
 
 journal.summaries.plan = function(run)
   local s = M.summary(run)
@@ -697,6 +946,10 @@ journal.schemas.plan = function(records)
       local i = r.i or r.undo_i
       if i ~= nil and (not check.int(i) or not h.actions[i]) then return n, "a record about no action" end
       if r.made ~= nil and not check.id(r.made) then return n, "a malformed identity" end
+      if r.phase == "kept" and (type(r.kept) ~= "table" or (r.kept.content ~= nil and type(r.kept.content) ~= "string")
+         or (r.kept.mode ~= nil and not check.int(r.kept.mode))) then
+        return n, "a malformed record of what was kept"
+      end
       if not i and r.event == nil and r.phase ~= "cleanup_failed" then return n, "a record of no known kind" end
     end
   end

@@ -241,10 +241,8 @@ def with_parts(s, parts):
     else:  # the README's example of a plan in a script (no roots given)
         s["files"] = {name: "\n".join(
             ['local plan = require "tether.plan"', 'local p = plan.new("my-fix")'] + parts +
-            ["local conflicts = p:check()",
-             'for _, c in ipairs(conflicts) do io.stderr:write(c.path, ": ", c.message, "\\n") end',
-             "if #conflicts > 0 then os.exit(3) end",
-             "local result = p:apply()"]) + "\n"}
+            ["local conflicts = p:check()        -- {{path=, message=}, ...}, empty when it can go",
+             "local result = p:apply()           -- refused, changing nothing, when there is one"]) + "\n"}
     return s
 
 

@@ -130,32 +130,46 @@ else
     echo "skipped: partial undo needs root and chattr +i here"
 fi
 
-# --- An older run needs --yes (or a yes at a terminal); it is named either way.
+# --- History is an undo stack: plain undo takes the newest run not undone, then the next
+# older one, without asking. Naming an older run while a newer one on the same paths is
+# not undone asks for --yes (or a yes at a terminal); one on other paths does not.
 export XDG_STATE_HOME="$WORK/state-older"
-mkdir -p older && ln -s g1 older/l1
+mkdir -p older other && ln -s g1 older/l1
 t prune older
 ln -s g2 older/l2
 t prune older
 t undo
-check "the newest is undone without asking" is "$rc|$(readlink older/l2)" "0|g2"
+check "the newest is undone" is "$rc|$(readlink older/l2)" "0|g2"
 t undo </dev/null
-check "an older one is refused without --yes" is "$rc|$(readlink older/l1)" "3|"
-check "saying why and how" has "$err" "or pass --yes"
-t undo --yes
+check "again: the next older one, without asking" is "$rc|$(readlink older/l1)" "0|g1"
+t undo </dev/null
+check "nothing left: said, exit 3" is "$rc|$(has "$err" "nothing to undo" && echo said)" "3|said"
+t prune older
+first=$(ls "$XDG_STATE_HOME/tether/journal" | tail -n 1 | sed 's/\.jsonl$//')
+ln -s g3 other/l3 && t prune other
+t undo "$first" </dev/null
+check "an older run named, with a newer one on other paths: no question" is "$rc|$(readlink older/l1)|$(readlink other/l3)" "0|g1|"
+t prune older
+first=$(ls "$XDG_STATE_HOME/tether/journal" | tail -n 1 | sed 's/\.jsonl$//')
+ln -s g4 older/l4 && t prune older
+t undo "$first" </dev/null
+check "an older run named, a newer one on the same paths not undone: refused without --yes" is "$rc|$(readlink older/l1)" "3|"
+check "saying why and how" has "$err" "pass --yes to undo it all the same"
+t undo --yes "$first"
 check "with --yes it goes" is "$rc|$(readlink older/l1)" "0|g1"
 # At a terminal (script(1) gives it one) it asks instead: n changes nothing, y goes.
 if command -v script >/dev/null; then
     export XDG_STATE_HOME="$WORK/state-ask"
     mkdir -p ask && ln -s g1 ask/l1
     t prune ask
+    first=$(ls "$XDG_STATE_HOME/tether/journal" | tail -n 1 | sed 's/\.jsonl$//')
     ln -s g2 ask/l2
     t prune ask
-    t undo
-    out=$(printf 'n\n' | script -qec "'$TETHER' undo" /dev/null 2>&1)
-    check "at a terminal it asks" has "$out" "is not the newest run"
+    out=$(printf 'n\n' | script -qec "'$TETHER' undo $first" /dev/null 2>&1)
+    check "at a terminal it asks" has "$out" "on the same paths"
     check "at a terminal it asks: [y/N]" has "$out" "? [y/N]"
     check "n: not confirmed, nothing changed" is "$(grep -c 'not confirmed; nothing changed' <<<"$out")|$(readlink ask/l1)" "1|"
-    out=$(printf 'y\n' | script -qec "'$TETHER' undo" /dev/null 2>&1)
+    out=$(printf 'y\n' | script -qec "'$TETHER' undo $first" /dev/null 2>&1)
     check "y: undone" is "$(readlink ask/l1)" g1
     no_bug_report "tether undo at a terminal" "$out"
 else

@@ -67,5 +67,6 @@ for _, file in ipairs(arg) do
   end
 end
 if skipped > 0 then io.stderr:write(string.format("skipped %d test(s); the last because: %s\n", skipped, skip_why)) end
+require("tether.run").plans = {} -- the plans the tests applied are theirs, not a script's to report
 print(string.format("%d passed, %d failed%s", passed, failed, skipped > 0 and (", " .. skipped .. " skipped") or ""))
 return failed == 0 and 0 or 1
