@@ -173,19 +173,19 @@ local kinds = {
                expect_existing = shared_identity(a) }
     end,
   },
-  addhard = { -- a new name, path, for the file at existing (tether apply's hard links)
+  addhard = { -- a new name, path, for the file at existing (or for a link itself, as ln does)
     describe = function(a) return "hard-link " .. (a.shown or a.path) .. " to " .. a.existing end,
     pre = function(a, view)
       local why = taken(a.path, view)
       if why then return why end
       local x = (view or REAL):look(a.existing)
-      if not x or x.type ~= "file" then return a.existing .. " is not a file" end
+      if not x or (x.type ~= "file" and x.type ~= "symlink") then return a.existing .. " is not a file" end
     end,
     effect = function(a) return { type = "file", same_as = a.existing } end,
     apply = function(a) return raw.hardlink(a.existing, a.shown) end,
     post = function(a)
       local i, x = tether.info(a.path), tether.info(a.existing)
-      return i and x and i.type == "file" and i.ino == x.ino and i.dev == x.dev
+      return i and x and i.type == x.type and i.ino == x.ino and i.dev == x.dev
     end,
     -- Only while the file keeps another name (unlink {hard} refuses a last one).
     undo = function(a, made) return raw.unlink(a.path, { hard = true, expect = made }) end,
@@ -556,25 +556,30 @@ function Plan:apply(opts)
   opts = opts or {}
   local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
   run.applied(self, result)
-  -- Every conflict is found before anything is touched (a caller that checked says so).
-  local conflicts = not opts.checked and self:check() or {}
-  if #conflicts > 0 then
-    local c = conflicts[1]
-    local _, msg, code, e = tether.fail("EEXIST", c.path, c.message .. (#conflicts > 1 and
-      string.format(" (and %d more conflicts)", #conflicts - 1) or ""), "nothing changed")
-    result.error, result.conflicts = e, conflicts
-    return nil, msg, code, nil, e
-  end
-  if opts.dry or run.dry() then
-    result.dry, result.actions = true, self.actions
+  local dry = opts.dry or run.dry()
+  if #self.actions == 0 and not opts.journal then
+    result.dry, result.actions = dry or nil, dry and self.actions or nil
     return result
   end
-  if #self.actions == 0 and not opts.journal then return result end
   assert(#self.assumed == 0, "plan: a plan built on assumptions is for checking only")
+  -- The roots held, then every conflict found before anything is touched (from their
+  -- handles: a path longer than PATH_MAX is reached too), unless the caller checked.
   local roots = roots_of(self.header)
   if #roots == 0 then roots = roots_of_actions(self.actions) end
   local c <close>, cerr, ccode = raw.confine(roots)
   if not c then return nil, cerr, ccode end
+  local conflicts = not opts.checked and self:check() or {}
+  if #conflicts > 0 then
+    local first = conflicts[1]
+    local _, msg, code, e = tether.fail("EEXIST", first.path, first.message .. (#conflicts > 1 and
+      string.format(" (and %d more conflicts)", #conflicts - 1) or ""), "nothing changed")
+    result.error, result.conflicts = e, conflicts
+    return nil, msg, code, nil, e
+  end
+  if dry then
+    result.dry, result.actions = true, self.actions
+    return result
+  end
   -- The whole plan is on disk before the first change; the outcome of each action is
   -- written as it happens and flushed with the final record (an action whose outcome a
   -- crash lost is recognised by undo from its postcondition: its precondition held when
