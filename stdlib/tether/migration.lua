@@ -803,12 +803,11 @@ function M.next_step(records)
 end
 
 -- A run recorded in the journal that stopped part-way where at (places() of a new run)
--- would work, on its SRC or DEST: the path, what is there, and the command that takes it
--- further (or nil).
--- A new migration there would leave that run's copy or original out of its reach. (A run
--- killed before its journal was written had changed nothing: there is none to find.)
--- locked: the caller holds the locks of at, so no run there is at work; otherwise a run
--- at work is left to the lock's check to name.
+-- would work, on its SRC or DEST: the path, what stopped there, and the command that
+-- takes it further (or nil). A new migration there would leave that run's copy or
+-- original out of its reach. (A run killed before its journal was written had changed
+-- nothing: there is none to find.) locked: the caller holds the locks of at, so no run
+-- there is at work; otherwise a run at work is left to the lock's check to name.
 local function stopped_on(at, locked)
   local runs = journal.list()
   for i = #runs, 1, -1 do
