@@ -143,18 +143,8 @@ end
 -- the words that describe it.
 local runs, broken = journal.list()
 for _, b in ipairs(broken) do report.unreadable[#report.unreadable + 1] = { path = b.file, message = b.message } end
-local COMMAND = { resume = "tether migrate --resume ", rollback = "tether migrate --rollback ",
-                  finish = "tether migrate --finish ", undo = "tether undo " }
-
--- What takes a stopped migration further, and why: on the way it was going.
-local function migration_step(r, st)
-  if st.mode == "rollback" or st.mode == "unundo" then return "rollback", "it stopped while it was being rolled back: the rollback is finished" end
-  if st.mode == "undo" then return "undo", "it stopped while it was being undone: the undo is finished" end
-  if st.mode == "finish" then return "finish", "it stopped while it was deleting the kept original: that is finished" end
-  local at = st.last and st.last.step
-  return "resume", "it stopped while migrating" .. (at and (" (at " .. at .. ")") or "") ..
-    ": resumed, to complete the move it was started for (tether undo " .. r.id .. " takes it back)"
-end
+-- The command that takes run id further by op ("resume", "rollback", "finish", "undo").
+local function command(op, id) return migration.commands(id)[op] end
 
 local stopped = {} -- {id =, op =, why =, run = the journal's run}: what --fix takes further
 local by_path = {} -- a migration's temporary names -> {id =, ended =, what =, running =}
@@ -172,14 +162,14 @@ for _, r in ipairs(runs) do
     if row and not row.ended and not running then
       report.runs[#report.runs + 1] = { id = r.id, recipe = "migrate", state = row.state, roots = { row.src, row.dest },
                                         where = row.data, next = row.command }
-      local op, why = migration_step(r, st)
-      stopped[#stopped + 1] = { id = r.id, op = op, why = why, run = r }
+      local step = migration.next_step(r.records)
+      if step then stopped[#stopped + 1] = { id = r.id, op = step.op, why = step.why, run = r } end
     end
   elseif r.kind == "plan" then
     local row = journal.summary(r)
     if plan.summary(r).undo_failed then
       report.runs[#report.runs + 1] = { id = r.id, recipe = row.recipe, state = "undo stopped part-way", roots = row.roots,
-                                        next = COMMAND.undo .. r.id }
+                                        next = command("undo", r.id) }
       stopped[#stopped + 1] = { id = r.id, op = "undo", why = "its undo stopped part-way: the undo is finished", run = r }
     end
   end
@@ -261,12 +251,13 @@ local function finish_runs()
   for _, r in ipairs(stopped) do
     local done, err, code, e = dry, nil, nil, nil
     if not dry and r.run.kind == "migrate" then
-      done, err, code, e = migration.continue(r.op, r.id, {})
+      local _
+      done, err, code, _, _, _, e = migration.continue(r.op, r.id, {})
     elseif not dry then
       done, err, code, e = plan.undo(r.run)
     end
     fixed_run[r.id] = done and true or false
-    fixed({ run = r.id, command = COMMAND[r.op] .. r.id, why = r.why }, done, err, code, e)
+    fixed({ run = r.id, command = command(r.op, r.id), why = r.why }, done, err, code, e)
   end
 end
 
@@ -280,7 +271,7 @@ local function fix_migration_name(l)
   end
   if fixed_run[run.id] == false then return not_fixed(l, "EBUSY", "its run " .. run.id .. " could not be taken further (see above)") end
   if run.what == "backup" and run.ended == "kept" then
-    return not_fixed(l, "EBUSY", "migration " .. run.id .. " kept the original on purpose; " .. COMMAND.finish .. run.id .. " deletes it")
+    return not_fixed(l, "EBUSY", "migration " .. run.id .. " kept the original on purpose; " .. command("finish", run.id) .. " deletes it")
   end
   not_fixed(l, "EBUSY", "migration " .. run.id .. " has ended (" .. tostring(run.ended) .. ") and left it; look at it before removing it")
 end

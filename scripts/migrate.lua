@@ -31,8 +31,10 @@ SRC is a real directory with no filesystem mounted inside it, everything in it c
 read and removed afterwards, DEST is not inside SRC and is empty or missing, DEST's
 filesystem has room for the data and a margin (--min-free), a link can be made at SRC,
 no file under SRC is open for writing, no other run holds SRC or DEST, the journal is
-not inside SRC. Hard links and relative links that lead out of SRC, and processes
-working inside it, are reported.]],
+not inside SRC, and, across filesystems, no file under SRC has hard links outside it
+(a copy on another filesystem cannot share their data, and nothing could join them
+again on undo). Relative links that lead out of SRC, and processes working inside it,
+are reported.]],
   options = {
     { "verify", "size (default): types, sizes, modes, owners, times, link targets; hash: also xxHash of every file",
       value = "KIND", choices = { size = true, hash = true } },
@@ -40,7 +42,7 @@ working inside it, are reported.]],
       choices = { symlink = true, junction = true, auto = true } },
     { "keep-backup", "keep the original (renamed aside) until tether migrate --finish" },
     { "scan", "warn about links under PATH that point into SRC (repeatable)", value = "PATH", many = true },
-    { "force", "migrate even though a file under SRC is open for writing (what it writes may be lost)" },
+    { "force", "migrate even though a file under SRC is open for writing (what it writes may be lost), or has hard links outside SRC (the group is split for good)" },
     { "min-free", "room to leave free on DEST beyond the data (default: 2% of its filesystem, 1M to 64M)", value = "SIZE" },
     { "resume", "finish an interrupted run (the newest one, or ID)" },
     { "rollback", "put everything back as it was before an interrupted run" },
@@ -61,10 +63,11 @@ if modes > 1 then cli.exit("usage", "migrate: --resume, --rollback, --finish and
 
 local function json_list(t) return require("tether.json").array(t or {}) end
 
--- Exits with the code of the brief for how the run ended, after listing the problems.
-local function failed(err, code, outcome, sig, problems)
+-- Exits with the code of the brief for how the run ended, after listing the problems
+-- (e: the failure as tether.fail's table, for --json).
+local function failed(err, _, outcome, sig, problems, e)
   for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
-  cli.exit(outcome or "refused", err, code, sig)
+  cli.exit(outcome or "refused", err, e, sig)
 end
 
 local function say_warnings(p)
@@ -103,8 +106,8 @@ end
 if args.resume or args.rollback or args.finish then
   if #args > 1 then cli.exit("usage", "migrate: give at most one run ID") end
   local what = args.resume and "resume" or args.rollback and "rollback" or "finish"
-  local p, err, code, outcome, sig, problems = migration.continue(what, args[1], { force = args.force })
-  if not p then failed(err, code, outcome, sig, problems) end
+  local p, err, code, outcome, sig, problems, e = migration.continue(what, args[1], { force = args.force })
+  if not p then failed(err, code, outcome, sig, problems, e) end
   if p.dry then
     if json_out then
       cli.json({ changed = false, dry = true, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps })
@@ -140,8 +143,8 @@ local opts = { verify = args.verify, link = args.link, keep_backup = args.keep_b
 local started = tether.now()
 
 if tether.dryrun() then
-  local p, err, code, _, _, problems = tether.migrate(src, dest, opts)
-  if not p then failed(err, code, nil, nil, problems) end
+  local p, err, code, outcome, _, problems, e = tether.migrate(src, dest, opts)
+  if not p then failed(err, code, outcome, nil, problems, e) end
   local x = { from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src, link = p.link,
               verify = p.verify, size = p.size }
   local steps = {}
@@ -165,8 +168,8 @@ if tether.dryrun() then
   return
 end
 
-local p, err, code, outcome, sig, problems = tether.migrate(src, dest, opts)
-if not p then failed(err, code, outcome, sig, problems) end
+local p, err, code, outcome, sig, problems, e = tether.migrate(src, dest, opts)
+if not p then failed(err, code, outcome, sig, problems, e) end
 local secs = tether.now() - started
 say_warnings(p)
 for _, n in ipairs(p.notes) do cli.warn("note: " .. cli.quote(n)) end

@@ -28,7 +28,7 @@ tether undo finishes it (before the data is back in SRC, tether migrate --rollba
 keeps the migration instead). A plan's undo that stops part-way exits 4 and goes on from
 there when run again. -n lists what it would do. List runs with: tether history]],
   options = {
-    { "force", "undo a migration even though a file under DEST is open for writing" },
+    { "force", "undo a migration even though a file under DEST is open for writing or, across filesystems, has hard links outside DEST (they would be split)" },
     { "yes", "undo the run named even when newer runs on the same paths are not undone", short = "y" },
   },
   max = 1, runs = true, -- its argument is a run id (shell completion lists them)
@@ -58,10 +58,10 @@ if #newer > 0 and not args.yes and not run.dry() then
   if not answer:match("^[yY]") then cli.exit("refused", "not confirmed; nothing changed") end
 end
 
-local result, err, ecode, outcome, sig, problems = run.undo(r, { force = args.force }, runs)
+local result, err, ecode, outcome, sig, problems, e = run.undo(r, { force = args.force }, runs)
 if not result then
   for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
-  cli.exit(outcome or "refused", err, ecode, sig)
+  cli.exit(outcome or "refused", err, e or ecode, sig)
 end
 for _, w in ipairs(result.warnings or {}) do cli.warn(cli.quote(w)) end
 if result.warning then cli.warn(cli.quote(result.warning)) end

@@ -74,7 +74,7 @@ print(i.type, i.target, i.status) --> symlink  f  ok]] },
   print(e.path, e.target, e.status)
 end]] },
     { "migrate", lua = true, sig = "src: string, dest: string, opts?: {verify?: string, link?: string, keep_backup?: boolean, scan?: string[], force?: boolean, min_free?: integer, progress?: fun(p: table), dry?: boolean}",
-      ret = "table", doc = "Move the folder src to dest and leave a link at src, through the journaled steps of docs/migration.md; returns the plan that ran (id, dest, size).",
+      ret = "table", doc = "Move the folder src to dest and leave a link at src, through the journaled steps of docs/migration.md; returns the plan that ran (id, dest, size), or nil, message, errno, outcome (\"refused\" or \"rolled back\": nothing changed; \"partial\": its journal says how to go on), signal, problems, and the error as tether.fail's table.",
       fails = { "EBUSY", "ENOSPC", "EXDEV", "ECANCELED" },
       example = [[-- Moves d to d-moved (on another drive in real use) and leaves a link at d.
 local p = assert(tether.migrate("d", "d-moved"))

@@ -1,7 +1,8 @@
 -- tether.migration: move a folder to another place and leave a link behind, so that
--- nothing is ever lost. A migration is data (the steps table below and the sequences
--- made of its steps) run by one step runner, forwards or backwards, with every step
--- journaled (on disk) before it is taken:
+-- nothing is ever lost. A migration is data: the steps table, the sequences made of its
+-- steps, the ways a command takes a run (WAYS) and the states a run can stand in
+-- (M.states, docs/migration.md's state table), run by one function that walks a
+-- sequence forwards or back, every step journaled (on disk) before it is taken:
 --   migrate  copy SRC beside DEST, verify, place it at DEST, set SRC aside, check nothing
 --            changed, link SRC -> DEST (the commit point), delete the original
 --   undo     the same the other way: copy DEST back beside SRC, verify, set DEST aside,
@@ -12,7 +13,6 @@
 -- place). Every object a step touches is checked against the identity the journal holds
 -- (device and inode) before it is renamed or deleted, and every path is reached from the
 -- handles of SRC's and DEST's parents (checked to be the same directories on resume).
--- docs/migration.md has the state table.
 local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
@@ -25,11 +25,31 @@ local writers = require "tether.writers"
 local raw = tether.raw
 local M = {}
 
-local function fail(msg, code) return nil, msg, code end
-
 local function info(p) return tether.info(p) end
 local function id_of(t) return t and { dev = t.dev, ino = t.ino } or nil end
 local function is(t, id) return t ~= nil and id ~= nil and t.dev == id.dev and t.ino == id.ino end
+
+-- A failure (tether.fail's four values, or a message and a code alone, as a journal that
+-- cannot be written gives them) said again with `hint` after what it said.
+local function with_hint(hint, _, msg, code, e)
+  if type(e) == "table" and e.path and e.reason then
+    return tether.fail(code, e.path, e.reason, e.hint and (e.hint .. "; " .. hint) or hint)
+  end
+  msg = msg .. "; " .. hint
+  return nil, msg, code, { errno = code, message = msg }
+end
+
+-- Runs f when the value goes out of scope (a to-be-closed variable), however the scope is
+-- left: returned, failed, or an error raised.
+local function on_close(f) return setmetatable({}, { __close = f }) end
+
+-- The commands that take a run further from where it stands.
+function M.commands(id)
+  return {
+    resume = "tether migrate --resume " .. id, rollback = "tether migrate --rollback " .. id,
+    undo = "tether undo " .. id, finish = "tether migrate --finish " .. id,
+  }
+end
 
 -- The sequences of steps, and the step of each that is its point of no return.
 M.sequences = {
@@ -53,18 +73,20 @@ M.commit = {
 local function remove_copy(x, rt, partial)
   local id, i = x.id.tmp, info(x.tmp)
   if not id or not i then return true end
+  local again = "move it away, then run the command again"
   if id.pending then
     if i.type == "dir" and raw.rmdir(x.tmp) then return true end
-    return fail(x.tmp .. ": not known to be this run's copy (it is not empty); left alone: move it away, then run the command again (EEXIST)", "EEXIST")
+    return tether.fail("EEXIST", x.tmp, "not known to be this run's copy (it is not empty); left alone", again)
   end
   if not is(i, id) then
-    return fail(x.tmp .. ": is not the copy this run made (a mount, or another process's directory?); left alone: " ..
-      "move it away, then run the command again (ECHANGED)", "ECHANGED")
+    return tether.fail("ECHANGED", x.tmp, "is not the copy this run made (a mount, or another process's directory?); left alone", again)
   end
   local source = info(x.from) and x.from or x.bak
-  local ok, err = raw.verifytree(x.tmp, source, { names_only = true })
+  local ok, err, _, e = raw.verifytree(x.tmp, source, { names_only = true })
   if not ok then
-    return fail(x.tmp .. ": holds what is not a copy of " .. source .. " (" .. err .. "); another process wrote there, so it is left alone (EEXIST)", "EEXIST")
+    return tether.fail("EEXIST", x.tmp, "holds what is not a copy of " .. source .. " (" ..
+      (type(e) == "table" and e.path and (e.path .. ": " .. e.reason) or err) ..
+      "); another process wrote there, so it is left alone")
   end
   return raw.rmtree(x.tmp, { expect = id, chmod = true, progress = rt.report(partial and "discard_partial" or "discard") })
 end
@@ -76,8 +98,12 @@ end
 local function move_back(id, there, here, what)
   if is(info(here), id) then return true end
   if is(info(there), id) then return raw.rename(there, here, { expect = id, noreplace = true }) end
-  return fail(string.format("%s: %s is neither here nor at %s (moved, or hidden under a mount?); left as it is (ENOENT)",
-    here, what, there), "ENOENT")
+  return tether.fail("ENOENT", here, what .. " is neither here nor at " .. there .. " (moved, or hidden under a mount?)",
+    "left as it is")
+end
+
+local function make_link(x, target)
+  return (x.link == "junction" and raw.junction or raw.symlink)(target, x.link_at)
 end
 
 -- Each step: what it does (describe), how (run), whether a begun step already took
@@ -91,14 +117,14 @@ M.steps = {
     describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
       progress.bytes(x.size.bytes), x.size.files) end,
     run = function(x, rt)
-      local ok, err, code = remove_copy(x, rt, true) -- a partial copy from an earlier attempt
-      if not ok then return nil, err, code end
+      local ok, err, code, e = remove_copy(x, rt, true) -- a partial copy from an earlier attempt
+      if not ok then return nil, err, code, e end
       -- What changes in the source from now on is caught by the check before the link.
       local sec, nsec = tether.fs_now()
       rt.made("since", { sec = sec, nsec = nsec })
       rt.made("tmp", { pending = true }) -- a crash right after the mkdir leaves it empty
-      local made, merr, mcode = raw.mkdir(x.tmp, { private = true })
-      if not made then return nil, merr, mcode end
+      local made, merr, mcode, me = raw.mkdir(x.tmp, { private = true })
+      if not made then return nil, merr, mcode, me end
       rt.made("tmp", id_of(made))
       return raw.copytree(x.from, x.tmp, { into = true, final = x.to, expect = x.id.from,
         expect_dst = x.id.tmp, progress = rt.report("copy") })
@@ -123,8 +149,8 @@ M.steps = {
     end,
     undo = function(x)
       if x.id.tmp and not x.id.tmp.pending then
-        local ok, err, code = move_back(x.id.tmp, x.to, x.tmp, "the copy this run made")
-        if not ok then return nil, err, code end
+        local ok, err, code, e = move_back(x.id.tmp, x.to, x.tmp, "the copy this run made")
+        if not ok then return nil, err, code, e end
       end
       if x.to_existed and not info(x.to) then return raw.mkdir(x.to) end
       return true
@@ -149,24 +175,24 @@ M.steps = {
       end
       local open = writers.scan({ tether.realpath(x.bak) or x.bak })
       if #open > 0 then
-        return fail(x.from .. ": written to while it was copied: " .. table.concat(open, "; ") ..
-          " (EBUSY); close it, then migrate again", "EBUSY")
+        return tether.fail("EBUSY", x.from, "written to while it was copied: " .. table.concat(open, "; "),
+          "close it, then run the command again")
       end
-      local _, found, scode = tether.treesize(x.bak, { since = { x.id.since.sec, x.id.since.nsec }, expect = x.id.from })
-      if not _ then return nil, found, scode end
+      local ok, found, scode, se = tether.treesize(x.bak, { since = { x.id.since.sec, x.id.since.nsec }, expect = x.id.from })
+      if not ok then return nil, found, scode, se end
       local changed, other = {}, {}
       for _, f in ipairs(found) do
         if f.kind == "changed" then changed[#changed + 1] = f.path
         elseif f.kind ~= "hardlink_out" and f.kind ~= "link_out" then other[#other + 1] = f.path .. " (" .. f.kind .. ")" end
       end
       if #other > 0 then
-        return fail(x.from .. ": cannot be checked for changes: " .. table.concat(other, ", ", 1, math.min(#other, 5)) ..
-          " (EACCES)", "EACCES")
+        return tether.fail("EACCES", x.from, "cannot be checked for changes: " ..
+          table.concat(other, ", ", 1, math.min(#other, 5)))
       end
       if #changed > 0 then
-        return fail(string.format("%s: %d entr%s changed while it was copied (%s%s) (ECHANGED); the copy would miss that; run again when nothing writes there",
-          x.from, #changed, #changed == 1 and "y" or "ies", table.concat(changed, ", ", 1, math.min(#changed, 5)),
-          #changed > 5 and ", ..." or ""), "ECHANGED")
+        return tether.fail("ECHANGED", x.from, string.format("%d entr%s changed while it was copied (%s%s)",
+          #changed, #changed == 1 and "y" or "ies", table.concat(changed, ", ", 1, math.min(#changed, 5)),
+          #changed > 5 and ", ..." or ""), "the copy would miss that; run again when nothing writes there")
       end
       return true
     end,
@@ -180,13 +206,13 @@ M.steps = {
       return i ~= nil and i.target == x.to
     end,
     run = function(x, rt)
-      local made, err, code = (x.link == "junction" and raw.junction or raw.symlink)(x.to, x.link_at)
-      if not made then return nil, err, code end
+      local made, err, code, e = make_link(x, x.to)
+      if not made then return nil, err, code, e end
       rt.made("link", id_of(made))
       -- Followed from the handle of the directory it was made in: it must reach the copy.
       local l, t = info(x.link_at), info(x.to)
       if not (l and t and l.target_dev == t.dev and l.target_ino == t.ino) then
-        return fail(x.link_at .. ": the new link does not lead to " .. x.to .. " (EVERIFY)", "EVERIFY")
+        return tether.fail("EVERIFY", x.link_at, "the new link does not lead to " .. x.to)
       end
       return true
     end,
@@ -206,8 +232,8 @@ M.steps = {
     run = function(x) return raw.unlink(x.link_at, { old = x.from }) end,
     undo = function(x, rt)
       if info(x.link_at) then return true end
-      local made, err, code = (x.link == "junction" and raw.junction or raw.symlink)(x.from, x.link_at)
-      if not made then return nil, err, code end
+      local made, err, code, e = make_link(x, x.from)
+      if not made then return nil, err, code, e end
       rt.made("link", id_of(made))
       return true
     end,
@@ -218,8 +244,8 @@ M.steps = {
     run = function(x, rt)
       for _, old in ipairs(x.remove) do
         if is(info(old.path), old.id) then
-          local ok, err, code = raw.rmtree(old.path, { expect = old.id, chmod = true, progress = rt.report("delete") })
-          if not ok then return nil, err, code end
+          local ok, err, code, e = raw.rmtree(old.path, { expect = old.id, chmod = true, progress = rt.report("delete") })
+          if not ok then return nil, err, code, e end
         end
       end
       return true
@@ -240,22 +266,27 @@ M.steps = {
       return raw.rename(x.from, x.to, { expect = x.id.from, noreplace = not x.to_existed, expect_to = x.id.to })
     end,
     undo = function(x)
-      local ok, err, code = move_back(x.id.from, x.to, x.from, "the original")
+      local ok, err, code, e = move_back(x.id.from, x.to, x.from, "the original")
       if ok and x.to_existed and not info(x.to) then return raw.mkdir(x.to) end
-      return ok, err, code
+      return ok, err, code, e
     end,
   },
 }
 
 -- What the journal says: the plan, and for each sequence the last record of each step
--- ({dir = "do"|"back", phase = "begin"|"done"|"failed"}), the identities recorded, the
--- direction the run is going (mode) and how it ended, if it did.
+-- ({dir = "do"|"back", phase = "begin"|"done"|"failed"}) and the steps ever done
+-- (ever), the identities recorded, the direction the run is going (mode) and how it
+-- ended, if it did.
 function M.state(records)
-  local st = { plan = records[1].plan, steps = {}, made = {}, modes = {}, ended = nil }
+  local st = { plan = records[1].plan, steps = {}, ever = {}, made = {}, modes = {}, ended = nil }
   for _, r in ipairs(records) do
     if r.event == "step" then
       st.steps[r.seq] = st.steps[r.seq] or {}
       st.steps[r.seq][r.step] = { dir = r.dir, phase = r.phase, error = r.error }
+      if r.dir == "do" and r.phase == "done" then
+        st.ever[r.seq] = st.ever[r.seq] or {}
+        st.ever[r.seq][r.step] = true
+      end
       st.last = r
     elseif r.event == "made" then
       st.made[r.seq] = st.made[r.seq] or {}
@@ -291,20 +322,34 @@ local function seq_of(p, which)
   return which
 end
 
+-- The journal's name for the direction a sequence belongs to.
+local function family(seq) return seq:match("^undo") and "undo" or "migrate" end
+
+-- The identities a run's steps expect of what it did not make in this command: SRC's and
+-- DEST's parents (its roots), what the migration put at DEST (the original moved there,
+-- or its copy) and the original a kept run set aside. An undo that found some of them
+-- re-created by a newer run's copy took what is there now (adopted, see adopt()).
+local function ids_of(st)
+  local p, mig = st.plan, st.made.migrate or {}
+  local adopted = (st.made.undo or {}).adopted or {}
+  return {
+    src_parent = adopted.src_parent or p.ids.src_parent, dest_parent = adopted.dest_parent or p.ids.dest_parent,
+    at_dest = adopted.at_dest or (p.same_fs and p.ids.src or mig.tmp), backup = adopted.backup or p.ids.src,
+  }
+end
+
 -- The context of a direction: which folder is moved where, and what is known of each
 -- object on the way.
 local function context(p, st, which)
-  local made = st.made
-  local mig = made.migrate or {}
+  local mig, ids = st.made.migrate or {}, ids_of(st)
   if which == "undo" then
-    local um = made.undo or {}
-    local moved = p.same_fs and p.ids.src or mig.tmp
+    local um = st.made.undo or {}
     return {
       seq = seq_of(p, "undo"), from = p.dest, to = p.src, tmp = p.back_tmp, bak = p.back_aside, link_at = p.src,
       link = p.link, verify = p.verify, force = p.force, to_existed = false, size = p.size,
       restore = p.dest_existed and p.dest or nil,
-      id = { from = moved, tmp = um.tmp, link = um.link or mig.link, since = um.since },
-      remove = { { path = p.back_aside, id = moved }, { path = p.backup, id = p.ids.src } },
+      id = { from = ids.at_dest, tmp = um.tmp, link = um.link or mig.link, since = um.since },
+      remove = { { path = p.back_aside, id = ids.at_dest }, { path = p.backup, id = ids.backup } },
       removed = "the migrated copy",
     }
   end
@@ -312,12 +357,124 @@ local function context(p, st, which)
     seq = seq_of(p, which), from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src,
     link = p.link, verify = p.verify, force = p.force, to_existed = p.dest_existed, size = p.size,
     id = { from = p.ids.src, to = p.ids.dest, tmp = mig.tmp, link = mig.link, since = mig.since },
-    remove = { { path = p.backup, id = p.ids.src } }, removed = "the original",
+    remove = { { path = p.backup, id = ids.backup } }, removed = "the original",
   }
 end
 
--- The journal's name for the direction a context's steps belong to.
-local function family(seq) return seq:match("^undo") and "undo" or "migrate" end
+-- The ways a command takes a run: the direction whose sequence it walks (by the plan),
+-- forwards ("do") or back, the mode the journal says, how the run ends once the way is
+-- walked, and the way that takes a forward walk back when it fails before its commit
+-- point (none: finish comes after the link).
+local WAYS = {
+  migrate = { which = "migrate", dir = "do", mode = "migrate", back = "rollback",
+              ends = function(p) return p.keep_backup and "kept" or "finished" end },
+  finish = { which = "finish", dir = "do", mode = "finish", ends = function() return "finished" end },
+  undo = { which = "undo", dir = "do", mode = "undo", back = "unundo", ends = function() return "undone" end },
+  rollback = { which = "migrate", dir = "back", mode = "rollback", ends = function() return "rolled back" end },
+  unundo = { which = "undo", dir = "back", mode = "unundo", ends = function(_, st) return st.prior_end or "finished" end },
+}
+
+-- The states a run can stand in: docs/migration.md's state table is this one (a test
+-- holds them equal). Each says how it is told from the journal (when; live: a process
+-- holds the run's locks), what --status says (says: STEP is the step the journal names
+-- last), where the one complete copy of the data is (data), the command that takes it
+-- further (next, with a note), why doctor --fix takes it that way (why), and for each
+-- command (resume, rollback, undo, finish) the way it takes the run (go), or why it does
+-- not apply (refuse: the reason and a hint). In the words RESUME, ROLLBACK, UNDO and
+-- FINISH stand for the commands of the run, SRC and BACKUP for its paths.
+local LINK_IN_PLACE = { "the link is in place, and nothing rolls back once it is",
+                        "finish with RESUME, then move the data back with UNDO" }
+local NOT_KEPT = { "has no kept original to delete" }
+local BEING_UNDONE = { "is being undone", "finish the undo with: UNDO" }
+local function over(how)
+  return { resume = { how, "nothing to resume" }, rollback = { how, "nothing to roll back" },
+           undo = { how, "nothing to undo" }, finish = { how, "nothing to finish" } }
+end
+local MIGRATING_WHY = "it stopped while migrating (at STEP): resumed, to complete the move it was started for (UNDO takes it back)"
+local UNDOING_WHY = "it stopped while it was being undone: the undo is finished"
+
+M.states = {
+  { name = "running", when = function(_, live) return live end,
+    says = "running (HOLDER)", data = "as the live run's step says", note = "none: it holds the locks",
+    go = {}, refuse = {} },
+  { name = "finished", when = function(st) return st.ended == "finished" end,
+    says = "finished", data = "DEST (SRC links to it)", next = "undo", note = "(to move the data back)",
+    go = { undo = "undo" },
+    refuse = { resume = { "is finished", "nothing to resume" }, rollback = { "is finished", "move the data back with: UNDO" },
+               finish = NOT_KEPT } },
+  { name = "kept", when = function(st) return st.ended == "kept" end,
+    says = "finished, the original kept at BACKUP", data = "DEST, and the original at BACKUP", next = "finish",
+    note = "(to delete it)",
+    go = { undo = "undo", finish = "finish" },
+    refuse = { resume = { "is finished", "nothing to resume; delete the kept original with: FINISH" },
+               rollback = { "is finished", "move the data back with: UNDO" } } },
+  { name = "rolled back", when = function(st) return st.ended == "rolled back" end,
+    says = "rolled back", data = "SRC", note = "none", go = {}, refuse = over("was rolled back") },
+  { name = "undone", when = function(st) return st.ended == "undone" end,
+    says = "undone", data = "SRC", note = "none", go = {}, refuse = over("was undone") },
+  { name = "rolling back", when = function(st) return st.mode == "rollback" end,
+    says = "rollback interrupted at STEP", data = "SRC, or BACKUP (the original, set aside)", next = "rollback",
+    why = "it stopped while it was being rolled back: the rollback is finished",
+    go = { rollback = "rollback", undo = "rollback" },
+    refuse = { resume = { "is being rolled back", "finish the rollback with: ROLLBACK" },
+               finish = { "is being rolled back", "finish the rollback with: ROLLBACK" } } },
+  { name = "taking back an undo", when = function(st) return st.mode == "unundo" end,
+    says = "taking back an undo, interrupted at STEP", data = "DEST, or beside it (set aside by the undo)",
+    next = "rollback", why = "it stopped while its undo was being taken back: that is finished",
+    go = { rollback = "unundo" },
+    refuse = { resume = { "its undo is being taken back", "finish that with: ROLLBACK" },
+               undo = { "its undo is being taken back", "finish that with: ROLLBACK, then undo it again" },
+               finish = { "its undo is being taken back", "finish that with: ROLLBACK" } } },
+  { name = "undone past its commit point",
+    when = function(st) return st.mode == "undo" and done(st, "undo", M.commit[seq_of(st.plan, "undo")]) end,
+    says = "undo interrupted at STEP (the data is back in SRC)", data = "SRC", next = "undo", why = UNDOING_WHY,
+    go = { undo = "undo" },
+    refuse = { rollback = { "its undo has put the data back in SRC", "finish it with: UNDO" },
+               resume = BEING_UNDONE, finish = BEING_UNDONE } },
+  { name = "undoing", when = function(st) return st.mode == "undo" end,
+    says = "undo interrupted at STEP", data = "DEST (SRC links to it), or a copy on its way back", next = "undo",
+    note = "(or ROLLBACK to keep the migration)", why = UNDOING_WHY,
+    go = { undo = "undo", rollback = "unundo" }, refuse = { resume = BEING_UNDONE, finish = BEING_UNDONE } },
+  { name = "finishing", when = function(st) return st.mode == "finish" end,
+    says = "deleting the kept original, interrupted", data = "DEST", next = "finish",
+    why = "it stopped while it was deleting the kept original: that is finished",
+    go = { finish = "finish", resume = "finish", undo = "undo" }, refuse = { rollback = LINK_IN_PLACE } },
+  { name = "not begun", when = function(st) return not st.last end,
+    says = "stopped before its first step (SRC is untouched)", data = "SRC", next = "resume",
+    note = "(or ROLLBACK; either removes a link it was trying beside SRC)", why = MIGRATING_WHY,
+    go = { resume = "migrate", rollback = "rollback", undo = "rollback" }, refuse = { finish = NOT_KEPT } },
+  { name = "linked", when = function(st) return done(st, "migrate", "link") end,
+    says = "link in place, the original not yet deleted (at STEP)", data = "DEST (SRC links to it); the original also aside",
+    next = "resume", note = "(deletes the original)", why = MIGRATING_WHY,
+    go = { resume = "migrate", finish = "finish", undo = "undo" }, refuse = { rollback = LINK_IN_PLACE } },
+  { name = "migrating", when = function() return true end,
+    says = "interrupted at STEP", data = "SRC, or BACKUP (the original, set aside)", next = "resume",
+    note = "(or ROLLBACK)", why = MIGRATING_WHY,
+    go = { resume = "migrate", rollback = "rollback", undo = "rollback" }, refuse = { finish = NOT_KEPT } },
+}
+
+local function state_of(st, live)
+  for _, s in ipairs(M.states) do
+    if s.when(st, live) then return s end
+  end
+end
+
+-- A text of the state table with the run's own words in: its commands, paths, last step
+-- and the holder of its locks.
+local function fill(text, id, st, holder)
+  local cmd, p, last = M.commands(id), st.plan, st.last
+  local words = { RESUME = cmd.resume, ROLLBACK = cmd.rollback, UNDO = cmd.undo, FINISH = cmd.finish,
+                  SRC = p.src, BACKUP = p.backup, HOLDER = holder,
+                  STEP = last and (last.step .. (last.phase == "done" and " (done)" or "")) or "?" }
+  return (text:gsub("%u%u+", words))
+end
+
+-- A state's words for a run: what --status says, the command that takes it further, and
+-- the state's name.
+local function describe(s, id, st, holder)
+  return fill(s.says, id, st, holder),
+    s.next and (M.commands(id)[s.next] .. (s.note and (" " .. fill(s.note, id, st)) or "")) or nil, s.name
+end
 
 -- What each removal is shown as: the original (or in an undo the migrated copy) after
 -- the commit point, and the run's own copy when a run is taken back.
@@ -350,7 +507,7 @@ local function reporter(x, label, user_fn)
   end, line
 end
 
--- The runner: one direction of one sequence, each step journaled before and after.
+-- The runner: the sequence of one direction, each step journaled before and after.
 local Runner = {}
 Runner.__index = Runner
 
@@ -358,98 +515,119 @@ local function new_runner(j, p, st, which, opts)
   local x = context(p, st, which)
   local label = which == "undo" and "undo-" or ""
   local report, line = reporter(x, label, opts.progress)
-  local rt = setmetatable({ j = j, p = p, st = st, x = x, which = which, label = label, opts = opts,
-                            line = line, warnings = {} }, Runner)
+  local rt = setmetatable({ j = j, p = p, st = st, x = x, family = family(x.seq), label = label, line = line,
+                            warnings = {} }, Runner)
   rt.report = report
   rt.made = function(key, value)
-    j:record({ event = "made", seq = family(x.seq), key = key, value = value })
+    j:record({ event = "made", seq = rt.family, key = key, value = value })
     x.id[key] = value
-    st.made[family(x.seq)] = st.made[family(x.seq)] or {}
-    st.made[family(x.seq)][key] = value
+    st.made[rt.family] = st.made[rt.family] or {}
+    st.made[rt.family][key] = value
   end
   rt.warn = function(msg) rt.warnings[#rt.warnings + 1] = msg end
   return rt
 end
 
 function Runner:record(step, dir, phase, err, code)
-  self.j:record({ event = "step", seq = family(self.x.seq), step = step, dir = dir, phase = phase, error = err, code = code })
+  self.j:record({ event = "step", seq = self.family, step = step, dir = dir, phase = phase, error = err, code = code })
   local s = self.st.steps
-  s[family(self.x.seq)] = s[family(self.x.seq)] or {}
-  s[family(self.x.seq)][step] = { dir = dir, phase = phase, error = err }
+  s[self.family] = s[self.family] or {}
+  s[self.family][step] = { dir = dir, phase = phase, error = err }
+  if dir == "do" and phase == "done" then
+    self.st.ever[self.family] = self.st.ever[self.family] or {}
+    self.st.ever[self.family][step] = true
+  end
 end
 
--- Runs step `name` forwards; a step that began before a crash and visibly took effect
--- is only recorded.
-function Runner:forward_step(name)
-  local step = M.steps[name]
-  local seq = family(self.x.seq)
-  local prior = step_state(self.st, seq, name)
-  self:record(name, "do", "begin")
-  testhook.point(self.label .. name .. ":begin")
-  local ok, err, code
-  if prior and prior.dir == "do" and step.is_done and step.is_done(self.x) then
-    ok = true
-  else
-    ok, err, code = step.run(self.x, self)
-  end
-  self.line:done()
-  if not ok then
-    self:record(name, "do", "failed", err, code)
-    return nil, err, code
-  end
-  self:record(name, "do", "done")
-  testhook.point(self.label .. name .. ":done")
-  return true
-end
-
-
--- Runs the sequence forwards from where the journal stands. Returns true, or nil,
--- message, code, the failed step and whether the commit point was passed.
-function Runner:forward()
+-- Walks the sequence one way, from where the journal stands: "do" takes, in order, every
+-- step not done (one that began before a crash and visibly took effect is only
+-- recorded); "back" takes back, in reverse, every step that may have had an effect.
+-- Returns true, or nil, message, code, error, the step it stopped at and the signal that
+-- stopped it (a forward walk stops between steps when asked to).
+function Runner:walk(dir)
   local seq = M.sequences[self.x.seq]
-  local commit = M.commit[self.x.seq]
-  local family_ = family(self.x.seq)
-  local committed = done(self.st, family_, commit)
-  for _, name in ipairs(seq) do
-    if not done(self.st, family_, name) then
-      local sig = tether.interrupted()
-      if sig then return nil, self.x.from .. ": interrupted", "EINTR", name, committed, sig end
-      local ok, err, code = self:forward_step(name)
-      if not ok then
-        sig = tether.interrupted()
-        return nil, err, code, name, committed, sig
-      end
-      if name == commit then committed = true end
-    end
-  end
-  return true
-end
-
--- Takes back, in reverse, every step of the sequence that may have had an effect.
-function Runner:backward()
-  local seq = M.sequences[self.x.seq]
-  local family_ = family(self.x.seq)
-  for i = #seq, 1, -1 do
+  local first, last, by = 1, #seq, 1
+  if dir == "back" then first, last, by = #seq, 1, -1 end
+  local label = (dir == "back" and "rollback-" or "") .. self.label
+  for i = first, last, by do
     local name = seq[i]
-    if touched(self.st, family_, name) then
-      local step = M.steps[name]
-      if not step.undo then
-        return fail(string.format("%s: the step '%s' cannot be taken back (EINVAL)", self.x.from, name), "EINVAL")
+    local step, prior = M.steps[name], step_state(self.st, self.family, name)
+    if (dir == "do" and not done(self.st, self.family, name)) or (dir == "back" and touched(self.st, self.family, name)) then
+      local sig = dir == "do" and tether.interrupted()
+      if sig then return nil, nil, "EINTR", nil, name, sig end
+      if dir == "back" and not step.undo then
+        local _, err, code, e = tether.fail("EINVAL", self.x.from, "the step '" .. name .. "' cannot be taken back")
+        return nil, err, code, e, name
       end
-      local prior = step_state(self.st, family_, name)
-      self:record(name, "back", "begin")
-      testhook.point("rollback-" .. self.label .. name .. ":begin")
-      local ok, err, code = step.undo(self.x, self, prior)
+      self:record(name, dir, "begin")
+      testhook.point(label .. name .. ":begin")
+      local ok, err, code, e
+      if dir == "back" then
+        ok, err, code, e = step.undo(self.x, self, prior)
+      elseif prior and prior.dir == "do" and step.is_done and step.is_done(self.x) then
+        ok = true
+      else
+        ok, err, code, e = step.run(self.x, self)
+      end
       self.line:done()
       if not ok then
-        self:record(name, "back", "failed", err, code)
-        return nil, err, code, name
+        self:record(name, dir, "failed", err, code)
+        return nil, err, code, e, name, dir == "do" and tether.interrupted() or nil
       end
-      self:record(name, "back", "done")
-      testhook.point("rollback-" .. self.label .. name .. ":done")
+      self:record(name, dir, "done")
+      testhook.point(label .. name .. ":done")
     end
   end
   return true
+end
+
+-- How a command left a run: ended, the state its journal ends in (nil: the run goes on
+-- later); on a failure err, code, e (tether.fail's), outcome ("refused": nothing was
+-- done; "rolled back": everything put back; "partial": stopped part-way; "interrupted"
+-- with sig, the signal) and problems; warnings.
+local function failure(outcome, hint, _, err, code, e)
+  if hint then _, err, code, e = with_hint(hint, nil, err, code, e) end
+  return { outcome = outcome, err = err, code = code, e = e }
+end
+
+local SIGNALS = { [1] = "SIGHUP", [2] = "SIGINT", [15] = "SIGTERM" }
+
+-- Once a way's commit point is passed, what a failure says instead of taking it back.
+local PAST = {
+  migrate = function(_, cmd) return "the link is in place, so nothing was rolled back; finish with: " .. cmd.resume end,
+  undo = function(p, cmd) return "the data is back in " .. p.src .. ", so nothing was rolled back; finish with: " .. cmd.undo end,
+  finish = function(_, cmd) return "finish with: " .. cmd.finish end,
+}
+
+-- Takes run j the way `way` goes (WAYS), to its end. A forward walk that fails before
+-- its commit point is taken back by the way back (journaled as its mode first); one past
+-- it, or a way back that fails, stops and names the command that goes on. Returns the
+-- result (see failure()).
+local function go(j, p, st, way, opts)
+  local w = WAYS[way]
+  local rt = new_runner(j, p, st, w.which, opts)
+  if w.dir == "back" then tether.interrupted(false) end -- a way back runs to its end
+  local ok, err, code, e, step, sig = rt:walk(w.dir)
+  if ok then return { ended = w.ends(p, st), warnings = rt.warnings } end
+  if sig then -- one line that says what happened, whatever the step was doing then
+    err, code, e = select(2, tether.fail("EINTR", rt.x.from, "interrupted by " .. (SIGNALS[sig] or ("signal " .. sig))))
+  end
+  local cmd, at = M.commands(j.id), "stopped at step " .. step .. "; "
+  local stopped = sig and "interrupted" or "partial"
+  local function result(outcome, hint, ended)
+    local r = failure(outcome, at .. hint, nil, err, code, e)
+    r.sig, r.ended, r.warnings = sig, ended, rt.warnings
+    return r
+  end
+  if w.dir == "back" then return result(stopped, "run " .. cmd.rollback .. " again once that is mended") end
+  if not w.back or done(st, rt.family, M.commit[rt.x.seq]) then return result(stopped, PAST[way](p, cmd)) end
+  local back = WAYS[w.back]
+  j:record({ event = "mode", mode = back.mode })
+  tether.interrupted(false) -- the way back must run to its end
+  local bok, berr, _, _, bstep = rt:walk("back")
+  if bok then return result(sig and "interrupted" or "rolled back", "everything was put back as it was", back.ends(p, st)) end
+  return result(stopped, string.format("putting it back failed too (%s, step %s); see tether migrate --status %s, then: %s",
+    berr, bstep, j.id, cmd.rollback))
 end
 
 -- The locks of a run, held while it works, for each key (the real paths of SRC and
@@ -458,17 +636,18 @@ end
 -- of other users off it too (where directories cannot be locked, the file does alone).
 local function take_locks(keys, holder)
   local locks = setmetatable({}, { __close = function(t) for _, h in ipairs(t) do h:close() end end })
-  local ok, err, code = journal.ensure_dir()
-  if not ok then return nil, err, code end
+  local ok, err, code, e = journal.ensure_dir()
+  if not ok then return nil, err, code, e end
   for _, key in ipairs(keys) do
-    local l, lerr, lcode = raw.lock(journal.dir(), key, holder)
+    local l, lerr, lcode, le = raw.lock(journal.dir(), key, holder)
     local i = l and info(key)
-    local d, derr, dcode
-    if i and i.type == "dir" then d, derr, dcode = raw.lock_dir(key) end
+    local d, derr, dcode, de
+    if i and i.type == "dir" then d, derr, dcode, de = raw.lock_dir(key) end
     if not l or dcode == "EBUSY" then
       if l then l:close() end
       getmetatable(locks).__close(locks)
-      return nil, lerr or derr, lcode or dcode
+      if l then return nil, derr, dcode, de end
+      return nil, lerr, lcode, le
     end
     locks[#locks + 1] = l
     locks[#locks + 1] = d or nil
@@ -478,91 +657,85 @@ end
 
 local function keys_of(p) return preflight.lock_keys(p.src_real or p.src, p.dest) end
 
--- The roots of a run: SRC's and DEST's parents, as they were when it was planned.
-local function confine(p)
-  local parents = { path.dirname(p.src), path.dirname(p.dest) }
-  return raw.confine(parents, { expect = { p.ids.src_parent, p.ids.dest_parent } })
+-- The roots of a run: SRC's and DEST's parents, the directories the journal names.
+local function confine(p, st)
+  local ids = ids_of(st)
+  return raw.confine({ path.dirname(p.src), path.dirname(p.dest) }, { expect = { ids.src_parent, ids.dest_parent } })
 end
 
--- The commands that take a run further from where it stands.
-local function commands(id)
-  return {
-    resume = "tether migrate --resume " .. id, rollback = "tether migrate --rollback " .. id,
-    undo = "tether undo " .. id, finish = "tether migrate --finish " .. id,
+-- The objects of an undo that a newer run re-created by copying (they are under a path
+-- of `recopied`): a verified copy keeps a directory's type, not its device and inode, so
+-- the undo takes what is there now as the run's own when it is a directory. Returns the
+-- identities taken that differ from those the journal holds ({src_parent =,
+-- dest_parent =, at_dest =, backup =}), or nil when there are none.
+local function adopt(p, st, recopied)
+  local function under_copy(x)
+    for _, r in ipairs(recopied) do
+      if path.inside(x, r) then return true end
+    end
+  end
+  local ids, src_dir = ids_of(st), path.dirname(p.src_real or p.src)
+  local where = { -- the path of each, as the run spells it, and as a newer run would name it (real)
+    src_parent = { path.dirname(p.src), src_dir }, dest_parent = { path.dirname(p.dest) },
+    at_dest = { p.dest }, backup = { p.backup, path.join(src_dir, path.basename(p.backup)) },
   }
+  local taken
+  for key, at in pairs(where) do
+    local i = under_copy(at[2] or at[1]) and info(at[1])
+    if i and i.type == "dir" and not is(i, ids[key]) then
+      taken = taken or {}
+      taken[key] = id_of(i)
+    end
+  end
+  return taken
 end
 
--- Turns an error raised while journaling into the usual (nil, message, code).
-local function protected(fn, ...)
-  local ok, a, b, c, d, e, f = pcall(fn, ...)
-  if ok then return a, b, c, d, e, f end
-  if type(a) == "table" and a.journal then
-    return nil, a.message .. "; the journal could not be written, so the run stopped there", a.code, nil, true
+-- Whether every step of an undo can be taken, checked before the first is: DEST holds
+-- what the migration put there, and the names the undo works under are free. Returns
+-- true, or tether.fail's values, saying that nothing was changed.
+local function undo_ready(p, st)
+  local at = info(p.dest)
+  if not is(at, ids_of(st).at_dest) then
+    return tether.fail("ECHANGED", p.dest, at and "is not the folder this migration put here (it was replaced since)"
+      or "is not there any more", "nothing was changed")
   end
-  error(a, 0)
-end
-
--- How a sequence that stopped ends: taken back (before its commit point), or left for
--- a command named in the message. Returns nil, message, code, outcome.
-local SIGNALS = { [1] = "SIGHUP", [2] = "SIGINT", [15] = "SIGTERM" }
-
-local function settle(rt, err, code, step, committed, sig, j)
-  local cmd = commands(j.id)
-  local where = step and (" (step " .. step .. ")") or ""
-  if sig then -- one line that says what happened, whatever the step was doing then
-    err = string.format("%s: interrupted by %s", rt.x.from, SIGNALS[sig] or ("signal " .. sig))
-    code = "EINTR"
+  if not p.same_fs then
+    for _, name in ipairs({ p.back_tmp, p.back_aside }) do
+      if info(name) then
+        return tether.fail("EEXIST", name, "is in the way of the undo", "move it away, then undo again; nothing was changed")
+      end
+    end
   end
-  if committed then
-    local how = rt.which == "undo" and cmd.undo or cmd.resume
-    return nil, string.format("%s%s; the %s is in place, so nothing was rolled back; finish with: %s",
-      err, where, rt.which == "undo" and "data is back in " .. rt.x.to .. " and" or "link", how), code,
-      sig and "interrupted" or "partial", sig
-  end
-  tether.interrupted(false) -- the way back must run to its end
-  j:record({ event = "mode", mode = rt.which == "undo" and "unundo" or "rollback" })
-  local bok, berr, bcode, bstep = rt:backward()
-  if bok then
-    local prior = rt.which == "undo" and (rt.st.prior_end or "finished") or "rolled back"
-    j:record({ event = "end", state = prior })
-    return nil, string.format("%s%s; everything was put back as it was", err, where), code,
-      sig and "interrupted" or "rolled back", sig
-  end
-  return nil, string.format("%s%s; putting it back failed too (%s, step %s); see %s, then: %s", err, where, berr,
-    tostring(bstep), "tether migrate --status " .. j.id, cmd.rollback), bcode, sig and "interrupted" or "partial", sig
-end
-
--- Runs `which` ("migrate" or "undo") forwards on journal j; on a failure before the
--- commit point, takes it back. Returns true, or nil, message, code, outcome, signal.
-local function drive(j, p, st, which, opts)
-  local rt = new_runner(j, p, st, which, opts)
-  local ok, err, code, step, committed, sig = rt:forward()
-  if ok then
-    local ended = which == "undo" and "undone" or (which == "migrate" and p.keep_backup) and "kept" or "finished"
-    j:record({ event = "end", state = ended })
-    return true, rt.warnings
-  end
-  return settle(rt, err, code, step, committed, sig, j)
+  return true
 end
 
 -- Whether a link can be made where SRC is, when the filesystem cannot tell without
 -- trying (p.probe): one is made beside SRC and removed, journaled first, so a kill in
 -- between leaves a name the run's next command removes (clear_probe). p.link becomes
 -- the kind that worked (a junction where symbolic links are not permitted, for auto on
--- Windows). Returns true, or nil, message, code, and true when the probe is still there.
-local function probe_link(j, p)
+-- Windows). Returns nil when one can be made, else the result that ends the command:
+-- refused (nothing changed), or partial when the probe is still there.
+local function probe(j, p)
   j:record({ event = "made", seq = "migrate", key = "probe", value = { pending = true } })
   testhook.point("probe:begin")
-  local ok, err, code, left = preflight.try_link(p.link, p.probe, p.dest)
+  local ok, err, code, e, left = preflight.try_link(p.link, p.probe, p.dest)
   if not ok and not left and p.link_fallback and (code == "EPERM" or code == "EVERIFY")
      and not p.dest:find("^[\\/][\\/]") then -- a junction cannot lead to a network path
-    local jok, jerr, _, jleft = preflight.try_link(p.link_fallback, p.probe, p.dest)
-    if jok then ok, p.link = true, p.link_fallback else err, left = err .. "; a junction cannot be made either: " .. jerr, jleft end
+    local jok, jerr, _, _, jleft = preflight.try_link(p.link_fallback, p.probe, p.dest)
+    if jok then
+      ok, p.link = true, p.link_fallback
+    else
+      _, err, code, e = with_hint("a junction cannot be made either: " .. jerr, nil, err, code, e)
+      left = jleft
+    end
   end
-  if left then return nil, err, code, true end
+  if left then
+    return failure("partial", "the probe link " .. p.probe .. " is still there: remove it with " ..
+      M.commands(j.id).rollback, nil, err, code, e)
+  end
   j:record({ event = "made", seq = "migrate", key = "probe", value = { gone = true, link = ok and p.link or nil } })
-  if not ok then return nil, err .. "; a link must be made here in place of " .. p.src, code end
-  return true
+  if not ok then return failure("refused", "a link must be made here in place of " .. p.src .. "; nothing was changed",
+    nil, err, code, e) end
 end
 
 -- Removes the probe link a run killed while probing left beside SRC (its journal says
@@ -572,36 +745,34 @@ local function clear_probe(j, p, st)
   if not (pr and pr.pending) then return true end
   local i = info(p.probe)
   if i and (i.type == "symlink" or i.type == "junction") then
-    local ok, err, code = raw.unlink(p.probe, { old = p.dest })
-    if not ok then return nil, err, code end
+    local ok, err, code, e = raw.unlink(p.probe, { old = p.dest })
+    if not ok then return nil, err, code, e end
   end
   j:record({ event = "made", seq = "migrate", key = "probe", value = { gone = true } })
   st.made.migrate.probe = { gone = true }
   return true
 end
 
--- Opens the journal and the roots of an earlier run and takes its locks; runs fn.
-local function with_run(r, mode, fn, opts)
-  local st = M.state(r.records)
-  local p = st.plan
-  local locks <close>, lerr, lcode = take_locks(keys_of(p), string.format("pid %d, run %s, %s", tether.pid(), r.id, mode))
-  if not locks then return nil, lerr, lcode end
-  local c <close>, cerr, ccode = confine(p)
-  if not c then
-    return nil, cerr .. "; the run's folders are not there as they were, so nothing was done", ccode
-  end
-  local j, jerr, jcode = journal.reopen(r.id)
-  if not j then return nil, jerr, jcode end
+-- The one place a command works on a run's journal j: the mode it goes journaled first,
+-- interrupts deferred, the end record written when the work says how the run ended, and
+-- the journal closed and interrupts let through again however it ends, an error raised
+-- too. work(j) returns a result (see failure()); so does session. A journal that cannot
+-- be written stops the run there.
+local function session(j, mode, work)
+  local closing <close> = on_close(function() j:close() end) -- luacheck: ignore closing
   tether.defer_interrupts(true)
-  local res = table.pack(protected(function()
+  local deferred <close> = on_close(function() tether.defer_interrupts(false) end) -- luacheck: ignore deferred
+  local ok, res = pcall(function()
     j:record({ event = "mode", mode = mode })
-    local ok, err, code = clear_probe(j, p, st)
-    if not ok then return nil, err, code, "partial" end
-    return fn(j, p, st)
-  end))
-  tether.defer_interrupts(false)
-  j:close()
-  return table.unpack(res, 1, res.n)
+    local r = work(j)
+    if r.ended then j:record({ event = "end", state = r.ended }) end
+    return r
+  end)
+  if ok then return res end
+  if type(res) == "table" and res.journal then
+    return failure("partial", "the journal could not be written, so the run stopped there", nil, res.message, res.code)
+  end
+  error(res, 0)
 end
 
 -- Whether a run that has not ended is at work now (it holds its locks): what it says.
@@ -613,49 +784,30 @@ end
 -- Who is at work on a run now (what its lock says), or nil: for doctor.
 function M.running(records) return running(M.state(records)) end
 
--- Where a run that is not at work stands, in words, with the command that takes it
--- further (or nil).
-local function standing(r, st)
-  local p, cmd = st.plan, commands(r.id)
-  local linked = done(st, "migrate", "link")
-  local last = st.last and st.last.step
-  if st.ended == "finished" then return "finished", cmd.undo .. " (to move the data back)" end
-  if st.ended == "kept" then return "finished, the original kept at " .. p.backup, cmd.finish .. " (to delete it)" end
-  if st.ended == "rolled back" then return "rolled back", nil end
-  if st.ended == "undone" then return "undone", nil end
-  if not st.last then
-    return "stopped before its first step (" .. p.src .. " is untouched)", cmd.resume .. " (or " .. cmd.rollback .. ")"
-  end
-  if st.mode == "rollback" then return "rollback interrupted at " .. tostring(last), cmd.rollback end
-  if st.mode == "unundo" then return "taking back an undo, interrupted at " .. tostring(last), cmd.rollback end
-  if st.mode == "undo" then
-    if done(st, "undo", M.commit[seq_of(p, "undo")]) then
-      return "undo interrupted at " .. tostring(last) .. " (the data is back in " .. p.src .. ")", cmd.undo
-    end
-    return "undo interrupted at " .. tostring(last), cmd.undo .. " (or " .. cmd.rollback .. " to keep the migration)"
-  end
-  if st.mode == "finish" then return "deleting the kept original, interrupted", cmd.finish end
-  if linked then
-    return "link in place, the original not yet deleted (" .. tostring(last) .. ")", cmd.resume
-  end
-  return "interrupted at " .. tostring(last) .. (done(st, "migrate", tostring(last)) and " (done)" or ""),
-    cmd.resume .. " (or " .. cmd.rollback .. ")"
-end
-
--- Where a run stands, in words, with the command that takes it further (or nil).
+-- Where a run stands, in words, with the command that takes it further (or nil), and the
+-- name of its state (M.states).
 function M.describe_state(r)
   local st = M.state(r.records)
   local holder = running(st)
-  if holder then return "running (" .. holder .. ")", nil end
-  return standing(r, st)
+  return describe(state_of(st, holder ~= nil), r.id, st, holder)
+end
+
+-- What takes a run that stopped part-way further, on the way it was going, and why:
+-- {op = "resume"|"rollback"|"undo"|"finish", why = "..."} (doctor --fix runs it), or
+-- nil for a run that has ended.
+function M.next_step(records)
+  local st = M.state(records)
+  local s = state_of(st, false)
+  if st.ended or not s.next then return nil end
+  return { op = s.next, why = fill(s.why, records[1].id, st) }
 end
 
 -- A run recorded in the journal that stopped part-way where at (places() of a new run)
--- would work, on its SRC or DEST: what to say, naming the command that takes it further.
--- A new migration there would leave that run's copy or original out of its reach. (A run
--- killed before its journal was written had changed nothing: there is none to find.)
--- locked: the caller holds the locks of at, so no run there is at work; otherwise a run
--- at work is left to the lock's check to name.
+-- would work, on its SRC or DEST: the path, what stopped there, and the command that
+-- takes it further (or nil). A new migration there would leave that run's copy or
+-- original out of its reach. (A run killed before its journal was written had changed
+-- nothing: there is none to find.) locked: the caller holds the locks of at, so no run
+-- there is at work; otherwise a run at work is left to the lock's check to name.
 local function stopped_on(at, locked)
   local runs = journal.list()
   for i = #runs, 1, -1 do
@@ -665,94 +817,87 @@ local function stopped_on(at, locked)
     local theirs = p and { [p.src] = true, [p.src_real or p.src] = true, [p.dest] = true } or {}
     for _, mine in ipairs({ { at.src, at.src_real }, { at.dest } }) do
       if theirs[mine[1]] or theirs[mine[2] or mine[1]] then
-        local what, command = standing(r, st)
-        return string.format("%s: run %s stopped part-way here (%s); take it further first: %s",
-          mine[1], r.id, what, command or "see tether migrate --status")
+        local what, command = describe(state_of(st, false), r.id, st)
+        return mine[1], string.format("run %s stopped part-way here (%s)", r.id, what),
+          "take it further first: " .. (command or "see tether migrate --status")
       end
     end
   end
 end
 preflight.stopped_on = stopped_on
 
+-- The public values of a result: the plan (with its warnings), or nil, message, code,
+-- outcome, signal, problems, and the failure as tether.fail's table (docs/json.md's
+-- error).
+local function answer(p, res)
+  if not res.err then
+    p.warnings = res.warnings
+    return p
+  end
+  local e = type(res.e) == "table" and res.e or { errno = res.code, message = res.err }
+  return nil, res.err, res.code, res.outcome, res.sig, res.problems, e
+end
+
+-- A command refused before it changed anything: tether.fail's values (and the problems
+-- a check found), as answer() gives them.
+local function refuse(_, err, code, e, problems)
+  return answer(nil, { outcome = "refused", err = err, code = code, e = e, problems = problems })
+end
+
 -- The public entry: tether.migrate(src, dest, opts) -> plan | nil, msg, code, outcome,
--- signal, problems.
+-- signal, problems, error.
 -- opts: verify = "size"|"hash", link = "symlink"|"junction"|"auto", keep_backup,
 -- scan = {paths}, force, min_free (bytes), progress = function({bytes, files, path | sync = true}), dry.
--- outcome: "rolled back" (nothing changed), "partial" (see the journal), "interrupted".
+-- outcome: "refused" or "rolled back" (nothing changed), "partial" (see the journal),
+-- "interrupted"; problems: every offending path a refusal found; error: tether.fail's table.
 function M.migrate(src, dest, opts)
   opts = opts or {}
   if opts.dry or tether.dryrun() then
-    local p, err, code, problems = preflight.plan(src, dest, opts)
-    if not p then return nil, err, code, nil, nil, problems end
+    local p, err, code, e, problems = preflight.plan(src, dest, opts)
+    if not p then return refuse(nil, err, code, e, problems) end
     p.dry, p.steps = true, M.sequences[seq_of(p, "migrate")]
     return p
   end
   -- What needs no lock is checked before anything is written anywhere: a refusal there
   -- (DEST inside SRC, SRC not a folder, DEST not empty) leaves every directory as it was.
-  local at, aerr, acode = preflight.places(src, dest)
-  if not at then return nil, aerr, acode end
+  local at, aerr, acode, ae = preflight.places(src, dest)
+  if not at then return refuse(nil, aerr, acode, ae) end
   if preflight.journal_problem(at) then -- no lock can be kept there: the checks say why
-    local _, perr, pcode, problems = preflight.plan(src, dest, opts)
-    return nil, perr or "the journal directory changed while it was looked at (EAGAIN)", pcode or "EAGAIN", nil, nil, problems
+    local _, perr, pcode, pe, problems = preflight.plan(src, dest, opts)
+    if not perr then _, perr, pcode, pe = tether.fail("EAGAIN", journal.dir(), "changed while it was looked at") end
+    return refuse(nil, perr, pcode, pe, problems)
   end
   -- Then the locks: of two runs started together, one gets them, the other says who.
-  local locks <close>, lerr, lcode = take_locks(preflight.lock_keys(at.src_real, at.dest),
+  local locks <close>, lerr, lcode, le = take_locks(preflight.lock_keys(at.src_real, at.dest),
     string.format("pid %d, tether migrate %s %s", tether.pid(), at.src, at.dest))
   if not locks then
     -- A lock that cannot even be kept (no journal directory can be made) says less than
     -- the checks do about why this migration cannot run.
     if lcode ~= "EBUSY" then
-      local _, perr, pcode, problems = preflight.plan(src, dest, opts)
-      if perr then return nil, perr, pcode, nil, nil, problems end
+      local _, perr, pcode, pe, problems = preflight.plan(src, dest, opts)
+      if perr then return refuse(nil, perr, pcode, pe, problems) end
     end
-    return nil, lerr .. "; nothing was changed", lcode
+    return answer(nil, failure("refused", "nothing was changed", nil, lerr, lcode, le))
   end
-  local stopped = stopped_on(at, true)
-  if stopped then return nil, stopped .. "; nothing was changed", "EBUSY" end
+  local where, stopped, further = stopped_on(at, true)
+  if where then
+    return refuse(tether.fail("EBUSY", where, stopped, further .. "; nothing was changed"))
+  end
   local popts = setmetatable({ locked = true }, { __index = opts })
-  local p, err, code, problems = preflight.plan(src, dest, popts)
-  if not p then return nil, err, code, nil, nil, problems end
-  local c <close>, cerr, ccode = confine(p)
-  if not c then return nil, cerr .. "; nothing was changed", ccode end
-  local j, jerr, jcode = journal.create("migrate", { plan = p, roots = c:roots() })
-  if not j then return nil, jerr, jcode end
+  local p, err, code, e, problems = preflight.plan(src, dest, popts)
+  if not p then return refuse(nil, err, code, e, problems) end
+  local st = M.state({ { plan = p } })
+  local c <close>, cerr, ccode, ce = confine(p, st)
+  if not c then return answer(nil, failure("refused", "nothing was changed", nil, cerr, ccode, ce)) end
+  local j, jerr, jcode, je = journal.create("migrate", { plan = p, roots = c:roots() })
+  if not j then return refuse(nil, jerr, jcode, je) end
   p.id = j.id
   for _, l in ipairs(locks) do l:say(string.format("pid %d, run %s, migrate", tether.pid(), j.id)) end
-  tether.defer_interrupts(true)
-  local st = M.state({ { plan = p } })
-  local ok, a, b, c2, d = protected(function()
-    j:record({ event = "mode", mode = "migrate" })
-    if p.probe then
-      local pok, perr, pcode, left = probe_link(j, p)
-      if left then
-        return nil, string.format("%s; the probe link %s is still there: remove it with %s", perr, p.probe,
-          commands(j.id).rollback), pcode, "partial"
-      end
-      if not pok then return nil, perr .. "; nothing was changed", pcode, "refused" end
-    end
-    return drive(j, p, st, "migrate", opts)
+  local res = session(j, "migrate", function()
+    return p.probe and probe(j, p) or go(j, p, st, "migrate", opts)
   end)
-  tether.defer_interrupts(false)
-  j:close()
-  if ok then
-    p.warnings = a
-    return p
-  end
-  if c2 == "refused" then -- the run never began: its journal goes, as if never made
-    journal.remove(j.id)
-    return nil, a, b
-  end
-  return nil, a, b, c2 or "partial", d
-end
-
-local function open_run(which)
-  local r, err, code = journal.find(which, function(run) return run.kind == "migrate" end)
-  if not r then
-    return nil, err or ((which and which ~= "last") and ("no migration with id " .. which .. " (ENOENT)")
-      or "no migration recorded (ENOENT)"), code or "ENOENT"
-  end
-  if r.kind ~= "migrate" then return nil, r.id .. ": is a " .. r.kind .. " run, not a migration (EINVAL)", "EINVAL" end
-  return r
+  if res.outcome == "refused" then journal.remove(j.id) end -- the run never began: as if never made
+  return answer(p, res)
 end
 
 -- Where the one complete copy of the data is now.
@@ -766,166 +911,180 @@ function M.where(p)
   return "?"
 end
 
--- The steps a command would take on run r, described (for -n).
-function M.would(r, what)
-  local st = M.state(r.records)
-  local p = st.plan
-  local out = {}
-  local function list(which, backwards)
-    local x = context(p, st, which)
-    local seq = M.sequences[x.seq]
-    local fam = family(x.seq)
-    if backwards then
-      for i = #seq, 1, -1 do
-        if touched(st, fam, seq[i]) then out[#out + 1] = "take back: " .. M.steps[seq[i]].describe(x) end
-      end
-    else
-      for _, name in ipairs(seq) do
-        if not done(st, fam, name) then out[#out + 1] = M.steps[name].describe(x) end
-      end
+-- The steps a way would take on a run, described (for -n).
+local function would(p, st, way)
+  local w = WAYS[way]
+  local x = context(p, st, w.which)
+  local seq, fam, out = M.sequences[x.seq], family(x.seq), {}
+  for i = 1, #seq do
+    local name = w.dir == "back" and seq[#seq + 1 - i] or seq[i]
+    if w.dir == "back" and touched(st, fam, name) then
+      out[#out + 1] = "take back: " .. M.steps[name].describe(x)
+    elseif w.dir == "do" and not done(st, fam, name) then
+      out[#out + 1] = M.steps[name].describe(x)
     end
-  end
-  if what == "resume" then list("migrate") end
-  if what == "rollback" then list((st.mode == "undo" or st.mode == "unundo") and "undo" or "migrate", true) end
-  if what == "undo" then list("undo") end
-  if what == "finish" then
-    local x = context(p, st, "migrate")
-    out[1] = M.steps.cleanup.describe(x)
   end
   return out
 end
 
--- Why a command cannot apply to a run as it stands (nil when it can).
-local function refuse(r, st, what)
-  local cmd = commands(r.id)
-  local p = st.plan
-  local ended = st.ended
-  if what == "resume" then
-    if ended then return r.id .. ": already " .. ended .. "; nothing to resume (EINVAL)" end
-    if st.mode == "rollback" then return r.id .. ": its rollback began; finish the rollback with: " .. cmd.rollback .. " (EINVAL)" end
-    if st.mode == "undo" or st.mode == "unundo" then return r.id .. ": its undo began; finish it with: " .. cmd.undo .. " (EINVAL)" end
-    if st.mode == "finish" then return nil end
-  elseif what == "rollback" then
-    if st.mode == "unundo" and not ended then return nil end
-    if ended == "finished" or ended == "kept" then return r.id .. ": is finished; move the data back with: " .. cmd.undo .. " (EINVAL)" end
-    if ended then return r.id .. ": already " .. ended .. "; nothing to roll back (EINVAL)" end
-    if (st.mode == "migrate" or st.mode == "resume" or st.mode == "finish") and done(st, "migrate", "link") then
-      return r.id .. ": the link is in place, and nothing rolls back once it is; finish with " .. cmd.resume ..
-        ", then move the data back with " .. cmd.undo .. " (EINVAL)"
-    end
-    if st.mode == "undo" and done(st, "undo", M.commit[seq_of(p, "undo")]) then
-      return r.id .. ": the undo has put the data back in " .. p.src .. "; finish it with " .. cmd.undo .. " (EINVAL)"
-    end
-  elseif what == "undo" then
-    if ended == "finished" or ended == "kept" then return nil end
-    if ended == "undone" or ended == "rolled back" then return r.id .. ": already " .. ended .. " (EINVAL)" end
-    if st.mode == "rollback" then return r.id .. ": its rollback began; finish it with " .. cmd.rollback .. " (EINVAL)" end
-    if st.mode == "unundo" then return r.id .. ": its undo is being taken back; finish that with " .. cmd.rollback .. " (EINVAL)" end
-    if not ended and st.mode ~= "undo" and not done(st, "migrate", "link") then
-      return r.id .. ": is not finished; finish it with " .. cmd.resume .. " or put it back with " .. cmd.rollback .. " (EINVAL)"
-    end
-  elseif what == "finish" then
-    if ended ~= "kept" and not ((st.mode == "finish" or st.mode == "migrate" or st.mode == "resume") and done(st, "migrate", "link") and not ended) then
-      return r.id .. ": has no kept original to delete (EINVAL)"
-    end
-  end
-  return nil
+-- The steps a command ("resume", "rollback", "undo", "finish") would take on run r,
+-- described (for -n); none when it does not apply.
+function M.would(r, what)
+  local st = M.state(r.records)
+  local way = state_of(st, false).go[what]
+  return way and would(st.plan, st, way) or {}
 end
 
 -- Why there is no run for `what` to act on, when none was named.
 local function nothing_to(what)
   local none = {
-    resume = "nothing to resume: no migration recorded in %s stopped part-way",
-    rollback = "nothing to roll back: no migration recorded in %s stopped part-way",
-    undo = "nothing to undo: no migration recorded in %s is finished",
-    finish = "nothing to finish: no migration recorded in %s kept its original",
+    resume = "nothing to resume: no migration recorded here stopped part-way",
+    rollback = "nothing to roll back: no migration recorded here stopped part-way",
+    undo = "nothing to undo: no migration recorded here is finished",
+    finish = "nothing to finish: no migration recorded here kept its original",
   }
-  local msg = string.format(none[what], journal.dir())
-  if what ~= "finish" then -- a kill before the journal was written left nothing behind
-    msg = msg .. "; a migration stopped before it wrote its journal had changed nothing, its SRC is untouched"
+  -- (a kill before the journal was written left nothing behind)
+  return tether.fail("ENOENT", journal.dir(), none[what], what ~= "finish" and
+    "a migration stopped before it wrote its journal had changed nothing, its SRC is untouched" or nil)
+end
+
+-- The run a command acts on: the one named, or else the newest the command applies to
+-- (for a rollback, the newest that has not ended: one the rollback cannot apply to says
+-- why). Returns it, or tether.fail's values.
+local function find_run(what, which)
+  if which and which ~= "last" then
+    local r, err, code, e = journal.find(which)
+    if not r then return nil, err, code, e end
+    if r.kind ~= "migrate" then return tether.fail("EINVAL", r.id, "is a " .. r.kind .. " run, not a migration") end
+    return r
   end
-  return msg .. " (ENOENT)"
+  local r, err, code, e = journal.find(nil, function(run)
+    if run.kind ~= "migrate" then return false end
+    local st = M.state(run.records)
+    if what == "rollback" then return not st.ended end
+    return state_of(st, false).go[what] ~= nil
+  end)
+  if r then return r end
+  if err then return nil, err, code, e end
+  return nothing_to(what)
+end
+
+-- What the migrations recorded after run id re-created by copying (M.recopied): what an
+-- undo of it goes by when its caller does not say (tether.run says, for runs of every
+-- kind).
+local function recopied_after(id)
+  local out = {}
+  for _, r in ipairs(journal.list()) do
+    if r.kind == "migrate" and r.id > id then
+      for _, x in ipairs(M.recopied(r.records)) do out[#out + 1] = x end
+    end
+  end
+  return out
+end
+
+-- Takes an earlier run further the way `way` goes, journaling `mode`: its locks taken,
+-- its roots opened as the journal names them and, for an undo, every step checked to be
+-- possible before the first is taken; then the work, in a session. Returns a result.
+local function with_run(r, st, way, mode, opts)
+  local p = st.plan
+  local locks <close>, lerr, lcode, le = take_locks(keys_of(p), string.format("pid %d, run %s, %s", tether.pid(), r.id, mode))
+  if not locks then return failure("refused", "nothing was done", nil, lerr, lcode, le) end
+  local adopted = WAYS[way].which == "undo" and adopt(p, st, opts.recopied or recopied_after(r.id))
+  if adopted then -- added to what the journal holds, and journaled with it below
+    st.made.undo = st.made.undo or {}
+    for k, v in pairs(st.made.undo.adopted or {}) do adopted[k] = adopted[k] or v end
+    st.made.undo.adopted = adopted
+  end
+  local c <close>, cerr, ccode, ce = confine(p, st)
+  if not c then return failure("refused", "the run's folders are not there as they were, so nothing was done", nil, cerr, ccode, ce) end
+  if way == "undo" and st.mode ~= "undo" then
+    local ok, uerr, ucode, ue = undo_ready(p, st)
+    if not ok then return failure("refused", nil, nil, uerr, ucode, ue) end
+  end
+  local j, jerr, jcode, je = journal.reopen(r.id)
+  if not j then return failure("refused", nil, nil, jerr, jcode, je) end
+  return session(j, mode, function()
+    if adopted then j:record({ event = "made", seq = "undo", key = "adopted", value = adopted }) end
+    local ok, err, code, e = clear_probe(j, p, st)
+    if not ok then return failure("partial", nil, nil, err, code, e) end
+    if way == "migrate" and p.probe and not st.steps.migrate and not ((st.made.migrate or {}).probe or {}).link then
+      -- killed while it tried whether a link can be made: it tries again first, and a
+      -- try that fails ends the run
+      local res = probe(j, p)
+      if res and res.outcome == "refused" then res.ended, res.outcome = "rolled back", "rolled back" end
+      if res then return res end
+    end
+    return go(j, p, st, way, opts)
+  end)
 end
 
 -- resume / rollback / undo / finish of an earlier run (the newest that fits, or `which`).
--- Returns the plan, or nil, message, code, outcome, signal. With opts.dry (or -n), the
--- plan with `steps`, the descriptions of what it would do, and nothing done.
+-- Returns the plan, or nil, message, code, outcome, signal, problems, error (as
+-- tether.migrate). With opts.dry (or -n), the plan with `steps`, the descriptions of what
+-- it would do, and nothing done. opts: force (an undo), progress, dry, and recopied (an
+-- undo: the paths newer runs re-created by copying; by default what the journals of
+-- newer migrations say, M.recopied).
 function M.continue(what, which, opts)
+  if not M.commands("")[what] then error("migration.continue: no command '" .. tostring(what) .. "'", 2) end
   opts = opts or {}
-  local accept = {
-    resume = function(st) -- (a run killed before its mode record has none)
-      return not st.ended and (st.mode == nil or st.mode == "migrate" or st.mode == "resume" or st.mode == "finish")
-    end,
-    rollback = function(st) return not st.ended end,
-    undo = function(st) return st.ended == "finished" or st.ended == "kept" or st.mode == "undo" end,
-    finish = function(st) return st.ended == "kept" or st.mode == "finish" end,
-  }
-  local r, err, code
-  if which and which ~= "last" then
-    r, err, code = open_run(which)
-  else
-    r, err, code = journal.find(nil, function(run) return run.kind == "migrate" and accept[what](M.state(run.records)) end)
-    if not r and not err then err, code = nothing_to(what), "ENOENT" end
-  end
-  if not r then return nil, err, code end
+  local r, err, code, e = find_run(what, which)
+  if not r then return refuse(nil, err, code, e) end
   local st = M.state(r.records)
-  local why = refuse(r, st, what)
-  if why then return nil, why, "EINVAL" end
+  local s = state_of(st, false)
+  local way = s.go[what]
+  if not way then
+    local why = s.refuse[what] -- (every state refuses each command it does not take)
+    return refuse(tether.fail("EINVAL", r.id, fill(why[1], r.id, st), why[2] and fill(why[2], r.id, st)))
+  end
   local p = st.plan
   p.id = r.id
   if opts.dry or tether.dryrun() then
-    p.dry, p.steps = true, M.would(r, what)
+    p.dry, p.steps = true, would(p, st, way)
     return p
   end
-  if what == "undo" and st.mode ~= "undo" then
-    local size, perr, pcode, problems = preflight.undo(p, opts)
-    if not size then return nil, perr, pcode, nil, nil, problems end
+  if way == "undo" and st.mode ~= "undo" then -- an undo begins: checked first, as a migration is
+    local size, perr, pcode, pe, problems = preflight.undo(p, opts)
+    if not size then return refuse(nil, perr, pcode, pe, problems) end
     p.force = opts.force or false
   end
-  -- The direction the journal will say this command takes.
-  local mode = what
-  if what == "rollback" and (st.mode == "undo" or st.mode == "unundo") then mode = "unundo" end
-  if what == "resume" and st.mode == "finish" then mode = "finish" end
-  local ok, a, b, c, d = with_run(r, mode, function(j, p2, st2)
-    p2.id = r.id
-    if what == "resume" then
-      if p2.probe and not st2.steps.migrate and not ((st2.made.migrate or {}).probe or {}).link then
-        -- killed while it tried whether a link can be made: it tries again first
-        local pok, perr, pcode, left = probe_link(j, p2)
-        if not pok then
-          if not left then j:record({ event = "end", state = "rolled back" }) end
-          return nil, perr .. (left and ("; remove it with " .. commands(r.id).rollback) or "; nothing was changed"),
-            pcode, left and "partial" or "rolled back"
-        end
-      end
-      return drive(j, p2, st2, st2.mode == "finish" and "finish" or "migrate", opts)
-    elseif what == "undo" then
-      return drive(j, p2, st2, "undo", opts)
-    elseif what == "finish" then
-      local rt = new_runner(j, p2, st2, "migrate", opts)
-      local fok, ferr, fcode = rt:forward_step("cleanup")
-      if not fok then return nil, ferr .. "; finish with: " .. commands(r.id).finish, fcode, "partial" end
-      j:record({ event = "end", state = "finished" })
-      return true
-    else -- rollback: the direction under way is taken back
-      local back = (st2.mode == "undo" or st2.mode == "unundo") and "undo" or "migrate"
-      local rt = new_runner(j, p2, st2, back, opts)
-      tether.interrupted(false)
-      local bok, berr, bcode, bstep = rt:backward()
-      if not bok then
-        return nil, string.format("%s%s; run %s again once that is mended", berr,
-          bstep and (" (step " .. bstep .. ")") or "", commands(r.id).rollback), bcode, "partial"
-      end
-      j:record({ event = "end", state = back == "undo" and (st2.prior_end or "finished") or "rolled back" })
-      return true
-    end
-  end, opts)
-  if ok then
-    p.warnings = type(a) == "table" and a or nil
-    return p
-  end
-  return nil, a, b, c or "partial", d
+  local mode = (what == "resume" and way == "migrate") and "resume" or WAYS[way].mode
+  return answer(p, with_run(r, st, way, mode, opts))
 end
+
+-- The questions tether.run asks of a run of any kind (its undo stack), for a migration.
+-- Whether `tether undo` has something to do for it: it is neither undone nor rolled back
+-- (M.undo takes it back whichever way it stands, or says what must come first).
+function M.undoable(records) return not M.undone(records) end
+
+-- Whether it was undone, or rolled back (it changed nothing then).
+function M.undone(records)
+  local ended = M.state(records).ended
+  return ended == "undone" or ended == "rolled back"
+end
+
+-- Its SRC and DEST, absolute: { SRC, DEST } (also .src and .dest).
+function M.paths(records)
+  local p = records[1].plan
+  return { p.src, p.dest, src = p.src, dest = p.dest }
+end
+
+-- The paths (real, absolute) whose trees this run re-created by copying, so that what
+-- older runs recorded there has other devices and inodes now: across filesystems, DEST
+-- once the copy was placed there and SRC once an undo placed its copy back; and a DEST
+-- that was an empty directory, once it was replaced (a rollback or undo makes it again).
+function M.recopied(records)
+  local st = M.state(records)
+  local p, mig, und = st.plan, st.ever.migrate or {}, st.ever.undo or {}
+  local out = {}
+  if (mig.place or mig.move) and (not p.same_fs or p.dest_existed) then out[#out + 1] = p.dest end
+  if not p.same_fs and und.place then out[#out + 1] = p.src_real or p.src end
+  return out
+end
+
+-- Takes a run back: what `tether undo` does to a migration. Once its link is in place,
+-- the data moves back to SRC and the link goes; before, the run is rolled back. opts:
+-- force, dry, recopied (see M.continue). Returns what M.continue does.
+function M.undo(id, opts) return M.continue("undo", id, opts) end
 
 -- Every migration run with its state, oldest first, and the journals that cannot be
 -- read (the rest are listed all the same). runs, broken: what journal.list() gave, when
@@ -950,13 +1109,25 @@ end
 local check = journal.check
 local STEPS, EVENTS = {}, { start = true, step = true, made = true, mode = true, ["end"] = true }
 for name in pairs(M.steps) do STEPS[name] = true end
-local MODES = { migrate = true, resume = true, rollback = true, undo = true, unundo = true, finish = true }
+local MODES = {}
+for _, w in pairs(WAYS) do MODES[w.mode] = true end
+MODES.resume = true
 local ENDS = { finished = true, kept = true, ["rolled back"] = true, undone = true }
+local ADOPTED = { src_parent = true, dest_parent = true, at_dest = true, backup = true }
 journal.summaries.migrate = function(run)
   local st = M.state(run.records)
   local p = st.plan or {}
   return { recipe = "migrate", state = st.ended or "unfinished", roots = { p.src, p.dest }, src = p.src, dest = p.dest },
     st.ended == nil
+end
+
+-- Whether v is what an undo adopted: identities under known names.
+local function adopted_ids(v)
+  if type(v) ~= "table" or next(v) == nil then return false end
+  for k, id in pairs(v) do
+    if not ADOPTED[k] or not check.id(id) then return false end
+  end
+  return true
 end
 
 journal.schemas.migrate = function(records)
@@ -992,6 +1163,7 @@ journal.schemas.migrate = function(records)
        not ((r.key == "since" and type(r.value) == "table" and check.int(r.value.sec)) or
             ((r.key == "tmp" or r.key == "link") and (check.id(r.value) or
               (type(r.value) == "table" and r.value.pending == true))) or
+            (r.key == "adopted" and r.seq == "undo" and adopted_ids(r.value)) or
             (r.key == "probe" and p.probe and type(r.value) == "table" and
               (r.value.pending == true or (r.value.gone == true and (r.value.link == nil or
                 r.value.link == p.link or r.value.link == p.link_fallback)))))) then

@@ -4,9 +4,10 @@
 -- directory, DEST inside SRC or not empty, no room, no way to make a link where SRC is,
 -- a filesystem mounted inside SRC (or SRC being one), entries the caller cannot read or
 -- nobody could remove afterwards, files open for writing, another run holding a lock on
--- SRC or DEST, the journal kept inside SRC. It reports (without refusing) hard links and
--- relative links that lead out of SRC, processes working inside SRC, and links elsewhere
--- that point into SRC. It writes nothing anywhere: whether a link can be made where SRC
+-- SRC or DEST, the journal kept inside SRC, and across filesystems files with hard links
+-- outside SRC (a copy cannot share their data; --force splits them). It reports (without
+-- refusing) relative links that lead out of SRC, processes working inside SRC, and links
+-- elsewhere that point into SRC. It writes nothing anywhere: whether a link can be made where SRC
 -- is comes from the filesystem (tether.link_support), and where only a try would tell,
 -- the run itself tries one, journaled (migration.lua); a dry run says it did not.
 local tether = require "tether"
@@ -20,9 +21,7 @@ local writers = require "tether.writers"
 local raw = tether.raw
 local M = {}
 
-local function inside(p, dir)
-  return p == dir or p:sub(1, #dir + 1) == dir .. "/" or dir == "/"
-end
+local inside = path.inside
 
 -- The real path of p even when it does not exist yet (its parent must).
 local function real_of(p)
@@ -68,17 +67,47 @@ local WHAT = {
   mount = "a filesystem is mounted here; unmount it first (tether never copies or deletes across mounts)",
   unreadable = "cannot be read by this user",
   stuck = "could not be removed afterwards (immutable or append-only, or a directory this user can neither empty nor make writable)",
-  hardlink_out = "has hard links outside SRC (they will share nothing with the copy)",
   link_out = "is a relative link that leads out of SRC (it will lead elsewhere from DEST)",
 }
 local CODE = { mount = "EBUSY", unreadable = "EACCES", stuck = "EPERM" }
 
--- The message for a list of problems ({text=, code=}): the first one's code names them all.
-local function refused(what, problems)
+-- The files with hard links outside root (hardlink_out in treesize's findings) when root
+-- moves to another filesystem: a copy there cannot share their data with the names left
+-- behind, and nothing could find those names to join them again. One line for each,
+-- with how many names it has outside (what: the word for root).
+local function split_groups(root, found, what)
+  local files, order = {}, {}
+  for _, f in ipairs(found) do
+    local i = f.kind == "hardlink_out" and tether.info(f.path)
+    local key = i and i.dev .. ":" .. i.ino
+    if key and not files[key] then
+      files[key], order[#order + 1] = { path = f.path, nlink = i.nlink, inside = 0 }, key
+    end
+  end
+  if #order == 0 then return {} end
+  for e in tether.walk(root, { stat = true, xdev = true }) do -- the names inside
+    local f = e.type == "file" and files[e.dev .. ":" .. e.ino]
+    if f then f.inside = f.inside + 1 end
+  end
+  local lines = {}
+  for i, key in ipairs(order) do
+    local f = files[key]
+    local out = f.nlink - f.inside
+    lines[i] = string.format("%s: has %d hard link%s outside %s (%d name%s in all), which a copy on another filesystem " ..
+      "cannot share", f.path, out, out == 1 and "" or "s", what, f.nlink, f.nlink == 1 and "" or "s")
+  end
+  return lines
+end
+local SPLIT_HINT = "move those names inside first, or pass --force to split the group for good"
+
+-- The failure for a list of problems ({text=, code=}) found at p: tether.fail's values
+-- (the first problem's code names them all) and the lines that name each.
+local function refused(p, what, problems)
   local lines = {}
   for i, pr in ipairs(problems) do lines[i] = pr.text end
-  local code = problems[1].code
-  return nil, string.format("%s: %d problem(s), nothing was changed (%s)", what, #problems, code), code, lines
+  local _, msg, code, e = tether.fail(problems[1].code, p, string.format("%s: %d problem(s)", what, #problems),
+    "nothing was changed")
+  return nil, msg, code, e, lines
 end
 
 -- How the link where SRC is will be made: {kind = "symlink"|"junction" (auto: a
@@ -87,61 +116,62 @@ end
 -- filesystem's type}; fails when the directory or its filesystem says none can be.
 local function link_plan(asked, src, src_parent)
   local known, fs, code = tether.link_support(src_parent)
-  if known == nil then return nil, fs .. "; a link must be made here in place of " .. src, code end
+  if known == nil then return nil, fs .. "; a link must be made here in place of " .. src, code end -- (a problem's line)
   return { kind = asked == "auto" and "symlink" or asked, try = not known, fs = fs,
            fallback = asked == "auto" and tether.platform == "windows" and "junction" or nil }
 end
 
 -- Makes a link of `kind` at probe leading to target, and removes it: whether one can be
--- made there. Returns true, or nil, message, code, and true when the probe could not be
+-- made there. Returns true, or tether.fail's values and true when the probe could not be
 -- removed again.
 function M.try_link(kind, probe, target)
-  local ok, err, code = (kind == "junction" and raw.junction or raw.symlink)(target, probe)
-  if not ok then return nil, err, code end
+  local ok, err, code, e = (kind == "junction" and raw.junction or raw.symlink)(target, probe)
+  if not ok then return nil, err, code, e end
   testhook.point("probe:made")
-  local gone, gerr, gcode = raw.unlink(probe, { old = target })
-  if not gone then return nil, gerr, gcode, true end
+  local gone, gerr, gcode, ge = raw.unlink(probe, { old = target })
+  if not gone then return nil, gerr, gcode, ge, true end
   return true
 end
 
 -- What stops SRC -> DEST before anything is looked at closely.
 function M.places(src, dest)
-  local info, err, code = tether.info(src)
-  if not info then return nil, err, code end
+  local info, err, code, e = tether.info(src)
+  if not info then return nil, err, code, e end
   if info.type == "symlink" or info.type == "junction" then
-    return nil, src .. ": is already a link (to " .. tostring(info.target) .. "); nothing to migrate (ENOTDIR)", "ENOTDIR"
+    return tether.fail("ENOTDIR", src, "is already a link (to " .. tostring(info.target) .. ")", "nothing to migrate")
   end
-  if info.type ~= "dir" then return nil, src .. ": is not a directory; migrate moves folders (ENOTDIR)", "ENOTDIR" end
+  if info.type ~= "dir" then return tether.fail("ENOTDIR", src, "is not a directory", "migrate moves folders") end
   local src_abs, src_real, dest_abs
-  src_abs, err, code = tether.absolute(src)
-  if not src_abs then return nil, err, code end
-  if path.dirname(src_abs) == src_abs then return nil, src .. ": is the root directory (EINVAL)", "EINVAL" end
-  src_real, err, code = tether.realpath(src)
-  if not src_real then return nil, err, code end
-  dest_abs, err, code = tether.absolute(dest)
-  if not dest_abs then return nil, err, code end
+  src_abs, err, code, e = tether.absolute(src)
+  if not src_abs then return nil, err, code, e end
+  if path.dirname(src_abs) == src_abs then return tether.fail("EINVAL", src, "is the root directory") end
+  src_real, err, code, e = tether.realpath(src)
+  if not src_real then return nil, err, code, e end
+  dest_abs, err, code, e = tether.absolute(dest)
+  if not dest_abs then return nil, err, code, e end
   local pinfo = tether.info(path.dirname(dest_abs))
   if not pinfo or (pinfo.type ~= "dir" and not (pinfo.status == "ok" and pinfo.target_type == "dir")) then
-    return nil, dest .. ": its parent directory does not exist (ENOENT)", "ENOENT"
+    return tether.fail("ENOENT", dest, "its parent directory does not exist")
   end
   local dest_real = real_of(dest_abs)
-  if dest_real == src_real then return nil, dest .. ": is the same place as " .. src .. " (EINVAL)", "EINVAL" end
+  if dest_real == src_real then return tether.fail("EINVAL", dest, "is the same place as " .. src) end
   if inside(dest_real, src_real) then
-    return nil, dest .. ": is inside " .. src .. "; a folder cannot move into itself (EINVAL)", "EINVAL"
+    return tether.fail("EINVAL", dest, "is inside " .. src, "a folder cannot move into itself")
   end
-  if inside(src_real, dest_real) then return nil, dest .. ": contains " .. src .. " (EINVAL)", "EINVAL" end
+  if inside(src_real, dest_real) then return tether.fail("EINVAL", dest, "contains " .. src) end
   local dinfo = tether.info(dest_real)
   if dinfo then
-    if dinfo.type ~= "dir" then return nil, dest .. ": already exists and is not a directory (EEXIST)", "EEXIST" end
-    for e in tether.walk(dest_real, { max_depth = 1 }) do
-      if e.depth == 1 then return nil, dest .. ": already exists and is not empty (ENOTEMPTY)", "ENOTEMPTY" end
+    if dinfo.type ~= "dir" then return tether.fail("EEXIST", dest, "already exists and is not a directory") end
+    for entry in tether.walk(dest_real, { max_depth = 1 }) do
+      if entry.depth == 1 then return tether.fail("ENOTEMPTY", dest, "already exists and is not empty") end
     end
   end
   return { info = info, src = src_abs, src_real = src_real, dest = dest_real, dest_info = dinfo }
 end
 
--- Set by tether.migration, which reads runs: what to say when a run recorded in the
--- journal stopped part-way on SRC or DEST (at, as places() gives it), else nil.
+-- Set by tether.migration, which reads runs: when a run recorded in the journal stopped
+-- part-way on SRC or DEST (at, as places() gives it), the path, what stopped there and
+-- the command that takes it further; else nil.
 M.stopped_on = function() return nil end
 
 -- The keys SRC and DEST are locked by (tether.lock): their real paths.
@@ -160,12 +190,13 @@ local function lock_problems(at, problems)
       problems[#problems + 1] = { text = holder, code = code }
     else -- a run of another user (another journal directory) locks the directory itself
       local i = tether.info(key)
-      local d, derr, dcode = i and i.type == "dir" and raw.lock_dir(key)
+      local d, derr, dcode
+      if i and i.type == "dir" then d, derr, dcode = raw.lock_dir(key) end
       if d then d:close() elseif dcode == "EBUSY" then problems[#problems + 1] = { text = derr, code = dcode } end
     end
   end
-  local stopped = M.stopped_on(at)
-  if stopped then problems[#problems + 1] = { text = stopped, code = "EBUSY" } end
+  local where, stopped, further = M.stopped_on(at)
+  if where then problems[#problems + 1] = { text = where .. ": " .. stopped .. "; " .. further, code = "EBUSY" } end
 end
 
 -- The journal directory inside SRC (it would move with it), or not the caller's alone:
@@ -182,19 +213,20 @@ function M.journal_problem(at)
 end
 
 -- Checks everything before anything is touched. Returns the plan of the migration, or
--- nil, message, code, problems (every offending path, for the user to see at once).
+-- tether.fail's values and the problems (every offending path, for the user to see at
+-- once).
 -- opts: link, verify, keep_backup, scan, force, min_free, locked (a real run: the caller
 -- holds the locks of SRC and DEST; otherwise only a look, which writes nothing).
 function M.plan(src, dest, opts)
   opts = opts or {}
-  local at, err, code = M.places(src, dest)
-  if not at then return nil, err, code end
+  local at, err, code, e = M.places(src, dest)
+  if not at then return nil, err, code, e end
   local link = opts.link or "auto"
   if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
-    return nil, "--link must be symlink, junction or auto, not '" .. tostring(link) .. "' (EINVAL)", "EINVAL"
+    return tether.fail("EINVAL", "--link", "must be symlink, junction or auto, not '" .. tostring(link) .. "'")
   end
   if link == "junction" and tether.platform ~= "windows" then
-    return nil, src .. ": junctions are an NTFS feature and are not supported here (ENOTSUP); use --link symlink", "ENOTSUP"
+    return tether.fail("ENOTSUP", src, "junctions are an NTFS feature and are not supported here", "use --link symlink")
   end
   local src_parent, dest_parent = path.dirname(at.src), path.dirname(at.dest)
   local problems, notes = {}, {}
@@ -213,16 +245,21 @@ function M.plan(src, dest, opts)
 
   -- One walk: sizes, and what would stop the migration or must be reported.
   -- (as the user spelled SRC, so the paths it names read as typed)
-  local size, found, scode = tether.treesize(src, { check = true })
-  if not size then return nil, found, scode end
+  local size, found, scode, se = tether.treesize(src, { check = true })
+  if not size then return nil, found, scode, se end
   for _, f in ipairs(found) do
-    local line = f.path .. ": " .. WHAT[f.kind]
-    if CODE[f.kind] then problems[#problems + 1] = { text = line, code = CODE[f.kind] } else notes[#notes + 1] = line end
+    local line = WHAT[f.kind] and (f.path .. ": " .. WHAT[f.kind])
+    if CODE[f.kind] then problems[#problems + 1] = { text = line, code = CODE[f.kind] } elseif line then notes[#notes + 1] = line end
+  end
+  -- Hard links that lead out of SRC: a rename keeps them, a copy cannot.
+  local same_fs = at.info.dev == tether.info(dest_parent).dev
+  for _, line in ipairs(same_fs and {} or split_groups(src, found, "SRC")) do
+    if opts.force then notes[#notes + 1] = "--force: " .. line .. "; the group is split for good"
+    else problems[#problems + 1] = { text = line .. "; " .. SPLIT_HINT, code = "EXDEV" } end
   end
 
-  local same_fs = at.info.dev == tether.info(dest_parent).dev
-  local space, serr, scode = tether.statfs(dest_parent)
-  if not space then return nil, serr, scode end
+  local space, serr, scode2, spe = tether.statfs(dest_parent)
+  if not space then return nil, serr, scode2, spe end
   local margin = opts.min_free or M.default_margin(space.total)
   local need = same_fs and 0 or size.alloc + (size.dirs + size.links + size.specials) * 4096 + margin
   if not same_fs and need > space.avail and not testhook.skip_space_check() then
@@ -237,15 +274,15 @@ function M.plan(src, dest, opts)
   end
   for _, c in ipairs(cwds) do notes[#notes + 1] = c .. " (it will see the original until it changes directory)" end
 
-  if #problems > 0 then return refused(src .. ": cannot be migrated", problems) end
+  if #problems > 0 then return refused(src, "cannot be migrated", problems) end
   local hint = string.format("%06x", math.random(0, 0xffffff))
   local function beside(dir, what, name) return path.join(dir, tempname.make("migration", { role = what, hint = hint, name = name })) end
   local src_name, dest_name = path.basename(at.src), path.basename(at.dest)
   -- The parents as the run will hold them: the directories their spelling leads to.
-  local src_parent_real, perr, pcode = tether.realpath(src_parent)
-  if not src_parent_real then return nil, perr, pcode end
-  local dest_parent_real, derr, dcode = tether.realpath(dest_parent)
-  if not dest_parent_real then return nil, derr, dcode end
+  local src_parent_real, perr, pcode, pe = tether.realpath(src_parent)
+  if not src_parent_real then return nil, perr, pcode, pe end
+  local dest_parent_real, derr, dcode, de = tether.realpath(dest_parent)
+  if not dest_parent_real then return nil, derr, dcode, de end
   local pid, did = tether.info(src_parent_real), tether.info(dest_parent_real)
   return {
     src = at.src, src_real = at.src_real, dest = at.dest, dest_existed = at.dest_info ~= nil,
@@ -264,21 +301,27 @@ function M.plan(src, dest, opts)
 end
 
 -- What undo must check before it moves the data back: room beside SRC, nothing open for
--- writing under DEST, nothing under DEST that cannot be read or removed.
+-- writing under DEST, nothing under DEST that cannot be read or removed, and across
+-- filesystems no file under DEST with hard links outside it (unless opts.force). Returns
+-- the size of DEST, or tether.fail's values and the problems.
 function M.undo(p, opts)
+  opts = opts or {}
   local problems = {}
   local l = tether.info(p.src)
   if not l or (l.type ~= "symlink" and l.type ~= "junction") or tether.readlink(p.src) ~= p.dest then
-    return nil, p.src .. ": is no longer the link to " .. p.dest .. " that tether made; nothing was changed (EEXIST)", "EEXIST"
+    return tether.fail("EEXIST", p.src, "is no longer the link to " .. p.dest .. " that tether made", "nothing was changed")
   end
-  local size, found, scode = tether.treesize(p.dest, { check = true })
-  if not size then return nil, found, scode end
+  local size, found, scode, se = tether.treesize(p.dest, { check = true })
+  if not size then return nil, found, scode, se end
   for _, f in ipairs(found) do
     if CODE[f.kind] then problems[#problems + 1] = { text = f.path .. ": " .. WHAT[f.kind], code = CODE[f.kind] } end
   end
+  for _, line in ipairs((p.same_fs or opts.force) and {} or split_groups(p.dest, found, "DEST")) do
+    problems[#problems + 1] = { text = line .. "; " .. SPLIT_HINT, code = "EXDEV" }
+  end
   if not p.same_fs then
-    local space, serr, scode = tether.statfs(path.dirname(p.src))
-    if not space then return nil, serr, scode end
+    local space, serr, spcode, spe = tether.statfs(path.dirname(p.src))
+    if not space then return nil, serr, spcode, spe end
     local need = size.alloc + (size.dirs + size.links + size.specials) * 4096 + M.default_margin(space.total)
     if need > space.avail and not testhook.skip_space_check() then
       problems[#problems + 1] = { code = "ENOSPC", text = string.format("%s: not enough free space to move the data back: %s needed, %s free",
@@ -287,11 +330,11 @@ function M.undo(p, opts)
   end
   local open = writers.scan({ tether.realpath(p.dest) or p.dest })
   for _, w in ipairs(open) do
-    if not (opts and opts.force) then
+    if not opts.force then
       problems[#problems + 1] = { text = p.dest .. ": a file is open for writing: " .. w .. " (close it first, or pass --force)", code = "EBUSY" }
     end
   end
-  if #problems > 0 then return refused(p.dest .. ": cannot be moved back", problems) end
+  if #problems > 0 then return refused(p.dest, "cannot be moved back", problems) end
   return size
 end
 

@@ -171,24 +171,22 @@ local function kind_of(r) return M.kind(r.kind) end
 local function migration() return require "tether.migration" end
 M.kinds.migrate = {
   names = function() return {} end,
-  paths = function(r) local p = migration().state(r.records).plan or {}; return { p.src, p.dest } end,
-  undone = function(r)
-    local ended = migration().state(r.records).ended
-    return ended == "undone" or ended == "rolled back"
-  end,
+  paths = function(r) return migration().paths(r.records) end,
+  undone = function(r) return migration().undone(r.records) end,
+  -- "undoing" when its undo stopped part-way, "done" when it ended with its link in
+  -- place or its data kept, "open" when it stopped part-way (its journal goes on).
   undoable = function(r)
-    local st = migration().state(r.records)
-    if st.mode == "undo" and st.ended ~= "undone" then return "undoing" end
-    if st.ended == "finished" or st.ended == "kept" then return "done" end
-    return false
-  end,
-  recopied = function(r)
     local m = migration()
-    return m.recopied and m.recopied(r.records) or {}
+    if not m.undoable(r.records) then return false end
+    local st = m.state(r.records)
+    if st.mode == "undo" then return "undoing" end
+    if st.ended == "finished" or st.ended == "kept" then return "done" end
+    return "open"
   end,
+  recopied = function(r) return migration().recopied(r.records) end,
   undo = function(r, opts)
-    local p, err, code, outcome, sig, problems = migration().continue("undo", r.id, opts)
-    if not p then return nil, err, code, outcome or "refused", sig, problems end
+    local p, err, code, outcome, sig, problems, e = migration().undo(r.id, opts)
+    if not p then return nil, err, code, outcome or "refused", sig, problems, e end
     return { changed = not p.dry and not p.tidied, dry = p.dry, steps = p.steps or {}, plan = p, warnings = p.warnings }
   end,
 }

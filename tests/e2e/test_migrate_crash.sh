@@ -62,6 +62,6 @@ check "20 crash points" is "$n" 20
 # A run that was never interrupted is not resumable, and says so.
 t migrate --resume
 check "nothing to resume" is "$rc" 3
-check "nothing to resume message" has "$err" "nothing to resume: no migration recorded in $XDG_STATE_HOME/tether/journal stopped part-way"
+check "nothing to resume message" has "$err" "$XDG_STATE_HOME/tether/journal: nothing to resume: no migration recorded here stopped part-way (ENOENT)"
 
 finish

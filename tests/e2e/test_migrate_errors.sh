@@ -12,13 +12,13 @@ unchanged() { [ "$(snapshot .)" = "$before" ]; }
 t migrate missing "$WORK/run/d1"
 check "SRC missing" is "$rc|$err" "3|tether: missing: no such file or directory (ENOENT)"
 t migrate afile "$WORK/run/d2"
-check "SRC a file" is "$rc|$err" "3|tether: afile: is not a directory; migrate moves folders (ENOTDIR)"
+check "SRC a file" is "$rc|$err" "3|tether: afile: is not a directory (ENOTDIR); migrate moves folders"
 t migrate already-link "$WORK/run/d3"
 check "SRC already a link" is "$rc" 3
-check "SRC already a link message" has "$err" "already-link: is already a link (to src); nothing to migrate"
+check "SRC already a link message" has "$err" "already-link: is already a link (to src) (ENOTDIR); nothing to migrate"
 t migrate src src/sub/inside
 check "DEST inside SRC" is "$rc" 3
-check "DEST inside SRC message" has "$err" "src/sub/inside: is inside src; a folder cannot move into itself (EINVAL)"
+check "DEST inside SRC message" has "$err" "src/sub/inside: is inside src (EINVAL); a folder cannot move into itself"
 t migrate src ./src
 check "SRC equal to DEST" is "$rc|$err" "3|tether: ./src: is the same place as src (EINVAL)"
 t migrate src dest-full
@@ -56,7 +56,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     chmod 755 nb/src/locked
     check "unreadable dir in SRC: exit 3" is "$rc" 3
     check "unreadable dir in SRC: named" is "$out" "tether: src/locked: cannot be read by this user
-tether: src: cannot be migrated: 1 problem(s), nothing was changed (EACCES)"
+tether: src: cannot be migrated: 1 problem(s) (EACCES); nothing was changed"
     check "unreadable dir in SRC: nothing changed or left" is "$(snapshot nb)" "$nb_before"
     rm -rf nb
 else

@@ -58,7 +58,7 @@ r = runs[-1] if runs else None
 print("none" if not r else r["next"].split(" (")[0] if not r["ended"] and r.get("next") else "")')
     if [ "$next" = none ]; then
         t migrate --rollback
-        check "$1: nothing started: --rollback says so" has "$rc|$err" "3|tether: nothing to roll back: no migration recorded in"
+        check "$1: nothing started: --rollback says so" has "$rc|$err" "3|tether: $XDG_STATE_HOME/tether/journal: nothing to roll back: no migration recorded here"
         check "$1: nothing started: and that SRC is untouched" has "$err" "its SRC is untouched"
     elif [ -n "$next" ]; then
         t ${next#tether }

@@ -2,16 +2,19 @@
 # What a migration must find before it copies anything, caught the same by -n and by the
 # real run (exit 3, every offending path named, nothing changed): a file the user cannot
 # read, a filesystem mounted inside SRC or SRC being one, an immutable file, SRC's parent
-# immutable or append-only, the journal kept inside SRC, no room. What migrates fine must do so after -n said yes: a unix
-# socket (copied as cp -a copies it), paths deeper than PATH_MAX. What is only worth
-# knowing is reported: hard links and relative links leading out of SRC, processes
-# working inside it. And the free-space margin scales with the destination.
+# immutable or append-only, the journal kept inside SRC, no room, files with hard links
+# outside SRC (to another filesystem). What migrates fine must do so after -n said yes: a
+# unix socket (copied as cp -a copies it), paths deeper than PATH_MAX. What is only worth
+# knowing is reported: relative links leading out of SRC, processes working inside it.
+# And the free-space margin scales with the destination.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
 trap 'umount "$WORK/run/m1/sub" "$WORK/run/m2" "$WORK/run/tiny" 2>/dev/null; chattr -R -i "$WORK" 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
 unchanged() { [ "$(snapshot "$WORK/run")" = "$before" ] && [ -z "$(ls -A "$shm")" ]; }
+cross=1
+[ "$(stat -c %d "$WORK")" = "$(stat -c %d "$shm")" ] && cross=0 && echo "note: /tmp and /dev/shm are one filesystem here"
 
 # both_refuse SRC TEXT NAME: -n and the real run both exit 3 naming TEXT, nothing changed.
 both_refuse() {
@@ -66,18 +69,67 @@ t --journal-dir "$WORK/run/jsrc/journal" migrate jsrc "$shm/dest"
 check "journal inside SRC: the real run refuses" is "$rc|$(stat -c %F jsrc)" "3|directory"
 rm -rf jsrc
 
-# Hard links and relative links out of SRC, a process working inside: reported by -n.
-mkdir -p out/in && echo x > out/in/f && ln out/in/f outside-name && ln -s ../../elsewhere out/in/up
+# Relative links out of SRC, a process working inside: reported by -n.
+mkdir -p out/in && echo x > out/in/f && ln -s ../../elsewhere out/in/up
 ( cd out/in && exec sleep 30 ) &
 sleeper=$!
 sleep 0.2
 t -n migrate out/in "$shm/dest"
 kill $sleeper 2>/dev/null
 check "reports: -n says yes" is "$rc" 0
-check "reports: a hard link outside" has "$out" "out/in/f: has hard links outside SRC"
 check "reports: a relative link out" has "$out" "out/in/up: is a relative link that leads out of SRC"
 check "reports: a process working inside" has "$out" "works in $WORK/run/out/in"
-rm -rf out outside-name
+rm -rf out
+
+# Files with hard links outside SRC, to another filesystem: a copy there cannot share
+# their data with the names left behind, and an undo could not find those names to join
+# them again. Refused, naming each file and how many names it has outside, unless
+# --force (which says the group is split for good); a group wholly inside SRC is kept,
+# and on one filesystem a rename keeps every group. The same holds for undo and DEST.
+lacks() { ! has "$1" "$2"; }
+inode() { stat -c %i "$1"; }
+hard_links() {
+    rm -rf hl out-1 out-2a out-2b
+    mkdir -p hl/sub && echo one > hl/one && echo two > hl/sub/two && echo in > hl/in
+    ln hl/one out-1 && ln hl/sub/two out-2a && ln hl/sub/two out-2b && ln hl/in hl/sub/in-too
+}
+hard_links
+if [ "$cross" = 1 ]; then
+    both_refuse hl "hl/one: has 1 hard link outside SRC (2 names in all)" "hard links out"
+    check "hard links out: each file named, with its count" has "$err" "hl/sub/two: has 2 hard links outside SRC (3 names in all)"
+    check "hard links out: not a group wholly inside" lacks "$err" "hl/in"
+    check "hard links out: says what to do" has "$err" "move those names inside first, or pass --force to split the group for good"
+    check "hard links out: the refusal's code" has "$err" "hl: cannot be migrated: 2 problem(s) (EXDEV); nothing was changed"
+    t migrate --force hl "$shm/dest"
+    check "--force: migrates" is "$rc|$(readlink hl)" "0|$shm/dest"
+    check "--force: says the group is split" has "$err" "--force: hl/one: has 1 hard link outside SRC (2 names in all)"
+    check "--force: a group inside SRC is one inode still" is "$(inode "$shm/dest/in")" "$(inode "$shm/dest/sub/in-too")"
+    check "--force: the names outside keep their data" is "$(cat out-1)|$(cat out-2b)" "one|two"
+    t undo
+    check "--force: undone" is "$rc|$(cat hl/one)|$(stat -c %h hl/one)" "0|one|1"
+fi
+# One filesystem: a rename, every group kept, and kept by the undo.
+hard_links
+t migrate hl "$WORK/run/hl-moved"
+check "one filesystem: hard links out migrate" is "$rc|$(readlink hl)" "0|$WORK/run/hl-moved"
+check "one filesystem: the group kept" is "$(inode hl-moved/one)|$(inode hl-moved/sub/two)" "$(inode out-1)|$(inode out-2a)"
+t undo
+check "one filesystem: undone, the group kept" is "$rc|$(inode hl/one)|$(inode hl/sub/two)" "0|$(inode out-1)|$(inode out-2b)"
+rm -rf hl out-1 out-2a out-2b
+if [ "$cross" = 1 ]; then
+    # Undo: a hard link made outside DEST since the migration.
+    mkdir -p hl && echo one > hl/one
+    t migrate hl "$shm/dest"
+    ln "$shm/dest/one" "$shm/outside"
+    before=$(snapshot "$WORK/run")
+    t undo
+    check "undo, a hard link outside DEST: refused" is "$rc" 3
+    check "undo, a hard link outside DEST: named" has "$err" "$shm/dest/one: has 1 hard link outside DEST (2 names in all)"
+    check "undo, a hard link outside DEST: nothing changed" is "$(snapshot "$WORK/run")|$(readlink hl)" "$before|$shm/dest"
+    t undo --force
+    check "undo --force: undone, the group split" is "$rc|$(cat hl/one)|$(stat -c %h hl/one)|$(cat "$shm/outside")" "0|one|1|one"
+    rm -rf hl "$shm/outside"
+fi
 
 # The free-space margin scales with the destination: 1 MiB into an empty 20 MiB disk.
 if [ "$(id -u)" -eq 0 ] && mkdir tiny && mount -t tmpfs -o size=20m tmpfs tiny 2>/dev/null; then

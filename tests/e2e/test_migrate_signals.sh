@@ -50,7 +50,7 @@ code=$(exit_code)
 screen=$(tm capture-pane -p -J -S -50)
 no_bug_report "Ctrl-C during the copy" "$screen"
 check "Ctrl-C during the copy: exit 130" is "$code" 130
-check "Ctrl-C during the copy: says so, in one line" has "$screen" "tether: $WORK/run/src: interrupted by SIGINT (step copy); everything was put back as it was"
+check "Ctrl-C during the copy: says so, in one line" has "$screen" "tether: $WORK/run/src: interrupted by SIGINT (EINTR); stopped at step copy; everything was put back as it was"
 check "Ctrl-C during the copy: everything put back" has "$screen" "everything was put back as it was"
 check "Ctrl-C during the copy: SRC is the original" python3 "$here/treecmp.py" pristine src
 check "Ctrl-C during the copy: nothing left" is "$(leftovers)|$(ls -A "$shm")" "00|"
