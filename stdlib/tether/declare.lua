@@ -710,11 +710,15 @@ function planners.retarget(p, it, ctx)
     if e.error and e.type == "dir" then
       missing[#missing + 1] = e.path .. ": cannot be read (" .. e.error .. ")"
     elseif not p:touches(l.path) then -- (a link another item changes or removes is that item's)
-      local new = moved_target(e.target, from, to)
+      -- Its target as the plan leaves it (what an earlier run of the plan assumed: the
+      -- next run's check), else as the walk read it.
+      local now = p:look(l.path)
+      local target = now and now.type == "symlink" and now.target or e.target
+      local new = moved_target(target, from, to)
       if new and (it.allow_broken or tether.exists(new, { follow = true })) then
-        p:add("replace", { path = l.path, target = new, old = e.target,
+        p:add("replace", { path = l.path, target = new, old = target,
                            expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
-        it.changes[#it.changes + 1] = "~ symlink " .. l.path .. " -> " .. new .. " (was " .. e.target .. ")"
+        it.changes[#it.changes + 1] = "~ symlink " .. l.path .. " -> " .. new .. " (was " .. target .. ")"
       elseif new then
         missing[#missing + 1] = l.path .. ": new target " .. new .. " does not exist (allow_broken = true retargets it anyway)"
       end

@@ -346,7 +346,7 @@ end
 -- header.roots: the paths the run was given; every action must lie inside one of them.
 function M.new(kind, header)
   return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view(), absolute_dirs = {},
-                        assumed = {} }, Plan)
+                        assumed = {}, touched = {} }, Plan)
 end
 
 -- Takes what will be at p before the plan's first action as given: entry is
@@ -401,6 +401,8 @@ function Plan:add(op, a)
   end
   self.actions[#self.actions + 1] = a
   self.view:apply(a)
+  self.touched[a.path] = true
+  if a.to then self.touched[a.to] = true end
   return a
 end
 
@@ -417,7 +419,8 @@ end
 function Plan:look(p) return self.view:look(p) end
 
 -- Whether the plan makes, changes or removes p itself.
-function Plan:touches(p) return self.view.entries[p] ~= nil end
+-- (What it assumes is there before it, Plan:assume, it does not change itself.)
+function Plan:touches(p) return self.touched[p] == true end
 
 -- The names in directory d once the actions added so far are done.
 function Plan:list(d)
@@ -682,17 +685,17 @@ local function changed_since(todo)
   end
   -- A directory the run made must be empty once the rest is undone: a name put in it
   -- since (a user's file in a folder a farm unfolded) would stop the undo half-way.
-  local removed = {}
+  local removed = {} -- (by normal form: on Windows a path may be spelled with either separator)
   for _, t in ipairs(todo) do
     local op = t.a.op
-    if op == "symlink" or op == "mkdir" or op == "addhard" or op == "junction" then removed[t.a.path] = true end
-    if op == "move" then removed[t.a.to] = true end
+    if op == "symlink" or op == "mkdir" or op == "addhard" or op == "junction" then removed[path.normalize(t.a.path)] = true end
+    if op == "move" then removed[path.normalize(t.a.to)] = true end
   end
   for k, t in ipairs(todo) do
     local i = t.a.op == "mkdir" and not hidden(k, t.a.path) and tether.info(t.a.path)
     if i and i.type == "dir" then
       for e in tether.walk(t.a.path, { max_depth = 1 }) do
-        if e.depth == 1 and not removed[path.join(t.a.path, e.name)] then
+        if e.depth == 1 and not removed[path.normalize(path.join(t.a.path, e.name))] then
           changed[#changed + 1] = (t.a.shown or t.a.path) .. " (" .. e.name .. " was put in it since; move it out)"
           break
         end
