@@ -74,6 +74,28 @@ static const struct {
     NAME(ESTALE),
 #endif
     NAME(EAGAIN),
+    /* What a network or FUSE filesystem says when its server is gone or slow. */
+#ifdef ENOTCONN
+    NAME(ENOTCONN),
+#endif
+#ifdef ETIMEDOUT
+    NAME(ETIMEDOUT),
+#endif
+#ifdef EHOSTDOWN
+    NAME(EHOSTDOWN),
+#endif
+#ifdef ENOLINK
+    NAME(ENOLINK),
+#endif
+#ifdef EOVERFLOW
+    NAME(EOVERFLOW),
+#endif
+#ifdef EILSEQ
+    NAME(EILSEQ),
+#endif
+#ifdef ENODATA
+    NAME(ENODATA),
+#endif
     {TT_ENOTLINK, "ENOTLINK"},
     {TT_EVERIFY, "EVERIFY"},
     {TT_ECHANGED, "ECHANGED"},

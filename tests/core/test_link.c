@@ -473,6 +473,10 @@ static void test_error_format(void **state)
     assert_int_equal(strncmp(e.path, "...", 3), 0);
     assert_int_equal(strlen(e.path), TT_ERR_PATH_MAX - 1);
     assert_string_equal(tt_errname(12345), "EUNKNOWN");
+#ifdef ENOTCONN
+    /* A FUSE mount whose server died: named, not EUNKNOWN. */
+    assert_string_equal(tt_errname(ENOTCONN), "ENOTCONN");
+#endif
 }
 
 int main(void)
