@@ -92,7 +92,12 @@ if result.dry then
     for k = #result.migrations, 1, -1 do cli.say("  then undo the migration %s", result.migrations[k]) end
   end
 elseif result.steps then
-  cli.say("undid %s: the data is back in %s and the link is gone", r.id, cli.quote(result.plan.src))
+  local after = journal.find(r.id)
+  if after and journal.summary(after).state == "rolled back" then -- it had stopped before its link
+    cli.say("rolled back %s: the data is in %s as it was", r.id, cli.quote(result.plan.src))
+  else
+    cli.say("undid %s: the data is back in %s and the link is gone", r.id, cli.quote(result.plan.src))
+  end
 else
   for _, id in ipairs(result.migrations or {}) do cli.say("undid the migration %s", id) end
   cli.say("undid %s (%s): %s reversed%s", r.id, r.header.plan_kind, cli.count(result.count, "change"),

@@ -251,7 +251,9 @@ function M.pick(which, runs, broken)
   if not top then
     for i = #runs, 1, -1 do
       local r = runs[i]
-      if r.state == "done" and not r.named_by then top = r; break end
+      -- (a run that stopped part-way, or is at work, is on top of what is older: its
+      -- undo rolls it back, or says it is at work; an older run is never undone past it)
+      if (r.state == "done" or r.state == "open") and not r.named_by then top = r; break end
     end
   end
   -- A journal that cannot be read, newer than the run chosen, may be the newest run's:

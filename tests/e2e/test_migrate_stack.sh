@@ -134,5 +134,18 @@ t undo "$id"
 check "undo of a migration stopped before its link: done" is "$rc" 0
 check "undo of a migration stopped before its link: the tree as it was" is "$(tree)" "$before"
 check "undo of a migration stopped before its link: rolled back" is "$(undone)" "rolled back"
+rm -rf "$XDG_STATE_HOME"
+
+# Plain tether undo with a migration killed part-way on top of an older run: the killed
+# migration is the top of the stack (rolled back); the older run is next, not before it.
+setup
+before=$(tree)
+"$TETHER" -q link /somewhere "$R/older-link"
+{ TETHER_CRASH_AT=copy:1 "$TETHER" migrate "$R/top/mid/m" "$shm/m"; } >/dev/null 2>&1
+t undo
+check "plain undo after a killed migration: rolls the migration back" is "$rc|$(test -L "$R/older-link" && echo kept)" "0|kept"
+check "plain undo after a killed migration: says it rolled back" has "$out" "rolled back"
+t undo
+check "then the older run" is "$rc|$(tree)" "0|$before"
 
 finish
