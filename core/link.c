@@ -117,7 +117,7 @@ static int check_not_self(const char *target, const char *path, tt_err *e)
 
 int tt_relative_target(const char *target, const char *path, char **out, tt_err *e)
 {
-    char *tcanon = NULL, *lcanon = NULL, *ldir = NULL;
+    char *tcanon = NULL, *lcanon = NULL;
     int rc = -1;
     if (tt_path_canonical_parent(target, &tcanon, e) == 0 &&
         tt_path_canonical_parent(path, &lcanon, e) == 0) {
@@ -125,14 +125,11 @@ int tt_relative_target(const char *target, const char *path, char **out, tt_err 
             tt_fail(e, EINVAL, path, "the link would point to itself", NULL);
             goto out;
         }
-        ldir = tt_path_dirname(lcanon);
-        *out = ldir ? tt_path_relative(ldir, tcanon) : NULL;
-        rc = *out ? 0 : tt_fail(e, ENOMEM, path, NULL, NULL);
+        rc = tt_path_link_relative(target, path, out, e);
     }
 out:
     free(tcanon);
     free(lcanon);
-    free(ldir);
     return rc;
 }
 

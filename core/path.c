@@ -281,3 +281,168 @@ int tt_path_canonical_parent(const char *p, char **out, tt_err *e)
     free(cdir);
     return rc;
 }
+
+/* The end of the name that starts at p[i]. */
+static size_t name_end(const char *p, size_t i)
+{
+    while (p[i] && !tt_is_sep(p[i]))
+        i++;
+    return i;
+}
+
+/* p made absolute from the current directory (lexically: "." and empty names dropped),
+ * except that ".." is taken as the system takes it: the directories up to the last ".."
+ * are resolved (canonical_dir); the names after it are kept as written, links among
+ * them too. */
+static int spelled(const char *p, char **out, tt_err *e)
+{
+    char *abs = NULL, *cwd = NULL;
+    if (tt_path_is_abs(p)) {
+        abs = dup_n(p, strlen(p));
+    } else {
+        int err = pf_getcwd(&cwd);
+        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
+        abs = tt_path_join(cwd, p);
+        free(cwd);
+    }
+    if (!abs) return tt_fail(e, ENOMEM, p, NULL, NULL);
+    size_t cut = 0; /* the end of the last ".." */
+    for (size_t i = tt_path_root(abs); abs[i];) {
+        while (tt_is_sep(abs[i]))
+            i++;
+        size_t start = i;
+        i = name_end(abs, i);
+        if (i - start == 2 && abs[start] == '.' && abs[start + 1] == '.') cut = i;
+    }
+    char *head = NULL, *chead = NULL, *joined = NULL;
+    int rc = -1;
+    if (cut == 0) {
+        *out = tt_path_normalize(abs);
+        rc = *out ? 0 : tt_fail(e, ENOMEM, p, NULL, NULL);
+    } else if (!(head = dup_n(abs, cut))) {
+        tt_fail(e, ENOMEM, p, NULL, NULL);
+    } else if (canonical_dir(head, &chead, e) == 0) {
+        const char *rest = abs + cut;
+        while (tt_is_sep(*rest))
+            rest++;
+        joined = tt_path_join(chead, rest);
+        *out = joined ? tt_path_normalize(joined) : NULL;
+        rc = *out ? 0 : tt_fail(e, ENOMEM, p, NULL, NULL);
+    }
+    free(abs);
+    free(head);
+    free(chead);
+    free(joined);
+    return rc;
+}
+
+/* The offset in a where the names a and b (both absolute, normal) share end. */
+static size_t shared_end(const char *a, const char *b)
+{
+    size_t ra = tt_path_root(a), rb = tt_path_root(b), end = ra;
+    if (ra != rb || strncmp(a, b, ra) != 0) return 0;
+    for (size_t i = ra, j = rb;;) {
+        while (tt_is_sep(a[i]))
+            i++;
+        while (tt_is_sep(b[j]))
+            j++;
+        size_t ea = name_end(a, i), eb = name_end(b, j);
+        if (ea == i || ea - i != eb - j || memcmp(a + i, b + j, ea - i) != 0) return end;
+        end = i = ea;
+        j = eb;
+    }
+}
+
+/* Whether the link's directory as spelled (dir) may stand for its real one (real) in a
+ * relative target to t: the names of dir below what it shares with t are real
+ * directories, so going up through them with ".." ends where t's names go on. */
+static int spelled_dir_holds(const char *dir, const char *real, const char *t)
+{
+    size_t end = shared_end(dir, t);
+    if (end == 0) return 0;
+    char *head = dup_n(dir, end), *chead = NULL, *back = NULL;
+    const char *below = dir + end;
+    while (tt_is_sep(*below))
+        below++;
+    int holds = head && pf_realpath(head, &chead) == 0 && (back = tt_path_join(chead, below)) &&
+                strcmp(back, real) == 0;
+    free(head);
+    free(chead);
+    free(back);
+    return holds;
+}
+
+/* Folds "name/.." at the end of abs[0..*w) when name is a directory and not a link (the
+ * system's ".." then leads where folding by name does), or is not there yet (what it
+ * will be is only known by name); returns whether it folded. */
+static int up_from_dir(char *abs, size_t *w)
+{
+    size_t root = tt_path_root(abs), start = *w;
+    while (start > root && !tt_is_sep(abs[start - 1]))
+        start--;
+    size_t len = *w - start;
+    if (len == 0 || (len == 2 && abs[start] == '.' && abs[start + 1] == '.')) return 0;
+    char saved = abs[*w];
+    abs[*w] = '\0';
+    tt_stat st;
+    int err = pf_lstat(abs, &st);
+    int dir = err == ENOENT || err == ENOTDIR || (err == 0 && st.type == TT_DIR);
+    abs[*w] = saved;
+    if (!dir) return 0;
+    *w = start > root ? start - 1 : root;
+    return 1;
+}
+
+/* p made absolute from the current directory, with "." and empty names dropped and
+ * every other name kept as written; "name/.." is folded only where name is a directory
+ * (a ".." after a link goes up from where that link leads: kept). */
+static int tidied(const char *p, char **out, tt_err *e)
+{
+    char *abs = NULL, *cwd = NULL;
+    if (tt_path_is_abs(p)) {
+        abs = dup_n(p, strlen(p));
+    } else {
+        int err = pf_getcwd(&cwd);
+        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
+        abs = tt_path_join(cwd, p);
+        free(cwd);
+    }
+    if (!abs) return tt_fail(e, ENOMEM, p, NULL, NULL);
+    size_t w = tt_path_root(abs);
+    for (size_t i = w; abs[i];) {
+        while (tt_is_sep(abs[i]))
+            i++;
+        size_t start = i;
+        i = name_end(abs, i);
+        if (i == start || (i - start == 1 && abs[start] == '.')) continue;
+        if (i - start == 2 && abs[start] == '.' && abs[start + 1] == '.' && up_from_dir(abs, &w))
+            continue;
+        if (w > tt_path_root(abs)) abs[w++] = TT_SEP;
+        memmove(abs + w, abs + start, i - start);
+        w += i - start;
+    }
+    abs[w] = '\0';
+    *out = abs;
+    return 0;
+}
+
+int tt_path_link_relative(const char *target, const char *link, char **out, tt_err *e)
+{
+    char *lcanon = NULL, *real = NULL, *t = NULL, *lex = NULL, *dir = NULL;
+    int rc = -1;
+    tt_err scratch;
+    if (tt_path_canonical_parent(link, &lcanon, e) == 0 && tidied(target, &t, e) == 0) {
+        real = tt_path_dirname(lcanon);
+        if (spelled(link, &lex, &scratch) == 0) dir = tt_path_dirname(lex);
+        const char *from = real;
+        if (dir && real && strcmp(dir, real) != 0 && spelled_dir_holds(dir, real, t)) from = dir;
+        *out = from ? tt_path_relative(from, t) : NULL;
+        rc = *out ? 0 : tt_fail(e, ENOMEM, link, NULL, NULL);
+    }
+    free(lcanon);
+    free(real);
+    free(t);
+    free(lex);
+    free(dir);
+    return rc;
+}

@@ -47,5 +47,10 @@ char *tt_path_relative(const char *from, const char *to);
  * but the last component left as it is, so a link is named, not followed. Components
  * that do not exist yet are kept lexically. */
 int tt_path_canonical_parent(const char *p, char **out, tt_err *e);
+/* The relative target a link at `link` needs to reach `target` (both as the caller
+ * spells them), read from the link's real directory: the links target's path goes
+ * through are kept (a link to current/app.conf stays one through current), only what it
+ * shares with the link's directory is left out (a ".." in target is kept as written). */
+int tt_path_link_relative(const char *target, const char *link, char **out, tt_err *e);
 
 #endif

@@ -9,7 +9,7 @@ local progress = require "tether.progress"
 local args = cli.parse({...}, {
   name = "relativize",
   usage = "tether relativize [--absolute] [--xdev] PATH...",
-  summary = "Rewrite every absolute link under each PATH as a relative one (or, with --absolute, every relative one as absolute), keeping what it resolves to.",
+  summary = "Rewrite every absolute link under each PATH as a relative one (or, with --absolute, every relative one as absolute): only the form changes; the links its path goes through (a current -> releases/42) are kept, so it still follows them.",
   description = [[
 The relative form is computed from the link's real directory (a parent reached through
 another link is resolved first), never by string games. A link whose target does not

@@ -71,6 +71,17 @@ check "two undos restore it" is "$(listing tree)" "$before"
 t relativize real
 check "from a real directory reached by a link" is "$(readlink real/deep/through-via)|$(cat real/deep/through-via)" "../../tree/a/file|x"
 t undo
+# The form changes, never what a link follows: a link to current/app.conf stays one
+# through current (a deploy that repoints current moves it along), both ways.
+mkdir -p rel/releases/41 rel/releases/42 rel/etc && echo v41 > rel/releases/41/app.conf && echo v42 > rel/releases/42/app.conf
+ln -s releases/41 rel/current && ln -s "$WORK/run/rel/current/app.conf" rel/etc/app.conf
+t relativize rel/etc
+check "relativize keeps the links on the way" is "$rc|$(readlink rel/etc/app.conf)" "0|../current/app.conf"
+t relativize --absolute rel/etc
+check "and back" is "$rc|$(readlink rel/etc/app.conf)" "0|$WORK/run/rel/current/app.conf"
+ln -sfn releases/42 rel/current
+check "the link follows the deploy" is "$(cat rel/etc/app.conf)" "v42"
+rm -rf rel
 
 # --- prune: broken links go; denied and loops stay (loops go with --loops)
 mkdir -p pr/locked && echo s > pr/locked/secret && chmod 755 "$WORK" "$WORK/run" pr
