@@ -4,6 +4,7 @@
  * directory was, and io.open follows a link where another user may have put one). */
 #include "l_tether.h"
 
+#include "../core/dedupe.h"
 #include "../core/fs.h"
 #include "../core/link.h"
 #include "../core/path.h"
@@ -205,12 +206,17 @@ static int give_fd(lua_State *L, luaL_Stream *p, int fd, lua_CFunction closef, c
     return 2;
 }
 
-static const l_opt create_opts[] = {
-    {"dry", LUA_TBOOLEAN, 0}, {"mode", LUA_TNUMBER, 0}, {NULL, 0, 0}};
+static const l_opt create_opts[] = {{"dry", LUA_TBOOLEAN, 0},
+                                    {"mode", LUA_TNUMBER, 0},
+                                    {"uid", LUA_TNUMBER, 0},
+                                    {"gid", LUA_TNUMBER, 0},
+                                    {NULL, 0, 0}};
 
-/* create(path [, {dry, mode}]) -> a new regular file open for writing, and its identity;
- * in a dry run true. Never an existing name, never through a link. mode: its permission
- * bits exactly (else 0666 less the umask). */
+/* create(path [, {dry, mode, uid, gid}]) -> a new regular file open for writing, and its
+ * identity; in a dry run true. Never an existing name, never through a link. mode: its
+ * permission bits (else 0666 less the umask); uid and gid (both): whom it is given to
+ * first, so that it may keep mode's set-user-ID and set-group-ID bits, which a file of
+ * the caller's own never gets. */
 static int l_create(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
@@ -230,8 +236,72 @@ static int l_create(lua_State *L)
     } else if (lua_istable(L, 2)) {
         lua_pop(L, 1);
     }
-    if (tt_create_file(l_confine(L), path, mode, &fd, &made, &e) != 0) return l_fail(L, &e);
+    uint32_t owner[2];
+    int owned = lua_istable(L, 2) && lua_getfield(L, 2, "uid") != LUA_TNIL;
+    if (owned) {
+        owner[0] = (uint32_t)luaL_checkinteger(L, -1);
+        if (lua_getfield(L, 2, "gid") == LUA_TNIL) luaL_error(L, "create: uid needs gid too");
+        owner[1] = (uint32_t)luaL_checkinteger(L, -1);
+        lua_pop(L, 2);
+    } else if (lua_istable(L, 2)) {
+        lua_pop(L, 1);
+    }
+    if (tt_create_file(l_confine(L), path, mode, owned ? owner : NULL, &fd, &made, &e) != 0)
+        return l_fail(L, &e);
     return give_fd(L, p, fd, stream_close_synced, path, &made);
+}
+
+static const l_opt read_opts[] = {{"expect", LUA_TTABLE, 0}, {"max", LUA_TNUMBER, 0}, {NULL, 0, 0}};
+
+/* Reads the rest of f into *buf (its length in *len), failing with EFBIG past max bytes
+ * (max < 0: no limit). */
+static int read_all(pf_file *f, lua_Integer max, char **buf, size_t *len)
+{
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        char *more = realloc(*buf, cap + 65536);
+        if (!more) return ENOMEM;
+        *buf = more, cap += 65536;
+        size_t want = cap - *len, got;
+        int err = pf_file_read(f, *buf + *len, want, &got);
+        if (err) return err;
+        *len += got;
+        if (max >= 0 && *len > (size_t)max) return EFBIG;
+        if (got < want) return 0; /* the end of the file */
+    }
+}
+
+/* read(path [, {expect, max}]) -> the content of a regular file, and what was read (its
+ * identity): opened from its directory's handle, never through a link and never waiting
+ * on a FIFO; ECHANGED when it is not a regular file (or not as expect says), EFBIG when it
+ * holds more than max bytes. */
+static int l_read(lua_State *L)
+{
+    const char *path = l_checkpath(L, 1);
+    l_options(L, 2, read_opts);
+    tt_expect x;
+    const tt_expect *xp = l_expect(L, 2, "expect", &x);
+    lua_Integer max = -1;
+    if (lua_istable(L, 2) && lua_getfield(L, 2, "max") != LUA_TNIL) max = luaL_checkinteger(L, -1);
+    if (lua_istable(L, 2)) lua_pop(L, 1);
+    char **box = l_newbox(L);
+    pf_file *f;
+    tt_stat st;
+    tt_err e;
+    if (tt_file_open(l_confine(L), path, xp, &f, &e) != 0) return l_fail(L, &e);
+    size_t len = 0;
+    int err = pf_file_stat(f, &st);
+    if (!err) err = read_all(f, max, box, &len);
+    pf_file_close(f);
+    if (err) {
+        tt_fail(&e, err, path, err == EFBIG ? "holds more than it may" : "cannot be read", NULL);
+        return l_fail(L, &e);
+    }
+    lua_pushlstring(L, *box ? *box : "", len);
+    lua_createtable(L, 0, 12);
+    l_setstat(L, &st);
+    return 2;
 }
 
 /* open_in_place(path) -> a character device, FIFO or terminal (or an owned link to one)
@@ -333,6 +403,7 @@ const luaL_Reg l_fs_funcs[] = {
     {"rmdir", l_rmdir},
     {"mkdtemp", l_mkdtemp},
     {"create", l_create},
+    {"read", l_read},
     {"remove_file", l_remove_file},
     {"open_in_place", l_open_in_place},
     {"temp_name", l_temp_name},

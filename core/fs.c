@@ -162,12 +162,17 @@ int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *
     return rc;
 }
 
-int tt_create_file(tt_confine *c, const char *path, int mode, int *fd, tt_stat *made, tt_err *e)
+int tt_create_file(tt_confine *c, const char *path, int mode, const uint32_t *owner, int *fd,
+                   tt_stat *made, tt_err *e)
 {
     tt_at at;
     if (tt_at_open(c, path, &at, e) != 0) return -1;
     int err = pf_dir_create(at.dir, at.name, mode < 0 ? 0666 : (unsigned)mode & 0700, fd);
-    if (!err && mode >= 0 && (err = pf_fd_chmod(*fd, (unsigned)mode)) != 0) pf_append_close(*fd);
+    /* Set-user-ID, set-group-ID and sticky bits only on a file given to its owner first
+     * (fchown clears the first two): root never makes a setuid file of its own. */
+    if (!err && owner && (err = pf_fd_chown(*fd, owner[0], owner[1])) != 0) pf_append_close(*fd);
+    unsigned bits = owner ? (unsigned)mode & 07777 : (unsigned)mode & 0777;
+    if (!err && mode >= 0 && (err = pf_fd_chmod(*fd, bits)) != 0) pf_append_close(*fd);
     if (!err && (err = pf_append_stat(*fd, made)) != 0) pf_append_close(*fd);
     tt_at_close(&at);
     return err ? tt_fail(e, err, path, err == EEXIST ? "already exists" : NULL, NULL) : 0;

@@ -32,10 +32,13 @@ int tt_remove_file(tt_confine *c, const char *path, const tt_expect *x, unsigned
  * what is at `to` afterwards. */
 int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *x,
               const tt_expect *xto, unsigned flags, tt_stat *moved, tt_err *e);
-/* A new regular file at path (mode 0666 less the umask) opened for writing in *fd: made
- * by name in the directory core/at resolves, never over an existing name and never
- * through a link (EEXIST); *made gets its identity. */
-int tt_create_file(tt_confine *c, const char *path, int mode, int *fd, tt_stat *made, tt_err *e);
+/* A new regular file at path (mode 0666 less the umask, or `mode`'s permission bits)
+ * opened for writing in *fd: made by name in the directory core/at resolves, never over
+ * an existing name and never through a link (EEXIST); *made gets its identity. owner
+ * (uid, gid; NULL: the caller) is whom it is given to, through the open file, before
+ * its mode is set: only then does it keep mode's set-user-ID and set-group-ID bits. */
+int tt_create_file(tt_confine *c, const char *path, int mode, const uint32_t *owner, int *fd,
+                   tt_stat *made, tt_err *e);
 /* Opens path for writing in place (*fd) when it is a character device (a terminal,
  * /dev/null) or a FIFO, or a link to one that belongs to the caller or to root
  * (/dev/stdout): another user's link could point anywhere. Nothing is made, truncated or

@@ -225,9 +225,19 @@ function tether.mkdir(path, opts) end
 ---@return tether.error? error
 function tether.mkdtemp(prefix) end
 
----A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. `mode`: its permission bits exactly (else 0666 less the umask). In a dry run: true.
+---The content of a regular file and the identity of what was read: opened from its directory's handle, never through a link and never waiting on a FIFO. A link, a directory or a device there (or a file other than `expect` says) fails with ECHANGED; more than `max` bytes with EFBIG.
 ---@param path string
----@param opts? {dry?: boolean, mode?: integer}
+---@param opts? {expect?: tether.expect, max?: integer}
+---@return string|nil result
+---@return tether.identity
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.read(path, opts) end
+
+---A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. `mode`: its permission bits (else 0666 less the umask); `uid` and `gid` (both): whom it is given to first, through the open file, so it may keep `mode`'s set-user-ID and set-group-ID bits, which a file of the caller's own never gets. In a dry run: true.
+---@param path string
+---@param opts? {dry?: boolean, mode?: integer, uid?: integer, gid?: integer}
 ---@return file*|nil result
 ---@return tether.identity
 ---@return string? message

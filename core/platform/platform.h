@@ -192,6 +192,8 @@ int pf_append_stat(int fd, tt_stat *st);
 /* Sets the open file's permission bits to exactly mode (past the umask); 0 or an errno
  * value (Windows keeps only whether it is read-only). */
 int pf_fd_chmod(int fd, unsigned mode);
+/* Gives the open file to uid and gid (Windows: nothing to do, ownership is not kept). */
+int pf_fd_chown(int fd, uint32_t uid, uint32_t gid);
 void pf_append_close(int fd);
 /* Makes a new name in dir durable (fsync of the directory). */
 int pf_sync_dir(const char *dir);

@@ -760,6 +760,11 @@ int pf_fd_chmod(int fd, unsigned mode)
     return fchmod(fd, (mode_t)(mode & 07777)) != 0 ? errno : 0;
 }
 
+int pf_fd_chown(int fd, uint32_t uid, uint32_t gid)
+{
+    return fchown(fd, (uid_t)uid, (gid_t)gid) != 0 ? errno : 0;
+}
+
 int pf_sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1012,6 +1012,12 @@ int pf_fd_chmod(int fd, unsigned mode)
     return 0;
 }
 
+int pf_fd_chown(int fd, uint32_t uid, uint32_t gid)
+{
+    (void)fd, (void)uid, (void)gid;
+    return 0;
+}
+
 /* Lock files: LockFileEx, dropped by Windows when the process ends. Windows locks are
  * mandatory, so the byte locked lies far beyond the content: who holds the lock can
  * still be read. */

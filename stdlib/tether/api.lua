@@ -107,8 +107,13 @@ assert(tether.rmdir("empty"))]] },
       example = [[local dir = assert(tether.mkdtemp())
 print(dir)
 assert(tether.rmdir(dir))]] },
-    { "create", sig = "path: string, opts?: {dry?: boolean, mode?: integer}", ret = "file*, tether.identity",
-      doc = "A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. `mode`: its permission bits exactly (else 0666 less the umask). In a dry run: true.",
+    { "read", sig = "path: string, opts?: {expect?: tether.expect, max?: integer}", ret = "string, tether.identity",
+      doc = "The content of a regular file and the identity of what was read: opened from its directory's handle, never through a link and never waiting on a FIFO. A link, a directory or a device there (or a file other than `expect` says) fails with ECHANGED; more than `max` bytes with EFBIG.",
+      fails = { "ECHANGED", "EFBIG", "EACCES" },
+      example = [[local text, id = assert(tether.read("f"))
+print(#text, id.size)]] },
+    { "create", sig = "path: string, opts?: {dry?: boolean, mode?: integer, uid?: integer, gid?: integer}", ret = "file*, tether.identity",
+      doc = "A new regular file open for writing (an io library file) and its identity, made by name in its directory's handle (under a confinement, reached from a root without following a link): never an existing name and never through a link. Its `close` flushes it to the disk and reports a write that failed before. `mode`: its permission bits (else 0666 less the umask); `uid` and `gid` (both): whom it is given to first, through the open file, so it may keep `mode`'s set-user-ID and set-group-ID bits, which a file of the caller's own never gets. In a dry run: true.",
       fails = { "EEXIST", "EOUTSIDE", "ELOOP" },
       example = [[local f, id = assert(tether.create("new.txt"))
 f:write("hello\n")

@@ -70,16 +70,19 @@ end
 -- package's file: its bytes go into the run's journal, so tether undo can give them back).
 local KEEP_MAX = 1 << 20
 
--- What p holds, to be kept: {content =, mode =}, or nil, message, errno when it cannot
--- be read whole.
+-- What p holds, to be kept: {content =, mode =, uid =, gid =} and the identity of the
+-- file read (what the action may replace), or nil, message, errno when it cannot be read
+-- whole: read from its directory's handle, never through a link, never more than
+-- KEEP_MAX bytes (what was checked when planning may have grown since).
 local function keep(p)
   local i = tether.info(p)
   if not i or i.type ~= "file" then return {} end -- nothing there to keep
-  local f, err = io.open(p, "rb")
-  if not f then return tether.fail("EACCES", p, "cannot be read to keep it for undo (" .. tostring(err) .. ")") end
-  local content = f:read("a") or ""
-  f:close()
-  return { content = content, mode = i.mode }
+  local content, got, code = raw.read(p, { expect = { dev = i.dev, ino = i.ino }, max = KEEP_MAX })
+  if not content then
+    return tether.fail(code == "EFBIG" and "EFBIG" or "ECHANGED", p, "could not be kept for undo (" .. got .. ")")
+  end
+  return { content = content, mode = got.mode, uid = got.uid, gid = got.gid },
+    { dev = got.dev, ino = got.ino, ctime = got.ctime, ctime_ns = got.ctime_ns }
 end
 
 -- Puts what keep() kept back at p, as a new file renamed into place (never written
@@ -87,7 +90,8 @@ end
 local function restore(p, kept)
   if not kept.content then return true end
   local tmp = path.join(path.dirname(p), tether.raw.temp_name())
-  local f, made, code, e = raw.create(tmp, { mode = kept.mode })
+  -- (given to its owner first: only so may it keep a set-user-ID bit)
+  local f, made, code, e = raw.create(tmp, { mode = kept.mode, uid = kept.uid, gid = kept.uid and kept.gid })
   if not f then return nil, made, code, e end
   local ok, werr = f:write(kept.content)
   local closed, cerr = f:close()
@@ -228,7 +232,9 @@ local kinds = {
           "remove its other names first"
       end
     end,
-    apply = function(a) return raw.rename(a.shown, a.to, { expect = a.expect, noreplace = not a.replace }) end,
+    apply = function(a, replaced)
+      return raw.rename(a.shown, a.to, { expect = a.expect, expect_to = replaced, noreplace = not a.replace })
+    end,
     post = function(a) return exists(a.to) and not exists(a.path) end,
     post_from = function(a) return not exists(a.path) end,
     post_to = function(a) return exists(a.to) end,
@@ -499,14 +505,15 @@ local function run_actions(self, j, result, opts)
   for i, a in ipairs(self.actions) do
     local kind = kinds[a.op]
     local why = not kind.checks_itself and kind.pre(a)
-    local made, err, code, e
+    local made, err, code, e, replaced
     if not why and a.op == "move" and a.replace then
-      -- What it replaces goes into the journal first (on disk before the rename).
+      -- What it replaces goes into the journal first (on disk before the rename), and
+      -- the rename replaces that file only.
       local kept, kerr = keep(a.to)
-      if kept then j:record({ i = i, phase = "kept", kept = kept }) else why = kerr end
+      if kept then j:record({ i = i, phase = "kept", kept = kept }); replaced = kerr else why = kerr end
     end
     if not why then
-      made, err, code, e = kind.apply(a)
+      made, err, code, e = kind.apply(a, replaced)
       -- Changed since it was planned (a link that is a real file now, too): left alone.
       if code == "ECHANGED" or (code == "ENOTLINK" and kind.checks_itself) then why = e and e.reason or err end
     end
@@ -955,7 +962,8 @@ journal.schemas.plan = function(records)
       if i ~= nil and (not check.int(i) or not h.actions[i]) then return n, "a record about no action" end
       if r.made ~= nil and not check.id(r.made) then return n, "a malformed identity" end
       if r.phase == "kept" and (type(r.kept) ~= "table" or (r.kept.content ~= nil and type(r.kept.content) ~= "string")
-         or (r.kept.mode ~= nil and not check.int(r.kept.mode))) then
+         or (r.kept.mode ~= nil and not check.int(r.kept.mode))
+         or (r.kept.uid ~= nil and not check.int(r.kept.uid)) or (r.kept.gid ~= nil and not check.int(r.kept.gid))) then
         return n, "a malformed record of what was kept"
       end
       if not i and r.event == nil and r.phase ~= "cleanup_failed" then return n, "a record of no known kind" end

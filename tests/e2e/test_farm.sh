@@ -85,6 +85,22 @@ before=$(tree_of "$WORK/run/t/home")
 (cd "$WORK/run/t/home" && "$TETHER" -q undo)
 check "undo restores the target" is "$(tree_of "$WORK/run/t/home")" "$before"
 
+# --adopt then undo gives the package's file back as it was: content, mode and owner (a
+# user's own set-user-ID file stays that user's; root never makes one of its own).
+if [ "$(id -u)" -eq 0 ]; then
+    A=$WORK/run/own
+    mkdir -p "$A/stow/pkg/bin" "$A/home/bin"
+    echo pkg >"$A/stow/pkg/bin/tool" && echo target >"$A/home/bin/tool"
+    chown -R 65534:65534 "$A" && chmod 4755 "$A/stow/pkg/bin/tool"
+    before=$(stat -c '%u:%g %a' "$A/stow/pkg/bin/tool")
+    (cd "$A/stow" && "$TETHER" -q farm --adopt -t "$A/home" pkg)
+    check "adopt as root: the user's file adopted" is "$(cat "$A/stow/pkg/bin/tool")" "target"
+    (cd "$A/stow" && "$TETHER" -q undo)
+    check "adopt undone: the package's file, its owner and mode as they were" \
+        is "$(stat -c '%u:%g %a' "$A/stow/pkg/bin/tool")|$(cat "$A/stow/pkg/bin/tool")" "$before|pkg"
+    rm -rf "$A"
+fi
+
 t farm link nosuch --dir "$WORK/run/t/stow" --target "$WORK/run/t/home"
 check "unknown package" is "$rc" 3
 t farm fold emacs --dir "$WORK/run/t/stow" --target "$WORK/run/t/home"
