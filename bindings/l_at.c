@@ -91,7 +91,9 @@ static int l_confine_open(lua_State *L)
             lua_pushvalue(L, t);
             lua_setfield(L, -2, "id");
             xp = (tt_expect *)l_expect(L, lua_gettop(L), "id", &x);
-            if (xp) xp->have &= TT_X_ID; /* a directory's contents change; its identity not */
+            /* A directory's contents change; what it is and its identity not (an identity a
+             * newer run's copy made new is given as its type alone: a directory still). */
+            if (xp) xp->have &= TT_X_ID | TT_X_TYPE | TT_X_OWNER;
             lua_pop(L, 2);
         }
         if (tt_confine_add(h->c, path, xp, &e) != 0) return l_fail(L, &e);

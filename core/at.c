@@ -149,8 +149,12 @@ static int open_owned(const char *abs, pf_dir **out, char **real, tt_err *e)
     uint32_t owner = 0;
     int err = pf_dir_open_owned(abs, out, real, &bad, &owner);
     if (err == EPERM && bad) {
+        int own = owner == 0 || owner == pf_euid();
         tt_fail(e, err, bad,
-                "is a link that belongs to another user, who could point it anywhere; not followed",
+                own ? "is a link in a directory another user can write, who could have put it "
+                      "there; not followed"
+                    : "is a link that belongs to another user, who could point it anywhere; not "
+                      "followed",
                 "give the path it leads to instead, if that is meant");
         free(bad);
         return -1;

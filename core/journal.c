@@ -2,6 +2,7 @@
  * every journal passes before it is written to or read. */
 #include "journal.h"
 
+#include "at.h"
 #include "fs.h"
 #include "path.h"
 #include "platform/platform.h"
@@ -39,9 +40,61 @@ static int private_to_caller(const tt_stat *st, int is_dir, const char *path, tt
     return 0;
 }
 
+#ifndef _WIN32
+/* Whether every name on the way to p (p itself not included) is the caller's or root's,
+ * and each directory among them can be written by no one else (a sticky one, as /tmp,
+ * keeps others from renaming what is not theirs): otherwise another user could put
+ * journals of their own in the place of these between a check and a read. */
+static int way_is_private(const char *p, tt_err *e)
+{
+    char *buf = strdup(p);
+    if (!buf) return tt_fail(e, ENOMEM, p, NULL, NULL);
+    int rc = 0;
+    for (size_t i = 1; buf[i] && rc == 0; i++) {
+        if (buf[i] != '/') continue;
+        buf[i] = '\0';
+        tt_stat st;
+        int err = pf_lstat(buf, &st);
+        if (err == ENOENT) break; /* the rest is made here, private (TT_FS_PRIVATE) */
+        if (err)
+            rc = tt_fail(e, err, buf, "cannot be looked at on the way to the journal directory",
+                         NULL);
+        else if (st.uid != pf_euid() && st.uid != 0)
+            rc = tt_fail(e, EPERM, buf,
+                         "on the way to the journal directory, belongs to another user, who could "
+                         "put other journals there; refused",
+                         "use a --journal-dir only you and root can change");
+        else if (st.type == TT_DIR && (st.mode & 022) && !(st.mode & 01000))
+            rc = tt_fail(e, EPERM, buf,
+                         "on the way to the journal directory, can be written by other users, who "
+                         "could put other journals there; refused",
+                         "use a --journal-dir only you and root can change");
+        buf[i] = '/';
+    }
+    free(buf);
+    return rc;
+}
+
+/* way_is_private for dir as given and for its real path (where its links lead). */
+static int dir_is_private(const char *dir, tt_err *e)
+{
+    char *abs = tt_absolute(dir), *real = NULL;
+    if (!abs) return tt_fail(e, ENOMEM, dir, NULL, NULL);
+    int rc = way_is_private(abs, e);
+    if (rc == 0 && pf_realpath(abs, &real) == 0 && strcmp(real, abs) != 0)
+        rc = way_is_private(real, e);
+    free(abs);
+    free(real);
+    return rc;
+}
+#endif
+
 int tt_journal_dir(const char *dir, int create, tt_err *e)
 {
     tt_stat st;
+#ifndef _WIN32
+    if (dir_is_private(dir, e) != 0) return -1; /* before anything is made on the way */
+#endif
     int err = pf_lstat(dir, &st);
     if (err == ENOENT && create) {
         if (tt_mkdir(NULL, dir, TT_FS_PARENTS | TT_FS_PRIVATE, NULL, e) != 0) {
@@ -52,6 +105,9 @@ int tt_journal_dir(const char *dir, int create, tt_err *e)
         err = pf_lstat(dir, &st);
     }
     if (err) return tt_fail(e, err, dir, "the journal cannot be kept there", "use --journal-dir");
+#ifndef _WIN32
+    if (dir_is_private(dir, e) != 0) return -1;
+#endif
     return private_to_caller(&st, 1, dir, e);
 }
 

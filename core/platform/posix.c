@@ -413,7 +413,16 @@ int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, u
             err = lerr == EAGAIN ? ELOOP : lerr; /* swapped back and forth: give up */
             break;
         }
-        if (uid != geteuid() && uid != 0) {
+        /* A link of root's (or the caller's) is trusted only in a directory no one else
+         * can write: anyone who can is able to move such a link there (rename keeps its
+         * owner), one root's own undo made in their directory say. In a sticky directory
+         * (/tmp) a caller other than root may trust its own links: no one else can have
+         * moved one of those there. */
+        struct stat ds;
+        int others = fstat(fd, &ds) != 0 || (ds.st_uid != geteuid() && ds.st_uid != 0) ||
+                     (ds.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (others && (ds.st_mode & S_ISVTX) && uid == geteuid() && uid != 0) others = 0;
+        if ((uid != geteuid() && uid != 0) || others) {
             free(target);
             *owner = (uint32_t)uid;
             if (real_step(&rp, name, n) == 0) *bad = strdup(*rp ? rp : "/");

@@ -323,6 +323,19 @@ local function fingerprint(i)
   return "f" .. i.type
 end
 
+-- Whether a link of root's or the caller's (uid) in directory d may be followed: no one
+-- else can write d, as the confinement asks (core/platform: pf_dir_open_owned): anyone
+-- who can could have moved such a link there. A sticky directory keeps others from
+-- moving a link of a caller other than root's own there. (A directory this run makes
+-- is not there yet, and is its own.)
+local function trusted_dir(d, uid, euid)
+  local i = tether.info(d)
+  if not i then return true end
+  local others = (i.uid ~= euid and i.uid ~= 0) or (i.mode & 18) ~= 0 -- 022: group, others
+  if others and (i.mode & 512) ~= 0 and uid == euid and euid ~= 0 then others = false end -- 01000
+  return not others
+end
+
 local function new_resolver(view, euid)
   return setmetatable({ view = view, euid = euid, seen = {} }, Resolver)
 end
@@ -352,6 +365,10 @@ function Resolver:resolve(p, follow, item)
         if hops > MAX_LINKS then return nil, select(2, tether.fail("ELOOP", p, "too many links on the way")) end
         if info.uid and info.uid ~= self.euid and info.uid ~= 0 then
           return nil, select(2, tether.fail("EPERM", q, "is a link that belongs to another user, who could point it anywhere; not followed",
+            "give the path it leads to instead, if that is meant"))
+        end
+        if info.uid and not trusted_dir(cur, info.uid, self.euid) then
+          return nil, select(2, tether.fail("EPERM", q, "is a link in a directory another user can write, who could have put it there; not followed",
             "give the path it leads to instead, if that is meant"))
         end
         local rest = { table.unpack(names, i) }

@@ -76,6 +76,17 @@ if [ "$(id -u)" = 0 ]; then
     check "another user's link: named, with why" has "$err" "$WORK/run/theirs/link: is a link that belongs to another user, who could point it anywhere; not followed (EPERM)"
     t apply theirs.json
     check "another user's link: apply refuses alike, nothing changed" is "$rc|$(tree)" "3|$before"
+    # Root's own link in a directory another user can write: that user may have moved it
+    # there (a link root's undo re-made in their tree, say) to lead root anywhere.
+    mkdir -p rootonly/sub theirs2 && chmod 700 rootonly && ln -s /srv/x rootonly/sub/old
+    chown 65534:65534 theirs2 && ln -s "$WORK/run/rootonly/sub" theirs2/cfg
+    echo '{"absent": ["theirs2/cfg/old"]}' > theirs2.json
+    before=$(tree)
+    t apply theirs2.json
+    check "root's link in another user's directory: refused, nothing changed" is "$rc|$(tree)" "3|$before"
+    check "root's link in another user's directory: named, with why" has "$err" \
+        "$WORK/run/theirs2/cfg: is a link in a directory another user can write, who could have put it there; not followed (EPERM)"
+    rm -rf rootonly theirs2 theirs2.json
 else
     echo "skipped: a link owned by root and one of another user (needs root)"
 fi

@@ -210,4 +210,25 @@ check "an unfinished migration is kept" is "$(ls "$XDG_STATE_HOME/tether/journal
 t migrate --rollback
 check "and can still be rolled back" is "$rc|$(cat mig/src/f)" "0|data"
 
+# Journals kept under a directory another user owns (or can write) are refused before
+# anything is made or read: that user could put journals of their own there between a
+# check and a read, and `tether undo` would act on them.
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p theirs && chown 65534:65534 theirs
+    for state in theirs/state theirs; do
+        before=$(snapshot .)
+        XDG_STATE_HOME=$WORK/run/$state t link target "$WORK/run/new-link"
+        check "journals under another user's directory ($state): refused" is "$rc" 3
+        check "journals under another user's directory ($state): says why" has "$err" \
+            "$WORK/run/theirs: on the way to the journal directory, belongs to another user"
+        check "journals under another user's directory ($state): nothing changed" is "$(snapshot .)" "$before"
+        XDG_STATE_HOME=$WORK/run/$state t undo
+        check "undo with journals there: refused" is "$rc" 3
+    done
+    chown root:root theirs && mkdir -p -m 700 theirs/tether/journal && chmod 777 theirs
+    XDG_STATE_HOME=$WORK/run/theirs t history
+    check "journals under a directory others can write: not read, said so" has "$rc|$err" "1|tether: $WORK/run/theirs: on the way to the journal directory, can be written by other users"
+    rm -rf theirs
+fi
+
 finish
