@@ -42,9 +42,11 @@ end
 local function chars(text)
   local list, pos = {}, 1
   while pos <= #text do
-    local seq = text:match("^[\194-\244][\128-\191]*", pos)
-    local ok, c = pcall(utf8.codepoint, seq or "")
-    if not (seq and ok and utf8.len(seq) == 1) then seq, c = text:sub(pos, pos), nil end
+    local b = text:byte(pos)
+    local len = b >= 0xF0 and 4 or b >= 0xE0 and 3 or b >= 0xC2 and 2 or 1
+    local seq = text:sub(pos, pos + len - 1)
+    local c = len > 1 and utf8.len(seq) == 1 and utf8.codepoint(seq) or nil
+    if not c then seq = text:sub(pos, pos) end
     local cols = c and (within(ZERO, c) and 0 or within(WIDE, c) and 2) or 1
     list[#list + 1] = { seq, cols }
     pos = pos + #seq
@@ -96,9 +98,9 @@ end
 -- reads "copying: 30%, ETA 24s, 120.0 MiB/s, 1.2 GiB of 4.0 GiB  a/b". Fields come most
 -- important first; one may be a table { text, short = shorter text }. In fewer columns
 -- the path is shortened in its middle (to no less than SHORTEST columns), then left
--- out; then the fields go from the last, and the label (shortened the same way first)
--- once only two are left; the first field stays, in its short form, cut only when even
--- that is too wide. A plain string is cut in its middle. Control characters in any of
+-- out; then the fields go, the last first, down to two; then the label (shortened the
+-- same way first), then the second field; the first stays, in its short form, cut only
+-- when even that is too wide. A plain string is cut in its middle. Control characters in any of
 -- it are shown escaped (tether.quote), so a name cannot break the line.
 local SHORTEST = 12
 
