@@ -17,11 +17,11 @@ wait_for() { for _ in $(seq 400); do [ -e "$1" ] && return 0; sleep 0.05; done; 
 # The rows of the pane that show progress (each has a percentage; no name here has one).
 progress_rows() { tm capture-pane -p | grep -F '%' ; }
 
-# The copy pauses after files 40, 80, ...; the terminal is resized during each pause,
+# The copy pauses (2 s) after files 40, 80, ...; the terminal is resized during each pause,
 # and the first update after it is drawn at the new width.
 widths=(120 60 20 200 40 30)
 hooks=""
-for i in "${!widths[@]}"; do hooks+="copy:$(( (i + 1) * 40 ))=pause 1.2 $WORK/p$i"$'\n'; done
+for i in "${!widths[@]}"; do hooks+="copy:$(( (i + 1) * 40 ))=pause 2 $WORK/p$i"$'\n'; done
 tm new-session -d -x "${widths[0]}" -y 20 \
     "cd '$WORK/run' && env XDG_STATE_HOME='$XDG_STATE_HOME' TETHER_TEST_AT='$hooks' '$TETHER' migrate src '$shm/dest' 2>&1; echo \$? > '$WORK/rc'; sleep 30"
 for i in "${!widths[@]}"; do
