@@ -151,7 +151,7 @@ function tether.relative_target(target, linkpath) end
 ---@return tether.error? error
 function tether.walk(root, opts) end
 
----Move the folder src to dest and leave a link at src, through the journaled steps of docs/migration.md; returns the plan that ran (id, dest, size).
+---Move the folder src to dest and leave a link at src, through the journaled steps of docs/migration.md; returns the plan that ran (id, dest, size), or nil, message, errno, outcome ("refused" or "rolled back": nothing changed; "partial": its journal says how to go on), signal, problems, and the error as tether.fail's table.
 ---@param src string
 ---@param dest string
 ---@param opts? {verify?: string, link?: string, keep_backup?: boolean, scan?: string[], force?: boolean, min_free?: integer, progress?: fun(p: table), dry?: boolean}
