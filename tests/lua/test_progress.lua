@@ -3,6 +3,7 @@
 -- leaves parts out in the documented order (path shortened, then dropped; then fields
 -- from the last; the label after the third field); and through progress.line with the
 -- terminal stubbed, what reaches the terminal when it is resized between two updates.
+local tether = require "tether"
 local progress = require "tether.progress"
 local units = require "tether.units"
 local T = {}
@@ -178,7 +179,7 @@ end
 -- written to stderr, one string per write.
 local function on_terminal(widths, fn)
   local saved = { stderr = io.stderr, width = tether.term_width, now = tether.now, on = tether.options.progress }
-  local writes, clock, i = {}, 1000, 0
+  local writes, clock = {}, 1000
   io.stderr = { write = function(self, ...) writes[#writes + 1] = table.concat({ ... }); return self end,
                 flush = function() end }
   tether.term_width = function() return widths(), false end
