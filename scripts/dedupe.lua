@@ -4,6 +4,7 @@ local cli = require "tether.cli"
 local run = require "tether.run"
 local plan = require "tether.plan"
 local progress = require "tether.progress"
+local units = require "tether.units"
 local tempname = require "tether.tempname"
 
 local args = cli.parse({...}, {
@@ -59,7 +60,7 @@ for e in cli.walk(roots, { xdev = args.xdev, types = { "file" }, stat = true }) 
       g[#g + 1] = i
     end
   end
-  if scanned % 1024 == 0 and show_progress then line:show(string.format("scanning: %d files, %s", scanned, e.path)) end
+  if scanned % 1024 == 0 and show_progress then line:show({ label = "scanning", scanned .. " files", path = e.path }) end
 end
 
 -- 2. Sets of files with exactly the same bytes. Up to 64 files of one size are read
@@ -102,7 +103,7 @@ end
 local function same_sets(files, out)
   if #files <= 64 then
     compared = compared + files[1].size * #files
-    if show_progress then compare_meter(compared, cli.quote(files[1].path)) end
+    if show_progress then compare_meter(compared, nil, files[1].path) end
     local groups, errors = tether.same_groups(files)
     return sets_of(files, groups, errors, out)
   end
@@ -194,7 +195,7 @@ for _, err in ipairs(unreadable) do cli.warn(err .. "; left alone") end
 local result = cli.apply_plan(p, "file", { bytes_saved = saved, duplicates = duplicates, scanned = scanned })
 if not tether.options.json and not tether.options.quiet then
   local verb = result.dry and "would save" or "saved"
-  cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, progress.bytes(saved), duplicates, scanned,
+  cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, units.bytes(saved), duplicates, scanned,
     tether.now() - started)
 end
 return (#unreadable > 0) and run.code("problems") or cli.done()

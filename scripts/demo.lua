@@ -2,7 +2,7 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local path = require "tether.path"
-local progress = require "tether.progress"
+local units = require "tether.units"
 
 local args = cli.parse({...}, {
   name = "demo",
@@ -50,7 +50,7 @@ if dry then
   local plan, perr = tether.migrate(games, dest, { verify = "hash", dry = true })
   if plan then
     cli.say("\nwould migrate %s -> %s (%s, %d files%s); nothing migrated (dry run)", games, plan.dest,
-      progress.bytes(plan.size.bytes), plan.size.files, elsewhere and ", across filesystems" or "")
+      units.bytes(plan.size.bytes), plan.size.files, elsewhere and ", across filesystems" or "")
   end
   must(tether.raw.rmtree(root))
   if elsewhere then must(tether.raw.rmtree(dest_parent)) end
@@ -64,7 +64,7 @@ end
 local p, err = tether.migrate(games, dest, { verify = "hash" })
 if not p then cli.exit("refused", err) end
 cli.say("\nmigrated %s -> %s (%s, %d files, verified by xxHash%s)", games, p.dest,
-  progress.bytes(p.size.bytes), p.size.files, elsewhere and ", across filesystems" or ", same filesystem")
+  units.bytes(p.size.bytes), p.size.files, elsewhere and ", across filesystems" or ", same filesystem")
 local li = tether.info(games)
 cli.say("%s is now a %s -> %s [%s]", games, li.type, li.target, li.status)
 

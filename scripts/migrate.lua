@@ -4,7 +4,7 @@ local cli = require "tether.cli"
 local run = require "tether.run"
 local migration = require "tether.migration"
 local preflight = require "tether.preflight"
-local progress = require "tether.progress"
+local units = require "tether.units"
 
 local args = cli.parse({...}, {
   name = "migrate",
@@ -156,11 +156,11 @@ if tether.dryrun() then
     return
   end
   cli.say("would migrate %s -> %s", cli.quote(p.src), cli.quote(p.dest))
-  cli.say("  data: %s in %d files, %d directories, %d links, %d hard links", progress.bytes(p.size.bytes),
+  cli.say("  data: %s in %d files, %d directories, %d links, %d hard links", units.bytes(p.size.bytes),
     p.size.files, p.size.dirs, p.size.links, p.size.hardlinks)
   cli.say("  %s", p.same_fs and "same filesystem: a rename, no copy" or
-    string.format("needs %s on the destination (with a %s margin), %s free", progress.bytes(p.need),
-      progress.bytes(p.margin), progress.bytes(p.free)))
+    string.format("needs %s on the destination (with a %s margin), %s free", units.bytes(p.need),
+      units.bytes(p.margin), units.bytes(p.free)))
   for i, step in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(step)) end
   if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", cli.quote(p.backup)) end
   for _, n in ipairs(p.notes) do cli.say("  note: %s", cli.quote(n)) end
@@ -180,8 +180,8 @@ if json_out then
              backup = p.keep_backup and p.backup or nil })
 else
   cli.say("migrated %s -> %s: %s in %d files, %.1fs%s", cli.quote(p.src), cli.quote(p.dest),
-    progress.bytes(p.size.bytes), p.size.files, secs,
-    (not p.same_fs and secs > 0) and (", " .. progress.bytes(p.size.bytes / secs) .. "/s") or "")
+    units.bytes(p.size.bytes), p.size.files, secs,
+    (not p.same_fs and secs > 0) and (", " .. units.bytes(p.size.bytes / secs) .. "/s") or "")
   cli.say("%s is now a %s to %s (journal %s)", cli.quote(p.src), p.link, cli.quote(p.dest), p.id)
   if p.keep_backup then cli.say("the original is kept at %s; delete it with tether migrate --finish %s", cli.quote(p.backup), p.id) end
 end

@@ -19,6 +19,7 @@ local path = require "tether.path"
 local tempname = require "tether.tempname"
 local preflight = require "tether.preflight"
 local progress = require "tether.progress"
+local units = require "tether.units"
 local testhook = require "tether.testhook"
 local writers = require "tether.writers"
 
@@ -115,7 +116,7 @@ end
 M.steps = {
   copy = {
     describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
-      progress.bytes(x.size.bytes), x.size.files) end,
+      units.bytes(x.size.bytes), x.size.files) end,
     run = function(x, rt)
       local ok, err, code, e = remove_copy(x, rt, true) -- a partial copy from an earlier attempt
       if not ok then return nil, err, code, e end
@@ -501,8 +502,8 @@ local function reporter(x, label, user_fn)
       testhook.point(label .. what .. ":" .. s.files)
       if user_fn then user_fn(s) end
       if REMOVING[what] then show(s.files)
-      elseif s.sync then line:show(string.format("syncing: writing %s to disk", progress.bytes(s.bytes)))
-      else show(s.bytes, string.format("%d of %d files", s.files, files)) end
+      elseif s.sync then line:show({ label = "syncing", "writing " .. units.bytes(s.bytes) .. " to disk" })
+      else show(s.bytes, string.format("%d of %d files", s.files, files), s.path) end
     end
   end, line
 end

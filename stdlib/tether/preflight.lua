@@ -14,7 +14,7 @@ local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
 local tempname = require "tether.tempname"
-local progress = require "tether.progress"
+local units = require "tether.units"
 local testhook = require "tether.testhook"
 local writers = require "tether.writers"
 
@@ -265,7 +265,7 @@ function M.plan(src, dest, opts)
   if not same_fs and need > space.avail and not testhook.skip_space_check() then
     problems[#problems + 1] = { code = "ENOSPC", text = string.format(
       "%s: not enough free space: %s needed (%s of data and a %s margin), %s free; free some, or set a smaller --min-free",
-      dest_parent, progress.bytes(need), progress.bytes(size.alloc), progress.bytes(margin), progress.bytes(space.avail)) }
+      dest_parent, units.bytes(need), units.bytes(size.alloc), units.bytes(margin), units.bytes(space.avail)) }
   end
   local open, cwds, checked = writers.scan({ at.src_real })
   for _, w in ipairs(open) do
@@ -325,7 +325,7 @@ function M.undo(p, opts)
     local need = size.alloc + (size.dirs + size.links + size.specials) * 4096 + M.default_margin(space.total)
     if need > space.avail and not testhook.skip_space_check() then
       problems[#problems + 1] = { code = "ENOSPC", text = string.format("%s: not enough free space to move the data back: %s needed, %s free",
-        path.dirname(p.src), progress.bytes(need), progress.bytes(space.avail)) }
+        path.dirname(p.src), units.bytes(need), units.bytes(space.avail)) }
     end
   end
   local open = writers.scan({ tether.realpath(p.dest) or p.dest })
