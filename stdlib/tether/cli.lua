@@ -388,8 +388,12 @@ local function identify(paths, opts)
   for n, p in ipairs(paths) do
     local i = tether.info(p)
     local link = i and (i.type == "symlink" or i.type == "junction")
-    local it = { path = p, n = n, walks_in = i and not opts.objects and (i.type == "dir" or (link and i.target_type == "dir")),
-                 is_entry = opts.objects or not i or i.type ~= "dir" }
+    local walks_in = i and not opts.objects and (i.type == "dir" or (link and i.target_type == "dir"))
+    -- (a link to a directory given as a root stands for that directory, as find -H takes
+    -- it: what is in it is walked, the link itself is not changed; its parent is a root
+    -- that changes it)
+    local it = { path = p, n = n, walks_in = walks_in, link = link,
+                 is_entry = opts.objects or not i or (i.type ~= "dir" and not walks_in) }
     local top = it.walks_in and real(p)
     if top then
       it.tree, it.tree_in = link and key(i.target_dev, i.target_ino) or key(i.dev, i.ino), chain(top)
@@ -411,8 +415,9 @@ end
 -- ("d", "./d", "d/", "$PWD/d", "//d", a link to d, d through a bind mount or a linked
 -- parent) or lying inside another ("d/sub" with "d") is walked once, so nothing is
 -- planned twice. A root has up to two parts: the tree below it (a directory, or a link
--- to one, is walked into) and its own entry (a link or file given as a root is itself
--- looked at: prune takes a dangling link given directly). A part that an earlier root
+-- to one, is walked into) and its own entry (a file, or a link that leads to no
+-- directory, given as a root is itself looked at: prune takes a dangling link given
+-- directly). A part that an earlier root
 -- has, or that lies inside another root's tree, is dropped (with -v, saying so).
 -- Returns, in the order given, {path=, tree=, self=} for each root with a part left,
 -- and .paths: their paths (the run's roots, for tether.confine and the journal).
@@ -437,7 +442,7 @@ function M.fold_roots(paths, opts)
     local tree_by = it.tree and tree_over(it.tree_in, it)
     local entry_by = it.entry and (entries[it.entry] ~= it and entries[it.entry] or tree_over(it.entry_in))
     local tree = it.walks_in and not tree_by
-    local self = tree -- a directory's own entry is the top of its tree
+    local self = tree and not it.link -- a directory's own entry is the top of its tree
     if it.is_entry then self = not entry_by end
     if tree or self then
       out[#out + 1] = { path = it.path, tree = tree or false, self = self }

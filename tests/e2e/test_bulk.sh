@@ -82,6 +82,17 @@ check "and back" is "$rc|$(readlink rel/etc/app.conf)" "0|$WORK/run/rel/current/
 ln -sfn releases/42 rel/current
 check "the link follows the deploy" is "$(cat rel/etc/app.conf)" "v42"
 rm -rf rel
+# A root that is a link to a directory stands for that directory (as find -H takes it):
+# what is in it is planned, the link itself is not (its parent is the root that changes
+# it), with or without a trailing slash, either way round.
+mkdir -p al/real && touch al/real/f && ln -s "$WORK/run/al/real/f" al/real/abs && ln -s "$WORK/run/al/real" al/alias
+for root in al/alias al/alias/; do
+    t relativize "$root"
+    check "relativize $root: what is in it, not the link" is "$rc|$(readlink al/real/abs)|$(readlink al/alias)" "0|f|$WORK/run/al/real"
+    t relativize --absolute "$root"
+    check "relativize --absolute $root: back" is "$rc|$(readlink al/real/abs)" "0|$WORK/run/al/real/f"
+done
+rm -rf al
 
 # --- prune: broken links go; denied and loops stay (loops go with --loops)
 mkdir -p pr/locked && echo s > pr/locked/secret && chmod 755 "$WORK" "$WORK/run" pr
