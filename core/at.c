@@ -3,6 +3,7 @@
  * kept open: plans come in walk order, so most actions reuse the previous one's. */
 #include "at.h"
 
+#include "chase.h"
 #include "path.h"
 
 #include <errno.h>
@@ -141,13 +142,13 @@ static int actable(const char *name)
            !(tt_path_root(name) && !name[tt_path_root(name)]);
 }
 
-/* The directory abs names (pf_dir_open_owned: its links followed when they belong to the
+/* The directory abs names (tt_chase_owned: its links followed when they belong to the
  * caller or to root). A link of another user is named in the error. */
 static int open_owned(const char *abs, pf_dir **out, char **real, tt_err *e)
 {
     char *bad = NULL;
     uint32_t owner = 0;
-    int err = pf_dir_open_owned(abs, out, real, &bad, &owner);
+    int err = tt_chase_owned(abs, out, real, &bad, &owner);
     if (err == EPERM && bad) {
         tt_fail(e, err, bad,
                 "is a link that belongs to another user, who could point it anywhere; not followed",
