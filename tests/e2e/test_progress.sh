@@ -6,7 +6,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-use_tmux || { finish; exit; }
+use_tmux
 
 # Long names, so every progress line would be wider than the terminal.
 deep=src/a-directory-with-a-rather-long-name/and-another-one-below-it-too
