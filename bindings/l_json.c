@@ -190,17 +190,48 @@ static int l_encode(lua_State *L)
 #define OBJECT_META lua_upvalueindex(2)
 #define NULL_VALUE  lua_upvalueindex(3)
 
-/* Raises what core/json says of a failure found here (at byte offset at). */
-static _Noreturn void bad(lua_State *L, tt_json_in *in, const char *what, size_t at)
+/* Raises what went wrong, as core/json says it. */
+static _Noreturn void json_error(lua_State *L, const tt_json_in *in)
 {
+    char **box = l_newbox(L);
     size_t n;
-    const char *msg = tt_json_fail(in, what, at, &n);
-    lua_pushlstring(L, msg, n);
+    if (tt_json_message(in, box, &n) != 0) luaL_error(L, "json: out of memory");
+    lua_pushlstring(L, *box, n);
     lua_error(L);
     abort(); /* not reached */
 }
 
-/* Pushes the value a token stands for; 0 for a token that is no value. */
+/* Pushes a key or a string, its escapes decoded. */
+static void push_string(lua_State *L, const tt_json_tok *t)
+{
+    if (!t->escaped) {
+        lua_pushlstring(L, t->s, t->n);
+        return;
+    }
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, t->n);
+    luaL_pushresultsize(&b, tt_json_unescape(t->s, t->n, p));
+}
+
+static void push_number(lua_State *L, tt_json_in *in, const tt_json_tok *t)
+{
+    char text[64]; /* core/json gives at most 63 bytes */
+    memcpy(text, t->s, t->n);
+    text[t->n] = '\0';
+    if (lua_stringtonumber(L, text) != t->n + 1) {
+        tt_json_fail(in, "bad number", t->at);
+        json_error(L, in);
+    }
+    lua_Integer i; /* an integral float comes back as an integer, as math.tointeger does */
+    lua_Number f = lua_tonumber(L, -1);
+    if (!lua_isinteger(L, -1) && f == floor(f) && lua_numbertointeger(f, &i)) {
+        lua_pop(L, 1);
+        lua_pushinteger(L, i);
+    }
+}
+
+/* Pushes the value a token stands for; 0 when it is not a whole value yet (a container
+ * begins: the table is pushed, and it is a value when it ends). */
 static int push_token(lua_State *L, tt_json_in *in, const tt_json_tok *t)
 {
     switch (t->type) {
@@ -210,23 +241,13 @@ static int push_token(lua_State *L, tt_json_in *in, const tt_json_tok *t)
         lua_newtable(L);
         lua_pushvalue(L, t->type == TT_JSON_OBJECT ? OBJECT_META : ARRAY_META);
         lua_setmetatable(L, -2);
-        return 0; /* a value once it ends */
+        return 0;
     case TT_JSON_STRING:
-        lua_pushlstring(L, t->s, t->n);
+        push_string(L, t);
         return 1;
-    case TT_JSON_NUMBER: {
-        char text[64]; /* core/json gives at most 63 bytes */
-        memcpy(text, t->s, t->n);
-        text[t->n] = '\0';
-        if (lua_stringtonumber(L, text) != t->n + 1) bad(L, in, "bad number", t->at);
-        lua_Integer i; /* an integral float comes back as an integer, as math.tointeger does */
-        lua_Number f = lua_tonumber(L, -1);
-        if (!lua_isinteger(L, -1) && f == floor(f) && lua_numbertointeger(f, &i)) {
-            lua_pop(L, 1);
-            lua_pushinteger(L, i);
-        }
+    case TT_JSON_NUMBER:
+        push_number(L, in, t);
         return 1;
-    }
     case TT_JSON_TRUE:
     case TT_JSON_FALSE:
         lua_pushboolean(L, t->type == TT_JSON_TRUE);
@@ -248,29 +269,30 @@ static int l_decode(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &n);
     int duplicates = lua_toboolean(L, 2);
     lua_settop(L, 2);
-    tt_json_in *in = lua_newuserdatauv(L, sizeof *in, 0); /* too big for the C stack */
-    char **str = l_newbox(L);
-    tt_json_in_init(in, s, n, str);
+    tt_json_in in; /* less C stack than a recursive descent would take */
+    tt_json_in_init(&in, s, n);
     for (;;) {
         tt_json_tok t;
-        switch (tt_json_next(in, &t)) {
+        switch (tt_json_next(&in, &t)) {
         case TT_JSON_ERROR:
-            lua_pushlstring(L, t.s, t.n);
-            return lua_error(L);
+            json_error(L, &in);
         case TT_JSON_DONE:
             return 1;
         case TT_JSON_KEY:
-            lua_pushlstring(L, t.s, t.n); /* object, key */
+            push_string(L, &t); /* object, key */
             lua_pushvalue(L, -1);
-            if (!duplicates && lua_rawget(L, -3) != LUA_TNIL)
-                bad(L, in, lua_pushfstring(L, "duplicate key \"%s\"", lua_tostring(L, -2)), t.at);
+            if (!duplicates && lua_rawget(L, -3) != LUA_TNIL) {
+                tt_json_fail(&in, lua_pushfstring(L, "duplicate key \"%s\"", lua_tostring(L, -2)),
+                             t.at);
+                json_error(L, &in);
+            }
             lua_pop(L, 1);
             continue;
         default:
-            if (!push_token(L, in, &t)) continue;
+            if (!push_token(L, &in, &t)) continue;
         }
         int64_t i; /* a value is on top: into its container */
-        int kind = tt_json_container(in, &i);
+        int kind = tt_json_container(&in, &i);
         if (kind == 2)
             lua_rawset(L, -3);
         else if (kind == 1)

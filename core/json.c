@@ -3,26 +3,30 @@
  * document it happened ("links[2].path") as well as at which byte. */
 #include "json.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for n more bytes, or 0 (and oom set) when there is none to be had. */
+static int grow(tt_json_out *o, size_t n)
+{
+    if (o->oom) return 0;
+    if (o->len + n <= o->cap) return 1;
+    size_t cap = o->cap ? o->cap : 256;
+    while (cap < o->len + n)
+        cap *= 2;
+    char *p = realloc(*o->buf, cap);
+    if (!p) return o->oom = 1, 0;
+    *o->buf = p;
+    o->cap = cap;
+    return 1;
+}
+
 void tt_json_put(tt_json_out *o, const char *s, size_t n)
 {
-    if (o->oom) return;
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n)
-            cap *= 2;
-        char *p = realloc(*o->buf, cap);
-        if (!p) {
-            o->oom = 1;
-            return;
-        }
-        *o->buf = p;
-        o->cap = cap;
-    }
+    if (!grow(o, n)) return;
     memcpy(*o->buf + o->len, s, n);
     o->len += n;
 }
@@ -143,127 +147,23 @@ enum {
     STOPPED,        /* after an error */
 };
 
-void tt_json_in_init(tt_json_in *in, const char *text, size_t n, char **str)
+void tt_json_in_init(tt_json_in *in, const char *text, size_t n)
 {
     in->s = in->p = text;
     in->end = text + n;
-    in->str = str;
-    in->str_cap = 0;
     in->key = 0;
     in->state = VALUE;
     in->depth = 0;
+    in->what = NULL;
+    in->at = 0;
 }
 
-/* A growing string in *in->str: room for n more bytes after len, or 0 when out of memory. */
-static int room(tt_json_in *in, size_t len, size_t n)
-{
-    if (*in->str && len + n <= in->str_cap) return 1;
-    size_t cap = in->str_cap ? in->str_cap : 64;
-    while (cap < len + n)
-        cap *= 2;
-    char *p = realloc(*in->str, cap);
-    if (!p) return 0;
-    *in->str = p;
-    in->str_cap = cap;
-    return 1;
-}
-
-static int add(tt_json_in *in, size_t *len, const char *s, size_t n)
-{
-    if (!room(in, *len, n + 1)) return 0;
-    memcpy(*in->str + *len, s, n);
-    *len += n;
-    (*in->str)[*len] = '\0';
-    return 1;
-}
-
-/* Whether the key k (n bytes) is a plain name, written name rather than ["name"]. */
-static int plain_key(const char *k, size_t n)
-{
-    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)k[i];
-        if (!(c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9'))) return 0;
-    }
-    return 1;
-}
-
-static int decode_string(tt_json_in *in, size_t *len, const char **why);
-
-/* The key that starts at text offset `at`, decoded again (into *key, malloc'd). */
-static int key_at(const tt_json_in *in, size_t at, char **key, size_t *n)
-{
-    tt_json_in k = *in;
-    char *buf = NULL;
-    k.str = &buf;
-    k.str_cap = 0;
-    k.p = in->s + at;
-    const char *why;
-    *n = 0;
-    int ok = decode_string(&k, n, &why);
-    *key = buf;
-    return ok;
-}
-
-/* Appends the place of the open containers ("links[2].path") to the message at *len. */
-static int add_place(tt_json_in *in, size_t *len, size_t before)
-{
-    int first = 1, ok = add(in, len, " in ", 4);
-    for (int i = 0; ok && i < in->depth; i++) {
-        const tt_json_frame *f = &in->frames[i];
-        char num[32], *key = NULL;
-        size_t n = 0;
-        if (f->key) {
-            ok = key_at(in, f->key - 1, &key, &n);
-            int plain = ok && plain_key(key, n);
-            ok = ok &&
-                 (plain ? (first || add(in, len, ".", 1)) && add(in, len, key, n)
-                        : add(in, len, "[\"", 2) && add(in, len, key, n) && add(in, len, "\"]", 2));
-            free(key);
-        } else if (f->index) {
-            ok =
-                add(in, len, num, (size_t)snprintf(num, sizeof num, "[%lld]", (long long)f->index));
-        } else {
-            continue;
-        }
-        first = 0;
-    }
-    if (ok && first) *len = before; /* nowhere in particular */
-    return ok;
-}
-
-const char *tt_json_fail(tt_json_in *in, const char *what, size_t at, size_t *n)
-{
-    static const char oom[] = "json: out of memory";
-    size_t len = 0;
-    char num[32];
-    int ok = add(in, &len, "json: ", 6) && add(in, &len, what, strlen(what));
-    ok = ok && add_place(in, &len, len) &&
-         add(in, &len, num, (size_t)snprintf(num, sizeof num, " at byte %zu", at + 1));
-    in->state = STOPPED;
-    *n = ok ? len : sizeof oom - 1;
-    return ok ? *in->str : oom;
-}
-
-static tt_json_token fail(tt_json_in *in, tt_json_tok *t, const char *what)
-{
-    t->at = (size_t)(in->p - in->s);
-    t->s = tt_json_fail(in, what, t->at, &t->n);
-    return t->type = TT_JSON_ERROR;
-}
-
-static void skip_ws(tt_json_in *in)
-{
-    while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\r' || *in->p == '\n'))
-        in->p++;
-}
-
-/* The four hex digits at `at`, or -1. */
-static long hex4(const tt_json_in *in, const char *at)
+/* The four hex digits at s (before end), or -1. */
+static long hex4(const char *s, const char *end)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = at + i < in->end ? at[i] : 0;
+        char c = s + i < end ? s[i] : 0;
         int d = c >= '0' && c <= '9'                 ? c - '0'
                 : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
                                                      : -1;
@@ -273,41 +173,15 @@ static long hex4(const tt_json_in *in, const char *at)
     return v;
 }
 
-static int add_utf8(tt_json_in *in, size_t *len, unsigned long cp)
+static size_t put_utf8(char *u, unsigned long cp)
 {
-    char u[4];
-    size_t n;
-    if (cp < 0x80)
-        u[0] = (char)cp, n = 1;
-    else if (cp < 0x800)
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    else if (cp < 0x10000)
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)),
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    else
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    return add(in, len, u, n);
-}
-
-/* The \uXXXX escape at in->p (one or, for a surrogate pair, two), decoded. */
-static int decode_u(tt_json_in *in, size_t *len, const char **why)
-{
-    long cp = hex4(in, in->p + 2);
-    if (cp < 0) return *why = "bad \\u escape", 0;
-    in->p += 6;
-    if (cp >= 0xDC80 && cp <= 0xDCFF) { /* an escaped raw byte */
-        char byte = (char)(cp - 0xDC00);
-        return add(in, len, &byte, 1) || (*why = "out of memory", 0);
-    }
-    if (cp >= 0xD800 && cp <= 0xDBFF && in->end - in->p >= 6 && in->p[0] == '\\' &&
-        in->p[1] == 'u' && (in->p[2] | 32) == 'd' && strchr("cdefCDEF", in->p[3])) {
-        long lo = hex4(in, in->p + 2);
-        if (lo < 0) return *why = "bad \\u escape", 0;
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        in->p += 6;
-    }
-    return add_utf8(in, len, (unsigned long)cp) || (*why = "out of memory", 0);
+    if (cp < 0x80) return u[0] = (char)cp, 1;
+    if (cp < 0x800) return u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), 2;
+    if (cp < 0x10000)
+        return u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)),
+               u[2] = (char)(0x80 | (cp & 0x3F)), 3;
+    return u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
+           u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), 4;
 }
 
 /* The byte the escape \e stands for, or 0 (\u is not one of these). */
@@ -332,41 +206,162 @@ static char simple_escape(char e)
     return 0;
 }
 
-/* The string at in->p (its opening quote), decoded into *in->str from *len on. */
-static int decode_string(tt_json_in *in, size_t *len, const char **why)
+/* The escape at *p (a backslash, before end): checked, its bytes written to out (when
+ * not NULL; never more than the escape's own length), *p moved past it. The number of
+ * bytes, or 0 with *p left at the bad escape. A \udcXX is the raw byte XX; a high
+ * surrogate followed by \udc00-\udfff is one code point. */
+static size_t escape_at(const char **p, const char *end, char *out, const char **why)
 {
-    in->p++;
-    if (!add(in, len, "", 0)) return *why = "out of memory", 0;
-    for (;;) {
-        const char *run = in->p;
-        while (in->p < in->end && *in->p != '"' && *in->p != '\\')
-            in->p++;
-        if (!add(in, len, run, (size_t)(in->p - run))) return *why = "out of memory", 0;
-        if (in->p >= in->end) return *why = "unterminated string", 0;
-        if (*in->p == '"') {
-            in->p++;
-            return 1;
+    char u[4], *o = out ? out : u, e = *p + 1 < end ? (*p)[1] : 0, c = simple_escape(e);
+    if (c) {
+        *p += 2;
+        return *o = c, 1;
+    }
+    long cp = e == 'u' ? hex4(*p + 2, end) : -1;
+    if (cp < 0) return *why = e == 'u' ? "bad \\u escape" : "bad escape", 0;
+    const char *q = *p + 6;
+    if (cp >= 0xDC80 && cp <= 0xDCFF) {
+        *p = q;
+        return *o = (char)(cp - 0xDC00), 1;
+    }
+    if (cp >= 0xD800 && cp <= 0xDBFF && end - q >= 6 && q[0] == '\\' && q[1] == 'u' &&
+        (q[2] | 32) == 'd' && strchr("cdefCDEF", q[3])) {
+        long lo = hex4(q + 2, end);
+        if (lo < 0) return *p = q, *why = "bad \\u escape", 0;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        q += 6;
+    }
+    *p = q;
+    return put_utf8(o, (unsigned long)cp);
+}
+
+/* The string whose opening quote is at *p: checked (decoded into out when not NULL),
+ * *p moved past its closing quote. Its decoded length, or -1 with *p at the fault. */
+static long scan_string(const char **p, const char *end, char *out, int *escaped, const char **why)
+{
+    size_t len = 0;
+    *escaped = 0;
+    for ((*p)++;;) {
+        const char *run = *p;
+        while (*p < end && **p != '"' && **p != '\\')
+            (*p)++;
+        if (out) memcpy(out + len, run, (size_t)(*p - run));
+        len += (size_t)(*p - run);
+        if (*p >= end) return *why = "unterminated string", -1;
+        if (**p == '"') {
+            (*p)++;
+            return (long)len;
         }
-        char e = in->p + 1 < in->end ? in->p[1] : 0, c = simple_escape(e);
-        if (e == 'u') {
-            if (!decode_u(in, len, why)) return 0;
-        } else if (c) {
-            if (!add(in, len, &c, 1)) return *why = "out of memory", 0;
-            in->p += 2;
-        } else {
-            return *why = "bad escape", 0;
-        }
+        *escaped = 1;
+        size_t n = escape_at(p, end, out ? out + len : NULL, why);
+        if (!n) return -1;
+        len += n;
     }
 }
 
-/* A string token (a key or a value) at in->p. */
+size_t tt_json_unescape(const char *s, size_t n, char *out)
+{
+    const char *p = s - 1, *why; /* as if at the opening quote; the text was checked */
+    int escaped;
+    long len = scan_string(&p, s + n + 1, out, &escaped, &why);
+    return len < 0 ? 0 : (size_t)len;
+}
+
+void tt_json_fail(tt_json_in *in, const char *what, size_t at)
+{
+    in->what = what;
+    in->at = at;
+    in->state = STOPPED;
+}
+
+static tt_json_token fail(tt_json_in *in, tt_json_tok *t, const char *what)
+{
+    t->at = (size_t)(in->p - in->s);
+    tt_json_fail(in, what, t->at);
+    return t->type = TT_JSON_ERROR;
+}
+
+static void put_str(tt_json_out *o, const char *s)
+{
+    tt_json_put(o, s, strlen(s));
+}
+
+/* Whether the key k (n bytes) is a plain name, written name rather than ["name"]. */
+static int plain_key(const char *k, size_t n)
+{
+    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!(c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9'))) return 0;
+    }
+    return 1;
+}
+
+/* Appends the key whose opening quote is at text offset `at`, decoded, as the place
+ * names it: .name (no dot first), or ["name"] (a name Lua could not write after a dot). */
+static void put_key(tt_json_out *o, const tt_json_in *in, size_t at, int first)
+{
+    const char *p = in->s + at, *why;
+    int escaped;
+    if (scan_string(&p, in->end, NULL, &escaped, &why) < 0) return; /* read before: cannot be */
+    if (!grow(o, (size_t)(p - (in->s + at)) + 4)) return;           /* decoded is never longer */
+    char *key = *o->buf + o->len;
+    p = in->s + at;
+    size_t n = (size_t)scan_string(&p, in->end, key + 2, &escaped, &why);
+    if (!plain_key(key + 2, n)) {
+        memcpy(key, "[\"", 2);
+        memcpy(key + 2 + n, "\"]", 2);
+        o->len += n + 4;
+    } else if (first) {
+        memmove(key, key + 2, n);
+        o->len += n;
+    } else {
+        key[1] = '.';
+        memmove(key, key + 1, n + 1);
+        o->len += n + 1;
+    }
+}
+
+int tt_json_message(const tt_json_in *in, char **buf, size_t *n)
+{
+    tt_json_out o = {.buf = buf};
+    put_str(&o, "json: ");
+    put_str(&o, in->what ? in->what : "no error");
+    size_t before = o.len;
+    put_str(&o, " in ");
+    int first = 1;
+    for (int i = 0; i < in->depth; i++) { /* the place of each open container, outermost first */
+        const tt_json_frame *f = &in->frames[i];
+        char num[32];
+        if (f->key)
+            put_key(&o, in, f->key - 1, first);
+        else if (f->index)
+            tt_json_put(&o, num, (size_t)snprintf(num, sizeof num, "[%lld]", (long long)f->index));
+        else
+            continue;
+        first = 0;
+    }
+    if (first) o.len = before; /* nowhere in particular */
+    char at[48];
+    tt_json_put(&o, at,
+                (size_t)snprintf(at, sizeof at, " at byte %llu", (unsigned long long)in->at + 1));
+    *n = o.len;
+    return o.oom ? ENOMEM : 0;
+}
+
+static void skip_ws(tt_json_in *in)
+{
+    while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\r' || *in->p == '\n'))
+        in->p++;
+}
+
+/* A string token (a key or a value) at in->p: checked, handed out as written. */
 static tt_json_token string(tt_json_in *in, tt_json_tok *t, tt_json_token type)
 {
-    size_t len = 0;
     const char *why;
     t->at = (size_t)(in->p - in->s);
-    if (!decode_string(in, &len, &why)) return fail(in, t, why);
-    t->s = *in->str, t->n = len;
+    if (scan_string(&in->p, in->end, NULL, &t->escaped, &why) < 0) return fail(in, t, why);
+    t->s = in->s + t->at + 1, t->n = (size_t)(in->p - t->s) - 1;
     return t->type = type;
 }
 
@@ -410,9 +405,8 @@ static tt_json_token value(tt_json_in *in, tt_json_tok *t)
     if (word(in, "false")) return t->type = TT_JSON_FALSE;
     if (word(in, "null")) return t->type = TT_JSON_NULL;
     if (c == '-' || (c >= '0' && c <= '9')) return number(in, t);
-    char what[32];
-    snprintf(what, sizeof what, "unexpected '%c'", c);
-    return fail(in, t, what);
+    snprintf(in->what_buf, sizeof in->what_buf, "unexpected '%c'", c);
+    return fail(in, t, in->what_buf);
 }
 
 /* The innermost container ends at in->p (its close); it is a value of the one around. */
@@ -426,8 +420,8 @@ static tt_json_token close_container(tt_json_in *in, tt_json_tok *t)
 
 tt_json_token tt_json_next(tt_json_in *in, tt_json_tok *t)
 {
-    t->s = NULL, t->n = 0;
-    if (in->state == STOPPED) return fail(in, t, "read past an error");
+    t->s = NULL, t->n = 0, t->escaped = 0;
+    if (in->state == STOPPED) return t->at = in->at, t->type = TT_JSON_ERROR;
     tt_json_frame *f = in->depth ? &in->frames[in->depth - 1] : NULL;
     if (f && in->state == AFTER_VALUE) f->key = 0; /* between members */
     skip_ws(in);

@@ -59,8 +59,11 @@ typedef enum tt_json_token {
 
 typedef struct tt_json_tok {
     tt_json_token type;
-    const char *s; /* valid until the next call */
+    /* KEY and STRING: the text between the quotes, as written (escaped: it holds escapes,
+     * for tt_json_unescape); NUMBER: as written (at most 63 bytes). Points into the text. */
+    const char *s;
     size_t n;
+    int escaped;
     size_t at; /* where the token starts in the text (a byte offset) */
 } tt_json_tok;
 
@@ -74,23 +77,30 @@ typedef struct tt_json_frame {
 
 typedef struct tt_json_in {
     const char *s, *p, *end;
-    char **str; /* decoded strings and the error message (malloc'd; the caller frees) */
-    size_t str_cap;
     size_t key; /* the key just read, until its ':' */
     int state, depth;
+    const char *what; /* the failure, at byte offset `at` */
+    size_t at;
+    char what_buf[32];
     tt_json_frame frames[TT_JSON_MAX_DEPTH];
 } tt_json_in;
 
-/* Starts reading text (n bytes); *str (NULL at first) receives strings and messages. */
-void tt_json_in_init(tt_json_in *in, const char *text, size_t n, char **str);
-/* The next token. An error says "json: WHAT in PLACE at byte N" (PLACE, as
- * links[2].path, left out at the top level); once one is given, the reader stops. */
+/* Starts reading text (n bytes), which must stay as it is while it is read. */
+void tt_json_in_init(tt_json_in *in, const char *text, size_t n);
+/* The next token. After TT_JSON_ERROR (and after tt_json_fail) the reader is stopped and
+ * tt_json_message says what went wrong. */
 tt_json_token tt_json_next(tt_json_in *in, tt_json_tok *t);
+/* A string token's bytes (s, n as the token gives them) decoded into out, which has
+ * room for n bytes (decoded is never longer); the decoded length. */
+size_t tt_json_unescape(const char *s, size_t n, char *out);
 /* The container the next value goes into: 0 none (the top level), 1 an array (*index:
  * the element's, from 1), 2 an object. */
 int tt_json_container(const tt_json_in *in, int64_t *index);
 /* A failure the caller found (a duplicate key, a number it cannot hold) at byte offset
- * `at`, said as tt_json_next says its own: the message is returned (*n bytes). */
-const char *tt_json_fail(tt_json_in *in, const char *what, size_t at, size_t *n);
+ * `at`; what must stay valid until tt_json_message. The reader stops. */
+void tt_json_fail(tt_json_in *in, const char *what, size_t at);
+/* "json: WHAT in PLACE at byte N" (PLACE, as links[2].path, left out at the top level)
+ * into *buf (malloc'd, grown as needed: the caller frees it), *n bytes; 0 or ENOMEM. */
+int tt_json_message(const tt_json_in *in, char **buf, size_t *n);
 
 #endif
