@@ -129,21 +129,26 @@ build() { # build DIR [cmake options...]
 
 run_suite() { # run_suite DIR LABEL [ctest options]: runs ctest, then lists each runner's own counts
     echo "== test suite ($2) =="
-    local dir=$1 st=0
+    local dir=$1 label=$2 st=0
     shift 2
     ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" "$@" | tee "$dir/ctest.out" || st=1
-    echo "-- counts per runner ($2):"
+    echo "-- counts per runner ($label):"
     awk '
-        /^[0-9]+\/[0-9]+ Test: / { name = $3; p = f = s = ""; next }
+        /^[0-9]+\/[0-9]+ Test: / { name = $3; p = f = s = why = ""; counted = 0; next }
+        /^skipped: / { why = $0 }
         /^\[  PASSED  \] [0-9]+ test/  { p = $4 }
         /^\[  FAILED  \] [0-9]+ test/  { f = $4 }
         /^\[  SKIPPED \] [0-9]+ test/  { s = $4 }
         /^\[==========\] [0-9]+ test\(s\) run/ { cm[name] = 1 }
-        /^[0-9]+ passed, [0-9]+ failed/ { printf "   %-28s %s\n", name, $0 }
+        /^[0-9]+ passed, [0-9]+ failed/ { printf "   %-28s %s\n", name, $0; counted = 1 }
+        /^Test Passed/ && why != "" && !counted && !cm[name] { printf "   %-28s %s\n", name, why }
         /^Test (Passed|Failed)/ && cm[name] {
             printf "   %-28s %d passed, %d failed%s\n", name, p, f, s ? ", " s " skipped" : ""
         }' "$dir/Testing/Temporary/LastTest.log"
     grep -E '^[0-9]+% tests passed' "$dir/ctest.out" | tail -n 1
+    local skipped
+    skipped=$(grep -c '(Skipped)$' "$dir/ctest.out" || true)
+    [ "$skipped" -eq 0 ] || echo "$skipped of them skipped (exit 77: each says why above)"
     return $st
 }
 

@@ -1,123 +1,31 @@
-/* The JSON codec behind tether.json, in C because journals and reports encode a record
- * per file or link, and undo and history read them back. File names are bytes, not always UTF-8: a
- * byte that is not part of valid UTF-8 is written as "\udcXX" (a lone low surrogate, as Python's
- * surrogateescape does); tether.json decodes it back to that byte. */
+/* tether._json: Lua values to JSON text and back, over core/json (the codec itself).
+ * Tables are written as arrays or objects as tether.json's markers say; decoded arrays
+ * and objects come back marked, so they encode back the same way. */
 #include "l_tether.h"
 
+#include "../core/json.h"
+
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
     lua_State *L;
-    char **box; /* owns the output while it grows, so a Lua error cannot leak it */
-    size_t len, cap;
-    const char *indent; /* NULL: compact */
-    size_t indent_len;
+    tt_json_out out; /* its buffer is a box: a Lua error cannot leak it */
     int sorted;
     int seen; /* stack index of the set of tables being encoded (cycle check) */
 } jout;
 
 /* Upvalues of the encoder: the markers tether.json uses. */
-/* Both ways, documents nested deeper than this are refused: the C stack is finite. */
-#define JSON_MAX_DEPTH 1000
-
 #define ARRAY_MARK  lua_upvalueindex(1)
 #define OBJECT_MARK lua_upvalueindex(2)
 #define NULL_MARK   lua_upvalueindex(3)
-
-static void put(jout *o, const char *s, size_t n)
-{
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n)
-            cap *= 2;
-        char *p = realloc(*o->box, cap);
-        if (!p) luaL_error(o->L, "json: out of memory");
-        *o->box = p;
-        o->cap = cap;
-    }
-    memcpy(*o->box + o->len, s, n);
-    o->len += n;
-}
-
-static void putc1(jout *o, char c)
-{
-    put(o, &c, 1);
-}
-
-static void newline(jout *o, int depth)
-{
-    if (!o->indent) return;
-    putc1(o, '\n');
-    for (int i = 0; i < depth; i++)
-        put(o, o->indent, o->indent_len);
-}
 
 static _Noreturn void fail(jout *o, const char *msg, const char *what)
 {
     lua_pushfstring(o->L, "json: %s%s", msg, what);
     lua_error(o->L);
     abort(); /* not reached */
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0: no overlong forms,
- * no surrogates, nothing above U+10FFFF (what utf8.len accepts). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len = c < 0x80                 ? 1
-                 : c >= 0xC2 && c <= 0xDF ? 2
-                 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xF0 && c <= 0xF4 ? 4
-                                          : 0;
-    if (len <= 1 || len > n) return len > n ? 0 : len;
-    unsigned long cp = c & (0x7F >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
-static void put_string(jout *o, const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    putc1(o, '"');
-    size_t i = 0, run = 0; /* bytes s[i - run .. i) are copied as they are */
-    while (i < n) {
-        unsigned c = s[i];
-        size_t len = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? 1
-                     : c >= 0x80                                    ? utf8_seq(s + i, n - i)
-                                                                    : 0;
-        if (len) {
-            i += len;
-            run += len;
-            continue;
-        }
-        put(o, str + i - run, run);
-        run = 0;
-        char esc[8];
-        const char *e = c == '"'    ? "\\\""
-                        : c == '\\' ? "\\\\"
-                        : c == '\b' ? "\\b"
-                        : c == '\f' ? "\\f"
-                        : c == '\n' ? "\\n"
-                        : c == '\r' ? "\\r"
-                        : c == '\t' ? "\\t"
-                                    : NULL;
-        if (!e) {
-            snprintf(esc, sizeof esc, c >= 0x80 ? "\\udc%02x" : "\\u%04x", c);
-            e = esc;
-        }
-        put(o, e, strlen(e));
-        i++;
-    }
-    put(o, str + i - run, run);
-    putc1(o, '"');
 }
 
 static void put_value(jout *o, int idx, int depth);
@@ -147,20 +55,6 @@ static int is_array(jout *o, int idx)
     return count == n;
 }
 
-typedef struct {
-    const char *s;
-    size_t n;
-    lua_Integer slot; /* where the key and its original form are kept on the stack */
-} jkey;
-
-/* Keys sorted as Lua compares strings in the C locale: byte by byte, shorter first. */
-static int key_cmp(const void *a, const void *b)
-{
-    const jkey *x = a, *y = b;
-    int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
-    return c ? c : (x->n > y->n) - (x->n < y->n);
-}
-
 static void put_object(jout *o, int idx, int depth)
 {
     lua_State *L = o->L;
@@ -184,36 +78,37 @@ static void put_object(jout *o, int idx, int depth)
         n++;
     }
     char **box = l_newbox(L);
-    jkey *order = n ? malloc((size_t)n * sizeof *order) : NULL;
+    tt_json_key *order = n ? malloc((size_t)n * sizeof *order) : NULL;
     if (n && !order) luaL_error(L, "json: out of memory");
     *box = (char *)order;
     for (lua_Integer i = 0; i < n; i++) {
         lua_rawgeti(L, keys, 2 * i + 1);
         order[i].s = lua_tolstring(L, -1, &order[i].n);
-        order[i].slot = i;
+        order[i].slot = (size_t)i;
         lua_pop(L, 1);
     }
-    if (o->sorted && n > 1) qsort(order, (size_t)n, sizeof *order, key_cmp);
-    putc1(o, '{');
+    if (o->sorted) tt_json_sort_keys(order, (size_t)n);
+    tt_json_out *out = &o->out;
+    tt_json_put(out, "{", 1);
     for (lua_Integer i = 0; i < n; i++) {
-        if (i) putc1(o, ',');
-        newline(o, depth + 1);
-        put_string(o, order[i].s, order[i].n);
-        put(o, o->indent ? ": " : ":", o->indent ? 2 : 1);
-        lua_rawgeti(L, keys, 2 * order[i].slot + 2);
+        if (i) tt_json_put(out, ",", 1);
+        tt_json_newline(out, depth + 1);
+        tt_json_put_string(out, order[i].s, order[i].n);
+        tt_json_put(out, out->indent ? ": " : ":", out->indent ? 2 : 1);
+        lua_rawgeti(L, keys, 2 * (lua_Integer)order[i].slot + 2);
         lua_gettable(L, idx);
         put_value(o, lua_gettop(L), depth + 1);
         lua_pop(L, 1);
     }
-    if (n) newline(o, depth);
-    putc1(o, '}');
+    if (n) tt_json_newline(out, depth);
+    tt_json_put(out, "}", 1);
     lua_settop(L, keys - 1);
 }
 
 static void put_table(jout *o, int idx, int depth)
 {
     lua_State *L = o->L;
-    if (depth >= JSON_MAX_DEPTH) fail(o, "nested too deeply", "");
+    if (depth >= TT_JSON_MAX_DEPTH) fail(o, "nested too deeply", "");
     luaL_checkstack(L, 8, "json: nested too deeply");
     lua_pushvalue(L, idx);
     if (lua_rawget(L, o->seen) != LUA_TNIL)
@@ -224,16 +119,16 @@ static void put_table(jout *o, int idx, int depth)
     lua_rawset(L, o->seen);
     if (is_array(o, idx)) {
         lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-        putc1(o, '[');
+        tt_json_put(&o->out, "[", 1);
         for (lua_Integer i = 1; i <= n; i++) {
-            if (i > 1) putc1(o, ',');
-            newline(o, depth + 1);
+            if (i > 1) tt_json_put(&o->out, ",", 1);
+            tt_json_newline(&o->out, depth + 1);
             lua_rawgeti(L, idx, i);
             put_value(o, lua_gettop(L), depth + 1);
             lua_pop(L, 1);
         }
-        if (n) newline(o, depth);
-        putc1(o, ']');
+        if (n) tt_json_newline(&o->out, depth);
+        tt_json_put(&o->out, "]", 1);
     } else {
         put_object(o, idx, depth);
     }
@@ -245,35 +140,28 @@ static void put_table(jout *o, int idx, int depth)
 static void put_value(jout *o, int idx, int depth)
 {
     lua_State *L = o->L;
-    char num[64];
     switch (lua_type(L, idx)) {
     case LUA_TSTRING: {
         size_t n;
         const char *s = lua_tolstring(L, idx, &n);
-        put_string(o, s, n);
+        tt_json_put_string(&o->out, s, n);
         return;
     }
     case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            snprintf(num, sizeof num, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, idx));
-        } else {
-            lua_Number v = lua_tonumber(L, idx);
-            if (!isfinite(v))
-                snprintf(num, sizeof num, "null");
-            else
-                snprintf(num, sizeof num, "%.17g", (double)v);
-        }
-        put(o, num, strlen(num));
+        if (lua_isinteger(L, idx))
+            tt_json_put_integer(&o->out, (long long)lua_tointeger(L, idx));
+        else
+            tt_json_put_number(&o->out, (double)lua_tonumber(L, idx));
         return;
     case LUA_TBOOLEAN:
-        lua_toboolean(L, idx) ? put(o, "true", 4) : put(o, "false", 5);
+        lua_toboolean(L, idx) ? tt_json_put(&o->out, "true", 4) : tt_json_put(&o->out, "false", 5);
         return;
     case LUA_TNIL:
-        put(o, "null", 4);
+        tt_json_put(&o->out, "null", 4);
         return;
     case LUA_TTABLE:
         if (lua_rawequal(L, idx, NULL_MARK))
-            put(o, "null", 4);
+            tt_json_put(&o->out, "null", 4);
         else
             put_table(o, idx, depth);
         return;
@@ -287,322 +175,129 @@ static int l_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
     jout o = {.L = L, .sorted = lua_toboolean(L, 3)};
-    o.indent = luaL_optlstring(L, 2, NULL, &o.indent_len);
+    o.out.indent = luaL_optlstring(L, 2, NULL, &o.out.indent_len);
     lua_settop(L, 3);
     lua_newtable(L);
     o.seen = lua_gettop(L);
-    o.box = l_newbox(L);
+    o.out.buf = l_newbox(L);
     put_value(&o, 1, 0);
-    lua_pushlstring(L, *o.box ? *o.box : "", o.len);
+    if (o.out.oom) luaL_error(L, "json: out of memory");
+    lua_pushlstring(L, *o.out.buf ? *o.out.buf : "", o.out.len);
     return 1;
 }
-
-/* The decoder: a recursive descent over the text, building tables marked as arrays or
- * objects (so they encode back the same way) and the null sentinel for null. An error
- * says where it is, as a byte and as the place in the document ("links[2].path"):
- * each container being read is a frame on the C stack, linked to the one around it. */
-typedef struct jframe {
-    const struct jframe *up;
-    lua_Integer index; /* of an array: the element being read (from 1) */
-    int key;           /* of an object: the stack slot of the key being read, or 0 */
-} jframe;
-
-typedef struct {
-    lua_State *L;
-    const char *s, *p, *end;
-    int depth;
-    int duplicates; /* 1: a key given twice keeps its last value; 0: it is an error */
-    const jframe *top;
-} jin;
 
 #define ARRAY_META  lua_upvalueindex(1)
 #define OBJECT_META lua_upvalueindex(2)
 #define NULL_VALUE  lua_upvalueindex(3)
 
-/* Whether the key at slot is a plain name, written name rather than ["name"]. */
-static int plain_key(lua_State *L, int slot)
+/* Raises what went wrong, as core/json says it. */
+static _Noreturn void json_error(lua_State *L, const tt_json_in *in)
 {
+    char **box = l_newbox(L);
     size_t n;
-    const char *k = lua_tolstring(L, slot, &n);
-    if (n == 0 || (k[0] >= '0' && k[0] <= '9')) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)k[i];
-        if (!(c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9'))) return 0;
-    }
-    return 1;
-}
-
-/* Adds the place f is at to b: the frames around it first. */
-static void add_place(luaL_Buffer *b, const jframe *f, int *first)
-{
-    if (!f) return;
-    add_place(b, f->up, first);
-    lua_State *L = b->L;
-    if (f->key && plain_key(L, f->key)) {
-        if (!*first) luaL_addchar(b, '.');
-        size_t n;
-        const char *k = lua_tolstring(L, f->key, &n);
-        luaL_addlstring(b, k, n);
-    } else if (f->key) {
-        size_t n;
-        const char *k = lua_tolstring(L, f->key, &n);
-        luaL_addstring(b, "[\"");
-        luaL_addlstring(b, k, n);
-        luaL_addstring(b, "\"]");
-    } else if (f->index) {
-        lua_pushfstring(L, "[%I]", (LUAI_UACINT)f->index);
-        luaL_addvalue(b);
-    } else {
-        return;
-    }
-    *first = 0;
-}
-
-/* Raises "json: WHAT in PLACE at byte N" (PLACE left out at the top level). */
-static _Noreturn void bad(jin *in, const char *what)
-{
-    lua_State *L = in->L;
-    luaL_checkstack(L, 8, NULL);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "json: ");
-    luaL_addstring(&b, what);
-    size_t before = luaL_bufflen(&b);
-    luaL_addstring(&b, " in ");
-    int first = 1;
-    add_place(&b, in->top, &first);
-    if (first) luaL_buffsub(&b, luaL_bufflen(&b) - before); /* nowhere in particular */
-    lua_pushfstring(L, " at byte %d", (int)(in->p - in->s) + 1);
-    luaL_addvalue(&b);
-    luaL_pushresult(&b);
+    if (tt_json_message(in, box, &n) != 0) luaL_error(L, "json: out of memory");
+    lua_pushlstring(L, *box, n);
     lua_error(L);
     abort(); /* not reached */
 }
 
-static void skip_ws(jin *in)
+/* Pushes a key or a string, its escapes decoded. */
+static void push_string(lua_State *L, const tt_json_tok *t)
 {
-    while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\r' || *in->p == '\n'))
-        in->p++;
-}
-
-static unsigned hex4(jin *in, const char *at)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = at + i < in->end ? at[i] : 0;
-        int d = c >= '0' && c <= '9'                 ? c - '0'
-                : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10
-                                                     : -1;
-        if (d < 0) bad(in, "bad \\u escape");
-        v = v * 16 + (unsigned)d;
+    if (!t->escaped) {
+        lua_pushlstring(L, t->s, t->n);
+        return;
     }
-    return v;
-}
-
-static void add_utf8(luaL_Buffer *b, unsigned long cp)
-{
-    char u[4];
-    int n;
-    if (cp < 0x80)
-        u[0] = (char)cp, n = 1;
-    else if (cp < 0x800)
-        u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    else if (cp < 0x10000)
-        u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F)),
-        u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    else
-        u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F)),
-        u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    luaL_addlstring(b, u, (size_t)n);
-}
-
-static void get_string(jin *in)
-{
     luaL_Buffer b;
-    luaL_buffinit(in->L, &b);
-    in->p++; /* the opening quote */
-    for (;;) {
-        const char *run = in->p;
-        while (in->p < in->end && *in->p != '"' && *in->p != '\\')
-            in->p++;
-        luaL_addlstring(&b, run, (size_t)(in->p - run));
-        if (in->p >= in->end) bad(in, "unterminated string");
-        if (*in->p == '"') {
-            in->p++;
-            luaL_pushresult(&b);
-            return;
-        }
-        char e = in->p + 1 < in->end ? in->p[1] : 0, simple = 0;
-        switch (e) {
-        case 'b':
-            simple = '\b';
-            break;
-        case 'f':
-            simple = '\f';
-            break;
-        case 'n':
-            simple = '\n';
-            break;
-        case 'r':
-            simple = '\r';
-            break;
-        case 't':
-            simple = '\t';
-            break;
-        case '"':
-        case '\\':
-        case '/':
-            simple = e;
-            break;
-        }
-        if (simple) {
-            luaL_addchar(&b, simple);
-            in->p += 2;
-        } else if (e == 'u') {
-            unsigned cp = hex4(in, in->p + 2);
-            in->p += 6;
-            if (cp >= 0xDC80 && cp <= 0xDCFF) {
-                luaL_addchar(&b, (char)(cp - 0xDC00)); /* an escaped raw byte */
-            } else if (cp >= 0xD800 && cp <= 0xDBFF && in->end - in->p >= 6 && in->p[0] == '\\' &&
-                       in->p[1] == 'u' && (in->p[2] | 32) == 'd' && strchr("cdefCDEF", in->p[3])) {
-                unsigned lo = hex4(in, in->p + 2);
-                add_utf8(&b, 0x10000 + ((unsigned long)(cp - 0xD800) << 10) + (lo - 0xDC00));
-                in->p += 6;
-            } else {
-                add_utf8(&b, cp);
-            }
-        } else {
-            bad(in, "bad escape");
-        }
-    }
+    char *p = luaL_buffinitsize(L, &b, t->n);
+    luaL_pushresultsize(&b, tt_json_unescape(t->s, t->n, p));
 }
 
-static void get_number(jin *in)
+static void push_number(lua_State *L, tt_json_in *in, const tt_json_tok *t)
 {
-    const char *start = in->p;
-    if (in->p < in->end && *in->p == '-') in->p++;
-    while (in->p < in->end && ((*in->p >= '0' && *in->p <= '9') || strchr(".eE+-", *in->p)))
-        in->p++;
-    char text[64];
-    size_t n = (size_t)(in->p - start);
-    if (n == 0 || n >= sizeof text) bad(in, "bad number");
-    memcpy(text, start, n);
-    text[n] = '\0';
-    if (lua_stringtonumber(in->L, text) != n + 1) {
-        in->p = start;
-        bad(in, "bad number");
+    char text[64]; /* core/json gives at most 63 bytes */
+    memcpy(text, t->s, t->n);
+    text[t->n] = '\0';
+    if (lua_stringtonumber(L, text) != t->n + 1) {
+        tt_json_fail(in, "bad number", t->at);
+        json_error(L, in);
     }
     lua_Integer i; /* an integral float comes back as an integer, as math.tointeger does */
-    lua_Number f = lua_tonumber(in->L, -1);
-    if (!lua_isinteger(in->L, -1) && f == floor(f) && lua_numbertointeger(f, &i)) {
-        lua_pop(in->L, 1);
-        lua_pushinteger(in->L, i);
+    lua_Number f = lua_tonumber(L, -1);
+    if (!lua_isinteger(L, -1) && f == floor(f) && lua_numbertointeger(f, &i)) {
+        lua_pop(L, 1);
+        lua_pushinteger(L, i);
     }
 }
 
-static void get_value(jin *in);
-
-static void get_container(jin *in, int object)
+/* Pushes the value a token stands for; 0 when it is not a whole value yet (a container
+ * begins: the table is pushed, and it is a value when it ends). */
+static int push_token(lua_State *L, tt_json_in *in, const tt_json_tok *t)
 {
-    lua_State *L = in->L;
-    if (++in->depth > JSON_MAX_DEPTH) bad(in, "nested too deeply");
-    luaL_checkstack(L, 4, "json: nested too deeply");
-    lua_newtable(L);
-    lua_pushvalue(L, object ? OBJECT_META : ARRAY_META);
-    lua_setmetatable(L, -2);
-    in->p++;
-    skip_ws(in);
-    char close = object ? '}' : ']';
-    if (in->p < in->end && *in->p == close) {
-        in->p++;
-        in->depth--;
-        return;
-    }
-    jframe frame = {in->top, 0, 0};
-    in->top = &frame;
-    for (;;) {
-        skip_ws(in);
-        if (object) {
-            if (in->p >= in->end || *in->p != '"') bad(in, "expected a key");
-            const char *at = in->p;
-            get_string(in); /* table, key */
-            lua_pushvalue(L, -1);
-            if (!in->duplicates && lua_rawget(L, -3) != LUA_TNIL) {
-                in->p = at;
-                lua_pushfstring(L, "duplicate key \"%s\"", lua_tostring(L, -2));
-                bad(in, lua_tostring(L, -1));
-            }
-            lua_pop(L, 1);
-            frame.key = lua_gettop(L);
-            skip_ws(in);
-            if (in->p >= in->end || *in->p != ':') bad(in, "expected ':'");
-            in->p++;
-            get_value(in);
-            lua_rawset(L, -3);
-            frame.key = 0;
-        } else {
-            frame.index++;
-            get_value(in);
-            lua_rawseti(L, -2, frame.index);
-        }
-        skip_ws(in);
-        char c = in->p < in->end ? *in->p : 0;
-        if (c == ',') {
-            in->p++;
-            continue;
-        }
-        if (c != close) bad(in, object ? "expected ',' or '}'" : "expected ',' or ']'");
-        in->top = frame.up;
-        in->p++;
-        in->depth--;
-        return;
-    }
-}
-
-static int word(jin *in, const char *w)
-{
-    size_t n = strlen(w);
-    if ((size_t)(in->end - in->p) < n || memcmp(in->p, w, n) != 0) return 0;
-    in->p += n;
-    return 1;
-}
-
-static void get_value(jin *in)
-{
-    skip_ws(in);
-    if (in->p >= in->end) bad(in, "unexpected end");
-    char c = *in->p;
-    if (c == '{' || c == '[') {
-        get_container(in, c == '{');
-    } else if (c == '"') {
-        get_string(in);
-    } else if (word(in, "true")) {
-        lua_pushboolean(in->L, 1);
-    } else if (word(in, "false")) {
-        lua_pushboolean(in->L, 0);
-    } else if (word(in, "null")) {
-        lua_pushvalue(in->L, NULL_VALUE);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-        get_number(in);
-    } else {
-        char what[32];
-        snprintf(what, sizeof what, "unexpected '%c'", c);
-        bad(in, what);
+    switch (t->type) {
+    case TT_JSON_OBJECT:
+    case TT_JSON_ARRAY:
+        luaL_checkstack(L, 4, "json: nested too deeply");
+        lua_newtable(L);
+        lua_pushvalue(L, t->type == TT_JSON_OBJECT ? OBJECT_META : ARRAY_META);
+        lua_setmetatable(L, -2);
+        return 0;
+    case TT_JSON_STRING:
+        push_string(L, t);
+        return 1;
+    case TT_JSON_NUMBER:
+        push_number(L, in, t);
+        return 1;
+    case TT_JSON_TRUE:
+    case TT_JSON_FALSE:
+        lua_pushboolean(L, t->type == TT_JSON_TRUE);
+        return 1;
+    case TT_JSON_NULL:
+        lua_pushvalue(L, NULL_VALUE);
+        return 1;
+    default: /* TT_JSON_END: the container on top is the value */
+        return 1;
     }
 }
 
 /* decode(text, duplicates) -> value; duplicates: a key given twice in one object keeps
- * its last value (else it is an error) */
+ * its last value (else it is an error). Containers being read are on the stack, each
+ * object with the key being read above it. */
 static int l_decode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    jin in = {L, s, s, s + n, 0, lua_toboolean(L, 2), NULL};
-    lua_settop(L, 1);
-    get_value(&in);
-    skip_ws(&in);
-    if (in.p < in.end) bad(&in, "trailing characters");
-    return 1;
+    int duplicates = lua_toboolean(L, 2);
+    lua_settop(L, 2);
+    tt_json_in in; /* less C stack than a recursive descent would take */
+    tt_json_in_init(&in, s, n);
+    for (;;) {
+        tt_json_tok t;
+        switch (tt_json_next(&in, &t)) {
+        case TT_JSON_ERROR:
+            json_error(L, &in);
+        case TT_JSON_DONE:
+            return 1;
+        case TT_JSON_KEY:
+            push_string(L, &t); /* object, key */
+            lua_pushvalue(L, -1);
+            if (!duplicates && lua_rawget(L, -3) != LUA_TNIL) {
+                tt_json_fail(&in, lua_pushfstring(L, "duplicate key \"%s\"", lua_tostring(L, -2)),
+                             t.at);
+                json_error(L, &in);
+            }
+            lua_pop(L, 1);
+            continue;
+        default:
+            if (!push_token(L, &in, &t)) continue;
+        }
+        int64_t i; /* a value is on top: into its container */
+        int kind = tt_json_container(&in, &i);
+        if (kind == 2)
+            lua_rawset(L, -3);
+        else if (kind == 1)
+            lua_rawseti(L, -2, (lua_Integer)i);
+    }
 }
 
 /* tether._json(ARRAY, OBJECT, null) -> encode(value, indent, sorted), decode(text): the

@@ -3,6 +3,7 @@
  * kept open: plans come in walk order, so most actions reuse the previous one's. */
 #include "at.h"
 
+#include "chase.h"
 #include "path.h"
 
 #include <errno.h>
@@ -141,13 +142,13 @@ static int actable(const char *name)
            !(tt_path_root(name) && !name[tt_path_root(name)]);
 }
 
-/* The directory abs names (pf_dir_open_owned: its links followed when they belong to the
+/* The directory abs names (tt_chase_owned: its links followed when they belong to the
  * caller or to root). A link of another user is named in the error. */
 static int open_owned(const char *abs, pf_dir **out, char **real, tt_err *e)
 {
     char *bad = NULL;
     uint32_t owner = 0;
-    int err = pf_dir_open_owned(abs, out, real, &bad, &owner);
+    int err = tt_chase_owned(abs, out, real, &bad, &owner);
     if (err == EPERM && bad) {
         int own = owner == 0 || owner == pf_euid();
         tt_fail(e, err, bad,
@@ -163,73 +164,85 @@ static int open_owned(const char *abs, pf_dir **out, char **real, tt_err *e)
     return err ? tt_fail(e, err, abs, NULL, NULL) : 0;
 }
 
+/* The root's spellings: absolute, normalized as typed (when relative) and its last name,
+ * with *dir (malloc'd) the directory that holds it. */
+static int spell_root(root *r, const char *path, char **dir, tt_err *e)
+{
+    r->abs = tt_absolute(path);
+    if (!tt_path_is_abs(path) && !(r->typed = tt_path_normalize(path)))
+        return tt_fail(e, ENOMEM, path, NULL, NULL);
+    *dir = r->abs ? tt_path_dirname(r->abs) : NULL;
+    r->name = r->abs ? tt_path_basename(r->abs) : NULL;
+    if (!r->abs || !*dir || !r->name)
+        return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
+    return 0;
+}
+
+/* The parent as typed: it is the user's to name, links and all (but not another user's
+ * link, which could lead anywhere). "/" has none. */
+static int open_parent(root *r, const char *dir, const char *path, char **parent_real, tt_err *e)
+{
+    if (!actable(r->name) || open_owned(dir, &r->parent, parent_real, e) == 0) return 0;
+    if (e->code == ENOENT || e->code == ENOTDIR)
+        return tt_fail(e, e->code, path, "the parent directory does not exist", NULL);
+    return -1;
+}
+
+/* The root itself: a directory, or a link to one followed as the parent's are; else
+ * (anything else, or another user's link) only the root itself can be acted on, even
+ * made, and what stays the same across runs is the directory that holds it. Returns 0
+ * or an errno value. */
+static int open_root(root *r, const char *parent_real, tt_err *e)
+{
+    tt_stat self;
+    int err = r->parent ? pf_dir_stat(r->parent, r->name, 0, &self) : 0;
+    if (!err && r->parent && self.type == TT_DIR) {
+        err = pf_dir_open(r->parent, r->name, PF_DIR_BASE, &r->dir);
+        if (!err) err = pf_dir_self(r->dir, 0, &r->st);
+        if (!err && !(r->real = tt_path_join(parent_real, r->name))) err = ENOMEM;
+    } else if (!err && (!r->parent || self.type == TT_SYMLINK || self.type == TT_JUNCTION) &&
+               open_owned(r->abs, &r->dir, &r->real, e) == 0) {
+        err = pf_dir_self(r->dir, 0, &r->st);
+    } else if (!err || err == ENOENT) {
+        r->dir = NULL;
+        err = r->parent ? pf_dir_self(r->parent, 0, &r->st) : ENOENT;
+    }
+    return err;
+}
+
+static int keep_root(tt_confine *c, const root *r, const char *path, tt_err *e)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4;
+        root *p = realloc(c->roots, cap * sizeof *p);
+        if (!p) return tt_fail(e, ENOMEM, path, NULL, NULL);
+        c->roots = p;
+        c->cap = cap;
+    }
+    c->roots[c->n++] = *r;
+    return 0;
+}
+
 int tt_confine_add(tt_confine *c, const char *path, const tt_expect *expect, tt_err *e)
 {
     if (!*path) return tt_fail(e, EINVAL, path, "empty path", NULL);
     root r = {0};
-    int err = 0;
-    r.abs = tt_absolute(path);
-    if (!tt_path_is_abs(path) && !(r.typed = tt_path_normalize(path))) {
-        root_free(&r);
-        return tt_fail(e, ENOMEM, path, NULL, NULL);
-    }
-    char *dir = r.abs ? tt_path_dirname(r.abs) : NULL;
-    r.name = r.abs ? tt_path_basename(r.abs) : NULL;
-    if (!r.abs || !dir || !r.name) {
-        free(dir);
-        root_free(&r);
-        return tt_fail(e, ENOMEM, path, "cannot make the path absolute", NULL);
-    }
-    /* The parent as typed: it is the user's to name, links and all (but not another
-     * user's link, which could lead anywhere). "/" has none. */
-    char *parent_real = NULL;
-    if (actable(r.name) && open_owned(dir, &r.parent, &parent_real, e) != 0) {
-        err = e->code;
-        free(dir);
-        root_free(&r);
-        if (err == ENOENT || err == ENOTDIR)
-            return tt_fail(e, err, path, "the parent directory does not exist", NULL);
-        return -1;
-    }
+    char *dir = NULL, *parent_real = NULL;
+    int rc = spell_root(&r, path, &dir, e);
+    if (!rc) rc = open_parent(&r, dir, path, &parent_real, e);
     free(dir);
-    /* The root itself: a directory, or a link to one followed as the parent's are; else
-     * (anything else, or another user's link) only the root itself can be acted on,
-     * even made, and what stays the same across runs is the directory that holds it. */
-    tt_stat self;
-    err = r.parent ? pf_dir_stat(r.parent, r.name, 0, &self) : 0;
-    if (!err && r.parent && self.type == TT_DIR) {
-        err = pf_dir_open(r.parent, r.name, PF_DIR_BASE, &r.dir);
-        if (!err) err = pf_dir_self(r.dir, 0, &r.st);
-        if (!err && !(r.real = tt_path_join(parent_real, r.name))) err = ENOMEM;
-    } else if (!err && (!r.parent || self.type == TT_SYMLINK || self.type == TT_JUNCTION) &&
-               open_owned(r.abs, &r.dir, &r.real, e) == 0) {
-        err = pf_dir_self(r.dir, 0, &r.st);
-    } else if (!err || err == ENOENT) {
-        r.dir = NULL;
-        err = r.parent ? pf_dir_self(r.parent, 0, &r.st) : ENOENT;
-    }
+    int err = rc ? 0 : open_root(&r, parent_real, e);
     free(parent_real);
-    if (!err && expect) err = tt_expect_check(expect, &r.st, path, e) ? TT_ECHANGED : 0;
-    if (err) {
-        root_free(&r);
-        if (err == TT_ECHANGED) return -1;
-        if (err == ELOOP || err == ENOTDIR) /* a directory a moment ago */
-            return tt_fail(e, err, path, "was replaced while it was being opened; not followed",
-                           NULL);
-        return tt_fail(e, err, path, NULL, NULL);
-    }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4;
-        root *p = realloc(c->roots, cap * sizeof *p);
-        if (!p) {
-            root_free(&r);
-            return tt_fail(e, ENOMEM, path, NULL, NULL);
-        }
-        c->roots = p;
-        c->cap = cap;
-    }
-    c->roots[c->n++] = r;
-    return 0;
+    if (!rc && !err && expect) err = tt_expect_check(expect, &r.st, path, e) ? TT_ECHANGED : 0;
+    if (err == TT_ECHANGED)
+        rc = -1;
+    else if (err == ELOOP || err == ENOTDIR) /* a directory a moment ago */
+        rc = tt_fail(e, err, path, "was replaced while it was being opened; not followed", NULL);
+    else if (err)
+        rc = tt_fail(e, err, path, NULL, NULL);
+    if (!rc) rc = keep_root(c, &r, path, e);
+    if (rc) root_free(&r);
+    return rc;
 }
 
 /* Length of the part of abs that lies inside root spelling r ("" when it is r itself),

@@ -626,6 +626,59 @@ static int cached_stat(tt_dirchain *c, const char *path, size_t dl, const char *
     return d && d->dir ? stat_last(d->dir, d->links, last, st) : -1;
 }
 
+/* The device of the walk's directory at level lv, asked once. */
+static int level_dev(tt_dirchain *c, size_t lv, const char *path, tt_err *e)
+{
+    if (c->have_dev[lv]) return 0;
+    tt_stat st;
+    int err = pf_dir_self(c->dirs[lv], 0, &st);
+    if (err) return tt_fail(e, err, path, NULL, NULL);
+    c->devs[lv] = st.dev;
+    c->have_dev[lv] = 1;
+    return 0;
+}
+
+/* What the link at path (its name in dir, its directory's path dl bytes long) leads to,
+ * into *tst: from the target cache, else from a directory on the way, else by following
+ * the link itself. 0 or the errno value that reaching it gave. */
+static int stat_target(tt_dirchain *c, pf_dir *dir, const char *path, size_t name_off, size_t dl,
+                       int depth, const char *target, const tt_class *out, tt_stat *tst)
+{
+    int err = -1, hit = 0;
+    if (!out->messy && c->cache.cap > 0)
+        err = cached_stat(c, path, dl, target, out->absolute, tst, &hit);
+    if (c->cache.cap > 0) {
+        tt_cache_stats *cs = &c->cache.stats;
+        if (err < 0)
+            cs->fallbacks++;
+        else if (hit)
+            cs->hits++;
+        else
+            cs->misses++;
+    }
+    if (err < 0 && !out->messy)
+        err = stat_from_ancestor(c, path, name_off, depth, target, out->absolute, tst);
+    if (err < 0) err = pf_dir_stat(dir, path + name_off, PF_STAT_FOLLOW, tst);
+    return err;
+}
+
+/* Whether the link (its directory's path dl bytes long) escapes the roots. */
+static void walked_escapes(tt_dirchain *c, const char *path, size_t dl, int depth,
+                           const char *target, const tt_roots *roots, tt_class *out)
+{
+    /* A relative target in normal form that climbs no higher than the walk's root stays
+     * under that root (when the walk followed no link on the way): no path to build. */
+    const char *real = c->real_root, *rest;
+    if (real && !c->follow && !out->absolute && !out->messy && roots && roots->n > 0 &&
+        leading_ups(target, &rest) <= depth - 1 && tt_inside_roots(real, roots)) {
+        out->escapes = 0;
+        return;
+    }
+    char *dirpath = link_dir_real(c, path, dl);
+    classify_escapes(target, dirpath, roots, out);
+    free(dirpath);
+}
+
 int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int depth, tt_type kind,
                        const tt_roots *roots, char **target, size_t *cap, tt_class *out, tt_err *e)
 {
@@ -640,45 +693,14 @@ int tt_classify_walked(tt_dirchain *c, const char *path, size_t name_off, int de
     out->kind = kind;
     size_t lv = (size_t)depth - 1;
     pf_dir *dir = c->dirs[lv];
-    const char *name = path + name_off;
-    if (read_target(dir, name, target, cap, e) != 0) return tt_fail(e, e->code, path, NULL, NULL);
-    if (!c->have_dev[lv]) {
-        tt_stat st;
-        int err = pf_dir_self(dir, 0, &st);
-        if (err) return tt_fail(e, err, path, NULL, NULL);
-        c->devs[lv] = st.dev;
-        c->have_dev[lv] = 1;
-    }
+    if (read_target(dir, path + name_off, target, cap, e) != 0)
+        return tt_fail(e, e->code, path, NULL, NULL);
+    if (level_dev(c, lv, path, e) != 0) return -1;
     classify_form(*target, out);
     tt_stat tst;
-    int err = -1, hit = 0;
-    if (!out->messy && c->cache.cap > 0)
-        err = cached_stat(c, path, dl, *target, out->absolute, &tst, &hit);
-    if (c->cache.cap > 0) {
-        tt_cache_stats *cs = &c->cache.stats;
-        if (err < 0)
-            cs->fallbacks++;
-        else if (hit)
-            cs->hits++;
-        else
-            cs->misses++;
-    }
-    if (err < 0 && !out->messy)
-        err = stat_from_ancestor(c, path, name_off, depth, *target, out->absolute, &tst);
-    if (err < 0) err = pf_dir_stat(dir, name, PF_STAT_FOLLOW, &tst);
+    int err = stat_target(c, dir, path, name_off, dl, depth, *target, out, &tst);
     set_status(out, err, &tst, c->devs[lv]);
-
-    /* A relative target in normal form that climbs no higher than the walk's root stays
-     * under that root (when the walk followed no link on the way): no path to build. */
-    const char *real = c->real_root, *rest;
-    if (real && !c->follow && !out->absolute && !out->messy && roots && roots->n > 0 &&
-        leading_ups(*target, &rest) <= depth - 1 && tt_inside_roots(real, roots)) {
-        out->escapes = 0;
-        return 0;
-    }
-    char *dirpath = link_dir_real(c, path, dl);
-    classify_escapes(*target, dirpath, roots, out);
-    free(dirpath);
+    walked_escapes(c, path, dl, depth, *target, roots, out);
     return 0;
 }
 

@@ -172,7 +172,7 @@ int tt_same_groups_many(tt_confine *c, const char *const *paths, const tt_expect
                         const size_t *starts, size_t lists, int *group, int *errs, tt_err *e)
 {
     /* Two lists being compared and two waiting: at most 256 files open at once. */
-    tt_workq *q = tt_workq_start(2, 2, compare_job, drop_list, NULL);
+    tt_workq *q = tt_workq_start(2, 2, 0, compare_job, drop_list, NULL);
     if (!q) return tt_fail(e, ENOMEM, "", NULL, NULL);
     int rc = 0;
     for (size_t i = 0; !rc && i < lists; i++) {
@@ -206,13 +206,13 @@ int tt_same_content(tt_confine *c, const char *a, const char *b, int *same, tt_e
     return 0;
 }
 
-/* The background removal of swapped-out copies: one queue for the process, drained by
- * tt_link_drain (and at exit). A removal that fails is remembered, and the rest go on. */
+/* The background removal of swapped-out copies: one work queue for the process, started
+ * by the first copy handed to it and drained by tt_link_drain (and at exit). A removal
+ * that fails is kept to report, and the rest go on (TT_WORKQ_KEEP_GOING). */
 static struct {
     pthread_mutex_t mu;
     tt_workq *q;
-    int atexit_set, err;
-    char failed[TT_ERR_PATH_MAX];
+    int atexit_set;
 } reaper = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 typedef struct reap_job {
@@ -223,18 +223,12 @@ typedef struct reap_job {
 
 static int reap(void *ctx, void *arg, tt_err *e)
 {
-    (void)ctx, (void)e;
+    (void)ctx;
     reap_job *j = arg;
     int err = pf_dir_unlink(j->dir, j->name, 0);
-    if (err) {
-        pthread_mutex_lock(&reaper.mu);
-        if (!reaper.err) {
-            reaper.err = err;
-            snprintf(reaper.failed, sizeof reaper.failed, "%s", j->shown);
-        }
-        pthread_mutex_unlock(&reaper.mu);
-    }
-    return 0;
+    if (!err) return 0;
+    return tt_fail(e, err, j->shown,
+                   "an old copy could not be removed; it holds the same bytes as its link", NULL);
 }
 
 static void drop_reap(void *arg)
@@ -266,7 +260,7 @@ static void reap_later(pf_dir *d, const char *name, const char *path)
         return;
     }
     pthread_mutex_lock(&reaper.mu);
-    if (!reaper.q) reaper.q = tt_workq_start(2, 256, reap, drop_reap, NULL);
+    if (!reaper.q) reaper.q = tt_workq_start(2, 256, TT_WORKQ_KEEP_GOING, reap, drop_reap, NULL);
     if (reaper.q && !reaper.atexit_set) reaper.atexit_set = atexit(drain_at_exit) == 0;
     tt_workq *q = reaper.q;
     pthread_mutex_unlock(&reaper.mu);
@@ -283,16 +277,7 @@ int tt_link_drain(tt_err *e)
     tt_workq *q = reaper.q;
     reaper.q = NULL;
     pthread_mutex_unlock(&reaper.mu);
-    tt_err ignored;
-    if (q) tt_workq_finish(q, &ignored);
-    pthread_mutex_lock(&reaper.mu);
-    int err = reaper.err;
-    reaper.err = 0;
-    if (err)
-        tt_fail(e, err, reaper.failed,
-                "an old copy could not be removed; it holds the same bytes as its link", NULL);
-    pthread_mutex_unlock(&reaper.mu);
-    return err ? -1 : 0;
+    return q ? tt_workq_finish(q, e) : 0;
 }
 
 /* ctime is compared only before tether itself renames the file (a rename sets it). */

@@ -28,7 +28,7 @@ static int is_link(tt_type t)
     return t == TT_SYMLINK || t == TT_JUNCTION;
 }
 
-int tt_readlink_at(pf_dir *d, const char *name, char **buf, size_t *cap)
+int tt_readlink_stat(pf_dir *d, const char *name, char **buf, size_t *cap, tt_stat *st)
 {
     /* Grow until the target fits: lstat's st_size is not trusted (it is 0 on some
      * filesystems and can change between the two calls). */
@@ -39,7 +39,8 @@ int tt_readlink_at(pf_dir *d, const char *name, char **buf, size_t *cap)
             *buf = p, *cap = 256;
         }
         size_t len = 0;
-        int err = pf_dir_readlink(d, name, *buf, *cap - 1, &len);
+        int err = st ? pf_dir_readlink_stat(d, name, *buf, *cap - 1, &len, st)
+                     : pf_dir_readlink(d, name, *buf, *cap - 1, &len);
         if (err) return err == EINVAL ? TT_ENOTLINK : err;
         if (len < *cap - 1) {
             (*buf)[len] = '\0';
@@ -50,6 +51,11 @@ int tt_readlink_at(pf_dir *d, const char *name, char **buf, size_t *cap)
         if (!p) return ENOMEM;
         *buf = p, *cap *= 2;
     }
+}
+
+int tt_readlink_at(pf_dir *d, const char *name, char **buf, size_t *cap)
+{
+    return tt_readlink_stat(d, name, buf, cap, NULL);
 }
 
 int tt_readlink_alloc(const char *path, char **out, tt_err *e)
@@ -158,17 +164,11 @@ static int verify(const maker *m, pf_dir *d, const char *name, const char *shown
         if (err == 0 && st.dev == m->src_st.dev && st.ino == m->src_st.ino) return 0;
         return tt_fail(e, TT_EVERIFY, shown, "hard link does not name the intended file", NULL);
     }
-    /* One readlink into a stack buffer settles the usual short target. */
-    char stack[512], *buf = stack;
-    size_t want = strlen(m->what), len = 0, cap = sizeof stack;
-    int err = want < sizeof stack ? pf_dir_readlink(d, name, stack, sizeof stack, &len) : 0;
-    if (want >= sizeof stack) {
-        buf = NULL, cap = 0;
-        err = tt_readlink_at(d, name, &buf, &cap);
-        len = buf ? strlen(buf) : 0;
-    }
-    int same = !err && len == want && memcmp(buf, m->what, want) == 0;
-    if (buf != stack) free(buf);
+    char *buf = NULL;
+    size_t cap = 0;
+    int err = tt_readlink_at(d, name, &buf, &cap);
+    int same = !err && strcmp(buf, m->what) == 0;
+    free(buf);
     if (err) return tt_fail(e, TT_EVERIFY, shown, "no link found after creating it", HINT_NOVERIFY);
     if (!same) return tt_fail(e, TT_EVERIFY, shown, "link reads back a different target", NULL);
     return 0;
@@ -344,7 +344,7 @@ static int replace_at(const maker *m, const tt_at *at, const planned *p, unsigne
     char tmp[64];
     if (make_temp(m, at, tmp, sizeof tmp, e) != 0) return -1;
     /* A link root rewrites keeps its owner: made root's, another user's link would be
-     * trusted as root's own when a path leads through it (pf_dir_open_owned). */
+     * trusted as root's own when a path leads through it (tt_chase_owned). */
     if (!m->hard && (cur.uid != 0 || cur.gid != 0) && pf_euid() == 0 &&
         (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid)) != 0) {
         unlink_link(at->dir, tmp);

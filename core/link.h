@@ -50,6 +50,9 @@ int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect 
  * across calls; *cap its size), NUL-terminated. d NULL: name is a path. Returns 0 or the
  * errno value, with TT_ENOTLINK for a name that is not a link. */
 int tt_readlink_at(pf_dir *d, const char *name, char **buf, size_t *cap);
+/* tt_readlink_at, with *st the stat of the very link read (pf_dir_readlink_stat); a
+ * name that is not a link gives TT_ENOTLINK with *st saying what it is. */
+int tt_readlink_stat(pf_dir *d, const char *name, char **buf, size_t *cap, tt_stat *st);
 /* The same for a path, into a new string, failing with *e. */
 int tt_readlink_alloc(const char *path, char **out, tt_err *e);
 

@@ -117,7 +117,7 @@ static void rm_job_drop(void *arg)
 /* Hands each top-level entry of the tree to the threads. */
 static int rm_spread(remover *r, const tt_rm_opts *o, tt_err *e)
 {
-    tt_workq *q = tt_workq_start(RM_THREADS, RM_QUEUE, rm_job_run, rm_job_drop, r);
+    tt_workq *q = tt_workq_start(RM_THREADS, RM_QUEUE, 0, rm_job_run, rm_job_drop, r);
     if (!q) return tt_fail(e, ENOMEM, r->path, NULL, NULL);
     const char *name;
     tt_type type;

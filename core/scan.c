@@ -1,11 +1,14 @@
-/* The background scan. The worker owns the walker (and so every directory descriptor);
- * items are copied into per-batch arenas, so nothing the caller sees points into the
- * walker's buffers. Offsets, not pointers, are stored while an arena may still grow. */
+/* The background scan, in two stages on core/workq's threads: the walk (one job, the
+ * whole walk: it owns the walker and so every directory descriptor) and, when asked, the
+ * classification of each walked batch (a queue of one thread, so batches stay in walk
+ * order). Items are copied into per-batch arenas, so nothing the caller sees points into
+ * the walker's buffers. Offsets, not pointers, are stored while an arena may still grow. */
 #include "scan.h"
+
+#include "workq.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,7 @@ typedef struct batch {
     size_t n;
     char *arena;
     size_t used, cap;
+    int last; /* the walk's last batch (maybe empty) */
     struct batch *next;
 } batch;
 
@@ -32,15 +36,14 @@ struct tt_scan {
     char *target;
     size_t target_cap;
 
-    pthread_t thread, classifier;
+    tt_workq *walker;     /* the walk on a thread of its own (NULL: in tt_scan_next) */
+    tt_workq *classifier; /* classifies walked batches (NULL: nothing to classify) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    batch *walked, *walked_tail; /* waiting for the classifier */
     batch *ready, *ready_tail, *spare;
-    size_t batches;           /* allocated so far */
-    int started, classifying; /* the threads running */
-    int walk_done, done, failed;
-    _Atomic int stop; /* read by the worker between entries */
+    size_t batches; /* allocated so far */
+    int done, failed;
+    _Atomic int stop; /* read by the stages between entries */
     tt_err err;
     tt_walk_stats stats;
     tt_cache_stats cache; /* the classifier's, copied under mu */
@@ -82,7 +85,7 @@ static batch *take_batch(tt_scan *s)
     if (make) s->batches++;
     pthread_mutex_unlock(&s->mu);
     if (make) b = calloc(1, sizeof *b);
-    if (b) b->n = b->used = 0, b->next = NULL;
+    if (b) b->n = b->used = 0, b->last = 0, b->next = NULL;
     return b;
 }
 
@@ -124,25 +127,41 @@ static void fail(tt_scan *s, const tt_err *e)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Hands a filled batch on: to the classifier thread when there is one, else (classified
- * here when asked) to the consumer. `last`: the walk is over. */
-static void publish(tt_scan *s, batch *b, int last)
+/* The last stage: the batch goes to the consumer (an empty one back to the spares);
+ * NULL, or the walk's last batch, says the scan is over. */
+static void deliver(tt_scan *s, batch *b)
 {
-    if (b && b->n > 0 && s->chain && !s->classifying) {
-        tt_err e;
-        if (classify_batch(s, b, &e) != 0) fail(s, &e);
-    }
     pthread_mutex_lock(&s->mu);
-    if (s->chain && !s->classifying) s->cache = *tt_dirchain_stats(s->chain);
+    if (s->classifier) s->cache = *tt_dirchain_stats(s->chain);
     if (b && b->n > 0) {
-        if (s->classifying)
-            enqueue(&s->walked, &s->walked_tail, b);
-        else
-            enqueue(&s->ready, &s->ready_tail, b);
+        enqueue(&s->ready, &s->ready_tail, b);
     } else if (b) {
         b->next = s->spare;
         s->spare = b;
     }
+    if (!b || b->last) s->done = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The classifier's job: one walked batch, in walk order (NULL: the end, as for deliver). */
+static int classify_job(void *ctx, void *arg, tt_err *e)
+{
+    (void)e;
+    tt_scan *s = ctx;
+    batch *b = arg;
+    tt_err ce;
+    if (b && !s->stop && classify_batch(s, b, &ce) != 0) fail(s, &ce);
+    deliver(s, b);
+    return 0;
+}
+
+/* Hands a filled batch on (NULL: none could be had, and the walk is over): to the
+ * classifier when there is one, else to the consumer, with the walk's counts and place
+ * as of this batch. `last`: the walk is over. */
+static void publish(tt_scan *s, batch *b, int last)
+{
+    pthread_mutex_lock(&s->mu);
     s->stats = *tt_walk_stats_of(s->w);
     const char *d = tt_walk_current_dir(s->w);
     size_t n = strlen(d);
@@ -151,10 +170,13 @@ static void publish(tt_scan *s, batch *b, int last)
         if (p) s->dir = p, s->dir_cap = n + 1;
     }
     if (n + 1 <= s->dir_cap) memcpy(s->dir, d, n + 1);
-    if (last) s->walk_done = 1;
-    if (last && !s->classifying) s->done = 1;
-    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    if (b) b->last = last;
+    tt_err e;
+    if (!s->classifier)
+        deliver(s, b);
+    else if (tt_workq_add(s->classifier, b, &e) != 0) /* cannot be: its jobs never fail */
+        fail(s, &e), deliver(s, b);
 }
 
 static int add_item(tt_scan *s, batch *b, const tt_entry *en)
@@ -203,52 +225,14 @@ static int fill_batch(tt_scan *s)
     return 1;
 }
 
-static void block_signals(void)
+/* The walker's one job: the whole walk. */
+static int walk_job(void *ctx, void *arg, tt_err *e)
 {
-#ifndef _WIN32 /* Windows delivers Ctrl-C on a thread of its own */
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL); /* Ctrl-C belongs to the main thread */
-#endif
-}
-
-static void *worker(void *arg)
-{
-    tt_scan *s = arg;
-    block_signals();
+    (void)arg, (void)e;
+    tt_scan *s = ctx;
     while (!fill_batch(s)) {
     }
-    return NULL;
-}
-
-/* The second stage: classifies the walked batches in order while the walker reads on. */
-static void *classifier(void *arg)
-{
-    tt_scan *s = arg;
-    block_signals();
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        while (!s->walked && !s->walk_done && !s->stop)
-            pthread_cond_wait(&s->cv, &s->mu);
-        batch *b = s->stop ? NULL : s->walked;
-        if (b) {
-            s->walked = b->next;
-            if (!s->walked) s->walked_tail = NULL;
-            b->next = NULL;
-        } else {
-            s->done = 1;
-            pthread_cond_broadcast(&s->cv);
-        }
-        pthread_mutex_unlock(&s->mu);
-        if (!b) return NULL;
-        tt_err e;
-        if (classify_batch(s, b, &e) != 0) fail(s, &e);
-        pthread_mutex_lock(&s->mu);
-        s->cache = *tt_dirchain_stats(s->chain);
-        enqueue(&s->ready, &s->ready_tail, b);
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-    }
+    return 0;
 }
 
 tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *roots, unsigned what,
@@ -279,17 +263,23 @@ tt_scan *tt_scan_open(const char *root, const tt_walk_opts *o, const tt_roots *r
         tt_scan_close(s);
         return NULL;
     }
-    if (!threaded) return s; /* batches are filled by tt_scan_next itself */
+    if (threaded) { /* the walk on a thread; without one, in tt_scan_next after all */
+        s->walker = tt_workq_start(1, 1, 0, walk_job, NULL, s);
+        tt_err ignored;
+        if (s->walker && tt_workq_threads(s->walker) == 0)
+            tt_workq_finish(s->walker, &ignored), s->walker = NULL;
+    }
     /* Reading links' targets and resolving them costs about what the walk costs, so
-     * classification runs on a thread of its own, a stage behind the walker. */
-    if (s->chain && pthread_create(&s->classifier, NULL, classifier, s) == 0) s->classifying = 1;
-    int err = pthread_create(&s->thread, NULL, worker, s);
-    if (err) {
-        tt_fail(e, err, root, "cannot start the walker thread", NULL);
+     * classification runs on a thread of its own, a stage behind the walker, or (no
+     * walker thread) right after each batch is filled. */
+    if (s->chain && !(s->classifier = tt_workq_start(s->walker ? 1 : 0, MAX_BATCHES, 0,
+                                                     classify_job, NULL, s))) {
+        tt_fail(e, ENOMEM, root, NULL, NULL);
         tt_scan_close(s);
         return NULL;
     }
-    s->started = 1;
+    tt_err we;
+    if (s->walker) tt_workq_add(s->walker, NULL, &we); /* the walk starts */
     return s;
 }
 
@@ -309,7 +299,7 @@ int tt_scan_next(tt_scan *s, const tt_scan_item **out, tt_err *e)
         s->cur = NULL;
     }
     if (!s->cur) {
-        while (!s->started && !s->ready && !s->done)
+        while (!s->walker && !s->ready && !s->done)
             fill_batch(s);
         pthread_mutex_lock(&s->mu);
         while (!s->ready && !s->done)
@@ -364,15 +354,13 @@ static void free_list(batch *b)
 void tt_scan_close(tt_scan *s)
 {
     if (!s) return;
-    if (s->started || s->classifying) {
-        pthread_mutex_lock(&s->mu);
-        s->stop = 1;
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-        if (s->started) pthread_join(s->thread, NULL);
-        if (s->classifying) pthread_join(s->classifier, NULL);
-    }
-    free_list(s->walked);
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    tt_err ignored;
+    if (s->walker) tt_workq_finish(s->walker, &ignored); /* first: it feeds the classifier */
+    if (s->classifier) tt_workq_finish(s->classifier, &ignored);
     free_list(s->ready);
     free_list(s->spare);
     if (s->cur) free_list(s->cur);

@@ -202,7 +202,7 @@ int tt_verifytree(tt_confine *cf, const char *src, const char *copy, const tt_co
         croot = NULL;
     }
     if (!rc && o->hash &&
-        !(v.hashing = tt_workq_start(HASH_THREADS, HASH_QUEUE, hash_pair, drop_hash, NULL)))
+        !(v.hashing = tt_workq_start(HASH_THREADS, HASH_QUEUE, 0, hash_pair, drop_hash, NULL)))
         rc = tt_fail(e, ENOMEM, src, NULL, NULL);
     tt_entry *en;
     if (!rc && tt_walk_next(w, &en, e) != 1) rc = -1; /* the root: compared by its parent */

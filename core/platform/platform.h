@@ -45,9 +45,6 @@ typedef struct tt_stat {
  * kernel does, final link followed by pf_stat only. */
 int pf_lstat(const char *path, tt_stat *st);
 int pf_stat(const char *path, tt_stat *st);
-/* Reads the stored target into buf (not NUL-terminated). *len is its length; when
- * *len == cap the target may be longer and the caller must retry with more room. */
-int pf_readlink(const char *path, char *buf, size_t cap, size_t *len);
 int pf_realpath(const char *path, char **out);
 int pf_getcwd(char **out);
 /* 0 when junctions can be made here, else an errno value with a static explanation. */
@@ -70,13 +67,6 @@ int pf_dir_open(pf_dir *parent, const char *name, int how, pf_dir **out);
  * RESOLVE_NO_SYMLINKS where the kernel has it, else one O_NOFOLLOW open per name.
  * A link on the way gives ELOOP (or ENOTDIR). The result is a PF_DIR_BASE handle. */
 int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out);
-/* Opens the directory at path (absolute), following links as the kernel would, but only
- * links that belong to the caller or to root (the rule of the kernel's protected_symlinks
- * and systemd's CHASE_SAFE, on every component): a link another user made could lead
- * anywhere the moment after it was looked at. Such a link gives EPERM, with *bad
- * (malloc'd) the path of the link and *owner its owner. *real (malloc'd) is the path
- * reached, its links resolved. On Windows, links are followed as the system does. */
-int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, uint32_t *owner);
 /* A second handle to the same directory (for another thread to use). */
 int pf_dir_dup(pf_dir *d, pf_dir **out);
 /* 0 with the next entry's name and type (TT_NONE when the OS did not say), or with
@@ -86,7 +76,15 @@ int pf_dir_read(pf_dir *d, const char **name, tt_type *type);
  * (statx on Linux; elsewhere they stay 0). d NULL: name is a path. */
 enum { PF_STAT_FOLLOW = 1, PF_STAT_ATTRS = 2 };
 int pf_dir_stat(pf_dir *d, const char *name, int how, tt_stat *st);
+/* One read of the target stored in the link d/name into buf (not NUL-terminated; d
+ * NULL: name is a path). *len is its length; when *len == cap the target may be longer
+ * and the caller must read again with more room (core/link's tt_readlink_at does). */
 int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len);
+/* pf_dir_readlink, with *st the stat of the very link read (an O_PATH handle to the link
+ * itself where there is one), so a link swapped in between cannot lend its target
+ * another's owner. A name that is not a link: EINVAL, with *st saying what it is. */
+int pf_dir_readlink_stat(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len,
+                         tt_stat *st);
 /* Stat of the directory itself (how: PF_STAT_ATTRS as above). */
 int pf_dir_self(pf_dir *d, int how, tt_stat *st);
 /* Whether the caller may read (PF_ACCESS_READ), search (PF_ACCESS_SEARCH) or empty

@@ -88,14 +88,6 @@ int pf_stat(const char *path, tt_stat *st)
     return 0;
 }
 
-int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
-{
-    ssize_t n = readlink(path, buf, cap);
-    if (n < 0) return errno;
-    *len = (size_t)n;
-    return 0;
-}
-
 int pf_junction_support(const char **why, const char **hint)
 {
     *why = "junctions are an NTFS feature and are not supported here";
@@ -304,168 +296,6 @@ int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
     return beneath_by_names(root, rel, out);
 }
 
-/* A link's owner and target read from one inode (an O_PATH handle to the link itself),
- * so a link swapped in between cannot lend its target another's owner. EAGAIN: the name
- * is a directory now; ENOTDIR: it is something else. */
-static int read_link_owned(int dirfd, const char *name, char **target, uid_t *owner)
-{
-    struct stat s;
-#ifdef O_PATH
-    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno;
-    if (fstat(fd, &s) != 0) return close(fd), errno;
-    const char *at = "";
-#else
-    int fd = dirfd; /* best effort: stat and read by name */
-    if (fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) != 0) return errno;
-    const char *at = name;
-#endif
-    int err = S_ISLNK(s.st_mode) ? 0 : S_ISDIR(s.st_mode) ? EAGAIN : ENOTDIR;
-    char *buf = NULL;
-    for (size_t cap = 256; !err; cap *= 2) {
-        char *more = cap <= (1u << 20) ? realloc(buf, cap) : NULL;
-        if (!more) err = cap <= (1u << 20) ? ENOMEM : ENAMETOOLONG;
-        if (err) break;
-        buf = more;
-        ssize_t n = readlinkat(fd, at, buf, cap - 1);
-        if (n < 0) err = errno == EINVAL ? ENOTDIR : errno;
-        if (n >= 0 && (size_t)n < cap - 1) {
-            buf[n] = '\0';
-            break;
-        }
-    }
-#ifdef O_PATH
-    close(fd);
-#endif
-    if (err) {
-        free(buf);
-        return err;
-    }
-    *target = buf;
-    *owner = s.st_uid;
-    return 0;
-}
-
-/* real += "/" + name (n bytes), or real cut back to its parent for "..". */
-static int real_step(char **real, const char *name, size_t n)
-{
-    size_t len = strlen(*real);
-    if (n == 2 && name[0] == '.' && name[1] == '.') {
-        char *slash = strrchr(*real, '/');
-        if (slash) *slash = '\0';
-        return 0;
-    }
-    char *more = realloc(*real, len + n + 2);
-    if (!more) return ENOMEM;
-    more[len] = '/';
-    memcpy(more + len + 1, name, n);
-    more[len + n + 1] = '\0';
-    *real = more;
-    return 0;
-}
-
-int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, uint32_t *owner)
-{
-    *out = NULL, *real = NULL, *bad = NULL;
-    if (path[0] != '/') return EINVAL;
-    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW
-#ifdef O_PATH
-                      | O_PATH
-#endif
-        ;
-    char *todo = strdup(path), *rp = strdup(""); /* rp: the real path so far, "" for "/" */
-    int fd = open("/", flags), err = 0, links = 0, retries = 0;
-    if (!todo || !rp) err = ENOMEM;
-    if (!err && fd < 0) err = errno;
-    for (char *p = todo; !err && *p;) {
-        while (*p == '/')
-            p++;
-        char *s = p;
-        while (*p && *p != '/')
-            p++;
-        size_t n = (size_t)(p - s);
-        if (n == 0 || (n == 1 && *s == '.')) continue;
-        if (n > NAME_MAX) {
-            err = ENAMETOOLONG;
-            break;
-        }
-        char name[NAME_MAX + 1];
-        memcpy(name, s, n);
-        name[n] = '\0';
-        int next = openat(fd, name, flags);
-        if (next >= 0) {
-            close(fd);
-            fd = next;
-            err = real_step(&rp, name, n);
-            continue;
-        }
-        err = errno;
-        if (err != ELOOP && err != ENOTDIR) break;
-        char *target = NULL;
-        uid_t uid = 0;
-        int lerr = read_link_owned(fd, name, &target, &uid);
-        if (lerr == EAGAIN && ++retries < 8) { /* it changed under us: look again */
-            err = 0;
-            p = s;
-            continue;
-        }
-        if (lerr) {
-            err = lerr == EAGAIN ? ELOOP : lerr; /* swapped back and forth: give up */
-            break;
-        }
-        /* A link of root's (or the caller's) is trusted only in a directory no one else
-         * can write: anyone who can is able to move such a link there (rename keeps its
-         * owner), one root's own undo made in their directory say. In a sticky directory
-         * (/tmp) a caller other than root may trust its own links: no one else can have
-         * moved one of those there. */
-        struct stat ds;
-        int others = fstat(fd, &ds) != 0 || (ds.st_uid != geteuid() && ds.st_uid != 0) ||
-                     (ds.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-        if (others && (ds.st_mode & S_ISVTX) && uid == geteuid() && uid != 0) others = 0;
-        if ((uid != geteuid() && uid != 0) || others) {
-            free(target);
-            *owner = (uint32_t)uid;
-            if (real_step(&rp, name, n) == 0) *bad = strdup(*rp ? rp : "/");
-            err = EPERM;
-            break;
-        }
-        char *rest = malloc(strlen(target) + strlen(p) + 2);
-        if (!rest || ++links > 40) {
-            free(target), free(rest);
-            err = rest ? ELOOP : ENOMEM;
-            break;
-        }
-        sprintf(rest, "%s/%s", target, p);
-        err = 0;
-        if (target[0] == '/') { /* from the top again */
-            close(fd);
-            fd = open("/", flags);
-            rp[0] = '\0';
-            if (fd < 0) err = errno;
-        }
-        free(target);
-        free(todo);
-        todo = p = rest;
-    }
-    free(todo);
-    if (!err)
-        err = wrap_fd(fd, out);
-    else if (fd >= 0)
-        close(fd);
-    if (!err && !*rp) { /* "/" itself */
-        free(rp);
-        if (!(rp = strdup("/"))) err = ENOMEM;
-    }
-    if (err) {
-        pf_dir_close(*out);
-        *out = NULL;
-        free(rp);
-        return err;
-    }
-    *real = rp;
-    return 0;
-}
-
 int pf_dir_dup(pf_dir *d, pf_dir **out)
 {
     return wrap_fd(fcntl(d->fd, F_DUPFD_CLOEXEC, 0), out);
@@ -572,6 +402,31 @@ int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *
     if (n < 0) return errno;
     *len = (size_t)n;
     return 0;
+}
+
+int pf_dir_readlink_stat(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len,
+                         tt_stat *st)
+{
+    struct stat s;
+#ifdef O_PATH
+    int fd = openat(fd_of(d), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    const char *at = "";
+    int err = fstat(fd, &s) == 0 ? 0 : errno;
+#else
+    int fd = fd_of(d); /* best effort: stat and read by name */
+    const char *at = name;
+    int err = fstatat(fd, name, &s, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+#endif
+    if (!err) pf_posix_fill(st, &s);
+    if (!err && !S_ISLNK(s.st_mode)) err = EINVAL;
+    ssize_t n = err ? -1 : readlinkat(fd, at, buf, cap);
+    if (!err && n < 0) err = errno;
+#ifdef O_PATH
+    close(fd);
+#endif
+    if (!err) *len = (size_t)n;
+    return err;
 }
 
 int pf_dir_self(pf_dir *d, int how, tt_stat *st)

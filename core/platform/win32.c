@@ -446,7 +446,7 @@ static int read_reparse(const wchar_t *w, char **out, tt_type *type)
     return err;
 }
 
-int pf_readlink(const char *path, char *buf, size_t cap, size_t *len)
+static int read_link(const char *path, char *buf, size_t cap, size_t *len)
 {
     int err = 0;
     wchar_t *w = wpath(path, &err);
@@ -640,9 +640,19 @@ int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *
 {
     char *p = d ? pf_win_join(d->path, name) : strdup(name);
     if (!p) return ENOMEM;
-    int err = pf_readlink(p, buf, cap, len);
+    int err = read_link(p, buf, cap, len);
     free(p);
     return err;
+}
+
+/* No handle to a link itself here: its stat and target are read by name, one after the
+ * other (a link's owner decides nothing on Windows). */
+int pf_dir_readlink_stat(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len,
+                         tt_stat *st)
+{
+    int err = pf_dir_stat(d, name, 0, st);
+    if (!err && st->type != TT_SYMLINK && st->type != TT_JUNCTION) err = EINVAL;
+    return err ? err : pf_dir_readlink(d, name, buf, cap, len);
 }
 
 int pf_dir_self(pf_dir *d, int how, tt_stat *st)
@@ -772,24 +782,6 @@ int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
     if (!err) err = pf_dir_open(NULL, path, PF_DIR_BASE, out);
     free(path);
     return err;
-}
-
-/* Windows keeps no owner on a link that a user could plant (creating one takes a
- * privilege or developer mode): links are followed as the system follows them
- * (docs/windows.md). */
-int pf_dir_open_owned(const char *path, pf_dir **out, char **real, char **bad, uint32_t *owner)
-{
-    (void)owner;
-    *bad = NULL;
-    *real = NULL;
-    int err = pf_dir_open(NULL, path, PF_DIR_FOLLOW | PF_DIR_BASE, out);
-    if (err) return err;
-    if (pf_realpath(path, real) != 0 && !(*real = strdup(path))) {
-        pf_dir_close(*out);
-        *out = NULL;
-        return ENOMEM;
-    }
-    return 0;
 }
 
 int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid)

@@ -69,12 +69,39 @@ static void test_real_links_unaffected(void **state)
     tu_rmtree(d);
 }
 
+/* With the link's own stat: a 3000-byte target (more than one read) read whole, with
+ * the link's type and owner; a name that is not a link says what it is. */
+static void test_stat_of_the_link_read(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir(), *buf = NULL, target[3001];
+    for (size_t i = 0; i < 3000; i++)
+        target[i] = fake_byte(i);
+    target[3000] = '\0';
+    assert_int_equal(symlink(target, tu_p(d, "l")), 0);
+    tu_write(tu_p(d, "f"), "x");
+    size_t cap = 0;
+    tt_stat st;
+    assert_int_equal(tt_readlink_stat(NULL, tu_p(d, "l"), &buf, &cap, &st), 0);
+    assert_string_equal(buf, target);
+    assert_int_equal(st.type, TT_SYMLINK);
+    assert_int_equal(st.uid, geteuid());
+    assert_int_equal(tt_readlink_stat(NULL, tu_p(d, "f"), &buf, &cap, &st), TT_ENOTLINK);
+    assert_int_equal(st.type, TT_FILE);
+    assert_int_equal(tt_readlink_stat(NULL, d, &buf, &cap, &st), TT_ENOTLINK);
+    assert_int_equal(st.type, TT_DIR);
+    assert_int_equal(tt_readlink_stat(NULL, tu_p(d, "none"), &buf, &cap, &st), ENOENT);
+    free(buf);
+    tu_rmtree(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_5000_byte_target_read_exactly),
         cmocka_unit_test(test_short_buffer_reports_truncation),
         cmocka_unit_test(test_real_links_unaffected),
+        cmocka_unit_test(test_stat_of_the_link_read),
     };
     return cmocka_run_group_tests_name("core/readlink", tests, NULL, NULL);
 }

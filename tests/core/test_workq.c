@@ -1,10 +1,12 @@
 /* cmocka tests of core/workq: every job runs (on the threads, or on the caller's when
- * none can start), and the first failure wins: later jobs are dropped, not run. */
+ * none can start), on threads that take no signal; the first failure wins (later jobs
+ * are dropped, not run, and refused), unless the queue is told to keep going. */
 #include "../testutil.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +16,7 @@
 
 typedef struct counts {
     pthread_mutex_t mu;
-    int ran, dropped, fail_at;
+    int ran, dropped, unblocked, fail_at;
 } counts;
 
 typedef struct job {
@@ -26,8 +28,11 @@ static int run(void *ctx, void *arg, tt_err *e)
 {
     counts *c = ctx;
     job *j = arg;
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, NULL, &mask);
     pthread_mutex_lock(&c->mu);
     c->ran++;
+    if (!sigismember(&mask, SIGINT) || !sigismember(&mask, SIGTERM)) c->unblocked++;
     pthread_mutex_unlock(&c->mu);
     if (j->n == c->fail_at) return tt_fail(e, EIO, "job", "failed on purpose", NULL);
     return 0;
@@ -42,47 +47,75 @@ static void drop(void *arg)
     free(j);
 }
 
-static void run_jobs(int threads, int fail_at, int *ran, int *dropped, int *rc)
+#define JOBS 1000
+#define CAP  4
+
+/* Adds JOBS jobs (job fail_at fails) and finishes; every job is released exactly once,
+ * and a job refused was never run. *refused: how many tt_workq_add refused. */
+static void run_jobs(int threads, unsigned flags, int fail_at, int *ran, int *refused, int *rc)
 {
-    counts c = {PTHREAD_MUTEX_INITIALIZER, 0, 0, fail_at};
-    tt_workq *q = tt_workq_start(threads, 4, run, drop, &c);
+    counts c = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, fail_at};
+    tt_workq *q = tt_workq_start(threads, CAP, flags, run, drop, &c);
     assert_non_null(q);
+    assert_int_equal(tt_workq_threads(q), threads);
     tt_err e;
-    int refused = 0;
-    for (int i = 0; i < 1000; i++) {
+    *refused = 0;
+    for (int i = 0; i < JOBS; i++) {
         job *j = malloc(sizeof *j);
         j->c = &c, j->n = i;
-        if (tt_workq_add(q, j, &e) != 0) refused++;
+        if (tt_workq_add(q, j, &e) != 0) {
+            assert_int_equal(e.code, EIO); /* refused with the failure that stopped it */
+            ++*refused;
+        }
     }
     *rc = tt_workq_finish(q, &e);
     if (*rc) assert_int_equal(e.code, EIO);
     *ran = c.ran;
-    *dropped = c.dropped; /* every job is released exactly once */
-    assert_int_equal(c.dropped, 1000);
-    (void)refused;
+    assert_int_equal(c.dropped, JOBS);
+    assert_int_equal(c.unblocked, threads ? 0 : c.ran); /* the pool's threads take no signal */
+    assert_true(*ran + *refused <= JOBS + (threads ? 0 : 1)); /* no refused job ran */
 }
 
 static void test_every_job_runs(void **state)
 {
     (void)state;
-    int ran, dropped, rc;
-    run_jobs(4, -1, &ran, &dropped, &rc);
+    int ran, refused, rc;
+    run_jobs(4, 0, -1, &ran, &refused, &rc);
     assert_int_equal(rc, 0);
-    assert_int_equal(ran, 1000);
-    run_jobs(0, -1, &ran, &dropped, &rc); /* no threads: on the caller's */
-    assert_int_equal(ran, 1000);
+    assert_int_equal(ran, JOBS);
+    assert_int_equal(refused, 0);
+    run_jobs(0, 0, -1, &ran, &refused, &rc); /* no threads: on the caller's */
+    assert_int_equal(rc, 0);
+    assert_int_equal(ran, JOBS);
+    assert_int_equal(refused, 0);
 }
 
 static void test_first_failure_wins(void **state)
 {
     (void)state;
-    int ran, dropped, rc;
-    run_jobs(2, 10, &ran, &dropped, &rc);
+    int ran, refused, rc;
+    run_jobs(2, 0, 10, &ran, &refused, &rc);
     assert_int_equal(rc, -1);
-    assert_true(ran < 1000); /* the rest were dropped, not run */
-    run_jobs(0, 10, &ran, &dropped, &rc);
+    assert_true(ran < JOBS); /* the rest were dropped, not run */
+    /* Accepted: at most the jobs up to the failing one, a full queue and one in each
+     * thread's hands; every later one is refused. */
+    assert_true(JOBS - refused <= 10 + 1 + CAP + 2);
+    run_jobs(0, 0, 10, &ran, &refused, &rc);
     assert_int_equal(rc, -1);
     assert_int_equal(ran, 11);
+    assert_int_equal(refused, JOBS - 10); /* the failing job's own add says so too */
+}
+
+static void test_keep_going_runs_every_job(void **state)
+{
+    (void)state;
+    int ran, refused, rc;
+    for (int threads = 0; threads <= 2; threads += 2) {
+        run_jobs(threads, TT_WORKQ_KEEP_GOING, 10, &ran, &refused, &rc);
+        assert_int_equal(rc, -1); /* the failure is kept */
+        assert_int_equal(ran, JOBS);
+        assert_int_equal(refused, 0);
+    }
 }
 
 int main(void)
@@ -90,6 +123,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_job_runs),
         cmocka_unit_test(test_first_failure_wins),
+        cmocka_unit_test(test_keep_going_runs_every_job),
     };
     return cmocka_run_group_tests_name("core/workq", tests, NULL, NULL);
 }

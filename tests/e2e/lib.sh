@@ -1,6 +1,9 @@
 # Shared by the end-to-end tests: each test file sources this, runs the real tether
 # binary ($TETHER) inside a private directory that is removed on exit, and ends with
-# `finish`, which prints "N passed, N failed" and sets the exit status.
+# `finish`, which prints "N passed, N failed" and sets the exit status. A test that cannot
+# run here at all ends with `skip_all WHY` (ctest reports it skipped: exit 77, the
+# SKIP_RETURN_CODE of tests/CMakeLists.txt); one that skips a part prints
+# "skipped: WHY" and goes on.
 set -u
 : "${TETHER:?set TETHER to the tether binary}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tether-e2e-XXXXXX")
@@ -55,13 +58,10 @@ is() { [[ "$1" == "$2" ]]; }
 snapshot() { (cd "$1" && find . -printf '%p|%y|%l|%s|%n\n' | LC_ALL=C sort); }
 
 # use_tmux: for the tests that need a real terminal. Sets $shm (a directory on another
-# filesystem, /dev/shm) and tm (tmux on a private server), both removed on exit; returns 1
-# (after saying so) where tmux is not installed.
+# filesystem, /dev/shm) and tm (tmux on a private server), both removed on exit; skips
+# the whole test where tmux is not installed.
 use_tmux() {
-    if ! command -v tmux >/dev/null; then
-        echo "skipped: tmux is not installed"
-        return 1
-    fi
+    command -v tmux >/dev/null || skip_all "tmux is not installed"
     shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
     sock="tether-tmux-$$"
     trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
@@ -71,4 +71,13 @@ tm() { tmux -L "$sock" "$@"; }
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
+}
+
+# skip_all WHY: the rest of the test cannot run here. Says why, and exits 77 (skipped)
+# when nothing was checked yet, else as finish does (what ran still counts).
+skip_all() {
+    echo "skipped: $*"
+    [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ] && exit 77
+    finish
+    exit
 }

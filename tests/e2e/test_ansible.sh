@@ -8,14 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 if ! command -v ansible-playbook >/dev/null || [ ! -x /usr/bin/python3 ]; then
-    echo "skipped: the Ansible module (ansible-core cannot be installed here: apt-get install ansible-core)"
-    finish
-    exit
+    skip_all "the Ansible module (ansible-core cannot be installed here: apt-get install ansible-core)"
 fi
 if [ "${TETHER_SANITIZE:-}" = ON ]; then
-    echo "skipped: the Ansible runs are in the release pass (the module is Python; tether's own paths are sanitized by test_apply)"
-    finish
-    exit
+    skip_all "the Ansible runs are in the release pass (the module is Python; tether's own paths are sanitized by test_apply)"
 fi
 
 export HOME="$WORK/home" ANSIBLE_LOCAL_TEMP="$WORK/ansible-tmp" ANSIBLE_REMOTE_TEMP="$WORK/ansible-tmp"

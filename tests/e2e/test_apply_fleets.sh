@@ -9,9 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 if [ "${1:-}" != --inside ]; then
     if [ "$(id -u)" != 0 ] || ! unshare -m --propagation private true 2>/dev/null; then
         . "$here/lib.sh"
-        echo "skipped: needs root and a mount namespace (unshare -m) to stand in for /srv, /mnt, /home and /etc"
-        finish
-        exit
+        skip_all "needs root and a mount namespace (unshare -m) to stand in for /srv, /mnt, /home and /etc"
     fi
     exec unshare -m --propagation private bash "$0" --inside
 fi

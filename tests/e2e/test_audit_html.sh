@@ -69,14 +69,10 @@ check "-o with csv: nothing on stdout" is "$out" ""
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ "${TETHER_SANITIZE:-}" = ON ]; then
-    echo "skipped: the page in a browser runs in the release pass (the browser is not what is sanitized)"
-    finish
-    exit
+    skip_all "the page in a browser runs in the release pass (the browser is not what is sanitized)"
 fi
 if [ -z "$browser" ] || ! command -v python3 >/dev/null; then
-    echo "skipped: the HTML report in a browser (chromium cannot be installed here: apt-get install chromium)"
-    finish
-    exit
+    skip_all "the HTML report in a browser (chromium cannot be installed here: apt-get install chromium)"
 fi
 
 python3 "$here/../../bench/gen.py" links gen 6000 7 >/dev/null

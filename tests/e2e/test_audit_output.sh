@@ -137,9 +137,7 @@ else
 fi
 
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-    echo "skipped: devices, another user's link and the hostile user need root and setpriv"
-    finish
-    exit
+    skip_all "devices, another user's link and the hostile user need root and setpriv"
 fi
 
 # A character device (a copy of /dev/null), then /dev/null itself: written in place, still

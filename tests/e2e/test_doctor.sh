@@ -106,8 +106,7 @@ done
 check "all of them left as they were" is "$(snapshot shapes)" "$before"
 
 if ! command -v strace >/dev/null || [ "$(id -u)" -ne 0 ]; then
-    echo "skipped: leftovers of killed runs need root and strace"
-    finish; exit
+    skip_all "leftovers of killed runs need root and strace"
 fi
 export ASAN_OPTIONS=detect_leaks=0 # LeakSanitizer cannot work under ptrace
 # kill_at_rename ARGS...: tether ARGS, killed by SIGKILL when it first renames.

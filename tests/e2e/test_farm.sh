@@ -6,9 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 if ! command -v stow >/dev/null; then
-    echo "skipped: GNU stow is not installed"
-    finish
-    exit
+    skip_all "GNU stow is not installed"
 fi
 
 make_sandbox() {

@@ -7,9 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 if ! command -v stow >/dev/null || ! command -v python3 >/dev/null; then
-    echo "skipped: GNU stow or python3 is not installed"
-    finish
-    exit
+    skip_all "GNU stow or python3 is not installed"
 fi
 case $(stow --version) in
 *" 2.3.1"*) ;;

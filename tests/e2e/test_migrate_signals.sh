@@ -9,7 +9,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-use_tmux || { finish; exit; }
+use_tmux
 
 mkdir -p pristine/sub
 head -c $((200 * 1024 * 1024)) /dev/urandom > pristine/big

@@ -13,8 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 shm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
 trap 'rm -rf "$shm"; cleanup' EXIT
 if [ "$(stat -c %d "$WORK")" = "$(stat -c %d "$shm")" ]; then
-    echo "skipped: /tmp and /dev/shm are one filesystem here"
-    exit 0
+    skip_all "/tmp and /dev/shm are one filesystem here"
 fi
 R=$WORK/run
 

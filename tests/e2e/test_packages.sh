@@ -14,8 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${TETHER_SOURCE_DIR:?set by ctest}"
 
 if [ "${TETHER_SANITIZE:-OFF}" = ON ]; then
-    echo "skipped: package checks under the sanitizers"
-    finish; exit
+    skip_all "package checks under the sanitizers"
 fi
 # The working tree as a user's clone would have it, without build directories.
 mkdir -p src

@@ -34,9 +34,7 @@ one=$(opens 1) five=$(opens 5)
 check "five links in one directory resolve it once, as one link does ($one, $five opens)" is "$five" "$one"
 
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-    echo "skipped: another user's link needs root to switch to an unprivileged user"
-    finish
-    exit
+    skip_all "another user's link needs root to switch to an unprivileged user"
 fi
 # A directory another user (65534) can write: between the calls that user moves the
 # parent away and puts a link of theirs in its place, to the victim directory or to the

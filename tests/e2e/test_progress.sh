@@ -7,7 +7,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-use_tmux || { finish; exit; }
+use_tmux
 
 # Long names, so the path would make every progress line wider than the terminal.
 deep=src/a-directory-with-a-rather-long-name/and-another-one-below-it-too

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v tmux >/dev/null; then
-    echo "skipped: tmux is not installed"
-    finish
-    exit
+    skip_all "tmux is not installed"
 fi
 sock="tether-test-$$"
 tm() { tmux -L "$sock" "$@"; }

@@ -33,9 +33,7 @@ for row in "${missing[@]}"; do
 done
 
 if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then
-    echo "skipped: unreadable roots need root to switch to an unprivileged user"
-    finish
-    exit
+    skip_all "unreadable roots need root to switch to an unprivileged user"
 fi
 # A directory only root can read, and the unprivileged user 65534 running tether.
 chmod 755 "$WORK" "$WORK/run"

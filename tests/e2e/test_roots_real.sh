@@ -12,7 +12,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "${TETHER_SANITIZE:-}" != ON ]; then
     echo "skipped: run in the AddressSanitizer pass only (TETHER_SANITIZE=ON)"
-    exit 0
+    exit 77 # ctest: skipped
 fi
 if [ -z "${TETHER_ROOTS_NS:-}" ] && [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
     TETHER_ROOTS_NS=1 exec unshare -m --propagation private bash "$0" "$@"
@@ -40,9 +40,7 @@ check "audit / --xdev: the links find -xtype l lists, no more" is \
 # link gone before it is checked stops) and over /proc (holding what AddressSanitizer
 # reads there; LeakSanitizer needs the real /proc, and the runs above had it).
 if [ -z "${TETHER_ROOTS_NS:-}" ]; then
-    echo "skipped: prune -n / on the root filesystem needs root (a bind mount)"
-    finish
-    exit
+    skip_all "prune -n / on the root filesystem needs root (a bind mount)"
 fi
 # The mount point is outside $WORK, which is removed recursively at the end: nothing
 # recursive ever reaches "/" through it, even if the script is killed between the bind

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One of each (docs/style.md): a fix lands in the one place that does a thing, so a
+# second place doing it is a bug waiting. Each rule below is one line: what it keeps
+# single, the files it looks at, a pattern (grep -E) for doing it, a line the pattern
+# must catch (so a rule cannot silently match nothing), and the only files or
+# directories allowed to do it.
+# The sources are tether's own (core, bindings, host, stdlib, scripts): tests, benches
+# and the fuzzer may do as they like.
+. "$(dirname "$0")/lib.sh"
+: "${TETHER_SOURCE_DIR:?set by ctest}"
+SCOPE=(core bindings host stdlib scripts)
+
+# rule WHAT FILES PATTERN EXAMPLE ALLOWED...: every match of PATTERN in the files named
+# FILES (a glob: '*.[ch]', '*.lua') outside ALLOWED is a failure, listed with its file
+# and line. An ALLOWED entry is a file or a directory (ending in /), or FILE=N: at most
+# N matches in FILE (its one-shot primitives: one more would be a loop of its own).
+rule() {
+    local what=$1 files=$2 pattern=$3 example=$4
+    shift 4
+    check "$what: the pattern catches '$example'" grep -qE "$pattern" <<<"$example"
+    local hits allowed n
+    hits=$(cd "$TETHER_SOURCE_DIR" && grep -rnE --include="$files" "$pattern" "${SCOPE[@]}")
+    for allowed in "$@"; do
+        n=$(grep -c "^${allowed%=*}:" <<<"$hits")
+        [ "$allowed" = "${allowed%=*}" ] || [ "$n" -le "${allowed#*=}" ] || continue
+        hits=$(grep -v "^${allowed%=*}" <<<"$hits")
+    done
+    out=$hits err=""
+    check "$what: only in $*" is "$hits" ""
+}
+
+# The system calls that read a link's target are the platform layer's two one-shot
+# primitives (pf_dir_readlink, pf_dir_readlink_stat); the loop that grows a buffer until
+# a target fits is core/link.c's tt_readlink_stat alone (a second loop would have its
+# own limit and its own bugs, as posix.c's path walk once did).
+rule "readlink system calls" '*.[ch]' '\breadlink(at)?\s*\([^0-9)]' 'n = readlinkat(fd, name, buf, cap);' core/platform/posix.c=2
+rule "the readlink-until-it-fits loop" '*.[ch]' '\bpf_dir_readlink(_stat)?\s*\(' 'err = pf_dir_readlink(d, n, b, c, &l);' core/link.c core/platform/
+# Every thread tether starts is one of core/workq's: one place bounds the work in
+# flight, keeps the first failure, and keeps signals off the workers.
+rule "threads" '*.[ch]' '\b(pthread_create|CreateThread|_beginthreadex|thrd_create)\s*\(' 'pthread_create(&t, NULL, run, arg);' core/workq.c core/platform/
+# Clocks and resource limits differ between POSIX and Windows: pf_clock, pf_fs_now,
+# pf_files_limit and pf_files_raise are the only ways to them.
+rule "clocks and resource limits" '*.[ch]' '\b(clock_gettime|gettimeofday|[gs]etrlimit)\s*\(' 'getrlimit(RLIMIT_NOFILE, &rl);' core/platform/
+
+finish
