@@ -88,7 +88,7 @@ if result.dry then
     for i, s in ipairs(result.steps) do cli.say("  %d. %s", i, cli.quote(s)) end
   else
     cli.say("would undo %s (%s): %s", r.id, r.header.plan_kind, cli.count(result.count, "change"))
-    for k = #result.actions, 1, -1 do cli.say("  take back: %s", cli.quote(require("tether.plan").describe_action(result.actions[k].a))) end
+    for k = #result.actions, 1, -1 do cli.say("  take back: %s", cli.quote(require("tether.plan").describe_action(result.actions[k].a, true))) end
     for k = #result.migrations, 1, -1 do cli.say("  then undo the migration %s", result.migrations[k]) end
   end
 elseif result.steps then

@@ -1039,14 +1039,14 @@ function M.continue(what, which, opts)
   end
   local p = st.plan
   p.id = r.id
+  if way == "undo" and st.mode ~= "undo" then -- an undo begins: checked first, as a migration is
+    local size, perr, pcode, pe, problems = preflight.undo(p, opts) -- (it only looks: -n too)
+    if not size then return refuse(nil, perr, pcode, pe, problems) end
+    p.force = opts.force or false
+  end
   if opts.dry or tether.dryrun() then
     p.dry, p.steps = true, would(p, st, way)
     return p
-  end
-  if way == "undo" and st.mode ~= "undo" then -- an undo begins: checked first, as a migration is
-    local size, perr, pcode, pe, problems = preflight.undo(p, opts)
-    if not size then return refuse(nil, perr, pcode, pe, problems) end
-    p.force = opts.force or false
   end
   local mode = (what == "resume" and way == "migrate") and "resume" or WAYS[way].mode
   return answer(p, with_run(r, st, way, mode, opts))

@@ -161,9 +161,13 @@ local kinds = {
     end,
     finish = function() return raw.link_drain() end,
     effect = function(a) return { type = "file", same_as = a.existing } end,
-    post = function(a)
+    -- (and the shared file still as made: what unshare's expect asks, an edit since
+    -- makes the undo refuse, so -n says so too; a copy keeps all of it but the inode)
+    post = function(a, made)
       local i, x = tether.info(a.path), tether.info(a.existing)
-      return i and x and i.type == "file" and (a.clone or i.ino == x.ino)
+      if not (i and x and i.type == "file" and (a.clone or i.ino == x.ino)) then return false end
+      return not made or made.size == nil or (i.size == made.size and i.mtime == made.mtime and
+        (made.mtime_ns == nil or i.mtime_ns == made.mtime_ns) and (made.mode == nil or i.mode == made.mode))
     end,
     undo = function(a, made)
       return raw.unshare(a.path, a.expect, { expect = type(made) == "table" and made or nil })
@@ -450,7 +454,15 @@ end
 function Plan:describe(a) return kinds[a.op].describe(a) end
 
 -- The description of an action from a journal.
-function M.describe_action(a) return kinds[a.op].describe(a) end
+-- (absolute: with the absolute path, not the spelling the run was given: what an undo,
+-- run from anywhere, says)
+function M.describe_action(a, absolute)
+  if absolute and a.shown then
+    local copy = setmetatable({ shown = false }, { __index = a })
+    return kinds[a.op].describe(copy)
+  end
+  return kinds[a.op].describe(a)
+end
 
 -- Every conflict, before anything is touched: each action's precondition is checked in
 -- order against the state the earlier actions will have left. Returns a list of
@@ -686,9 +698,9 @@ local function changed_since(todo)
       if last[a.path] == t and not hidden(k, a.path) then ok = ok and kind.post_from(a) end
       if last[a.to] == t and not hidden(k, a.to) then ok = ok and kind.post_to(a) end
     elseif last[a.path] == t and not hidden(k, a.path) then
-      ok = kind.post(a)
+      ok = kind.post(a, type(t.made) == "table" and t.made or nil)
     end
-    if not ok then changed[#changed + 1] = a.shown or a.path end
+    if not ok then changed[#changed + 1] = a.path end -- (absolute: an undo runs from anywhere)
   end
   -- A directory the run made must be empty once the rest is undone: a name put in it
   -- since (a user's file in a folder a farm unfolded) would stop the undo half-way.
@@ -703,7 +715,7 @@ local function changed_since(todo)
     if i and i.type == "dir" then
       for e in tether.walk(t.a.path, { max_depth = 1 }) do
         if e.depth == 1 and not removed[path.normalize(path.join(t.a.path, e.name))] then
-          changed[#changed + 1] = (t.a.shown or t.a.path) .. " (" .. e.name .. " was put in it since; move it out)"
+          changed[#changed + 1] = t.a.path .. " (" .. e.name .. " was put in it since; move it out)"
           break
         end
       end

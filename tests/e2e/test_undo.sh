@@ -210,6 +210,23 @@ check "an unfinished migration is kept" is "$(ls "$XDG_STATE_HOME/tether/journal
 t migrate --rollback
 check "and can still be rolled back" is "$rc|$(cat mig/src/f)" "0|data"
 
+# undo -n runs the checks the undo runs: what the undo would refuse, -n refuses too (a
+# migration whose link was replaced; a deduplicated file edited since), naming the path
+# absolutely (an undo runs from anywhere).
+mkdir -p nc/src nc/dd/a nc/dd/b && echo x > nc/src/f && echo s > nc/dd/a/f && cp -p nc/dd/a/f nc/dd/b/f
+(cd nc && "$TETHER" -q dedupe dd) && echo edit >> nc/dd/b/f
+t undo -n
+check "undo -n of a dedupe edited since: refused as the undo is" is "$rc" 3
+check "undo -n names the file absolutely" has "$err" "$WORK/run/nc/dd/b/f"
+t undo
+check "and the undo refuses alike" is "$rc" 3
+"$TETHER" -q history --prune --keep 0 >/dev/null 2>&1
+"$TETHER" -q migrate nc/src nc/moved && ln -sfn /tmp nc/src
+t undo -n
+check "undo -n of a migration whose link was replaced: refused as the undo is" is "$rc" 3
+check "undo -n says why" has "$err" "is no longer the link"
+rm -rf nc; "$TETHER" -q history --prune --keep 0 >/dev/null 2>&1
+
 # Journals kept under a directory another user owns (or can write) are refused before
 # anything is made or read: that user could put journals of their own there between a
 # check and a read, and `tether undo` would act on them.

@@ -176,7 +176,10 @@ function T.every_state_of_the_table_from_its_records()
       for _, what in ipairs({ "resume", "rollback", "undo", "finish" }) do
         local got, err, code, outcome, _, _, e = migration.continue(what, j.id, { dry = true })
         if s.go[what] then
-          assert(got and got.dry, s.name .. ": " .. what .. " applies: " .. tostring(err))
+          -- (an undo that begins checks the tree first, -n too: these records have no
+          -- tree behind them, so there the table lets it go and the check refuses)
+          local checked = what == "undo" and not got and code == "EEXIST" and err:find("is no longer the link", 1, true)
+          assert((got and got.dry) or checked, s.name .. ": " .. what .. " applies: " .. tostring(err))
         else
           eq(got, nil, s.name .. ": " .. what .. " is refused")
           eq(code, "EINVAL"); eq(outcome, "refused"); eq(e.errno, "EINVAL"); eq(e.path, j.id)
