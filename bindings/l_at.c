@@ -51,8 +51,10 @@ static int confine_roots(lua_State *L)
     for (size_t i = 0; i < n; i++) {
         tt_stat st;
         const char *path = tt_confine_root(h->c, i, &st);
-        lua_createtable(L, 0, 3);
+        lua_createtable(L, 0, 4);
         l_setstr(L, "path", path);
+        lua_pushboolean(L, tt_confine_root_is_dir(h->c, i));
+        lua_setfield(L, -2, "dir");
         l_setint(L, "dev", (lua_Integer)st.dev);
         l_setint(L, "ino", (lua_Integer)st.ino);
         lua_rawseti(L, -2, (lua_Integer)i + 1);

@@ -135,6 +135,11 @@ const char *tt_confine_root(const tt_confine *c, size_t i, tt_stat *st)
     return c->roots[i].abs;
 }
 
+int tt_confine_root_is_dir(const tt_confine *c, size_t i)
+{
+    return c->roots[i].dir != NULL;
+}
+
 /* Whether name is a component one can act on (not empty, ".", ".." or a root). */
 static int actable(const char *name)
 {

@@ -52,6 +52,9 @@ size_t tt_confine_size(const tt_confine *c);
 void tt_confine_forget(tt_confine *c);
 /* The i-th root's absolute spelling and identity (what a journal records). */
 const char *tt_confine_root(const tt_confine *c, size_t i, tt_stat *st);
+/* Whether root i is a directory the run may act in (a directory, or a link to one that
+ * was followed), not only an object to act on itself. */
+int tt_confine_root_is_dir(const tt_confine *c, size_t i);
 void tt_confine_free(tt_confine *c);
 
 /* Where a change happens: the directory that holds the object, and its name there. */

@@ -471,6 +471,15 @@ function M.roots(paths, opts)
   local roots = M.fold_roots(paths, opts)
   local c, err, _, e = tether.raw.confine(roots.paths)
   if not c then M.exit("refused", err .. "; nothing changed", e) end
+  -- A root walked into through a link the confinement would not follow (another user's,
+  -- or one in a directory another user can write): refused now, dry run or not, rather
+  -- than planned and then failed.
+  for k, r in ipairs(roots) do
+    if r.tree and not c:roots()[k].dir then
+      local _, msg, _, fe = tether.fail("EPERM", r.path, "is a link another user could point anywhere (theirs, or in a directory they can write); not followed; give the path it leads to instead")
+      M.exit("refused", msg .. "; nothing changed", fe)
+    end
+  end
   return c, roots
 end
 

@@ -94,6 +94,18 @@ for root in al/alias al/alias/; do
 done
 rm -rf al
 
+# A root that is another user's link to a directory: refused before anything is planned,
+# dry run or not (the run could not follow it: it would plan, then fail every change).
+if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p ol/real && ln -s /nonexistent ol/real/dang && ln -s real ol/theirs && chown -h 65534:65534 ol/theirs
+    for cmd in "prune -n" prune "relativize -n" "retarget -n --from /a --to /b"; do
+        t $cmd ol/theirs
+        check "$cmd on another user's link: refused up front" is "$rc|$(test -L ol/real/dang && echo kept)" "3|kept"
+        check "$cmd on another user's link: says why" has "$err" "ol/theirs: is a link another user could point anywhere"
+    done
+    rm -rf ol
+fi
+
 # --- prune: broken links go; denied and loops stay (loops go with --loops)
 mkdir -p pr/locked && echo s > pr/locked/secret && chmod 755 "$WORK" "$WORK/run" pr
 ln -s gone pr/broken1 && ln -s ../nowhere/x pr/broken2 && ln -s locked/secret pr/denied
