@@ -184,16 +184,22 @@ local by_flag = { cross_fs = 0, escapes = 0, messy = 0 }
 local unreadable = json.array()
 local show_progress, line = progress.walk("auditing")
 
-for _, root in ipairs(roots) do
+-- Roots named twice, or inside another, are walked once (cli.fold_roots): each link
+-- counted once.
+for _, r in ipairs(cli.fold_roots(roots)) do
+  local root = r.path
   local info, err, _, e = tether.info(root)
   if not info then
     cli.warn(err)
     unreadable[#unreadable + 1] = e
   else
     local iter, _, _, w = tether.walk(root, { links_only = true, classify = true, xdev = args.xdev,
-                                              roots = roots, progress = show_progress })
+                                              roots = roots, progress = show_progress, max_depth = not r.tree and 0 or nil })
     for e in iter, nil, nil, w do
-      if e.error and not e.status then
+      -- (a root's own entry that another root has is skipped; a root that is a link to a
+      -- directory is listed too, as what leads there: audit only reads)
+      if e.depth == 0 and not r.self and not (r.tree and e.status) then
+      elseif e.error and not e.status then
         local msg = string.format("%s: cannot read this directory (%s)", e.path, e.error)
         if format ~= "json" then line:done(); cli.warn(msg) end
         unreadable[#unreadable + 1] = { path = e.path, errno = e.error, reason = "cannot read this directory", message = msg }

@@ -228,4 +228,11 @@ check "--sort target: json by target" is "$(python3 -c 'import json,sys; t=[l["t
 t audit tree --sort path --format tree
 check "--sort with the tree format is a usage error" is "$rc" 2
 
+# Roots named twice, in another spelling, or inside another are walked once: each link
+# counted and listed once.
+mkdir -p ov/home/sub && ln -s x ov/home/a && ln -s y ov/home/sub/b && ln -s home ov/hl
+t --json audit ov/hl/ ov/home ov/home/sub ov ./ov
+check "overlapping roots: each link once" is "$rc|$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["summary"]["links"], len(d["links"]), len({l["path"] for l in d["links"]}))' <<<"$out")" "1|3 3 3"
+rm -rf ov
+
 finish
