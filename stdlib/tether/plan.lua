@@ -787,13 +787,19 @@ end
 -- A one-line account of a run for tether history.
 function M.summary(run)
   local done, skipped, failed, undone, undo_failed = 0, 0, 0, false, false
+  -- Undos refused at their first step, with nothing taken back yet, left the run as it was
+  -- (one killed part-way, with no failure recorded, did not: it is finished).
+  local undo_steps, refused = 0, false
   for _, r in ipairs(run.records) do
     if r.i and r.phase == "done" then done = done + 1 end
     if r.i and r.phase == "skipped" then skipped = skipped + 1 end
     if r.i and r.phase == "failed" then failed = failed + 1 end
     if r.event == "undone" then undone = true end
-    if r.event == "undone" or r.event == "undo" then undo_failed = r.event == "undo" end
+    if r.undo_i and r.phase == "done" then undo_steps = undo_steps + 1 end
+    if r.event == "undone" or r.event == "undo" then undo_failed, refused = r.event == "undo", false end
+    if r.event == "undo_failed" then refused = true end
   end
+  undo_failed = undo_failed and not (refused and undo_steps == 0)
   local roots = {}
   for i, r in ipairs(run.header.roots or {}) do roots[i] = r.path end
   return { id = run.id, kind = run.header.plan_kind, done = done, skipped = skipped, failed = failed,
@@ -850,15 +856,11 @@ run.kinds.plan = {
   undone = function(r) return M.undone(r) and migrations_undone(r) end,
   -- "undoing" when its undo stopped part-way, "done" when something of it is left to
   -- undo, false when it changed nothing.
+  -- (an undo refused at its first step changed nothing: the run stays as it was)
   undoable = function(r)
-    local started, finished = false, false
-    for _, rec in ipairs(r.records) do
-      if rec.event == "undo" then started = true end
-      if rec.event == "undone" then finished = true end
-    end
-    if started and not (finished and migrations_undone(r)) then return "undoing" end
-    if finished and not migrations_undone(r) then return "undoing" end
-    if M.summary(r).done > 0 or #(r.header.migrations or {}) > 0 then return "done" end
+    local s = M.summary(r)
+    if s.undo_failed or s.undone then return "undoing" end -- (undone: its migrations not yet)
+    if s.done > 0 or #(r.header.migrations or {}) > 0 then return "done" end
     return false
   end,
   -- What its undo made again, new on disk with what it had before: a link removed and

@@ -126,6 +126,18 @@ if [ "$(id -u)" -eq 0 ] && command -v chattr >/dev/null && mkdir -p imm/probe &&
     check "the second undo finishes it" is "$rc|$(snapshot imm/t)" "0|$before"
     t undo "$id"
     check "a third says it is done" is "$rc" 3
+    # Refused at its first step, an undo changed nothing: the run is as it was (not
+    # partial), and is still the top of the stack once the obstacle is gone.
+    mkdir -p imm/r && ln -s gone3 imm/r/l3
+    t prune imm/r
+    chattr +i imm/r
+    t undo
+    check "an undo refused at its first step: exit 3" is "$rc" 3
+    t history
+    check "history: the run as it was, not partial" is "$(grep -c partial <<<"$(tail -n 1 <<<"$out")")" 0
+    chattr -i imm/r
+    t undo
+    check "then plain undo takes it" is "$rc|$(readlink imm/r/l3)" "0|gone3"
 else
     echo "skipped: partial undo needs root and chattr +i here"
 fi
