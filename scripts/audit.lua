@@ -194,9 +194,9 @@ for _, root in ipairs(roots) do
                                               roots = roots, progress = show_progress })
     for e in iter, nil, nil, w do
       if e.error and not e.status then
-        local msg = string.format("%s: cannot read this directory (%s)", e.path, e.error)
+        local _, msg, _, err = tether.fail(e.error, e.path, "cannot read this directory")
         if format ~= "json" then line:done(); cli.warn(msg) end
-        unreadable[#unreadable + 1] = { path = e.path, errno = e.error, reason = "cannot read this directory", message = msg }
+        unreadable[#unreadable + 1] = err
       elseif e.status then
         count.links = count.links + 1
         by_status[e.status] = by_status[e.status] + 1

@@ -230,7 +230,9 @@ local problems = #report.leftovers + #report.runs + #report.unreadable
 
 -- 4. --fix: every leftover listed is removed or finished, or said why not (and the exit
 -- code says so too).
-local dry = tether.dryrun()
+-- The fixes of temporary names, one journaled plan; a dry run's plan says so (fixes.dry),
+-- and what --fix calls (a run taken further, a box removed) is as dry as the run.
+local fixes = plan.new("doctor", { roots = roots })
 local function fixed(entry, ok, err, code, e)
   entry.ok = ok and true or false
   if not ok then
@@ -249,11 +251,10 @@ local function busy(l) not_fixed(l, "EBUSY", "in use (" .. l.description .. "); 
 local fixed_run = {} -- id -> whether its run was taken further
 local function finish_runs()
   for _, r in ipairs(stopped) do
-    local done, err, code, e = dry, nil, nil, nil
-    if not dry and r.run.kind == "migrate" then
-      local _
+    local done, err, code, e, _
+    if r.run.kind == "migrate" then
       done, err, code, _, _, _, e = migration.continue(r.op, r.id, {})
-    elseif not dry then
+    else
       done, err, code, e = plan.undo(r.run)
     end
     fixed_run[r.id] = done and true or false
@@ -266,7 +267,7 @@ local function fix_migration_name(l)
   local run = by_path[tether.absolute(l.path) or l.path]
   if l.in_use then return busy(l) end
   if not run then return not_fixed(l, "EBUSY", "no journal names it, so it cannot be told whose it is; left alone") end
-  if fixed_run[run.id] and (dry or not tether.exists(l.path)) then
+  if fixed_run[run.id] and (fixes.dry or not tether.exists(l.path)) then
     return fixed({ path = l.path, why = "by taking its run " .. run.id .. " further" }, true)
   end
   if fixed_run[run.id] == false then return not_fixed(l, "EBUSY", "its run " .. run.id .. " could not be taken further (see above)") end
@@ -282,7 +283,7 @@ local PROBE = { a = "dir", b = "dir", abs = "symlink", rel = "symlink", hard = "
                 junction = "junction" }
 local function box_holds_only_its_own(kind, root)
   for e in tether.walk(root, { stat = true }) do
-    if e.error then return e.path .. ": cannot be read (" .. e.error .. ")" end
+    if e.error then return select(2, tether.fail(e.error, e.path, "cannot be read")) end
     local ok = e.depth == 0 or (kind == "report" and e.depth == 1 and e.name == "report" and e.type == "file")
       or (kind == "doctor" and (e.depth == 1 and (PROBE[e.name] == e.type or (e.type == "dir" and e.name:find("^n+$")))
         or e.depth == 2 and e.name == "file" and e.type == "file" and path.basename(path.dirname(e.path)):find("^[ab]$")))
@@ -293,7 +294,7 @@ end
 local function remove_box(box, s)
   local c <close>, err, code, e = raw.confine({ path.dirname(box) })
   if not c then return nil, err, code, e end
-  return raw.rmtree(box, { expect = { dev = s.dev, ino = s.ino } })
+  return tether.rmtree(box, { expect = { dev = s.dev, ino = s.ino } })
 end
 
 -- A private directory of a killed audit -o or doctor: removed whole, not journaled (it
@@ -313,15 +314,14 @@ local function fix_box(l)
     why = box_holds_only_its_own(l.tempname, l.path)
   end
   if why then return not_fixed(l, "EBUSY", why .. "; left alone") end
-  local done, err, code, e = dry, nil, nil, nil
-  if not dry then done, err, code, e = remove_box(l.path, s) end
+  local done, err, code, e = remove_box(l.path, s)
   fixed({ path = l.path, why = "process " .. l.pid .. " that made it is gone" }, done, err, code, e)
 end
 
 -- Temporary links, hard links and copies of processes that are gone, through one
 -- journaled plan (with the runs finished, the files they touched are final).
 local function fix_temp_names(temps)
-  local p = plan.new("doctor", { roots = roots })
+  local p = fixes
   local ino = {} -- dev:ino -> a name that is not a temporary one (for hard links)
   local want = {}
   for _, t in ipairs(temps) do
@@ -413,8 +413,8 @@ local function count_failed()
   return n
 end
 if json then
-  cli.json({ changed = (args.fix and not dry and #report.fixed > 0) and true or false,
-             dry = dry, id = report.id,
+  cli.json({ changed = run.changed(args.fix and #report.fixed > 0),
+             dry = fixes.dry, id = report.id,
              filesystems = report.filesystems, leftovers = report.leftovers, not_ours = report.not_ours,
              runs = report.runs, unreadable = report.unreadable, fixed = report.fixed })
 else
@@ -437,13 +437,13 @@ else
     for _, u in ipairs(report.unreadable) do cli.say("journal that cannot be read: %s", cli.quote(u.message)) end
     for _, f in ipairs(report.fixed) do
       local detail = f.ok and f.why or (f.error and f.error.message)
-      cli.say("%s%s%s", f.ok and (dry and "would fix: " or "fixed: ") or "not fixed: ", cli.quote(f.command or f.path),
+      cli.say("%s%s%s", f.ok and run.would("fixed: ", "would fix: ") or "not fixed: ", cli.quote(f.command or f.path),
         detail and ("  (" .. cli.quote(detail) .. ")") or "")
     end
     if not args.fix then cli.say("tether doctor --fix -n lists what --fix would do") end
   end
 end
-if args.fix and not dry then
+if args.fix and not fixes.dry then
   return run.code(((count_failed() > 0 or #report.unreadable > 0)) and "problems" or "nothing")
 end
 return run.code((problems > 0) and "problems" or "nothing")

@@ -323,10 +323,12 @@ local function arrays(v)
 end
 
 -- Prints a report as one JSON document on stdout: the recipe's name added, lists as
--- arrays (docs/json.md). A report is printed once.
+-- arrays (docs/json.md). A report is printed once. A report of a run (one that says
+-- "changed") says whether the run was dry, as tether.run has it when the report does not.
 function M.json(value)
   if M.json_written then return end
   value.recipe = value.recipe or M.recipe
+  if value.changed ~= nil and value.dry == nil then value.dry = run.dry() end
   io.stdout:write(json.encode(arrays(value), { indent = "  " }), "\n")
   M.json_written = true
 end
@@ -554,7 +556,7 @@ function M.apply_plan(plan, noun, extra)
   -- Test hook: a command run between planning and applying, to change the tree under a
   -- plan exactly there (tests/e2e/test_bulk.sh).
   local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
-  if hook and not tether.dryrun() then os.execute(hook) end
+  if hook and not run.dry() then os.execute(hook) end
   local result, err, _, partial = plan:apply({
     checked = true,
     on_action = function(a, status, err)

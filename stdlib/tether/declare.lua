@@ -545,7 +545,7 @@ end
 function planners.links(p, it, ctx)
   local kind = it.type or "symlink"
   if kind == "junction" and tether.platform ~= "windows" then
-    it.conflict = it.path .. ": junctions are an NTFS feature, not available here (ENOTSUP)"
+    it.conflict = select(2, tether.fail("ENOTSUP", it.path, "junctions are an NTFS feature, not available here"))
     return
   end
   local r = real(ctx, it, it.path, false)
@@ -708,7 +708,7 @@ function planners.retarget(p, it, ctx)
   for _, l in ipairs(links_below(ctx, under)) do
     local e = l.e
     if e.error and e.type == "dir" then
-      missing[#missing + 1] = e.path .. ": cannot be read (" .. e.error .. ")"
+      missing[#missing + 1] = select(2, tether.fail(e.error, e.path, "cannot be read"))
     elseif not p:touches(l.path) then -- (a link another item changes or removes is that item's)
       -- Its target as the plan leaves it (what an earlier run of the plan assumed: the
       -- next run's check), else as the walk read it.

@@ -18,6 +18,7 @@ local journal = require "tether.journal"
 local path = require "tether.path"
 local tempname = require "tether.tempname"
 local preflight = require "tether.preflight"
+local run = require "tether.run"
 local progress = require "tether.progress"
 local testhook = require "tether.testhook"
 local writers = require "tether.writers"
@@ -852,7 +853,7 @@ end
 -- "interrupted"; problems: every offending path a refusal found; error: tether.fail's table.
 function M.migrate(src, dest, opts)
   opts = opts or {}
-  if opts.dry or tether.dryrun() then
+  if opts.dry or run.dry() then
     local p, err, code, e, problems = preflight.plan(src, dest, opts)
     if not p then return refuse(nil, err, code, e, problems) end
     p.dry, p.steps = true, M.sequences[seq_of(p, "migrate")]
@@ -1038,7 +1039,7 @@ function M.continue(what, which, opts)
   end
   local p = st.plan
   p.id = r.id
-  if opts.dry or tether.dryrun() then
+  if opts.dry or run.dry() then
     p.dry, p.steps = true, would(p, st, way)
     return p
   end

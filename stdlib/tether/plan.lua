@@ -344,9 +344,10 @@ function View:apply(a)
 end
 
 -- header.roots: the paths the run was given; every action must lie inside one of them.
+-- plan.dry: whether it is a dry run's plan (tether.run says; its apply changes nothing).
 function M.new(kind, header)
   return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view(), absolute_dirs = {},
-                        assumed = {}, touched = {} }, Plan)
+                        assumed = {}, touched = {}, dry = run.dry() }, Plan)
 end
 
 -- Takes what will be at p before the plan's first action as given: entry is
@@ -559,7 +560,7 @@ function Plan:apply(opts)
   opts = opts or {}
   local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
   run.applied(self, result)
-  local dry = opts.dry or run.dry()
+  local dry = opts.dry or self.dry or run.dry()
   if #self.actions == 0 and not opts.journal then
     result.dry, result.actions = dry or nil, dry and self.actions or nil
     return result
@@ -714,6 +715,8 @@ end
 -- recorded there are not asked for, only what a verified copy keeps.
 function M.undo(run_, opts)
   opts = opts or {}
+  local dry = opts.dry
+  if dry == nil then dry = run.dry() end
   if M.undone(run_) then return tether.fail("EINVAL", run_.id, "already undone") end
   local header = run_.header
   local paths, ids = {}, {}
@@ -731,7 +734,7 @@ function M.undo(run_, opts)
     return tether.fail("ECHANGED", run_.id, string.format("%d path%s changed since the run, so nothing was undone: %s",
       #changed, #changed == 1 and "" or "s", table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")))
   end
-  if opts.dry then return #todo, todo end
+  if dry then return #todo, todo end
   local j, jerr, jcode = journal.reopen(run_.id)
   if not j then return nil, jerr, jcode end
   local ok, result, err, code, how = pcall(function()
