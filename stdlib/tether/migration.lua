@@ -852,7 +852,7 @@ end
 -- outcome: "refused" or "rolled back" (nothing changed), "partial" (see the journal),
 -- "interrupted"; problems: every offending path a refusal found; error: tether.fail's table.
 function M.migrate(src, dest, opts)
-  opts = opts or {}
+  opts = require("tether.opts").check("migrate", opts)
   if opts.dry or run.dry() then
     local p, err, code, e, problems = preflight.plan(src, dest, opts)
     if not p then return refuse(nil, err, code, e, problems) end
