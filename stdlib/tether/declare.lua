@@ -22,6 +22,7 @@ local path = require "tether.path"
 local cli = require "tether.cli"
 local plan = require "tether.plan"
 local farm = require "tether.farm"
+local retarget = require "tether.retarget"
 
 local M = {}
 
@@ -642,14 +643,6 @@ function planners.farms(p, it, ctx)
   for k = before + 1, #p.actions do it.changes[#it.changes + 1] = "+ " .. p:describe(p.actions[k]) end
 end
 
--- Whether the absolute target t points into from, and where into to it would go.
-local function moved_target(t, from, to)
-  if not t or not path.is_absolute(t) then return nil end
-  t = path.normalize(t)
-  local rest = path.below(t, from)
-  if rest then return rest == "" and to or path.join(to, rest) end
-end
-
 -- Each link below dir (its path as the pending migrations leave it, and the walk's
 -- entry): a moved folder's links are where it goes, not where it is; an unreadable
 -- directory comes as an entry with error set.
@@ -695,9 +688,9 @@ function planners.retarget(p, it, ctx)
   -- pointed elsewhere by the next run: the two cannot both hold.
   for _, c in ipairs(ctx.claimed) do
     local stored = c.role == "link" and c.item.want or c.role == "migration" and c.item.real_to
-    if within(c.real, under) and moved_target(stored, from, to) then
+    if within(c.real, under) and retarget.moved(stored, from, to) then
       it.conflict = string.format("%s (%s) is declared to point to %s, which this retarget would move to %s",
-        c.as, c.item.name, stored, moved_target(stored, from, to))
+        c.as, c.item.name, stored, retarget.moved(stored, from, to))
       return
     end
   end
@@ -714,13 +707,13 @@ function planners.retarget(p, it, ctx)
       -- next run's check), else as the walk read it.
       local now = p:look(l.path)
       local target = now and now.type == "symlink" and now.target or e.target
-      local new = moved_target(target, from, to)
-      if new and (it.allow_broken or tether.exists(new, { follow = true })) then
+      local new, why, would = retarget.new_target(l.path, target, from, to, { allow_broken = it.allow_broken })
+      if new then
         p:add("replace", { path = l.path, target = new, old = target,
                            expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
         it.changes[#it.changes + 1] = "~ symlink " .. l.path .. " -> " .. new .. " (was " .. target .. ")"
-      elseif new then
-        missing[#missing + 1] = l.path .. ": new target " .. new .. " does not exist (allow_broken = true retargets it anyway)"
+      elseif why == "missing" then
+        missing[#missing + 1] = l.path .. ": new target " .. would .. " does not exist (allow_broken = true retargets it anyway)"
       end
     end
   end
