@@ -361,11 +361,8 @@ local function fix_temp_names(temps)
         end
       end
       if twin then
-        local x = plan.expect_of(s)
-        x.size, x.mtime, x.mtime_ns, x.mode, x.uid, x.gid = s.size, s.mtime, s.mtime_ns, s.mode, s.uid, s.gid
-        local tw = { dev = twin.dev, ino = twin.ino, size = twin.size, mtime = twin.mtime, mtime_ns = twin.mtime_ns,
-                     mode = twin.mode, uid = twin.uid, gid = twin.gid }
-        p:add("hardlink", { path = t.path, existing = twin.path, expect = x, expect_existing = tw })
+        p:add("hardlink", { path = t.path, existing = twin.path, expect = plan.file_identity(s),
+                            expect_existing = plan.content_identity(twin) })
         p:add("drop", { path = t.path, existing = twin.path, expect = { dev = twin.dev, ino = twin.ino } })
       else
         not_fixed(t, "EBUSY", "a temporary copy with no file of the same bytes beside it; left alone")

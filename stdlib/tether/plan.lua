@@ -58,13 +58,24 @@ local function planned_of(t)
   return { dev = t.dev, ino = t.ino, ctime = t.ctime, ctime_ns = t.ctime_ns }
 end
 
+-- What a hard-link action checks of a regular file f (a walk entry or tether.info's)
+-- before it is linked to another: its inode, content (size and times) and mode and
+-- owner, which its own copy gets back on undo.
+local function file_identity(f)
+  return { dev = f.dev, ino = f.ino, size = f.size, mtime = f.mtime, mtime_ns = f.mtime_ns,
+           ctime = f.ctime, ctime_ns = f.ctime_ns, mode = f.mode, uid = f.uid, gid = f.gid }
+end
+
+-- The same of the file that is kept, which others are linked to: without its ctime,
+-- which each link made to it changes.
+local function content_identity(f)
+  return { dev = f.dev, ino = f.ino, size = f.size, mtime = f.mtime, mtime_ns = f.mtime_ns,
+           mode = f.mode, uid = f.uid, gid = f.gid }
+end
+
 -- What undo must find at a hard-linked path: the kept file's inode, with its content
 -- and mode as they were (an edit or a chmod since makes undo refuse).
-local function shared_identity(a)
-  local x = a.expect_existing
-  return { dev = x.dev, ino = x.ino, size = x.size, mtime = x.mtime, mtime_ns = x.mtime_ns,
-           mode = x.mode, uid = x.uid, gid = x.gid }
-end
+local function shared_identity(a) return content_identity(a.expect_existing) end
 
 -- The most a replaced file may hold to be kept in the journal (stow --adopt replaces a
 -- package's file: its bytes go into the run's journal, so tether undo can give them back).
@@ -362,6 +373,8 @@ end
 -- What an action that changes the object tether.info (or a walk with stat) described
 -- should expect of it (nil for nil).
 M.expect_of = planned_of
+M.file_identity = file_identity
+M.content_identity = content_identity
 
 -- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, addhard, junction,
 -- drop, move, mkdir, rmdir.
