@@ -19,6 +19,7 @@ local path = require "tether.path"
 local tempname = require "tether.tempname"
 local preflight = require "tether.preflight"
 local run = require "tether.run"
+local trial = require "tether.probe" -- (probe: the journaled step that uses it)
 local progress = require "tether.progress"
 local testhook = require "tether.testhook"
 local writers = require "tether.writers"
@@ -719,10 +720,10 @@ end
 local function probe(j, p)
   j:record({ event = "made", seq = "migrate", key = "probe", value = { pending = true } })
   testhook.point("probe:begin")
-  local ok, err, code, e, left = preflight.try_link(p.link, p.probe, p.dest)
+  local ok, err, code, e, left = trial.try_link(p.link, p.probe, p.dest)
   if not ok and not left and p.link_fallback and (code == "EPERM" or code == "EVERIFY")
      and not p.dest:find("^[\\/][\\/]") then -- a junction cannot lead to a network path
-    local jok, jerr, _, _, jleft = preflight.try_link(p.link_fallback, p.probe, p.dest)
+    local jok, jerr, _, _, jleft = trial.try_link(p.link_fallback, p.probe, p.dest)
     if jok then
       ok, p.link = true, p.link_fallback
     else
