@@ -199,6 +199,80 @@ local function is_list(t)
   return n == #t
 end
 
+-- The path p of a declaration made absolute: ~ is the home directory, a relative path is
+-- taken from base, and the result is in the system's own spelling.
+local function absolute_from(base)
+  local home = os.getenv("HOME") or os.getenv("USERPROFILE")
+  return function(p)
+    if home and (p == "~" or p:match("^~[/\\]")) then p = home .. p:sub(2) end
+    p = path.is_absolute(p) and p or path.join(base, p)
+    return tether.absolute(p) or path.normalize(p)
+  end
+end
+
+-- Whether a field of item `it` (its `name`) holds a NUL byte, which no path can; each
+-- one found is a problem (bad).
+local function has_nul(it, name, bad)
+  local found = false
+  for f, v in pairs(it) do
+    for k, s in ipairs(f == "packages" and type(v) == "table" and v or { v }) do
+      if type(s) == "string" and s:find("\0", 1, true) then
+        bad(string.format("%s: %s%s holds a NUL byte (\\0), which no path can", name, f,
+          f == "packages" and ("[" .. k .. "]") or ""))
+        found = true
+      end
+    end
+  end
+  return found
+end
+
+-- One item of kind `kind` as declared (raw: a table, or a path where the kind takes
+-- one), its fields checked (each problem: bad): the item {kind=, name=, noun=, fields},
+-- or nil when it is not a table.
+local function check_item(kind, name, raw, bad)
+  local item = type(raw) == "string" and SHORT[kind] and { [SHORT[kind]] = raw } or raw
+  if type(item) ~= "table" then
+    bad(name .. ": must be a table" .. (SHORT[kind] and " or a path" or ""))
+    return nil
+  end
+  local it = { kind = kind, name = name, noun = NOUN[kind] }
+  for f, v in pairs(item) do
+    if FIELDS[kind][f] == nil then
+      local near = type(f) == "string" and closest(f, FIELDS[kind])
+      bad(string.format("%s: unknown field '%s'%s", name, tostring(f), near and (" (did you mean " .. near .. "?)") or ""))
+    else
+      it[f] = v
+    end
+  end
+  for f, required in pairs(FIELDS[kind]) do
+    local v, want = it[f], BOOLEAN[f] and "boolean" or f == "packages" and "table" or "string"
+    if required and (v == nil or v == "") then bad(name .. ": " .. f .. " is missing")
+    elseif v ~= nil and type(v) ~= want then
+      bad(string.format("%s: %s must be a %s, not %s", name, f, want == "table" and "list" or want,
+        v == json.null and "null" or type(v)))
+    end
+  end
+  if kind == "links" and it.type and it.type ~= "symlink" and it.type ~= "hard" and it.type ~= "junction" then
+    bad(name .. ": type must be symlink, hard or junction, not '" .. tostring(it.type) .. "'")
+  end
+  if kind == "farms" and it.packages ~= nil and (not is_list(it.packages) or #it.packages == 0) then
+    bad(name .. ": packages must be a non-empty list of package names")
+  end
+  return it
+end
+
+-- The paths of item it made absolute (abs): the ones it names, a farm's target, and a
+-- link's target when it is taken as a path (relative = true, a hard link).
+local function absolute_paths(it, abs)
+  for _, f in ipairs({ "path", "from", "to", "under", "dir" }) do
+    if type(it[f]) == "string" and it[f] ~= "" then it[f] = abs(it[f]) end
+  end
+  if it.kind == "farms" and type(it.target) == "string" then it.target = abs(it.target) end
+  if it.kind == "links" and type(it.target) == "string" and (it.relative or it.type == "hard") then
+    it.target = abs(it.target)
+  end
+end
+
 -- Checks the shape of a declaration: returns the items, each {kind=, name="links[2]",
 -- fields}, with paths made absolute from base; or nil and every problem found.
 function M.items(decl, base)
@@ -210,66 +284,16 @@ function M.items(decl, base)
       bad(string.format("unknown item kind '%s'%s", tostring(k), near and (" (did you mean " .. near .. "?)") or ""))
     end
   end
-  local home = os.getenv("HOME") or os.getenv("USERPROFILE")
-  local function abs(p)
-    if home and (p == "~" or p:match("^~[/\\]")) then p = home .. p:sub(2) end
-    p = path.is_absolute(p) and p or path.join(base, p)
-    return tether.absolute(p) or path.normalize(p) -- in the system's own spelling
-  end
+  local abs = absolute_from(base)
   for _, kind in ipairs(M.ORDER) do
     local list = decl[kind]
     if list ~= nil and not is_list(list) then
       bad(kind .. ": must be a list")
     elseif list then
       for i, raw in ipairs(list) do
-        local name = string.format("%s[%d]", kind, i)
-        local item = type(raw) == "string" and SHORT[kind] and { [SHORT[kind]] = raw } or raw
-        if type(item) ~= "table" then
-          bad(name .. ": must be a table" .. (SHORT[kind] and " or a path" or ""))
-        else
-          local it = { kind = kind, name = name, noun = NOUN[kind] }
-          for f, v in pairs(item) do
-            if FIELDS[kind][f] == nil then
-              local near = type(f) == "string" and closest(f, FIELDS[kind])
-              bad(string.format("%s: unknown field '%s'%s", name, tostring(f), near and (" (did you mean " .. near .. "?)") or ""))
-            else
-              it[f] = v
-            end
-          end
-          for f, required in pairs(FIELDS[kind]) do
-            local v, want = it[f], BOOLEAN[f] and "boolean" or f == "packages" and "table" or "string"
-            if required and (v == nil or v == "") then bad(name .. ": " .. f .. " is missing")
-            elseif v ~= nil and type(v) ~= want then
-              bad(string.format("%s: %s must be a %s, not %s", name, f, want == "table" and "list" or want,
-                v == json.null and "null" or type(v)))
-            end
-          end
-          if kind == "links" and it.type and it.type ~= "symlink" and it.type ~= "hard" and it.type ~= "junction" then
-            bad(name .. ": type must be symlink, hard or junction, not '" .. tostring(it.type) .. "'")
-          end
-          if kind == "farms" and it.packages ~= nil and (not is_list(it.packages) or #it.packages == 0) then
-            bad(name .. ": packages must be a non-empty list of package names")
-          end
-          -- No name on any system holds a NUL byte (JSON's \u0000, Lua's "\0").
-          local clean = true
-          for f, v in pairs(it) do
-            for k, s in ipairs(f == "packages" and type(v) == "table" and v or { v }) do
-              if type(s) == "string" and s:find("\0", 1, true) then
-                bad(string.format("%s: %s%s holds a NUL byte (\\0), which no path can", name, f,
-                  f == "packages" and ("[" .. k .. "]") or ""))
-                clean = false
-              end
-            end
-          end
-          if clean then
-            for _, f in ipairs({ "path", "from", "to", "under", "dir" }) do
-              if type(it[f]) == "string" and it[f] ~= "" then it[f] = abs(it[f]) end
-            end
-            if kind == "farms" and type(it.target) == "string" then it.target = abs(it.target) end
-            if kind == "links" and type(it.target) == "string" and (it.relative or it.type == "hard") then
-              it.target = abs(it.target)
-            end
-          end
+        local it = check_item(kind, string.format("%s[%d]", kind, i), raw, bad)
+        if it then
+          if not has_nul(it, it.name, bad) then absolute_paths(it, abs) end
           items[#items + 1] = it
         end
       end

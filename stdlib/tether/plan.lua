@@ -719,6 +719,49 @@ local function changed_since(todo)
   return changed
 end
 
+-- The roots of run_, held again (tether.confine), each still the directory the run
+-- recorded (but for a tree a newer run made again by copying: opts.recopied); else
+-- tether.fail's values saying nothing was undone.
+local function hold_roots(run_, opts)
+  local paths, ids = {}, {}
+  for i, r in ipairs(run_.header.roots) do
+    paths[i], ids[i] = r.path, not recopied(r.path, opts.recopied) and { dev = r.dev, ino = r.ino } or { type = "dir" }
+  end
+  local c, cerr, ccode, ce = raw.confine(paths, { expect = ids })
+  if not c then
+    return tether.fail(ccode, ce and ce.path or paths[1], (ce and ce.reason or cerr) ..
+      "; the run worked in directories that are not there as they were, so nothing was undone")
+  end
+  return c
+end
+
+-- Takes back the actions todo of run_, newest first, each recorded in its journal j as
+-- it goes. Returns their number and them, or nil, message, code and "partial" when one
+-- fails after others were taken back (the next undo goes on from there). Raises what
+-- the journal raises when it cannot be written.
+local function take_back(j, run_, todo, opts)
+  j:record({ event = "undo" })
+  for k = #todo, 1, -1 do
+    local t = todo[k]
+    -- What the action made, as the undo may still expect it: its identity, but for a
+    -- tree a newer run made again by copying, only what a copy keeps.
+    local made = t.made
+    if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
+      made = { type = made.type }
+    end
+    local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
+    if not done then
+      j:record({ event = "undo_failed", path = t.a.path, error = uerr })
+      if k == #todo then return nil, uerr .. "; nothing was undone", ucode end
+      return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
+        #todo - k, #todo, run_.id), ucode, "partial"
+    end
+    j:note({ undo_i = t.i, phase = "done" })
+  end
+  j:record({ event = "undone", count = #todo })
+  return #todo, todo
+end
+
 -- Reverses an applied plan, from inside the same roots, which must still be the same
 -- directories. Refuses, changing nothing, when any change it made is no longer as it
 -- left it. Returns the number of actions undone and them ({i=, a=, made=}); on a failure
@@ -731,16 +774,8 @@ function M.undo(run_, opts)
   local dry = opts.dry
   if dry == nil then dry = run.dry() end
   if M.undone(run_) then return tether.fail("EINVAL", run_.id, "already undone") end
-  local header = run_.header
-  local paths, ids = {}, {}
-  for i, r in ipairs(header.roots) do
-    paths[i], ids[i] = r.path, not recopied(r.path, opts.recopied) and { dev = r.dev, ino = r.ino } or { type = "dir" }
-  end
-  local c <close>, cerr, ccode, ce = raw.confine(paths, { expect = ids })
-  if not c then
-    return tether.fail(ccode, ce and ce.path or paths[1], (ce and ce.reason or cerr) ..
-      "; the run worked in directories that are not there as they were, so nothing was undone")
-  end
+  local c <close>, cerr, ccode, ce = hold_roots(run_, opts)
+  if not c then return nil, cerr, ccode, ce end
   local todo = applied(run_.records)
   local changed = changed_since(todo)
   if #changed > 0 then
@@ -750,28 +785,7 @@ function M.undo(run_, opts)
   if dry then return #todo, todo end
   local j, jerr, jcode = journal.reopen(run_.id)
   if not j then return nil, jerr, jcode end
-  local ok, result, err, code, how = pcall(function()
-    j:record({ event = "undo" })
-    for k = #todo, 1, -1 do
-      local t = todo[k]
-      -- What the action made, as the undo may still expect it: its identity, but for a
-      -- tree a newer run made again by copying, only what a copy keeps.
-      local made = t.made
-      if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
-        made = { type = made.type }
-      end
-      local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
-      if not done then
-        j:record({ event = "undo_failed", path = t.a.path, error = uerr })
-        if k == #todo then return nil, uerr .. "; nothing was undone", ucode end
-        return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
-          #todo - k, #todo, run_.id), ucode, "partial"
-      end
-      j:note({ undo_i = t.i, phase = "done" })
-    end
-    j:record({ event = "undone", count = #todo })
-    return #todo, todo
-  end)
+  local ok, result, err, code, how = pcall(take_back, j, run_, todo, opts)
   j:close()
   if not ok then
     if type(result) == "table" and result.journal then return nil, result.message, result.code end
