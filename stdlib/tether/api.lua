@@ -17,6 +17,20 @@ return {
     ["tether.error"] = "{errno: string, path: string, reason: string, hint?: string, message: string}",
     ["tether.expect"] = "{type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}",
   },
+  -- tether.plan's actions, plan:add(op, fields): the fields each kind of action takes
+  -- (tether.plan checks them, and its journal's schema asks for the required strings).
+  actions = {
+    symlink = "path: string, target: string, dir?: boolean, shown?: string",
+    replace = "path: string, target: string, old: string, dir?: boolean, expect?: tether.expect, shown?: string",
+    unlink = "path: string, target: string, expect?: tether.expect, shown?: string",
+    hardlink = "path: string, existing: string, expect: tether.expect, expect_existing: tether.expect, clone?: boolean, shown?: string",
+    addhard = "path: string, existing: string, shown?: string",
+    junction = "path: string, target: string, shown?: string",
+    drop = "path: string, existing: string, expect?: tether.expect, shown?: string",
+    move = "path: string, to: string, replace?: boolean, expect?: tether.expect, shown?: string",
+    mkdir = "path: string, shown?: string",
+    rmdir = "path: string, expect?: tether.expect, shown?: string",
+  },
   functions = {
     { "confine", sig = "paths: string[], opts?: {expect?: tether.identity[]}", ret = "tether.confinement",
       doc = "The roots of a run, held open: until the handle is closed (`local c <close> = ...`), every change must lie inside one of them and is reached from its handle without following a link. `expect` checks each root is still the directory a journal recorded; `c:roots()` lists them with their identities.",

@@ -15,6 +15,7 @@ local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
 local run = require "tether.run"
+local optcheck = require "tether.opts"
 
 local raw = tether.raw
 local M = {}
@@ -403,7 +404,15 @@ local function absolute_in(self, p)
 end
 
 function Plan:add(op, a)
-  assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
+  if not kinds[op] then
+    local names = {}
+    for name in pairs(kinds) do names[#names + 1] = name end
+    table.sort(names)
+    local near = type(op) == "string" and require("tether.cli").closest(op, names)
+    error(string.format("bad argument #1 to 'add' (no action '%s'%s; one of: %s)", tostring(op),
+      near and string.format(", did you mean '%s'?", near) or "", table.concat(names, ", ")), 2)
+  end
+  optcheck.check_action(op, a)
   a.op = op
   a.shown = a.shown or a.path
   a.path = absolute_in(self, a.path)
@@ -937,11 +946,17 @@ end
 
 -- The schema of a plan's journal (tether.journal checks it before believing one).
 local check = journal.check
-local FIELDS = {
-  symlink = { "target" }, replace = { "target", "old" }, unlink = { "target" },
-  hardlink = { "existing" }, drop = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
-  addhard = { "existing" }, junction = { "target" },
-}
+-- Each kind of action and the strings its record must have: the required ones of
+-- stdlib/tether/api.lua's actions but its path (checked as a path below).
+local FIELDS = {}
+for op in pairs(kinds) do
+  local types, required = optcheck.action_fields(op)
+  FIELDS[op] = {}
+  for f in pairs(required) do
+    if f ~= "path" and types[f] == "string" then FIELDS[op][#FIELDS[op] + 1] = f end
+  end
+  table.sort(FIELDS[op])
+end
 local function inside(p, roots)
   for _, r in ipairs(roots) do
     if path.inside(p, r.path) then return true end

@@ -166,6 +166,37 @@ function T.every_lua_function_with_options_checks_them()
   assert(n >= 1, "no function written in Lua takes options")
 end
 
+-- tether.plan's actions take the fields api.lua lists for each (a typo is an error that
+-- names the nearest one; a required one missing is named), and the journal's schema asks
+-- for the same required strings.
+function T.plan_actions_check_their_fields()
+  local plan = require "tether.plan"
+  local d = tmpdir()
+  local p = plan.new("test", { roots = { d } })
+  local function add(op, fields)
+    local ok, err = pcall(function() local a = p:add(op, fields); return a end)
+    eq(ok, false, op)
+    return tostring(err)
+  end
+  local err = add("symlink", { pth = d .. "/l", target = "x" })
+  assert(err:find("unknown field 'pth' (did you mean 'path'?)", 1, true), err)
+  assert(err:find("^.-test_api_options%.lua:%d+:"), "the error is where plan:add was called: " .. err)
+  err = add("replace", { path = d .. "/l", target = "x" })
+  assert(err:find("field 'old' is missing", 1, true), err)
+  err = add("symlink", { path = d .. "/l", target = 3 })
+  assert(err:find("field 'target' must be a string, not a number", 1, true), err)
+  err = add("symlnk", { path = d .. "/l", target = "x" })
+  assert(err:find("no action 'symlnk', did you mean 'symlink'?", 1, true), err)
+  eq(#p.actions, 0)
+  p:add("symlink", { path = d .. "/l", target = "x", dir = "yes" }) -- a boolean: any value
+  eq(#p.actions, 1)
+  for op in pairs(api.actions) do
+    local types, required = opts.action_fields(op)
+    eq(types.path, "string", op)
+    eq(required.path, true, op)
+  end
+end
+
 function T.spec_reads_api_lua()
   local keys, at = opts.spec("migrate")
   eq(at, 3)
