@@ -15,6 +15,11 @@ static const l_opt create_opts[] = {
     {"dry", LUA_TBOOLEAN, 0},
     {NULL, 0, 0},
 };
+static const l_opt junction_opts[] = {
+    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
+    {"dry", LUA_TBOOLEAN, 0},
+    {NULL, 0, 0},
+};
 static const l_opt hard_opts[] = {
     {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
     {"dry", LUA_TBOOLEAN, 0},
@@ -48,11 +53,12 @@ static const char *opt_string(lua_State *L, int opts, const char *k)
 typedef int (*link_maker)(tt_confine *c, const char *target, const char *path, unsigned flags,
                           tt_stat *made, tt_err *e);
 
-/* symlink or junction (target, path [, {dir, relative, replace, dry}]) */
-static int make_link(lua_State *L, link_maker make, const char *kind)
+/* symlink (target, path [, {dir, relative, replace, dry}]) or junction (target, path
+ * [, {replace, dry}]: always a directory, always absolute) */
+static int make_link(lua_State *L, link_maker make, const char *kind, const l_opt *spec)
 {
     const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
-    unsigned flags = l_options(L, 3, create_opts);
+    unsigned flags = l_options(L, 3, spec);
     int dry = l_isdry(L, 3);
     tt_stat made;
     tt_err e;
@@ -63,7 +69,7 @@ static int make_link(lua_State *L, link_maker make, const char *kind)
 
 static int l_symlink(lua_State *L)
 {
-    return make_link(L, tt_symlink, "symlink");
+    return make_link(L, tt_symlink, "symlink", create_opts);
 }
 
 /* hardlink(existing, path [, {replace, dry, expect}]): expect is what existing must be. */
@@ -83,7 +89,7 @@ static int l_hardlink(lua_State *L)
 
 static int l_junction(lua_State *L)
 {
-    return make_link(L, tt_junction, "junction");
+    return make_link(L, tt_junction, "junction", junction_opts);
 }
 
 /* replace(target, path [, {dir, relative, dry, old, expect}]): the link at path must

@@ -73,19 +73,27 @@ static int finish(lua_State *L, const progress_ctx *p, const tt_err *e)
     return l_fail(L, e);
 }
 
+/* Each takes only the options it acts on (hash and names_only are verifytree's, the
+ * rest copytree's), so one given to the other is an error, not ignored. */
 static const l_opt copy_opts[] = {
-    {"final", LUA_TSTRING, 0},     {"hash", LUA_TBOOLEAN, 0},
-    {"no_sync", LUA_TBOOLEAN, 0},  {"names_only", LUA_TBOOLEAN, 0},
+    {"final", LUA_TSTRING, 0},     {"no_sync", LUA_TBOOLEAN, 0},
     {"into", LUA_TBOOLEAN, 0},     {"progress", LUA_TFUNCTION, 0},
     {"dry", LUA_TBOOLEAN, 0},      {"expect", LUA_TTABLE, 0},
     {"expect_dst", LUA_TTABLE, 0}, {NULL, 0, 0},
 };
+static const l_opt verify_opts[] = {
+    {"final", LUA_TSTRING, 0},
+    {"hash", LUA_TBOOLEAN, 0},
+    {"names_only", LUA_TBOOLEAN, 0},
+    {"progress", LUA_TFUNCTION, 0},
+    {NULL, 0, 0},
+};
 
-/* Reads the options of copytree and verifytree at idx into o. */
-static void read_copy_opts(lua_State *L, int idx, tt_copy_opts *o, progress_ctx *p, tt_expect *xs,
-                           tt_expect *xd)
+/* Reads the options of copytree or verifytree (spec) at idx into o. */
+static void read_copy_opts(lua_State *L, int idx, const l_opt *spec, tt_copy_opts *o,
+                           progress_ctx *p, tt_expect *xs, tt_expect *xd)
 {
-    l_options(L, idx, copy_opts);
+    l_options(L, idx, spec);
     if (!lua_isnoneornil(L, idx)) {
         lua_getfield(L, idx, "final");
         o->final_dst = lua_tostring(L, -1); /* the string stays alive in the options table */
@@ -109,7 +117,7 @@ static int l_copytree(lua_State *L)
     tt_copy_opts o = {0};
     progress_ctx p;
     tt_expect xs, xd;
-    read_copy_opts(L, 3, &o, &p, &xs, &xd);
+    read_copy_opts(L, 3, copy_opts, &o, &p, &xs, &xd);
     tt_tree_stats st;
     tt_err e;
     if (l_isdry(L, 3)) {
@@ -130,7 +138,7 @@ static int l_verifytree(lua_State *L)
     tt_copy_opts o = {0};
     progress_ctx p;
     tt_expect xs, xd;
-    read_copy_opts(L, 3, &o, &p, &xs, &xd);
+    read_copy_opts(L, 3, verify_opts, &o, &p, &xs, &xd);
     tt_err e;
     if (tt_verifytree(l_confine(L), src, copy, &o, &e) != 0) return finish(L, &p, &e);
     return l_done(L, NULL);

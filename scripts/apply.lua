@@ -42,7 +42,7 @@ nothing, and exits as apply would get past its checks (0) or not (3). --json rep
 each item as ok, changed or failed, with the reason, and "changed" for the whole run
 (true only when something changed; docs/fleets.md).]],
   options = {
-    { "check", "print the differences between this machine and FILE; change nothing (the same as -n)" },
+    { "check", "print the differences between this machine and FILE; change nothing (the same as -n)", alias = "dry-run" },
   },
   min = 1, max = 1,
 })
@@ -55,8 +55,7 @@ if not items then
   for k = 2, #problems do cli.warn("apply: " .. file .. ": " .. problems[k]) end
   cli.exit("usage", "apply: " .. file .. ": " .. problems[1])
 end
-local dry = tether.dryrun() or args.check == true
-local p, migrations, conflicts, owner = declare.plan(items)
+local p, migrations, conflicts, owner = declare.plan(items) -- a dry run's plan says p.dry
 
 local function item_json(it)
   local path = it.path or it.from or it.under or it.dir
@@ -65,7 +64,7 @@ local function item_json(it)
 end
 
 local function report(extra)
-  local out = { changed = false, dry = dry, items = {} }
+  local out = { changed = false, dry = p.dry, items = {} }
   for _, it in ipairs(items) do out.items[#out.items + 1] = item_json(it) end
   for k, v in pairs(extra or {}) do out[k] = v end
   return out
@@ -96,7 +95,7 @@ end
 local pending = 0
 for _, it in ipairs(items) do if it.status == "changed" then pending = pending + 1 end end
 
-if dry then
+if p.dry then
   if tether.options.json then
     cli.json(report({ changed = pending > 0 }))
     return

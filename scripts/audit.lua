@@ -198,11 +198,12 @@ for _, r in ipairs(cli.fold_roots(roots)) do
     for e in iter, nil, nil, w do
       -- (a root's own entry that another root has is skipped; a root that is a link to a
       -- directory is listed too, as what leads there: audit only reads)
-      if e.depth == 0 and not r.self and not (r.tree and e.status) then
+      local skip = e.depth == 0 and not r.self and not (r.tree and e.status)
+      if skip then -- luacheck: ignore 542
       elseif e.error and not e.status then
-        local msg = string.format("%s: cannot read this directory (%s)", e.path, e.error)
+        local _, msg, _, err = tether.fail(e.error, e.path, "cannot read this directory")
         if format ~= "json" then line:done(); cli.warn(msg) end
-        unreadable[#unreadable + 1] = { path = e.path, errno = e.error, reason = "cannot read this directory", message = msg }
+        unreadable[#unreadable + 1] = err
       elseif e.status then
         count.links = count.links + 1
         by_status[e.status] = by_status[e.status] + 1

@@ -12,17 +12,17 @@ local args = cli.parse({...}, {
   max = 0,
 })
 
--- -n: the sample is still made (in its own temporary directory), and the migration is
--- planned and shown instead of run; then the sample goes.
-local dry = tether.dryrun()
-tether.dryrun(false)
+-- -n: the sample is still made (in its own temporary directory: tether.raw's calls are
+-- blind to dry-run), and the migration is planned and shown instead of run (tether.migrate
+-- is as dry as the run); then the sample goes.
+local raw = tether.raw
 -- The sample lives in temporary directories of its own; a failure to make or remove
 -- them (a full /tmp) ends the demo with its message.
 local function must(ok, err, _, e)
   if not ok then cli.exit("refused", err, e) end
   return ok
 end
-local root = must(tether.mkdtemp())
+local root = must(raw.mkdtemp())
 -- The demo keeps its journal with its sample, not among the user's own runs.
 tether.options.journal_dir = tether.options.journal_dir or path.join(root, "journal")
 
@@ -32,37 +32,35 @@ end
 
 -- 1. A sample folder, with the kinds of links real folders have.
 local games = path.join(root, "games")
-must(tether.mkdir(path.join(games, "saves"), { parents = true }))
-must(tether.mkdir(path.join(games, "mods"), { parents = true }))
+must(raw.mkdir(path.join(games, "saves"), { parents = true }))
+must(raw.mkdir(path.join(games, "mods"), { parents = true }))
 for i = 1, 40 do write(path.join(games, "saves", string.format("slot%02d.sav", i)), string.rep("level " .. i .. "\n", 50 * i)) end
 write(path.join(games, "config.ini"), "[video]\nwidth=1920\n")
-must(tether.symlink("../config.ini", path.join(games, "mods", "config-link")))
-must(tether.symlink(path.join(games, "saves", "slot01.sav"), path.join(games, "latest-save")))
-must(tether.hardlink(path.join(games, "saves", "slot02.sav"), path.join(games, "mods", "slot02-copy.sav")))
-must(tether.symlink("no-such-mod", path.join(games, "mods", "broken-mod")))
+must(raw.symlink("../config.ini", path.join(games, "mods", "config-link")))
+must(raw.symlink(path.join(games, "saves", "slot01.sav"), path.join(games, "latest-save")))
+must(raw.hardlink(path.join(games, "saves", "slot02.sav"), path.join(games, "mods", "slot02-copy.sav")))
+must(raw.symlink("no-such-mod", path.join(games, "mods", "broken-mod")))
 cli.say("sample folder: %s", games)
 
 -- 2. Migrate it to another filesystem, leaving a link.
 local elsewhere = tether.info("/dev/shm") and tether.info("/dev/shm").dev ~= tether.info(root).dev
-local dest_parent = elsewhere and must(tether.mkdtemp("/dev/shm/tether-demo-")) or root
+local dest_parent = elsewhere and must(raw.mkdtemp("/dev/shm/tether-demo-")) or root
 local dest = path.join(dest_parent, "games-on-new-drive")
-if dry then
-  local plan, perr = tether.migrate(games, dest, { verify = "hash", dry = true })
-  if plan then
-    cli.say("\nwould migrate %s -> %s (%s, %d files%s); nothing migrated (dry run)", games, plan.dest,
-      units.bytes(plan.size.bytes), plan.size.files, elsewhere and ", across filesystems" or "")
+local p, err = tether.migrate(games, dest, { verify = "hash" })
+if not p or p.dry then -- refused, or a dry run's plan: the sample goes
+  if p then
+    cli.say("\nwould migrate %s -> %s (%s, %d files%s); nothing migrated (dry run)", games, p.dest,
+      units.bytes(p.size.bytes), p.size.files, elsewhere and ", across filesystems" or "")
   end
-  must(tether.raw.rmtree(root))
-  if elsewhere then must(tether.raw.rmtree(dest_parent)) end
-  if not plan then cli.exit("refused", perr) end
+  must(raw.rmtree(root))
+  if elsewhere then must(raw.rmtree(dest_parent)) end
+  if not p then cli.exit("refused", err) end
   cli.say("removed the sample")
   if tether.options.json then
-    cli.json({ changed = false, dry = true, src = games, dest = plan.dest, bytes = plan.size.bytes, files = plan.size.files })
+    cli.json({ changed = false, dry = true, src = games, dest = p.dest, bytes = p.size.bytes, files = p.size.files })
   end
   return
 end
-local p, err = tether.migrate(games, dest, { verify = "hash" })
-if not p then cli.exit("refused", err) end
 cli.say("\nmigrated %s -> %s (%s, %d files, verified by xxHash%s)", games, p.dest,
   units.bytes(p.size.bytes), p.size.files, elsewhere and ", across filesystems" or ", same filesystem")
 local li = tether.info(games)
@@ -91,8 +89,8 @@ if args.keep then
 end
 must(require("tether.migration").continue("undo", p.id))
 cli.say("\nundone: %s is a real folder again (%s)", games, tether.info(games).type)
-must(tether.raw.rmtree(root))
-if elsewhere then must(tether.raw.rmtree(dest_parent)) end
+must(raw.rmtree(root))
+if elsewhere then must(raw.rmtree(dest_parent)) end
 cli.say("removed the sample")
 if tether.options.json then
   cli.json({ changed = false, dry = false, src = games, dest = p.dest, bytes = p.size.bytes, files = p.size.files,

@@ -6,6 +6,7 @@ local journal = require "tether.journal"
 local migration = require "tether.migration"
 local path = require "tether.path"
 local plan = require "tether.plan"
+local probe = require "tether.probe"
 local tempname = require "tether.tempname"
 local raw = tether.raw
 
@@ -52,79 +53,7 @@ cli.check_roots(roots)
 local json = tether.options.json
 local report = { filesystems = {}, leftovers = {}, runs = {}, unreadable = {}, fixed = {} }
 
--- 1. What each filesystem can do, by trying it in a new directory there. Every probe acts
--- from the handles of that directory (a confinement, checked to be the one just made), so
--- a user who can write DIR cannot redirect a probe anywhere else; the regular files the
--- probes need are copied in from a private directory of the system's temporary one.
-local function probe(dir)
-  local fs = { path = dir, probes = {} }
-  local function note(name, ok, detail) fs.probes[#fs.probes + 1] = { name = name, ok = ok, detail = detail } end
-  local src, serr = tether.mkdtemp()
-  if not src then fs.error = { message = serr }; return fs end
-  local h = io.open(path.join(src, "file"), "w")
-  if h then h:write("probe"); h:close() end
-  -- Made from a handle of DIR (tether.tempname.box), so its identity is the one made.
-  local d, di = tempname.box(dir, "doctor")
-  local si = tether.info(src)
-  local c, cerr
-  if d and si then c, cerr = raw.confine({ d, src }, { expect = { di, { dev = si.dev, ino = si.ino } } }) end
-  if not c then
-    fs.error = { message = d and (cerr or (src .. ": changed right after it was made")) or di }
-    if d then raw.rmtree(d, { expect = di }) end
-    raw.rmtree(src)
-    return fs
-  end
-  local f, g = path.join(d, "a", "file"), path.join(d, "b", "file")
-  raw.copytree(src, path.join(d, "a"), { no_sync = true })
-  raw.copytree(src, path.join(d, "b"), { no_sync = true })
-  -- symbolic links, absolute and relative
-  local ok, e = raw.symlink(f, path.join(d, "abs"))
-  note("symlinks", ok and tether.readlink(path.join(d, "abs")) == f or false, not ok and e or nil)
-  ok, e = raw.symlink("a/file", path.join(d, "rel"))
-  local ri = ok and tether.info(path.join(d, "rel"))
-  note("relative symlinks", ri and ri.status == "ok" or false, not ok and e or nil)
-  -- hard links and how many a file may have
-  ok, e = raw.hardlink(f, path.join(d, "hard"))
-  local fi = tether.info(f)
-  local st = tether.statfs(d)
-  note("hard links", ok and fi and fi.nlink == 2 or false, ok and st and st.link_max > 0 and ("at most " .. st.link_max .. " per file") or e)
-  -- junctions (NTFS)
-  if tether.platform == "windows" then
-    ok, e = raw.mkdir(path.join(d, "jdir"))
-    if ok then ok, e = raw.junction(path.join(d, "jdir"), path.join(d, "junction")) end
-    note("junctions", ok and true or false, not ok and e or nil)
-  else
-    note("junctions", false, "Windows (NTFS) only")
-  end
-  -- reflinks: a copy that shares its blocks (btrfs, XFS, APFS, ReFS)
-  local gi = tether.info(g)
-  ok, e = false, "could not make a file to try it with"
-  if gi then ok, e = raw.link_over(f, g, plan.expect_of(gi), { clone = true }) end
-  note("reflinks", ok and true or false, not ok and e or nil)
-  -- extended attributes
-  ok, e = raw.xattr_probe(f)
-  note("extended attributes", ok and true or false, not ok and e or nil)
-  -- case: does "CASE" find "case"?
-  raw.mkdir(path.join(d, "case"))
-  local insensitive = tether.exists(path.join(d, "CASE"))
-  note("case-sensitive names", not insensitive, insensitive and "Name and NAME are the same file" or nil)
-  -- the longest name: the most characters a directory name takes
-  local lo, hi = 0, 1024
-  while lo < hi do
-    local mid = (lo + hi + 1) // 2
-    local name = path.join(d, string.rep("n", mid))
-    if raw.mkdir(name) then raw.rmdir(name); lo = mid else hi = mid - 1 end
-  end
-  note("longest name", lo > 0, lo .. " bytes")
-  -- Removed once the confinement lets go of it (Windows cannot remove a directory that
-  -- is held open), checked to be still the directory made above.
-  c:close()
-  local gone, rerr = raw.rmtree(d, { expect = { dev = di.dev, ino = di.ino } })
-  raw.rmtree(src)
-  if not gone then fs.error = { message = rerr } end
-  return fs
-end
-
+-- 1. What each filesystem can do, by trying it in a new directory there (tether.probe).
 if not args.no_probe then
   local seen = {}
   for _, r in ipairs(roots) do
@@ -133,7 +62,7 @@ if not args.no_probe then
     local di = tether.info(dir)
     if di and not seen[di.dev] then
       seen[di.dev] = true
-      report.filesystems[#report.filesystems + 1] = probe(dir)
+      report.filesystems[#report.filesystems + 1] = probe.filesystem(dir)
     end
   end
 end
@@ -230,7 +159,9 @@ local problems = #report.leftovers + #report.runs + #report.unreadable
 
 -- 4. --fix: every leftover listed is removed or finished, or said why not (and the exit
 -- code says so too).
-local dry = tether.dryrun()
+-- The fixes of temporary names, one journaled plan; a dry run's plan says so (fixes.dry),
+-- and what --fix calls (a run taken further, a box removed) is as dry as the run.
+local fixes = plan.new("doctor", { roots = roots })
 local function fixed(entry, ok, err, code, e)
   entry.ok = ok and true or false
   if not ok then
@@ -249,11 +180,10 @@ local function busy(l) not_fixed(l, "EBUSY", "in use (" .. l.description .. "); 
 local fixed_run = {} -- id -> whether its run was taken further
 local function finish_runs()
   for _, r in ipairs(stopped) do
-    local done, err, code, e = dry, nil, nil, nil
-    if not dry and r.run.kind == "migrate" then
-      local _
+    local done, err, code, e, _
+    if r.run.kind == "migrate" then
       done, err, code, _, _, _, e = migration.continue(r.op, r.id, {})
-    elseif not dry then
+    else
       done, err, code, e = plan.undo(r.run)
     end
     fixed_run[r.id] = done and true or false
@@ -266,7 +196,7 @@ local function fix_migration_name(l)
   local run = by_path[tether.absolute(l.path) or l.path]
   if l.in_use then return busy(l) end
   if not run then return not_fixed(l, "EBUSY", "no journal names it, so it cannot be told whose it is; left alone") end
-  if fixed_run[run.id] and (dry or not tether.exists(l.path)) then
+  if fixed_run[run.id] and (fixes.dry or not tether.exists(l.path)) then
     return fixed({ path = l.path, why = "by taking its run " .. run.id .. " further" }, true)
   end
   if fixed_run[run.id] == false then return not_fixed(l, "EBUSY", "its run " .. run.id .. " could not be taken further (see above)") end
@@ -277,15 +207,12 @@ local function fix_migration_name(l)
 end
 
 -- What a killed run's private directory may hold: a report box its one report file,
--- a doctor's probe directory what probe() makes. Anything else: not removed.
-local PROBE = { a = "dir", b = "dir", abs = "symlink", rel = "symlink", hard = "file", case = "dir", jdir = "dir",
-                junction = "junction" }
+-- a doctor's probe directory what tether.probe makes. Anything else: not removed.
 local function box_holds_only_its_own(kind, root)
   for e in tether.walk(root, { stat = true }) do
-    if e.error then return e.path .. ": cannot be read (" .. e.error .. ")" end
+    if e.error then return select(2, tether.fail(e.error, e.path, "cannot be read")) end
     local ok = e.depth == 0 or (kind == "report" and e.depth == 1 and e.name == "report" and e.type == "file")
-      or (kind == "doctor" and (e.depth == 1 and (PROBE[e.name] == e.type or (e.type == "dir" and e.name:find("^n+$")))
-        or e.depth == 2 and e.name == "file" and e.type == "file" and path.basename(path.dirname(e.path)):find("^[ab]$")))
+      or (kind == "doctor" and probe.made(e))
     if not ok then return e.path .. ": not something tether " .. kind .. " makes there" end
   end
 end
@@ -293,7 +220,7 @@ end
 local function remove_box(box, s)
   local c <close>, err, code, e = raw.confine({ path.dirname(box) })
   if not c then return nil, err, code, e end
-  return raw.rmtree(box, { expect = { dev = s.dev, ino = s.ino } })
+  return tether.rmtree(box, { expect = { dev = s.dev, ino = s.ino } })
 end
 
 -- A private directory of a killed audit -o or doctor: removed whole, not journaled (it
@@ -313,15 +240,14 @@ local function fix_box(l)
     why = box_holds_only_its_own(l.tempname, l.path)
   end
   if why then return not_fixed(l, "EBUSY", why .. "; left alone") end
-  local done, err, code, e = dry, nil, nil, nil
-  if not dry then done, err, code, e = remove_box(l.path, s) end
+  local done, err, code, e = remove_box(l.path, s)
   fixed({ path = l.path, why = "process " .. l.pid .. " that made it is gone" }, done, err, code, e)
 end
 
 -- Temporary links, hard links and copies of processes that are gone, through one
 -- journaled plan (with the runs finished, the files they touched are final).
 local function fix_temp_names(temps)
-  local p = plan.new("doctor", { roots = roots })
+  local p = fixes
   local ino = {} -- dev:ino -> a name that is not a temporary one (for hard links)
   local want = {}
   for _, t in ipairs(temps) do
@@ -361,11 +287,8 @@ local function fix_temp_names(temps)
         end
       end
       if twin then
-        local x = plan.expect_of(s)
-        x.size, x.mtime, x.mtime_ns, x.mode, x.uid, x.gid = s.size, s.mtime, s.mtime_ns, s.mode, s.uid, s.gid
-        local tw = { dev = twin.dev, ino = twin.ino, size = twin.size, mtime = twin.mtime, mtime_ns = twin.mtime_ns,
-                     mode = twin.mode, uid = twin.uid, gid = twin.gid }
-        p:add("hardlink", { path = t.path, existing = twin.path, expect = x, expect_existing = tw })
+        p:add("hardlink", { path = t.path, existing = twin.path, expect = plan.file_identity(s),
+                            expect_existing = plan.content_identity(twin) })
         p:add("drop", { path = t.path, existing = twin.path, expect = { dev = twin.dev, ino = twin.ino } })
       else
         not_fixed(t, "EBUSY", "a temporary copy with no file of the same bytes beside it; left alone")
@@ -413,8 +336,8 @@ local function count_failed()
   return n
 end
 if json then
-  cli.json({ changed = (args.fix and not dry and #report.fixed > 0) and true or false,
-             dry = dry, id = report.id,
+  cli.json({ changed = run.changed(args.fix and #report.fixed > 0),
+             dry = fixes.dry, id = report.id,
              filesystems = report.filesystems, leftovers = report.leftovers, not_ours = report.not_ours,
              runs = report.runs, unreadable = report.unreadable, fixed = report.fixed })
 else
@@ -437,13 +360,13 @@ else
     for _, u in ipairs(report.unreadable) do cli.say("journal that cannot be read: %s", cli.quote(u.message)) end
     for _, f in ipairs(report.fixed) do
       local detail = f.ok and f.why or (f.error and f.error.message)
-      cli.say("%s%s%s", f.ok and (dry and "would fix: " or "fixed: ") or "not fixed: ", cli.quote(f.command or f.path),
+      cli.say("%s%s%s", f.ok and run.would("fixed: ", "would fix: ") or "not fixed: ", cli.quote(f.command or f.path),
         detail and ("  (" .. cli.quote(detail) .. ")") or "")
     end
     if not args.fix then cli.say("tether doctor --fix -n lists what --fix would do") end
   end
 end
-if args.fix and not dry then
+if args.fix and not fixes.dry then
   return run.code(((count_failed() > 0 or #report.unreadable > 0)) and "problems" or "nothing")
 end
 return run.code((problems > 0) and "problems" or "nothing")

@@ -2,6 +2,7 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local farm = require "tether.farm"
+local stowrc = require "tether.stowrc"
 
 local spec = {
   name = "farm",
@@ -73,81 +74,10 @@ Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or no
   },
 }
 
--- The home directory of a user (by name, or the caller's) from the password file.
-local function home_of(user)
-  local f = io.open("/etc/passwd", "r")
-  if not f then return nil end
-  local uid = not user and tostring(tether.euid())
-  for line in f:lines() do
-    local name, id, home = line:match("^([^:]*):[^:]*:([^:]*):[^:]*:[^:]*:([^:]*)")
-    if name and (name == user or id == uid) then f:close(); return home end
-  end
-  f:close()
-  return nil
-end
-
--- ~, ~USER, $VAR and ${VAR} in a .stowrc's --dir and --target, as stow expands them;
--- \$ and \~ stand for themselves. `where` is the FILE:LINE of the option.
-local function expand(p, opt, where)
-  local function fail(msg) cli.exit("usage", string.format("farm: %s: %s; see tether help farm", where, msg)) end
-  local function var(pos, name, s)
-    if s:sub(pos - 1, pos - 1) == "\\" then return nil end
-    local v = os.getenv(name)
-    if not v then fail(string.format("--%s references undefined environment variable $%s", opt, name)) end
-    return v
-  end
-  local s1 = p
-  local s2 = s1:gsub("()%${([%w_%s]+)}", function(pos, name) return var(pos, name, s1) end)
-  local s3 = s2:gsub("()%$([%w_]+)", function(pos, name) return var(pos, name, s2) end)
-  p = s3:gsub("\\%$", "$")
-  local user, rest = p:match("^~([^/]*)(.*)$")
-  if user then
-    local home = user == "" and (os.getenv("HOME") or os.getenv("LOGDIR") or home_of()) or home_of(user)
-    if not home then fail(string.format("--%s: no such user '%s' (in %s)", opt, user, p)) end
-    p = home .. rest
-  end
-  return (p:gsub("\\~", "~"))
-end
-
--- The words of ~/.stowrc, then ./.stowrc (as stow, each read when readable), each with
--- the FILE:LINE it came from.
-local rc_words, origins = {}, {}
-local home = os.getenv("HOME")
-local rc_files = { "./.stowrc" }
-if home then table.insert(rc_files, 1, home .. "/.stowrc") end
-for _, file in ipairs(rc_files) do
-  local f = io.open(file, "r")
-  local text = f and f:read("a")
-  if f then f:close() end
-  local n = 0
-  for line in ((text or "") .. "\n"):gmatch("([^\n]*)\n") do
-    n = n + 1
-    for word in line:gmatch("%S+") do
-      rc_words[#rc_words + 1] = word
-      origins[#rc_words] = file .. ":" .. n
-    end
-  end
-end
-local rc_ctx = { origins = origins }
-local rc = #rc_words > 0 and cli.parse(rc_words, spec, rc_ctx) or {}
-for _, key in ipairs { "dir", "target" } do
-  if rc[key] then rc[key] = expand(rc[key], key, rc_ctx.where[key]) end
-end
+-- ~/.stowrc, then ./.stowrc, then the command line over them (tether.stowrc).
+local rc, rc_where = stowrc.read(spec)
 local args = cli.parse({ ... }, spec)
--- An option from the command line replaces the same from a .stowrc; lists add to it.
--- from_rc: the FILE:LINE of each option only a .stowrc gave.
-local from_rc = {}
-for k, v in pairs(rc) do
-  if type(k) == "string" then
-    if type(v) == "table" and args[k] then
-      local merged = { table.unpack(v) }
-      for _, x in ipairs(args[k]) do merged[#merged + 1] = x end
-      args[k] = merged
-    elseif args[k] == nil then
-      args[k], from_rc[k] = v, rc_ctx.where[k]
-    end
-  end
-end
+local from_rc = stowrc.merge(rc, rc_where, args) -- the FILE:LINE of each option only a .stowrc gave
 -- Stow's verbosity; tether's own -v before the recipe's name counts as 1. Level 1 is
 -- tether's -v: each change printed as it is made.
 local verbose = args.verbose or (tether.options.verbose and 1) or 0

@@ -84,24 +84,21 @@ end
 
 if args.prune then
   local removed, kept_open, named, maybe = to_remove()
-  local dry = tether.dryrun()
   local gone = {}
   for _, row in ipairs(removed) do
-    if not dry then
-      local ok, err, _, e = journal.remove(row.id)
-      if not ok then
-        if tether.options.json then cli.json({ changed = #gone > 0, dry = false, removed = gone, error = e or { message = err }, exit = run.code(run.outcome(#gone > 0, 1)) }) end
-        cli.exit(run.outcome(#gone > 0, 1), err)
-      end
+    local ok, err, _, e = journal.remove(row.id) -- in a dry run, checked only
+    if not ok then
+      if tether.options.json then cli.json({ changed = #gone > 0, removed = gone, error = e or { message = err }, exit = run.code(run.outcome(#gone > 0, 1)) }) end
+      cli.exit(run.outcome(#gone > 0, 1), err)
     end
     gone[#gone + 1] = row
-    if not tether.options.json then cli.say("%s%s  %-10s %s", dry and "would remove " or "removed ", row.id, row.recipe, row.state) end
+    if not tether.options.json then cli.say("%s%s  %-10s %s", run.would("removed ", "would remove "), row.id, row.recipe, row.state) end
   end
-  if tether.options.json then cli.json({ changed = not dry and #gone > 0, dry = dry, removed = gone }) return code end
+  if tether.options.json then cli.json({ changed = run.changed(#gone), removed = gone }) return code end
   local function kept(list, why)
     return #list > 0 and string.format("; kept %d %s (%s)", #list, why, table.concat(list, ", ")) or ""
   end
-  cli.say("%s %s in %s%s%s%s", dry and "would remove" or "removed", cli.count(#gone, "journal"), journal.dir(),
+  cli.say("%s %s in %s%s%s%s", run.would("removed", "would remove"), cli.count(#gone, "journal"), journal.dir(),
     kept_open > 0 and string.format("; kept %d of runs that stopped part-way", kept_open) or "",
     kept(named, "that a run which stays names"), kept(maybe, "that a journal which cannot be read may name"))
   return code

@@ -3,7 +3,7 @@ local tether = require "tether"
 local cli = require "tether.cli"
 local run = require "tether.run"
 local json = require "tether.json"
-local path = require "tether.path"
+local chain = require "tether.chain"
 
 local args = cli.parse({...}, {
   name = "inspect",
@@ -19,50 +19,6 @@ ok.]],
   options = { { "chain", "show every link on the way to where PATH leads, with the status of each hop" } },
   min = 1, paths = true, readonly = true,
 })
-
--- The links met while resolving p one name at a time, as the kernel does: a hop for each,
--- {path, target, status, errno}, and where it ends ({path, type} or the hop that stops it).
-local MAX_HOPS = 40
-local function chain(p)
-  local hops = {}
-  local cur = path.is_absolute(p) and "/" or (tether.absolute(".") or ".")
-  local rest = {}
-  for part in p:gmatch("[^/]+") do rest[#rest + 1] = part end
-  local seen = {} -- a link met again with the same names still to go: a loop
-  local function stop(at, status, errno, target)
-    hops[#hops + 1] = { path = at, target = target, status = status, errno = errno }
-    return hops, nil
-  end
-  while #rest > 0 do
-    local name = table.remove(rest, 1)
-    if name == ".." then
-      cur = path.dirname(cur)
-    elseif name ~= "." then
-      local at = cur == "/" and ("/" .. name) or (cur .. "/" .. name)
-      local i, _, code = tether.info(at)
-      if not i then
-        local status = code == "EACCES" and "denied" or (code == "ENOENT" or code == "ENOTDIR") and "broken" or "error"
-        return stop(at, status, code)
-      elseif i.type == "symlink" or i.type == "junction" then
-        local key = at .. "\0" .. table.concat(rest, "/")
-        if seen[key] or #hops >= MAX_HOPS then return stop(at, "loop", "ELOOP", i.target) end
-        seen[key] = true
-        hops[#hops + 1] = { path = at, target = i.target, status = i.status, errno = i.status_error }
-        local t = i.target
-        local parts = {}
-        for part in t:gmatch("[^/]+") do parts[#parts + 1] = part end
-        for k = #parts, 1, -1 do table.insert(rest, 1, parts[k]) end
-        if path.is_absolute(t) then cur = "/" end
-      elseif #rest > 0 and i.type ~= "dir" then
-        return stop(at, "broken", "ENOTDIR")
-      else
-        cur = at
-      end
-    end
-  end
-  local final = tether.info(cur)
-  return hops, { path = cur, type = final and final.type or "missing" }
-end
 
 local verbose = tether.options.verbose
 local problems = 0
@@ -84,14 +40,14 @@ for _, p in ipairs(args) do
     cli.warn(err)
     problems = problems + 1
     local r = { path = p, type = code == "ENOENT" and "missing" or "unknown", error = e }
-    if args.chain then r.chain, r.ends = chain(p) end
+    if args.chain then r.chain, r.ends = chain.resolve(p) end
     reports[#reports + 1] = r
     if args.chain and not tether.options.json then cli.say("%s", cli.quote(p)); say_chain(r.chain, r.ends) end
   else
     info.errno, info.status_error = info.status_error, nil
     info.mode = string.format("%04o", info.mode) -- as stat(1) shows it (docs/json.md)
     if info.status then info.resolved = tether.realpath(p) end
-    if args.chain then info.chain, info.ends = chain(p) end
+    if args.chain then info.chain, info.ends = chain.resolve(p) end
     if info.status and info.status ~= "ok" then problems = problems + 1 end
     reports[#reports + 1] = info
     if not tether.options.json then

@@ -142,9 +142,10 @@ local opts = { verify = args.verify, link = args.link, keep_backup = args.keep_b
                scan = args.scan, force = args.force, min_free = min_free }
 local started = tether.now()
 
-if tether.dryrun() then
-  local p, err, code, outcome, _, problems, e = tether.migrate(src, dest, opts)
-  if not p then failed(err, code, outcome, nil, problems, e) end
+-- A dry run's migration is its plan (tether.run decides; the plan says p.dry).
+local p, err, code, outcome, sig, problems, e = tether.migrate(src, dest, opts)
+if not p then failed(err, code, outcome, sig, problems, e) end
+if p.dry then
   local x = { from = p.src, to = p.dest, tmp = p.tmp, bak = p.backup, link_at = p.src, link = p.link,
               verify = p.verify, size = p.size }
   local steps = {}
@@ -168,8 +169,6 @@ if tether.dryrun() then
   return
 end
 
-local p, err, code, outcome, sig, problems, e = tether.migrate(src, dest, opts)
-if not p then failed(err, code, outcome, sig, problems, e) end
 local secs = tether.now() - started
 say_warnings(p)
 for _, n in ipairs(p.notes) do cli.warn("note: " .. cli.quote(n)) end

@@ -45,7 +45,7 @@ if r.state == "nothing" then cli.exit("refused", select(2, tether.fail("EINVAL",
 cli.say("undoing %s (%s, %s): %s", r.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), cli.quote(what))
 
 -- A run named out of order, with newer runs on the same paths not undone, is asked about.
-if #newer > 0 and not args.yes and not run.dry() then
+if #newer > 0 and not args.yes then
   local ids = {}
   for i, x in ipairs(newer) do ids[i] = x.id end
   local msg = string.format("%s is older than %s, not undone, on the same paths", r.id,

@@ -50,7 +50,6 @@ local parents = {}
 for _, p in ipairs(paths) do
   if not gone[p] then parents[#parents + 1] = require("tether.path").dirname(bare(p)) end
 end
-local dry = tether.dryrun()
 local p = plan.new("unlink", { roots = parents })
 local actions, removed_hard = {}, 0
 for _, path in ipairs(paths) do
@@ -60,16 +59,13 @@ for _, path in ipairs(paths) do
   elseif info.target then
     actions[#actions + 1] = p:add("unlink", { path = bare(path), target = info.target })
   else
-    local a = { op = "unlink", path = tether.absolute(path) or path, status = dry and "planned" or "done" }
-    if not dry then
-      local ok, err, _, e = tether.unlink(path, opts)
-      if not ok then
-        cli.exit(run.outcome(removed_hard > 0, 1),
-          string.format("%s; stopped after removing %d of %s", err, removed_hard, cli.count(#paths, "link")), e)
-      end
-      removed_hard = removed_hard + 1
+    local ok, err, _, e = tether.unlink(path, opts) -- (in a dry run, checked only)
+    if not ok then
+      cli.exit(run.outcome(removed_hard > 0, 1),
+        string.format("%s; stopped after removing %d of %s", err, removed_hard, cli.count(#paths, "link")), e)
     end
-    actions[#actions + 1] = a
+    removed_hard = removed_hard + 1
+    actions[#actions + 1] = { op = "unlink", path = tether.absolute(path) or path, status = run.would("done", "planned") }
   end
 end
 local result, perr, _, partial = p:apply()
@@ -89,8 +85,8 @@ for i, a in ipairs(p.actions) do from_plan[a] = report.actions[i] end
 local shown = {}
 for i, a in ipairs(actions) do shown[i], actions[i] = a.shown or paths[i], from_plan[a] or cli.action_json(a, a.status) end
 report.actions = actions
-report.changed = not dry and (result.done > 0 or removed_hard > 0)
-report.done = result.done + removed_hard
+report.changed = run.changed(result.done + removed_hard)
+report.done = result.done + (result.dry and 0 or removed_hard)
 if result.failed + result.skipped > 0 then
   if tether.options.json then cli.json(report) end
   cli.exit(run.outcome(report.changed, result.failed + result.skipped), string.format("%d of %s could not be removed%s",
@@ -99,6 +95,6 @@ end
 if tether.options.json then cli.json(report) return end
 for i, a in ipairs(actions) do
   if a.status == "unchanged" then cli.say("not there already: %s", cli.quote(shown[i]))
-  else cli.say("%s%s", dry and "would remove " or "removed ", cli.quote(shown[i])) end
+  else cli.say("%s%s", run.would("removed ", "would remove "), cli.quote(shown[i])) end
 end
 return

@@ -161,10 +161,10 @@ function tether.walk(root, opts) end
 ---@return tether.error? error
 function tether.migrate(src, dest, opts) end
 
----Copy a tree as migrate does; a filesystem mounted inside is never entered (EBUSY); `progress` gets {bytes, files, path} after each file and {bytes, files, sync = true} before the flush; returns counts.
+---Copy a tree as migrate does; a filesystem mounted inside is never entered (EBUSY); `progress` gets {bytes, files, path} after each file and {bytes, files, sync = true} before the flush; returns counts (in a dry run, true once everything to copy was read). `into`: dst is an existing empty directory (`expect_dst` what it must still be); `final`: where the copy will end up, for rewriting links inside it; `no_sync`: no filesystem sync at the end.
 ---@param src string
 ---@param dst string
----@param opts? {final?: string, progress?: fun(p: table), no_sync?: boolean, into?: boolean, expect?: tether.expect, expect_dst?: tether.expect}
+---@param opts? {final?: string, progress?: fun(p: table), no_sync?: boolean, into?: boolean, expect?: tether.expect, expect_dst?: tether.expect, dry?: boolean}
 ---@return table|nil result
 ---@return string? message
 ---@return string? errno
@@ -181,18 +181,18 @@ function tether.copytree(src, dst, opts) end
 ---@return tether.error? error
 function tether.verifytree(src, copy, opts) end
 
----Bytes, allocated bytes, files, dirs, links, hard links under root; with `check`, also the problems a migration must know about (second value).
+---Bytes, allocated bytes, files, dirs, links, hard links under root; with `check`, also the problems a migration must know about (second value); `progress` gets {bytes, files, path} as it goes.
 ---@param root string
----@param opts? {check?: boolean, since?: table, expect?: tether.expect}
+---@param opts? {check?: boolean, since?: table, expect?: tether.expect, progress?: fun(p: table)}
 ---@return table|nil result
 ---@return string? message
 ---@return string? errno
 ---@return tether.error? error
 function tether.treesize(root, opts) end
 
----Remove a directory tree without following any link in it or crossing into a mount (EBUSY); `chmod` makes the caller's own read-only directories writable first.
+---Remove a directory tree without following any link in it or crossing into a mount (EBUSY); `chmod` makes the caller's own read-only directories writable first; `progress` gets {bytes, files, path} as it goes.
 ---@param path string
----@param opts? {dry?: boolean, expect?: tether.expect, chmod?: boolean}
+---@param opts? {dry?: boolean, expect?: tether.expect, chmod?: boolean, progress?: fun(p: table)}
 ---@return true|nil result
 ---@return string? message
 ---@return string? errno
@@ -208,9 +208,9 @@ function tether.rmtree(path, opts) end
 ---@return tether.error? error
 function tether.rmdir(path, opts) end
 
----Make a directory (with `parents`, its missing parents too).
+---Make a directory (with `parents`, its missing parents too; with `private`, the new directory gets mode 0700).
 ---@param path string
----@param opts? {parents?: boolean, dry?: boolean}
+---@param opts? {parents?: boolean, private?: boolean, dry?: boolean}
 ---@return tether.identity|nil result
 ---@return string? message
 ---@return string? errno

@@ -17,6 +17,20 @@ return {
     ["tether.error"] = "{errno: string, path: string, reason: string, hint?: string, message: string}",
     ["tether.expect"] = "{type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}",
   },
+  -- tether.plan's actions, plan:add(op, fields): the fields each kind of action takes
+  -- (tether.plan checks them, and its journal's schema asks for the required strings).
+  actions = {
+    symlink = "path: string, target: string, dir?: boolean, shown?: string",
+    replace = "path: string, target: string, old: string, dir?: boolean, expect?: tether.expect, shown?: string",
+    unlink = "path: string, target: string, expect?: tether.expect, shown?: string",
+    hardlink = "path: string, existing: string, expect: tether.expect, expect_existing: tether.expect, clone?: boolean, shown?: string",
+    addhard = "path: string, existing: string, shown?: string",
+    junction = "path: string, target: string, shown?: string",
+    drop = "path: string, existing: string, expect?: tether.expect, shown?: string",
+    move = "path: string, to: string, replace?: boolean, expect?: tether.expect, shown?: string",
+    mkdir = "path: string, shown?: string",
+    rmdir = "path: string, expect?: tether.expect, shown?: string",
+  },
   functions = {
     { "confine", sig = "paths: string[], opts?: {expect?: tether.identity[]}", ret = "tether.confinement",
       doc = "The roots of a run, held open: until the handle is closed (`local c <close> = ...`), every change must lie inside one of them and is reached from its handle without following a link. `expect` checks each root is still the directory a journal recorded; `c:roots()` lists them with their identities.",
@@ -79,8 +93,8 @@ end]] },
       example = [[-- Moves d to d-moved (on another drive in real use) and leaves a link at d.
 local p = assert(tether.migrate("d", "d-moved"))
 print(p.id, tether.readlink("d"))]] },
-    { "copytree", sig = "src: string, dst: string, opts?: {final?: string, progress?: fun(p: table), no_sync?: boolean, into?: boolean, expect?: tether.expect, expect_dst?: tether.expect}",
-      ret = "table", doc = "Copy a tree as migrate does; a filesystem mounted inside is never entered (EBUSY); `progress` gets {bytes, files, path} after each file and {bytes, files, sync = true} before the flush; returns counts.",
+    { "copytree", sig = "src: string, dst: string, opts?: {final?: string, progress?: fun(p: table), no_sync?: boolean, into?: boolean, expect?: tether.expect, expect_dst?: tether.expect, dry?: boolean}",
+      ret = "table", doc = "Copy a tree as migrate does; a filesystem mounted inside is never entered (EBUSY); `progress` gets {bytes, files, path} after each file and {bytes, files, sync = true} before the flush; returns counts (in a dry run, true once everything to copy was read). `into`: dst is an existing empty directory (`expect_dst` what it must still be); `final`: where the copy will end up, for rewriting links inside it; `no_sync`: no filesystem sync at the end.",
       fails = { "EBUSY", "ENOSPC", "ECANCELED" },
       example = [[local n = assert(tether.copytree("d", "d-copy"))
 print(n.files, n.bytes)]] },
@@ -88,12 +102,12 @@ print(n.files, n.bytes)]] },
       ret = "true", doc = "Check a copy against its source: types, sizes, modes, owners (as root), times and link targets (and content with `hash`); the first difference is the failure (EIO, naming the path and what differs).",
       example = [[assert(tether.copytree("d", "d-copy"))
 assert(tether.verifytree("d", "d-copy", {hash = true}))]] },
-    { "treesize", sig = "root: string, opts?: {check?: boolean, since?: table, expect?: tether.expect}", ret = "table",
-      doc = "Bytes, allocated bytes, files, dirs, links, hard links under root; with `check`, also the problems a migration must know about (second value).",
+    { "treesize", sig = "root: string, opts?: {check?: boolean, since?: table, expect?: tether.expect, progress?: fun(p: table)}", ret = "table",
+      doc = "Bytes, allocated bytes, files, dirs, links, hard links under root; with `check`, also the problems a migration must know about (second value); `progress` gets {bytes, files, path} as it goes.",
       example = [[local t = assert(tether.treesize("d"))
 print(t.bytes, t.files, t.dirs)]] },
-    { "rmtree", sig = "path: string, opts?: {dry?: boolean, expect?: tether.expect, chmod?: boolean}", ret = "true",
-      doc = "Remove a directory tree without following any link in it or crossing into a mount (EBUSY); `chmod` makes the caller's own read-only directories writable first.",
+    { "rmtree", sig = "path: string, opts?: {dry?: boolean, expect?: tether.expect, chmod?: boolean, progress?: fun(p: table)}", ret = "true",
+      doc = "Remove a directory tree without following any link in it or crossing into a mount (EBUSY); `chmod` makes the caller's own read-only directories writable first; `progress` gets {bytes, files, path} as it goes.",
       fails = { "EBUSY", "ENOTDIR", "ECHANGED" },
       example = [[assert(tether.mkdir("junk/a/b", {parents = true}))
 assert(tether.rmtree("junk"))]] },
@@ -101,7 +115,7 @@ assert(tether.rmtree("junk"))]] },
       doc = "Remove an empty directory (never a file or a link).", fails = { "ENOTEMPTY", "ECHANGED" },
       example = [[assert(tether.mkdir("empty"))
 assert(tether.rmdir("empty"))]] },
-    { "mkdir", sig = "path: string, opts?: {parents?: boolean, dry?: boolean}", ret = identity, doc = "Make a directory (with `parents`, its missing parents too).", fails = { "EEXIST" },
+    { "mkdir", sig = "path: string, opts?: {parents?: boolean, private?: boolean, dry?: boolean}", ret = identity, doc = "Make a directory (with `parents`, its missing parents too; with `private`, the new directory gets mode 0700).", fails = { "EEXIST" },
       example = [[assert(tether.mkdir("x/y/z", {parents = true}))]] },
     { "mkdtemp", sig = "prefix?: string", ret = "string", doc = "Make a new private directory (mode 0700) named prefix + random letters (default: in the system's temporary directory).",
       example = [[local dir = assert(tether.mkdtemp())

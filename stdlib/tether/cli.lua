@@ -146,6 +146,132 @@ local function stdin_paths(out, nul)
   end
 end
 
+-- A parse of one command line: its words, the recipe's spec and where it is.
+local Parse = {}
+Parse.__index = Parse
+
+-- The options by long and short name: the global ones, then the recipe's own (which
+-- replace a global of the same name), and -0/--null for PATH arguments.
+local function option_tables(spec)
+  local by_long, by_short, is_global = {}, {}, {}
+  for _, o in ipairs(globals) do
+    by_long[o[1]] = o
+    if o.short then by_short[o.short] = o end
+    is_global[o] = true
+  end
+  for _, o in ipairs(spec.options or {}) do
+    by_long[o[1]] = o
+    if o.short then by_short[o.short] = o end
+  end
+  if spec.paths then
+    by_long.null = { "null", short = "0" }
+    by_short["0"] = by_long.null
+  end
+  return by_long, by_short, is_global
+end
+
+-- Ends the parse with a usage error (exit 2), starting with the origin of the word
+-- being read when it came from a file.
+function Parse:usage(msg)
+  local origin = self.at and self.origins[self.at]
+  if origin then msg = origin .. ": " .. msg end
+  M.exit("usage", string.format("%s: %s; see tether help %s", self.spec.name, msg, self.spec.name))
+end
+
+-- A value given to option o (shown as typed): checked, and a number made one.
+function Parse:checked(o, shown, value)
+  if o.number then
+    local n = value:match("^%d+$") and math.tointeger(tonumber(value))
+    if not n then self:usage(string.format("%s takes a whole number, not '%s'", shown, value)) end
+    return n
+  end
+  if o.size or o.duration then -- one parser for every size and duration (tether.units)
+    local kind = o.size and "size" or "duration"
+    local v, why = units[kind](value, o.duration)
+    if v and o.least and v < o.least then v, why = nil, "less than " .. o.least end
+    if not v then
+      self:usage(string.format("%s takes a %s such as %s, not '%s' (%s)", shown, kind, units.examples[kind], value, why))
+    end
+    return v
+  end
+  if o.choices and not o.choices[value] then
+    local names = {}
+    for c in pairs(o.choices) do names[#names + 1] = c end
+    table.sort(names)
+    self:usage(string.format("%s cannot be '%s' (one of: %s)", shown, value, table.concat(names, ", ")))
+  end
+  return value
+end
+
+-- Keeps option o's value where it goes: a global option in tether.options, the
+-- recipe's own in the result (ordered ones among the arguments, counted ones counted,
+-- repeatable ones listed).
+function Parse:store(o, key, value)
+  local store = self.is_global[o] and tether.options or self.out
+  if o[1] == "null" then
+    self.from_stdin = "nul"
+  elseif o.ordered then -- where it stands among the arguments matters (stow's -S/-D/-R)
+    self.out[#self.out + 1] = { option = o[1] }
+  elseif o.count then
+    store[key] = value or (math.tointeger(store[key]) or 0) + 1
+  elseif o.many then
+    store[key] = store[key] or {}
+    table.insert(store[key], value)
+  elseif value ~= nil then
+    store[key] = value
+  else
+    store[key] = o.value_of == nil and true or o.value_of
+  end
+end
+
+-- Applies option o; `value` is the text after '=' or the rest of a bundle, if any.
+function Parse:take(o, shown, value)
+  if o.alias then o = assert(self.by_long[o.alias], o.alias) end
+  if o[1] == "help" then io.stdout:write(help_text(self.spec)); M.exit("nothing") end
+  if o[1] == "version" then io.stdout:write("tether ", tether.version, " (", _VERSION, ")\n"); M.exit("nothing") end
+  local key = o.key or o[1]:gsub("-", "_")
+  if o.value and value == nil then
+    local nxt = self.argv[self.i + 1]
+    if not o.optional or (o.number and nxt and nxt:match("^%d+$")) then self.i = self.i + 1; value = nxt end
+    if value == nil and not o.optional then self:usage(shown .. " needs " .. o.value) end
+  elseif value and not o.value then
+    self:usage(shown .. " takes no value")
+  end
+  if value ~= nil then value = self:checked(o, shown, value) end
+  if self.ctx and self.origins[self.at] then self.ctx.where[key] = self.origins[self.at] end
+  self:store(o, key, value)
+end
+
+-- A word that starts with "--": --name or --name=VALUE.
+function Parse:long(a)
+  local name, value = a:match("^%-%-([^=]+)=(.*)$")
+  name = name or a:sub(3)
+  local o = self.by_long[name]
+  if not o then
+    local hint = suggestion(name, self.spec)
+    if hint == "" then hint = string.format(" (a path that starts with '-' can follow -- or be written ./%s)", a) end
+    self:usage(string.format("unknown option '--%s'%s", name, hint))
+  end
+  self:take(o, "--" .. name, value)
+end
+
+-- A word of short options, bundled (-nq, -tDIR, -v3).
+function Parse:bundle(a)
+  local k = 2
+  while k <= #a do
+    local o = self.by_short[a:sub(k, k)]
+    if not o then
+      self:usage(string.format("unknown option '%s' (a path that starts with '-' can follow -- or be written ./%s)", a, a))
+    end
+    local rest = a:sub(k + 1)
+    -- An optional number takes the digits that follow it (-v3); a value the rest.
+    local attached = o.value and rest ~= "" and (not (o.optional and o.number) and rest or rest:match("^%d+"))
+    self:take(o, "-" .. o.short, attached or nil)
+    if attached == rest then break end
+    k = k + 1 + (attached and #attached or 0)
+  end
+end
+
 -- parse(argv, spec [, ctx]) -> table of options (by long name, '-' turned into '_') with
 -- the positional arguments in order. spec = {name, usage, summary, description, epilog,
 -- options = {{"replace", "help text", short = "r", value = "N"}, ...}, min = 1, max = 2,
@@ -169,126 +295,31 @@ end
 -- set to the origin of each option given.
 function M.parse(argv, spec, ctx)
   M.recipe = spec.name
-  local out, by_long, by_short = {}, {}, {}
-  local is_global = {}
-  for _, o in ipairs(globals) do
-    by_long[o[1]] = o
-    if o.short then by_short[o.short] = o end
-    is_global[o] = true
-  end
-  for _, o in ipairs(spec.options or {}) do
-    by_long[o[1]] = o
-    if o.short then by_short[o.short] = o end
-  end
-  if spec.paths then
-    by_long.null = { "null", short = "0" }
-    by_short["0"] = by_long.null
-  end
-  local origins = ctx and ctx.origins or {}
+  local by_long, by_short, is_global = option_tables(spec)
   if ctx then ctx.where = ctx.where or {} end
-  local at -- the index of the word being read, for the origin of an error
-  local function usage(msg)
-    local origin = at and origins[at]
-    if origin then msg = origin .. ": " .. msg end
-    M.exit("usage", string.format("%s: %s; see tether help %s", spec.name, msg, spec.name))
-  end
-  local from_stdin = false
-  local i = 1
-  -- A value given to option o (shown as typed): checked, and a number made one.
-  local function checked(o, shown, value)
-    if o.number then
-      local n = value:match("^%d+$") and math.tointeger(tonumber(value))
-      if not n then usage(string.format("%s takes a whole number, not '%s'", shown, value)) end
-      return n
-    end
-    if o.size or o.duration then -- one parser for every size and duration (tether.units)
-      local kind = o.size and "size" or "duration"
-      local v, why = units[kind](value, o.duration)
-      if v and o.least and v < o.least then v, why = nil, "less than " .. o.least end
-      if not v then
-        usage(string.format("%s takes a %s such as %s, not '%s' (%s)", shown, kind, units.examples[kind], value, why))
-      end
-      return v
-    end
-    if o.choices and not o.choices[value] then
-      local names = {}
-      for c in pairs(o.choices) do names[#names + 1] = c end
-      table.sort(names)
-      usage(string.format("%s cannot be '%s' (one of: %s)", shown, value, table.concat(names, ", ")))
-    end
-    return value
-  end
-  -- Applies option o; `value` is the text after '=' or the rest of a bundle, if any.
-  local function take(o, shown, value)
-    if o.alias then o = assert(by_long[o.alias], o.alias) end
-    if o[1] == "help" then io.stdout:write(help_text(spec)); M.exit("nothing") end
-    if o[1] == "version" then io.stdout:write("tether ", tether.version, " (", _VERSION, ")\n"); M.exit("nothing") end
-    local key = o.key or o[1]:gsub("-", "_")
-    if o.value and value == nil then
-      local nxt = argv[i + 1]
-      if not o.optional or (o.number and nxt and nxt:match("^%d+$")) then i = i + 1; value = nxt end
-      if value == nil and not o.optional then usage(shown .. " needs " .. o.value) end
-    elseif value and not o.value then
-      usage(shown .. " takes no value")
-    end
-    if value ~= nil then value = checked(o, shown, value) end
-    if ctx and origins[at] then ctx.where[key] = origins[at] end
-    local store = is_global[o] and tether.options or out
-    if o[1] == "null" then
-      from_stdin = "nul"
-    elseif o.ordered then -- where it stands among the arguments matters (stow's -S/-D/-R)
-      out[#out + 1] = { option = o[1] }
-    elseif o.count then
-      store[key] = value or (math.tointeger(store[key]) or 0) + 1
-    elseif o.many then
-      store[key] = store[key] or {}
-      table.insert(store[key], value)
-    elseif value ~= nil then
-      store[key] = value
-    else
-      store[key] = o.value_of == nil and true or o.value_of
-    end
-  end
-  local only_positional = false
-  while i <= #argv do
-    local a = argv[i]
-    at = i
+  local ps = setmetatable({ argv = argv, spec = spec, ctx = ctx, origins = ctx and ctx.origins or {}, out = {},
+                            by_long = by_long, by_short = by_short, is_global = is_global,
+                            i = 1, at = nil, from_stdin = false }, Parse)
+  local out, only_positional = ps.out, false
+  while ps.i <= #argv do
+    local a = argv[ps.i]
+    ps.at = ps.i
     if only_positional or a == "-" or a:sub(1, 1) ~= "-" then
-      if a == "-" and spec.paths and not only_positional then from_stdin = from_stdin or "lines"
+      if a == "-" and spec.paths and not only_positional then ps.from_stdin = ps.from_stdin or "lines"
       else out[#out + 1] = a end
     elseif a == "--" then
       only_positional = true
     elseif a:sub(2, 2) == "-" then
-      local name, value = a:match("^%-%-([^=]+)=(.*)$")
-      name = name or a:sub(3)
-      local o = by_long[name]
-      if not o then
-        local hint = suggestion(name, spec)
-        if hint == "" then hint = string.format(" (a path that starts with '-' can follow -- or be written ./%s)", a) end
-        usage(string.format("unknown option '--%s'%s", name, hint))
-      end
-      take(o, "--" .. name, value)
+      ps:long(a)
     else
-      local k = 2
-      while k <= #a do
-        local o = by_short[a:sub(k, k)]
-        if not o then
-          usage(string.format("unknown option '%s' (a path that starts with '-' can follow -- or be written ./%s)", a, a))
-        end
-        local rest = a:sub(k + 1)
-        -- An optional number takes the digits that follow it (-v3); a value the rest.
-        local attached = o.value and rest ~= "" and (not (o.optional and o.number) and rest or rest:match("^%d+"))
-        take(o, "-" .. o.short, attached or nil)
-        if attached == rest then break end
-        k = k + 1 + (attached and #attached or 0)
-      end
+      ps:bundle(a)
     end
-    i = i + 1
+    ps.i = ps.i + 1
   end
-  at = nil
-  if from_stdin then stdin_paths(out, from_stdin == "nul") end
-  if spec.min and #out < spec.min then usage(from_stdin and "no paths on stdin" or "missing arguments") end
-  if spec.max and #out > spec.max then usage("too many arguments") end
+  ps.at = nil
+  if ps.from_stdin then stdin_paths(out, ps.from_stdin == "nul") end
+  if spec.min and #out < spec.min then ps:usage(ps.from_stdin and "no paths on stdin" or "missing arguments") end
+  if spec.max and #out > spec.max then ps:usage("too many arguments") end
   if tether.options.quiet then tether.options.progress = false end
   tether.dryrun(tether.options.dry_run and true or false)
   return out
@@ -323,10 +354,12 @@ local function arrays(v)
 end
 
 -- Prints a report as one JSON document on stdout: the recipe's name added, lists as
--- arrays (docs/json.md). A report is printed once.
+-- arrays (docs/json.md). A report is printed once. A report of a run (one that says
+-- "changed") says whether the run was dry, as tether.run has it when the report does not.
 function M.json(value)
   if M.json_written then return end
   value.recipe = value.recipe or M.recipe
+  if value.changed ~= nil and value.dry == nil then value.dry = run.dry() end
   io.stdout:write(json.encode(arrays(value), { indent = "  " }), "\n")
   M.json_written = true
 end
@@ -568,7 +601,7 @@ function M.apply_plan(plan, noun, extra)
   -- Test hook: a command run between planning and applying, to change the tree under a
   -- plan exactly there (tests/e2e/test_bulk.sh).
   local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
-  if hook and not tether.dryrun() then os.execute(hook) end
+  if hook and not run.dry() then os.execute(hook) end
   local result, err, _, partial = plan:apply({
     checked = true,
     on_action = function(a, status, err)

@@ -22,6 +22,7 @@ local path = require "tether.path"
 local cli = require "tether.cli"
 local plan = require "tether.plan"
 local farm = require "tether.farm"
+local retarget = require "tether.retarget"
 
 local M = {}
 
@@ -198,6 +199,80 @@ local function is_list(t)
   return n == #t
 end
 
+-- The path p of a declaration made absolute: ~ is the home directory, a relative path is
+-- taken from base, and the result is in the system's own spelling.
+local function absolute_from(base)
+  local home = os.getenv("HOME") or os.getenv("USERPROFILE")
+  return function(p)
+    if home and (p == "~" or p:match("^~[/\\]")) then p = home .. p:sub(2) end
+    p = path.is_absolute(p) and p or path.join(base, p)
+    return tether.absolute(p) or path.normalize(p)
+  end
+end
+
+-- Whether a field of item `it` (its `name`) holds a NUL byte, which no path can; each
+-- one found is a problem (bad).
+local function has_nul(it, name, bad)
+  local found = false
+  for f, v in pairs(it) do
+    for k, s in ipairs(f == "packages" and type(v) == "table" and v or { v }) do
+      if type(s) == "string" and s:find("\0", 1, true) then
+        bad(string.format("%s: %s%s holds a NUL byte (\\0), which no path can", name, f,
+          f == "packages" and ("[" .. k .. "]") or ""))
+        found = true
+      end
+    end
+  end
+  return found
+end
+
+-- One item of kind `kind` as declared (raw: a table, or a path where the kind takes
+-- one), its fields checked (each problem: bad): the item {kind=, name=, noun=, fields},
+-- or nil when it is not a table.
+local function check_item(kind, name, raw, bad)
+  local item = type(raw) == "string" and SHORT[kind] and { [SHORT[kind]] = raw } or raw
+  if type(item) ~= "table" then
+    bad(name .. ": must be a table" .. (SHORT[kind] and " or a path" or ""))
+    return nil
+  end
+  local it = { kind = kind, name = name, noun = NOUN[kind] }
+  for f, v in pairs(item) do
+    if FIELDS[kind][f] == nil then
+      local near = type(f) == "string" and closest(f, FIELDS[kind])
+      bad(string.format("%s: unknown field '%s'%s", name, tostring(f), near and (" (did you mean " .. near .. "?)") or ""))
+    else
+      it[f] = v
+    end
+  end
+  for f, required in pairs(FIELDS[kind]) do
+    local v, want = it[f], BOOLEAN[f] and "boolean" or f == "packages" and "table" or "string"
+    if required and (v == nil or v == "") then bad(name .. ": " .. f .. " is missing")
+    elseif v ~= nil and type(v) ~= want then
+      bad(string.format("%s: %s must be a %s, not %s", name, f, want == "table" and "list" or want,
+        v == json.null and "null" or type(v)))
+    end
+  end
+  if kind == "links" and it.type and it.type ~= "symlink" and it.type ~= "hard" and it.type ~= "junction" then
+    bad(name .. ": type must be symlink, hard or junction, not '" .. tostring(it.type) .. "'")
+  end
+  if kind == "farms" and it.packages ~= nil and (not is_list(it.packages) or #it.packages == 0) then
+    bad(name .. ": packages must be a non-empty list of package names")
+  end
+  return it
+end
+
+-- The paths of item it made absolute (abs): the ones it names, a farm's target, and a
+-- link's target when it is taken as a path (relative = true, a hard link).
+local function absolute_paths(it, abs)
+  for _, f in ipairs({ "path", "from", "to", "under", "dir" }) do
+    if type(it[f]) == "string" and it[f] ~= "" then it[f] = abs(it[f]) end
+  end
+  if it.kind == "farms" and type(it.target) == "string" then it.target = abs(it.target) end
+  if it.kind == "links" and type(it.target) == "string" and (it.relative or it.type == "hard") then
+    it.target = abs(it.target)
+  end
+end
+
 -- Checks the shape of a declaration: returns the items, each {kind=, name="links[2]",
 -- fields}, with paths made absolute from base; or nil and every problem found.
 function M.items(decl, base)
@@ -209,66 +284,16 @@ function M.items(decl, base)
       bad(string.format("unknown item kind '%s'%s", tostring(k), near and (" (did you mean " .. near .. "?)") or ""))
     end
   end
-  local home = os.getenv("HOME") or os.getenv("USERPROFILE")
-  local function abs(p)
-    if home and (p == "~" or p:match("^~[/\\]")) then p = home .. p:sub(2) end
-    p = path.is_absolute(p) and p or path.join(base, p)
-    return tether.absolute(p) or path.normalize(p) -- in the system's own spelling
-  end
+  local abs = absolute_from(base)
   for _, kind in ipairs(M.ORDER) do
     local list = decl[kind]
     if list ~= nil and not is_list(list) then
       bad(kind .. ": must be a list")
     elseif list then
       for i, raw in ipairs(list) do
-        local name = string.format("%s[%d]", kind, i)
-        local item = type(raw) == "string" and SHORT[kind] and { [SHORT[kind]] = raw } or raw
-        if type(item) ~= "table" then
-          bad(name .. ": must be a table" .. (SHORT[kind] and " or a path" or ""))
-        else
-          local it = { kind = kind, name = name, noun = NOUN[kind] }
-          for f, v in pairs(item) do
-            if FIELDS[kind][f] == nil then
-              local near = type(f) == "string" and closest(f, FIELDS[kind])
-              bad(string.format("%s: unknown field '%s'%s", name, tostring(f), near and (" (did you mean " .. near .. "?)") or ""))
-            else
-              it[f] = v
-            end
-          end
-          for f, required in pairs(FIELDS[kind]) do
-            local v, want = it[f], BOOLEAN[f] and "boolean" or f == "packages" and "table" or "string"
-            if required and (v == nil or v == "") then bad(name .. ": " .. f .. " is missing")
-            elseif v ~= nil and type(v) ~= want then
-              bad(string.format("%s: %s must be a %s, not %s", name, f, want == "table" and "list" or want,
-                v == json.null and "null" or type(v)))
-            end
-          end
-          if kind == "links" and it.type and it.type ~= "symlink" and it.type ~= "hard" and it.type ~= "junction" then
-            bad(name .. ": type must be symlink, hard or junction, not '" .. tostring(it.type) .. "'")
-          end
-          if kind == "farms" and it.packages ~= nil and (not is_list(it.packages) or #it.packages == 0) then
-            bad(name .. ": packages must be a non-empty list of package names")
-          end
-          -- No name on any system holds a NUL byte (JSON's \u0000, Lua's "\0").
-          local clean = true
-          for f, v in pairs(it) do
-            for k, s in ipairs(f == "packages" and type(v) == "table" and v or { v }) do
-              if type(s) == "string" and s:find("\0", 1, true) then
-                bad(string.format("%s: %s%s holds a NUL byte (\\0), which no path can", name, f,
-                  f == "packages" and ("[" .. k .. "]") or ""))
-                clean = false
-              end
-            end
-          end
-          if clean then
-            for _, f in ipairs({ "path", "from", "to", "under", "dir" }) do
-              if type(it[f]) == "string" and it[f] ~= "" then it[f] = abs(it[f]) end
-            end
-            if kind == "farms" and type(it.target) == "string" then it.target = abs(it.target) end
-            if kind == "links" and type(it.target) == "string" and (it.relative or it.type == "hard") then
-              it.target = abs(it.target)
-            end
-          end
+        local it = check_item(kind, string.format("%s[%d]", kind, i), raw, bad)
+        if it then
+          if not has_nul(it, it.name, bad) then absolute_paths(it, abs) end
           items[#items + 1] = it
         end
       end
@@ -562,7 +587,7 @@ end
 function planners.links(p, it, ctx)
   local kind = it.type or "symlink"
   if kind == "junction" and tether.platform ~= "windows" then
-    it.conflict = it.path .. ": junctions are an NTFS feature, not available here (ENOTSUP)"
+    it.conflict = select(2, tether.fail("ENOTSUP", it.path, "junctions are an NTFS feature, not available here"))
     return
   end
   local r = real(ctx, it, it.path, false)
@@ -659,14 +684,6 @@ function planners.farms(p, it, ctx)
   for k = before + 1, #p.actions do it.changes[#it.changes + 1] = "+ " .. p:describe(p.actions[k]) end
 end
 
--- Whether the absolute target t points into from, and where into to it would go.
-local function moved_target(t, from, to)
-  if not t or not path.is_absolute(t) then return nil end
-  t = path.normalize(t)
-  local rest = path.below(t, from)
-  if rest then return rest == "" and to or path.join(to, rest) end
-end
-
 -- Each link below dir (its path as the pending migrations leave it, and the walk's
 -- entry): a moved folder's links are where it goes, not where it is; an unreadable
 -- directory comes as an entry with error set.
@@ -712,9 +729,9 @@ function planners.retarget(p, it, ctx)
   -- pointed elsewhere by the next run: the two cannot both hold.
   for _, c in ipairs(ctx.claimed) do
     local stored = c.role == "link" and c.item.want or c.role == "migration" and c.item.real_to
-    if within(c.real, under) and moved_target(stored, from, to) then
+    if within(c.real, under) and retarget.moved(stored, from, to) then
       it.conflict = string.format("%s (%s) is declared to point to %s, which this retarget would move to %s",
-        c.as, c.item.name, stored, moved_target(stored, from, to))
+        c.as, c.item.name, stored, retarget.moved(stored, from, to))
       return
     end
   end
@@ -725,19 +742,19 @@ function planners.retarget(p, it, ctx)
   for _, l in ipairs(links_below(ctx, under)) do
     local e = l.e
     if e.error and e.type == "dir" then
-      missing[#missing + 1] = e.path .. ": cannot be read (" .. e.error .. ")"
+      missing[#missing + 1] = select(2, tether.fail(e.error, e.path, "cannot be read"))
     elseif not p:touches(l.path) then -- (a link another item changes or removes is that item's)
       -- Its target as the plan leaves it (what an earlier run of the plan assumed: the
       -- next run's check), else as the walk read it.
       local now = p:look(l.path)
       local target = now and now.type == "symlink" and now.target or e.target
-      local new = moved_target(target, from, to)
-      if new and (it.allow_broken or tether.exists(new, { follow = true })) then
+      local new, why, would = retarget.new_target(l.path, target, from, to, { allow_broken = it.allow_broken })
+      if new then
         p:add("replace", { path = l.path, target = new, old = target,
                            expect = { dev = e.dev, ino = e.ino, ctime = e.ctime, ctime_ns = e.ctime_ns } })
         it.changes[#it.changes + 1] = "~ symlink " .. l.path .. " -> " .. new .. " (was " .. target .. ")"
-      elseif new then
-        missing[#missing + 1] = l.path .. ": new target " .. new .. " does not exist (allow_broken = true retargets it anyway)"
+      elseif why == "missing" then
+        missing[#missing + 1] = l.path .. ": new target " .. would .. " does not exist (allow_broken = true retargets it anyway)"
       end
     end
   end

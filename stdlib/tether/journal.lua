@@ -107,7 +107,7 @@ end
 
 -- Reopens the journal of an earlier run to go on writing it.
 function M.reopen(id)
-  if not M.valid_id(id) then return nil, tostring(id) .. ": not a run id (EINVAL)", "EINVAL" end
+  if not M.valid_id(id) then return tether.fail("EINVAL", tostring(id), "not a run id") end
   local handle, err, code = tether.journal(file_of(id))
   if not handle then return nil, err, code end
   return setmetatable({ id = id, path = file_of(id), handle = handle }, Journal)
@@ -118,14 +118,14 @@ end
 -- tether.plan, which know their own records.
 M.schemas = {}
 
-local function bad(file, line, what) return nil, string.format("%s:%d: corrupt journal: %s (EINVAL)", file, line, what), "EINVAL" end
+local function bad(file, line, what) return tether.fail("EINVAL", file .. ":" .. line, "corrupt journal: " .. what) end
 
 
 -- Every record of a run, checked. A last line cut short by a crash (no newline at its
 -- end) is not a record; any other line that does not decode, or a record that does not
 -- fit its schema, makes the whole journal corrupt, and it is not believed at all.
 function M.read(id)
-  if not M.valid_id(id) then return nil, tostring(id) .. ": not a run id (EINVAL)", "EINVAL" end
+  if not M.valid_id(id) then return tether.fail("EINVAL", tostring(id), "not a run id") end
   local file = file_of(id)
   local text, err, code = raw.journal_read(file)
   if not text then return nil, err, code end
@@ -140,7 +140,7 @@ function M.read(id)
   end
   local first = records[1]
   if not first and n <= 1 then -- killed before its first record was whole: it did nothing
-    return nil, file .. ": its run was killed before it wrote its first record, and changed nothing (ENODATA)", "ENODATA"
+    return tether.fail("ENODATA", file, "its run was killed before it wrote its first record, and changed nothing")
   end
   if not first or first.event ~= "start" or first.id ~= id or type(first.kind) ~= "string" then
     return bad(file, 1, "does not start with the record of its run")
@@ -187,7 +187,7 @@ function M.find(which, accept, runs, broken)
   if which and which ~= "last" then
     local records, err, code = M.read(which)
     if not records then
-      if code == "ENOENT" then return nil, "no run with id " .. which .. " (ENOENT)", "ENOENT" end
+      if code == "ENOENT" then return tether.fail("ENOENT", which, "no run with this id") end
       return nil, err, code
     end
     return { id = which, kind = records[1].kind, header = records[1], records = records }
@@ -233,7 +233,7 @@ end
 -- Removes the journal of a finished run (history --prune).
 function M.remove(id)
   if not M.valid_id(id) then return tether.fail("EINVAL", tostring(id), "not a run id") end
-  if tether.dryrun() then return true end
+  if require("tether.run").dry() then return true end
   return raw.journal_remove(M.dir(), id .. ".jsonl")
 end
 

@@ -18,6 +18,8 @@ local journal = require "tether.journal"
 local path = require "tether.path"
 local tempname = require "tether.tempname"
 local preflight = require "tether.preflight"
+local run = require "tether.run"
+local trial = require "tether.probe" -- (probe: the journaled step that uses it)
 local progress = require "tether.progress"
 local units = require "tether.units"
 local testhook = require "tether.testhook"
@@ -719,10 +721,10 @@ end
 local function probe(j, p)
   j:record({ event = "made", seq = "migrate", key = "probe", value = { pending = true } })
   testhook.point("probe:begin")
-  local ok, err, code, e, left = preflight.try_link(p.link, p.probe, p.dest)
+  local ok, err, code, e, left = trial.try_link(p.link, p.probe, p.dest)
   if not ok and not left and p.link_fallback and (code == "EPERM" or code == "EVERIFY")
      and not p.dest:find("^[\\/][\\/]") then -- a junction cannot lead to a network path
-    local jok, jerr, _, _, jleft = preflight.try_link(p.link_fallback, p.probe, p.dest)
+    local jok, jerr, _, _, jleft = trial.try_link(p.link_fallback, p.probe, p.dest)
     if jok then
       ok, p.link = true, p.link_fallback
     else
@@ -852,8 +854,8 @@ end
 -- outcome: "refused" or "rolled back" (nothing changed), "partial" (see the journal),
 -- "interrupted"; problems: every offending path a refusal found; error: tether.fail's table.
 function M.migrate(src, dest, opts)
-  opts = opts or {}
-  if opts.dry or tether.dryrun() then
+  opts = require("tether.opts").check("migrate", opts)
+  if opts.dry or run.dry() then
     local p, err, code, e, problems = preflight.plan(src, dest, opts)
     if not p then return refuse(nil, err, code, e, problems) end
     p.dry, p.steps = true, M.sequences[seq_of(p, "migrate")]
@@ -1044,7 +1046,7 @@ function M.continue(what, which, opts)
     if not size then return refuse(nil, perr, pcode, pe, problems) end
     p.force = opts.force or false
   end
-  if opts.dry or tether.dryrun() then
+  if opts.dry or run.dry() then
     p.dry, p.steps = true, would(p, st, way)
     return p
   end

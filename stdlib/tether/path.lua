@@ -20,6 +20,12 @@ function M.is_absolute(p)
   return root_of(p) ~= ""
 end
 
+-- The root an absolute path starts from ("/", or on Windows "C:/"), "" for a relative one.
+function M.root(p)
+  assert(type(p) == "string", "path must be a string")
+  return root_of(p)
+end
+
 -- Components of p, without empty ones: "/a//b/" -> {"a", "b"}.
 function M.parts(p)
   local out = {}

@@ -15,6 +15,7 @@ local tether = require "tether"
 local journal = require "tether.journal"
 local path = require "tether.path"
 local run = require "tether.run"
+local optcheck = require "tether.opts"
 
 local raw = tether.raw
 local M = {}
@@ -58,13 +59,24 @@ local function planned_of(t)
   return { dev = t.dev, ino = t.ino, ctime = t.ctime, ctime_ns = t.ctime_ns }
 end
 
+-- What a hard-link action checks of a regular file f (a walk entry or tether.info's)
+-- before it is linked to another: its inode, content (size and times) and mode and
+-- owner, which its own copy gets back on undo.
+local function file_identity(f)
+  return { dev = f.dev, ino = f.ino, size = f.size, mtime = f.mtime, mtime_ns = f.mtime_ns,
+           ctime = f.ctime, ctime_ns = f.ctime_ns, mode = f.mode, uid = f.uid, gid = f.gid }
+end
+
+-- The same of the file that is kept, which others are linked to: without its ctime,
+-- which each link made to it changes.
+local function content_identity(f)
+  return { dev = f.dev, ino = f.ino, size = f.size, mtime = f.mtime, mtime_ns = f.mtime_ns,
+           mode = f.mode, uid = f.uid, gid = f.gid }
+end
+
 -- What undo must find at a hard-linked path: the kept file's inode, with its content
 -- and mode as they were (an edit or a chmod since makes undo refuse).
-local function shared_identity(a)
-  local x = a.expect_existing
-  return { dev = x.dev, ino = x.ino, size = x.size, mtime = x.mtime, mtime_ns = x.mtime_ns,
-           mode = x.mode, uid = x.uid, gid = x.gid }
-end
+local function shared_identity(a) return content_identity(a.expect_existing) end
 
 -- The most a replaced file may hold to be kept in the journal (stow --adopt replaces a
 -- package's file: its bytes go into the run's journal, so tether undo can give them back).
@@ -354,9 +366,10 @@ function View:apply(a)
 end
 
 -- header.roots: the paths the run was given; every action must lie inside one of them.
+-- plan.dry: whether it is a dry run's plan (tether.run says; its apply changes nothing).
 function M.new(kind, header)
   return setmetatable({ kind = kind, header = header or {}, actions = {}, view = new_view(), absolute_dirs = {},
-                        assumed = {}, touched = {} }, Plan)
+                        assumed = {}, touched = {}, dry = run.dry() }, Plan)
 end
 
 -- Takes what will be at p before the plan's first action as given: entry is
@@ -371,6 +384,8 @@ end
 -- What an action that changes the object tether.info (or a walk with stat) described
 -- should expect of it (nil for nil).
 M.expect_of = planned_of
+M.file_identity = file_identity
+M.content_identity = content_identity
 
 -- plan:add(op, fields) with op one of symlink, replace, unlink, hardlink, addhard, junction,
 -- drop, move, mkdir, rmdir.
@@ -399,7 +414,15 @@ local function absolute_in(self, p)
 end
 
 function Plan:add(op, a)
-  assert(kinds[op], "plan: unknown action '" .. tostring(op) .. "'")
+  if not kinds[op] then
+    local names = {}
+    for name in pairs(kinds) do names[#names + 1] = name end
+    table.sort(names)
+    local near = type(op) == "string" and require("tether.cli").closest(op, names)
+    error(string.format("bad argument #1 to 'add' (no action '%s'%s; one of: %s)", tostring(op),
+      near and string.format(", did you mean '%s'?", near) or "", table.concat(names, ", ")), 2)
+  end
+  optcheck.check_action(op, a)
   a.op = op
   a.shown = a.shown or a.path
   a.path = absolute_in(self, a.path)
@@ -578,7 +601,7 @@ function Plan:apply(opts)
   opts = opts or {}
   local result = { done = 0, skipped = 0, failed = 0, skipped_actions = {}, failed_actions = {} }
   run.applied(self, result)
-  local dry = opts.dry or run.dry()
+  local dry = opts.dry or self.dry or run.dry()
   if #self.actions == 0 and not opts.journal then
     result.dry, result.actions = dry or nil, dry and self.actions or nil
     return result
@@ -724,6 +747,49 @@ local function changed_since(todo)
   return changed
 end
 
+-- The roots of run_, held again (tether.confine), each still the directory the run
+-- recorded (but for a tree a newer run made again by copying: opts.recopied); else
+-- tether.fail's values saying nothing was undone.
+local function hold_roots(run_, opts)
+  local paths, ids = {}, {}
+  for i, r in ipairs(run_.header.roots) do
+    paths[i], ids[i] = r.path, not recopied(r.path, opts.recopied) and { dev = r.dev, ino = r.ino } or { type = "dir" }
+  end
+  local c, cerr, ccode, ce = raw.confine(paths, { expect = ids })
+  if not c then
+    return tether.fail(ccode, ce and ce.path or paths[1], (ce and ce.reason or cerr) ..
+      "; the run worked in directories that are not there as they were, so nothing was undone")
+  end
+  return c
+end
+
+-- Takes back the actions todo of run_, newest first, each recorded in its journal j as
+-- it goes. Returns their number and them, or nil, message, code and "partial" when one
+-- fails after others were taken back (the next undo goes on from there). Raises what
+-- the journal raises when it cannot be written.
+local function take_back(j, run_, todo, opts)
+  j:record({ event = "undo" })
+  for k = #todo, 1, -1 do
+    local t = todo[k]
+    -- What the action made, as the undo may still expect it: its identity, but for a
+    -- tree a newer run made again by copying, only what a copy keeps.
+    local made = t.made
+    if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
+      made = { type = made.type }
+    end
+    local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
+    if not done then
+      j:record({ event = "undo_failed", path = t.a.path, error = uerr })
+      if k == #todo then return nil, uerr .. "; nothing was undone", ucode end
+      return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
+        #todo - k, #todo, run_.id), ucode, "partial"
+    end
+    j:note({ undo_i = t.i, phase = "done" })
+  end
+  j:record({ event = "undone", count = #todo })
+  return #todo, todo
+end
+
 -- Reverses an applied plan, from inside the same roots, which must still be the same
 -- directories. Refuses, changing nothing, when any change it made is no longer as it
 -- left it. Returns the number of actions undone and them ({i=, a=, made=}); on a failure
@@ -733,48 +799,21 @@ end
 -- recorded there are not asked for, only what a verified copy keeps.
 function M.undo(run_, opts)
   opts = opts or {}
+  local dry = opts.dry
+  if dry == nil then dry = run.dry() end
   if M.undone(run_) then return tether.fail("EINVAL", run_.id, "already undone") end
-  local header = run_.header
-  local paths, ids = {}, {}
-  for i, r in ipairs(header.roots) do
-    paths[i], ids[i] = r.path, not recopied(r.path, opts.recopied) and { dev = r.dev, ino = r.ino } or { type = "dir" }
-  end
-  local c <close>, cerr, ccode, ce = raw.confine(paths, { expect = ids })
-  if not c then
-    return tether.fail(ccode, ce and ce.path or paths[1], (ce and ce.reason or cerr) ..
-      "; the run worked in directories that are not there as they were, so nothing was undone")
-  end
+  local c <close>, cerr, ccode, ce = hold_roots(run_, opts)
+  if not c then return nil, cerr, ccode, ce end
   local todo = applied(run_.records)
   local changed = changed_since(todo)
   if #changed > 0 then
     return tether.fail("ECHANGED", run_.id, string.format("%d path%s changed since the run, so nothing was undone: %s",
       #changed, #changed == 1 and "" or "s", table.concat(changed, ", ", 1, math.min(#changed, 5)) .. (#changed > 5 and ", ..." or "")))
   end
-  if opts.dry then return #todo, todo end
+  if dry then return #todo, todo end
   local j, jerr, jcode = journal.reopen(run_.id)
   if not j then return nil, jerr, jcode end
-  local ok, result, err, code, how = pcall(function()
-    j:record({ event = "undo" })
-    for k = #todo, 1, -1 do
-      local t = todo[k]
-      -- What the action made, as the undo may still expect it: its identity, but for a
-      -- tree a newer run made again by copying, only what a copy keeps.
-      local made = t.made
-      if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
-        made = { type = made.type }
-      end
-      local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
-      if not done then
-        j:record({ event = "undo_failed", path = t.a.path, error = uerr })
-        if k == #todo then return nil, uerr .. "; nothing was undone", ucode end
-        return nil, uerr .. string.format(" (undo stopped after %d of %d actions; fix this and run tether undo %s again to finish)",
-          #todo - k, #todo, run_.id), ucode, "partial"
-      end
-      j:note({ undo_i = t.i, phase = "done" })
-    end
-    j:record({ event = "undone", count = #todo })
-    return #todo, todo
-  end)
+  local ok, result, err, code, how = pcall(take_back, j, run_, todo, opts)
   j:close()
   if not ok then
     if type(result) == "table" and result.journal then return nil, result.message, result.code end
@@ -928,11 +967,17 @@ end
 
 -- The schema of a plan's journal (tether.journal checks it before believing one).
 local check = journal.check
-local FIELDS = {
-  symlink = { "target" }, replace = { "target", "old" }, unlink = { "target" },
-  hardlink = { "existing" }, drop = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
-  addhard = { "existing" }, junction = { "target" },
-}
+-- Each kind of action and the strings its record must have: the required ones of
+-- stdlib/tether/api.lua's actions but its path (checked as a path below).
+local FIELDS = {}
+for op in pairs(kinds) do
+  local types, required = optcheck.action_fields(op)
+  FIELDS[op] = {}
+  for f in pairs(required) do
+    if f ~= "path" and types[f] == "string" then FIELDS[op][#FIELDS[op] + 1] = f end
+  end
+  table.sort(FIELDS[op])
+end
 local function inside(p, roots)
   for _, r in ipairs(roots) do
     if path.inside(p, r.path) then return true end

@@ -121,18 +121,6 @@ local function link_plan(asked, src, src_parent)
            fallback = asked == "auto" and tether.platform == "windows" and "junction" or nil }
 end
 
--- Makes a link of `kind` at probe leading to target, and removes it: whether one can be
--- made there. Returns true, or tether.fail's values and true when the probe could not be
--- removed again.
-function M.try_link(kind, probe, target)
-  local ok, err, code, e = (kind == "junction" and raw.junction or raw.symlink)(target, probe)
-  if not ok then return nil, err, code, e end
-  testhook.point("probe:made")
-  local gone, gerr, gcode, ge = raw.unlink(probe, { old = target })
-  if not gone then return nil, gerr, gcode, ge, true end
-  return true
-end
-
 -- What stops SRC -> DEST before anything is looked at closely.
 function M.places(src, dest)
   local info, err, code, e = tether.info(src)

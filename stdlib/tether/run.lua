@@ -50,9 +50,25 @@ end
 local dry = false
 
 -- Whether this run changes nothing (tether's -n, or a script's tether.dryrun(true)).
--- The stdlib asks it (a plan applied, a migration); recipes do not: what they print of a
--- dry run comes from here and from the plan's report.
+-- The stdlib asks it (a plan applied, a migration); recipes do not: they get their dry
+-- run from what they call (a plan and its result say dry; a migration's plan too; the
+-- changing functions of tether are dry already), and say it with run.would.
 function M.dry() return dry end
+
+-- Whether a run that made the changes `made` (a count, or true) changed something: never
+-- a dry one (docs/json.md's "changed").
+function M.changed(made)
+  if dry then return false end
+  if type(made) == "number" then return made > 0 end
+  return made and true or false
+end
+
+-- The words a recipe says of a change: `done` when it was made, `would` in a dry run
+-- ("removed" / "would remove"). For saying only: what is done is decided here.
+function M.would(done, would)
+  if dry then return would end
+  return done
+end
 
 -- Sets dry-run mode (when `on` is given) and says whether it is on. Every changing
 -- function of tether is the core's own when it is off (nothing in between), a call that
@@ -92,8 +108,9 @@ end
 
 -- The outcome of a run that got to its end, from what it did: changes made (any), changes
 -- that did not happen (failed: refused, skipped), problems left (read-only findings).
--- "changed" in a report is true exactly when something changed.
+-- "changed" in a report is true exactly when something changed: never in a dry run.
 function M.outcome(changed, failed, problems)
+  changed = M.changed(changed)
   if failed and failed > 0 then return changed and "partial" or "refused" end
   if problems then return "problems" end
   return changed and "changed" or "nothing"
@@ -225,7 +242,7 @@ end
 -- that stopped part-way in its undo, else the newest with something to undo. A run named
 -- by another (an apply's migration) goes with that one. Returns the run, and the newer
 -- runs it is undone before that touched the same paths and are not undone (the ones a
--- --yes is asked for), or nil, message, errno.
+-- --yes is asked for; none in a dry run, which undoes nothing), or nil, message, errno.
 function M.pick(which, runs, broken)
   if which and which ~= "last" then
     local r, err, code = journal.find(which)
@@ -240,7 +257,7 @@ function M.pick(which, runs, broken)
         newer[#newer + 1] = x
       end
     end
-    return r, newer
+    return r, dry and {} or newer
   end
   if not runs then runs, broken = M.history() end
   local top

@@ -54,7 +54,11 @@ for _, file in ipairs(arg) do
   for name in pairs(tests) do names[#names + 1] = name end
   table.sort(names)
   for _, name in ipairs(names) do
+    -- Each test's journals in a directory of its own, removed after it: never among the
+    -- runs of whoever runs the tests.
+    tether.options.journal_dir = tmpdir() .. "/journal"
     local ok, err = xpcall(tests[name], debug.traceback)
+    tether.options.journal_dir = nil
     for i = #cleanups, 1, -1 do rmtree(cleanups[i]); cleanups[i] = nil end
     if ok then
       passed = passed + 1
