@@ -164,8 +164,10 @@ if #f.conflicts > 0 then
     end
   end
   io.stderr:write("All operations aborted.\n")
+  local listed = {} -- (--json: each conflict, with the package and the path)
+  for i, c in ipairs(f.conflicts) do listed[i] = { package = c.pkg, action = c.action, path = c.path, message = c.message } end
   cli.exit(stow_form and "problems" or "refused", "nothing changed: " .. cli.count(#f.conflicts, "conflict"),
-    { errno = "EEXIST", message = "conflicts" })
+    { errno = "EEXIST", conflicts = listed })
 end
 local packages = {}
 for pkg in pairs(seen) do packages[#packages + 1] = pkg end

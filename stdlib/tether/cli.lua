@@ -594,9 +594,13 @@ function M.apply_plan(plan, noun, extra)
   if type(noun) == "table" then one, many = noun[1], noun[2] end
   local conflicts = plan:check()
   if #conflicts > 0 then
-    for _, c in ipairs(conflicts) do M.warn(M.quote(c.path) .. ": " .. c.message) end
+    local listed = {} -- (--json: each one, {path, message})
+    for i, c in ipairs(conflicts) do
+      M.warn(M.quote(c.path) .. ": " .. c.message)
+      listed[i] = { path = c.path, message = c.message }
+    end
     M.exit("refused", string.format("nothing changed: %s in a plan of %s",
-      M.count(#conflicts, "conflict"), M.count(#plan.actions, "action")))
+      M.count(#conflicts, "conflict"), M.count(#plan.actions, "action")), { errno = "EEXIST", conflicts = listed })
   end
   -- Test hook: a command run between planning and applying, to change the tree under a
   -- plan exactly there (tests/e2e/test_bulk.sh).

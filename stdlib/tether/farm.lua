@@ -162,9 +162,11 @@ end
 
 function Farm:abs(rel) return rel == "" and self.target or self.target .. "/" .. rel end
 
--- A conflict of action ("stow" or "unstow") on package pkg, in stow's words.
-function Farm:conflict(pkg, msg, action)
-  self.conflicts[#self.conflicts + 1] = { action = action or self.action, pkg = pkg, message = msg }
+-- A conflict of action ("stow" or "unstow") on package pkg, in stow's words, at rel (a
+-- path in the target).
+function Farm:conflict(pkg, msg, action, rel)
+  self.conflicts[#self.conflicts + 1] = { action = action or self.action, pkg = pkg, message = msg,
+                                          path = rel and self:abs(rel) }
 end
 
 -- Whether a path in the target matches one of the --defer (--override) regexes.
@@ -315,14 +317,14 @@ function Farm:stow_node(pkg, pkg_rel, rel, source, sdir)
   self:note(3, "stowing %s / %s / %s", sdir, pkg, pkg_rel)
   local entry = tether.info(sdir .. "/" .. child(pkg, pkg_rel))
   if entry.type == "symlink" and entry.target:sub(1, 1) == "/" then
-    return self:conflict(pkg, "source is an absolute symlink " .. source .. " => " .. entry.target)
+    return self:conflict(pkg, "source is an absolute symlink " .. source .. " => " .. entry.target, nil, rel)
   end
   local t = self:look(rel)
   if t and t.type == "symlink" then
     self:note(4, "  evaluate existing link: %s => %s", rel, t.target)
     local existing_path, existing_pkg, existing_sdir = self:stowed_path(rel, t.target)
     if not existing_path then
-      return self:conflict(pkg, "existing target is not owned by stow: " .. rel)
+      return self:conflict(pkg, "existing target is not owned by stow: " .. rel, nil, rel)
     end
     if not self:look(existing_path) then -- a stale link of ours: replace it
       self:note(2, "--- replacing invalid link: %s", rel)
@@ -348,7 +350,7 @@ function Farm:stow_node(pkg, pkg_rel, rel, source, sdir)
       self:stow_contents(existing_pkg, existing_pkg_rel, rel, join("..", existing), self:stow_dir_of(existing_sdir))
       return self:stow_contents(pkg, pkg_rel, rel, join("..", source), sdir)
     end
-    return self:conflict(pkg, "existing target is stowed to a different package: " .. rel .. " => " .. t.target)
+    return self:conflict(pkg, "existing target is stowed to a different package: " .. rel .. " => " .. t.target, nil, rel)
   elseif t then
     self:note(4, "  evaluate existing node: %s", rel)
     if self:is_dir(rel) then return self:stow_contents(pkg, pkg_rel, rel, join("..", source), sdir) end
@@ -357,7 +359,7 @@ function Farm:stow_node(pkg, pkg_rel, rel, source, sdir)
       self.plan:add("move", { path = self:abs(rel), to = sdir .. "/" .. join(pkg, pkg_rel), replace = true })
       return self:link(source, rel)
     end
-    return self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel)
+    return self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel, nil, rel)
   end
   if self.no_folding and entry.type == "dir" then
     -- --no-folding: a real directory of links, never one link for the directory.
@@ -390,7 +392,7 @@ function Farm:unstow_node(pkg, pkg_rel, rel)
     if t.target:sub(1, 1) == "/" then return self:warn("ignoring an absolute symlink: " .. rel .. " => " .. t.target) end
     local existing_path = self:stowed_path(rel, t.target)
     if not existing_path then
-      return self:conflict(pkg, "existing target is not owned by stow: " .. rel .. " => " .. t.target)
+      return self:conflict(pkg, "existing target is not owned by stow: " .. rel .. " => " .. t.target, nil, rel)
     end
     if not self:there(existing_path) then
       self:note(2, "--- removing invalid link into a stow directory: %s", rel)
@@ -405,7 +407,7 @@ function Farm:unstow_node(pkg, pkg_rel, rel)
       local p = self:foldable(rel)
       if p then self:fold(rel, p) end
     else
-      self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel)
+      self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel, nil, rel)
     end
   else
     self:note(2, "%s did not exist to be unstowed", rel)
@@ -450,7 +452,7 @@ function Farm:unstow_node_orig(pkg, rel)
     local p = self:foldable(rel)
     if p then self:fold(rel, p) end
   elseif i and (i.type ~= "symlink" or i.target_type) then
-    self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel)
+    self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel, nil, rel)
   else
     self:note(2, "%s did not exist to be unstowed", rel)
   end

@@ -71,6 +71,8 @@ before=$(tree_of "$WORK/run/t/home")
 step "conflict refused" vim -- link vim
 check "conflict: nothing changed" is "$(tree_of "$WORK/run/t/home")" "$before"
 check "conflict named" has "$(cat "$WORK/farm.err")" "existing target is neither a link nor a directory: .vimrc"
+t --json farm link vim --dir "$WORK/run/t/stow" --target "$WORK/run/t/home"
+check "--json: each conflict with its path" is "$rc|$(python3 -c 'import json,sys; c=json.load(sys.stdin)["error"]["conflicts"]; print(len(c), c[0]["path"], c[0]["package"])' <<<"$out")" "3|1 $WORK/run/t/home/.vimrc vim"
 
 # --adopt: the file in the target moves into the package and is linked.
 step "adopt" --adopt vim -- link --adopt vim
