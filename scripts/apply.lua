@@ -39,7 +39,8 @@ exits 0 and writes no journal. A run whose every change the system refused chang
 nothing (exit 3, no journal); one stopped part-way exits 4. --check (or -n) prints the
 differences ("+" to make, "-" to remove, "~" to change, ">" a migration), changes
 nothing, and exits as apply would get past its checks (0) or not (3). --json reports
-each item as ok, changed or failed, with the reason, and "changed" for the whole run
+each item as ok, changed, failed or not run (a change the run stopped before), with the
+reason, and "changed" for the whole run
 (true only when something changed; docs/fleets.md).]],
   options = {
     { "check", "print the differences between this machine and FILE; change nothing (the same as -n)", alias = "dry-run" },
@@ -81,8 +82,14 @@ local function show_items()
   end
 end
 
+-- Items that differ but were not changed because the run stopped before them.
+local function not_run()
+  for _, it in ipairs(items) do if it.status == "changed" and not it.ran then it.status = "not run" end end
+end
+
 if conflicts > 0 then
   if tether.options.json then
+    not_run()
     local out = report({ exit = run.code("refused") })
     out.error = { errno = "EEXIST", message = "nothing changed: " .. cli.count(conflicts, "item") .. " cannot be reached" }
     cli.json(out)
@@ -123,6 +130,7 @@ for _, it in ipairs(migrations) do
     for _, pr in ipairs(mproblems or {}) do cli.warn(cli.quote(type(pr) == "table" and pr.text or tostring(pr))) end
     local ended = #runs > 0 and "partial" or outcome or "refused"
     if tether.options.json then
+      not_run()
       local out = report({ changed = #runs > 0, migrations = runs, exit = run.code(ended, sig) })
       out.error = { errno = code, message = err }
       cli.json(out)
