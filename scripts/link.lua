@@ -17,8 +17,9 @@ ln -s), unless --relative is given: then TARGET is taken from the current direct
 the stored target is computed from PATH's real parent directory. The link is read back
 after it is made; a link that does not name TARGET is an error.
 
-As with ln: when PATH is an existing directory (a real one: a link is always the link
-itself, as with ln -n), the link is made inside it as DIR/NAME, NAME being TARGET's last
+As with ln: when PATH is an existing directory (a real one, or a link to one written
+with a trailing slash, DIR/; without it a link is the link itself, as with ln -n), the
+link is made inside it as DIR/NAME, NAME being TARGET's last
 name; with several TARGETs the last argument must be such a directory, and each gets its
 link there (-t DIR names the directory first). -T (--no-target-directory) takes PATH as
 the link's own name always: a directory there is then refused, never replaced.
@@ -51,9 +52,11 @@ end
 
 local function bare(p) return (p:gsub("(.)/+$", "%1")) end
 
--- A real directory (not a link to one: a link is the link itself, as ln -n takes it).
+-- A real directory (not a link to one: a link is the link itself, as ln -n takes it),
+-- or a link to one written with a trailing slash (DIR/ names where it leads, as ln does).
 local function is_dir(p)
   local i = tether.info(p)
+  if i and (i.type == "symlink" or i.type == "junction") and p:match("[/\\]$") then return i.target_type == "dir" end
   return i and i.type == "dir"
 end
 

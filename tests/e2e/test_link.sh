@@ -168,6 +168,10 @@ check "two links of the same name refused" is "$rc|$(has "$err" "two TARGETs wou
 ln -s into dirlink2
 t link --replace /etc/passwd dirlink2
 check "a link to a directory is the link itself (ln -n)" is "$rc|$(readlink dirlink2)|$(ls into)" "0|/etc/passwd|hosts"
+ln -s into dirlink3
+t link /etc/passwd dirlink3/
+check "DIR/: a link to a directory written with a slash is where it leads, as ln" is "$rc|$(readlink dirlink3)|$(readlink into/passwd)" "0|into|/etc/passwd"
+rm into/passwd dirlink3
 t --json link /etc/group /etc/hosts into
 check "--json lists each link" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["changed"], [(a["path"].split("/")[-1], a["status"]) for a in d["actions"]])' <<<"$out")" \
     "True [('group', 'done'), ('hosts', 'unchanged')]"
