@@ -198,7 +198,17 @@ static unsigned type_bits(lua_State *L, int opts)
         for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
             static const char *const names[] = {"none",     "file",  "dir", "symlink",
                                                 "junction", "other", NULL};
-            bits |= 1u << luaL_checkoption(L, -1, NULL, names);
+            const char *name = lua_tostring(L, -1);
+            int k = 0;
+            while (names[k] && (!name || strcmp(names[k], name) != 0))
+                k++;
+            if (!names[k])
+                luaL_argerror(L, 2,
+                              lua_pushfstring(L,
+                                              "types[%d]: no type '%s' (one of: file, dir, "
+                                              "symlink, junction, other)",
+                                              (int)i, name ? name : luaL_typename(L, -1)));
+            bits |= 1u << k;
             lua_pop(L, 1);
         }
         lua_pop(L, 1);

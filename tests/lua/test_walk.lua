@@ -116,4 +116,8 @@ function T.stats_and_progress()
   eq(s.entries, 7); eq(s.links, 3); eq(s.dirs, 3)
 end
 
+function T.walk_names_a_bad_type()
+  raises(function() tether.walk(".", { types = { "file", "bogus" } }) end, "types%[2%]: no type 'bogus'")
+end
+
 return T
