@@ -71,7 +71,7 @@ function T.options()
   n = 0
   for e in tether.walk(d, { types = { "file" } }) do n = n + 1; eq(e.type, "file") end
   eq(n, 1)
-  raises(function() tether.walk(d, { types = { "bogus" } }) end, "invalid option 'bogus'")
+  raises(function() tether.walk(d, { types = { "bogus" } }) end, "no type 'bogus'")
   raises(function() tether.walk(d, { max_depth = "x" }) end, "option 'max_depth' must be a number")
   raises(function() tether.walk(path.join(d, "missing")) end, "missing: no such file or directory %(ENOENT%)")
 end
