@@ -61,6 +61,10 @@ end
 local result, err, ecode, outcome, sig, problems, e = run.undo(r, { force = args.force }, runs)
 if not result then
   for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
+  -- The top of the stack refused: say how to go past it, so the stack never sticks.
+  if not which and (outcome or "refused") == "refused" then
+    err = err .. "; once that is put right tether undo takes it, or tether undo ID takes an older run now (tether history lists them)"
+  end
   cli.exit(outcome or "refused", err, e or ecode, sig)
 end
 for _, w in ipairs(result.warnings or {}) do cli.warn(cli.quote(w)) end

@@ -887,9 +887,15 @@ end
 
 run.kinds.plan = {
   names = function(r) return r.header.migrations or {} end,
+  -- (what its actions changed, so that --yes is asked only where runs really touch the
+  -- same paths; its roots when it has none of its own: an apply of migrations only)
   paths = function(r)
     local out = {}
-    for i, root in ipairs(r.header.roots or {}) do out[i] = root.path end
+    for _, a in ipairs(r.header.actions or {}) do
+      out[#out + 1] = a.path
+      if a.to then out[#out + 1] = a.to end
+    end
+    if #out == 0 then for i, root in ipairs(r.header.roots or {}) do out[i] = root.path end end
     return out
   end,
   undone = function(r) return M.undone(r) and migrations_undone(r) end,

@@ -228,11 +228,30 @@ function M.history()
   return runs, broken
 end
 
--- Whether two sets of absolute paths touch: one is, or is inside, one of the others.
+-- Whether two sets of absolute paths touch: one is, or is inside, one of the others
+-- (by sets of names and their parents: runs of thousands of changes are compared too).
 local function overlap(a, b)
+  local exact, above = {}, {} -- a's paths, and every directory above one of them
   for _, p in ipairs(a) do
-    for _, q in ipairs(b) do
-      if path.inside(p, q) or path.inside(q, p) then return true end
+    p = path.normalize(p)
+    exact[p] = true
+    local d = path.dirname(p)
+    while not above[d] do
+      above[d] = true
+      local up = path.dirname(d)
+      if up == d then break end
+      d = up
+    end
+  end
+  for _, q in ipairs(b) do
+    q = path.normalize(q)
+    if exact[q] or above[q] then return true end -- q is one of a's, or above one
+    local d = path.dirname(q)
+    while true do -- one of a's is above q
+      if exact[d] then return true end
+      local up = path.dirname(d)
+      if up == d then break end
+      d = up
     end
   end
   return false

@@ -163,7 +163,7 @@ t undo "$first" </dev/null
 check "an older run named, with a newer one on other paths: no question" is "$rc|$(readlink older/l1)|$(readlink other/l3)" "0|g1|"
 t prune older
 first=$(ls "$XDG_STATE_HOME/tether/journal" | tail -n 1 | sed 's/\.jsonl$//')
-ln -s g4 older/l4 && t prune older
+ln -s g4 older/l1 && t prune older # (a newer run that changed the same link)
 t undo "$first" </dev/null
 check "an older run named, a newer one on the same paths not undone: refused without --yes" is "$rc|$(readlink older/l1)" "3|"
 check "saying why and how" has "$err" "pass --yes to undo it all the same"
@@ -175,7 +175,7 @@ if command -v script >/dev/null; then
     mkdir -p ask && ln -s g1 ask/l1
     t prune ask
     first=$(ls "$XDG_STATE_HOME/tether/journal" | tail -n 1 | sed 's/\.jsonl$//')
-    ln -s g2 ask/l2
+    ln -s g2 ask/l1
     t prune ask
     out=$(printf 'n\n' | script -qec "'$TETHER' undo $first" /dev/null 2>&1)
     check "at a terminal it asks" has "$out" "on the same paths"
@@ -221,6 +221,19 @@ t history --prune --keep 0
 check "an unfinished migration is kept" is "$(ls "$XDG_STATE_HOME/tether/journal" | grep -c jsonl)|$(grep -c 'kept 1' <<<"$out")" "1|1"
 t migrate --rollback
 check "and can still be rolled back" is "$rc|$(cat mig/src/f)" "0|data"
+
+# The top of the stack refused (its link removed by hand): the message says how to go
+# past it, and an older run on other paths (in the same directory) is undone by its ID
+# without --yes: runs touch the same paths only where their changes do.
+mkdir -p st && "$TETHER" -q history --prune --keep 0 >/dev/null 2>&1
+"$TETHER" -q link x st/a && "$TETHER" -q link y st/b && rm st/b
+t undo
+check "a refused top of the stack says how to go past it" has "$rc:$err" "3:tether: "
+check "... with the way past it" has "$err" "tether undo ID takes an older run now"
+older=$("$TETHER" --json history | python3 -c 'import json,sys; print([r["id"] for r in json.load(sys.stdin)["runs"] if r["state"] != "undone"][0])')
+t undo "$older"
+check "an older run on other paths: undone without --yes" is "$rc|$(test -L st/a || echo gone)" "0|gone"
+rm -rf st; "$TETHER" -q history --prune --keep 0 >/dev/null 2>&1
 
 # undo -n runs the checks the undo runs: what the undo would refuse, -n refuses too (a
 # migration whose link was replaced; a deduplicated file edited since), naming the path
