@@ -105,7 +105,7 @@ local SPLIT_HINT = "move those names inside first, or pass --force to split the 
 local function refused(p, what, problems)
   local lines = {}
   for i, pr in ipairs(problems) do lines[i] = pr.text end
-  local _, msg, code, e = tether.fail(problems[1].code, p, string.format("%s: %d problem(s)", what, #problems),
+  local _, msg, code, e = tether.fail(problems[1].code, p, string.format("%s: %d problem%s", what, #problems, #problems == 1 and "" or "s"),
     "nothing was changed")
   return nil, msg, code, e, lines
 end
@@ -244,6 +244,15 @@ function M.plan(src, dest, opts)
   for _, line in ipairs(same_fs and {} or split_groups(src, found, "SRC")) do
     if opts.force then notes[#notes + 1] = "--force: " .. line .. "; the group is split for good"
     else problems[#problems + 1] = { text = line .. "; " .. SPLIT_HINT, code = "EXDEV" } end
+  end
+
+  -- On one filesystem SRC is renamed: a directory moved to another parent must itself be
+  -- writable (its ".." changes), and neither immutable nor append-only.
+  if same_fs and at.info.type == "dir" and path.dirname(at.src_real) ~= tether.realpath(dest_parent) then
+    local ok, why, wcode = tether.link_support(at.src_real)
+    if ok == nil and (wcode == "EPERM" or wcode == "EACCES" or wcode == "EROFS") then
+      problems[#problems + 1] = { text = src .. ": cannot be moved into another directory: " .. why, code = wcode }
+    end
   end
 
   local space, serr, scode2, spe = tether.statfs(dest_parent)

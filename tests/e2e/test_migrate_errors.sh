@@ -56,7 +56,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
     chmod 755 nb/src/locked
     check "unreadable dir in SRC: exit 3" is "$rc" 3
     check "unreadable dir in SRC: named" is "$out" "tether: src/locked: cannot be read by this user
-tether: src: cannot be migrated: 1 problem(s) (EACCES); nothing was changed"
+tether: src: cannot be migrated: 1 problem (EACCES); nothing was changed"
     check "unreadable dir in SRC: nothing changed or left" is "$(snapshot nb)" "$nb_before"
     rm -rf nb
 else

@@ -99,7 +99,7 @@ if [ "$cross" = 1 ]; then
     check "hard links out: each file named, with its count" has "$err" "hl/sub/two: has 2 hard links outside SRC (3 names in all)"
     check "hard links out: not a group wholly inside" lacks "$err" "hl/in"
     check "hard links out: says what to do" has "$err" "move those names inside first, or pass --force to split the group for good"
-    check "hard links out: the refusal's code" has "$err" "hl: cannot be migrated: 2 problem(s) (EXDEV); nothing was changed"
+    check "hard links out: the refusal's code" has "$err" "hl: cannot be migrated: 2 problems (EXDEV); nothing was changed"
     t migrate --force hl "$shm/dest"
     check "--force: migrates" is "$rc|$(readlink hl)" "0|$shm/dest"
     check "--force: says the group is split" has "$err" "--force: hl/one: has 1 hard link outside SRC (2 names in all)"
@@ -192,6 +192,20 @@ if [ "$(id -u)" -eq 0 ]; then
     rm -rf m1 m2
 else
     echo "skipped: unreadable, immutable and mount checks need root"
+fi
+
+# On one filesystem SRC is renamed: a directory another user may not write (its ".."
+# changes when it moves to another parent) is refused by the checks, -n too, with no
+# journal, rather than failing at the move.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+    mkdir -p same/d same/dest same/st && echo x > same/d/f && chown -R 65534:65534 same && chmod 700 same/st && chmod 555 same/d
+    for n in -n ""; do
+        out=$(cd same && setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_STATE_HOME="$WORK/run/same/st" "$TETHER" migrate $n d dest/d 2>&1)
+        rc=$?
+        check "same filesystem, SRC not writable ($n): refused by the checks" is "$rc|$(ls same/st/tether/journal 2>/dev/null | wc -l)" "3|0"
+        check "same filesystem, SRC not writable ($n): says why" has "$out" "d: cannot be moved into another directory"
+    done
+    chmod 755 same/d && rm -rf same
 fi
 
 finish
