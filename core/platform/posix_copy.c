@@ -404,6 +404,14 @@ void pf_file_close(pf_file *f)
 
 uint64_t pf_link_max(const char *path)
 {
+#ifdef __linux__
+    /* tmpfs and ramfs keep no limit of their own (a link count is 32 bits), but pathconf
+     * answers glibc's default of 127 for them. */
+    struct statfs fs;
+    if (statfs(path, &fs) == 0 && (fs.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
+                                   fs.f_type == (typeof(fs.f_type))0x858458f6 /* RAMFS */))
+        return UINT32_MAX;
+#endif
     long n = pathconf(path, _PC_LINK_MAX);
     return n > 0 ? (uint64_t)n : 1000;
 }

@@ -209,4 +209,10 @@ rm "$jdir/20991231-000000-000000-ba.jsonl"
 t doctor tree "$shm"
 check "afterwards nothing is left: exit 0" is "$rc|$(grep -c 'left behind:' <<<"$out")" "0|0"
 
+# tmpfs keeps no limit of hard links of its own (pathconf answers a default of 127).
+lm=$(mktemp -d /dev/shm/tether-e2e-XXXXXX)
+t --json doctor "$lm"
+check "tmpfs: hard links without the pathconf default's limit" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([p["detail"] for p in d["filesystems"][0]["probes"] if p["name"] == "hard links"][0])' <<<"$out" | grep -c 127)" 0
+rm -rf "$lm"
+
 finish
