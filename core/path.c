@@ -290,22 +290,29 @@ static size_t name_end(const char *p, size_t i)
     return i;
 }
 
+/* *abs: p as it is when absolute, else joined to the current directory (malloc'd). */
+static int from_cwd(const char *p, char **abs, tt_err *e)
+{
+    char *cwd = NULL;
+    if (tt_path_is_abs(p)) {
+        *abs = dup_n(p, strlen(p));
+    } else {
+        int err = pf_getcwd(&cwd);
+        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
+        *abs = tt_path_join(cwd, p);
+        free(cwd);
+    }
+    return *abs ? 0 : tt_fail(e, ENOMEM, p, NULL, NULL);
+}
+
 /* p made absolute from the current directory (lexically: "." and empty names dropped),
  * except that ".." is taken as the system takes it: the directories up to the last ".."
  * are resolved (canonical_dir); the names after it are kept as written, links among
  * them too. */
 static int spelled(const char *p, char **out, tt_err *e)
 {
-    char *abs = NULL, *cwd = NULL;
-    if (tt_path_is_abs(p)) {
-        abs = dup_n(p, strlen(p));
-    } else {
-        int err = pf_getcwd(&cwd);
-        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
-        abs = tt_path_join(cwd, p);
-        free(cwd);
-    }
-    if (!abs) return tt_fail(e, ENOMEM, p, NULL, NULL);
+    char *abs;
+    if (from_cwd(p, &abs, e) != 0) return -1;
     size_t cut = 0; /* the end of the last ".." */
     for (size_t i = tt_path_root(abs); abs[i];) {
         while (tt_is_sep(abs[i]))
@@ -398,16 +405,8 @@ static int up_from_dir(char *abs, size_t *w)
  * (a ".." after a link goes up from where that link leads: kept). */
 static int tidied(const char *p, char **out, tt_err *e)
 {
-    char *abs = NULL, *cwd = NULL;
-    if (tt_path_is_abs(p)) {
-        abs = dup_n(p, strlen(p));
-    } else {
-        int err = pf_getcwd(&cwd);
-        if (err) return tt_fail(e, err, ".", "cannot read the current directory", NULL);
-        abs = tt_path_join(cwd, p);
-        free(cwd);
-    }
-    if (!abs) return tt_fail(e, ENOMEM, p, NULL, NULL);
+    char *abs;
+    if (from_cwd(p, &abs, e) != 0) return -1;
     size_t w = tt_path_root(abs);
     for (size_t i = w; abs[i];) {
         while (tt_is_sep(abs[i]))
