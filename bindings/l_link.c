@@ -9,11 +9,9 @@
 #include <stdlib.h>
 
 static const l_opt create_opts[] = {
-    {"dir", LUA_TBOOLEAN, TT_LINK_DIR},
-    {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
-    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
-    {"dry", LUA_TBOOLEAN, 0},
-    {NULL, 0, 0},
+    {"dir", LUA_TBOOLEAN, TT_LINK_DIR},         {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
+    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE}, {"dry", LUA_TBOOLEAN, 0},
+    {"loop", LUA_TBOOLEAN, TT_LINK_LOOP},       {NULL, 0, 0},
 };
 static const l_opt junction_opts[] = {
     {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
@@ -27,9 +25,13 @@ static const l_opt hard_opts[] = {
     {NULL, 0, 0},
 };
 static const l_opt replace_opts[] = {
-    {"dir", LUA_TBOOLEAN, TT_LINK_DIR}, {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
-    {"dry", LUA_TBOOLEAN, 0},           {"old", LUA_TSTRING, 0},
-    {"expect", LUA_TTABLE, 0},          {NULL, 0, 0},
+    {"dir", LUA_TBOOLEAN, TT_LINK_DIR},
+    {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
+    {"dry", LUA_TBOOLEAN, 0},
+    {"old", LUA_TSTRING, 0},
+    {"expect", LUA_TTABLE, 0},
+    {"loop", LUA_TBOOLEAN, TT_LINK_LOOP},
+    {NULL, 0, 0},
 };
 
 /* The tail every change shares: recorded in a dry run; else true, or the identity of

@@ -405,8 +405,9 @@ int tt_symlink(tt_confine *c, const char *target, const char *path, unsigned fla
     char *owned, *stored = NULL;
     const char *p = tt_path_untrail(path, &owned);
     int rc = -1;
-    if ((flags & TT_LINK_RELATIVE) ? tt_relative_target(target, p, &stored, e) == 0
-                                   : check_not_self(target, p, e) == 0) {
+    if ((flags & TT_LINK_RELATIVE)
+            ? tt_relative_target(target, p, &stored, e) == 0
+            : ((flags & TT_LINK_LOOP) || check_not_self(target, p, e) == 0)) {
         maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}};
         tt_at at;
         if (tt_at_open(c, path, &at, e) == 0) {
@@ -426,8 +427,9 @@ int tt_replace(tt_confine *c, const char *target, const char *path, const char *
     char *owned, *stored = NULL;
     const char *p = tt_path_untrail(path, &owned);
     int rc = -1;
-    if ((flags & TT_LINK_RELATIVE) ? tt_relative_target(target, p, &stored, e) == 0
-                                   : check_not_self(target, p, e) == 0) {
+    if ((flags & TT_LINK_RELATIVE)
+            ? tt_relative_target(target, p, &stored, e) == 0
+            : ((flags & TT_LINK_LOOP) || check_not_self(target, p, e) == 0)) {
         maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}};
         planned pl = {old, x, 0};
         tt_at at;

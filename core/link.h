@@ -19,6 +19,8 @@ enum tt_link_flags {
     TT_LINK_REPLACE = 1 << 2,  /* tt_symlink: an existing link at path is replaced */
     TT_LINK_DRY = 1 << 3,      /* check everything, change nothing */
     TT_LINK_HARD = 1 << 4,     /* tt_unlink: also remove one name of a multiply-linked file */
+    TT_LINK_LOOP = 1 << 5,     /* a link that names itself is made too (an undo putting back
+                                * what was there) */
 };
 
 /* A new symbolic link at path; with TT_LINK_REPLACE an existing link there is replaced

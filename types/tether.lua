@@ -27,10 +27,10 @@ tether = {}
 ---@return tether.error? error
 function tether.confine(paths, opts) end
 
----Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked.
+---Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there).
 ---@param target string
 ---@param path string
----@param opts? {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean}
+---@param opts? {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean}
 ---@return tether.identity|nil result
 ---@return string? message
 ---@return string? errno
@@ -57,10 +57,10 @@ function tether.hardlink(existing, path, opts) end
 ---@return tether.error? error
 function tether.junction(target, path, opts) end
 
----Point an existing link elsewhere: a new link under a temporary name, then an atomic exchange; the old one is removed only if it is still the planned link (`old`: its target). Refuses anything that is not a link.
+---Point an existing link elsewhere: a new link under a temporary name, then an atomic exchange; the old one is removed only if it is still the planned link (`old`: its target). Refuses anything that is not a link, and a link that would name itself unless `loop`.
 ---@param target string
 ---@param path string
----@param opts? {dir?: boolean, relative?: boolean, dry?: boolean, old?: string, expect?: tether.expect}
+---@param opts? {dir?: boolean, relative?: boolean, dry?: boolean, old?: string, expect?: tether.expect, loop?: boolean}
 ---@return tether.identity|nil result
 ---@return string? message
 ---@return string? errno

@@ -37,8 +37,8 @@ return {
       fails = { "EOUTSIDE", "ELOOP", "ECHANGED", "EPERM" },
       example = [[local c <close> = assert(tether.confine({"d"}))
 for _, r in ipairs(c:roots()) do print(r.path, r.dev, r.ino) end]] },
-    { "symlink", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean}", ret = identity,
-      doc = "Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked.",
+    { "symlink", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean}", ret = identity,
+      doc = "Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there).",
       fails = { "EEXIST", "EVERIFY", "EPERM" },
       example = [[assert(tether.symlink("f", "to-f"))
 assert(tether.symlink("d/a", "rel", {relative = true})) -- stores "d/a" relative to the link]] },
@@ -50,8 +50,8 @@ print(tether.info("f").nlink) --> 2]] },
       doc = "An NTFS junction (Windows); elsewhere fails with ENOTSUP.", fails = { "ENOTSUP", "EEXIST" },
       example = [[-- Windows only; elsewhere: nil, "...(ENOTSUP)"
 print(tether.junction(tether.absolute("d"), "j"))]] },
-    { "replace", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, dry?: boolean, old?: string, expect?: tether.expect}", ret = identity,
-      doc = "Point an existing link elsewhere: a new link under a temporary name, then an atomic exchange; the old one is removed only if it is still the planned link (`old`: its target). Refuses anything that is not a link.",
+    { "replace", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, dry?: boolean, old?: string, expect?: tether.expect, loop?: boolean}", ret = identity,
+      doc = "Point an existing link elsewhere: a new link under a temporary name, then an atomic exchange; the old one is removed only if it is still the planned link (`old`: its target). Refuses anything that is not a link, and a link that would name itself unless `loop`.",
       fails = { "ENOTLINK", "ECHANGED" },
       example = [[assert(tether.symlink("f", "cur"))
 assert(tether.replace("d", "cur", {old = "f"}))

@@ -144,7 +144,8 @@ local kinds = {
     effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return raw.replace(a.target, a.shown, { dir = a.dir, old = a.old, expect = a.expect }) end,
     post = function(a) return link_target(a.path) == a.target end,
-    undo = function(a) return raw.replace(a.old, a.path, { dir = a.dir, old = a.target }) end,
+    -- (what was there is put back as it was, a link that named itself too)
+    undo = function(a) return raw.replace(a.old, a.path, { dir = a.dir, old = a.target, loop = true }) end,
   },
   unlink = {
     checks_itself = true, -- tether.unlink re-checks the target and identity in C
@@ -157,7 +158,7 @@ local kinds = {
     effect = function() return false end,
     apply = function(a) return raw.unlink(a.shown, { old = a.target, expect = a.expect }) end,
     post = function(a) return not exists(a.path) end,
-    undo = function(a) return raw.symlink(a.target, a.path) end,
+    undo = function(a) return raw.symlink(a.target, a.path, { loop = true }) end,
   },
   hardlink = { -- path, a regular file identical to existing, becomes a hard link to it
     checks_itself = true, -- tether.link_over re-checks path and existing in C (ECHANGED)

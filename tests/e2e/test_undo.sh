@@ -235,6 +235,15 @@ t undo "$older"
 check "an older run on other paths: undone without --yes" is "$rc|$(test -L st/a || echo gone)" "0|gone"
 rm -rf st; "$TETHER" -q history --prune --keep 0 >/dev/null 2>&1
 
+# A link that named itself, replaced or removed, is put back as it was by undo (making
+# one is refused, but an undo gives back what was there).
+mkdir -p selfl && ln -s me selfl/me && ln -s it selfl/it
+t link --replace /etc/hosts selfl/me
+t unlink selfl/it
+t undo && t undo
+check "undo puts back links that named themselves" is "$rc|$(readlink selfl/me)|$(readlink selfl/it)" "0|me|it"
+rm -rf selfl
+
 # undo -n runs the checks the undo runs: what the undo would refuse, -n refuses too (a
 # migration whose link was replaced; a deduplicated file edited since), naming the path
 # absolutely (an undo runs from anywhere).
