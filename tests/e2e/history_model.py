@@ -427,7 +427,7 @@ class Generator:
             step("unlink", "unlink", "@R@/f1", refuse=True),
             step("unlink", "unlink", "@R@/d/n%dmissing" % k, refuse=True),
             step("link-hard", "link", "--hard", "@R@/f1", "@S@/n%d" % k, refuse=True),  # another filesystem
-            step("link-hard", "link", "--hard", "@R@/old", "@R@/n%d" % k, refuse=True),  # a directory
+            step("link-hard", "link", "--hard", "@R@/moved", "@R@/n%d" % k, refuse=True),  # a directory (never migrated: a link to one would be linked as ln does)
             step("migrate", "migrate", "@R@/m2", "@S@/full", refuse=True),  # DEST not empty
             step("migrate", "migrate", "@R@/f1", "@S@/n%d" % k, refuse=True),  # not a directory
             step("migrate", "migrate", "@R@/old", "@R@/old/n%d" % k, refuse=True),  # DEST inside SRC
