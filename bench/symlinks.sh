@@ -40,7 +40,7 @@ for v in "${order[@]}"; do
     m=$(median "${times[$v]}")
     case $v in
         c) label="C loop: symlink()" ;;
-        c_verify) label="C loop: symlink() + readlink()" ;;
+        c_verify) label="C: symlinkat+readlinkat+fstatat" ;;
         tether) label="tether.symlink (verified)" ;;
         lfs) label="LuaFileSystem lfs.link" ;;
     esac
