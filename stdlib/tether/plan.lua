@@ -325,12 +325,48 @@ end
 
 function View:exists(p) return self:look(p) ~= nil end
 
--- As REAL.free, for the tree as the plan will have left it.
+-- As REAL.free, for the tree as the plan will have left it. A directory the check
+-- listed (View:list) answers from its listing.
 function View:free(p)
   local v = self.entries[p]
   if v ~= nil then return v and "already exists" or nil end
   local src = self:source(p)
+  if src == p and self.listed then
+    local d, name = split(p)
+    local names = d and self.listed[d]
+    if names then return names[name] and "already exists" or nil end
+  end
   return src and REAL:free(src) or nil
+end
+
+-- A plan of thousands of links in one directory would ask the filesystem about each
+-- name; a directory where the check asks about LIST_MIN names or more is listed once
+-- instead (a name the listing lacks is free, as tether.info's ENOENT says). Only a
+-- real directory (not a link, tether.info through the run's roots) that can be read
+-- whole is listed, and one holding more than LIST_SPAN names per name asked about is
+-- given up (asking name by name costs less); any other is asked name by name.
+local LIST_MIN, LIST_SPAN = 32, 16
+local ASKS_FREE = { symlink = true, junction = true, mkdir = true, addhard = true } -- pre: taken(a.path)
+function View:list(actions)
+  local asked = {}
+  for _, a in ipairs(actions) do
+    if ASKS_FREE[a.op] then
+      local d = split(a.path)
+      if d and d ~= "" then asked[d] = (asked[d] or 0) + 1 end
+    end
+  end
+  self.listed = {}
+  for d, n in pairs(asked) do
+    local i = n >= LIST_MIN and tether.info(d)
+    if i and i.type == "dir" then
+      local names, left = {}, n * LIST_SPAN
+      for e in tether.walk(d, { max_depth = 1 }) do
+        if e.error or left == 0 then names = nil; break end
+        if e.depth == 1 then names[e.name] = true; left = left - 1 end
+      end
+      self.listed[d] = names
+    end
+  end
 end
 
 -- Applies action a's effect on the view (what a later action will find).
@@ -452,6 +488,7 @@ function M.describe_action(a) return kinds[a.op].describe(a) end
 function Plan:check()
   local conflicts, view = {}, new_view()
   for _, x in ipairs(self.assumed) do view:set(x.path, x.entry) end
+  view:list(self.actions)
   for _, a in ipairs(self.actions) do
     local why = kinds[a.op].pre(a, view)
     if why then conflicts[#conflicts + 1] = { path = a.shown, message = why, action = a } end
@@ -912,9 +949,18 @@ local FIELDS = {
   hardlink = { "existing" }, drop = { "existing" }, move = { "to" }, mkdir = {}, rmdir = {},
   addhard = { "existing" }, junction = { "target" },
 }
+-- Whether p lies in one of the roots. Every action of a plan is checked when its journal
+-- starts, so the common spelling (r's bytes, then "/" or the end) is tested by bytes
+-- first; path.inside answers the rest (either separator on Windows).
 local function inside(p, roots)
   for _, r in ipairs(roots) do
-    if path.inside(p, r.path) then return true end
+    local d = r.path
+    local n = #d
+    if p:sub(1, n) == d then
+      local c = p:byte(n + 1)
+      if c == nil or c == 47 or d:byte(n) == 47 then return true end
+    end
+    if path.inside(p, d) then return true end
   end
   return false
 end

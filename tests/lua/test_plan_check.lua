@@ -1,0 +1,132 @@
+-- Plan:check reports the conflicts asking name by name would: a directory where many
+-- names are asked about is listed once instead (View:list), and the answers must be the
+-- same for every shape of directory and plan.
+local path = require "tether.path"
+local plan = require "tether.plan"
+local T = {}
+
+local function touch(p) assert(io.open(p, "w")):close() end
+
+-- What asking tether.info about each name gives: the set of paths that conflict, for a
+-- plan of symlink/mkdir actions at distinct new names (as REAL.free decides).
+local function by_name(paths)
+  local out = {}
+  for _, p in ipairs(paths) do
+    local i, _, code = tether.info(p)
+    if i or (code ~= "ENOENT" and code ~= "ENOTDIR") then out[p] = true end
+  end
+  return out
+end
+
+local function conflicts_of(p)
+  local out, n = {}, 0
+  for _, c in ipairs(p:check()) do
+    out[c.action.path] = c.message
+    n = n + 1
+  end
+  return out, n
+end
+
+-- Fills d with what a planned name may meet: files, directories, links (dangling, to a
+-- directory, in a loop), names with spaces, newlines and non-ASCII, a name that is a
+-- prefix of another.
+local MEET = { "file", "dir", "dangling", "todir", "self", "sp ace", "new\nline", "é", "m1", "m10" }
+local function fill(d, which)
+  for _, name in ipairs(which) do
+    local p = path.join(d, name)
+    if name == "dir" then assert(tether.mkdir(p))
+    elseif name == "dangling" then assert(tether.symlink("nowhere", p))
+    elseif name == "todir" then assert(tether.symlink(".", p))
+    elseif name == "self" then -- a loop of two links
+      assert(tether.symlink("self2", p)); assert(tether.symlink("self", path.join(d, "self2")))
+    else touch(p) end
+  end
+end
+
+-- A plan of n actions in d (symlinks, one in five a mkdir) at names l0.. and at every
+-- name of MEET; returns the plan and the paths it asks about.
+local function plan_in(d, n, roots)
+  local p = plan.new("test", { roots = roots })
+  local asked = {}
+  local names = {}
+  for i = 0, n - 1 do names[#names + 1] = "l" .. i end
+  for _, m in ipairs(MEET) do names[#names + 1] = m end
+  for i, name in ipairs(names) do
+    local at = path.join(d, name)
+    asked[#asked + 1] = at
+    if i % 5 == 0 then p:add("mkdir", { path = at }) else p:add("symlink", { target = "t" .. i, path = at }) end
+  end
+  return p, asked
+end
+
+local function same_conflicts(p, asked, what)
+  local want, got = by_name(asked), conflicts_of(p)
+  for k in pairs(want) do
+    if not got[k] then error(what .. ": " .. k .. " exists but was not reported", 2) end
+  end
+  for k, msg in pairs(got) do
+    if not want[k] then error(what .. ": " .. k .. " reported (" .. msg .. ") but is free", 2) end
+  end
+end
+
+function T.a_listed_directory_answers_as_each_name_would()
+  need_symlinks()
+  -- Below, at and above the number of names from which a directory is listed.
+  for _, n in ipairs({ 5, 31, 32, 33, 200 }) do
+    local d = tmpdir()
+    fill(d, MEET)
+    local p, asked = plan_in(d, n, { d })
+    same_conflicts(p, asked, n .. " names")
+    local _, count = conflicts_of(p)
+    eq(count, #MEET, n .. " names: one conflict per name already there")
+  end
+end
+
+function T.a_directory_that_holds_many_more_names_is_asked_name_by_name()
+  need_symlinks()
+  local d = tmpdir()
+  for i = 0, 40 * 16 + 10 do touch(path.join(d, "other" .. i)) end
+  fill(d, { "file", "l3", "l39" })
+  local p, asked = plan_in(d, 40, { d })
+  same_conflicts(p, asked, "a crowded directory")
+end
+
+function T.a_directory_reached_through_a_link_is_not_listed()
+  need_symlinks()
+  local d = tmpdir()
+  assert(tether.mkdir(path.join(d, "real")))
+  fill(path.join(d, "real"), MEET)
+  assert(tether.symlink("real", path.join(d, "via")))
+  -- As typed, the link is followed; under the run's roots it is a link on the way, not
+  -- followed. Either way each name is answered as tether.info answers it there, never
+  -- from a listing of "real".
+  local p, asked = plan_in(path.join(d, "via"), 40, { d })
+  same_conflicts(p, asked, "through a link, as typed")
+  local _, count = conflicts_of(p)
+  eq(count, #MEET, "as typed: the names in real conflict")
+  local c <close> = assert(tether.raw.confine({ d }))
+  same_conflicts(p, asked, "through a link, confined")
+end
+
+function T.what_the_plan_itself_does_first_counts()
+  need_symlinks()
+  local d = tmpdir()
+  fill(d, MEET)
+  local p = plan.new("test", { roots = { d } })
+  -- The links already there are removed first: their names are free again for the plan.
+  p:add("unlink", { path = path.join(d, "dangling"), target = "nowhere" })
+  p:add("unlink", { path = path.join(d, "self"), target = "self2" })
+  for i = 0, 39 do p:add("symlink", { target = "x", path = path.join(d, "l" .. i) }) end
+  p:add("symlink", { target = "x", path = path.join(d, "dangling") })
+  p:add("symlink", { target = "x", path = path.join(d, "self") })
+  p:add("symlink", { target = "x", path = path.join(d, "file") })
+  p:add("symlink", { target = "x", path = path.join(d, "m10") })
+  p:add("symlink", { target = "y", path = path.join(d, "l7") }) -- made twice
+  local got, n = conflicts_of(p)
+  eq(n, 3, "conflicts")
+  eq(got[path.join(d, "file")], "already exists")
+  eq(got[path.join(d, "m10")], "already exists")
+  eq(got[path.join(d, "l7")], "already exists")
+end
+
+return T
