@@ -964,6 +964,24 @@ local function inside(p, roots)
   end
   return false
 end
+-- Whether p is an absolute path in normal form inside one of the roots. Actions come by
+-- the thousand in a few directories, so what holds of a directory is found once (memo:
+-- directory -> boolean); a name in it then only has to be a name. Windows' spellings
+-- (either separator) take the whole check.
+local WINDOWS = tether.platform == "windows"
+local function placed(p, roots, memo)
+  local d, name = p:match("^(/.+)/([^/]+)$")
+  if d and not WINDOWS and name ~= "." and name ~= ".." then
+    local ok = memo[d]
+    if ok == nil then
+      ok = check.abs(d) and inside(d, roots)
+      memo[d] = ok
+    end
+    if ok then return true end
+  end
+  return check.abs(p) and inside(p, roots) -- a root itself, or not placed
+end
+
 journal.schemas.plan = function(records)
   local h = records[1]
   if type(h.plan_kind) ~= "string" then return 1, "no kind of plan" end
@@ -982,9 +1000,10 @@ journal.schemas.plan = function(records)
       if type(id) ~= "string" or not id:match("^[%w%-]+$") then return 1, "a migration that is not a run id" end
     end
   end
+  local memo = {}
   for i, a in ipairs(h.actions) do
     if not FIELDS[a.op] then return 1, "action " .. i .. " is of an unknown kind" end
-    if not check.abs(a.path) or not inside(a.path, h.roots) then
+    if not placed(a.path, h.roots, memo) then
       return 1, "action " .. i .. " names a path outside the run's roots"
     end
     for _, f in ipairs(FIELDS[a.op]) do

@@ -129,4 +129,43 @@ function T.what_the_plan_itself_does_first_counts()
   eq(got[path.join(d, "l7")], "already exists")
 end
 
+
+-- The plan journal's schema decides, for every action, whether its path is absolute, in
+-- normal form and inside a root, once per directory: for any sequence of paths it must
+-- refuse the first that is not, exactly as the whole check of each path would.
+function T.the_schema_places_each_path_as_the_whole_check_would()
+  local journal = require "tether.journal"
+  require "tether.plan" -- registers the schema
+  local pool = { "/r/a", "/r/b", "/r", "/r/./a", "/r/../x", "/rx/a", "/r/a/..", "/r/a/.", "/r//a",
+                 "/x/a", "/r/a/", "/", "/r/a/b/c", "/r/a/../a", "/r/.a", "/r/..a", "r/a", "/x", "/r/a b",
+                 "/r/a\nb", "/r/..", "//r/a" }
+  local function whole(p, roots)
+    if not journal.check.abs(p) then return false end
+    for _, r in ipairs(roots) do if path.inside(p, r.path) then return true end end
+    return false
+  end
+  local rnd = 7
+  local function pick(n) rnd = (rnd * 1103515245 + 12345) % 2147483648; return rnd % n + 1 end
+  for _, rs in ipairs({ { "/r" }, { "/" }, { "/r/a" }, { "/x", "/r" } }) do
+    local roots = {}
+    for i, r in ipairs(rs) do roots[i] = { path = r, dev = 1, ino = i } end
+    for _ = 1, 300 do
+      local actions, want = {}, nil
+      for i = 1, pick(5) do
+        local p = pool[pick(#pool)]
+        actions[i] = { op = "symlink", path = p, target = "t" }
+        if not want and not whole(p, roots) then want = i end
+      end
+      local line, why = journal.schemas.plan({ { plan_kind = "test", roots = roots, actions = actions } })
+      local got = line and tonumber(tostring(why):match("^action (%d+) names a path outside"))
+      if got ~= want then
+        local ps = {}
+        for i, a in ipairs(actions) do ps[i] = string.format("%q", a.path) end
+        error(string.format("roots %s, paths %s: refused action %s, want %s (%s)", table.concat(rs, " "),
+          table.concat(ps, " "), tostring(got), tostring(want), tostring(why)))
+      end
+    end
+  end
+end
+
 return T
