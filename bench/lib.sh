@@ -26,10 +26,16 @@ ms() { printf '%.1f' "$(bc -l <<<"$1/1000")"; }
 # a single-threaded command's CPU time moves less than its elapsed time (which includes
 # waiting for a core).
 both_us() {
-    local start end t
+    local start end t err=${TMPDIR:-/tmp}/tether-bench-stderr.$$
     start=$(date +%s%N)
-    t=$("$@" >/dev/null 2>&1 && times) || { echo "bench: '$*' failed" >&2; return 1; }
+    t=$("$@" >/dev/null 2>"$err"; rc=$?; times; [ "$rc" -le "${BENCH_MAX_RC:-0}" ]) || {
+        echo "bench: '$*' failed:" >&2
+        cat "$err" >&2
+        rm -f "$err"
+        return 1
+    }
     end=$(date +%s%N)
+    rm -f "$err"
     tail -n 1 <<<"$t" | awk -v wall=$(((end - start) / 1000)) '{ n = 0
         for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); n += p[1] * 60 + p[2] }
         printf "%d %d\n", wall, n * 1000000 }'

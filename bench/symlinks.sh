@@ -30,7 +30,8 @@ for r in $(seq "$rounds"); do
         v=${order[$(((k + r) % ${#order[@]}))]}
         dir="$base/$v-$r"
         mkdir "$dir"
-        read -r w c <<<"$(both_us ${cmd[$v]//DIR/$dir})"
+        out=$(both_us ${cmd[$v]//DIR/$dir})
+        read -r w c <<<"$out"
         times[$v]+="$w " cpu[$v]+="$c "
         [ "$(find "$dir" -type l | wc -l)" = "$n" ] || { echo "$v did not make $n links" >&2; exit 1; }
         rm -rf "$dir"

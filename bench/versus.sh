@@ -9,12 +9,13 @@
 # usage: bench/versus.sh OLD... NEW [ROUNDS=5]   needs: python3
 #   each build: a build directory, a tether binary, or a git revision of this
 #   repository (exported with git archive and built once, RelWithDebInfo, into
-#   ${TMPDIR:-/tmp}/tether-versus-REV). VERSUS_OPS="symlinks plan ..." runs only those.
+#   ${TMPDIR:-/tmp}/tether-versus-REV); LABEL=BUILD names it in the table.
+#   VERSUS_OPS="symlinks plan ..." runs only those.
 # e.g.   bash bench/versus.sh 206d2e5 fcd69ef build 5
 set -euo pipefail
 shopt -s inherit_errexit
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 2 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 . "$here/lib.sh"
 rounds=5
 if [ $# -ge 3 ] && [[ ${!#} =~ ^[0-9]+$ ]] && [ ! -e "${!#}" ]; then
@@ -41,8 +42,10 @@ binary_of() {
 }
 bins=() names=()
 for a in "$@"; do
+    label=$(basename "$a")
+    if [[ $a == *=* ]]; then label=${a%%=*} a=${a#*=}; fi
     bins+=("$(binary_of "$a")")
-    names+=("$(basename "$a")")
+    names+=("$label")
 done
 nb=${#bins[@]}
 new=$((nb - 1))
