@@ -4,7 +4,9 @@
 # walk that classifies every link (100000 entries, from Lua), audit --format json,
 # prune, retarget, dedupe, farm link/unlink and migrate, on the same trees. The builds
 # take turns (the order rotates every round, so each goes first as often), ROUNDS
-# rounds, medians, and each build's time over the last one's (NEW). Each mutating run
+# rounds, medians, and the last build's (NEW) elapsed and CPU (user + system) time over
+# each other build's: on a machine shared with other work the CPU time of a run moves
+# less than its elapsed time, which includes waiting for a core. Each mutating run
 # starts from a fresh copy of its tree (not timed); each build keeps its own journals.
 # usage: bench/versus.sh OLD... NEW [ROUNDS=5]   needs: python3
 #   each build: a build directory, a tether binary, or a git revision of this
@@ -85,50 +87,52 @@ links_in() {
 }
 
 # One timed run of OP with build B (an index into bins), farm sandbox S; prints
-# microseconds. Set-up is not timed.
+# "ELAPSED CPU" in microseconds (bench/lib.sh both_us). Set-up is not timed.
 run_op() {
     local op=$1 b=$2 s=$3 bin=${bins[$2]}
     export XDG_STATE_HOME=$base/state/$b
     case $op in
     symlinks)
         rm -rf "$shm/loop" && mkdir "$shm/loop"
-        time_us "$bin" run "$here/symlink_loop.lua" "$shm/loop" 100000
+        both_us "$bin" run "$here/symlink_loop.lua" "$shm/loop" 100000
         links_in "$shm/loop" 100000 ;;
     plan)
         rm -rf "$shm/plan" && mkdir "$shm/plan"
-        time_us "$bin" run "$here/plan_links.lua" "$shm/plan" 10000
+        both_us "$bin" run "$here/plan_links.lua" "$shm/plan" 10000
         links_in "$shm/plan" 10000 ;;
-    walk) time_us "$bin" run "$here/walk_loop.lua" links-tree ;;
-    classify) time_us "$bin" run "$here/walk_loop.lua" links-tree classify ;;
-    audit) BENCH_MAX_RC=1 time_us "$bin" audit --format json links-tree ;;
+    walk) both_us "$bin" run "$here/walk_loop.lua" links-tree ;;
+    classify) both_us "$bin" run "$here/walk_loop.lua" links-tree classify ;;
+    audit) BENCH_MAX_RC=1 both_us "$bin" audit --format json links-tree ;;
     prune)
         rm -rf work && cp -a links-tree work
-        time_us "$bin" -q prune work ;;
+        both_us "$bin" -q prune work ;;
     retarget)
-        time_us "$bin" -q retarget rt --from "$base/old" --to "$base/new"
+        both_us "$bin" -q retarget rt --from "$base/old" --to "$base/new"
         "$bin" -q undo >/dev/null ;;
     dedupe)
         rm -rf work && cp -a dupes-tree work && sync
-        time_us "$bin" -q dedupe --ignore-mtime work ;;
+        both_us "$bin" -q dedupe --ignore-mtime work ;;
     farm_link)
-        (cd "farm-$s/home" && time_us "$bin" -q farm link pkg --dir ../stow --target .) ;;
+        (cd "farm-$s/home" && both_us "$bin" -q farm link pkg --dir ../stow --target .) ;;
     farm_unlink)
-        (cd "farm-$s/home" && time_us "$bin" -q farm unlink pkg --dir ../stow --target .) ;;
+        (cd "farm-$s/home" && both_us "$bin" -q farm unlink pkg --dir ../stow --target .) ;;
     migrate)
         rm -rf src "$shm/dest" && cp -a data-tree src && sync
-        time_us "$bin" -q migrate "$base/src" "$shm/dest"
+        both_us "$bin" -q migrate "$base/src" "$shm/dest"
         rm -f src ;;
     esac
 }
 
 dangling=$( (find links-tree -xtype l 2>/dev/null || true) | wc -l)
 read -r -a ops <<<"${VERSUS_OPS:-symlinks plan walk classify audit prune retarget dedupe farm_link farm_unlink migrate}"
-declare -A t
+declare -A t cpu
 for r in $(seq "$rounds"); do
     for op in "${ops[@]}"; do
         for k in $(seq 0 $new); do
             b=$(((k + r) % nb)) # round r starts with build r mod nb
-            t[$op.$b]+="$(run_op "$op" "$b" $(((b + r) % nb))) "
+            out=$(run_op "$op" "$b" $(((b + r) % nb)))
+            read -r w c <<<"$out"
+            t[$op.$b]+="$w " cpu[$op.$b]+="$c "
         done
     done
 done
@@ -158,6 +162,10 @@ for b in $(seq 0 $((new - 1))); do
     head+="$(printf ' %10s |' "new/${names[$b]:0:7}")"
     rule+="------------|"
 done
+for b in $(seq 0 $((new - 1))); do
+    head+="$(printf ' %10s |' "CPU/${names[$b]:0:7}")"
+    rule+="------------|"
+done
 echo "$head"
 echo "$rule"
 for op in "${ops[@]}"; do
@@ -165,5 +173,7 @@ for op in "${ops[@]}"; do
     n=$(median "${t[$op.$new]}")
     for b in $(seq 0 $new); do line+="$(printf ' %12s |' "$(ms "$(median "${t[$op.$b]}")")")"; done
     for b in $(seq 0 $((new - 1))); do line+="$(printf ' %9sx |' "$(ratio "$n" "$(median "${t[$op.$b]}")")")"; done
+    nc=$(median "${cpu[$op.$new]}")
+    for b in $(seq 0 $((new - 1))); do line+="$(printf ' %9sx |' "$(ratio "$nc" "$(median "${cpu[$op.$b]}")")")"; done
     echo "$line"
 done
