@@ -108,6 +108,10 @@ end
 -- they act; the preconditions here are for reporting conflicts up front.
 local kinds = {
   symlink = {
+    -- Makes a new name or fails, never replacing one (symlinkat, mkdir): its precondition
+    -- is asked only when it failed, to tell "skipped" (the name was taken since the
+    -- check) from "failed", instead of once more before every action.
+    creates = true,
     describe = function(a) return "link " .. (a.shown or a.path) .. " -> " .. a.target end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "symlink", target = a.target } end,
@@ -239,6 +243,7 @@ local kinds = {
     end,
   },
   mkdir = {
+    creates = true, -- as symlink's
     describe = function(a) return "make directory " .. (a.shown or a.path) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function() return { type = "dir" } end,
@@ -535,7 +540,7 @@ end
 local function run_actions(self, j, result, opts)
   for i, a in ipairs(self.actions) do
     local kind = kinds[a.op]
-    local why = not kind.checks_itself and kind.pre(a)
+    local why = not kind.checks_itself and not kind.creates and kind.pre(a)
     local made, err, code, e
     if not why and a.op == "move" and a.replace then
       -- What it replaces goes into the journal first (on disk before the rename).
@@ -546,6 +551,8 @@ local function run_actions(self, j, result, opts)
       made, err, code, e = kind.apply(a)
       -- Changed since it was planned (a link that is a real file now, too): left alone.
       if code == "ECHANGED" or (code == "ENOTLINK" and kind.checks_itself) then why = e and e.reason or err end
+      -- A new name taken since the check: skipped for the reason the precondition gives.
+      if not made and not why and kind.creates then why = kind.pre(a) end
     end
     if why then
       result.skipped = result.skipped + 1

@@ -168,4 +168,44 @@ function T.the_schema_places_each_path_as_the_whole_check_would()
   end
 end
 
+-- A symlink or mkdir action does not ask its precondition again right before it is
+-- made (it makes a new name or fails); when it fails, the precondition says whether the
+-- name was taken since the check (skipped, as before) or it failed for another reason.
+function T.a_name_taken_after_the_check_is_skipped_and_a_failure_is_a_failure()
+  need_symlinks()
+  local d = tmpdir()
+  local saved = tether.options.journal_dir
+  tether.options.journal_dir = path.join(d, "journal")
+  local w = path.join(d, "w")
+  assert(tether.mkdir(w)); assert(tether.mkdir(path.join(w, "gone")))
+  local function at(name) return path.join(w, name) end
+  local p = plan.new("test", { roots = { w } })
+  p:add("symlink", { target = "x", path = at("a") })
+  p:add("symlink", { target = "x", path = at("b") }) -- a file there by then
+  p:add("mkdir", { path = at("c") })                 -- a link there by then
+  p:add("mkdir", { path = at("d") })                 -- a directory there by then
+  p:add("symlink", { target = "x", path = at("gone/e") }) -- its directory removed by then
+  p:add("symlink", { target = "x", path = at("f") })
+  p:add("mkdir", { path = at("g") })
+  local seen = {}
+  local r, err = p:apply({ on_action = function(a, status, msg)
+    seen[a.path] = { status = status, msg = msg }
+    if a.path == at("a") then
+      touch(at("b")); assert(tether.symlink("nowhere", at("c"))); assert(tether.mkdir(at("d")))
+      assert(tether.rmdir(at("gone")))
+    end
+  end })
+  tether.options.journal_dir = saved
+  assert(r, err)
+  eq(r.done, 3, "done"); eq(r.skipped, 3, "skipped"); eq(r.failed, 1, "failed")
+  for _, name in ipairs({ "a", "f", "g" }) do eq(seen[at(name)].status, "done", name) end
+  for _, name in ipairs({ "b", "c", "d" }) do
+    eq(seen[at(name)].status, "skipped", name)
+    eq(seen[at(name)].msg, at(name) .. ": already exists", name)
+  end
+  eq(seen[at("gone/e")].status, "failed")
+  eq(tether.readlink(at("a")), "x"); eq(tether.readlink(at("f")), "x"); eq(tether.info(at("g")).type, "dir")
+  eq(tether.info(at("b")).type, "file"); eq(tether.readlink(at("c")), "nowhere")
+end
+
 return T
