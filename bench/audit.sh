@@ -10,7 +10,7 @@
 # ready in headless Chromium (0 skips either).
 # usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000] [HTML_N=1200000]
 # needs: python3, symlinks, fd-find, time, taskset (apt-get install python3 symlinks
-# fd-find time util-linux)
+# fd-find time util-linux); bfs when installed (apt-get install bfs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
