@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# tether audit (every link classified) vs find -xtype l vs symlinks -r vs fdfind -t l
-# vs find -type l (the walk alone), on a tree made by bench/gen.py links, warm cache, all
+# tether audit (every link classified) vs find -xtype l vs bfs -xtype l (when bfs is
+# installed) vs symlinks -r vs fdfind -t l vs find -type l (the walk alone), on a tree made by bench/gen.py links, warm cache, all
 # in one run: each tool once to warm up, then ROUNDS rounds in rotation, medians
 # reported. tether also with its target cache off (TETHER_TARGET_CACHE=0) and on one
 # core (taskset), fdfind on one thread, to see how each scales; the cache's hit rate on
-# the tree and on /usr. Then peak memory of tether audit on a tree of MEM_N entries, and
+# the tree and on /usr. Then peak memory of tether audit on a tree of MEM_N entries and
+# its time there against the N-entry tree's (the growth; find -type l's beside it), and
 # how long the HTML report of a tree of HTML_N entries (about 200,000 links) takes to be
 # ready in headless Chromium (0 skips either).
 # usage: bench/audit.sh [BUILD_DIR] [N=200000] [ROUNDS=5] [MEM_N=1000000] [HTML_N=1200000]
 # needs: python3, symlinks, fd-find, time, taskset (apt-get install python3 symlinks
-# fd-find time util-linux)
+# fd-find time util-linux); bfs when installed (apt-get install bfs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -28,6 +29,7 @@ python3 "$gen" links "$base/tree" "$n" >/dev/null
 
 declare -A cmd=(
     [tether]="$build/tether audit $base/tree"
+    [tether_json]="$build/tether audit --format json $base/tree"
     [tether_nocache]="env TETHER_TARGET_CACHE=0 $build/tether audit $base/tree"
     [tether_1core]="taskset -c 0 $build/tether audit $base/tree"
     [tether_inline]="env TETHER_THREADS=0 $build/tether audit $base/tree"
@@ -36,10 +38,13 @@ declare -A cmd=(
     [fdfind]="fdfind -u -t l . $base/tree"
     [fdfind_1]="fdfind -u -j 1 -t l . $base/tree"
     [find_type]="find $base/tree -type l"
+    [bfs_xtype]="bfs $base/tree -xtype l"
 )
-order=(tether tether_nocache tether_1core tether_inline find_xtype symlinks fdfind fdfind_1 find_type)
+order=(tether tether_json tether_nocache tether_1core tether_inline find_xtype symlinks fdfind fdfind_1 find_type)
+command -v bfs >/dev/null && order+=(bfs_xtype)
 declare -A label=(
     [tether]="tether audit (classify every link)"
+    [tether_json]="the same, --format json"
     [tether_nocache]="the same, TETHER_TARGET_CACHE=0"
     [tether_1core]="the same, on one core (taskset)"
     [tether_inline]="the same, TETHER_THREADS=0"
@@ -48,6 +53,7 @@ declare -A label=(
     [fdfind]="fdfind -u -t l (walk only)"
     [fdfind_1]="fdfind -u -j 1 -t l (one thread)"
     [find_type]="find -type l (walk only)"
+    [bfs_xtype]="bfs -xtype l"
 )
 declare -A times
 for v in "${order[@]}"; do ${cmd[$v]} >/dev/null 2>&1 || true; done # warm the cache
@@ -60,13 +66,15 @@ done
 xt=$(median "${times[find_xtype]}")
 ty=$(median "${times[find_type]}")
 echo "audit: $n-entry tree ($(find "$base/tree" -type l | wc -l) links), warm cache, median of $rounds rounds ($(uname -r), $(nproc) cores)"
-printf '| %-36s | %9s | %13s | %12s |\n' command "median ms" "vs -xtype l" "vs -type l"
-printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "---------------" "--------------"
+bx=$(median "${times[bfs_xtype]:-$xt}")
+printf '| %-36s | %9s | %13s | %12s | %12s |\n' command "median ms" "vs -xtype l" "vs -type l" "vs bfs -xtype"
+printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "---------------" "--------------" "--------------"
 for v in "${order[@]}"; do
     m=$(median "${times[$v]}")
-    printf '| %-36s | %9s | %12sx | %11sx |\n' "${label[$v]}" "$(ms "$m")" "$(ratio "$m" "$xt")" \
-        "$(ratio "$m" "$ty")"
+    printf '| %-36s | %9s | %12sx | %11sx | %11sx |\n' "${label[$v]}" "$(ms "$m")" "$(ratio "$m" "$xt")" \
+        "$(ratio "$m" "$ty")" "$(ratio "$m" "$bx")"
 done
+[ -n "${times[bfs_xtype]:-}" ] || echo "(bfs is not installed: the last column is against find -xtype l)"
 # The HTML report: its cost against the JSON report of the same tree, and how long the
 # page takes to be ready in headless Chromium (below), when chromium is installed.
 declare -A gen_times
@@ -102,6 +110,15 @@ if [ "$mem_n" -gt 0 ]; then
         kb=$( { /usr/bin/time -f %M "$build/tether" audit "$base/big" --format "$fmt" >/dev/null || true; } 2>&1 | tail -n 1)
         echo "peak memory, tether audit --format $fmt on $mem_n entries: $((kb / 1024)) MiB ($kb KB)"
     done
+    # The growth from N to MEM_N entries, each in rotation with find -type l on the same tree.
+    declare -A big
+    for r in $(seq "$rounds"); do
+        big[tether]+="$(time_us "$build/tether" audit --format json "$base/big") "
+        big[find]+="$(time_us find "$base/big" -type l) "
+    done
+    bt=$(median "${big[tether]}") bf=$(median "${big[find]}")
+    echo "audit --format json on $mem_n entries: $(ms "$bt") ms, $(ratio "$bt" "$(median "${times[tether_json]}")")x its time on $n;" \
+        "find -type l $(ms "$bf") ms, $(ratio "$bf" "$ty")x"
     rm -rf "$base/big"
 fi
 if [ "$html_n" -gt 0 ] && command -v chromium >/dev/null; then

@@ -5,47 +5,53 @@
 #    restored from a pristine copy before each run (not timed); bytes saved by du -sb.
 #  - retarget: 10000 absolute links moved from OLD to NEW by tether retarget vs the
 #    shell loop people write (find -type l, readlink, ln -sfn).
-# usage: bench/bulk.sh [BUILD_DIR] [ROUNDS=3]   needs: python3, hardlink, rdfind, jdupes
+# usage: bench/bulk.sh [BUILD_DIR] [ROUNDS=3]   needs: python3, hardlink (rdfind and jdupes
+# when installed); BULK=dedupe or BULK=retarget runs only that half
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 rounds=${2:-3}
 . "$here/lib.sh"
-for tool in python3 hardlink rdfind jdupes; do
+for tool in python3 hardlink; do
     command -v "$tool" >/dev/null || { echo "bench/bulk.sh: needs $tool (apt-get install $tool)" >&2; exit 1; }
 done
+bulk=${BULK:-dedupe retarget}
 base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
 export XDG_STATE_HOME=$base/state
 trap 'rm -rf "$base"' EXIT
 cd "$base"
-python3 "$here/gen.py" dupes pristine 20000 >/dev/null
+if [[ $bulk == *dedupe* ]]; then
+    python3 "$here/gen.py" dupes pristine 20000 >/dev/null
 
-declare -A cmd=(
-    [tether]="$build/tether -q dedupe --ignore-mtime work"
-    [hardlink]="hardlink -t work"
-    [rdfind]="rdfind -makehardlinks true -outputname /dev/null work"
-    [jdupes]="jdupes -q -L -r work"
-)
-order=(tether hardlink rdfind jdupes)
-declare -A times saved
-for r in $(seq "$rounds"); do
-    for v in "${order[@]}"; do
-        rm -rf work && cp -a pristine work && sync
-        before=$(du -sb work | cut -f1)
-        times[$v]+="$(time_us ${cmd[$v]}) "
-        saved[$v]=$((before - $(du -sb work | cut -f1)))
+    declare -A cmd=(
+        [tether]="$build/tether -q dedupe --ignore-mtime work"
+        [hardlink]="hardlink -t work"
+        [rdfind]="rdfind -makehardlinks true -outputname /dev/null work"
+        [jdupes]="jdupes -q -L -r work"
+    )
+    order=(tether hardlink)
+    for tool in rdfind jdupes; do command -v $tool >/dev/null && order+=($tool); done
+    declare -A times saved
+    for r in $(seq "$rounds"); do
+        for v in "${order[@]}"; do
+            rm -rf work && cp -a pristine work && sync
+            before=$(du -sb work | cut -f1)
+            times[$v]+="$(time_us ${cmd[$v]}) "
+            saved[$v]=$((before - $(du -sb work | cut -f1)))
+        done
     done
-done
-hl=$(median "${times[hardlink]}")
-echo "dedupe: 20000 files from bench/gen.py dupes, median of $rounds rounds ($(uname -r), $(nproc) cores)"
-printf '| %-36s | %9s | %11s | %13s |\n' command "median ms" "vs hardlink" "bytes saved"
-printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-------------" "---------------"
-for v in "${order[@]}"; do
-    m=$(median "${times[$v]}")
-    printf '| %-36s | %9s | %10sx | %13s |\n' "${cmd[$v]% work}" "$(ms "$m")" "$(ratio "$m" "$hl")" "${saved[$v]}"
-done
+    hl=$(median "${times[hardlink]}")
+    echo "dedupe: 20000 files from bench/gen.py dupes, median of $rounds rounds ($(uname -r), $(nproc) cores)"
+    printf '| %-36s | %9s | %11s | %13s |\n' command "median ms" "vs hardlink" "bytes saved"
+    printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-------------" "---------------"
+    for v in "${order[@]}"; do
+        m=$(median "${times[$v]}")
+        printf '| %-36s | %9s | %10sx | %13s |\n' "${cmd[$v]% work}" "$(ms "$m")" "$(ratio "$m" "$hl")" "${saved[$v]}"
+    done
 
-# retarget
+fi
+
+[[ $bulk == *retarget* ]] || exit 0
 n=10000
 mkdir -p old new links
 for i in $(seq 100); do touch "old/f$i" "new/f$i"; done

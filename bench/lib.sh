@@ -21,3 +21,22 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a
 # ratio A B [DIGITS]: A/B with two decimals.
 ratio() { printf '%.2f' "$(bc -l <<<"$1/$2")"; }
 ms() { printf '%.1f' "$(bc -l <<<"$1/1000")"; }
+# both_us CMD...: runs CMD (output discarded) and prints its elapsed time and the user +
+# system time it used, in microseconds ("WALL CPU"): on a machine shared with other work,
+# a single-threaded command's CPU time moves less than its elapsed time (which includes
+# waiting for a core).
+both_us() {
+    local start end t err=${TMPDIR:-/tmp}/tether-bench-stderr.$$
+    start=$(date +%s%N)
+    t=$("$@" >/dev/null 2>"$err"; rc=$?; times; [ "$rc" -le "${BENCH_MAX_RC:-0}" ]) || {
+        echo "bench: '$*' failed:" >&2
+        cat "$err" >&2
+        rm -f "$err"
+        return 1
+    }
+    end=$(date +%s%N)
+    rm -f "$err"
+    tail -n 1 <<<"$t" | awk -v wall=$(((end - start) / 1000)) '{ n = 0
+        for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); n += p[1] * 60 + p[2] }
+        printf "%d %d\n", wall, n * 1000000 }'
+}

@@ -124,6 +124,10 @@ end
 -- they act; the preconditions here are for reporting conflicts up front.
 local kinds = {
   symlink = {
+    -- Makes a new name or fails, never replacing one (symlinkat, mkdir): its precondition
+    -- is asked only when it failed, to tell "skipped" (the name was taken since the
+    -- check) from "failed", instead of once more before every action.
+    creates = true,
     describe = function(a) return "link " .. (a.shown or a.path) .. " -> " .. a.target end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "symlink", target = a.target } end,
@@ -262,6 +266,7 @@ local kinds = {
     end,
   },
   mkdir = {
+    creates = true, -- as symlink's
     describe = function(a) return "make directory " .. (a.shown or a.path) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function() return { type = "dir" } end,
@@ -348,12 +353,48 @@ end
 
 function View:exists(p) return self:look(p) ~= nil end
 
--- As REAL.free, for the tree as the plan will have left it.
+-- As REAL.free, for the tree as the plan will have left it. A directory the check
+-- listed (View:list) answers from its listing.
 function View:free(p)
   local v = self.entries[p]
   if v ~= nil then return v and "already exists" or nil end
   local src = self:source(p)
+  if src == p and self.listed then
+    local d, name = split(p)
+    local names = d and self.listed[d]
+    if names then return names[name] and "already exists" or nil end
+  end
   return src and REAL:free(src) or nil
+end
+
+-- A plan of thousands of links in one directory would ask the filesystem about each
+-- name; a directory where the check asks about LIST_MIN names or more is listed once
+-- instead (a name the listing lacks is free, as tether.info's ENOENT says). Only a
+-- real directory (not a link, tether.info through the run's roots) that can be read
+-- whole is listed, and one holding more than LIST_SPAN names per name asked about is
+-- given up (asking name by name costs less); any other is asked name by name.
+local LIST_MIN, LIST_SPAN = 32, 16
+local ASKS_FREE = { symlink = true, junction = true, mkdir = true, addhard = true } -- pre: taken(a.path)
+function View:list(actions)
+  local asked = {}
+  for _, a in ipairs(actions) do
+    if ASKS_FREE[a.op] then
+      local d = split(a.path)
+      if d and d ~= "" then asked[d] = (asked[d] or 0) + 1 end
+    end
+  end
+  self.listed = {}
+  for d, n in pairs(asked) do
+    local i = n >= LIST_MIN and tether.info(d)
+    if i and i.type == "dir" then
+      local names, left = {}, n * LIST_SPAN
+      for e in tether.walk(d, { max_depth = 1 }) do
+        if e.error or left == 0 then names = nil; break end
+        if e.depth == 1 then names[e.name] = true; left = left - 1 end
+      end
+      self.listed[d] = names
+    end
+  end
 end
 
 -- Applies action a's effect on the view (what a later action will find).
@@ -494,6 +535,7 @@ end
 function Plan:check()
   local conflicts, view = {}, new_view()
   for _, x in ipairs(self.assumed) do view:set(x.path, x.entry) end
+  view:list(self.actions)
   for _, a in ipairs(self.actions) do
     local why = kinds[a.op].pre(a, view)
     if why then conflicts[#conflicts + 1] = { path = a.shown, message = why, action = a } end
@@ -540,7 +582,7 @@ end
 local function run_actions(self, j, result, opts)
   for i, a in ipairs(self.actions) do
     local kind = kinds[a.op]
-    local why = not kind.checks_itself and kind.pre(a)
+    local why = not kind.checks_itself and not kind.creates and kind.pre(a)
     local made, err, code, e, replaced
     if not why and a.op == "move" and a.replace then
       -- What it replaces goes into the journal first (on disk before the rename), and
@@ -552,6 +594,8 @@ local function run_actions(self, j, result, opts)
       made, err, code, e = kind.apply(a, replaced)
       -- Changed since it was planned (a link that is a real file now, too): left alone.
       if code == "ECHANGED" or (code == "ENOTLINK" and kind.checks_itself) then why = e and e.reason or err end
+      -- A new name taken since the check: skipped for the reason the precondition gives.
+      if not made and not why and kind.creates then why = kind.pre(a) end
     end
     if why then
       result.skipped = result.skipped + 1
@@ -985,12 +1029,39 @@ for op in pairs(kinds) do
   end
   table.sort(FIELDS[op])
 end
+-- Whether p lies in one of the roots. Every action of a plan is checked when its journal
+-- starts, so the common spelling (r's bytes, then "/" or the end) is tested by bytes
+-- first; path.inside answers the rest (either separator on Windows).
 local function inside(p, roots)
   for _, r in ipairs(roots) do
-    if path.inside(p, r.path) then return true end
+    local d = r.path
+    local n = #d
+    if p:sub(1, n) == d then
+      local c = p:byte(n + 1)
+      if c == nil or c == 47 or d:byte(n) == 47 then return true end
+    end
+    if path.inside(p, d) then return true end
   end
   return false
 end
+-- Whether p is an absolute path in normal form inside one of the roots. Actions come by
+-- the thousand in a few directories, so what holds of a directory is found once (memo:
+-- directory -> boolean); a name in it then only has to be a name. Windows' spellings
+-- (either separator) take the whole check.
+local WINDOWS = tether.platform == "windows"
+local function placed(p, roots, memo)
+  local d, name = p:match("^(/.+)/([^/]+)$")
+  if d and not WINDOWS and name ~= "." and name ~= ".." then
+    local ok = memo[d]
+    if ok == nil then
+      ok = check.abs(d) and inside(d, roots)
+      memo[d] = ok
+    end
+    if ok then return true end
+  end
+  return check.abs(p) and inside(p, roots) -- a root itself, or not placed
+end
+
 journal.schemas.plan = function(records)
   local h = records[1]
   if type(h.plan_kind) ~= "string" then return 1, "no kind of plan" end
@@ -1009,9 +1080,10 @@ journal.schemas.plan = function(records)
       if type(id) ~= "string" or not id:match("^[%w%-]+$") then return 1, "a migration that is not a run id" end
     end
   end
+  local memo = {}
   for i, a in ipairs(h.actions) do
     if not FIELDS[a.op] then return 1, "action " .. i .. " is of an unknown kind" end
-    if not check.abs(a.path) or not inside(a.path, h.roots) then
+    if not placed(a.path, h.roots, memo) then
       return 1, "action " .. i .. " names a path outside the run's roots"
     end
     for _, f in ipairs(FIELDS[a.op]) do

@@ -135,8 +135,8 @@ function M.applied(plan, result) M.plans[#M.plans + 1] = { plan = plan, result =
 -- action it would take, else a line with the run's id. Returns the exit code: a plan
 -- whose changes did not all happen makes it partial (4) or refused (3).
 function M.report_script(code)
+  if #M.plans == 0 then return code end -- most scripts: no need to load the CLI
   local cli = require "tether.cli"
-  if #M.plans == 0 then return code end
   local reports, changed, failed = {}, false, 0
   for i, x in ipairs(M.plans) do
     reports[i] = cli.plan_report(x.plan, x.result, { recipe = "run", error = x.result.error })
