@@ -166,7 +166,7 @@ test)
     status=0
     # The long tests run in one pass each (tests/CMakeLists.txt says which and why).
     run_suite build-asan "AddressSanitizer + UndefinedBehaviorSanitizer" -LE exhaustive || status=1
-    run_suite build "release build" -LE randomized || status=1
+    run_suite build "release build" -LE sanitized || status=1
     windows || status=1
     exit $status
     ;;

@@ -24,7 +24,9 @@ local function sets_under(d, opts)
   return table.concat(out, " | "), found, sets
 end
 
-local function touch(p, t) os.execute(string.format("touch -d @%d '%s'", t, p)) end
+local function touch(p, t)
+  if not os.execute(string.format("touch -d @%d '%s' 2>/dev/null", t, p)) then skip("no touch(1) here to set file times") end
+end
 
 function T.same_bytes_are_one_set_and_the_rest_is_not()
   local d = tmpdir()
