@@ -30,6 +30,9 @@ rules() {
     rule "no hand-written (ENAME) in a message" '"[^"]*\(E[A-Z0-9]{2,}\)[^"]*"' $scripts "${not_docs[@]}"
     # Nor one pasted in: "PATH: reason (" .. e.error .. ")", or "...: ... (%s)" given an errno.
     rule "no errno pasted into a message" '"[^"]*: [^"]*\(" *\.\. *[A-Za-z_.]*(errno|error|code)\b|"[^"]*: [^"]*\(%s\)"[^)]*\b(errno|error|code)\b' $scripts $stdlib
+    # One exit-code map (run.CODES): an exit code is run.code(outcome), never a number
+    # a recipe or module writes itself, and nothing leaves by os.exit behind the host's back.
+    rule "exit codes only from run.code" 'os\.exit[[:space:]]*\(|^[[:space:]]*return[[:space:]]+[0-9]+[[:space:]]*$|exit[[:space:]]*=[[:space:]]*[0-9]' $scripts "${not_run[@]}"
 }
 
 check "the sources are there" test -f "$src/stdlib/tether/run.lua" -a -f "$src/scripts/migrate.lua"
@@ -43,7 +46,8 @@ printf 'local run = require "tether.run"\nif run.dry() then return end\n' >"$pro
 printf 'return nil, p .. ": gone (ENOENT)", "ENOENT"\n' >"$probe/scripts/b.lua"
 printf 'local m = string.format("%%s: cannot be read (%%s)", e.path, e.error)\n' >"$probe/scripts/c.lua"
 printf 'local dry = tether.dryrun()\n' >>"$probe/stdlib/tether/plan.lua"
+printf 'if bad then return 3 end\nreturn 4\n' >"$probe/scripts/d.lua"
 caught=$(src=$probe passed=0 failed=0 && rules >/dev/null && echo "$passed passed, $failed failed")
-check "each rule fails on a copy that breaks it" is "$caught" "0 passed, 4 failed"
+check "each rule fails on a copy that breaks it" is "$caught" "0 passed, 5 failed"
 
 finish
