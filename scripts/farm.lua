@@ -76,6 +76,13 @@ Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or no
 
 -- ~/.stowrc, then ./.stowrc, then the command line over them (tether.stowrc).
 local rc, rc_where = stowrc.read(spec)
+-- A regex a .stowrc gives that is no regex: named with the file and line, as written.
+for _, key in ipairs({ "ignore", "defer", "override" }) do
+  for _, r in ipairs(rc[key] or {}) do
+    local ok, rerr = tether.regex(r)
+    if not ok then cli.exit("usage", string.format("farm: %s: --%s %s", rc_where[key], key, rerr)) end
+  end
+end
 local args = cli.parse({ ... }, spec)
 local from_rc = stowrc.merge(rc, rc_where, args) -- the FILE:LINE of each option only a .stowrc gave
 -- Stow's verbosity; tether's own -v before the recipe's name counts as 1. Level 1 is

@@ -120,7 +120,8 @@ function M.new(opts)
   for key, wrap in pairs({ ignore = "(?:%s)\\z", defer = "\\A(?:%s)", override = "\\A(?:%s)" }) do
     self[key], self[key .. "_text"] = {}, {} -- the regexes, and each one's text as given
     for _, r in ipairs(opts[key] or {}) do
-      local re, rerr, rcode, re_e = tether.regex(string.format(wrap, r))
+      local re, rerr, rcode, re_e = tether.regex(r) -- (the user's own text named, not the wrapping)
+      if re then re, rerr, rcode, re_e = tether.regex(string.format(wrap, r)) end
       if not re then return nil, "--" .. key .. " " .. rerr, rcode, re_e end
       self[key][#self[key] + 1] = re
       self[key .. "_text"][re] = r

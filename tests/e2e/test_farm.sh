@@ -197,6 +197,9 @@ check "an error in ./.stowrc names it" is "$out" "tether: farm: ./.stowrc:3: --t
 printf -- '--dir=$NOT_SET_ANYWHERE/x\n' > "$WORK/v/t/.stowrc"
 out=$(vfarm pkg)
 check "an undefined variable in ./.stowrc names the line" is "$out" "tether: farm: ./.stowrc:1: --dir references undefined environment variable \$NOT_SET_ANYWHERE; see tether help farm"
+printf -- '-v\n--ignore=(\n' > "$WORK/v/t/.stowrc"
+out=$(vfarm pkg)
+check "a bad regex in ./.stowrc names the line and the regex as written" has "$out" "tether: farm: ./.stowrc:2: --ignore (: not a Perl-compatible regular expression"
 printf -- '--target=~nosuchuser/x\n' > "$WORK/v/t/.stowrc"
 out=$(vfarm pkg)
 check "an unknown ~USER in ./.stowrc" has "$out" "./.stowrc:1: --target: no such user 'nosuchuser'"
