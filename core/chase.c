@@ -104,18 +104,17 @@ static int read_link(chase *c, const char *name, char **target, uint32_t *owner)
 }
 
 /* Whether a link of uid's (root's or the caller's) in the directory reached may be
- * trusted: no one else can write that directory, or anyone who can could have moved such
- * a link there (rename keeps its owner), one root's own undo made in their directory say.
- * In a sticky directory (/tmp) a caller other than root may trust its own links: no one
- * else can have moved one of those there. */
+ * trusted. A link of root's only where no one else can write that directory: anyone who
+ * can could have moved one there (rename keeps its owner; root's own undo makes links in
+ * users' directories). A caller's own link, as the kernel's protected_symlinks takes it:
+ * another user cannot make one of those. */
 static int trusted_here(chase *c, uint32_t uid)
 {
     tt_stat ds;
     uint32_t me = pf_euid();
+    if (uid != 0) return 1; /* the caller's own (another user's never reaches here) */
     if (pf_dir_self(c->d, 0, &ds) != 0) return 0;
-    int others = (ds.uid != me && ds.uid != 0) || (ds.mode & 022) != 0;
-    if (others && (ds.mode & 01000) && uid == me && me != 0) others = 0;
-    return !others;
+    return !((ds.uid != me && ds.uid != 0) || (ds.mode & 022) != 0);
 }
 
 /* Follows the link `name` (n bytes) when it is the caller's or root's, in a directory no

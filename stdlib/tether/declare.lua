@@ -348,17 +348,15 @@ local function fingerprint(i)
   return "f" .. i.type
 end
 
--- Whether a link of root's or the caller's (uid) in directory d may be followed: no one
--- else can write d, as the confinement asks (core/platform: pf_dir_open_owned): anyone
--- who can could have moved such a link there. A sticky directory keeps others from
--- moving a link of a caller other than root's own there. (A directory this run makes
--- is not there yet, and is its own.)
+-- Whether a link of root's or the caller's (uid) in directory d may be followed, as the
+-- confinement asks (core/chase.c): a link of root's only where no one else can write d
+-- (anyone who can could have moved one there); the caller's own always. (A directory
+-- this run makes is not there yet, and is its own.)
 local function trusted_dir(d, uid, euid)
+  if uid ~= 0 then return true end
   local i = tether.info(d)
   if not i then return true end
-  local others = (i.uid ~= euid and i.uid ~= 0) or (i.mode & 18) ~= 0 -- 022: group, others
-  if others and (i.mode & 512) ~= 0 and uid == euid and euid ~= 0 then others = false end -- 01000
-  return not others
+  return not ((i.uid ~= euid and i.uid ~= 0) or (i.mode & 18) ~= 0) -- 022: group, others
 end
 
 local function new_resolver(view, euid)

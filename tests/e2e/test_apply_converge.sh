@@ -87,6 +87,12 @@ if [ "$(id -u)" = 0 ]; then
     check "root's link in another user's directory: named, with why" has "$err" \
         "$WORK/run/theirs2/cfg: is a link in a directory another user can write, who could have put it there; not followed (EPERM)"
     rm -rf rootonly theirs2 theirs2.json
+    # A user's own link in their own group-writable directory (umask 002) is theirs to follow.
+    chmod 755 "$WORK" "$WORK/run" && mkdir -p -m 775 mine/real && ln -s real mine/via && chown -R 65534:65534 mine && chown -h 65534:65534 mine/via
+    echo '{"links": [{"path": "mine/via/l", "target": "x"}]}' > mine.json && chmod 644 mine.json
+    out=$(setpriv --reuid 65534 --regid 65534 --clear-groups env XDG_STATE_HOME="$WORK/run/mine/st" "$TETHER" apply mine.json 2>&1)
+    check "a user's own link in their group-writable directory: followed" is "$?|$(readlink mine/real/l)" "0|x"
+    rm -rf mine mine.json
 else
     echo "skipped: a link owned by root and one of another user (needs root)"
 fi
