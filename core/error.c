@@ -74,7 +74,7 @@ static const struct {
     NAME(ESTALE),
 #endif
     NAME(EAGAIN),
-    /* What a network or FUSE filesystem says when its server is gone or slow. */
+/* What a network or FUSE filesystem says when its server is gone or slow. */
 #ifdef ENOTCONN
     NAME(ENOTCONN),
 #endif

@@ -103,11 +103,12 @@ int tt_journal_dir(const char *dir, int create, tt_err *e)
             return -1;
         }
         err = pf_lstat(dir, &st);
+#ifndef _WIN32
+        /* What was made, and where its links lead, seen whole now. */
+        if (!err && dir_is_private(dir, e) != 0) return -1;
+#endif
     }
     if (err) return tt_fail(e, err, dir, "the journal cannot be kept there", "use --journal-dir");
-#ifndef _WIN32
-    if (dir_is_private(dir, e) != 0) return -1;
-#endif
     return private_to_caller(&st, 1, dir, e);
 }
 

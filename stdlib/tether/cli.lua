@@ -46,7 +46,7 @@ M.globals = {
 globals = M.globals
 
 -- Breaks text into lines of at most `width` columns at spaces.
-local function wrap(text, width)
+function M.wrap(text, width)
   local out, line = {}, ""
   for word in text:gmatch("%S+") do
     if #line > 0 and #line + 1 + #word > width then out[#out + 1] = line; line = word
@@ -80,7 +80,7 @@ end
 
 -- Read-only recipes (spec.readonly) do not list the options that only matter to changes.
 local function help_text(spec)
-  local lines = { "usage: " .. spec.usage, "", wrap(spec.summary, 88) }
+  local lines = { "usage: " .. spec.usage, "", M.wrap(spec.summary, 88) }
   if spec.description then lines[#lines + 1] = ""; lines[#lines + 1] = spec.description end
   lines[#lines + 1] = ""
   lines[#lines + 1] = "Options:"
@@ -507,8 +507,9 @@ function M.roots(paths, opts)
   -- A root walked into through a link the confinement would not follow (another user's,
   -- or one in a directory another user can write): refused now, dry run or not, rather
   -- than planned and then failed.
+  local held = c:roots()
   for k, r in ipairs(roots) do
-    if r.tree and not c:roots()[k].dir then
+    if r.tree and not held[k].dir then
       local _, msg, _, fe = tether.fail("EPERM", r.path, "is a link another user could point anywhere (theirs, or in a directory they can write); not followed; give the path it leads to instead")
       M.exit("refused", msg .. "; nothing changed", fe)
     end

@@ -62,16 +62,8 @@ local function indent(text, by)
   return by .. text:gsub("\n", "\n" .. by)
 end
 
--- Breaks text into lines of at most `width` columns.
-local function wrap(text, width, by)
-  local out, line = {}, ""
-  for word in text:gmatch("%S+") do
-    if #line > 0 and #line + 1 + #word > width then out[#out + 1] = line; line = word
-    else line = #line > 0 and (line .. " " .. word) or word end
-  end
-  out[#out + 1] = line
-  return by .. table.concat(out, "\n" .. by)
-end
+-- Breaks text into lines of at most `width` columns (tether.cli's), each begun with `by`.
+local function wrap(text, width, by) return indent(require("tether.cli").wrap(text, width), by) end
 
 -- The whole entry: signature, what it does, parameters and options, returns, errors,
 -- and the example.
