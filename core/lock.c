@@ -111,8 +111,13 @@ static int lock_file(tt_lock *l, const char *holder, tt_err *e)
         if (err) return open_failed(err, l->file, e);
         if (check_file(l->fd, l->file, e) != 0) break;
         if ((err = pf_lock_try(l->fd, 0)) == EAGAIN) {
+            /* The holder writes who it is right after it locks: a moment to say so. */
             char who[256];
             pf_lock_read(l->fd, who, sizeof who);
+            for (int naps = 0; !who[0] && naps < 50; naps++) {
+                pf_nap(2);
+                pf_lock_read(l->fd, who, sizeof who);
+            }
             busy(l->path, who[0] ? who : "it has not said who yet", e);
             break;
         }

@@ -226,6 +226,8 @@ int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap);
 /* Seconds on a monotonic clock (wall = 0: for rates, timeouts, ETAs) or on the wall
  * clock since 1970 (wall = 1), with sub-microsecond precision where the system has it. */
 double pf_clock(int wall);
+/* Waits ms milliseconds (a short pause in a retry). */
+void pf_nap(unsigned ms);
 /* The soft limit on the files this process may have open (0: none known), and raising it
  * toward want as far as the hard limit allows. */
 unsigned long pf_files_limit(void);

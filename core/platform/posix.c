@@ -743,6 +743,11 @@ int pf_dir_fs_links(pf_dir *d, char *fs, size_t cap)
     return PF_LINKS_UNKNOWN;
 }
 
+void pf_nap(unsigned ms)
+{
+    nanosleep(&(struct timespec){(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L}, NULL);
+}
+
 double pf_clock(int wall)
 {
     struct timespec ts;

@@ -1144,6 +1144,11 @@ void pf_fs_now(int64_t *sec, int32_t *nsec)
     *sec -= 2; /* FAT keeps times to 2 s: leave that much room */
 }
 
+void pf_nap(unsigned ms)
+{
+    Sleep(ms);
+}
+
 double pf_clock(int wall)
 {
     if (wall) {

@@ -81,4 +81,17 @@ function T.link_support_tells_without_making_a_link()
   assert(msg:find("missing", 1, true), msg)
 end
 
+-- A holder that has not written who it is yet (it writes right after it locks): the
+-- second taker waits a moment for it, then says so rather than naming no one.
+function T.a_holder_that_has_not_said_who_yet()
+  local d = tmpdir()
+  local l = assert(tether.lock(d, KEY, ""))
+  local started = tether.now()
+  local again, msg, code = tether.lock(d, KEY, "pid 2")
+  eq(again, nil); eq(code, "EBUSY")
+  assert(msg:find("another tether run is working on it (it has not said who yet)", 1, true), msg)
+  assert(tether.now() - started >= 0.05, "it waited a moment for the holder to say who")
+  l:close()
+end
+
 return T
