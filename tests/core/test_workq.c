@@ -97,9 +97,11 @@ static void test_first_failure_wins(void **state)
     run_jobs(2, 0, 10, &ran, &refused, &rc);
     assert_int_equal(rc, -1);
     assert_true(ran < JOBS); /* the rest were dropped, not run */
-    /* Accepted: at most the jobs up to the failing one, a full queue and one in each
-     * thread's hands; every later one is refused. */
-    assert_true(JOBS - refused <= 10 + 1 + CAP + 2);
+    /* Once the failure is recorded every later job is refused. How many were accepted
+     * before that depends on the scheduler (the other thread may run and free queue
+     * slots while the failing job's thread waits for a core), so no tighter bound holds;
+     * run_jobs checks that no refused job ran. */
+    assert_true(refused > 0);
     run_jobs(0, 0, 10, &ran, &refused, &rc);
     assert_int_equal(rc, -1);
     assert_int_equal(ran, 11);
