@@ -41,5 +41,8 @@ rule "threads" '*.[ch]' '\b(pthread_create|CreateThread|_beginthreadex|thrd_crea
 # Clocks and resource limits differ between POSIX and Windows: pf_clock, pf_fs_now,
 # pf_files_limit and pf_files_raise are the only ways to them.
 rule "clocks and resource limits" '*.[ch]' '\b(clock_gettime|gettimeofday|[gs]etrlimit)\s*\(' 'getrlimit(RLIMIT_NOFILE, &rl);' core/platform/
+# Work a library starts is ended by whoever started it (dedupe's removal queue is the
+# Lua state's, drained by tether.link_drain): no exit hook drains what no one owns.
+rule "exit hooks" '*.[ch]' '\b(atexit|at_quick_exit|on_exit)\s*\(' 'if (!set) set = atexit(drain) == 0;' host/ core/platform/
 
 finish
