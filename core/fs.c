@@ -6,6 +6,7 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,15 +259,18 @@ int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_e
 
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e)
 {
-    size_t n = strlen(prefix);
+    const char *dir = prefix ? "" : pf_temp_dir(), *sep = prefix ? "" : TT_SEP_STR;
+    if (!prefix) prefix = "tether-";
+    size_t n = strlen(dir) + strlen(sep) + strlen(prefix);
     char *tmpl = malloc(n + 7);
     if (!tmpl) return tt_fail(e, ENOMEM, prefix, NULL, NULL);
-    memcpy(tmpl, prefix, n);
-    memcpy(tmpl + n, "XXXXXX", 7);
+    snprintf(tmpl, n + 7, "%s%s%sXXXXXX", dir, sep, prefix);
     int err = pf_mkdtemp(tmpl);
     if (err) {
+        tmpl[n] = '\0';
+        tt_fail(e, err, tmpl, "cannot create a temporary directory", NULL);
         free(tmpl);
-        return tt_fail(e, err, prefix, "cannot create a temporary directory", NULL);
+        return -1;
     }
     *out = tmpl;
     return 0;

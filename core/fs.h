@@ -46,7 +46,8 @@ int tt_create_file(tt_confine *c, const char *path, int mode, const uint32_t *ow
  * replacing whole), a FIFO no process reads is ENXIO, and an object that changed while
  * it was opened is TT_ECHANGED. *st: what was opened. */
 int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_err *e);
-/* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
+/* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd.
+ * prefix NULL: "tether-" in the system's directory for temporary files (pf_temp_dir). */
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);
 unsigned long tt_pid(void);

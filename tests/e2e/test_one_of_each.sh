@@ -44,5 +44,10 @@ rule "clocks and resource limits" '*.[ch]' '\b(clock_gettime|gettimeofday|[gs]et
 # Work a library starts is ended by whoever started it (dedupe's removal queue is the
 # Lua state's, drained by tether.link_drain): no exit hook drains what no one owns.
 rule "exit hooks" '*.[ch]' '\b(atexit|at_quick_exit|on_exit)\s*\(' 'if (!set) set = atexit(drain) == 0;' host/ core/platform/
+# The environment is read by the platform layer (pf_env, pf_temp_dir: where temporary
+# files go differs between POSIX and Windows) and the host; core asks pf_env in the one
+# module a knob belongs to (core/walk's tuning); bindings only pass values on.
+rule "environment" '*.[ch]' '\b(getenv|secure_getenv|_wgetenv|GetEnvironmentVariable[AW]?)\s*\(' 'const char *tmp = getenv("TMPDIR");' host/ core/platform/
+rule "knobs from the environment in core" '*.[ch]' '\bpf_env\s*\(' 'env = pf_env("TETHER_THREADS");' core/walk.c core/platform/
 
 finish
