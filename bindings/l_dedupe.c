@@ -5,6 +5,7 @@
 #include "l_tether.h"
 
 #include "../core/dedupe.h"
+#include "../core/fs.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,6 @@
  * directory was, and io.open follows a link where another user may have put one). */
 #include "l_tether.h"
 
-#include "../core/dedupe.h"
 #include "../core/fs.h"
 #include "../core/link.h"
 

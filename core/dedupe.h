@@ -12,10 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Opens the regular file at path for reading (no link followed), checking it is still
- * as x says (when given); TT_ECHANGED otherwise. */
-int tt_file_open(tt_confine *c, const char *path, const tt_expect *x, pf_file **out, tt_err *e);
-
 /* xxHash64 of a file (of its first `limit` bytes when limit > 0). */
 int tt_hash_file(tt_confine *c, const char *path, const tt_expect *x, uint64_t limit,
                  uint64_t *hash, tt_err *e);
