@@ -325,6 +325,17 @@ function tether.pid_alive(pid) end
 ---@return tether.error? error
 function tether.euid() end
 
+---The rule for following a link on the way to a path (the one tether.confine keeps): a link is followed only when it is the caller's (euid, by default tether.euid()), or root's in a directory no other user can write. dir: tether.info of the directory the link is in (nil: not there yet, and a run's own). False says why: "owner" (another user's link) or "dir" (root's, in a directory another user can write).
+---@param link_uid integer
+---@param dir? tether.info
+---@param euid? integer
+---@return boolean|nil result
+---@return string?
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.link_trusted(link_uid, dir, euid) end
+
 ---Now, in the clock file times are stamped with (seconds, nanoseconds).
 ---@return integer|nil result
 ---@return integer
