@@ -49,5 +49,9 @@ rule "exit hooks" '*.[ch]' '\b(atexit|at_quick_exit|on_exit)\s*\(' 'if (!set) se
 # module a knob belongs to (core/walk's tuning); bindings only pass values on.
 rule "environment" '*.[ch]' '\b(getenv|secure_getenv|_wgetenv|GetEnvironmentVariable[AW]?)\s*\(' 'const char *tmp = getenv("TMPDIR");' host/ core/platform/
 rule "knobs from the environment in core" '*.[ch]' '\bpf_env\s*\(' 'env = pf_env("TETHER_THREADS");' core/walk.c core/platform/
+# Data flows one way (docs/style.md): stdlib requires the C part, never the other way.
+# A binding that loads a Lua module (require, luaL_requiref, a chunk run from C) would
+# make tether.core depend on what is written over it.
+rule "bindings loading Lua" 'l_*.c' '"require"|\b(luaL_requiref|luaL_dostring|luaL_loadstring|luaL_dofile|luaL_loadfilex?)\s*\(' 'lua_getglobal(L, "require");' host/ core/
 
 finish
