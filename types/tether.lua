@@ -427,7 +427,7 @@ function tether.link_support(dir) end
 ---@return tether.error? error
 function tether.link_over(existing, path, expect, opts) end
 
----Wait for the removals link_over left to its background thread, and say if one failed.
+---Wait for the removals of old copies link_over{background = true} handed to its queue, end that queue (the next such call starts one) and say if one failed: the copy left is named (it holds the same bytes as its link).
 ---@return true|nil result
 ---@return string? message
 ---@return string? errno

@@ -199,7 +199,7 @@ print(tether.lock_dir("d")) -- nil ... (EBUSY): this process holds it already]] 
       example = [[assert(tether.copytree("d", "d2"))
 local x = assert(tether.info("d2/a"))
 assert(tether.link_over("d/a", "d2/a", x)) -- d2/a is now a hard link to d/a]] },
-    { "link_drain", sig = "", ret = "true", doc = "Wait for the removals link_over left to its background thread, and say if one failed.",
+    { "link_drain", sig = "", ret = "true", doc = "Wait for the removals of old copies link_over{background = true} handed to its queue, end that queue (the next such call starts one) and say if one failed: the copy left is named (it holds the same bytes as its link).",
       example = [[assert(tether.link_drain())]] },
     { "unshare", sig = "path: string, meta: table, opts?: {expect?: tether.expect, dry?: boolean}", ret = "true",
       doc = "Give a hard-linked path its own copy again, with meta's mode, owner and time; refuses a file whose content or mode changed since expect.", fails = { "ECHANGED" },
