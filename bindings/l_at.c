@@ -4,6 +4,8 @@
  * without following a link (core/at). Closing it restores the roots before it. */
 #include "l_tether.h"
 
+#include "../core/chase.h"
+
 #include <string.h>
 
 #define CONFINE_META "tether.confine"
@@ -110,6 +112,33 @@ static int l_confine_open(lua_State *L)
     return 1;
 }
 
+/* link_trusted(link_uid [, dir [, euid]]) -> true, or false and why: "owner" (the link
+ * is another user's) or "dir" (root's, in a directory another user can write). dir: the
+ * tether.info (uid and mode) of the directory the link is in, nil when it is not there
+ * yet; euid: whose run it is (the caller's by default). core/chase's rule. */
+static int l_link_trusted(lua_State *L)
+{
+    uint32_t uid = (uint32_t)luaL_checkinteger(L, 1);
+    tt_stat dir = {0};
+    int have_dir = !lua_isnoneornil(L, 2);
+    if (have_dir) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "uid");
+        lua_getfield(L, 2, "mode");
+        luaL_argcheck(L, lua_isinteger(L, -2) && lua_isinteger(L, -1), 2,
+                      "a directory's uid and mode (tether.info)");
+        dir.uid = (uint32_t)lua_tointeger(L, -2);
+        dir.mode = (uint32_t)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    }
+    uint32_t euid = lua_isnoneornil(L, 3) ? pf_euid() : (uint32_t)luaL_checkinteger(L, 3);
+    int why = tt_link_trust(uid, have_dir ? &dir : NULL, euid);
+    lua_pushboolean(L, why == TT_TRUSTED);
+    if (why == TT_TRUSTED) return 1;
+    lua_pushstring(L, why == TT_TRUST_NOT_OWNERS ? "owner" : "dir");
+    return 2;
+}
+
 static const luaL_Reg methods[] = {
     {"roots", confine_roots},
     {"close", confine_close},
@@ -118,6 +147,7 @@ static const luaL_Reg methods[] = {
 
 const luaL_Reg l_at_funcs[] = {
     {"confine", l_confine_open},
+    {"link_trusted", l_link_trusted},
     {NULL, NULL},
 };
 

@@ -5,6 +5,7 @@
 #include "l_tether.h"
 
 #include "../core/dedupe.h"
+#include "../core/fs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -162,9 +163,46 @@ static int l_same_groups_many(lua_State *L)
     return 1;
 }
 
+/* The removals of old copies link_over{background = true} hands on: a work queue owned
+ * by the Lua state (a userdata in the registry) from the first such call until
+ * link_drain ends it and says how they went; the collector ends one left running, at
+ * the latest when the state is closed. */
+#define REAPER_META "tether.reaper"
+#define REAPER_KEY  "tether.reaper.running"
+
+static int reaper_gc(lua_State *L)
+{
+    tt_workq **q = luaL_checkudata(L, 1, REAPER_META);
+    tt_err ignored; /* no one is left to tell */
+    if (*q) tt_workq_finish(*q, &ignored);
+    *q = NULL;
+    return 0;
+}
+
+/* The running reaper, started here when there is none (NULL: old copies are removed
+ * by link_over itself). */
+static tt_workq *reaper(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, REAPER_KEY) == LUA_TUSERDATA) {
+        tt_workq *q = *(tt_workq **)lua_touserdata(L, -1);
+        lua_pop(L, 1); /* the registry keeps it */
+        return q;
+    }
+    lua_pop(L, 1);
+    l_newclass(L, REAPER_META, reaper_gc, NULL);
+    tt_workq **q = lua_newuserdatauv(L, sizeof *q, 0); /* the handle before the threads */
+    *q = NULL;
+    luaL_setmetatable(L, REAPER_META);
+    *q = tt_reaper_start();
+    lua_setfield(L, LUA_REGISTRYINDEX, REAPER_KEY);
+    return *q;
+}
+
+enum { BACKGROUND = 1u << 16 }; /* an option of the binding's, not a flag of core's */
+
 static const l_opt over_opts[] = {
     {"clone", LUA_TBOOLEAN, TT_DEDUPE_CLONE},
-    {"background", LUA_TBOOLEAN, TT_DEDUPE_BACKGROUND},
+    {"background", LUA_TBOOLEAN, BACKGROUND},
     {"dry", LUA_TBOOLEAN, 0},
     {"expect_existing", LUA_TTABLE, 0},
     {NULL, 0, 0},
@@ -185,9 +223,10 @@ static int l_link_over(lua_State *L)
     tt_expect xpath, xex;
     const tt_expect *xp = l_expect(L, lua_gettop(L), "x", &xpath);
     int dry = l_isdry(L, 4);
+    tt_workq *later = (flags & BACKGROUND) && !dry ? reaper(L) : NULL;
     tt_err e;
     if (tt_link_over(l_confine(L), existing, path, l_expect(L, 4, "expect_existing", &xex), xp,
-                     flags | (dry ? TT_DEDUPE_DRY : 0), &e) != 0)
+                     (flags & ~BACKGROUND) | (dry ? TT_DEDUPE_DRY : 0), later, &e) != 0)
         return l_fail(L, &e);
     if (dry) l_record(L, (flags & TT_DEDUPE_CLONE) ? "clone" : "hardlink", path, existing);
     return l_done(L, NULL);
@@ -197,8 +236,13 @@ static int l_link_over(lua_State *L)
  * removed, or fail naming one that could not be. */
 static int l_link_drain(lua_State *L)
 {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, REAPER_KEY) != LUA_TUSERDATA) return l_done(L, NULL);
+    tt_workq **q = lua_touserdata(L, -1), *running = *q;
+    *q = NULL;
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, REAPER_KEY); /* the next background call starts one */
     tt_err e;
-    if (tt_link_drain(&e) != 0) return l_fail(L, &e);
+    if (running && tt_workq_finish(running, &e) != 0) return l_fail(L, &e);
     return l_done(L, NULL);
 }
 

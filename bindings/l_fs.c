@@ -4,10 +4,8 @@
  * directory was, and io.open follows a link where another user may have put one). */
 #include "l_tether.h"
 
-#include "../core/dedupe.h"
 #include "../core/fs.h"
 #include "../core/link.h"
-#include "../core/path.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -78,14 +76,6 @@ static int l_remove_file(lua_State *L)
 static int l_mkdtemp(lua_State *L)
 {
     const char *prefix = luaL_optstring(L, 1, NULL);
-    if (!prefix) {
-        const char *tmp = getenv("TMPDIR");
-#ifdef _WIN32
-        if (!tmp || !*tmp) tmp = getenv("TEMP");
-        if (!tmp || !*tmp) tmp = getenv("TMP");
-#endif
-        prefix = lua_pushfstring(L, "%s%stether-", tmp && *tmp ? tmp : "/tmp", TT_SEP_STR);
-    }
     char **box = l_newbox(L);
     tt_err e;
     if (tt_mkdtemp(prefix, box, &e) != 0) return l_fail(L, &e);

@@ -296,13 +296,9 @@ static int l_walk(lua_State *L)
     }
     set_roots(L, lw, root, opts);
     tt_err e;
-    /* TETHER_THREADS=0 walks on the calling thread: kept to measure what the worker buys. */
-    const char *env = getenv("TETHER_THREADS");
-    int threaded = !(env && strcmp(env, "0") == 0);
-    /* TETHER_TARGET_CACHE=N: directories the classifier keeps open (0: none, to compare). */
-    env = getenv("TETHER_TARGET_CACHE");
-    o.target_cache = env && *env ? atoi(env) : TT_TARGET_CACHE;
-    lw->s = tt_scan_open(root, &o, &lw->set, what, threaded, &e);
+    tt_walk_tuning tune = tt_walk_tuning_from_env();
+    o.target_cache = tune.target_cache;
+    lw->s = tt_scan_open(root, &o, &lw->set, what, tune.threaded, &e);
     if (!lw->s) {
         l_fail(L, &e);
         lua_pop(L, 2);

@@ -11,6 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+int tt_link_trust(uint32_t link_uid, const tt_stat *dir, uint32_t euid)
+{
+    if (link_uid != euid && link_uid != 0) return TT_TRUST_NOT_OWNERS;
+    if (link_uid != 0 || !dir) return TT_TRUSTED; /* the caller's own */
+    int others_write = (dir->uid != euid && dir->uid != 0) || (dir->mode & 022) != 0;
+    return others_write ? TT_TRUST_OTHERS_DIR : TT_TRUSTED;
+}
+
 #ifdef _WIN32
 
 int tt_chase_owned(const char *path, pf_dir **out, char **real, char **bad, uint32_t *owner)
@@ -103,31 +111,19 @@ static int read_link(chase *c, const char *name, char **target, uint32_t *owner)
     return err;
 }
 
-/* Whether a link of uid's (root's or the caller's) in the directory reached may be
- * trusted. A link of root's only where no one else can write that directory: anyone who
- * can could have moved one there (rename keeps its owner; root's own undo makes links in
- * users' directories). A caller's own link, as the kernel's protected_symlinks takes it:
- * another user cannot make one of those. */
-static int trusted_here(chase *c, uint32_t uid)
-{
-    tt_stat ds;
-    uint32_t me = pf_euid();
-    if (uid != 0) return 1; /* the caller's own (another user's never reaches here) */
-    if (pf_dir_self(c->d, 0, &ds) != 0) return 0;
-    return !((ds.uid != me && ds.uid != 0) || (ds.mode & 022) != 0);
-}
-
-/* Follows the link `name` (n bytes) when it is the caller's or root's, in a directory no
- * one else can write: what is left to walk becomes its target followed by rest.
- * Otherwise EPERM, *bad and *owner say which (the link's owner). */
+/* Follows the link `name` (n bytes) when tt_link_trust trusts it in the directory
+ * reached: what is left to walk becomes its target followed by rest. Otherwise EPERM,
+ * *bad and *owner say which (the link's owner). */
 static int follow(chase *c, const char *name, size_t n, const char *rest, char **bad,
                   uint32_t *owner)
 {
     char *target;
     uint32_t uid;
+    tt_stat ds;
     int err = read_link(c, name, &target, &uid);
+    if (!err && (err = pf_dir_self(c->d, 0, &ds)) != 0) free(target);
     if (err) return err;
-    if ((uid != pf_euid() && uid != 0) || !trusted_here(c, uid)) {
+    if (tt_link_trust(uid, &ds, pf_euid()) != TT_TRUSTED) {
         free(target);
         *owner = uid;
         if (real_step(&c->real, name, n) == 0) *bad = strdup(*c->real ? c->real : "/");

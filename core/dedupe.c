@@ -1,41 +1,19 @@
 /* Comparing files and swapping a copy for a link to its twin. Removing the copies that
- * dedupe swaps out is most of its time (the filesystem frees their blocks); with
- * TT_DEDUPE_BACKGROUND the work queue's threads remove them while the next files are
- * linked. A copy is queued only once it is checked unchanged, so what waits in the queue
- * is an extra name for bytes the link also holds. */
+ * dedupe swaps out is most of its time (the filesystem frees their blocks); given a
+ * reaper, the work queue's threads remove them while the next files are linked. A copy is queued
+ * only once it is checked unchanged, so what waits in the queue is an extra name for bytes the link
+ * also holds. */
 #include "dedupe.h"
 
+#include "fs.h"
 #include "link.h"
 #include "path.h"
 #include "workq.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int tt_file_open(tt_confine *c, const char *path, const tt_expect *x, pf_file **out, tt_err *e)
-{
-    tt_at at;
-    if (tt_at_open(c, path, &at, e) != 0) return -1;
-    int err = pf_file_open(at.dir, at.name, out);
-    tt_at_close(&at);
-    if (err == ELOOP) err = TT_ECHANGED; /* a link now: not the file planned */
-    if (err) return tt_fail(e, err, path, NULL, NULL);
-    tt_stat st;
-    if ((err = pf_file_stat(*out, &st)) == 0 && st.type != TT_FILE) err = TT_ECHANGED;
-    if (!err && tt_expect_check(x, &st, path, e))
-        err = TT_ECHANGED;
-    else if (err)
-        tt_fail(e, err, path, err == TT_ECHANGED ? "is not a regular file now" : NULL, NULL);
-    if (err) {
-        pf_file_close(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
-}
 
 int tt_hash_file(tt_confine *c, const char *path, const tt_expect *x, uint64_t limit,
                  uint64_t *hash, tt_err *e)
@@ -206,15 +184,8 @@ int tt_same_content(tt_confine *c, const char *a, const char *b, int *same, tt_e
     return 0;
 }
 
-/* The background removal of swapped-out copies: one work queue for the process, started
- * by the first copy handed to it and drained by tt_link_drain (and at exit). A removal
- * that fails is kept to report, and the rest go on (TT_WORKQ_KEEP_GOING). */
-static struct {
-    pthread_mutex_t mu;
-    tt_workq *q;
-    int atexit_set;
-} reaper = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
+/* The removal of swapped-out copies on the work queue's threads. A removal that fails
+ * is kept to report, and the rest go on (TT_WORKQ_KEEP_GOING). */
 typedef struct reap_job {
     pf_dir *dir;
     char name[64];
@@ -239,17 +210,17 @@ static void drop_reap(void *arg)
     free(j);
 }
 
-static void drain_at_exit(void)
+tt_workq *tt_reaper_start(void)
 {
-    tt_err ignored;
-    tt_link_drain(&ignored);
+    return tt_workq_start(2, 256, TT_WORKQ_KEEP_GOING, reap, drop_reap, NULL);
 }
 
-/* Hands the removal of d/name to the queue (removes it here when that cannot be). */
-static void reap_later(pf_dir *d, const char *name, const char *path)
+/* Hands the removal of d/name to the reaper (removes it here when there is none, or
+ * when the job cannot be made). */
+static void reap_later(tt_workq *reaper, pf_dir *d, const char *name, const char *path)
 {
-    reap_job *j = calloc(1, sizeof *j);
-    char *dir = tt_path_dirname(path);
+    reap_job *j = reaper ? calloc(1, sizeof *j) : NULL;
+    char *dir = j ? tt_path_dirname(path) : NULL;
     if (j) snprintf(j->name, sizeof j->name, "%s", name);
     if (j && dir) j->shown = tt_path_join(dir, name);
     free(dir);
@@ -259,25 +230,8 @@ static void reap_later(pf_dir *d, const char *name, const char *path)
         free(j);
         return;
     }
-    pthread_mutex_lock(&reaper.mu);
-    if (!reaper.q) reaper.q = tt_workq_start(2, 256, TT_WORKQ_KEEP_GOING, reap, drop_reap, NULL);
-    if (reaper.q && !reaper.atexit_set) reaper.atexit_set = atexit(drain_at_exit) == 0;
-    tt_workq *q = reaper.q;
-    pthread_mutex_unlock(&reaper.mu);
-    tt_err ignored;
-    if (q)
-        tt_workq_add(q, j, &ignored);
-    else
-        reap(NULL, j, &ignored), drop_reap(j);
-}
-
-int tt_link_drain(tt_err *e)
-{
-    pthread_mutex_lock(&reaper.mu);
-    tt_workq *q = reaper.q;
-    reaper.q = NULL;
-    pthread_mutex_unlock(&reaper.mu);
-    return q ? tt_workq_finish(q, e) : 0;
+    tt_err ignored; /* a failure is the reaper's to report */
+    tt_workq_add(reaper, j, &ignored);
 }
 
 /* ctime is compared only before tether itself renames the file (a rename sets it). */
@@ -315,7 +269,7 @@ static int make_twin(const tt_at *src, const tt_stat *sst, const tt_at *at, cons
 }
 
 /* Swaps the twin at tmp in for the planned file at `at`, and removes the old file. */
-static int swap_twin(const tt_at *at, const char *tmp, const tt_expect *xpath, unsigned flags,
+static int swap_twin(const tt_at *at, const char *tmp, const tt_expect *xpath, tt_workq *reaper,
                      tt_err *e)
 {
     tt_expect loose = but_ctime(xpath);
@@ -328,10 +282,7 @@ static int swap_twin(const tt_at *at, const char *tmp, const tt_expect *xpath, u
             return tt_fail(e, TT_ECHANGED, at->path, "changed while being linked; left alone",
                            NULL);
         }
-        if (flags & TT_DEDUPE_BACKGROUND)
-            reap_later(at->dir, tmp, at->path);
-        else
-            pf_dir_unlink(at->dir, tmp, 0);
+        reap_later(reaper, at->dir, tmp, at->path);
         return 0;
     }
     if (err == ENOSYS || err == EINVAL || err == ENOTSUP || err == EOPNOTSUPP) {
@@ -348,7 +299,7 @@ static int swap_twin(const tt_at *at, const char *tmp, const tt_expect *xpath, u
 }
 
 int tt_link_over(tt_confine *c, const char *existing, const char *path, const tt_expect *xexisting,
-                 const tt_expect *xpath, unsigned flags, tt_err *e)
+                 const tt_expect *xpath, unsigned flags, tt_workq *reaper, tt_err *e)
 {
     tt_at src, at;
     if (tt_at_open(c, existing, &src, e) != 0) return -1;
@@ -376,7 +327,7 @@ int tt_link_over(tt_confine *c, const char *existing, const char *path, const tt
     if (rc || sst.ino == cur.ino || (flags & TT_DEDUPE_DRY)) goto out; /* or already one file */
     char tmp[64];
     if ((rc = make_twin(&src, &sst, &at, &cur, tmp, sizeof tmp, flags, e)) != 0) goto out;
-    if ((rc = swap_twin(&at, tmp, xpath, flags, e)) != 0) goto out;
+    if ((rc = swap_twin(&at, tmp, xpath, reaper, e)) != 0) goto out;
     if (!(flags & TT_DEDUPE_CLONE) && (tt_at_stat(&at, &cur) != 0 || cur.ino != sst.ino))
         rc = tt_fail(e, TT_EVERIFY, path, "does not name the intended file after linking", NULL);
 out:

@@ -7,13 +7,10 @@
 
 #include "at.h"
 #include "error.h"
+#include "workq.h"
 
 #include <stddef.h>
 #include <stdint.h>
-
-/* Opens the regular file at path for reading (no link followed), checking it is still
- * as x says (when given); TT_ECHANGED otherwise. */
-int tt_file_open(tt_confine *c, const char *path, const tt_expect *x, pf_file **out, tt_err *e);
 
 /* xxHash64 of a file (of its first `limit` bytes when limit > 0). */
 int tt_hash_file(tt_confine *c, const char *path, const tt_expect *x, uint64_t limit,
@@ -37,23 +34,25 @@ int tt_same_groups_many(tt_confine *c, const char *const *paths, const tt_expect
 int tt_same_content(tt_confine *c, const char *a, const char *b, int *same, tt_err *e);
 
 enum {
-    TT_DEDUPE_CLONE = 1,      /* a copy-on-write clone, not a hard link */
-    TT_DEDUPE_BACKGROUND = 2, /* remove the old copy on another thread */
-    TT_DEDUPE_DRY = 4,
+    TT_DEDUPE_CLONE = 1, /* a copy-on-write clone, not a hard link */
+    TT_DEDUPE_DRY = 2,
 };
 
 /* Replaces the regular file at path, which must still be as xpath says, by a hard link
  * to existing (which must still be as xexisting says), or by a reflink clone of it that
  * keeps path's mode, owner and times. The new name is made under a temporary name and
  * checked to be existing's inode before it is swapped in; the old file is swapped out
- * and removed only once it is seen unchanged (else it is swapped back: TT_ECHANGED). */
+ * and removed only once it is seen unchanged (else it is swapped back: TT_ECHANGED):
+ * here, or on reaper's threads when one is given. */
 int tt_link_over(tt_confine *c, const char *existing, const char *path, const tt_expect *xexisting,
-                 const tt_expect *xpath, unsigned flags, tt_err *e);
+                 const tt_expect *xpath, unsigned flags, tt_workq *reaper, tt_err *e);
 
-/* Waits until every old copy tt_link_over queued with TT_DEDUPE_BACKGROUND is removed;
- * -1 with *e naming one that could not be (it is left beside the link, named
- * .tether-PID-N.tmp, holding the same bytes as the link). Also run at exit. */
-int tt_link_drain(tt_err *e);
+/* A work queue that removes the old copies tt_link_over hands it, on two threads, while
+ * the next files are linked; NULL when it cannot be made (ENOMEM). Its owner ends it with
+ * tt_workq_finish, which waits for every removal and fails naming the first that could
+ * not be done (that copy is left beside the link, named .tether-PID-N.tmp, holding the
+ * same bytes as the link). */
+tt_workq *tt_reaper_start(void);
 
 /* Gives path (a hard link that must still be as x says) its own copy of the content
  * again, with meta's mode, owner and times: the inverse of tt_link_over, for undo. */

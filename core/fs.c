@@ -6,6 +6,7 @@
 #include "platform/platform.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,28 @@ static int opened_as_checked(const tt_at *at, const tt_stat *seen, int link, con
                : tt_expect_check(&x, &now, path, e);
 }
 
+int tt_file_open(tt_confine *c, const char *path, const tt_expect *x, pf_file **out, tt_err *e)
+{
+    tt_at at;
+    if (tt_at_open(c, path, &at, e) != 0) return -1;
+    int err = pf_file_open(at.dir, at.name, out);
+    tt_at_close(&at);
+    if (err == ELOOP) err = TT_ECHANGED; /* a link now: not the file planned */
+    if (err) return tt_fail(e, err, path, NULL, NULL);
+    tt_stat st;
+    if ((err = pf_file_stat(*out, &st)) == 0 && st.type != TT_FILE) err = TT_ECHANGED;
+    if (!err && tt_expect_check(x, &st, path, e))
+        err = TT_ECHANGED;
+    else if (err)
+        tt_fail(e, err, path, err == TT_ECHANGED ? "is not a regular file now" : NULL, NULL);
+    if (err) {
+        pf_file_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_err *e)
 {
     tt_at at;
@@ -258,15 +281,18 @@ int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_e
 
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e)
 {
-    size_t n = strlen(prefix);
+    const char *dir = prefix ? "" : pf_temp_dir(), *sep = prefix ? "" : TT_SEP_STR;
+    if (!prefix) prefix = "tether-";
+    size_t n = strlen(dir) + strlen(sep) + strlen(prefix);
     char *tmpl = malloc(n + 7);
     if (!tmpl) return tt_fail(e, ENOMEM, prefix, NULL, NULL);
-    memcpy(tmpl, prefix, n);
-    memcpy(tmpl + n, "XXXXXX", 7);
+    snprintf(tmpl, n + 7, "%s%s%sXXXXXX", dir, sep, prefix);
     int err = pf_mkdtemp(tmpl);
     if (err) {
+        tmpl[n] = '\0';
+        tt_fail(e, err, tmpl, "cannot create a temporary directory", NULL);
         free(tmpl);
-        return tt_fail(e, err, prefix, "cannot create a temporary directory", NULL);
+        return -1;
     }
     *out = tmpl;
     return 0;

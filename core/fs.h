@@ -1,6 +1,6 @@
-/* Directories and renames, reached through core/at like every other change: making
- * directories (optionally with parents), removing an empty one, renaming, and private
- * temporary directories. */
+/* Directories, files and renames, reached through core/at like every other change:
+ * making directories (optionally with parents), removing an empty one, renaming, files
+ * made, opened for reading or written in place, and private temporary directories. */
 #ifndef TETHER_CORE_FS_H
 #define TETHER_CORE_FS_H
 
@@ -39,6 +39,9 @@ int tt_rename(tt_confine *c, const char *from, const char *to, const tt_expect *
  * its mode is set: only then does it keep mode's set-user-ID and set-group-ID bits. */
 int tt_create_file(tt_confine *c, const char *path, int mode, const uint32_t *owner, int *fd,
                    tt_stat *made, tt_err *e);
+/* Opens the regular file at path for reading from its directory's handle (no link
+ * followed), checking it is still as x says (when given); TT_ECHANGED otherwise. */
+int tt_file_open(tt_confine *c, const char *path, const tt_expect *x, pf_file **out, tt_err *e);
 /* Opens path for writing in place (*fd) when it is a character device (a terminal,
  * /dev/null) or a FIFO, or a link to one that belongs to the caller or to root
  * (/dev/stdout): another user's link could point anywhere. Nothing is made, truncated or
@@ -46,7 +49,8 @@ int tt_create_file(tt_confine *c, const char *path, int mode, const uint32_t *ow
  * replacing whole), a FIFO no process reads is ENXIO, and an object that changed while
  * it was opened is TT_ECHANGED. *st: what was opened. */
 int tt_open_in_place(tt_confine *c, const char *path, int *fd, tt_stat *st, tt_err *e);
-/* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd. */
+/* Creates a new directory named prefix + random suffix, mode 0700; *out is malloc'd.
+ * prefix NULL: "tether-" in the system's directory for temporary files (pf_temp_dir). */
 int tt_mkdtemp(const char *prefix, char **out, tt_err *e);
 int tt_statfs(const char *path, uint64_t *avail, uint64_t *total, tt_err *e);
 unsigned long tt_pid(void);

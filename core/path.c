@@ -45,6 +45,29 @@ int tt_path_is_abs(const char *p)
     return r > 0 && tt_is_sep(p[r - 1]);
 }
 
+/* The one way path.c walks names: the next name of p from *i, separators before it
+ * skipped; *start is where it begins and *i moves to its end. Returns its length, 0 at
+ * the end of p (a name is never empty). */
+static size_t next_name(const char *p, size_t *i, size_t *start)
+{
+    while (tt_is_sep(p[*i]))
+        (*i)++;
+    *start = *i;
+    while (p[*i] && !tt_is_sep(p[*i]))
+        (*i)++;
+    return *i - *start;
+}
+
+static int is_dot(const char *p, size_t start, size_t len)
+{
+    return len == 1 && p[start] == '.';
+}
+
+static int is_dotdot(const char *p, size_t start, size_t len)
+{
+    return len == 2 && p[start] == '.' && p[start + 1] == '.';
+}
+
 static char *dup_n(const char *s, size_t n)
 {
     char *r = malloc(n + 1);
@@ -130,15 +153,9 @@ char *tt_path_normalize(const char *p)
     for (size_t k = 0; k < i; k++) /* the root as it is, with the native separator */
         out[w++] = tt_is_sep(p[k]) ? TT_SEP : p[k];
     size_t floor = w; /* ".." never climbs above the root or a leading "../" run */
-    while (p[i]) {
-        while (tt_is_sep(p[i]))
-            i++;
-        size_t s = i;
-        while (p[i] && !tt_is_sep(p[i]))
-            i++;
-        size_t len = i - s;
-        if (len == 0 || (len == 1 && p[s] == '.')) continue;
-        if (len == 2 && p[s] == '.' && p[s + 1] == '.') {
+    for (size_t s, len; (len = next_name(p, &i, &s)) > 0;) {
+        if (is_dot(p, s, len)) continue;
+        if (is_dotdot(p, s, len)) {
             if (w > floor) {
                 while (w > floor && out[w - 1] != TT_SEP)
                     w--;
@@ -152,7 +169,7 @@ char *tt_path_normalize(const char *p)
             out[w++] = TT_SEP; /* not after a drive-relative "C:" */
         memcpy(out + w, p + s, len);
         w += len;
-        if (len == 2 && p[s] == '.' && p[s + 1] == '.') floor = w;
+        if (is_dotdot(p, s, len)) floor = w;
     }
     if (w == 0) out[w++] = '.';
     out[w] = '\0';
@@ -163,18 +180,11 @@ char *tt_path_normalize(const char *p)
 static size_t components(const char *p, size_t *starts, size_t *lens, size_t max)
 {
     size_t n = 0, i = 0;
-    while (p[i]) {
-        while (tt_is_sep(p[i]))
-            i++;
-        if (!p[i]) break;
-        size_t s = i;
-        while (p[i] && !tt_is_sep(p[i]))
-            i++;
+    for (size_t s, len; (len = next_name(p, &i, &s)) > 0; n++) {
         if (n < max) {
             starts[n] = s;
-            lens[n] = i - s;
+            lens[n] = len;
         }
-        n++;
     }
     return n;
 }
@@ -282,14 +292,6 @@ int tt_path_canonical_parent(const char *p, char **out, tt_err *e)
     return rc;
 }
 
-/* The end of the name that starts at p[i]. */
-static size_t name_end(const char *p, size_t i)
-{
-    while (p[i] && !tt_is_sep(p[i]))
-        i++;
-    return i;
-}
-
 /* *abs: p as it is when absolute, else joined to the current directory (malloc'd). */
 static int from_cwd(const char *p, char **abs, tt_err *e)
 {
@@ -314,13 +316,8 @@ static int spelled(const char *p, char **out, tt_err *e)
     char *abs;
     if (from_cwd(p, &abs, e) != 0) return -1;
     size_t cut = 0; /* the end of the last ".." */
-    for (size_t i = tt_path_root(abs); abs[i];) {
-        while (tt_is_sep(abs[i]))
-            i++;
-        size_t start = i;
-        i = name_end(abs, i);
-        if (i - start == 2 && abs[start] == '.' && abs[start + 1] == '.') cut = i;
-    }
+    for (size_t i = tt_path_root(abs), start, len; (len = next_name(abs, &i, &start)) > 0;)
+        if (is_dotdot(abs, start, len)) cut = i;
     char *head = NULL, *chead = NULL, *joined = NULL;
     int rc = -1;
     if (cut == 0) {
@@ -348,15 +345,10 @@ static size_t shared_end(const char *a, const char *b)
 {
     size_t ra = tt_path_root(a), rb = tt_path_root(b), end = ra;
     if (ra != rb || strncmp(a, b, ra) != 0) return 0;
-    for (size_t i = ra, j = rb;;) {
-        while (tt_is_sep(a[i]))
-            i++;
-        while (tt_is_sep(b[j]))
-            j++;
-        size_t ea = name_end(a, i), eb = name_end(b, j);
-        if (ea == i || ea - i != eb - j || memcmp(a + i, b + j, ea - i) != 0) return end;
-        end = i = ea;
-        j = eb;
+    for (size_t i = ra, j = rb, sa, sb;;) {
+        size_t na = next_name(a, &i, &sa), nb = next_name(b, &j, &sb);
+        if (na == 0 || na != nb || memcmp(a + sa, b + sb, na) != 0) return end;
+        end = i;
     }
 }
 
@@ -388,7 +380,7 @@ static int up_from_dir(char *abs, size_t *w)
     while (start > root && !tt_is_sep(abs[start - 1]))
         start--;
     size_t len = *w - start;
-    if (len == 0 || (len == 2 && abs[start] == '.' && abs[start + 1] == '.')) return 0;
+    if (len == 0 || is_dotdot(abs, start, len)) return 0;
     char saved = abs[*w];
     abs[*w] = '\0';
     tt_stat st;
@@ -408,17 +400,12 @@ static int tidied(const char *p, char **out, tt_err *e)
     char *abs;
     if (from_cwd(p, &abs, e) != 0) return -1;
     size_t w = tt_path_root(abs);
-    for (size_t i = w; abs[i];) {
-        while (tt_is_sep(abs[i]))
-            i++;
-        size_t start = i;
-        i = name_end(abs, i);
-        if (i == start || (i - start == 1 && abs[start] == '.')) continue;
-        if (i - start == 2 && abs[start] == '.' && abs[start + 1] == '.' && up_from_dir(abs, &w))
-            continue;
+    for (size_t i = w, start, len; (len = next_name(abs, &i, &start)) > 0;) {
+        if (is_dot(abs, start, len)) continue;
+        if (is_dotdot(abs, start, len) && up_from_dir(abs, &w)) continue;
         if (w > tt_path_root(abs)) abs[w++] = TT_SEP;
-        memmove(abs + w, abs + start, i - start);
-        w += i - start;
+        memmove(abs + w, abs + start, len);
+        w += len;
     }
     abs[w] = '\0';
     *out = abs;

@@ -3,6 +3,7 @@
  * mid-walk is not followed (O_NOFOLLOW). d_type saves a stat for almost every entry. */
 #include "walk.h"
 
+#include "classify.h"
 #include "path.h"
 
 #include <errno.h>
@@ -239,4 +240,14 @@ void tt_walk_close(tt_walk *w)
     free(w->path);
     free(w->curdir);
     free(w);
+}
+
+tt_walk_tuning tt_walk_tuning_from_env(void)
+{
+    const char *threads = pf_env("TETHER_THREADS"), *cache = pf_env("TETHER_TARGET_CACHE");
+    tt_walk_tuning t = {
+        .threaded = !(threads && strcmp(threads, "0") == 0),
+        .target_cache = cache ? atoi(cache) : TT_TARGET_CACHE,
+    };
+    return t;
 }

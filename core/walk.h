@@ -58,4 +58,13 @@ const tt_walk_stats *tt_walk_stats_of(const tt_walk *w);
 size_t tt_walk_root_len(const tt_walk *w);
 void tt_walk_close(tt_walk *w);
 
+/* What the environment asks of a walk, kept to measure what the worker thread and the
+ * classifier's target cache buy: TETHER_THREADS=0 walks on the calling thread;
+ * TETHER_TARGET_CACHE=N keeps N target directories open (0: none). */
+typedef struct tt_walk_tuning {
+    int threaded;     /* walk on a worker thread (tt_scan_open's threaded) */
+    int target_cache; /* tt_walk_opts.target_cache */
+} tt_walk_tuning;
+tt_walk_tuning tt_walk_tuning_from_env(void);
+
 #endif

@@ -325,6 +325,17 @@ function tether.pid_alive(pid) end
 ---@return tether.error? error
 function tether.euid() end
 
+---The rule for following a link on the way to a path (the one tether.confine keeps): a link is followed only when it is the caller's (euid, by default tether.euid()), or root's in a directory no other user can write. dir: tether.info of the directory the link is in (nil: not there yet, and a run's own). False says why: "owner" (another user's link) or "dir" (root's, in a directory another user can write).
+---@param link_uid integer
+---@param dir? tether.info
+---@param euid? integer
+---@return boolean|nil result
+---@return string?
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.link_trusted(link_uid, dir, euid) end
+
 ---Now, in the clock file times are stamped with (seconds, nanoseconds).
 ---@return integer|nil result
 ---@return integer
@@ -416,7 +427,7 @@ function tether.link_support(dir) end
 ---@return tether.error? error
 function tether.link_over(existing, path, expect, opts) end
 
----Wait for the removals link_over left to its background thread, and say if one failed.
+---Wait for the removals of old copies link_over{background = true} handed to its queue, end that queue (the next such call starts one) and say if one failed: the copy left is named (it holds the same bytes as its link).
 ---@return true|nil result
 ---@return string? message
 ---@return string? errno

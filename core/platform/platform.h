@@ -52,6 +52,10 @@ int pf_junction_support(const char **why, const char **hint);
 /* Replaces the trailing XXXXXX of tmpl and creates that directory, mode 0700 (a new,
  * private name: nothing existing is touched). */
 int pf_mkdtemp(char *tmpl);
+/* Where temporary files go: $TMPDIR (on Windows also %TEMP%, then %TMP%), else /tmp. */
+const char *pf_temp_dir(void);
+/* The value of an environment variable, NULL when it is unset or empty. */
+const char *pf_env(const char *name);
 
 /* Directories read relative to an open handle (openat and friends on POSIX). */
 typedef struct pf_dir pf_dir;

@@ -100,6 +100,18 @@ int pf_mkdtemp(char *tmpl)
     return mkdtemp(tmpl) ? 0 : errno;
 }
 
+const char *pf_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+const char *pf_temp_dir(void)
+{
+    const char *tmp = pf_env("TMPDIR");
+    return tmp ? tmp : "/tmp";
+}
+
 int pf_realpath(const char *path, char **out)
 {
     char *r = realpath(path, NULL);

@@ -463,6 +463,20 @@ static int read_link(const char *path, char *buf, size_t cap, size_t *len)
     return 0;
 }
 
+const char *pf_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+const char *pf_temp_dir(void)
+{
+    const char *tmp = pf_env("TMPDIR");
+    if (!tmp) tmp = pf_env("TEMP");
+    if (!tmp) tmp = pf_env("TMP");
+    return tmp ? tmp : "/tmp";
+}
+
 int pf_mkdtemp(char *tmpl)
 {
     size_t n = strlen(tmpl);

@@ -163,6 +163,9 @@ print(s.avail // 2^20 .. " MiB free")]] },
       example = [[print(tether.pid_alive(tether.pid())) --> true]] },
     { "euid", sig = "", ret = "integer", doc = "The effective user id (0 on Windows).",
       example = [[print(tether.euid() == 0 and "root" or "not root")]] },
+    { "link_trusted", sig = "link_uid: integer, dir?: tether.info, euid?: integer", ret = "boolean, string?",
+      doc = "The rule for following a link on the way to a path (the one tether.confine keeps): a link is followed only when it is the caller's (euid, by default tether.euid()), or root's in a directory no other user can write. dir: tether.info of the directory the link is in (nil: not there yet, and a run's own). False says why: \"owner\" (another user's link) or \"dir\" (root's, in a directory another user can write).",
+      example = [[print(tether.link_trusted(tether.info("l").uid, tether.info(".")))]] },
     { "fs_now", sig = "", ret = "integer, integer", doc = "Now, in the clock file times are stamped with (seconds, nanoseconds).",
       example = [[print(tether.fs_now())]] },
     { "journal", sig = "path: string, opts?: {create?: boolean}", ret = "tether.journal",
@@ -196,7 +199,7 @@ print(tether.lock_dir("d")) -- nil ... (EBUSY): this process holds it already]] 
       example = [[assert(tether.copytree("d", "d2"))
 local x = assert(tether.info("d2/a"))
 assert(tether.link_over("d/a", "d2/a", x)) -- d2/a is now a hard link to d/a]] },
-    { "link_drain", sig = "", ret = "true", doc = "Wait for the removals link_over left to its background thread, and say if one failed.",
+    { "link_drain", sig = "", ret = "true", doc = "Wait for the removals of old copies link_over{background = true} handed to its queue, end that queue (the next such call starts one) and say if one failed: the copy left is named (it holds the same bytes as its link).",
       example = [[assert(tether.link_drain())]] },
     { "unshare", sig = "path: string, meta: table, opts?: {expect?: tether.expect, dry?: boolean}", ret = "true",
       doc = "Give a hard-linked path its own copy again, with meta's mode, owner and time; refuses a file whose content or mode changed since expect.", fails = { "ECHANGED" },

@@ -348,17 +348,6 @@ local function fingerprint(i)
   return "f" .. i.type
 end
 
--- Whether a link of root's or the caller's (uid) in directory d may be followed, as the
--- confinement asks (core/chase.c): a link of root's only where no one else can write d
--- (anyone who can could have moved one there); the caller's own always. (A directory
--- this run makes is not there yet, and is its own.)
-local function trusted_dir(d, uid, euid)
-  if uid ~= 0 then return true end
-  local i = tether.info(d)
-  if not i then return true end
-  return not ((i.uid ~= euid and i.uid ~= 0) or (i.mode & 18) ~= 0) -- 022: group, others
-end
-
 local function new_resolver(view, euid)
   return setmetatable({ view = view, euid = euid, seen = {} }, Resolver)
 end
@@ -386,11 +375,15 @@ function Resolver:resolve(p, follow, item)
       if is_link(info) then
         hops = hops + 1
         if hops > MAX_LINKS then return nil, select(2, tether.fail("ELOOP", p, "too many links on the way")) end
-        if info.uid and info.uid ~= self.euid and info.uid ~= 0 then
+        -- The confinement's rule (core/chase.c); a directory this run makes is not there
+        -- yet, and is its own.
+        local trusted, why = true, nil
+        if info.uid then trusted, why = tether.link_trusted(info.uid, tether.info(cur), self.euid) end
+        if why == "owner" then
           return nil, select(2, tether.fail("EPERM", q, "is a link that belongs to another user, who could point it anywhere; not followed",
             "give the path it leads to instead, if that is meant"))
         end
-        if info.uid and not trusted_dir(cur, info.uid, self.euid) then
+        if not trusted then
           return nil, select(2, tether.fail("EPERM", q, "is a link in a directory another user can write, who could have put it there; not followed",
             "give the path it leads to instead, if that is meant"))
         end

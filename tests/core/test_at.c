@@ -199,9 +199,9 @@ static void test_every_change_refuses_a_swapped_directory(void **state)
         before);
     assert_refused(f, tt_rmtree(f->c, in(f, "sub/inner"), NULL, &e), &e, before);
     tt_expect any = {0};
-    assert_refused(f,
-                   tt_link_over(f->c, in(f, "sub.real/file"), in(f, "sub/file"), NULL, &any, 0, &e),
-                   &e, before);
+    assert_refused(
+        f, tt_link_over(f->c, in(f, "sub.real/file"), in(f, "sub/file"), NULL, &any, 0, NULL, &e),
+        &e, before);
     tt_stat meta = {0};
     assert_refused(f, tt_unshare(f->c, in(f, "sub/file"), NULL, &meta, &e), &e, before);
     tt_tree_stats ts;

@@ -128,6 +128,78 @@ static void test_another_users_link_is_refused(void **state)
     free(want);
 }
 
+/* The trust rule as docs and README state it: the caller's own link, or root's in a
+ * directory whose owner is the caller or root and that no group or other may write. */
+static int model_trusted(uint32_t link_uid, uint32_t dir_uid, uint32_t dir_mode, uint32_t euid)
+{
+    if (link_uid == euid && link_uid != 0) return 1;
+    if (link_uid != 0) return 0;
+    return (dir_uid == euid || dir_uid == 0) && !(dir_mode & (S_IWGRP | S_IWOTH));
+}
+
+static const uint32_t modes[] = {0700, 0755, 0775, 0757, 0777, 01777, 0570, 0720, 0702};
+
+/* tt_link_trust against the model for every owner of link and directory, every mode,
+ * root and another caller, and with no directory yet (the run's own). */
+static void test_trust_rule(void **state)
+{
+    (void)state;
+    const uint32_t uids[] = {0, 1000, 65534}, euids[] = {0, 1000};
+    for (size_t e = 0; e < 2; e++)
+        for (size_t l = 0; l < 3; l++) {
+            uint32_t euid = euids[e], luid = uids[l];
+            int none = tt_link_trust(luid, NULL, euid);
+            assert_int_equal(none, luid == euid || luid == 0 ? TT_TRUSTED : TT_TRUST_NOT_OWNERS);
+            for (size_t d = 0; d < 3; d++)
+                for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+                    tt_stat dir = {.type = TT_DIR, .uid = uids[d], .mode = modes[m]};
+                    int why = tt_link_trust(luid, &dir, euid);
+                    assert_int_equal(why == TT_TRUSTED,
+                                     model_trusted(luid, uids[d], modes[m], euid));
+                    if (why != TT_TRUSTED)
+                        assert_int_equal(why, luid == euid || luid == 0 ? TT_TRUST_OTHERS_DIR
+                                                                        : TT_TRUST_NOT_OWNERS);
+                }
+        }
+}
+
+/* tt_chase_owned keeps the rule on real directories: a link of root's and one of another
+ * user's, in a directory of each owner and mode, followed exactly when the rule says. */
+static void test_chase_keeps_the_rule(void **state)
+{
+    const char *d = *state;
+    if (geteuid() != 0) skip(); /* only root can give links and directories away */
+    const uint32_t owners[] = {0, 65534};
+    for (size_t o = 0; o < 2; o++)
+        for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++)
+            for (size_t l = 0; l < 2; l++) {
+                char dir[PATH_MAX], link[PATH_MAX + 8], path[PATH_MAX + 16], target[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/x%zu-%zu-%zu", d, o, m, l);
+                snprintf(link, sizeof link, "%s/l", dir);
+                snprintf(target, sizeof target, "%s/a", d);
+                snprintf(path, sizeof path, "%s/b", link);
+                assert_int_equal(mkdir(dir, 0700), 0);
+                assert_int_equal(symlink(target, link), 0);
+                assert_int_equal(lchown(link, owners[l], owners[l]), 0);
+                assert_int_equal(chown(dir, owners[o], owners[o]), 0);
+                assert_int_equal(chmod(dir, modes[m]), 0);
+                pf_dir *h = NULL;
+                char *real = NULL, *bad = NULL;
+                uint32_t owner = 0;
+                int err = tt_chase_owned(path, &h, &real, &bad, &owner);
+                if (model_trusted(owners[l], owners[o], modes[m], 0)) {
+                    assert_int_equal(err, 0);
+                    pf_dir_close(h);
+                    free(real);
+                } else {
+                    assert_int_equal(err, EPERM);
+                    assert_string_equal(bad, link);
+                    assert_int_equal(owner, owners[l]);
+                    free(bad);
+                }
+            }
+}
+
 static int teardown(void **state)
 {
     tu_rmtree(*state);
@@ -142,6 +214,8 @@ int main(void)
         T(test_long_target_is_read_whole),
         T(test_kernel_errors),
         T(test_another_users_link_is_refused),
+        T(test_chase_keeps_the_rule),
+        cmocka_unit_test(test_trust_rule),
     };
     return cmocka_run_group_tests_name("core/chase", tests, NULL, NULL);
 }

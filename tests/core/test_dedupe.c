@@ -57,7 +57,7 @@ static void test_link_over_and_unshare(void **state)
     tt_expect xk = whole(keep), xc = whole(copy);
     xk.have &= ~TT_X_CTIME; /* the kept file's ctime changes with every link made to it */
     tt_err e;
-    assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, &e), 0);
+    assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, NULL, &e), 0);
     struct stat a, b;
     assert_int_equal(stat(keep, &a), 0);
     assert_int_equal(stat(copy, &b), 0);
@@ -91,12 +91,12 @@ static void test_link_over_refuses_changed_files(void **state)
     tu_write(other, "identical");
     assert_int_equal(rename(other, keep), 0); /* the kept file swapped for another */
     tt_err e;
-    assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, &e), -1);
+    assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, NULL, &e), -1);
     assert_int_equal(e.code, TT_ECHANGED);
     xk = whole(keep);
     xk.have &= ~TT_X_CTIME;
     tu_write(copy, "IDENTICAL"); /* the copy edited since it was compared */
-    assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, &e), -1);
+    assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, NULL, &e), -1);
     assert_int_equal(e.code, TT_ECHANGED);
     assert_true(tu_read_equals(copy, "IDENTICAL"));
     assert_int_equal(tu_count_entries(d), 2);
@@ -111,16 +111,18 @@ static void test_background_removal_is_drained(void **state)
     tt_expect xk = whole(keep);
     xk.have &= ~TT_X_CTIME;
     tt_err e;
+    tt_workq *reaper = tt_reaper_start();
+    assert_non_null(reaper);
     for (int i = 0; i < 20; i++) {
         char name[32];
         snprintf(name, sizeof name, "copy%d", i);
         char *copy = tu_path(d, name);
         tu_write(copy, "identical");
         tt_expect xc = whole(copy);
-        assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, TT_DEDUPE_BACKGROUND, &e), 0);
+        assert_int_equal(tt_link_over(NULL, keep, copy, &xk, &xc, 0, reaper, &e), 0);
         free(copy);
     }
-    assert_int_equal(tt_link_drain(&e), 0);
+    assert_int_equal(tt_workq_finish(reaper, &e), 0);
     assert_int_equal(tu_count_entries(d), 21); /* no .tether-*.tmp left */
     struct stat a;
     assert_int_equal(stat(keep, &a), 0);

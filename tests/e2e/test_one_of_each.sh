@@ -41,5 +41,17 @@ rule "threads" '*.[ch]' '\b(pthread_create|CreateThread|_beginthreadex|thrd_crea
 # Clocks and resource limits differ between POSIX and Windows: pf_clock, pf_fs_now,
 # pf_files_limit and pf_files_raise are the only ways to them.
 rule "clocks and resource limits" '*.[ch]' '\b(clock_gettime|gettimeofday|[gs]etrlimit)\s*\(' 'getrlimit(RLIMIT_NOFILE, &rl);' core/platform/
+# Work a library starts is ended by whoever started it (dedupe's removal queue is the
+# Lua state's, drained by tether.link_drain): no exit hook drains what no one owns.
+rule "exit hooks" '*.[ch]' '\b(atexit|at_quick_exit|on_exit)\s*\(' 'if (!set) set = atexit(drain) == 0;' host/ core/platform/
+# The environment is read by the platform layer (pf_env, pf_temp_dir: where temporary
+# files go differs between POSIX and Windows) and the host; core asks pf_env in the one
+# module a knob belongs to (core/walk's tuning); bindings only pass values on.
+rule "environment" '*.[ch]' '\b(getenv|secure_getenv|_wgetenv|GetEnvironmentVariable[AW]?)\s*\(' 'const char *tmp = getenv("TMPDIR");' host/ core/platform/
+rule "knobs from the environment in core" '*.[ch]' '\bpf_env\s*\(' 'env = pf_env("TETHER_THREADS");' core/walk.c core/platform/
+# Data flows one way (docs/style.md): stdlib requires the C part, never the other way.
+# A binding that loads a Lua module (require, luaL_requiref, a chunk run from C) would
+# make tether.core depend on what is written over it.
+rule "bindings loading Lua" 'l_*.c' '"require"|\b(luaL_requiref|luaL_dostring|luaL_loadstring|luaL_dofile|luaL_loadfilex?)\s*\(' 'lua_getglobal(L, "require");' host/ core/
 
 finish
