@@ -544,9 +544,26 @@ int pf_dir_open_write(pf_dir *d, const char *name, int follow, int *fd, tt_stat 
     return 0;
 }
 
-int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid)
+int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid, const tt_stat *want)
 {
+#if defined(O_PATH) && defined(AT_EMPTY_PATH)
+    int fd = openat(d->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat s;
+    int err = fstat(fd, &s) != 0 ? errno : 0;
+    if (!err &&
+        (!S_ISLNK(s.st_mode) || (uint64_t)s.st_dev != want->dev || (uint64_t)s.st_ino != want->ino))
+        err = TT_ECHANGED;
+    if (!err && fchownat(fd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH) != 0) err = errno;
+    close(fd);
+    return err;
+#else
+    struct stat s;
+    if (fstatat(d->fd, name, &s, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    if (!S_ISLNK(s.st_mode) || (uint64_t)s.st_dev != want->dev || (uint64_t)s.st_ino != want->ino)
+        return TT_ECHANGED;
     return fchownat(d->fd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+#endif
 }
 
 int pf_dir_chmod(pf_dir *d, unsigned mode)

@@ -37,8 +37,8 @@ return {
       fails = { "EOUTSIDE", "ELOOP", "ECHANGED", "EPERM" },
       example = [[local c <close> = assert(tether.confine({"d"}))
 for _, r in ipairs(c:roots()) do print(r.path, r.dev, r.ino) end]] },
-    { "symlink", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean}", ret = identity,
-      doc = "Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there).",
+    { "symlink", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean, owner?: {uid: integer, gid: integer}}", ret = identity,
+      doc = "Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there). `owner`: when root makes it, the link just made (and checked) is given this owner through its directory's handle, as an undo gives a user's link back to them; one that cannot be given it is removed again. Anyone else's links are their own, and `owner` is not used.",
       fails = { "EEXIST", "EVERIFY", "EPERM" },
       example = [[assert(tether.symlink("f", "to-f"))
 assert(tether.symlink("d/a", "rel", {relative = true})) -- stores "d/a" relative to the link]] },

@@ -160,9 +160,23 @@ local kinds = {
       if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
     end,
     effect = function() return false end,
-    apply = function(a) return raw.unlink(a.shown, { old = a.target, expect = a.expect }) end,
+    -- The link's owner is pinned with its identity (what is removed is the link whose
+    -- owner was read) and kept in the journal: undo gives the link back to its owner.
+    apply = function(a)
+      local i, x = tether.info(a.shown), {}
+      for k, v in pairs(a.expect or {}) do x[k] = v end
+      if i then x.dev, x.ino, x.uid, x.gid = x.dev or i.dev, x.ino or i.ino, i.uid, i.gid end
+      local ok, err, code, e = raw.unlink(a.shown, { old = a.target, expect = x })
+      if not ok then return nil, err, code, e end
+      return { dev = x.dev, ino = x.ino, uid = x.uid, gid = x.gid }
+    end,
     post = function(a) return not exists(a.path) end,
-    undo = function(a) return raw.symlink(a.target, a.path, { loop = true }) end,
+    -- (the owner is the journal's word: tether.symlink uses it only when root runs the
+    -- undo, on the link it has just made and checked)
+    undo = function(a, made)
+      local owner = type(made) == "table" and made.uid and { uid = made.uid, gid = made.gid } or nil
+      return raw.symlink(a.target, a.path, { loop = true, owner = owner })
+    end,
   },
   hardlink = { -- path, a regular file identical to existing, becomes a hard link to it
     checks_itself = true, -- tether.link_over re-checks path and existing in C (ECHANGED)
@@ -606,7 +620,8 @@ local function run_actions(self, j, result, opts)
       -- A link or directory is known by its device and inode; a hard-linked file also by
       -- the content and mode undo must find (kinds.hardlink.apply says which).
       local keep = type(made) == "table" and (a.op == "hardlink" and made or
-        (a.op == "mkdir" or a.op == "move" or a.op == "addhard") and id_of(made)) or nil
+        (a.op == "mkdir" or a.op == "move" or a.op == "addhard") and id_of(made) or
+        a.op == "unlink" and made) or nil
       j:note({ i = i, phase = "done", made = keep })
       result.done = result.done + 1
       if opts.on_action then opts.on_action(a, "done") end
@@ -820,7 +835,7 @@ local function take_back(j, run_, todo, opts)
     -- tree a newer run made again by copying, only what a copy keeps.
     local made = t.made
     if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
-      made = { type = made.type }
+      made = { type = made.type, uid = t.a.op == "unlink" and made.uid or nil, gid = t.a.op == "unlink" and made.gid or nil }
     end
     local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
     if not done then
@@ -1098,7 +1113,10 @@ journal.schemas.plan = function(records)
     if n > 1 then
       local i = r.i or r.undo_i
       if i ~= nil and (not check.int(i) or not h.actions[i]) then return n, "a record about no action" end
-      if r.made ~= nil and not check.id(r.made) then return n, "a malformed identity" end
+      if r.made ~= nil and (not check.id(r.made) or (r.made.uid ~= nil and not check.int(r.made.uid))
+         or (r.made.gid ~= nil and not check.int(r.made.gid))) then
+        return n, "a malformed identity"
+      end
       if r.phase == "kept" and (type(r.kept) ~= "table" or (r.kept.content ~= nil and type(r.kept.content) ~= "string")
          or (r.kept.mode ~= nil and not check.int(r.kept.mode))
          or (r.kept.uid ~= nil and not check.int(r.kept.uid)) or (r.kept.gid ~= nil and not check.int(r.kept.gid))) then
