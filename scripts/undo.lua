@@ -42,7 +42,9 @@ local row = journal.summary(r)
 local what = row.recipe == "migrate" and (row.src .. " -> " .. row.dest) or table.concat(row.roots, " ")
 if r.state == "undone" then cli.exit("refused", select(2, tether.fail("EINVAL", r.id, "already undone"))) end
 if r.state == "nothing" then cli.exit("refused", select(2, tether.fail("EINVAL", r.id, "changed nothing: there is nothing to undo"))) end
-cli.say("undoing %s (%s, %s): %s", r.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), cli.quote(what))
+-- Named before anything is done (a dry run names it with what it would do).
+local named = string.format("%s (%s, %s): %s", r.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), cli.quote(what))
+if not run.dry() then cli.say("undoing %s", named) end
 
 -- A run named out of order, with newer runs on the same paths not undone, is asked about.
 if #newer > 0 and not args.yes then
@@ -88,10 +90,10 @@ if tether.options.json then
 end
 if result.dry then
   if result.steps then
-    cli.say("would undo %s (%s -> %s):", r.id, cli.quote(result.plan.src), cli.quote(result.plan.dest))
+    cli.say("would undo %s:", named)
     for i, s in ipairs(result.steps) do cli.say("  %d. %s", i, cli.quote(s)) end
   else
-    cli.say("would undo %s (%s): %s", r.id, r.header.plan_kind, cli.count(result.count, "change"))
+    cli.say("would undo %s: %s", named, cli.count(result.count, "change"))
     for k = #result.actions, 1, -1 do cli.say("  take back: %s", cli.quote(require("tether.plan").describe_action(result.actions[k].a, true))) end
     for k = #result.migrations, 1, -1 do cli.say("  then undo the migration %s", result.migrations[k]) end
   end
