@@ -27,10 +27,10 @@ tether = {}
 ---@return tether.error? error
 function tether.confine(paths, opts) end
 
----Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there).
+---Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there). `owner`: when root makes it, the link just made (and checked) is given this owner through its directory's handle, as an undo gives a user's link back to them; one that cannot be given it is removed again. Anyone else's links are their own, and `owner` is not used.
 ---@param target string
 ---@param path string
----@param opts? {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean}
+---@param opts? {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean, owner?: {uid: integer, gid: integer}}
 ---@return tether.identity|nil result
 ---@return string? message
 ---@return string? errno
