@@ -44,7 +44,8 @@ if r.state == "undone" then cli.exit("refused", select(2, tether.fail("EINVAL", 
 if r.state == "nothing" then cli.exit("refused", select(2, tether.fail("EINVAL", r.id, "changed nothing: there is nothing to undo"))) end
 -- Named before anything is done (a dry run names it with what it would do).
 local named = string.format("%s (%s, %s): %s", r.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), cli.quote(what))
-if not run.dry() then cli.say("undoing %s", named) end
+local announce = run.would("undoing %s", nil)
+if announce then cli.say(announce, named) end
 
 -- A run named out of order, with newer runs on the same paths not undone, is asked about.
 if #newer > 0 and not args.yes then
