@@ -226,7 +226,7 @@ fi
 # recipe and every shape); -v says which.
 mkdir -p twice/sub && echo same > twice/a && cp -p twice/a twice/b && ln -s gone twice/sub/l
 t dedupe twice twice
-check "dedupe d d: one duplicate, not each file with itself" has "$out" "saved 5 B (1 duplicate files of 2 scanned"
+check "dedupe d d: one duplicate, not each file with itself" has "$out" "saved 5 B (1 duplicate file of 2 scanned"
 t undo
 t -v prune -n twice/sub ./twice twice/
 check "-v: a nested root is named" has "$out" "twice/sub is inside ./twice: walked once"
