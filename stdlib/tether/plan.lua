@@ -18,6 +18,9 @@ local run = require "tether.run"
 local optcheck = require "tether.opts"
 
 local raw = tether.raw
+-- A name in a description, quoted only when it holds a control character (tether.quote):
+-- the description itself is printed as it is.
+local q = tether.quote
 local M = {}
 local Plan = {}
 Plan.__index = Plan
@@ -128,7 +131,7 @@ local kinds = {
     -- is asked only when it failed, to tell "skipped" (the name was taken since the
     -- check) from "failed", instead of once more before every action.
     creates = true,
-    describe = function(a) return "link " .. (a.shown or a.path) .. " -> " .. a.target end,
+    describe = function(a) return "link " .. q(a.shown or a.path) .. " -> " .. q(a.target) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return raw.symlink(a.target, a.shown, { dir = a.dir }) end,
@@ -139,7 +142,7 @@ local kinds = {
   },
   replace = {
     checks_itself = true, -- tether.replace re-checks the old target and identity in C
-    describe = function(a) return "relink " .. (a.shown or a.path) .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
+    describe = function(a) return "relink " .. q(a.shown or a.path) .. " -> " .. q(a.target) .. " (was " .. q(a.old) .. ")" end,
     pre = function(a, view)
       local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
@@ -153,7 +156,7 @@ local kinds = {
   },
   unlink = {
     checks_itself = true, -- tether.unlink re-checks the target and identity in C
-    describe = function(a) return "remove link " .. (a.shown or a.path) .. " -> " .. a.target end,
+    describe = function(a) return "remove link " .. q(a.shown or a.path) .. " -> " .. q(a.target) end,
     pre = function(a, view)
       local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
@@ -180,7 +183,7 @@ local kinds = {
   },
   hardlink = { -- path, a regular file identical to existing, becomes a hard link to it
     checks_itself = true, -- tether.link_over re-checks path and existing in C (ECHANGED)
-    describe = function(a) return (a.clone and "clone " or "hard-link ") .. (a.shown or a.path) .. " to " .. a.existing end,
+    describe = function(a) return (a.clone and "clone " or "hard-link ") .. q(a.shown or a.path) .. " to " .. q(a.existing) end,
     pre = function() end,
     -- The old copy is removed on a second thread (freeing its blocks is the slow part);
     -- Plan:apply waits for it before the run is over.
@@ -213,7 +216,7 @@ local kinds = {
     end,
   },
   addhard = { -- a new name, path, for the file at existing (or for a link itself, as ln does)
-    describe = function(a) return "hard-link " .. (a.shown or a.path) .. " to " .. a.existing end,
+    describe = function(a) return "hard-link " .. q(a.shown or a.path) .. " to " .. q(a.existing) end,
     pre = function(a, view)
       local why = taken(a.path, view)
       if why then return why end
@@ -230,7 +233,7 @@ local kinds = {
     undo = function(a, made) return raw.unlink(a.path, { hard = true, expect = made }) end,
   },
   junction = { -- Windows: a junction to a directory (tether apply)
-    describe = function(a) return "junction " .. (a.shown or a.path) .. " -> " .. a.target end,
+    describe = function(a) return "junction " .. q(a.shown or a.path) .. " -> " .. q(a.target) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "junction", target = a.target } end,
     apply = function(a) return raw.junction(a.target, a.shown) end,
@@ -239,7 +242,7 @@ local kinds = {
   },
   drop = { -- path, another name of the file at existing (same inode), is removed; the data stays
     checks_itself = true, -- tether.unlink {hard} re-checks the identity, and refuses a last name
-    describe = function(a) return "remove " .. (a.shown or a.path) .. " (another name of " .. a.existing .. ")" end,
+    describe = function(a) return "remove " .. q(a.shown or a.path) .. " (another name of " .. q(a.existing) .. ")" end,
     pre = function(a, view)
       local i = (view or REAL):look(a.path)
       if not i or i.type ~= "file" then return "is not a file (any more)" end
@@ -254,7 +257,7 @@ local kinds = {
   },
   move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt), and
             -- kept in the journal (run_actions) for undo to give back
-    describe = function(a) return "move " .. (a.shown or a.path) .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
+    describe = function(a) return "move " .. q(a.shown or a.path) .. " to " .. q(a.to) .. (a.replace and " (replacing it)" or "") end,
     pre = function(a, view)
       if not exists(a.path, view) then return "does not exist" end
       local to = (view or REAL):look(a.to)
@@ -281,7 +284,7 @@ local kinds = {
   },
   mkdir = {
     creates = true, -- as symlink's
-    describe = function(a) return "make directory " .. (a.shown or a.path) end,
+    describe = function(a) return "make directory " .. q(a.shown or a.path) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function() return { type = "dir" } end,
     apply = function(a) return raw.mkdir(a.shown) end,
@@ -289,7 +292,7 @@ local kinds = {
     undo = function(a, made) return raw.rmdir(a.path, { expect = made }) end,
   },
   rmdir = { -- an empty directory (after the plan's earlier actions)
-    describe = function(a) return "remove empty directory " .. (a.shown or a.path) end,
+    describe = function(a) return "remove empty directory " .. q(a.shown or a.path) end,
     pre = function(a, view)
       local i = (view or REAL):look(a.path)
       if not i or i.type ~= "dir" then return "is not a directory" end

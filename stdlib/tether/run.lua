@@ -152,7 +152,7 @@ function M.report_script(code)
         if r.error then
           for _, c in ipairs(r.conflicts or {}) do cli.warn(cli.quote(c.path) .. ": " .. c.message) end
         elseif r.dry then
-          x.plan:print(function(fmt, s) cli.say(fmt, cli.quote(s)) end)
+          x.plan:print(cli.say)
           cli.say("%s planned; nothing changed (dry run)", cli.count(#x.plan.actions, "action"))
         elseif r.id then
           cli.say("%s%s; undo with: tether undo %s", cli.count(r.done, "change"),
