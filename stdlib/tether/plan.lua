@@ -1023,10 +1023,14 @@ run.kinds.plan = {
   end,
 }
 
+-- The command a journal older than its command's record was made by, from its kind.
+local COMMAND_OF_KIND = { absolutize = "relativize", ["dedupe-reflink"] = "dedupe" }
 journal.summaries.plan = function(run)
   local s = M.summary(run)
   local state = s.undone and "undone" or (s.failed > 0 or s.undo_failed) and "partial" or "applied"
-  return { recipe = s.kind, state = state, roots = s.roots, done = s.done, skipped = s.skipped, failed = s.failed }, false
+  local h = run.header
+  return { recipe = h.recipe or COMMAND_OF_KIND[s.kind] or s.kind, command = h.command, state = state, roots = s.roots,
+           done = s.done, skipped = s.skipped, failed = s.failed }, false
 end
 
 -- Prints the plan's actions (for --dry-run) through say(fmt, ...).
@@ -1092,6 +1096,13 @@ journal.schemas.plan = function(records)
     if not check.abs(r.path) or not check.id(r) then return 1, "a root is not an absolute path with its identity" end
   end
   if type(h.actions) ~= "table" then return 1, "no actions" end
+  if h.recipe ~= nil and (type(h.recipe) ~= "string" or not h.recipe:match("^[%w%-]+$")) then return 1, "a malformed recipe" end
+  if h.command ~= nil then -- what the user ran (history shows it)
+    if type(h.command) ~= "table" then return 1, "a malformed command" end
+    for _, w in ipairs(h.command) do
+      if type(w) ~= "string" then return 1, "a malformed command" end
+    end
+  end
   if h.migrations ~= nil then -- tether apply's: the ids of the migration runs it made
     if type(h.migrations) ~= "table" then return 1, "malformed migrations" end
     for _, id in ipairs(h.migrations) do

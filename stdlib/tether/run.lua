@@ -120,7 +120,23 @@ end
 
 -- The journal of a new run of `kind` (its first record: header), or nil, message, errno,
 -- error when it cannot be written or would not be readable: nothing is changed then.
+-- What the user ran, as history shows it: the words after "tether" (the host's `arg`:
+-- arg[0] the recipe's name or the script's path, the global options before it), and
+-- the bundled recipe that parsed them (not a plan's kind: relativize --absolute makes an
+-- "absolutize" plan).
+local function what_was_run()
+  local a = rawget(_G, "arg")
+  if type(a) ~= "table" then return nil end
+  local first = 0
+  while type(a[first - 1]) == "string" do first = first - 1 end
+  local words = {}
+  for i = first + 1, #a do words[#words + 1] = tostring(a[i]) end
+  local cli = package.loaded["tether.cli"]
+  return #words > 0 and words or nil, cli and cli.recipe or nil
+end
+
 function M.start(kind, header)
+  if header.command == nil then header.command, header.recipe = what_was_run() end
   return journal.create(kind, header)
 end
 
