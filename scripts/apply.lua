@@ -108,7 +108,8 @@ if p.dry then
     return
   end
   show_items()
-  cli.say("%d of %s differ from %s; nothing changed (check)", pending, cli.count(#items, "item"), cli.quote(file))
+  cli.say("%d of %s %s from %s; nothing changed (check)", pending, cli.count(#items, "item"), pending == 1 and "differs" or "differ",
+    cli.quote(file))
   return
 end
 

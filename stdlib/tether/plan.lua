@@ -538,6 +538,11 @@ function Plan:describe(a) return kinds[a.op].describe(a) end
 -- The description of an action from a journal.
 -- (absolute: with the absolute path, not the spelling the run was given: what an undo,
 -- run from anywhere, says)
+-- How a change reads in a list of differences (tether apply --check): "+" what an action
+-- makes, "-" what it removes, "~" what it changes in place; then its description.
+local SIGN = { symlink = "+", addhard = "+", junction = "+", mkdir = "+", unlink = "-", drop = "-", rmdir = "-" }
+function Plan:difference(a) return (SIGN[a.op] or "~") .. " " .. kinds[a.op].describe(a) end
+
 function M.describe_action(a, absolute)
   if absolute and a.shown then
     local copy = setmetatable({ shown = false }, { __index = a })
