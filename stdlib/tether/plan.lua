@@ -672,6 +672,7 @@ function Plan:apply(opts)
   local dry = opts.dry or self.dry or run.dry()
   if #self.actions == 0 and not opts.journal then
     result.dry, result.actions = dry or nil, dry and self.actions or nil
+    if dry then run.planned(self, result) end
     return result
   end
   assert(#self.assumed == 0, "plan: a plan built on assumptions is for checking only")
@@ -691,6 +692,7 @@ function Plan:apply(opts)
   end
   if dry then
     result.dry, result.actions = true, self.actions
+    run.planned(self, result)
     return result
   end
   -- The whole plan is on disk before the first change; the outcome of each action is

@@ -145,6 +145,22 @@ end
 M.plans = {}
 function M.applied(plan, result) M.plans[#M.plans + 1] = { plan = plan, result = result } end
 
+-- A user's script run with -n: each plan it applies is printed where it is applied,
+-- among the script's own output, not after it (a bundled recipe prints its own: it
+-- parsed its words with tether.cli; --json's one object stays at the end).
+local printed = setmetatable({}, { __mode = "k" })
+local function print_dry(plan)
+  local cli = require "tether.cli"
+  plan:print(cli.say)
+  cli.say("%s: %s planned; nothing changed (dry run)", plan.kind, cli.count(#plan.actions, "action"))
+end
+function M.planned(plan, result)
+  local cli = package.loaded["tether.cli"]
+  if not dry or tether.options.json or (cli and cli.recipe) then return end
+  print_dry(plan)
+  printed[result] = true
+end
+
 -- The end of a user's script (the host calls it with the script's exit code): the plans
 -- it applied reported as a bundled recipe reports its own, unless it printed a report
 -- itself: --json's object (one plan's, or {runs = [...]} for several), with -n each
@@ -168,8 +184,7 @@ function M.report_script(code)
         if r.error then
           for _, c in ipairs(r.conflicts or {}) do cli.warn(cli.quote(c.path) .. ": " .. c.message) end
         elseif r.dry then
-          x.plan:print(cli.say)
-          cli.say("%s planned; nothing changed (dry run)", cli.count(#x.plan.actions, "action"))
+          if not printed[r] then print_dry(x.plan) end
         elseif r.id then
           cli.say("%s%s; undo with: tether undo %s", cli.count(r.done, "change"),
             failed > 0 and string.format(", %d did not happen", failed) or "", r.id)
