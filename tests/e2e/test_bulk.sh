@@ -251,7 +251,7 @@ t history
 check "history lists the runs" has "$out" "prune"
 check "history shows undone runs" has "$out" "undone"
 t --json history
-check "history --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipe"], type(d["runs"]).__name__, sorted(d["runs"][0]))' <<<"$out")" "history list ['done', 'failed', 'id', 'recipe', 'roots', 'skipped', 'state', 'time']"
+check "history --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipe"], type(d["runs"]).__name__, sorted(d["runs"][0]))' <<<"$out")" "history list ['command', 'done', 'failed', 'id', 'recipe', 'roots', 'skipped', 'state', 'time']"
 
 # --- What was left alone is said (issue 24, item 6), and counts read as English.
 mkdir -p said/old said/new said/a/b && touch said/old/f said/new/f
