@@ -151,7 +151,8 @@ static const l_opt unlink_opts[] = {
     {NULL, 0, 0},
 };
 
-/* unlink(path [, {hard, dry, old, expect}]) */
+/* unlink(path [, {hard, dry, old, expect}]) -> the identity of what it removed, with its
+ * owner (uid, gid: an undo gives a link back to it), or true in a dry run */
 static int l_unlink(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
@@ -159,10 +160,13 @@ static int l_unlink(lua_State *L)
     int dry = l_isdry(L, 2);
     tt_expect x;
     tt_err e;
-    if (tt_unlink(l_confine(L), path, opt_string(L, 2, "old"), l_expect(L, 2, "expect", &x),
-                  flags | (dry ? TT_LINK_DRY : 0), &e) != 0)
+    tt_stat removed;
+    if (tt_unlink_stat(l_confine(L), path, opt_string(L, 2, "old"), l_expect(L, 2, "expect", &x),
+                       flags | (dry ? TT_LINK_DRY : 0), &removed, &e) != 0)
         return l_fail(L, &e);
-    return changed(L, dry, "unlink", path, NULL, NULL);
+    changed(L, dry, "unlink", path, NULL, dry ? NULL : &removed);
+    if (!dry) l_setint(L, "gid", (lua_Integer)removed.gid); /* (l_done's identity has the uid) */
+    return 1;
 }
 
 static int l_readlink(lua_State *L)

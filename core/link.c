@@ -536,6 +536,12 @@ int tt_junction(tt_confine *c, const char *target, const char *path, unsigned fl
 int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect *x, unsigned flags,
               tt_err *e)
 {
+    return tt_unlink_stat(c, path, old, x, flags, NULL, e);
+}
+
+int tt_unlink_stat(tt_confine *c, const char *path, const char *old, const tt_expect *x,
+                   unsigned flags, tt_stat *removed, tt_err *e)
+{
     if (check_names(NULL, path, e)) return -1;
     tt_at at;
     if (tt_at_open(c, path, &at, e) != 0) return -1;
@@ -564,6 +570,7 @@ int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect 
             e, err, path,
             err == TT_ECHANGED ? "changed since it was planned: another object is there now" : NULL,
             NULL);
+    if (!rc && removed && !(flags & TT_LINK_DRY)) *removed = st;
     tt_at_close(&at);
     return rc;
 }

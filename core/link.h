@@ -57,6 +57,10 @@ int tt_replace(tt_confine *c, const char *target, const char *path, const char *
  * as x says, when they are given. */
 int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect *x, unsigned flags,
               tt_err *e);
+/* tt_unlink, with *removed (when not NULL, and not in a dry run) what was removed: the
+ * object checked and removed through the same handle (its owner, for a journal to keep). */
+int tt_unlink_stat(tt_confine *c, const char *path, const char *old, const tt_expect *x,
+                   unsigned flags, tt_stat *removed, tt_err *e);
 
 /* The one way to read a link's target: into *buf (malloc'd, grown as needed, reused
  * across calls; *cap its size), NUL-terminated. d NULL: name is a path. Returns 0 or the

@@ -163,15 +163,12 @@ local kinds = {
       if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
     end,
     effect = function() return false end,
-    -- The link's owner is pinned with its identity (what is removed is the link whose
-    -- owner was read) and kept in the journal: undo gives the link back to its owner.
+    -- What was removed, with its owner (read through the handle it was removed from),
+    -- is kept in the journal: undo gives the link back to its owner.
     apply = function(a)
-      local i, x = tether.info(a.shown), {}
-      for k, v in pairs(a.expect or {}) do x[k] = v end
-      if i then x.dev, x.ino, x.uid, x.gid = x.dev or i.dev, x.ino or i.ino, i.uid, i.gid end
-      local ok, err, code, e = raw.unlink(a.shown, { old = a.target, expect = x })
-      if not ok then return nil, err, code, e end
-      return { dev = x.dev, ino = x.ino, uid = x.uid, gid = x.gid }
+      local gone, err, code, e = raw.unlink(a.shown, { old = a.target, expect = a.expect })
+      if not gone then return nil, err, code, e end
+      return { dev = gone.dev, ino = gone.ino, uid = gone.uid, gid = gone.gid }
     end,
     post = function(a) return not exists(a.path) end,
     -- (the owner is the journal's word: tether.symlink uses it only when root runs the
