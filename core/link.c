@@ -348,7 +348,7 @@ static int replace_at(const maker *m, const tt_at *at, const planned *p, unsigne
     tt_stat mine;
     if (!m->hard && (cur.uid != 0 || cur.gid != 0) && pf_euid() == 0 &&
         ((err = pf_dir_stat(at->dir, tmp, 0, &mine)) != 0 ||
-         (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid, &mine)) != 0)) {
+         (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid, &mine, m->what)) != 0)) {
         unlink_link(at->dir, tmp);
         return tt_fail(e, err, at->path, "cannot give the new link its old owner", NULL);
     }
@@ -402,12 +402,13 @@ static int made_at(const tt_at *at, int rc, unsigned flags, tt_stat *made, tt_er
 
 /* Gives the link just made at `at` (*made: its identity, then as it is after) the owner
  * asked, when the caller is root (anyone else makes links of their own, as the kernel
- * does); a link that cannot be given it is removed again, so none is left with the wrong
- * owner. */
-static int give_owner(const tt_at *at, const tt_owner *owner, tt_stat *made, tt_err *e)
+ * does), only while it is still that link storing m's target; a link that cannot be given
+ * it is removed again, so none is left with the wrong owner. */
+static int give_owner(const maker *m, const tt_at *at, const tt_owner *owner, tt_stat *made,
+                      tt_err *e)
 {
     if (pf_euid() != 0 || (made->uid == owner->uid && made->gid == owner->gid)) return 0;
-    int err = pf_dir_chown_link(at->dir, at->name, owner->uid, owner->gid, made);
+    int err = pf_dir_chown_link(at->dir, at->name, owner->uid, owner->gid, made, m->what);
     if (!err) return made_at(at, 0, 0, made, e);
     if (err != TT_ECHANGED) pf_dir_unlink_id(at->dir, at->name, 0, made);
     return tt_fail(e, err, at->path,
@@ -432,7 +433,7 @@ int tt_symlink_owned(tt_confine *c, const char *target, const char *path, unsign
         if (tt_at_open(c, path, &at, e) == 0) {
             int give = owner && !(flags & TT_LINK_DRY);
             rc = made_at(&at, create_at(&m, &at, flags, e), flags, give || made ? &mine : NULL, e);
-            if (rc == 0 && give) rc = give_owner(&at, owner, &mine, e);
+            if (rc == 0 && give) rc = give_owner(&m, &at, owner, &mine, e);
             if (rc == 0 && made && !(flags & TT_LINK_DRY)) *made = mine;
             tt_at_close(&at);
         }
