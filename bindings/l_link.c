@@ -9,9 +9,13 @@
 #include <stdlib.h>
 
 static const l_opt create_opts[] = {
-    {"dir", LUA_TBOOLEAN, TT_LINK_DIR},         {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
-    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE}, {"dry", LUA_TBOOLEAN, 0},
-    {"loop", LUA_TBOOLEAN, TT_LINK_LOOP},       {NULL, 0, 0},
+    {"dir", LUA_TBOOLEAN, TT_LINK_DIR},
+    {"relative", LUA_TBOOLEAN, TT_LINK_RELATIVE},
+    {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
+    {"dry", LUA_TBOOLEAN, 0},
+    {"loop", LUA_TBOOLEAN, TT_LINK_LOOP},
+    {"owner", LUA_TTABLE, 0},
+    {NULL, 0, 0},
 };
 static const l_opt junction_opts[] = {
     {"replace", LUA_TBOOLEAN, TT_LINK_REPLACE},
@@ -55,8 +59,7 @@ static const char *opt_string(lua_State *L, int opts, const char *k)
 typedef int (*link_maker)(tt_confine *c, const char *target, const char *path, unsigned flags,
                           tt_stat *made, tt_err *e);
 
-/* symlink (target, path [, {dir, relative, replace, dry}]) or junction (target, path
- * [, {replace, dry}]: always a directory, always absolute) */
+/* junction (target, path [, {replace, dry}]: always a directory, always absolute) */
 static int make_link(lua_State *L, link_maker make, const char *kind, const l_opt *spec)
 {
     const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
@@ -69,9 +72,39 @@ static int make_link(lua_State *L, link_maker make, const char *kind, const l_op
     return changed(L, dry, kind, path, target, &made);
 }
 
+/* The owner option {uid =, gid =}, or NULL when not given. */
+static const tt_owner *opt_owner(lua_State *L, int opts, tt_owner *o)
+{
+    if (!lua_istable(L, opts)) return NULL;
+    if (lua_getfield(L, opts, "owner") == LUA_TNIL) { /* opts.owner (checked a table) */
+        lua_pop(L, 1);
+        return NULL;
+    }
+    lua_getfield(L, -1, "uid"); /* opts.owner, its uid */
+    lua_getfield(L, -2, "gid"); /* opts.owner, its uid, its gid */
+    if (!lua_isinteger(L, -2) || !lua_isinteger(L, -1) || lua_tointeger(L, -2) < 0 ||
+        lua_tointeger(L, -1) < 0)
+        luaL_argerror(L, opts, "option 'owner' must be {uid = integer, gid = integer}");
+    o->uid = (uint32_t)lua_tointeger(L, -2);
+    o->gid = (uint32_t)lua_tointeger(L, -1);
+    lua_pop(L, 3);
+    return o;
+}
+
+/* symlink(target, path [, {dir, relative, replace, dry, loop, owner}]) */
 static int l_symlink(lua_State *L)
 {
-    return make_link(L, tt_symlink, "symlink", create_opts);
+    const char *target = l_checkpath(L, 1), *path = l_checkpath(L, 2);
+    unsigned flags = l_options(L, 3, create_opts);
+    int dry = l_isdry(L, 3);
+    tt_owner o;
+    const tt_owner *owner = opt_owner(L, 3, &o);
+    tt_stat made;
+    tt_err e;
+    if (tt_symlink_owned(l_confine(L), target, path, flags | (dry ? TT_LINK_DRY : 0), owner, &made,
+                         &e) != 0)
+        return l_fail(L, &e);
+    return changed(L, dry, "symlink", path, target, &made);
 }
 
 /* hardlink(existing, path [, {replace, dry, expect}]): expect is what existing must be. */
@@ -118,7 +151,8 @@ static const l_opt unlink_opts[] = {
     {NULL, 0, 0},
 };
 
-/* unlink(path [, {hard, dry, old, expect}]) */
+/* unlink(path [, {hard, dry, old, expect}]) -> the identity of what it removed, with its
+ * owner (uid, gid: an undo gives a link back to it), or true in a dry run */
 static int l_unlink(lua_State *L)
 {
     const char *path = l_checkpath(L, 1);
@@ -126,10 +160,13 @@ static int l_unlink(lua_State *L)
     int dry = l_isdry(L, 2);
     tt_expect x;
     tt_err e;
-    if (tt_unlink(l_confine(L), path, opt_string(L, 2, "old"), l_expect(L, 2, "expect", &x),
-                  flags | (dry ? TT_LINK_DRY : 0), &e) != 0)
+    tt_stat removed;
+    if (tt_unlink_stat(l_confine(L), path, opt_string(L, 2, "old"), l_expect(L, 2, "expect", &x),
+                       flags | (dry ? TT_LINK_DRY : 0), &removed, &e) != 0)
         return l_fail(L, &e);
-    return changed(L, dry, "unlink", path, NULL, NULL);
+    changed(L, dry, "unlink", path, NULL, dry ? NULL : &removed);
+    if (!dry) l_setint(L, "gid", (lua_Integer)removed.gid); /* (l_done's identity has the uid) */
+    return 1;
 }
 
 static int l_readlink(lua_State *L)

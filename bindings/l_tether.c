@@ -31,42 +31,23 @@ static int l_now(lua_State *L)
 }
 
 /* tether.quote(s [, bare]) -> s itself when it has no control characters, else a
- * %q-style quoted form, so one name stays on one line of output and no escape sequence
- * in a file name reaches the terminal. bare: escaped without the surrounding quotes (for
- * a whole message that holds names). The one quoting function for what is printed;
- * checked in C because reports call it for every path they print. */
+ * %q-style quoted form (core/error.c's tt_quote, the one quoting of a name for output, the
+ * one an error message's path gets too). bare: escaped without the quotes (for a whole
+ * message that holds names already quoted: only what is left is escaped). */
 static int l_quote(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     int bare = lua_toboolean(L, 2);
-    size_t i = 0;
-    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
-        i++;
-    if (i == n) {
+    size_t need = tt_quote(s, n, bare, NULL, 0);
+    if (need == n) { /* nothing to escape: s itself (reports call this for every path) */
         lua_settop(L, 1);
         return 1;
     }
     luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    if (!bare) luaL_addchar(&b, '"');
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!bare && (c == '"' || c == '\\')) {
-            luaL_addchar(&b, '\\');
-            luaL_addchar(&b, (char)c);
-        } else if (c == '\n') {
-            luaL_addstring(&b, "\\n");
-        } else if (c < 0x20 || c == 0x7f) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\%03u", c);
-            luaL_addstring(&b, esc);
-        } else {
-            luaL_addchar(&b, (char)c);
-        }
-    }
-    if (!bare) luaL_addchar(&b, '"');
-    luaL_pushresult(&b);
+    char *p = luaL_buffinitsize(L, &b, need + 1);
+    tt_quote(s, n, bare, p, need + 1);
+    luaL_pushresultsize(&b, need);
     return 1;
 }
 

@@ -47,10 +47,16 @@ int l_fail_lua(lua_State *L)
     const char *name = luaL_checkstring(L, 1), *path = luaL_checkstring(L, 2);
     const char *reason = luaL_checkstring(L, 3), *hint = luaL_optstring(L, 4, NULL);
     luaL_pushfail(L);
+    size_t n = strlen(path), need = tt_quote(path, n, 0, NULL, 0);
+    luaL_Buffer b; /* the path as tt_errformat shows it (tt_quote) */
+    char *shown = luaL_buffinitsize(L, &b, need + 1);
+    tt_quote(path, n, 0, shown, need + 1);
+    luaL_pushresultsize(&b, need);
     if (hint)
-        lua_pushfstring(L, "%s: %s (%s); %s", path, reason, name, hint);
+        lua_pushfstring(L, "%s: %s (%s); %s", lua_tostring(L, -1), reason, name, hint);
     else
-        lua_pushfstring(L, "%s: %s (%s)", path, reason, name);
+        lua_pushfstring(L, "%s: %s (%s)", lua_tostring(L, -1), reason, name);
+    lua_remove(L, -2);
     lua_pushstring(L, name);
     push_error(L, name, path, reason, hint, lua_gettop(L) - 1);
     return 4;

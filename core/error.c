@@ -138,12 +138,48 @@ const char *tt_errmsg(const tt_err *e, char *buf, size_t len)
     return buf;
 }
 
+size_t tt_quote(const char *s, size_t n, int bare, char *out, size_t cap)
+{
+    size_t i = 0, k = 0;
+    while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
+        i++;
+    int plain = i == n;
+#define PUT(c)                                                                                     \
+    do {                                                                                           \
+        if (k + 1 < cap) out[k] = (c);                                                             \
+        k++;                                                                                       \
+    } while (0)
+    if (!plain && !bare) PUT('"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (plain || (c >= 0x20 && c != 0x7f && (bare || (c != '"' && c != '\\')))) {
+            PUT((char)c);
+        } else if (c == '"' || c == '\\') {
+            PUT('\\');
+            PUT((char)c);
+        } else if (c == '\n') {
+            PUT('\\');
+            PUT('n');
+        } else {
+            PUT('\\');
+            PUT((char)('0' + c / 100));
+            PUT((char)('0' + c / 10 % 10));
+            PUT((char)('0' + c % 10));
+        }
+    }
+    if (!plain && !bare) PUT('"');
+#undef PUT
+    if (cap > 0) out[k < cap ? k : cap - 1] = '\0';
+    return k;
+}
+
 void tt_errformat(const tt_err *e, char *buf, size_t len)
 {
-    char tmp[256];
+    char tmp[256], shown[TT_ERR_PATH_MAX * 4 + 3];
     const char *msg = tt_errmsg(e, tmp, sizeof tmp);
+    tt_quote(e->path, strlen(e->path), 0, shown, sizeof shown);
     if (e->hint)
-        snprintf(buf, len, "%s: %s (%s); %s", e->path, msg, tt_errname(e->code), e->hint);
+        snprintf(buf, len, "%s: %s (%s); %s", shown, msg, tt_errname(e->code), e->hint);
     else
-        snprintf(buf, len, "%s: %s (%s)", e->path, msg, tt_errname(e->code));
+        snprintf(buf, len, "%s: %s (%s)", shown, msg, tt_errname(e->code));
 }

@@ -31,7 +31,16 @@ const char *tt_errname(int code);
 /* Human text: the override message, or strerror(code) in lower case. */
 const char *tt_errmsg(const tt_err *e, char *buf, size_t len);
 
-/* Writes "PATH: message (ENAME); hint" into buf, truncating if needed. */
+/* Writes "PATH: message (ENAME); hint" into buf, truncating if needed; PATH as tt_quote
+ * shows it (a name with a control character quoted and escaped, the rest as it is). */
 void tt_errformat(const tt_err *e, char *buf, size_t len);
+
+/* The one quoting of a name for output: s (n bytes) as it is when it has no control
+ * character, else in double quotes with \, \" escaped, a newline as \n and any other
+ * control character as \DDD, so a name stays on one line and no escape sequence in it
+ * reaches a terminal. bare: escaped without the quotes (and without escaping \ and ").
+ * Writes at most cap bytes to out (NUL-terminated when cap > 0); returns the length of
+ * the whole result (as snprintf does). */
+size_t tt_quote(const char *s, size_t n, int bare, char *out, size_t cap);
 
 #endif

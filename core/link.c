@@ -345,8 +345,10 @@ static int replace_at(const maker *m, const tt_at *at, const planned *p, unsigne
     if (make_temp(m, at, tmp, sizeof tmp, e) != 0) return -1;
     /* A link root rewrites keeps its owner: made root's, another user's link would be
      * trusted as root's own when a path leads through it (tt_chase_owned). */
+    tt_stat mine;
     if (!m->hard && (cur.uid != 0 || cur.gid != 0) && pf_euid() == 0 &&
-        (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid)) != 0) {
+        ((err = pf_dir_stat(at->dir, tmp, 0, &mine)) != 0 ||
+         (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid, &mine, m->what)) != 0)) {
         unlink_link(at->dir, tmp);
         return tt_fail(e, err, at->path, "cannot give the new link its old owner", NULL);
     }
@@ -398,8 +400,25 @@ static int made_at(const tt_at *at, int rc, unsigned flags, tt_stat *made, tt_er
     return err ? tt_fail(e, err, at->path, "made, but cannot be looked at", NULL) : 0;
 }
 
-int tt_symlink(tt_confine *c, const char *target, const char *path, unsigned flags, tt_stat *made,
-               tt_err *e)
+/* Gives the link just made at `at` (*made: its identity, then as it is after) the owner
+ * asked, when the caller is root (anyone else makes links of their own, as the kernel
+ * does), only while it is still that link storing m's target; a link that cannot be given
+ * it is removed again, so none is left with the wrong owner. */
+static int give_owner(const maker *m, const tt_at *at, const tt_owner *owner, tt_stat *made,
+                      tt_err *e)
+{
+    if (pf_euid() != 0 || (made->uid == owner->uid && made->gid == owner->gid)) return 0;
+    int err = pf_dir_chown_link(at->dir, at->name, owner->uid, owner->gid, made, m->what);
+    if (!err) return made_at(at, 0, 0, made, e);
+    if (err != TT_ECHANGED) pf_dir_unlink_id(at->dir, at->name, 0, made);
+    return tt_fail(e, err, at->path,
+                   err == TT_ECHANGED ? "was replaced right after it was made; left as it is"
+                                      : "made, but cannot be given its owner",
+                   err == TT_ECHANGED ? NULL : "the link was removed again");
+}
+
+int tt_symlink_owned(tt_confine *c, const char *target, const char *path, unsigned flags,
+                     const tt_owner *owner, tt_stat *made, tt_err *e)
 {
     if (check_names(target, path, e)) return -1;
     char *owned, *stored = NULL;
@@ -410,14 +429,24 @@ int tt_symlink(tt_confine *c, const char *target, const char *path, unsigned fla
             : ((flags & TT_LINK_LOOP) || check_not_self(target, p, e) == 0)) {
         maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}};
         tt_at at;
+        tt_stat mine;
         if (tt_at_open(c, path, &at, e) == 0) {
-            rc = made_at(&at, create_at(&m, &at, flags, e), flags, made, e);
+            int give = owner && !(flags & TT_LINK_DRY);
+            rc = made_at(&at, create_at(&m, &at, flags, e), flags, give || made ? &mine : NULL, e);
+            if (rc == 0 && give) rc = give_owner(&m, &at, owner, &mine, e);
+            if (rc == 0 && made && !(flags & TT_LINK_DRY)) *made = mine;
             tt_at_close(&at);
         }
     }
     free(stored);
     free(owned);
     return rc;
+}
+
+int tt_symlink(tt_confine *c, const char *target, const char *path, unsigned flags, tt_stat *made,
+               tt_err *e)
+{
+    return tt_symlink_owned(c, target, path, flags, NULL, made, e);
 }
 
 int tt_replace(tt_confine *c, const char *target, const char *path, const char *old,
@@ -508,6 +537,12 @@ int tt_junction(tt_confine *c, const char *target, const char *path, unsigned fl
 int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect *x, unsigned flags,
               tt_err *e)
 {
+    return tt_unlink_stat(c, path, old, x, flags, NULL, e);
+}
+
+int tt_unlink_stat(tt_confine *c, const char *path, const char *old, const tt_expect *x,
+                   unsigned flags, tt_stat *removed, tt_err *e)
+{
     if (check_names(NULL, path, e)) return -1;
     tt_at at;
     if (tt_at_open(c, path, &at, e) != 0) return -1;
@@ -536,6 +571,7 @@ int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect 
             e, err, path,
             err == TT_ECHANGED ? "changed since it was planned: another object is there now" : NULL,
             NULL);
+    if (!rc && removed && !(flags & TT_LINK_DRY)) *removed = st;
     tt_at_close(&at);
     return rc;
 }

@@ -29,6 +29,16 @@ enum tt_link_flags {
  * of the link they made, read through the same handle, for a journal to keep. */
 int tt_symlink(tt_confine *c, const char *target, const char *path, unsigned flags, tt_stat *made,
                tt_err *e);
+/* An owner for a link made on another user's behalf (an undo putting back their link). */
+typedef struct tt_owner {
+    uint32_t uid, gid;
+} tt_owner;
+/* tt_symlink, and the link made is then given owner (when not NULL and the caller is
+ * root; anyone else's links are their own), through the directory handle it was made
+ * in and only while it is still the link just made and verified; one that cannot be
+ * given it is removed again. *made is the link as it is after that. */
+int tt_symlink_owned(tt_confine *c, const char *target, const char *path, unsigned flags,
+                     const tt_owner *owner, tt_stat *made, tt_err *e);
 /* A hard link at path to existing, which must still be as x says (when given). */
 int tt_hardlink(tt_confine *c, const char *existing, const char *path, const tt_expect *x,
                 unsigned flags, tt_stat *made, tt_err *e);
@@ -47,6 +57,10 @@ int tt_replace(tt_confine *c, const char *target, const char *path, const char *
  * as x says, when they are given. */
 int tt_unlink(tt_confine *c, const char *path, const char *old, const tt_expect *x, unsigned flags,
               tt_err *e);
+/* tt_unlink, with *removed (when not NULL, and not in a dry run) what was removed: the
+ * object checked and removed through the same handle (its owner, for a journal to keep). */
+int tt_unlink_stat(tt_confine *c, const char *path, const char *old, const tt_expect *x,
+                   unsigned flags, tt_stat *removed, tt_err *e);
 
 /* The one way to read a link's target: into *buf (malloc'd, grown as needed, reused
  * across calls; *cap its size), NUL-terminated. d NULL: name is a path. Returns 0 or the

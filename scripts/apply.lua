@@ -75,9 +75,9 @@ end
 local function show_items()
   for _, it in ipairs(items) do
     if it.status == "failed" then
-      cli.warn(string.format("%s: %s", it.name, cli.quote(it.conflict)))
+      cli.warn(string.format("%s: %s", it.name, it.conflict))
     elseif it.status == "changed" then
-      for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end
+      for _, c in ipairs(it.changes) do cli.say("%s", c) end
     end
   end
 end
@@ -108,7 +108,8 @@ if p.dry then
     return
   end
   show_items()
-  cli.say("%d of %s differ from %s; nothing changed (check)", pending, cli.count(#items, "item"), cli.quote(file))
+  cli.say("%d of %s %s from %s; nothing changed (check)", pending, cli.count(#items, "item"), pending == 1 and "differs" or "differ",
+    cli.quote(file))
   return
 end
 
@@ -127,7 +128,7 @@ for _, it in ipairs(migrations) do
   local m, err, code, outcome, sig, mproblems = tether.migrate(it.real_from, it.real_to, { link = it.link, verify = it.verify })
   if not m then
     it.status, it.conflict = "failed", err
-    for _, pr in ipairs(mproblems or {}) do cli.warn(cli.quote(type(pr) == "table" and pr.text or tostring(pr))) end
+    for _, pr in ipairs(mproblems or {}) do cli.warn(type(pr) == "table" and pr.text or tostring(pr)) end
     local ended = #runs > 0 and "partial" or outcome or "refused"
     if tether.options.json then
       not_run()
@@ -149,7 +150,7 @@ if #runs > 0 then
     p.actions = {}
     for _, it in ipairs(items) do
       if it.status == "failed" then
-        cli.warn(string.format("%s: %s", it.name, cli.quote(it.conflict)))
+        cli.warn(string.format("%s: %s", it.name, it.conflict))
         replanned = replanned + 1
       elseif it.status == "changed" and not it.ran then
         it.status, it.conflict = "failed", "not changed: another item could not be planned after the migrations"
@@ -163,7 +164,7 @@ local result, err, _, partial = p:apply({
   checked = true, -- the declaration was checked whole above
   journal = #runs > 0, -- a plan that names migrations is kept even with no change of its own
   on_action = function(_, status, aerr)
-    if status ~= "done" then cli.warn(cli.quote(aerr)) end
+    if status ~= "done" then cli.warn(aerr) end
   end,
 })
 if not result then
@@ -198,7 +199,7 @@ if tether.options.json then
                                              message = cli.count(failed, "change") .. " did not happen" } or nil }))
 elseif changed then
   for _, it in ipairs(items) do -- the failures were said as they happened
-    if it.status == "changed" then for _, c in ipairs(it.changes) do cli.say("%s", cli.quote(c)) end end
+    if it.status == "changed" then for _, c in ipairs(it.changes) do cli.say("%s", c) end end
   end
   cli.say("%s changed%s, %d already held%s", cli.count(changed_items, "item"),
     failed_items > 0 and string.format(", %d failed", failed_items) or "", #items - pending,

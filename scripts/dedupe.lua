@@ -23,7 +23,12 @@ a new group. The copies swapped out are deleted by two background threads while 
 next files are linked (the run waits for them); if tether is killed before that, one
 may remain beside its file as .tether-PID-N.tmp, holding the same bytes. Files that
 cannot be read are reported and left alone (exit status 1). tether undo gives every
-file its own copy back.]],
+file its own copy back.
+
+With --reflink, -n cannot try a clone: on a filesystem not known to make them (all but
+btrfs, bcachefs and APFS; XFS and ZFS make them only when set up to) it says the space
+saved is not checked instead of promising it. The real run refuses a file it cannot
+clone.]],
   options = {
     { "min-size", "only files of at least SIZE (512, 4K, 1.5M, 10G, 1KiB...; default 1 byte)", value = "SIZE", size = true, least = 1 },
     { "ignore-mtime", "link files even if their modification times differ" },
@@ -54,14 +59,25 @@ if not sets then cli.exit("refused", merr .. "; nothing changed", me) end
 -- 3. The plan: in each set, the file with the most links already (then the first by
 -- name) stays and the others become links to it, in the order of their names.
 local p = plan.new(args.reflink and "dedupe-reflink" or "dedupe", { roots = roots.paths })
-local saved, duplicates = dedupe.plan(p, sets, { reflink = args.reflink })
+local saved, duplicates, unsure = dedupe.plan(p, sets, { reflink = args.reflink })
 local scanned, unreadable = found.scanned, found.unreadable
 line:done()
 for _, err in ipairs(unreadable) do cli.warn(err .. "; left alone") end
-local result = cli.apply_plan(p, "file", { bytes_saved = saved, duplicates = duplicates, scanned = scanned })
+-- A dry run makes no clone, so on a filesystem not known to make them what a clone
+-- would save is not promised: it is told apart (bytes_unchecked), and a real run that
+-- cannot clone there refuses.
+local unchecked = run.would(nil, unsure and unsure.bytes > 0 and unsure or nil)
+local result = cli.apply_plan(p, "file", { bytes_saved = saved - (unchecked and unchecked.bytes or 0), duplicates = duplicates,
+  scanned = scanned, bytes_unchecked = unchecked and unchecked.bytes or nil })
 if not tether.options.json and not tether.options.quiet then
-  local verb = result.dry and "would save" or "saved"
-  cli.say("%s %s (%d duplicate files of %d scanned, %.1fs)", verb, units.bytes(saved), duplicates, scanned,
-    tether.now() - started)
+  local counts = string.format("(%s of %d scanned, %.1fs)", cli.count(duplicates, "duplicate file"), scanned, tether.now() - started)
+  if unchecked then
+    local known = saved - unchecked.bytes
+    cli.say("would save %s%s, not checked: a dry run makes no clone, and %s %s not known to make them %s",
+      known > 0 and units.bytes(known) .. ", and up to " or "up to ", units.bytes(unchecked.bytes) .. (known > 0 and " more" or ""),
+      table.concat(unchecked.fs, ", "), #unchecked.fs > 1 and "are" or "is", counts)
+  else
+    cli.say("%s %s %s", result.dry and "would save" or "saved", units.bytes(saved), counts)
+  end
 end
 return (#unreadable > 0) and run.code("problems") or cli.done()

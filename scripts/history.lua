@@ -108,8 +108,14 @@ if tether.options.json then cli.json({ runs = rows, unreadable = unreadable }) r
 if #rows == 0 then cli.say("no %sruns recorded in %s", #broken > 0 and "other " or "", journal.dir()) end
 for _, r in ipairs(rows) do
   local what
-  if r.recipe == "migrate" then what = r.src .. " -> " .. r.dest
-  else what = string.format("%d changed, %d skipped, %d failed  %s", r.done, r.skipped, r.failed, table.concat(r.roots, " ")) end
-  cli.say("%s  %-11s %-11s %s", r.id, r.recipe, r.state, cli.quote(what))
+  if r.recipe == "migrate" then what = cli.quote(r.src) .. " -> " .. cli.quote(r.dest)
+  else
+    local roots, words = {}, {}
+    for i, root in ipairs(r.roots) do roots[i] = cli.quote(root) end
+    for i, w in ipairs(r.command or {}) do words[i] = cli.quote(w) end
+    what = string.format("%d changed, %d skipped, %d failed  %s", r.done, r.skipped, r.failed, table.concat(roots, " ")) ..
+      (#words > 0 and "  (tether " .. table.concat(words, " ") .. ")" or "")
+  end
+  cli.say("%s  %-11s %-11s %s", r.id, r.recipe, r.state, what)
 end
 return code

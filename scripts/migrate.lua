@@ -92,7 +92,8 @@ if args.status then
   end
   for _, r in ipairs(runs) do
     cli.say("%s  %s -> %s", r.id, cli.quote(r.src), cli.quote(r.dest))
-    cli.say("    %s; the data is in %s", r.state, cli.quote(r.data))
+    if r.data_known then cli.say("    %s; the data is in %s", r.state, r.data_shown)
+    else cli.say("    %s; cannot tell where the data is: %s", r.state, r.data_shown) end
     if r.command then cli.say("    next: %s", r.command) end
   end
   return code

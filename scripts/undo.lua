@@ -39,10 +39,15 @@ local runs, broken = run.history()
 local r, newer, code = run.pick(which, runs, broken)
 if not r then cli.exit("refused", newer, code) end
 local row = journal.summary(r)
-local what = row.recipe == "migrate" and (row.src .. " -> " .. row.dest) or table.concat(row.roots, " ")
+local roots = {}
+for i, root in ipairs(row.roots or {}) do roots[i] = cli.quote(root) end
+local what = row.recipe == "migrate" and (cli.quote(row.src) .. " -> " .. cli.quote(row.dest)) or table.concat(roots, " ")
 if r.state == "undone" then cli.exit("refused", select(2, tether.fail("EINVAL", r.id, "already undone"))) end
 if r.state == "nothing" then cli.exit("refused", select(2, tether.fail("EINVAL", r.id, "changed nothing: there is nothing to undo"))) end
-cli.say("undoing %s (%s, %s): %s", r.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), cli.quote(what))
+-- Named before anything is done (a dry run names it with what it would do).
+local named = string.format("%s (%s, %s): %s", r.id, row.recipe, os.date("%Y-%m-%d %H:%M", row.time or 0), what)
+local announce = run.would("undoing %s", nil)
+if announce then cli.say(announce, named) end
 
 -- A run named out of order, with newer runs on the same paths not undone, is asked about.
 if #newer > 0 and not args.yes then
@@ -60,15 +65,15 @@ end
 
 local result, err, ecode, outcome, sig, problems, e = run.undo(r, { force = args.force }, runs)
 if not result then
-  for _, pr in ipairs(problems or {}) do cli.warn(cli.quote(pr)) end
+  for _, pr in ipairs(problems or {}) do cli.warn(pr) end
   -- The top of the stack refused: say how to go past it, so the stack never sticks.
   if not which and (outcome or "refused") == "refused" then
     err = err .. "; once that is put right tether undo takes it, or tether undo ID takes an older run now (tether history lists them)"
   end
   cli.exit(outcome or "refused", err, e or ecode, sig)
 end
-for _, w in ipairs(result.warnings or {}) do cli.warn(cli.quote(w)) end
-if result.warning then cli.warn(cli.quote(result.warning)) end
+for _, w in ipairs(result.warnings or {}) do cli.warn(w) end
+if result.warning then cli.warn(result.warning) end
 
 -- The report: what was (or would be) taken back.
 local report = { changed = result.changed, dry = result.dry or false, id = r.id, undone = row }
@@ -88,11 +93,11 @@ if tether.options.json then
 end
 if result.dry then
   if result.steps then
-    cli.say("would undo %s (%s -> %s):", r.id, cli.quote(result.plan.src), cli.quote(result.plan.dest))
+    cli.say("would undo %s:", named)
     for i, s in ipairs(result.steps) do cli.say("  %d. %s", i, cli.quote(s)) end
   else
-    cli.say("would undo %s (%s): %s", r.id, r.header.plan_kind, cli.count(result.count, "change"))
-    for k = #result.actions, 1, -1 do cli.say("  take back: %s", cli.quote(require("tether.plan").describe_action(result.actions[k].a, true))) end
+    cli.say("would undo %s: %s", named, cli.count(result.count, "change"))
+    for k = #result.actions, 1, -1 do cli.say("  take back: %s", require("tether.plan").describe_action(result.actions[k].a, true)) end
     for k = #result.migrations, 1, -1 do cli.say("  then undo the migration %s", result.migrations[k]) end
   end
 elseif result.steps then

@@ -33,7 +33,7 @@ for _, path in ipairs(paths) do
   if not ok and code == "ENOENT" and args.missing_ok and not tether.info(path) then
     gone[path] = true
   elseif not ok then
-    cli.warn(err); problems[#problems + 1] = path
+    cli.warn(err); problems[#problems + 1] = cli.quote(path)
     first = first or e
   end
 end

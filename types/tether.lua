@@ -4,7 +4,7 @@
 
 ---@alias tether.error {errno: string, path: string, reason: string, hint?: string, message: string}
 ---@alias tether.expect {type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}
----@alias tether.identity {type?: string, dev: integer, ino: integer, mode?: integer, uid?: integer, ctime?: integer, ctime_ns?: integer, [string]: any}
+---@alias tether.identity {type?: string, dev: integer, ino: integer, mode?: integer, uid?: integer, gid?: integer, ctime?: integer, ctime_ns?: integer, [string]: any}
 ---@alias tether.info {type: string, nlink: integer, dev: integer, ino: integer, size: integer, mode: integer, uid: integer, gid: integer, mtime: integer, mtime_ns: integer, ctime: integer, ctime_ns: integer, target?: string, status?: string, status_error?: string, target_type?: string, target_dev?: integer, target_ino?: integer}
 ---@alias tether.confinement {roots: fun(self): table[], close: fun(self)}
 ---@alias tether.journal {append: fun(self, line: string, opts?: {nosync?: boolean}): boolean, sync: fun(self): boolean, close: fun(self)}
@@ -27,10 +27,10 @@ tether = {}
 ---@return tether.error? error
 function tether.confine(paths, opts) end
 
----Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there).
+---Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there). `owner`: when root makes it, the link just made (and checked) is given this owner through its directory's handle, as an undo gives a user's link back to them; one that cannot be given it is removed again. Anyone else's links are their own, and `owner` is not used.
 ---@param target string
 ---@param path string
----@param opts? {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean}
+---@param opts? {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean, owner?: {uid: integer, gid: integer}}
 ---@return tether.identity|nil result
 ---@return string? message
 ---@return string? errno
@@ -67,10 +67,10 @@ function tether.junction(target, path, opts) end
 ---@return tether.error? error
 function tether.replace(target, path, opts) end
 
----Remove a link, never its target; refuses real files and directories (`hard` removes one name of a file that has other hard links).
+---Remove a link, never its target; refuses real files and directories (`hard` removes one name of a file that has other hard links). Returns the identity of what it removed, with its owner (`uid`, `gid`), as read through the directory handle it was removed from (`true` in a dry run).
 ---@param path string
 ---@param opts? {hard?: boolean, dry?: boolean, old?: string, expect?: tether.expect}
----@return true|nil result
+---@return tether.identity|nil result
 ---@return string? message
 ---@return string? errno
 ---@return tether.error? error

@@ -132,8 +132,13 @@ int pf_dir_create(pf_dir *d, const char *name, unsigned mode, int *fd);
 int pf_dir_open_write(pf_dir *d, const char *name, int follow, int *fd, tt_stat *st);
 /* Changes the mode of the directory d itself (opened for reading, not PF_DIR_BASE). */
 int pf_dir_chmod(pf_dir *d, unsigned mode);
-/* Gives the link d/name (never what it points to) this owner; a no-op on Windows. */
-int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid);
+/* Gives the link d/name (never what it points to) this owner, when it is still the object
+ * `want` names (device and inode) and stores `target` (when not NULL); TT_ECHANGED
+ * otherwise; a no-op on Windows. Where the
+ * system allows, the object is opened once and changed through that descriptor, so a name
+ * swapped between the check and the change is not what changes owner. */
+int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid, const tt_stat *want,
+                      const char *target);
 
 /* Copying, for core/copy: each call works on names inside open directories. */
 typedef int (*pf_copy_cb)(void *ud, uint64_t bytes); /* nonzero: stop (returns ECANCELED) */

@@ -798,9 +798,11 @@ int pf_dir_beneath(pf_dir *root, const char *rel, pf_dir **out)
     return err;
 }
 
-int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid)
+int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid, const tt_stat *want,
+                      const char *target)
 {
-    (void)d, (void)name, (void)uid, (void)gid; /* a link's owner decides nothing here */
+    /* A link's owner decides nothing here. */
+    (void)d, (void)name, (void)uid, (void)gid, (void)want, (void)target;
     return 0;
 }
 

@@ -12,7 +12,7 @@
 local identity = "tether.identity"
 return {
   types = {
-    ["tether.identity"] = "{type?: string, dev: integer, ino: integer, mode?: integer, uid?: integer, ctime?: integer, ctime_ns?: integer, [string]: any}",
+    ["tether.identity"] = "{type?: string, dev: integer, ino: integer, mode?: integer, uid?: integer, gid?: integer, ctime?: integer, ctime_ns?: integer, [string]: any}",
     ["tether.info"] = "{type: string, nlink: integer, dev: integer, ino: integer, size: integer, mode: integer, uid: integer, gid: integer, mtime: integer, mtime_ns: integer, ctime: integer, ctime_ns: integer, target?: string, status?: string, status_error?: string, target_type?: string, target_dev?: integer, target_ino?: integer}",
     ["tether.error"] = "{errno: string, path: string, reason: string, hint?: string, message: string}",
     ["tether.expect"] = "{type?: string, dev?: integer, ino?: integer, size?: integer, mtime?: integer, mtime_ns?: integer, ctime?: integer, ctime_ns?: integer, mode?: integer, uid?: integer, gid?: integer}",
@@ -37,8 +37,8 @@ return {
       fails = { "EOUTSIDE", "ELOOP", "ECHANGED", "EPERM" },
       example = [[local c <close> = assert(tether.confine({"d"}))
 for _, r in ipairs(c:roots()) do print(r.path, r.dev, r.ino) end]] },
-    { "symlink", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean}", ret = identity,
-      doc = "Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there).",
+    { "symlink", sig = "target: string, path: string, opts?: {dir?: boolean, relative?: boolean, replace?: boolean, dry?: boolean, loop?: boolean, owner?: {uid: integer, gid: integer}}", ret = identity,
+      doc = "Create a symbolic link; `relative` stores the target relative to the link's real parent; `replace` swaps out an existing link atomically. The link is read back and checked. A link that would name itself is refused (EINVAL) unless `loop` (an undo putting back what was there). `owner`: when root makes it, the link just made (and checked) is given this owner through its directory's handle, as an undo gives a user's link back to them; one that cannot be given it is removed again. Anyone else's links are their own, and `owner` is not used.",
       fails = { "EEXIST", "EVERIFY", "EPERM" },
       example = [[assert(tether.symlink("f", "to-f"))
 assert(tether.symlink("d/a", "rel", {relative = true})) -- stores "d/a" relative to the link]] },
@@ -56,8 +56,8 @@ print(tether.junction(tether.absolute("d"), "j"))]] },
       example = [[assert(tether.symlink("f", "cur"))
 assert(tether.replace("d", "cur", {old = "f"}))
 print(tether.readlink("cur")) --> d]] },
-    { "unlink", sig = "path: string, opts?: {hard?: boolean, dry?: boolean, old?: string, expect?: tether.expect}", ret = "true",
-      doc = "Remove a link, never its target; refuses real files and directories (`hard` removes one name of a file that has other hard links).",
+    { "unlink", sig = "path: string, opts?: {hard?: boolean, dry?: boolean, old?: string, expect?: tether.expect}", ret = "tether.identity",
+      doc = "Remove a link, never its target; refuses real files and directories (`hard` removes one name of a file that has other hard links). Returns the identity of what it removed, with its owner (`uid`, `gid`), as read through the directory handle it was removed from (`true` in a dry run).",
       fails = { "ENOTLINK", "ECHANGED" },
       example = [[assert(tether.symlink("f", "tmp-link"))
 assert(tether.unlink("tmp-link")) -- "f" stays

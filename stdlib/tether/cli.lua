@@ -610,7 +610,7 @@ function M.apply_plan(plan, noun, extra)
   local result, err, _, partial = plan:apply({
     checked = true,
     on_action = function(a, status, err)
-      if status ~= "done" then M.warn(M.quote(err)) elseif tether.options.verbose then M.say("%s", M.quote(plan:describe(a))) end
+      if status ~= "done" then M.warn(err) elseif tether.options.verbose then M.say("%s", plan:describe(a)) end
     end,
   })
   if not result and partial and partial.done > 0 then
@@ -620,7 +620,7 @@ function M.apply_plan(plan, noun, extra)
   if tether.options.json then
     M.json(M.plan_report(plan, result, extra))
   elseif result.dry then
-    plan:print(function(fmt, s) M.say(fmt, M.quote(s)) end)
+    plan:print(M.say)
     M.say("%s planned on %s; nothing changed (dry run)", M.count(#plan.actions, "action"), many or one .. "s")
   else
     M.say("%s changed%s%s%s", M.count(result.done, one, many),

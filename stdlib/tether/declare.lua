@@ -672,7 +672,7 @@ function planners.farms(p, it, ctx)
   for _, e in ipairs(f.errors) do problems[#problems + 1] = e end
   for _, c in ipairs(f.conflicts) do problems[#problems + 1] = c.pkg .. ": " .. c.message end
   if #problems > 0 then it.conflict = table.concat(problems, "; "); return end
-  for k = before + 1, #p.actions do it.changes[#it.changes + 1] = "+ " .. p:describe(p.actions[k]) end
+  for k = before + 1, #p.actions do it.changes[#it.changes + 1] = p:difference(p.actions[k]) end
 end
 
 -- Each link below dir (its path as the pending migrations leave it, and the walk's

@@ -3,6 +3,7 @@
 -- byte), and the plan that makes the copies hard links (or clones) of one of them.
 -- tether dedupe walks and reports; this decides what is the same and what is linked.
 local tether = require "tether"
+local path = require "tether.path"
 local plan = require "tether.plan"
 local tempname = require "tether.tempname"
 
@@ -138,18 +139,31 @@ function Finder:sets(meter)
   return sets
 end
 
+-- The filesystems known to make copy-on-write clones whatever options they were made
+-- with (XFS and ZFS only when made or set up for it): only a try would tell of any other,
+-- and a dry run tries none.
+local CLONES = { btrfs = true, bcachefs = true, apfs = true }
+
 -- Adds to plan p, for each set, the others made hard links to (opts.reflink: clones of)
 -- its first file, in order; a file that would pass its filesystem's hard-link limit
--- starts a new group. Returns the bytes that frees and the number of files linked.
+-- starts a new group. Returns the bytes that frees and the number of files linked; with
+-- opts.reflink, also {bytes =, fs = {names}}: the part of those bytes on filesystems not
+-- known to make clones, which only a clone made there would show to be saved.
 function M.plan(p, sets, opts)
   opts = opts or {}
-  local saved, duplicates, link_max = 0, 0, {}
+  local saved, duplicates, link_max, fs_of = 0, 0, {}, {}
+  local unsure, unsure_fs = { bytes = 0, fs = {} }, {}
   for _, set in ipairs(sets) do
     local leader = set[1]
     if link_max[leader.dev] == nil then
       local fs = tether.statfs(leader.path)
       link_max[leader.dev] = fs and fs.link_max or 65000
     end
+    if opts.reflink and fs_of[leader.dev] == nil then
+      local _, name = tether.link_support(path.dirname(leader.path))
+      fs_of[leader.dev] = name or "a filesystem of unknown type"
+    end
+    local clones_unsure = opts.reflink and not CLONES[fs_of[leader.dev]]
     local max = link_max[leader.dev]
     local links, leader_id = leader.nlink, plan.content_identity(leader)
     for k = 2, #set do
@@ -162,10 +176,15 @@ function M.plan(p, sets, opts)
         links = links + 1
         duplicates = duplicates + 1
         if f.nlink == 1 then saved = saved + f.size end
+        if f.nlink == 1 and clones_unsure then
+          unsure.bytes = unsure.bytes + f.size
+          local name = fs_of[leader.dev]
+          if not unsure_fs[name] then unsure_fs[name] = true; unsure.fs[#unsure.fs + 1] = name end
+        end
       end
     end
   end
-  return saved, duplicates
+  return saved, duplicates, opts.reflink and unsure or nil
 end
 
 return M

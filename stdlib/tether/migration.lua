@@ -903,15 +903,30 @@ function M.migrate(src, dest, opts)
   return answer(p, res)
 end
 
--- Where the one complete copy of the data is now.
-function M.where(p)
+-- Where the one complete copy of the data is now, as the paths this run knew show it,
+-- and whether they tell: when they no longer do (SRC made a link by a later run, or moved
+-- or deleted since), where SRC leads now, or why it cannot tell. quote (tether.quote for
+-- a terminal; none for JSON) shows each name.
+function M.where(p, quote)
+  local q = quote or function(x) return x end
   local s = info(p.src)
-  if s and s.type == "dir" then return p.src end
-  if s and (s.type == "symlink" or s.type == "junction") and info(p.dest) then return p.dest .. " (" .. p.src .. " links to it)" end
-  if info(p.backup) then return p.backup .. " (the original, set aside)" end
-  if info(p.back_aside) then return p.back_aside .. " (set aside by the undo)" end
-  if info(p.dest) then return p.dest end
-  return "?"
+  if s and s.type == "dir" then return q(p.src), true end
+  local linked = s and (s.type == "symlink" or s.type == "junction")
+  local leads = linked and tether.realpath(p.src)
+  local dest = info(p.dest) and tether.realpath(p.dest)
+  if leads and dest and leads == dest then return q(p.dest) .. " (" .. q(p.src) .. " links to it)", true end
+  if info(p.backup) then return q(p.backup) .. " (the original, set aside)", true end
+  if info(p.back_aside) then return q(p.back_aside) .. " (set aside by the undo)", true end
+  if dest then return q(p.dest), true end
+  if leads then
+    return q(leads) .. " (" .. q(p.src) .. " links there now: it was made a link since, by a later run or by hand)", true
+  end
+  if linked then
+    return q(p.src) .. " is a link to " .. q(s.target) .. " now, which leads nowhere, and " .. q(p.dest) ..
+      " is not there", false
+  end
+  if s then return q(p.src) .. " is a " .. s.type .. " now, and " .. q(p.dest) .. " is not there", false end
+  return "neither " .. q(p.src) .. " nor " .. q(p.dest) .. " is there (moved or deleted since)", false
 end
 
 -- The steps a way would take on a run, described (for -n).
@@ -1101,6 +1116,8 @@ function M.status(runs, broken)
       local st = M.state(r.records)
       out[#out + 1] = { id = r.id, src = st.plan.src, dest = st.plan.dest, state = state, command = command,
                         ended = st.ended ~= nil, data = M.where(st.plan), started = r.header.time }
+      -- (as a terminal shows it, and whether the paths tell where the data is)
+      out[#out].data_shown, out[#out].data_known = M.where(st.plan, tether.quote)
     end
   end
   return out, broken

@@ -18,6 +18,9 @@ local run = require "tether.run"
 local optcheck = require "tether.opts"
 
 local raw = tether.raw
+-- A name in a description, quoted only when it holds a control character (tether.quote):
+-- the description itself is printed as it is.
+local q = tether.quote
 local M = {}
 local Plan = {}
 Plan.__index = Plan
@@ -128,7 +131,7 @@ local kinds = {
     -- is asked only when it failed, to tell "skipped" (the name was taken since the
     -- check) from "failed", instead of once more before every action.
     creates = true,
-    describe = function(a) return "link " .. (a.shown or a.path) .. " -> " .. a.target end,
+    describe = function(a) return "link " .. q(a.shown or a.path) .. " -> " .. q(a.target) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "symlink", target = a.target } end,
     apply = function(a) return raw.symlink(a.target, a.shown, { dir = a.dir }) end,
@@ -139,7 +142,7 @@ local kinds = {
   },
   replace = {
     checks_itself = true, -- tether.replace re-checks the old target and identity in C
-    describe = function(a) return "relink " .. (a.shown or a.path) .. " -> " .. a.target .. " (was " .. a.old .. ")" end,
+    describe = function(a) return "relink " .. q(a.shown or a.path) .. " -> " .. q(a.target) .. " (was " .. q(a.old) .. ")" end,
     pre = function(a, view)
       local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
@@ -153,20 +156,31 @@ local kinds = {
   },
   unlink = {
     checks_itself = true, -- tether.unlink re-checks the target and identity in C
-    describe = function(a) return "remove link " .. (a.shown or a.path) .. " -> " .. a.target end,
+    describe = function(a) return "remove link " .. q(a.shown or a.path) .. " -> " .. q(a.target) end,
     pre = function(a, view)
       local t = link_target(a.path, view)
       if not t then return "is not a link (any more)" end
       if t ~= a.target then return "now points to " .. t .. ", not " .. a.target end
     end,
     effect = function() return false end,
-    apply = function(a) return raw.unlink(a.shown, { old = a.target, expect = a.expect }) end,
+    -- What was removed, with its owner (read through the handle it was removed from),
+    -- is kept in the journal: undo gives the link back to its owner.
+    apply = function(a)
+      local gone, err, code, e = raw.unlink(a.shown, { old = a.target, expect = a.expect })
+      if not gone then return nil, err, code, e end
+      return { dev = gone.dev, ino = gone.ino, uid = gone.uid, gid = gone.gid }
+    end,
     post = function(a) return not exists(a.path) end,
-    undo = function(a) return raw.symlink(a.target, a.path, { loop = true }) end,
+    -- (the owner is the journal's word: tether.symlink uses it only when root runs the
+    -- undo, on the link it has just made and checked)
+    undo = function(a, made)
+      local owner = type(made) == "table" and made.uid and { uid = made.uid, gid = made.gid } or nil
+      return raw.symlink(a.target, a.path, { loop = true, owner = owner })
+    end,
   },
   hardlink = { -- path, a regular file identical to existing, becomes a hard link to it
     checks_itself = true, -- tether.link_over re-checks path and existing in C (ECHANGED)
-    describe = function(a) return (a.clone and "clone " or "hard-link ") .. (a.shown or a.path) .. " to " .. a.existing end,
+    describe = function(a) return (a.clone and "clone " or "hard-link ") .. q(a.shown or a.path) .. " to " .. q(a.existing) end,
     pre = function() end,
     -- The old copy is removed on a second thread (freeing its blocks is the slow part);
     -- Plan:apply waits for it before the run is over.
@@ -199,7 +213,7 @@ local kinds = {
     end,
   },
   addhard = { -- a new name, path, for the file at existing (or for a link itself, as ln does)
-    describe = function(a) return "hard-link " .. (a.shown or a.path) .. " to " .. a.existing end,
+    describe = function(a) return "hard-link " .. q(a.shown or a.path) .. " to " .. q(a.existing) end,
     pre = function(a, view)
       local why = taken(a.path, view)
       if why then return why end
@@ -216,7 +230,7 @@ local kinds = {
     undo = function(a, made) return raw.unlink(a.path, { hard = true, expect = made }) end,
   },
   junction = { -- Windows: a junction to a directory (tether apply)
-    describe = function(a) return "junction " .. (a.shown or a.path) .. " -> " .. a.target end,
+    describe = function(a) return "junction " .. q(a.shown or a.path) .. " -> " .. q(a.target) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function(a) return { type = "junction", target = a.target } end,
     apply = function(a) return raw.junction(a.target, a.shown) end,
@@ -225,7 +239,7 @@ local kinds = {
   },
   drop = { -- path, another name of the file at existing (same inode), is removed; the data stays
     checks_itself = true, -- tether.unlink {hard} re-checks the identity, and refuses a last name
-    describe = function(a) return "remove " .. (a.shown or a.path) .. " (another name of " .. a.existing .. ")" end,
+    describe = function(a) return "remove " .. q(a.shown or a.path) .. " (another name of " .. q(a.existing) .. ")" end,
     pre = function(a, view)
       local i = (view or REAL):look(a.path)
       if not i or i.type ~= "file" then return "is not a file (any more)" end
@@ -240,7 +254,7 @@ local kinds = {
   },
   move = { -- with replace = true, a regular file at `to` is replaced (stow --adopt), and
             -- kept in the journal (run_actions) for undo to give back
-    describe = function(a) return "move " .. (a.shown or a.path) .. " to " .. a.to .. (a.replace and " (replacing it)" or "") end,
+    describe = function(a) return "move " .. q(a.shown or a.path) .. " to " .. q(a.to) .. (a.replace and " (replacing it)" or "") end,
     pre = function(a, view)
       if not exists(a.path, view) then return "does not exist" end
       local to = (view or REAL):look(a.to)
@@ -267,7 +281,7 @@ local kinds = {
   },
   mkdir = {
     creates = true, -- as symlink's
-    describe = function(a) return "make directory " .. (a.shown or a.path) end,
+    describe = function(a) return "make directory " .. q(a.shown or a.path) end,
     pre = function(a, view) return taken(a.path, view) end,
     effect = function() return { type = "dir" } end,
     apply = function(a) return raw.mkdir(a.shown) end,
@@ -275,7 +289,7 @@ local kinds = {
     undo = function(a, made) return raw.rmdir(a.path, { expect = made }) end,
   },
   rmdir = { -- an empty directory (after the plan's earlier actions)
-    describe = function(a) return "remove empty directory " .. (a.shown or a.path) end,
+    describe = function(a) return "remove empty directory " .. q(a.shown or a.path) end,
     pre = function(a, view)
       local i = (view or REAL):look(a.path)
       if not i or i.type ~= "dir" then return "is not a directory" end
@@ -521,6 +535,11 @@ function Plan:describe(a) return kinds[a.op].describe(a) end
 -- The description of an action from a journal.
 -- (absolute: with the absolute path, not the spelling the run was given: what an undo,
 -- run from anywhere, says)
+-- How a change reads in a list of differences (tether apply --check): "+" what an action
+-- makes, "-" what it removes, "~" what it changes in place; then its description.
+local SIGN = { symlink = "+", addhard = "+", junction = "+", mkdir = "+", unlink = "-", drop = "-", rmdir = "-" }
+function Plan:difference(a) return (SIGN[a.op] or "~") .. " " .. kinds[a.op].describe(a) end
+
 function M.describe_action(a, absolute)
   if absolute and a.shown then
     local copy = setmetatable({ shown = false }, { __index = a })
@@ -606,7 +625,8 @@ local function run_actions(self, j, result, opts)
       -- A link or directory is known by its device and inode; a hard-linked file also by
       -- the content and mode undo must find (kinds.hardlink.apply says which).
       local keep = type(made) == "table" and (a.op == "hardlink" and made or
-        (a.op == "mkdir" or a.op == "move" or a.op == "addhard") and id_of(made)) or nil
+        (a.op == "mkdir" or a.op == "move" or a.op == "addhard") and id_of(made) or
+        a.op == "unlink" and made) or nil
       j:note({ i = i, phase = "done", made = keep })
       result.done = result.done + 1
       if opts.on_action then opts.on_action(a, "done") end
@@ -649,6 +669,7 @@ function Plan:apply(opts)
   local dry = opts.dry or self.dry or run.dry()
   if #self.actions == 0 and not opts.journal then
     result.dry, result.actions = dry or nil, dry and self.actions or nil
+    if dry then run.planned(self, result) end
     return result
   end
   assert(#self.assumed == 0, "plan: a plan built on assumptions is for checking only")
@@ -668,6 +689,7 @@ function Plan:apply(opts)
   end
   if dry then
     result.dry, result.actions = true, self.actions
+    run.planned(self, result)
     return result
   end
   -- The whole plan is on disk before the first change; the outcome of each action is
@@ -820,7 +842,7 @@ local function take_back(j, run_, todo, opts)
     -- tree a newer run made again by copying, only what a copy keeps.
     local made = t.made
     if type(made) == "table" and (recopied(t.a.path, opts.recopied) or (t.a.to and recopied(t.a.to, opts.recopied))) then
-      made = { type = made.type }
+      made = { type = made.type, uid = t.a.op == "unlink" and made.uid or nil, gid = t.a.op == "unlink" and made.gid or nil }
     end
     local done, uerr, ucode = kinds[t.a.op].undo(t.a, made, t.kept)
     if not done then
@@ -1005,10 +1027,14 @@ run.kinds.plan = {
   end,
 }
 
+-- The command a journal older than its command's record was made by, from its kind.
+local COMMAND_OF_KIND = { absolutize = "relativize", ["dedupe-reflink"] = "dedupe" }
 journal.summaries.plan = function(run)
   local s = M.summary(run)
   local state = s.undone and "undone" or (s.failed > 0 or s.undo_failed) and "partial" or "applied"
-  return { recipe = s.kind, state = state, roots = s.roots, done = s.done, skipped = s.skipped, failed = s.failed }, false
+  local h = run.header
+  return { recipe = h.recipe or COMMAND_OF_KIND[s.kind] or s.kind, command = h.command, state = state, roots = s.roots,
+           done = s.done, skipped = s.skipped, failed = s.failed }, false
 end
 
 -- Prints the plan's actions (for --dry-run) through say(fmt, ...).
@@ -1074,6 +1100,13 @@ journal.schemas.plan = function(records)
     if not check.abs(r.path) or not check.id(r) then return 1, "a root is not an absolute path with its identity" end
   end
   if type(h.actions) ~= "table" then return 1, "no actions" end
+  if h.recipe ~= nil and (type(h.recipe) ~= "string" or not h.recipe:match("^[%w%-]+$")) then return 1, "a malformed recipe" end
+  if h.command ~= nil then -- what the user ran (history shows it)
+    if type(h.command) ~= "table" then return 1, "a malformed command" end
+    for _, w in ipairs(h.command) do
+      if type(w) ~= "string" then return 1, "a malformed command" end
+    end
+  end
   if h.migrations ~= nil then -- tether apply's: the ids of the migration runs it made
     if type(h.migrations) ~= "table" then return 1, "malformed migrations" end
     for _, id in ipairs(h.migrations) do
@@ -1098,7 +1131,10 @@ journal.schemas.plan = function(records)
     if n > 1 then
       local i = r.i or r.undo_i
       if i ~= nil and (not check.int(i) or not h.actions[i]) then return n, "a record about no action" end
-      if r.made ~= nil and not check.id(r.made) then return n, "a malformed identity" end
+      if r.made ~= nil and (not check.id(r.made) or (r.made.uid ~= nil and not check.int(r.made.uid))
+         or (r.made.gid ~= nil and not check.int(r.made.gid))) then
+        return n, "a malformed identity"
+      end
       if r.phase == "kept" and (type(r.kept) ~= "table" or (r.kept.content ~= nil and type(r.kept.content) ~= "string")
          or (r.kept.mode ~= nil and not check.int(r.kept.mode))
          or (r.kept.uid ~= nil and not check.int(r.kept.uid)) or (r.kept.gid ~= nil and not check.int(r.kept.gid))) then

@@ -120,7 +120,23 @@ end
 
 -- The journal of a new run of `kind` (its first record: header), or nil, message, errno,
 -- error when it cannot be written or would not be readable: nothing is changed then.
+-- What the user ran, as history shows it: the words after "tether" (the host's `arg`:
+-- arg[0] the recipe's name or the script's path, the global options before it), and
+-- the bundled recipe that parsed them (not a plan's kind: relativize --absolute makes an
+-- "absolutize" plan).
+local function what_was_run()
+  local a = rawget(_G, "arg")
+  if type(a) ~= "table" then return nil end
+  local first = 0
+  while type(a[first - 1]) == "string" do first = first - 1 end
+  local words = {}
+  for i = first + 1, #a do words[#words + 1] = tostring(a[i]) end
+  local cli = package.loaded["tether.cli"]
+  return #words > 0 and words or nil, cli and cli.recipe or nil
+end
+
 function M.start(kind, header)
+  if header.command == nil then header.command, header.recipe = what_was_run() end
   return journal.create(kind, header)
 end
 
@@ -128,6 +144,22 @@ end
 -- as a bundled recipe reports its own: run.report_script).
 M.plans = {}
 function M.applied(plan, result) M.plans[#M.plans + 1] = { plan = plan, result = result } end
+
+-- A user's script run with -n: each plan it applies is printed where it is applied,
+-- among the script's own output, not after it (a bundled recipe prints its own: it
+-- parsed its words with tether.cli; --json's one object stays at the end).
+local printed = setmetatable({}, { __mode = "k" })
+local function print_dry(plan)
+  local cli = require "tether.cli"
+  plan:print(cli.say)
+  cli.say("%s: %s planned; nothing changed (dry run)", plan.kind, cli.count(#plan.actions, "action"))
+end
+function M.planned(plan, result)
+  local cli = package.loaded["tether.cli"]
+  if not dry or tether.options.json or (cli and cli.recipe) then return end
+  print_dry(plan)
+  printed[result] = true
+end
 
 -- The end of a user's script (the host calls it with the script's exit code): the plans
 -- it applied reported as a bundled recipe reports its own, unless it printed a report
@@ -152,8 +184,7 @@ function M.report_script(code)
         if r.error then
           for _, c in ipairs(r.conflicts or {}) do cli.warn(cli.quote(c.path) .. ": " .. c.message) end
         elseif r.dry then
-          x.plan:print(function(fmt, s) cli.say(fmt, cli.quote(s)) end)
-          cli.say("%s planned; nothing changed (dry run)", cli.count(#x.plan.actions, "action"))
+          if not printed[r] then print_dry(x.plan) end
         elseif r.id then
           cli.say("%s%s; undo with: tether undo %s", cli.count(r.done, "change"),
             failed > 0 and string.format(", %d did not happen", failed) or "", r.id)

@@ -57,7 +57,8 @@ static void test_success_returns_true(void **state)
                "assert(made.type == 'symlink' and made.ino == tether.info(p).ino)\n"
                "assert(tether.readlink(p) == 'target')\n"
                "assert(tether.islink(p) == true)\n"
-               "assert(tether.unlink(p) == true)\n"
+               "local gone = assert(tether.unlink(p))\n"
+               "assert(gone.ino == made.ino and gone.uid and gone.gid, 'what it removed')\n"
                "assert(tether.exists(p) == false)\n");
 }
 

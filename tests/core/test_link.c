@@ -12,6 +12,7 @@
 
 #include "core/info.h"
 #include "core/link.h"
+#include "core/platform/platform.h"
 
 static char *readlink_str(const char *path)
 {
@@ -479,6 +480,65 @@ static void test_error_format(void **state)
 #endif
 }
 
+/* A link's owner is changed only on the very link checked: the same object (device and
+ * inode), still a link, still storing the target made; anything else there now is left as
+ * it is (TT_ECHANGED). */
+static void test_chown_link_only_the_link_checked(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l");
+    pf_dir *dir;
+    assert_int_equal(pf_dir_open(NULL, d, 0, &dir), 0);
+    tt_stat st, now;
+    uint32_t to = getuid() == 0 ? 65534 : getuid();
+    assert_int_equal(symlink("a", l), 0);
+    assert_int_equal(pf_dir_stat(dir, "l", 0, &st), 0);
+    assert_int_equal(pf_dir_chown_link(dir, "l", to, to, &st, "zzz"), TT_ECHANGED);
+    assert_int_equal(pf_dir_chown_link(dir, "l", to, to, &st, "a"), 0);
+    assert_int_equal(pf_dir_stat(dir, "l", 0, &now), 0);
+    assert_int_equal(now.uid, to);
+    /* Swapped for a file, a directory or another link: none changes owner. */
+    unlink(l);
+    tu_write(l, "x");
+    assert_int_equal(pf_dir_chown_link(dir, "l", to, to, &st, NULL), TT_ECHANGED);
+    unlink(l);
+    assert_int_equal(mkdir(l, 0700), 0);
+    assert_int_equal(pf_dir_chown_link(dir, "l", to, to, &st, NULL), TT_ECHANGED);
+    rmdir(l);
+    assert_int_equal(symlink("b", l), 0);
+    assert_int_equal(pf_dir_stat(dir, "l", 0, &now), 0);
+    if (now.ino != st.ino)
+        assert_int_equal(pf_dir_chown_link(dir, "l", to, to, &st, NULL), TT_ECHANGED);
+    assert_int_equal(pf_dir_chown_link(dir, "l", to, to, &now, "a"), TT_ECHANGED);
+    assert_int_equal(pf_dir_chown_link(dir, "gone", to, to, &now, "a"), ENOENT);
+    pf_dir_close(dir);
+    free(l);
+}
+
+/* symlink's owner: root gives the link made that owner; anyone else's links are their
+ * own (no chown asked); a dry run makes nothing. */
+static void test_symlink_owned(void **state)
+{
+    const char *d = *state;
+    char *l = tu_path(d, "l"), *m = tu_path(d, "m");
+    tt_err e;
+    tt_stat made;
+    tt_owner o = {65534, 65534};
+    assert_int_equal(tt_symlink_owned(NULL, "x", l, TT_LINK_DRY, &o, &made, &e), 0);
+    assert_int_equal(access(l, F_OK) == 0 || errno != ENOENT, 0);
+    assert_int_equal(tt_symlink_owned(NULL, "x", l, 0, &o, &made, &e), 0);
+    struct stat s;
+    assert_int_equal(lstat(l, &s), 0);
+    assert_int_equal(made.ino, (uint64_t)s.st_ino);
+    assert_int_equal(made.uid, s.st_uid);
+    assert_int_equal(s.st_uid, getuid() == 0 ? 65534 : getuid());
+    assert_link_to(l, "x");
+    assert_int_equal(tt_symlink_owned(NULL, "y", m, 0, NULL, NULL, &e), 0);
+    assert_int_equal(lstat(m, &s), 0);
+    assert_int_equal(s.st_uid, getuid());
+    free(l), free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +566,8 @@ int main(void)
         T(test_info_statuses),
         T(test_info_denied),
         T(test_error_format),
+        T(test_chown_link_only_the_link_checked),
+        T(test_symlink_owned),
     };
     return cmocka_run_group_tests_name("core/link", tests, NULL, NULL);
 }

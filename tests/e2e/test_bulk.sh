@@ -226,7 +226,7 @@ fi
 # recipe and every shape); -v says which.
 mkdir -p twice/sub && echo same > twice/a && cp -p twice/a twice/b && ln -s gone twice/sub/l
 t dedupe twice twice
-check "dedupe d d: one duplicate, not each file with itself" has "$out" "saved 5 B (1 duplicate files of 2 scanned"
+check "dedupe d d: one duplicate, not each file with itself" has "$out" "saved 5 B (1 duplicate file of 2 scanned"
 t undo
 t -v prune -n twice/sub ./twice twice/
 check "-v: a nested root is named" has "$out" "twice/sub is inside ./twice: walked once"
@@ -251,7 +251,7 @@ t history
 check "history lists the runs" has "$out" "prune"
 check "history shows undone runs" has "$out" "undone"
 t --json history
-check "history --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipe"], type(d["runs"]).__name__, sorted(d["runs"][0]))' <<<"$out")" "history list ['done', 'failed', 'id', 'recipe', 'roots', 'skipped', 'state', 'time']"
+check "history --json" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["recipe"], type(d["runs"]).__name__, sorted(d["runs"][0]))' <<<"$out")" "history list ['command', 'done', 'failed', 'id', 'recipe', 'roots', 'skipped', 'state', 'time']"
 
 # --- What was left alone is said (issue 24, item 6), and counts read as English.
 mkdir -p said/old said/new said/a/b && touch said/old/f said/new/f

@@ -25,7 +25,7 @@ end
 function T.options_of_a_function()
   local names = {}
   for _, o in ipairs(help.options(help.find("symlink"))) do names[#names + 1] = o.name end
-  eq(table.concat(names, " "), "dir relative replace dry loop")
+  eq(table.concat(names, " "), "dir relative replace dry loop owner")
   eq(#help.options(help.find("readlink")), 0)
 end
 
