@@ -408,21 +408,18 @@ int pf_dir_stat(pf_dir *d, const char *name, int how, tt_stat *st)
     return stat_at(fd_of(d), name, how, st);
 }
 
-int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len)
-{
-    ssize_t n = readlinkat(fd_of(d), name, buf, cap);
-    if (n < 0) return errno;
-    *len = (size_t)n;
-    return 0;
-}
-
-/* The target of the link at fd/at (a link opened O_PATH, at ""), as pf_dir_readlink. */
+/* The target of the link at fd/at (at "": a link opened O_PATH at fd), at most cap bytes. */
 static int link_text(int fd, const char *at, char *buf, size_t cap, size_t *len)
 {
     ssize_t n = readlinkat(fd, at, buf, cap);
     if (n < 0) return errno;
     *len = (size_t)n;
     return 0;
+}
+
+int pf_dir_readlink(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len)
+{
+    return link_text(fd_of(d), name, buf, cap, len);
 }
 
 int pf_dir_readlink_stat(pf_dir *d, const char *name, char *buf, size_t cap, size_t *len,
@@ -563,13 +560,13 @@ int pf_dir_open_write(pf_dir *d, const char *name, int follow, int *fd, tt_stat 
     return 0;
 }
 
-/* Whether the link open at fd (O_PATH) or at dirfd/name (fd < 0) is `want` and stores
- * `target` (when given): 0, TT_ECHANGED, or the errno value. */
-static int still_link(int fd, int dirfd, const char *name, const tt_stat *want, const char *target)
+/* Whether the link at at_fd/name is `want` and stores `target` (when given): 0,
+ * TT_ECHANGED, or the errno value. name "" means the link open at at_fd (O_PATH). */
+static int still_link(int at_fd, const char *name, const tt_stat *want, const char *target)
 {
     struct stat s;
-    if ((fd >= 0 ? fstat(fd, &s) : fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW)) != 0)
-        return errno;
+    int how = *name ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
+    if (fstatat(at_fd, name, &s, how) != 0) return errno;
     if (!S_ISLNK(s.st_mode) || (uint64_t)s.st_dev != want->dev || (uint64_t)s.st_ino != want->ino)
         return TT_ECHANGED;
     if (!target) return 0;
@@ -577,8 +574,7 @@ static int still_link(int fd, int dirfd, const char *name, const tt_stat *want, 
     char *buf = malloc(n + 1);
     if (!buf) return ENOMEM;
     size_t got = 0;
-    int err =
-        fd >= 0 ? link_text(fd, "", buf, n + 1, &got) : link_text(dirfd, name, buf, n + 1, &got);
+    int err = link_text(at_fd, name, buf, n + 1, &got);
     if (!err && (got != n || memcmp(buf, target, n) != 0)) err = TT_ECHANGED;
     free(buf);
     return err;
@@ -590,12 +586,12 @@ int pf_dir_chown_link(pf_dir *d, const char *name, uint32_t uid, uint32_t gid, c
 #if defined(O_PATH) && defined(AT_EMPTY_PATH)
     int fd = openat(d->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
-    int err = still_link(fd, -1, NULL, want, target);
+    int err = still_link(fd, "", want, target);
     if (!err && fchownat(fd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH) != 0) err = errno;
     close(fd);
     return err;
 #else
-    int err = still_link(-1, d->fd, name, want, target);
+    int err = still_link(d->fd, name, want, target);
     if (err) return err;
     return fchownat(d->fd, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
 #endif
