@@ -125,9 +125,11 @@ if args.resume or args.rollback or args.finish then
     finish = "deleted the kept original of " .. p.id,
   }
   if json_out then
-    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {} })
+    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {},
+               copy = p.copy })
   else
     cli.say("%s", said[what])
+    if p.copy then cli.say("  kept %d files the interrupted copy had finished, copied %d", p.copy.kept, p.copy.copied) end
   end
   return
 end
