@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# migrate --resume after a SIGKILL part-way through the copy, against a whole migration:
+# the ~480 MB, 20000-file tree of bench/gen.py data (SMALL LARGE LARGE_MB to make it
+# smaller) moved from $TMPDIR (/tmp) to /dev/shm. Each round, in rotation: a whole
+# migration timed; then for each FRACTION, a migration killed (SIGKILL) once the copy
+# holds that share of the source's bytes (the free space of /dev/shm, polled every 5 ms),
+# and `tether migrate --resume` timed. Reports medians, the resume as a share of the
+# whole run, the goal of issue 23 ((1 - done) + 0.1) and what the resume kept.
+# usage: bench/migrate_resume.sh [BUILD_DIR] [ROUNDS=3] [FRACTIONS="0.25 0.40"] [SMALL LARGE LARGE_MB]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+rounds=${2:-3}
+fractions=${3:-0.25 0.40}
+shift $(($# < 3 ? $# : 3))
+. "$here/lib.sh"
+base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
+shm=$(mktemp -d /dev/shm/tether-bench-XXXXXX)
+export XDG_STATE_HOME=$base/state
+trap 'rm -rf "$base" "$shm"' EXIT
+python3 "$here/gen.py" data "$base/pristine" "$@" >/dev/null
+bytes=$(du -sb "$base/pristine" | cut -f1)
+files=$(find "$base/pristine" -type f | wc -l)
+tether=$build/tether
+
+fresh() {
+    rm -rf "$base/src" "$shm/dest" "$shm"/.tether-* "$XDG_STATE_HOME"
+    cp -a "$base/pristine" "$base/src"
+    sync
+}
+# kill_at FRACTION: starts a migration and kills it once /dev/shm has taken FRACTION of
+# the source's bytes more than it held at the start; prints the share it had copied.
+kill_at() {
+    python3 - "$1" "$bytes" "$tether" "$base/src" "$shm/dest" <<'EOF'
+import os, signal, subprocess, sys, time
+frac, total, tether, src, dest = float(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
+def used():
+    s = os.statvfs("/dev/shm")
+    return (s.f_blocks - s.f_bfree) * s.f_frsize
+start = used()
+p = subprocess.Popen([tether, "-q", "migrate", src, dest], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+while p.poll() is None and used() - start < frac * total:
+    time.sleep(0.005)
+done = (used() - start) / total
+if p.poll() is not None:
+    sys.exit("the migration ended before %.0f%% was copied" % (frac * 100))
+p.send_signal(signal.SIGKILL)
+p.wait()
+print("%.3f" % done)
+EOF
+}
+
+declare -A times done_at kept
+for r in $(seq "$rounds"); do
+    fresh
+    times[whole]+="$(time_us "$tether" -q migrate "$base/src" "$shm/dest") "
+    for f in $fractions; do
+        fresh
+        done_at[$f]+="$(kill_at "$f") "
+        start=$(date +%s%N)
+        out=$("$tether" --json migrate --resume)
+        times[$f]+="$((($(date +%s%N) - start) / 1000)) "
+        kept[$f]+="$(python3 -c 'import json, sys; print((json.load(sys.stdin).get("copy") or {}).get("kept", 0))' <<<"$out") "
+        [ "$(readlink "$base/src")" = "$shm/dest" ] || { echo "the resume did not leave the link" >&2; exit 1; }
+    done
+done
+whole=$(median "${times[whole]}")
+srcfs=$(findmnt -n -o FSTYPE -T "$base" 2>/dev/null || echo "?")
+echo "migrate --resume: $((bytes / 1000000)) MB in $files files, $(dirname "$base") ($srcfs) -> /dev/shm (tmpfs), median of $rounds rounds ($(uname -r), $(nproc) cores)"
+printf '| %-34s | %9s | %9s | %9s | %12s |\n' run "median ms" "vs whole" goal "files kept"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------" "-----------" "-----------" "--------------"
+printf '| %-34s | %9s | %8sx | %9s | %12s |\n' "tether migrate (whole run)" "$(ms "$whole")" "1.00" "" ""
+for f in $fractions; do
+    m=$(median "${times[$f]}")
+    d=$(median "${done_at[$f]}")
+    printf '| %-34s | %9s | %8sx | %8.2fx | %12s |\n' "--resume after a kill at $(bc -l <<<"$d*100" | xargs printf '%.0f')%" \
+        "$(ms "$m")" "$(ratio "$m" "$whole")" "$(bc -l <<<"1 - $d + 0.1")" "$(median "${kept[$f]}") of $files"
+done
