@@ -5,7 +5,11 @@
 # migration timed; then for each FRACTION, a migration killed (SIGKILL) once the copy
 # holds that share of the source's bytes (the free space of /dev/shm, polled every 5 ms),
 # and `tether migrate --resume` timed. Reports medians, the resume as a share of the
-# whole run, the goal of issue 23 ((1 - done) + 0.1) and what the resume kept.
+# whole run, the goal of issue 23 ((1 - done) + 0.1), the floor no resume of the copy can
+# go under (1 - done x the copy's share of a whole run: the verification of the whole
+# trees, the check and the deletion of the original are not work a kill in the copy
+# leaves done; the copy's share is the time of `tether.copytree` alone, synced, each
+# round) and what the resume kept.
 # usage: bench/migrate_resume.sh [BUILD_DIR] [ROUNDS=3] [FRACTIONS="0.25 0.40"] [SMALL LARGE LARGE_MB]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +58,8 @@ declare -A times done_at kept
 for r in $(seq "$rounds"); do
     fresh
     times[whole]+="$(time_us "$tether" -q migrate "$base/src" "$shm/dest") "
+    rm -f "$base/src" && rm -rf "$shm/dest" && sync
+    times[copy]+="$(time_us "$tether" -e "assert(tether.copytree('$base/pristine', '$shm/dest'))") "
     for f in $fractions; do
         fresh
         done_at[$f]+="$(kill_at "$f") "
@@ -65,14 +71,17 @@ for r in $(seq "$rounds"); do
     done
 done
 whole=$(median "${times[whole]}")
+copy=$(median "${times[copy]}")
 srcfs=$(findmnt -n -o FSTYPE -T "$base" 2>/dev/null || echo "?")
 echo "migrate --resume: $((bytes / 1000000)) MB in $files files, $(dirname "$base") ($srcfs) -> /dev/shm (tmpfs), median of $rounds rounds ($(uname -r), $(nproc) cores)"
-printf '| %-34s | %9s | %9s | %9s | %12s |\n' run "median ms" "vs whole" goal "files kept"
-printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------" "-----------" "-----------" "--------------"
-printf '| %-34s | %9s | %8sx | %9s | %12s |\n' "tether migrate (whole run)" "$(ms "$whole")" "1.00" "" ""
+printf '| %-34s | %9s | %9s | %9s | %9s | %14s |\n' run "median ms" "vs whole" goal floor "files kept"
+printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------" "-----------" "-----------" "-----------" "----------------"
+printf '| %-34s | %9s | %8sx | %9s | %9s | %14s |\n' "tether migrate (whole run)" "$(ms "$whole")" "1.00" "" "" ""
+printf '| %-34s | %9s | %8sx | %9s | %9s | %14s |\n' "its copy alone (tether.copytree)" "$(ms "$copy")" "$(ratio "$copy" "$whole")" "" "" ""
 for f in $fractions; do
     m=$(median "${times[$f]}")
     d=$(median "${done_at[$f]}")
-    printf '| %-34s | %9s | %8sx | %8.2fx | %12s |\n' "--resume after a kill at $(bc -l <<<"$d*100" | xargs printf '%.0f')%" \
-        "$(ms "$m")" "$(ratio "$m" "$whole")" "$(bc -l <<<"1 - $d + 0.1")" "$(median "${kept[$f]}") of $files"
+    printf '| %-34s | %9s | %8sx | %8.2fx | %8.2fx | %14s |\n' "--resume after a kill at $(bc -l <<<"$d*100" | xargs printf '%.0f')%" \
+        "$(ms "$m")" "$(ratio "$m" "$whole")" "$(bc -l <<<"1 - $d + 0.1")" "$(bc -l <<<"1 - $d * $copy / $whole")" \
+        "$(median "${kept[$f]}") of $files"
 done

@@ -44,6 +44,7 @@ char *tt_rewrite_inner(const char *target, const char *src_abs, const char *src_
 /* The copy in progress: the destination directories open along the current path. */
 typedef struct copier {
     const tt_copy_opts *o;
+    const char *dst;
     char *final_dst, *src_abs, *src_real;
     struct level {
         pf_dir *dir; /* in the copy */
@@ -105,11 +106,11 @@ static int batch_tell(copier *c, int synced, tt_err *e)
     struct batch *b = &c->batch;
     if (!b->n) return batch_begin(c), 0;
     int err = synced || c->o->no_sync ? 0 : pf_syncfs(c->top);
-    if (err) return tt_fail(e, err, c->final_dst, "cannot flush the copy to disk", NULL);
+    if (err) return tt_fail(e, err, c->dst, "cannot flush the copy to disk", NULL);
     for (size_t i = 0; i < b->n; i++)
         b->files[i].began_sec = b->began_sec, b->files[i].began_nsec = b->began_nsec;
     if (c->o->copied(c->o->copied_ud, b->files, b->n))
-        return tt_fail(e, ECANCELED, c->final_dst, "stopped", NULL);
+        return tt_fail(e, ECANCELED, c->dst, "stopped", NULL);
     batch_begin(c);
     return 0;
 }
@@ -250,6 +251,19 @@ static int copy_file(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *t
     return 0;
 }
 
+/* Resuming: a directory the earlier attempt made (pruned already), entered again without
+ * following a link, on the copy's filesystem only, and writable again (a finished one
+ * has its source's mode, set again once it is complete). */
+static int reenter_dir(copier *c, pf_dir *to, const char *name, pf_dir **d)
+{
+    tt_stat have;
+    int err = pf_dir_open(to, name, 0, d);
+    if (!err && (err = pf_dir_self(*d, 0, &have)) == 0 && have.dev != c->keep.dev) err = EBUSY;
+    if (!err && (have.mode & 0700) != 0700) err = pf_dir_chmod(*d, (have.mode & 07777) | 0700);
+    if (err) pf_dir_close(*d), *d = NULL;
+    return err;
+}
+
 static int copy_dir(copier *c, const tt_entry *en, pf_dir *to, tt_err *e)
 {
     /* The walk has just entered it: its metadata come from that very handle. */
@@ -259,14 +273,10 @@ static int copy_dir(copier *c, const tt_entry *en, pf_dir *to, tt_err *e)
     if (!err) err = pf_dir_dup(en->self, &src);
     if (err) return tt_fail(e, err, en->path, NULL, NULL);
     err = pf_dir_mkdir(to, en->name, 0700);
-    if (err == EEXIST && c->o->resume) { /* the partial copy's, pruned: entered again */
-        tt_stat have;
+    if (err == EEXIST && c->o->resume)
+        err = reenter_dir(c, to, en->name, &d);
+    else if (!err)
         err = pf_dir_open(to, en->name, 0, &d);
-        if (!err && (err = pf_dir_self(d, 0, &have)) == 0 && have.dev != c->keep.dev) err = EBUSY;
-        if (err) pf_dir_close(d), d = NULL;
-    } else if (!err) {
-        err = pf_dir_open(to, en->name, 0, &d);
-    }
     if (err) {
         pf_dir_close(src);
         return tt_fail(e, err, en->path, "cannot create this directory in the copy", NULL);
@@ -373,6 +383,7 @@ int tt_copytree(tt_confine *cf, const char *src, const char *dst, const tt_copy_
     memset(out, 0, sizeof *out);
     copier c = {0};
     c.o = o;
+    c.dst = dst;
     c.stats = out;
     c.final_dst = tt_absolute(o->final_dst ? o->final_dst : dst);
     c.src_abs = tt_absolute(src);

@@ -57,6 +57,14 @@ typedef struct pruner {
 
 static int prune_dir(pruner *p, pf_dir *d, pf_dir *s, const char *path, tt_err *e);
 
+/* A directory the earlier attempt finished has its source's mode, perhaps read-only:
+ * made writable again to be pruned and filled (its mode is set again once complete). */
+static int writable(pf_dir *d, const tt_stat *st)
+{
+    if ((st->mode & 0700) == 0700) return 0;
+    return pf_dir_chmod(d, (st->mode & 07777) | 0700);
+}
+
 /* A directory of the copy: pruned against its source, or removed whole when the source
  * has no directory there any more. */
 static int prune_subdir(pruner *p, pf_dir *d, pf_dir *s, const char *name, const char *path,
@@ -72,6 +80,8 @@ static int prune_subdir(pruner *p, pf_dir *d, pf_dir *s, const char *name, const
         rc = tt_fail(e, err, path, "cannot open this directory of the partial copy", NULL);
     else if (st.dev != p->k->dev)
         rc = tt_fail(e, EBUSY, path, "a filesystem is mounted in the partial copy", NULL);
+    else if ((err = writable(sub, &st)) != 0)
+        rc = tt_fail(e, err, path, "cannot make this directory of the partial copy writable", NULL);
     else
         rc = prune_dir(p, sub, ssub, path, e);
     pf_dir_close(sub);
@@ -115,6 +125,7 @@ int tt_keep_prune(tt_keeper *k, pf_dir *dst, pf_dir *src, const char *path, tt_e
 {
     tt_stat st;
     int err = pf_dir_self(dst, 0, &st);
+    if (!err) err = writable(dst, &st);
     if (err) return tt_fail(e, err, path, NULL, NULL);
     k->dev = st.dev;
     pruner p = {k, strlen(path)};

@@ -552,6 +552,7 @@ local function new_runner(j, p, st, which, opts)
   rt.report = report
   rt.made = function(key, value)
     j:record({ event = "made", seq = rt.family, key = key, value = value })
+    if key == "tmp" then st.copied[rt.family] = nil end -- (as M.state reads it)
     x.id[key] = value
     st.made[rt.family] = st.made[rt.family] or {}
     st.made[rt.family][key] = value
