@@ -10,7 +10,9 @@
 # trees, the check and the deletion of the original are not work a kill in the copy
 # leaves done; the copy's share is the time of `tether.copytree` alone, synced, each
 # round) and what the resume kept.
-# usage: bench/migrate_resume.sh [BUILD_DIR] [ROUNDS=3] [FRACTIONS="0.25 0.40"] [SMALL LARGE LARGE_MB]
+# With BASE=OTHER_BUILD_DIR, the same runs of that build too, alternating with BUILD_DIR's
+# in every round (ratios to each build's own whole run).
+# usage: [BASE=DIR] bench/migrate_resume.sh [BUILD_DIR] [ROUNDS=3] [FRACTIONS="0.25 0.40"] [SMALL LARGE LARGE_MB]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -25,14 +27,15 @@ trap 'rm -rf "$base" "$shm"' EXIT
 python3 "$here/gen.py" data "$base/pristine" "$@" >/dev/null
 bytes=$(du -sb "$base/pristine" | cut -f1)
 files=$(find "$base/pristine" -type f | wc -l)
-tether=$build/tether
+builds=("$build")
+[ -n "${BASE:-}" ] && builds+=("$(cd "$BASE" && pwd)")
 
 fresh() {
     rm -rf "$base/src" "$shm/dest" "$shm"/.tether-* "$XDG_STATE_HOME"
     cp -a "$base/pristine" "$base/src"
     sync
 }
-# kill_at FRACTION: starts a migration and kills it once /dev/shm has taken FRACTION of
+# kill_at FRACTION: starts a migration ($tether) and kills it once /dev/shm has taken FRACTION of
 # the source's bytes more than it held at the start; prints the share it had copied.
 kill_at() {
     python3 - "$1" "$bytes" "$tether" "$base/src" "$shm/dest" <<'EOF'
@@ -56,32 +59,39 @@ EOF
 
 declare -A times done_at kept
 for r in $(seq "$rounds"); do
-    fresh
-    times[whole]+="$(time_us "$tether" -q migrate "$base/src" "$shm/dest") "
-    rm -f "$base/src" && rm -rf "$shm/dest" && sync
-    times[copy]+="$(time_us "$tether" -e "assert(tether.copytree('$base/pristine', '$shm/dest'))") "
-    for f in $fractions; do
+    for b in "${!builds[@]}"; do
+        tether=${builds[$b]}/tether
         fresh
-        done_at[$f]+="$(kill_at "$f") "
-        start=$(date +%s%N)
-        out=$("$tether" --json migrate --resume)
-        times[$f]+="$((($(date +%s%N) - start) / 1000)) "
-        kept[$f]+="$(python3 -c 'import json, sys; print((json.load(sys.stdin).get("copy") or {}).get("kept", 0))' <<<"$out") "
-        [ "$(readlink "$base/src")" = "$shm/dest" ] || { echo "the resume did not leave the link" >&2; exit 1; }
+        times[$b.whole]+="$(time_us "$tether" -q migrate "$base/src" "$shm/dest") "
+        rm -f "$base/src" && rm -rf "$shm/dest" && sync
+        times[$b.copy]+="$(time_us "$tether" -e "assert(tether.copytree('$base/pristine', '$shm/dest'))") "
+        for f in $fractions; do
+            fresh
+            done_at[$b.$f]+="$(kill_at "$f") "
+            start=$(date +%s%N)
+            out=$("$tether" --json migrate --resume)
+            times[$b.$f]+="$((($(date +%s%N) - start) / 1000)) "
+            kept[$b.$f]+="$(python3 -c 'import json, sys; print((json.load(sys.stdin).get("copy") or {}).get("kept", 0))' <<<"$out") "
+            [ "$(readlink "$base/src")" = "$shm/dest" ] || { echo "the resume did not leave the link" >&2; exit 1; }
+        done
     done
 done
-whole=$(median "${times[whole]}")
-copy=$(median "${times[copy]}")
 srcfs=$(findmnt -n -o FSTYPE -T "$base" 2>/dev/null || echo "?")
 echo "migrate --resume: $((bytes / 1000000)) MB in $files files, $(dirname "$base") ($srcfs) -> /dev/shm (tmpfs), median of $rounds rounds ($(uname -r), $(nproc) cores)"
-printf '| %-34s | %9s | %9s | %9s | %9s | %14s |\n' run "median ms" "vs whole" goal floor "files kept"
-printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------" "-----------" "-----------" "-----------" "----------------"
-printf '| %-34s | %9s | %8sx | %9s | %9s | %14s |\n' "tether migrate (whole run)" "$(ms "$whole")" "1.00" "" "" ""
-printf '| %-34s | %9s | %8sx | %9s | %9s | %14s |\n' "its copy alone (tether.copytree)" "$(ms "$copy")" "$(ratio "$copy" "$whole")" "" "" ""
-for f in $fractions; do
-    m=$(median "${times[$f]}")
-    d=$(median "${done_at[$f]}")
-    printf '| %-34s | %9s | %8sx | %8.2fx | %8.2fx | %14s |\n' "--resume after a kill at $(bc -l <<<"$d*100" | xargs printf '%.0f')%" \
-        "$(ms "$m")" "$(ratio "$m" "$whole")" "$(bc -l <<<"1 - $d + 0.1")" "$(bc -l <<<"1 - $d * $copy / $whole")" \
-        "$(median "${kept[$f]}") of $files"
+printf '| %-44s | %9s | %9s | %9s | %9s | %14s |\n' run "median ms" "vs whole" goal floor "files kept"
+printf '|%s|%s|%s|%s|%s|%s|\n' "----------------------------------------------" "-----------" "-----------" "-----------" "-----------" "----------------"
+for b in "${!builds[@]}"; do
+    who=""
+    [ "$b" = 1 ] && who="BASE: "
+    whole=$(median "${times[$b.whole]}")
+    copy=$(median "${times[$b.copy]}")
+    printf '| %-44s | %9s | %8sx | %9s | %9s | %14s |\n' "${who}tether migrate (whole run)" "$(ms "$whole")" "1.00" "" "" ""
+    printf '| %-44s | %9s | %8sx | %9s | %9s | %14s |\n' "${who}its copy alone (tether.copytree)" "$(ms "$copy")" "$(ratio "$copy" "$whole")" "" "" ""
+    for f in $fractions; do
+        m=$(median "${times[$b.$f]}")
+        d=$(median "${done_at[$b.$f]}")
+        printf '| %-44s | %9s | %8sx | %8.2fx | %8.2fx | %14s |\n' "${who}--resume after a kill at $(bc -l <<<"$d*100" | xargs printf '%.0f')%" \
+            "$(ms "$m")" "$(ratio "$m" "$whole")" "$(bc -l <<<"1 - $d + 0.1")" "$(bc -l <<<"1 - $d * $copy / $whole")" \
+            "$(median "${kept[$b.$f]}") of $files"
+    done
 done

@@ -22,8 +22,9 @@ then is the original deleted. On the same filesystem SRC is simply renamed.
 Every step is written to a journal on disk before it is taken. Until the link is in
 place a failure, or Ctrl-C, puts everything back by itself (exit 3); once it is, nothing
 rolls back: a failure stops, keeps the original aside and names the command that
-finishes (exit 4). If the run is killed, --resume finishes it and --rollback puts
-everything back; --status says where the one complete copy of the data is and what
+finishes (exit 4). If the run is killed, --resume finishes it (a copy cut short keeps
+the files it had finished whose source has not changed since, and the verification
+still compares everything) and --rollback puts everything back; --status says where the one complete copy of the data is and what
 command takes each run further. Two runs on the same SRC or DEST exclude each other.
 
 Nothing is touched before every check has passed, and every problem is listed at once:
