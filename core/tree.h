@@ -80,7 +80,7 @@ typedef struct tt_copy_opts {
     const tt_expect *expect_dst; /* with into: what dst must still be */
     tt_progress_fn progress;
     void *ud;
-    tt_copied_fn copied; /* tt_copytree: told of the files finished, once on disk */
+    tt_copied_fn copied; /* tt_copytree: the files finished, once on disk (no_sync: as is) */
     void *copied_ud;
     unsigned batch_files;  /* a batch of `copied` at most this many files (0: the default) */
     int resume;            /* with into: dst holds an earlier attempt's partial copy */
