@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct progress_ctx {
     lua_State *L;
     int fn;     /* stack index of the Lua function, 0 for none */
+    int opts;   /* stack index of the options (copytree's copied function is read there) */
     int failed; /* the function raised; its error is on the stack */
 } progress_ctx;
 
@@ -53,7 +55,7 @@ static int opt_bool(lua_State *L, int idx, const char *k)
 
 static void push_stats(lua_State *L, const tt_tree_stats *s)
 {
-    lua_createtable(L, 0, 8);
+    lua_createtable(L, 0, 9);
 #define F(name) l_setint(L, #name, (lua_Integer)s->name)
     F(bytes);
     F(alloc);
@@ -63,7 +65,98 @@ static void push_stats(lua_State *L, const tt_tree_stats *s)
     F(hardlinks);
     F(specials);
     F(rewritten);
+    F(kept);
 #undef F
+}
+
+/* A file a copy finished, as a list (the journal keeps it so, one short line a file):
+ * path, the source's dev, ino, size, mtime (sec, nsec), ctime (sec, nsec), the copy's
+ * dev, ino, size, ctime (sec, nsec), and the moment (sec, nsec) the source must have last
+ * changed before. */
+enum { COPIED_FIELDS = 15 };
+
+static void push_copied(lua_State *L, const tt_copied *f)
+{
+    const lua_Integer v[COPIED_FIELDS - 1] = {(lua_Integer)f->src.dev,
+                                              (lua_Integer)f->src.ino,
+                                              (lua_Integer)f->src.size,
+                                              f->src.mtime_sec,
+                                              f->src.mtime_nsec,
+                                              f->src.ctime_sec,
+                                              f->src.ctime_nsec,
+                                              (lua_Integer)f->copy.dev,
+                                              (lua_Integer)f->copy.ino,
+                                              (lua_Integer)f->copy.size,
+                                              f->copy.ctime_sec,
+                                              f->copy.ctime_nsec,
+                                              f->began_sec,
+                                              f->began_nsec};
+    lua_createtable(L, COPIED_FIELDS, 0);
+    lua_pushstring(L, f->path);
+    lua_rawseti(L, -2, 1);
+    for (int i = 0; i < COPIED_FIELDS - 1; i++) {
+        lua_pushinteger(L, v[i]);
+        lua_rawseti(L, -2, i + 2);
+    }
+}
+
+/* Reads one such list (at the top of the stack) into f; its path stays owned by it. */
+static void read_copied(lua_State *L, lua_Integer n, tt_copied *f)
+{
+    lua_Integer v[COPIED_FIELDS - 1];
+    if (!lua_istable(L, -1) || lua_rawgeti(L, -1, 1) != LUA_TSTRING)
+        luaL_error(L, "keep[%I]: not a record of a copied file", n);
+    f->path = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    for (int i = 0; i < COPIED_FIELDS - 1; i++) {
+        int isint;
+        lua_rawgeti(L, -1, i + 2);
+        v[i] = lua_tointegerx(L, -1, &isint);
+        lua_pop(L, 1);
+        if (!isint) luaL_error(L, "keep[%I]: not a record of a copied file", n);
+    }
+    memset(&f->src, 0, sizeof f->src);
+    memset(&f->copy, 0, sizeof f->copy);
+    f->src.type = f->copy.type = TT_FILE;
+    f->src.dev = (uint64_t)v[0], f->src.ino = (uint64_t)v[1], f->src.size = (uint64_t)v[2];
+    f->src.mtime_sec = v[3], f->src.mtime_nsec = (int32_t)v[4];
+    f->src.ctime_sec = v[5], f->src.ctime_nsec = (int32_t)v[6];
+    f->copy.dev = (uint64_t)v[7], f->copy.ino = (uint64_t)v[8], f->copy.size = (uint64_t)v[9];
+    f->copy.ctime_sec = v[10], f->copy.ctime_nsec = (int32_t)v[11];
+    f->began_sec = v[12], f->began_nsec = (int32_t)v[13];
+}
+
+/* opts.keep (a list of records) into an array owned by a userdata left on the stack. */
+static void read_keep(lua_State *L, int idx, tt_copy_opts *o)
+{
+    if (lua_isnoneornil(L, idx) || lua_getfield(L, idx, "keep") == LUA_TNIL) {
+        if (!lua_isnoneornil(L, idx)) lua_pop(L, 1);
+        return;
+    }
+    int list = lua_gettop(L);
+    size_t n = (size_t)luaL_len(L, list);
+    tt_copied *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, list, (lua_Integer)i + 1);
+        read_copied(L, (lua_Integer)i + 1, &files[i]);
+        lua_pop(L, 1);
+    }
+    o->keep = files, o->nkeep = n;
+}
+
+static int call_copied(void *ud, const tt_copied *files, size_t n)
+{
+    progress_ctx *p = ud;
+    if (p->failed) return 1;
+    lua_State *L = p->L;
+    lua_getfield(L, p->opts, "copied");
+    lua_createtable(L, (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        push_copied(L, &files[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) p->failed = 1; /* keep the error for later */
+    return p->failed;
 }
 
 /* After a failed operation: re-raise the progress function's error, else fail. */
@@ -76,10 +169,10 @@ static int finish(lua_State *L, const progress_ctx *p, const tt_err *e)
 /* Each takes only the options it acts on (hash and names_only are verifytree's, the
  * rest copytree's), so one given to the other is an error, not ignored. */
 static const l_opt copy_opts[] = {
-    {"final", LUA_TSTRING, 0},     {"no_sync", LUA_TBOOLEAN, 0},
-    {"into", LUA_TBOOLEAN, 0},     {"progress", LUA_TFUNCTION, 0},
-    {"dry", LUA_TBOOLEAN, 0},      {"expect", LUA_TTABLE, 0},
-    {"expect_dst", LUA_TTABLE, 0}, {NULL, 0, 0},
+    {"final", LUA_TSTRING, 0},      {"no_sync", LUA_TBOOLEAN, 0},    {"into", LUA_TBOOLEAN, 0},
+    {"progress", LUA_TFUNCTION, 0}, {"dry", LUA_TBOOLEAN, 0},        {"expect", LUA_TTABLE, 0},
+    {"expect_dst", LUA_TTABLE, 0},  {"copied", LUA_TFUNCTION, 0},    {"resume", LUA_TBOOLEAN, 0},
+    {"keep", LUA_TTABLE, 0},        {"batch_files", LUA_TNUMBER, 0}, {NULL, 0, 0},
 };
 static const l_opt verify_opts[] = {
     {"final", LUA_TSTRING, 0},
@@ -110,7 +203,8 @@ static void read_copy_opts(lua_State *L, int idx, const l_opt *spec, tt_copy_opt
     o->ud = p;
 }
 
-/* copytree(src, dst [, {final, into, expect, expect_dst, progress, no_sync, dry}]) */
+/* copytree(src, dst [, {final, into, expect, expect_dst, progress, no_sync, dry, copied,
+ * batch_files, resume, keep}]) */
 static int l_copytree(lua_State *L)
 {
     const char *src = l_checkpath(L, 1), *dst = l_checkpath(L, 2);
@@ -118,6 +212,17 @@ static int l_copytree(lua_State *L)
     progress_ctx p;
     tt_expect xs, xd;
     read_copy_opts(L, 3, copy_opts, &o, &p, &xs, &xd);
+    o.resume = opt_bool(L, 3, "resume");
+    if (o.resume && !o.into) return luaL_argerror(L, 3, "resume needs into");
+    if (!lua_isnoneornil(L, 3)) {
+        p.opts = 3;
+        lua_getfield(L, 3, "batch_files");
+        o.batch_files = (unsigned)luaL_optinteger(L, -1, 0);
+        o.copied = lua_getfield(L, 3, "copied") == LUA_TFUNCTION ? call_copied : NULL;
+        o.copied_ud = &p;
+        lua_pop(L, 2);
+        read_keep(L, 3, &o);
+    }
     tt_tree_stats st;
     tt_err e;
     if (l_isdry(L, 3)) {

@@ -6,6 +6,7 @@
 #include "tree.h"
 
 #include "cancel.h"
+#include "copy_keep.h"
 #include "idmap.h"
 #include "link.h"
 #include "path.h"
@@ -43,6 +44,7 @@ char *tt_rewrite_inner(const char *target, const char *src_abs, const char *src_
 /* The copy in progress: the destination directories open along the current path. */
 typedef struct copier {
     const tt_copy_opts *o;
+    const char *dst;
     char *final_dst, *src_abs, *src_real;
     struct level {
         pf_dir *dir; /* in the copy */
@@ -59,7 +61,86 @@ typedef struct copier {
     char *target;
     size_t target_cap;
     unsigned copy_how; /* what the filesystems showed they cannot do (PF_COPY_NO_*) */
+    tt_keeper keep;    /* o->resume: what the earlier attempt finished */
+    struct batch {     /* files finished, told (o->copied) once on disk */
+        tt_copied *files;
+        size_t n, cap;
+        uint64_t bytes;
+        double since; /* pf_clock(0) when it began */
+        int64_t began_sec;
+        int32_t began_nsec;
+    } batch;
 } copier;
+
+/* The entry's path below the tree's root ("a/b/f"). */
+static const char *rel_of(const copier *c, const char *spath)
+{
+    const char *r = spath + c->root_len;
+    while (tt_is_sep(*r))
+        r++;
+    return r;
+}
+
+/* A batch is told once it holds this much, or once it is this old: a kill loses at most
+ * one batch of work, and each costs a filesystem sync. */
+#define BATCH_FILES   1024
+#define BATCH_BYTES   (16u << 20)
+#define BATCH_SECONDS 0.1
+
+static void batch_begin(copier *c)
+{
+    struct batch *b = &c->batch;
+    for (size_t i = 0; i < b->n; i++)
+        free((char *)b->files[i].path);
+    b->n = 0;
+    b->bytes = 0;
+    b->since = pf_clock(0);
+    /* Before any file of the batch is looked at: a source changed at or after this
+     * moment may have been read mid-write, and its record is not trusted. */
+    pf_fs_now(&b->began_sec, &b->began_nsec);
+}
+
+/* Tells the batch, its data on disk first (synced: nothing at all with no_sync). */
+static int batch_tell(copier *c, int synced, tt_err *e)
+{
+    struct batch *b = &c->batch;
+    if (!b->n) return batch_begin(c), 0;
+    int err = synced || c->o->no_sync ? 0 : pf_syncfs(c->top);
+    if (err) return tt_fail(e, err, c->dst, "cannot flush the copy to disk", NULL);
+    for (size_t i = 0; i < b->n; i++)
+        b->files[i].began_sec = b->began_sec, b->files[i].began_nsec = b->began_nsec;
+    if (c->o->copied(c->o->copied_ud, b->files, b->n))
+        return tt_fail(e, ECANCELED, c->dst, "stopped", NULL);
+    batch_begin(c);
+    return 0;
+}
+
+/* Records a file just copied (a single link only: a hard-link group is never kept). */
+static int batch_add(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *to, tt_err *e)
+{
+    struct batch *b = &c->batch;
+    if (!c->o->copied || st->nlink != 1) return 0;
+    tt_stat copy;
+    int err = pf_dir_stat(to, en->name, 0, &copy);
+    if (err) return tt_fail(e, err, en->path, NULL, NULL);
+    if (b->n == b->cap) {
+        size_t n = b->cap ? b->cap * 2 : 64;
+        tt_copied *f = realloc(b->files, n * sizeof *f);
+        if (!f) return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+        b->files = f;
+        b->cap = n;
+    }
+    tt_copied *f = &b->files[b->n];
+    if (!(f->path = strdup(rel_of(c, en->path)))) return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+    f->src = *st;
+    f->copy = copy;
+    b->n++;
+    b->bytes += st->size;
+    unsigned most = c->o->batch_files ? c->o->batch_files : BATCH_FILES;
+    if (b->n >= most || b->bytes >= BATCH_BYTES || pf_clock(0) - b->since >= BATCH_SECONDS)
+        return batch_tell(c, 0, e);
+    return 0;
+}
 
 static int finish_level(copier *c, tt_err *e)
 {
@@ -100,15 +181,6 @@ static int on_bytes(void *ud, uint64_t bytes)
                           : 0;
 }
 
-/* The entry's path below the tree's root ("a/b/f"). */
-static const char *rel_of(const copier *c, const char *spath)
-{
-    const char *r = spath + c->root_len;
-    while (tt_is_sep(*r))
-        r++;
-    return r;
-}
-
 /* A later name of a file already copied: a hard link to that copy, found below top. */
 static int link_group(copier *c, const tt_entry *en, const char *first, pf_dir *to, tt_err *e)
 {
@@ -132,8 +204,29 @@ static int link_group(copier *c, const tt_entry *en, const char *first, pf_dir *
     return 0;
 }
 
+/* Resuming: whatever is at the entry's name in the copy (the pruning left only kept
+ * files) is kept when it is still the file recorded for this source (1), else removed to
+ * make room (0). */
+static int clear_name(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *to, tt_err *e)
+{
+    tt_stat have;
+    if (!c->o->resume || pf_dir_stat(to, en->name, 0, &have) != 0) return 0;
+    if (tt_keep_match(&c->keep, rel_of(c, en->path), st, &have)) return 1;
+    if (have.type == TT_DIR) return tt_rmtree_at(to, en->name, en->path, e);
+    int err = pf_dir_unlink(to, en->name, 0);
+    return err ? tt_fail(e, err, en->path, "cannot remove this from the partial copy", NULL) : 0;
+}
+
 static int copy_file(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *to, tt_err *e)
 {
+    int kept = clear_name(c, en, st, to, e);
+    if (kept < 0) return -1;
+    if (kept) {
+        c->stats->bytes += st->size;
+        c->stats->files++;
+        c->stats->kept++;
+        return on_bytes(c, 0) ? tt_fail(e, ECANCELED, en->path, "stopped", NULL) : 0;
+    }
     tt_idslot *group = NULL;
     if (st->nlink > 1) {
         group = tt_idmap_find(&c->groups, st->dev, st->ino, 1);
@@ -152,9 +245,23 @@ static int copy_file(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *t
     c->stats->files++;
     if (group && !(group->path = strdup(rel_of(c, en->path))))
         return tt_fail(e, ENOMEM, en->path, NULL, NULL);
+    if (batch_add(c, en, st, to, e)) return -1;
     if (c->o->progress && c->o->progress(c->o->ud, c->stats->bytes, c->stats->files, en->path))
         return tt_fail(e, ECANCELED, en->path, "stopped", NULL);
     return 0;
+}
+
+/* Resuming: a directory the earlier attempt made (pruned already), entered again without
+ * following a link, on the copy's filesystem only, and writable again (a finished one
+ * has its source's mode, set again once it is complete). */
+static int reenter_dir(copier *c, pf_dir *to, const char *name, pf_dir **d)
+{
+    tt_stat have;
+    int err = pf_dir_open(to, name, 0, d);
+    if (!err && (err = pf_dir_self(*d, 0, &have)) == 0 && have.dev != c->keep.dev) err = EBUSY;
+    if (!err && (have.mode & 0700) != 0700) err = pf_dir_chmod(*d, (have.mode & 07777) | 0700);
+    if (err) pf_dir_close(*d), *d = NULL;
+    return err;
 }
 
 static int copy_dir(copier *c, const tt_entry *en, pf_dir *to, tt_err *e)
@@ -166,13 +273,28 @@ static int copy_dir(copier *c, const tt_entry *en, pf_dir *to, tt_err *e)
     if (!err) err = pf_dir_dup(en->self, &src);
     if (err) return tt_fail(e, err, en->path, NULL, NULL);
     err = pf_dir_mkdir(to, en->name, 0700);
-    if (!err) err = pf_dir_open(to, en->name, 0, &d);
+    if (err == EEXIST && c->o->resume)
+        err = reenter_dir(c, to, en->name, &d);
+    else if (!err)
+        err = pf_dir_open(to, en->name, 0, &d);
     if (err) {
         pf_dir_close(src);
         return tt_fail(e, err, en->path, "cannot create this directory in the copy", NULL);
     }
     c->stats->dirs++;
     return push_level(c, d, src, &st, en->path, e);
+}
+
+static int copy_link(copier *c, const tt_entry *en, const tt_stat *st, pf_dir *to, tt_err *e)
+{
+    int err = tt_readlink_at(en->parent, en->name, &c->target, &c->target_cap);
+    if (err) return tt_fail(e, err, en->path, NULL, NULL);
+    char *rewritten = tt_rewrite_inner(c->target, c->src_abs, c->src_real, c->final_dst);
+    err = pf_copy_symlink(to, en->name, rewritten ? rewritten : c->target, st);
+    c->stats->rewritten += rewritten != NULL;
+    free(rewritten);
+    c->stats->links++;
+    return err ? tt_fail(e, err, en->path, "cannot copy this link", NULL) : 0;
 }
 
 static int copy_entry(copier *c, const tt_entry *en, tt_err *e)
@@ -190,27 +312,15 @@ static int copy_entry(copier *c, const tt_entry *en, tt_err *e)
     tt_stat st;
     int err = pf_dir_stat(en->parent, en->name, 0, &st);
     if (err) return tt_fail(e, err, en->path, NULL, NULL);
-    switch (st.type) {
-    case TT_DIR: /* it was something else when the walk read its name */
+    if (st.type == TT_DIR) /* it was something else when the walk read its name */
         return tt_fail(e, TT_ECHANGED, en->path, "was replaced by a directory while being copied",
                        NULL);
-    case TT_FILE:
-        return copy_file(c, en, &st, to, e);
-    case TT_SYMLINK: {
-        err = tt_readlink_at(en->parent, en->name, &c->target, &c->target_cap);
-        if (err) return tt_fail(e, err, en->path, NULL, NULL);
-        char *rewritten = tt_rewrite_inner(c->target, c->src_abs, c->src_real, c->final_dst);
-        err = pf_copy_symlink(to, en->name, rewritten ? rewritten : c->target, &st);
-        c->stats->rewritten += rewritten != NULL;
-        free(rewritten);
-        c->stats->links++;
-        return err ? tt_fail(e, err, en->path, "cannot copy this link", NULL) : 0;
-    }
-    default:
-        err = pf_copy_special(to, en->name, &st);
-        c->stats->specials++;
-        return err ? tt_fail(e, err, en->path, "cannot copy this special file", NULL) : 0;
-    }
+    if (st.type == TT_FILE) return copy_file(c, en, &st, to, e);
+    if (clear_name(c, en, &st, to, e) < 0) return -1; /* never kept: not a regular file */
+    if (st.type == TT_SYMLINK) return copy_link(c, en, &st, to, e);
+    err = pf_copy_special(to, en->name, &st);
+    c->stats->specials++;
+    return err ? tt_fail(e, err, en->path, "cannot copy this special file", NULL) : 0;
 }
 
 /* Opens the source root (a real directory, as planned) for reading; *st its identity. */
@@ -259,7 +369,7 @@ static int open_dest(tt_confine *cf, const char *dst, const tt_copy_opts *o, pf_
             rc = tt_fail(e, err, dst, NULL, NULL);
         else if (tt_expect_check(o->expect_dst, &st, dst, e))
             rc = -1;
-        else if ((err = pf_dir_read(*out, &name, &type)) != 0 || name)
+        else if (!o->resume && ((err = pf_dir_read(*out, &name, &type)) != 0 || name))
             rc = tt_fail(e, err ? err : ENOTEMPTY, dst, err ? NULL : "is not empty", NULL);
         if (rc) pf_dir_close(*out), *out = NULL;
     }
@@ -273,6 +383,7 @@ int tt_copytree(tt_confine *cf, const char *src, const char *dst, const tt_copy_
     memset(out, 0, sizeof *out);
     copier c = {0};
     c.o = o;
+    c.dst = dst;
     c.stats = out;
     c.final_dst = tt_absolute(o->final_dst ? o->final_dst : dst);
     c.src_abs = tt_absolute(src);
@@ -297,6 +408,11 @@ int tt_copytree(tt_confine *cf, const char *src, const char *dst, const tt_copy_
         droot = NULL;
         c.root_len = tt_walk_root_len(w);
     }
+    if (!rc && o->resume) {
+        int err = tt_keep_init(&c.keep, o->keep, o->nkeep);
+        rc = err ? tt_fail(e, err, dst, NULL, NULL) : tt_keep_prune(&c.keep, c.top, sroot, dst, e);
+    }
+    batch_begin(&c);
     tt_entry *en;
     if (!rc && tt_walk_next(w, &en, e) != 1) rc = -1; /* the root itself, made above */
     while (!rc) {
@@ -318,6 +434,10 @@ int tt_copytree(tt_confine *cf, const char *src, const char *dst, const tt_copy_
         rc = tt_fail(e, ECANCELED, dst, NULL, NULL);
     if (!rc && !o->no_sync && (err = pf_syncfs(c.top)) != 0)
         rc = tt_fail(e, err, dst, "cannot flush the copy to disk", NULL);
+    if (!rc && o->copied) rc = batch_tell(&c, 1, e);
+    batch_begin(&c); /* (frees what was not told) */
+    free(c.batch.files);
+    tt_keep_free(&c.keep);
     tt_walk_close(w);
     pf_dir_close(sroot);
     pf_dir_close(droot);

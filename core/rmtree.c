@@ -175,3 +175,15 @@ int tt_rmtree(tt_confine *c, const char *path, const tt_rm_opts *o, tt_err *e)
     tt_confine_forget(c);
     return rc;
 }
+
+int tt_rmtree_at(pf_dir *d, const char *name, const char *path, tt_err *e)
+{
+    remover r = {.path = path, .euid = pf_euid()};
+    int err = pf_dir_self(d, PF_STAT_ATTRS, &r.tree);
+    if (err) return tt_fail(e, err, path, NULL, NULL);
+    char *parent = tt_path_dirname(path);
+    if (!parent) return tt_fail(e, ENOMEM, path, NULL, NULL);
+    int rc = rm_entry(&r, d, parent, name, TT_NONE, e);
+    free(parent);
+    return rc;
+}

@@ -22,6 +22,7 @@ typedef int (*tt_progress_fn)(void *ud, uint64_t bytes, uint64_t files, const ch
 
 typedef struct tt_tree_stats {
     uint64_t bytes, alloc, files, dirs, links, hardlinks, specials, rewritten;
+    uint64_t kept; /* tt_copytree with o->keep: files an earlier attempt copied, kept */
 } tt_tree_stats;
 
 /* What tt_tree_size found that a migration must know before it starts. */
@@ -53,6 +54,22 @@ typedef struct tt_size_opts {
 int tt_tree_size(tt_confine *c, const char *root, const tt_size_opts *o, tt_tree_stats *out,
                  tt_err *e);
 
+/* A regular file a copy finished: its path below the copy's root, the source as it was
+ * stat'd before its data was read and the copy once its metadata were set (of each, the
+ * device, inode, size and times count), and the moment (the filesystems' clock) before
+ * which the source must have last changed for the record to be trusted: a source whose
+ * ctime is not older may have been read in the middle of a write (git's racy-clean rule). */
+typedef struct tt_copied {
+    const char *path;
+    tt_stat src, copy;
+    int64_t began_sec;
+    int32_t began_nsec;
+} tt_copied;
+
+/* Called with the files a copy finished, a batch at a time, once their data is on disk
+ * (one filesystem sync per batch); nonzero stops the copy (ECANCELED). */
+typedef int (*tt_copied_fn)(void *ud, const tt_copied *files, size_t n);
+
 typedef struct tt_copy_opts {
     const char *final_dst;       /* where the copy will end up (NULL: where it is made) */
     int hash;                    /* tt_verifytree: compare content hashes, not only sizes */
@@ -63,11 +80,22 @@ typedef struct tt_copy_opts {
     const tt_expect *expect_dst; /* with into: what dst must still be */
     tt_progress_fn progress;
     void *ud;
+    tt_copied_fn copied; /* tt_copytree: the files finished, once on disk (no_sync: as is) */
+    void *copied_ud;
+    unsigned batch_files;  /* a batch of `copied` at most this many files (0: the default) */
+    int resume;            /* with into: dst holds an earlier attempt's partial copy */
+    const tt_copied *keep; /* with resume: what that attempt finished (later ones win) */
+    size_t nkeep;
 } tt_copy_opts;
 
 /* Copies src into dst: a new directory, or with o->into the existing empty directory
  * dst. On failure what was copied is left for the caller to remove (a journal says it
- * is a temporary copy). */
+ * is a temporary copy). With o->resume, dst is the partial copy of an earlier attempt:
+ * a regular file in it is kept only when o->keep records it, the copy is still the one
+ * recorded (device, inode, size, ctime) and its source at the same path still the one
+ * recorded (device, inode, size, mtime, ctime; a single link; last changed before the
+ * record's moment); everything else in dst is removed first, through directory handles,
+ * and the rest is copied as a fresh copy would. */
 int tt_copytree(tt_confine *c, const char *src, const char *dst, const tt_copy_opts *o,
                 tt_tree_stats *out, tt_err *e);
 
@@ -88,6 +116,10 @@ typedef struct tt_rm_opts {
  * another filesystem or mount (EXDEV names the mount point, left in place). A link at
  * path itself is refused. o may be NULL. */
 int tt_rmtree(tt_confine *c, const char *path, const tt_rm_opts *o, tt_err *e);
+
+/* Removes the entry `name` of the open directory d (a whole tree when it is a
+ * directory) as tt_rmtree removes what is inside its root; path names it in messages. */
+int tt_rmtree_at(pf_dir *d, const char *name, const char *path, tt_err *e);
 
 /* The rewritten target of an inner absolute link, or NULL when target does not point
  * inside src (given as typed, made absolute, and canonical). Malloc'd. */

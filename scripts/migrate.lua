@@ -22,8 +22,9 @@ then is the original deleted. On the same filesystem SRC is simply renamed.
 Every step is written to a journal on disk before it is taken. Until the link is in
 place a failure, or Ctrl-C, puts everything back by itself (exit 3); once it is, nothing
 rolls back: a failure stops, keeps the original aside and names the command that
-finishes (exit 4). If the run is killed, --resume finishes it and --rollback puts
-everything back; --status says where the one complete copy of the data is and what
+finishes (exit 4). If the run is killed, --resume finishes it (a copy cut short keeps
+the files it had finished whose source has not changed since, and the verification
+still compares everything) and --rollback puts everything back; --status says where the one complete copy of the data is and what
 command takes each run further. Two runs on the same SRC or DEST exclude each other.
 
 Nothing is touched before every check has passed, and every problem is listed at once:
@@ -126,9 +127,11 @@ if args.resume or args.rollback or args.finish then
     finish = "deleted the kept original of " .. p.id,
   }
   if json_out then
-    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {} })
+    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {},
+               copy = p.copy })
   else
     cli.say("%s", said[what])
+    if p.copy then cli.say("  kept %d files the interrupted copy had finished, copied %d", p.copy.kept, p.copy.copied) end
   end
   return
 end

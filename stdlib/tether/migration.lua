@@ -94,6 +94,16 @@ local function remove_copy(x, rt, partial)
   return raw.rmtree(x.tmp, { expect = id, chmod = true, progress = rt.report(partial and "discard_partial" or "discard") })
 end
 
+-- The files the earlier attempts of this run's copy finished (the journal's records of
+-- the copy it made, the newest of each path last), when that copy is still there as
+-- made; nil when there is nothing to keep.
+local function resumable(x, rt)
+  local id, files = x.id.tmp, rt.copied_before()
+  if not id or id.pending or not files or #files == 0 then return nil end
+  local i = info(x.tmp)
+  return i and i.type == "dir" and is(i, id) and files or nil
+end
+
 -- Takes an object of the run back from `there` to `here` (the identity says which one it
 -- is): done when it is at `here` already; renamed when it is at `there`; and when it is
 -- at neither (hidden under a mount, moved by someone), a failure that says so, for the
@@ -120,17 +130,31 @@ M.steps = {
     describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
       units.bytes(x.size.bytes), x.size.files) end,
     run = function(x, rt)
-      local ok, err, code, e = remove_copy(x, rt, true) -- a partial copy from an earlier attempt
-      if not ok then return nil, err, code, e end
+      local opts = { into = true, final = x.to, expect = x.id.from, progress = rt.report("copy"),
+                     copied = rt.copied, batch_files = testhook.copy_batch() }
+      -- The partial copy of an earlier attempt, when there are files it finished: what
+      -- is still the copy of an unchanged source is kept, the rest removed and copied.
+      local keep = resumable(x, rt)
+      if not keep then
+        local ok, err, code, e = remove_copy(x, rt, true)
+        if not ok then return nil, err, code, e end
+      end
       -- What changes in the source from now on is caught by the check before the link.
       local sec, nsec = tether.fs_now()
       rt.made("since", { sec = sec, nsec = nsec })
+      if keep then
+        opts.resume, opts.keep, opts.expect_dst = true, keep, x.id.tmp
+        local n, err, code, e = raw.copytree(x.from, x.tmp, opts)
+        if not n then return nil, err, code, e end
+        rt.p.copy = { kept = n.kept, copied = n.files - n.kept } -- (what --resume reports)
+        return true
+      end
       rt.made("tmp", { pending = true }) -- a crash right after the mkdir leaves it empty
       local made, merr, mcode, me = raw.mkdir(x.tmp, { private = true })
       if not made then return nil, merr, mcode, me end
       rt.made("tmp", id_of(made))
-      return raw.copytree(x.from, x.tmp, { into = true, final = x.to, expect = x.id.from,
-        expect_dst = x.id.tmp, progress = rt.report("copy") })
+      opts.expect_dst = x.id.tmp
+      return raw.copytree(x.from, x.tmp, opts)
     end,
     -- prior: how the copy stood before it was taken back (cut short, or done).
     undo = function(x, rt, prior) return remove_copy(x, rt, not (prior and prior.phase == "done")) end,
@@ -281,7 +305,7 @@ M.steps = {
 -- (ever), the identities recorded, the direction the run is going (mode) and how it
 -- ended, if it did.
 function M.state(records)
-  local st = { plan = records[1].plan, steps = {}, ever = {}, made = {}, modes = {}, ended = nil }
+  local st = { plan = records[1].plan, steps = {}, ever = {}, made = {}, modes = {}, copied = {}, ended = nil }
   for _, r in ipairs(records) do
     if r.event == "step" then
       st.steps[r.seq] = st.steps[r.seq] or {}
@@ -291,9 +315,14 @@ function M.state(records)
         st.ever[r.seq][r.step] = true
       end
       st.last = r
+    elseif r.event == "copied" then -- files of the copy, finished and on disk
+      local list = st.copied[r.seq] or {}
+      st.copied[r.seq] = list
+      table.move(r.files, 1, #r.files, #list + 1, list)
     elseif r.event == "made" then
       st.made[r.seq] = st.made[r.seq] or {}
       st.made[r.seq][r.key] = r.value
+      if r.key == "tmp" then st.copied[r.seq] = nil end -- a new copy: nothing of the old one is
       if r.key == "probe" and r.value.link then st.plan.link = r.value.link end -- the kind that could be made
     elseif r.event == "mode" then
       -- How the run had ended before this command (an undo taken back returns there).
@@ -523,11 +552,21 @@ local function new_runner(j, p, st, which, opts)
   rt.report = report
   rt.made = function(key, value)
     j:record({ event = "made", seq = rt.family, key = key, value = value })
+    if key == "tmp" then st.copied[rt.family] = nil end -- (as M.state reads it)
     x.id[key] = value
     st.made[rt.family] = st.made[rt.family] or {}
     st.made[rt.family][key] = value
   end
   rt.warn = function(msg) rt.warnings[#rt.warnings + 1] = msg end
+  -- A batch of files the copy finished, their data on disk: journaled with no sync of
+  -- its own (a record lost to a crash only means those files are copied again).
+  rt.copied = function(files)
+    j:note({ event = "copied", seq = rt.family, files = files })
+    local list = st.copied[rt.family] or {}
+    st.copied[rt.family] = list
+    table.move(files, 1, #files, #list + 1, list)
+  end
+  rt.copied_before = function() return st.copied[rt.family] end
   return rt
 end
 
@@ -1127,7 +1166,7 @@ end
 -- the plan's paths must be absolute, the temporary names beside SRC and DEST with the
 -- run's own hint, the identities integers, and every later record one this module writes.
 local check = journal.check
-local STEPS, EVENTS = {}, { start = true, step = true, made = true, mode = true, ["end"] = true }
+local STEPS, EVENTS = {}, { start = true, step = true, made = true, mode = true, ["end"] = true, copied = true }
 for name in pairs(M.steps) do STEPS[name] = true end
 local MODES = {}
 for _, w in pairs(WAYS) do MODES[w.mode] = true end
@@ -1148,6 +1187,19 @@ local function adopted_ids(v)
     if not ADOPTED[k] or not check.id(id) then return false end
   end
   return true
+end
+
+-- Whether v lists files a copy finished: each a path below the copy's root and 14
+-- integers (raw.copytree's records).
+local function copied_files(v)
+  if type(v) ~= "table" then return false end
+  for _, f in ipairs(v) do
+    if type(f) ~= "table" or #f ~= 15 or type(f[1]) ~= "string" or f[1] == "" or path.is_absolute(f[1]) then return false end
+    for k = 2, 15 do
+      if not check.int(f[k]) then return false end
+    end
+  end
+  return #v > 0
 end
 
 journal.schemas.migrate = function(records)
@@ -1188,6 +1240,9 @@ journal.schemas.migrate = function(records)
               (r.value.pending == true or (r.value.gone == true and (r.value.link == nil or
                 r.value.link == p.link or r.value.link == p.link_fallback)))))) then
       return n, "a malformed identity"
+    end
+    if r.event == "copied" and ((r.seq ~= "migrate" and r.seq ~= "undo") or not copied_files(r.files)) then
+      return n, "a malformed record of copied files"
     end
     if r.event == "mode" and not MODES[r.mode] then return n, "an unknown mode" end
     if r.event == "end" and not ENDS[r.state] then return n, "an unknown end" end

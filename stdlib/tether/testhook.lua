@@ -15,6 +15,9 @@
 --   TETHER_TEST_SKIP_SPACE_CHECK=1   skip the free-space preflight, so a full disk can be
 --                             met mid-copy
 --   TETHER_TEST_BEFORE_APPLY=CMD     run CMD between planning and applying a bulk plan
+--   TETHER_TEST_COPY_BATCH=N         a migration's copy journals the files it finished
+--                             every N files (not every half second or so), so a kill
+--                             mid-copy leaves records to resume from
 -- Labels: STEP:begin and STEP:done for each step of a migration (undo-STEP:... for an
 -- undo, rollback-STEP:... for the steps a rollback takes back), copy:N and verify:N after
 -- the Nth file, probe:begin and probe:made around the link a migration tries beside SRC
@@ -49,6 +52,8 @@ function M.point(label)
   end
   if label == crash_at or crash_at == "first" then os.execute("kill -KILL $PPID") end
 end
+
+function M.copy_batch() return tonumber(os.getenv("TETHER_TEST_COPY_BATCH") or "") end
 
 function M.skip_space_check() return os.getenv("TETHER_TEST_SKIP_SPACE_CHECK") == "1" end
 

@@ -3,7 +3,9 @@
 # command `tether migrate --status` names, when it names one. Afterwards nothing of
 # tether's (.tether-*) is left in SRC, SRC's parent or DEST's parent, exactly one complete
 # copy of the data exists (SRC the original and no DEST, or SRC a link to a complete
-# DEST), and when nothing was started --rollback says so. The kills: after a random delay
+# DEST), when nothing was started --rollback says so, and a resume keeps exactly the
+# files the copy journaled that are still as recorded (copy_records.py; the copy journals
+# every 4 files here). The kills: after a random delay
 # (0-50 ms, the instants before the journal exists, and over a whole run), and before
 # every system call that changes something (strace's fault injection, one syscall and
 # one invocation at a time; on the shorter layouts one in two, see step_of). SRC's parent is on a filesystem that tells whether it keeps
@@ -18,6 +20,7 @@ fuse=""
 trap '[ -n "$fuse" ] && fusermount -u "$fuse" 2>/dev/null; rm -rf "$shm"; cleanup' EXIT
 export ASAN_OPTIONS=detect_leaks=0 # LeakSanitizer cannot work under ptrace
 export XDG_STATE_HOME=$shm/state # journals on tmpfs: hundreds of runs, each syncing its own
+export TETHER_TEST_COPY_BATCH=4 # the copy journals what it finished every 4 files
 
 mkdir -p pristine/sub/deep
 for i in $(seq 8); do head -c $((i * 512)) /dev/urandom > "pristine/sub/f$i"; done
@@ -50,19 +53,31 @@ fresh() {
 # recover NAME: runs what --status names for an unfinished run (none: nothing was
 # started, and --rollback says so), then checks what is left.
 recover() {
-    local next
-    next=$("$TETHER" --json migrate --status 2>/dev/null | python3 -c '
+    local next in_copy
+    read -r in_copy next < <("$TETHER" --json migrate --status 2>/dev/null | python3 -c '
 import json, sys
 runs = json.load(sys.stdin)["runs"]
 r = runs[-1] if runs else None
-print("none" if not r else r["next"].split(" (")[0] if not r["ended"] and r.get("next") else "")')
+print(int(bool(r) and r["state"] == "interrupted at copy"),
+      "none" if not r else r["next"].split(" (")[0] if not r["ended"] and r.get("next") else "")')
     if [ "$next" = none ]; then
         t migrate --rollback
         check "$1: nothing started: --rollback says so" has "$rc|$err" "3|tether: $XDG_STATE_HOME/tether/journal: nothing to roll back: no migration recorded here"
         check "$1: nothing started: and that SRC is untouched" has "$err" "its SRC is untouched"
     elif [ -n "$next" ]; then
-        t ${next#tether }
+        # A resume in the copy keeps exactly what its records vouch for (copy_records.py).
+        local want=0 partial
+        if [ "$in_copy" = 1 ]; then
+            partial=$(ls -d "$DP"/.tether-tmp-* 2>/dev/null)
+            read -r want _ < <(python3 "$here/copy_records.py" "$XDG_STATE_HOME"/tether/journal/*.jsonl "$SP/src" "$partial")
+        fi
+        t --json ${next#tether }
         check "$1: '$next' finishes it" is "$rc" 0
+        case $in_copy$next in 1*--resume*)
+            check "$1: the resume keeps what the records vouch for" is "$(python3 -c '
+import json, sys
+print((json.load(sys.stdin).get("copy") or {}).get("kept", 0))' <<<"$out")" "$want" ;;
+        esac
     fi
     check "$1: nothing of tether's is left" is "$(leftovers)" ""
     check "$1: one complete copy of the data" one_copy
