@@ -489,6 +489,42 @@ local function walk_top(l)
   return top
 end
 
+-- Where link l resolves to, where its names cannot tell (messy, Windows, a root): the
+-- kernel's way (through any link) to its parent. real: its root's real path; top: the
+-- root as the walk spells it.
+local function resolved(l, real, top)
+  local p, t = l.path, l.target
+  local base = real .. "/" .. (p:sub(#top + 1):match("^(.*)[/\\][^/\\]*$") or "")
+  if l.depth == 0 then base = tether.realpath(path.dirname(p)) or base end
+  local parent = tether.realpath(path.join(base, path.dirname(t)))
+  return parent and path.join(parent, path.basename(t)) or tether.absolute(path.join(base, t))
+end
+
+-- The page's summary section: the counts of summary s by status, form, place and kind,
+-- and what could not be read.
+local function write_summary(out, s, unreadable)
+  out:write("<section id=\"summary\">\n<p>", esc(string.format(
+    "%d links in %d entries (%d directories); %d unreadable", s.links, s.entries, s.dirs, #unreadable)), "</p>\n")
+  local function tab(caption, keys, counts)
+    out:write("<table><caption>", caption, "</caption>\n")
+    for _, k in ipairs(keys) do
+      out:write('<tr><th>', k[2], '</th><td class="n" id="n-', k[1], '">', counts[k[1]], "</td></tr>\n")
+    end
+    out:write("</table>\n")
+  end
+  tab("by status", { { "ok", "ok" }, { "broken", "broken" }, { "loop", "loop" }, { "denied", "denied" }, { "error", "error" } },
+    s.status)
+  tab("by form", { { "absolute", "absolute" }, { "relative", "relative" } }, s.form)
+  tab("by place", { { "escapes", "escapes the roots" }, { "cross_fs", "cross-device" }, { "messy", "messy spelling" } }, s.flags)
+  tab("by kind", { { "symlink", "symlink" }, { "junction", "junction" } }, s.type)
+  if #unreadable > 0 then
+    out:write("<p>Not read:</p><ul>\n")
+    for _, u in ipairs(unreadable) do out:write("<li>", esc(u.message or u.path), "</li>\n") end
+    out:write("</ul>\n")
+  end
+  out:write("</section>\n")
+end
+
 -- A writer of the report to `out` (a file handle) for the given roots. add(link, root)
 -- streams one link; finish(summary, unreadable) writes the rest.
 function M.writer(out, roots)
@@ -519,12 +555,7 @@ function M.writer(out, roots)
     local row = { di, name, l.target or "", l.status, l.status_error or "", flag_letters(l) }
     local r = real[ri + 1]
     if (l.messy or windows or l.depth == 0) and r ~= json.null and (l.target or "") ~= "" then
-      -- Where the names cannot tell: the kernel's way (through any link) to the parent.
-      local t = l.target
-      local base = r .. "/" .. (p:sub(#top[ri + 1] + 1):match("^(.*)[/\\][^/\\]*$") or "")
-      if l.depth == 0 then base = tether.realpath(path.dirname(p)) or base end
-      local parent = tether.realpath(path.join(base, path.dirname(t)))
-      row[7] = parent and path.join(parent, path.basename(t)) or tether.absolute(path.join(base, t))
+      row[7] = resolved(l, r, top[ri + 1])
     end
     local text = json.encode(row)
     if text:find("<", 1, true) then text = text:gsub("<", "\\u003c") end
@@ -537,26 +568,9 @@ function M.writer(out, roots)
     out:write("\n]</script>\n<script type=\"application/json\" id=\"dirs-data\">",
       (json.encode(json.array(dirs)):gsub("<", "\\u003c")), "</script>\n",
       "<script type=\"application/json\" id=\"roots-data\">", (json.encode(meta):gsub("<", "\\u003c")),
-      "</script>\n<section id=\"summary\">\n<p>", esc(string.format(
-      "%d links in %d entries (%d directories); %d unreadable", s.links, s.entries, s.dirs, #unreadable)), "</p>\n")
-    local function tab(caption, keys, counts)
-      out:write("<table><caption>", caption, "</caption>\n")
-      for _, k in ipairs(keys) do
-        out:write('<tr><th>', k[2], '</th><td class="n" id="n-', k[1], '">', counts[k[1]], "</td></tr>\n")
-      end
-      out:write("</table>\n")
-    end
-    tab("by status", { { "ok", "ok" }, { "broken", "broken" }, { "loop", "loop" }, { "denied", "denied" }, { "error", "error" } },
-      s.status)
-    tab("by form", { { "absolute", "absolute" }, { "relative", "relative" } }, s.form)
-    tab("by place", { { "escapes", "escapes the roots" }, { "cross_fs", "cross-device" }, { "messy", "messy spelling" } }, s.flags)
-    tab("by kind", { { "symlink", "symlink" }, { "junction", "junction" } }, s.type)
-    if #unreadable > 0 then
-      out:write("<p>Not read:</p><ul>\n")
-      for _, u in ipairs(unreadable) do out:write("<li>", esc(u.message or u.path), "</li>\n") end
-      out:write("</ul>\n")
-    end
-    out:write("</section>\n", TAIL, "</body>\n</html>\n")
+      "</script>\n")
+    write_summary(out, s, unreadable)
+    out:write(TAIL, "</body>\n</html>\n")
   end
   return w
 end
