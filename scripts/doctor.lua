@@ -147,7 +147,7 @@ end
 report.not_ours = require("tether.json").array({}) -- a list, even when empty
 for _, root in ipairs(roots) do
   for e in tether.walk(root, { stat = true }) do
-    if e.name and e.depth > 0 and e.name:sub(1, #tempname.PREFIX) == tempname.PREFIX then
+    if e.name and e.depth > 0 and tempname.claims(e.name) then
       local t = tempname.parse(e.name)
       if t then report.leftovers[#report.leftovers + 1] = leftover(e, t)
       else report.not_ours[#report.not_ours + 1] = { path = e.path, type = e.type } end

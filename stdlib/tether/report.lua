@@ -490,11 +490,12 @@ local function walk_top(l)
 end
 
 -- Where link l resolves to, where its names cannot tell (messy, Windows, a root): the
--- kernel's way (through any link) to its parent. real: its root's real path; top: the
--- root as the walk spells it.
-local function resolved(l, real, top)
+-- kernel's way (through any link) to its parent. real: its root's real path, below
+-- which its directory is the last depth - 1 names of its path.
+local function resolved(l, real)
   local p, t = l.path, l.target
-  local base = real .. "/" .. (p:sub(#top + 1):match("^(.*)[/\\][^/\\]*$") or "")
+  local names = path.parts(p)
+  local base = path.join(real, table.concat(names, "/", #names - l.depth + 1, #names - 1))
   if l.depth == 0 then base = tether.realpath(path.dirname(p)) or base end
   local parent = tether.realpath(path.join(base, path.dirname(t)))
   return parent and path.join(parent, path.basename(t)) or tether.absolute(path.join(base, t))
@@ -555,7 +556,7 @@ function M.writer(out, roots)
     local row = { di, name, l.target or "", l.status, l.status_error or "", flag_letters(l) }
     local r = real[ri + 1]
     if (l.messy or windows or l.depth == 0) and r ~= json.null and (l.target or "") ~= "" then
-      row[7] = resolved(l, r, top[ri + 1])
+      row[7] = resolved(l, r)
     end
     local text = json.encode(row)
     if text:find("<", 1, true) then text = text:gsub("<", "\\u003c") end

@@ -62,6 +62,29 @@ function T.below_and_inside()
   end
 end
 
+-- cut: the directory and the name at the last "/", the hot loops' split of a normal path.
+function T.cut()
+  local cases = { { "a/b/c", "a/b", "c" }, { "/a", "", "a" }, { "a/", "a", "" }, { "/", "", "" }, { "a", nil, nil } }
+  for _, c in ipairs(cases) do
+    local d, name = path.cut(c[1])
+    eq(d, c[2], c[1]); eq(name, c[3], c[1])
+  end
+  -- Every normal path: cut and join give it back, and the name is split's.
+  for _, p in ipairs({ "/x", "/x/y", "x/y/z", "/a b/c\\d", "/\xff/\n" }) do
+    local d, name = path.cut(p)
+    eq(d == "" and "/" .. name or path.join(d, name), p, p)
+    eq(name, path.basename(p), p)
+  end
+end
+
+-- map_names: each name given to fn, separators and the root kept as they are.
+function T.map_names()
+  local up = function(n) if n ~= "keep" then return n:upper() end end
+  eq(path.map_names("/a//keep/b/", up), "/A//keep/B/")
+  eq(path.map_names("", up), "")
+  eq(path.map_names("x", up), "X")
+end
+
 -- normalize's fast path gives back what the full rule gives, for every spelling.
 function T.normalize_fast_path_agrees()
   local pieces = { "a", "b", ".", "..", "", "c.d", "..x", ".y" }
