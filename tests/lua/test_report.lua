@@ -5,26 +5,7 @@ local report = require "tether.report"
 local json = require "tether.json"
 local T = {}
 
-local function read(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function names(d)
-  local out = {}
-  for e in tether.walk(d, { max_depth = 1 }) do if e.depth == 1 then out[#out + 1] = e.name end end
-  table.sort(out)
-  return table.concat(out, " ")
-end
+local read, write, names = read_file, write_file, names_in
 
 -- Items of every shape a field can have: a comma, a quote, a newline, a byte that is not
 -- UTF-8, a field that is not there, a boolean.
