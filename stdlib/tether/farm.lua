@@ -152,7 +152,7 @@ function Farm:ignore_list(pkg_dir)
   local list = self.ignore_lists[pkg_dir]
   if list then return list end
   local home = os.getenv("HOME")
-  for _, file in ipairs({ pkg_dir .. "/.stow-local-ignore", home and (home .. "/.stow-global-ignore") or nil }) do
+  for _, file in ipairs({ path.join(pkg_dir, ".stow-local-ignore"), home and (home .. "/.stow-global-ignore") or nil }) do
     local f = io.open(file, "rb")
     if f then
       local text = f:read("a") or ""
@@ -209,8 +209,8 @@ function Farm:marked(rel)
   local m = self.marks[rel]
   if m == nil then
     local d = self:abs(rel)
-    m = tether.exists(d .. "/.stow", { follow = true }) == true
-        or tether.exists(d .. "/.nonstow", { follow = true }) == true
+    m = tether.exists(path.join(d, ".stow"), { follow = true }) == true
+        or tether.exists(path.join(d, ".nonstow"), { follow = true }) == true
     self.marks[rel] = m
   end
   return m
@@ -222,9 +222,9 @@ end
 function Farm:stowed_path(rel, source)
   local p = join(parent(rel), source)
   local parts = path.parts(p)
-  local dir
-  for k = 1, #parts - 1 do -- (a link to a stow directory itself is no package's: stow stops on it)
-    dir = path.join(dir or "", parts[k])
+  -- Each directory on the way, its names from the first taken relative to the target (an
+  -- absolute p's too); a link to a stow directory itself is no package's: stow stops on it.
+  for k, dir in ipairs(path.ancestors(table.concat(parts, "/"))) do
     if self:marked(dir) then return p, parts[k + 1], dir end
   end
   local below = path.below(p, self.stow_rel)

@@ -9,6 +9,18 @@ function T.join()
   eq(path.join("", "x"), "x")
   eq(path.join("a", ""), "a")
   raises(function() path.join("a", 1) end, "not a string")
+  raises(function() path.join(nil, "a") end, "argument 1 is not a string")
+end
+
+-- join of two (its fast path) gives what joining one by one gives, for every shape.
+function T.join_of_two_agrees_with_join_of_many()
+  local pieces = { "", "/", "a", "b/", "/c", "//", "d//e", "." }
+  for _, a in ipairs(pieces) do
+    for _, b in ipairs(pieces) do
+      eq(path.join(a, b), path.join("", a, b), string.format("%q, %q", a, b))
+      eq(path.join(a, b, ""), path.join(a, b), string.format("%q, %q", a, b))
+    end
+  end
 end
 
 function T.normalize()
@@ -74,6 +86,19 @@ function T.cut()
     local d, name = path.cut(p)
     eq(d == "" and "/" .. name or path.join(d, name), p, p)
     eq(name, path.basename(p), p)
+  end
+end
+
+-- ancestors: the directories on the way down, as the path spells them.
+function T.ancestors()
+  local function list(p) return table.concat(path.ancestors(p), " ") end
+  eq(list("a/b/c"), "a a/b"); eq(list("/a/b"), "/a"); eq(list("a"), ""); eq(list("/"), ""); eq(list("/a"), "")
+  eq(list("../x/y"), ".. ../x")
+  -- Each is a directory of the next and of p, and the names add up to p's.
+  for _, p in ipairs({ "/a/b/c/d", "a/b/c", "../../x", "/\xff/é/z" }) do
+    local up = path.ancestors(p)
+    eq(#up, #path.parts(p) - 1, p)
+    for i, d in ipairs(up) do eq(path.dirname(up[i + 1] or p), d, p) end
   end
 end
 
