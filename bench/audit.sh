@@ -27,34 +27,17 @@ base=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench-XXXXXX")
 trap 'rm -rf "$base"' EXIT
 python3 "$gen" links "$base/tree" "$n" >/dev/null
 
-declare -A cmd=(
-    [tether]="$build/tether audit $base/tree"
-    [tether_json]="$build/tether audit --format json $base/tree"
-    [tether_nocache]="env TETHER_TARGET_CACHE=0 $build/tether audit $base/tree"
-    [tether_1core]="taskset -c 0 $build/tether audit $base/tree"
-    [tether_inline]="env TETHER_THREADS=0 $build/tether audit $base/tree"
-    [find_xtype]="find $base/tree -xtype l"
-    [symlinks]="symlinks -r $base/tree"
-    [fdfind]="fdfind -u -t l . $base/tree"
-    [fdfind_1]="fdfind -u -j 1 -t l . $base/tree"
-    [find_type]="find $base/tree -type l"
-    [bfs_xtype]="bfs $base/tree -xtype l"
-)
-order=(tether tether_json tether_nocache tether_1core tether_inline find_xtype symlinks fdfind fdfind_1 find_type)
-command -v bfs >/dev/null && order+=(bfs_xtype)
-declare -A label=(
-    [tether]="tether audit (classify every link)"
-    [tether_json]="the same, --format json"
-    [tether_nocache]="the same, TETHER_TARGET_CACHE=0"
-    [tether_1core]="the same, on one core (taskset)"
-    [tether_inline]="the same, TETHER_THREADS=0"
-    [find_xtype]="find -xtype l"
-    [symlinks]="symlinks -r"
-    [fdfind]="fdfind -u -t l (walk only)"
-    [fdfind_1]="fdfind -u -j 1 -t l (one thread)"
-    [find_type]="find -type l (walk only)"
-    [bfs_xtype]="bfs -xtype l"
-)
+variant tether "tether audit (classify every link)" "$build/tether" audit "$base/tree"
+variant tether_json "the same, --format json" "$build/tether" audit --format json "$base/tree"
+variant tether_nocache "the same, TETHER_TARGET_CACHE=0" env TETHER_TARGET_CACHE=0 "$build/tether" audit "$base/tree"
+variant tether_1core "the same, on one core (taskset)" taskset -c 0 "$build/tether" audit "$base/tree"
+variant tether_inline "the same, TETHER_THREADS=0" env TETHER_THREADS=0 "$build/tether" audit "$base/tree"
+variant find_xtype "find -xtype l" find "$base/tree" -xtype l
+variant symlinks "symlinks -r" symlinks -r "$base/tree"
+variant fdfind "fdfind -u -t l (walk only)" fdfind -u -t l . "$base/tree"
+variant fdfind_1 "fdfind -u -j 1 -t l (one thread)" fdfind -u -j 1 -t l . "$base/tree"
+variant find_type "find -type l (walk only)" find "$base/tree" -type l
+if command -v bfs >/dev/null; then variant bfs_xtype "bfs -xtype l" bfs "$base/tree" -xtype l; fi
 declare -A times
 for v in "${order[@]}"; do ${cmd[$v]} >/dev/null 2>&1 || true; done # warm the cache
 export BENCH_MAX_RC=1 # tether audit exits 1 when it finds broken links, as it should here

@@ -23,14 +23,10 @@ cd "$base"
 if [[ $bulk == *dedupe* ]]; then
     python3 "$here/gen.py" dupes pristine 20000 >/dev/null
 
-    declare -A cmd=(
-        [tether]="$build/tether -q dedupe --ignore-mtime work"
-        [hardlink]="hardlink -t work"
-        [rdfind]="rdfind -makehardlinks true -outputname /dev/null work"
-        [jdupes]="jdupes -q -L -r work"
-    )
-    order=(tether hardlink)
-    for tool in rdfind jdupes; do command -v $tool >/dev/null && order+=($tool); done
+    variant tether "tether -q dedupe --ignore-mtime" "$build/tether" -q dedupe --ignore-mtime work
+    variant hardlink "hardlink -t" hardlink -t work
+    if command -v rdfind >/dev/null; then variant rdfind "rdfind -makehardlinks true -outputname /dev/null" rdfind -makehardlinks true -outputname /dev/null work; fi
+    if command -v jdupes >/dev/null; then variant jdupes "jdupes -q -L -r" jdupes -q -L -r work; fi
     declare -A times saved
     for r in $(seq "$rounds"); do
         for v in "${order[@]}"; do
@@ -46,7 +42,7 @@ if [[ $bulk == *dedupe* ]]; then
     printf '|%s|%s|%s|%s|\n' "--------------------------------------" "-----------" "-------------" "---------------"
     for v in "${order[@]}"; do
         m=$(median "${times[$v]}")
-        printf '| %-36s | %9s | %10sx | %13s |\n' "${cmd[$v]% work}" "$(ms "$m")" "$(ratio "$m" "$hl")" "${saved[$v]}"
+        printf '| %-36s | %9s | %10sx | %13s |\n' "${label[$v]}" "$(ms "$m")" "$(ratio "$m" "$hl")" "${saved[$v]}"
     done
 
 fi

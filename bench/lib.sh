@@ -16,6 +16,16 @@ time_us() {
     rm -f "${TMPDIR:-/tmp}/tether-bench-stderr.$$"
     echo $(((end - start) / 1000))
 }
+# variant NAME LABEL CMD...: one command the benchmark compares, run as cmd[NAME] (its
+# words split again, so no word may hold a space), shown as label[NAME]; order lists the
+# names in the order they were declared.
+variant() {
+    local name=$1 what=$2
+    shift 2
+    declare -gA cmd label
+    cmd[$name]=$* label[$name]=$what
+    order+=("$name")
+}
 # median "N N N ...": the middle value.
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # ratio A B [DIGITS]: A/B with two decimals.

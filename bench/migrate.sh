@@ -25,16 +25,13 @@ python3 "$here/gen.py" data "$base/pristine" >/dev/null
 bytes=$(du -sb "$base/pristine" | cut -f1)
 files=$(find "$base/pristine" -type f | wc -l)
 
-declare -A cmd=(
-    [tether]="$build/tether -q migrate $base/src $shm/dest"
-    [tether_hash]="$build/tether -q migrate --verify hash $base/src $shm/dest"
-    [tether_keep]="$build/tether -q migrate --keep-backup $base/src $shm/dest"
-    [tether_keep_hash]="$build/tether -q migrate --keep-backup --verify hash $base/src $shm/dest"
-    [cp]="cp -a $base/src $shm/dest"
-    [rsync]="rsync -aH $base/src/ $shm/dest/"
-    [mv]="mv $base/src $shm/dest"
-)
-order=(cp tether tether_hash tether_keep tether_keep_hash rsync mv)
+variant cp "cp -a" cp -a "$base/src" "$shm/dest"
+variant tether "tether migrate (verify sizes)" "$build/tether" -q migrate "$base/src" "$shm/dest"
+variant tether_hash "tether migrate --verify hash" "$build/tether" -q migrate --verify hash "$base/src" "$shm/dest"
+variant tether_keep "tether migrate --keep-backup" "$build/tether" -q migrate --keep-backup "$base/src" "$shm/dest"
+variant tether_keep_hash "tether migrate --keep-backup --verify hash" "$build/tether" -q migrate --keep-backup --verify hash "$base/src" "$shm/dest"
+variant rsync "rsync -aH" rsync -aH "$base/src/" "$shm/dest/"
+variant mv "mv" mv "$base/src" "$shm/dest"
 declare -A times
 for r in $(seq "$rounds"); do
     for v in "${order[@]}"; do
@@ -57,15 +54,6 @@ printf '| %-44s | %9s | %8s | %9s |\n' command "median ms" "vs cp -a" "MB/s"
 printf '|%s|%s|%s|%s|\n' "----------------------------------------------" "-----------" "----------" "-----------"
 for v in "${order[@]}"; do
     m=$(median "${times[$v]}")
-    case $v in
-        tether) label="tether migrate (verify sizes)" ;;
-        tether_hash) label="tether migrate --verify hash" ;;
-        tether_keep) label="tether migrate --keep-backup" ;;
-        tether_keep_hash) label="tether migrate --keep-backup --verify hash" ;;
-        cp) label="cp -a" ;;
-        rsync) label="rsync -aH" ;;
-        mv) label="mv" ;;
-    esac
-    printf '| %-44s | %9s | %7sx | %9.0f |\n' "$label" "$(ms "$m")" "$(ratio "$m" "$cpm")" \
+    printf '| %-44s | %9s | %7sx | %9.0f |\n' "${label[$v]}" "$(ms "$m")" "$(ratio "$m" "$cpm")" \
         "$(bc -l <<<"$bytes/$m")"
 done

@@ -16,13 +16,10 @@ base=$(mktemp -d /dev/shm/tether-bench-XXXXXX)
 trap 'rm -rf "$base"' EXIT
 [ "$(stat -f -c %T "$base")" = tmpfs ] || echo "warning: $base is not on tmpfs" >&2
 
-declare -A cmd=(
-    [c]="$build/bench/symlink_loop DIR $n"
-    [c_verify]="$build/bench/symlink_loop DIR $n verify"
-    [tether]="$build/tether run $here/symlink_loop.lua DIR $n"
-    [lfs]="lua5.4 $here/symlink_loop.lua DIR $n lfs"
-)
-order=(c c_verify tether lfs)
+variant c "C loop: symlink()" "$build/bench/symlink_loop" DIR "$n"
+variant c_verify "C: symlinkat+readlinkat+fstatat" "$build/bench/symlink_loop" DIR "$n" verify
+variant tether "tether.symlink (verified)" "$build/tether" run "$here/symlink_loop.lua" DIR "$n"
+variant lfs "LuaFileSystem lfs.link" lua5.4 "$here/symlink_loop.lua" DIR "$n" lfs
 declare -A times cpu
 
 for r in $(seq "$rounds"); do
@@ -45,12 +42,6 @@ printf '| %-34s | %9s | %6s | %8s | %8s | %6s | %8s |\n' variant "median ms" "vs
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "-----------" "--------" "----------" "----------" "--------" "----------"
 for v in "${order[@]}"; do
     m=$(median "${times[$v]}") mc=$(median "${cpu[$v]}")
-    case $v in
-        c) label="C loop: symlink()" ;;
-        c_verify) label="C: symlinkat+readlinkat+fstatat" ;;
-        tether) label="tether.symlink (verified)" ;;
-        lfs) label="LuaFileSystem lfs.link" ;;
-    esac
-    printf '| %-34s | %9s | %5sx | %7sx | %8s | %5sx | %7sx |\n' "$label" "$(ms "$m")" "$(ratio "$m" "$c")" \
+    printf '| %-34s | %9s | %5sx | %7sx | %8s | %5sx | %7sx |\n' "${label[$v]}" "$(ms "$m")" "$(ratio "$m" "$c")" \
         "$(ratio "$m" "$cv")" "$(ms "$mc")" "$(ratio "$mc" "$cc")" "$(ratio "$mc" "$ccv")"
 done

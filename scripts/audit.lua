@@ -3,9 +3,7 @@ local tether = require "tether"
 local cli = require "tether.cli"
 local run = require "tether.run"
 local json = require "tether.json"
-local path = require "tether.path"
 local progress = require "tether.progress"
-local output = require "tether.output"
 local report = require "tether.report"
 
 local args = cli.parse({...}, {
@@ -74,106 +72,39 @@ local function flags(link)
     .. (link.messy and ", messy" or "")
 end
 
-local function csv_field(s)
-  s = tostring(s)
-  if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
-  return s
-end
-
 local function link_record(link)
   return { path = link.path, target = link.target, status = link.status, type = link.kind,
            form = link.form, cross_fs = link.cross_fs, escapes = link.escapes,
            messy = link.messy, errno = link.status_error, target_type = link.target_type }
 end
 
--- Output is streamed as links are found, so memory does not grow with the tree. With -o
--- a regular FILE is replaced whole once the report is complete (tether.output says how).
+local padded = {}
+for _, st in ipairs({ "ok", "broken", "loop", "denied", "error" }) do padded[st] = string.format("%-7s ", st) end
+local function link_line(link)
+  return padded[link.status] .. cli.quote(link.path) .. " -> " .. cli.quote(link.target) .. "  (" .. flags(link) .. ")"
+end
+
+-- With --sort the links are held, then written in order (bytewise, so the same everywhere).
+local STATUS_ORDER = { broken = 1, loop = 2, denied = 3, error = 4, ok = 5 }
+local function before(a, b)
+  if args.sort == "status" and a.status ~= b.status then return STATUS_ORDER[a.status] < STATUS_ORDER[b.status] end
+  if args.sort == "target" and a.target ~= b.target then return (a.target or "") < (b.target or "") end
+  return a.path < b.path
+end
+
+-- The report is written as links are found, so memory does not grow with the tree; with
+-- -o a regular FILE is replaced whole once it is complete (tether.report says how).
 if args.output then
   local info = tether.info(args.output)
   if info and info.type == "dir" then
     cli.exit("usage", "audit: -o " .. args.output .. ": is a directory; name the file to write")
   end
 end
-local out <close>, oerr, _, oe = output.open(args.output)
+local out <close>, oerr, _, oe = report.open(args.output, {
+  format = format, line = link_line, record = link_record, recipe = "audit", list = "links", roots = roots,
+  columns = { "path", "target", "status", "type", "form", "cross_fs", "escapes", "messy", "errno" },
+  order = args.sort and before or nil })
 if not out then cli.exit("refused", "audit: cannot write " .. args.output .. ": " .. oerr, oe) end
-local finish_html
-local function close_output()
-  local ok, err, _, e = out:close()
-  local what = args.output or "standard output"
-  if not ok then cli.exit("refused", "audit: cannot write " .. what .. ": " .. err, e) end
-  if err then cli.warn("audit: wrote " .. what .. ", but " .. err) end
-end
-local emit
-local tree_root, tree_stack = nil, {}
-if format == "table" then
-  local padded = {}
-  for _, st in ipairs({ "ok", "broken", "loop", "denied", "error" }) do
-    padded[st] = string.format("%-7s ", st)
-  end
-  emit = function(link)
-    out:write(padded[link.status], cli.quote(link.path), " -> ", cli.quote(link.target), "  (",
-      flags(link), ")\n")
-  end
-elseif format == "csv" then
-  out:write("path,target,status,type,form,cross_fs,escapes,messy,errno\n")
-  emit = function(link)
-    out:write(table.concat({ csv_field(link.path), csv_field(link.target), link.status, link.kind,
-      link.form, tostring(link.cross_fs), tostring(link.escapes), tostring(link.messy),
-      link.status_error or "" }, ","), "\n")
-  end
-elseif format == "json" then
-  local first = true
-  out:write('{\n  "recipe": "audit",\n  "links": [')
-  emit = function(link)
-    out:write(first and "\n    " or ",\n    ", json.encode(link_record(link)))
-    first = false
-  end
-elseif format == "html" then
-  local page = report.writer(out, roots)
-  emit = page.add
-  finish_html = page.finish
-else -- tree: print only the directories that lead to a link, indented by depth
-  emit = function(link, root)
-    -- The names below the root are the last `depth` ones of the path, however the root
-    -- was spelled ("/", "dir//", "."); a link given as the root is its own line.
-    local names = path.parts(link.path)
-    names = { table.unpack(names, #names - link.depth + 1) }
-    if link.depth == 0 then
-      out:write(cli.quote(link.path), " -> ", cli.quote(link.target), " [", link.status, "]\n")
-      return
-    end
-    if tree_root ~= root then -- headed by the root as the walk spells its paths
-      tree_root, tree_stack = root, {}
-      local top = link.path
-      for _ = 1, link.depth do top = path.dirname(top) end
-      local sep = top:sub(-1) == "/" or top:sub(-1) == path.sep
-      out:write(cli.quote(top), sep and "\n" or "/\n")
-    end
-    for i = 1, #names - 1 do
-      if tree_stack[i] ~= names[i] then
-        for j = i, #tree_stack do tree_stack[j] = nil end
-        tree_stack[i] = names[i]
-        out:write(string.rep("  ", i), cli.quote(names[i]), "/\n")
-      end
-    end
-    for j = #names, #tree_stack do tree_stack[j] = nil end
-    out:write(string.rep("  ", #names), cli.quote(names[#names]), " -> ", cli.quote(link.target),
-      " [", link.status, "]\n")
-  end
-end
-
--- With --sort the links are held, then written in order (bytewise, so the same everywhere).
-local sorted = args.sort and {}
-local STATUS_ORDER = { broken = 1, loop = 2, denied = 3, error = 4, ok = 5 }
-local function sort_and_emit()
-  local key = args.sort
-  table.sort(sorted, function(a, b)
-    if key == "status" and a.status ~= b.status then return STATUS_ORDER[a.status] < STATUS_ORDER[b.status] end
-    if key == "target" and a.target ~= b.target then return (a.target or "") < (b.target or "") end
-    return a.path < b.path
-  end)
-  for _, l in ipairs(sorted) do emit(l) end
-end
 
 local count = { links = 0, shown = 0, entries = 0, dirs = 0 }
 local cache = { hits = 0, misses = 0, fallbacks = 0 }
@@ -214,14 +145,8 @@ for _, r in ipairs(cli.fold_roots(roots)) do
         if e.messy then by_flag.messy = by_flag.messy + 1 end
         if wanted(e) then
           count.shown = count.shown + 1
-          if sorted then
-            sorted[#sorted + 1] = { path = e.path, target = e.target, status = e.status, kind = e.kind, form = e.form,
-                                    cross_fs = e.cross_fs, escapes = e.escapes, messy = e.messy,
-                                    status_error = e.status_error, target_type = e.target_type }
-          else
-            line:done() -- a progress line on the same terminal must not run into the output
-            emit(e, root)
-          end
+          if not args.sort then line:done() end -- a progress line must not run into the output
+          out:add(e, root)
         end
       end
     end
@@ -231,34 +156,24 @@ for _, r in ipairs(cli.fold_roots(roots)) do
   end
 end
 line:done()
-if sorted then sort_and_emit() end
 
 local summary = { links = count.links, shown = count.shown, entries = count.entries,
                   dirs = count.dirs, status = by_status, form = by_form, type = by_kind,
                   flags = by_flag, unreadable = #unreadable }
-if format == "html" then
-  finish_html(summary, unreadable)
-elseif format == "json" then
-  out:write(count.shown > 0 and "\n  ],\n" or "],\n")
-  out:write('  "roots": ', json.encode(roots), ",\n")
-  out:write('  "unreadable": ', json.encode(unreadable), ",\n")
-  out:write('  "summary": ', json.encode(summary), "\n}\n")
-elseif not tether.options.quiet then -- the HTML page has its own summary
-  local text = string.format(
-    "%d links in %d entries under %s%s: %d ok, %d broken, %d loop, %d denied, %d error; " ..
-    "%d absolute, %d relative; %d symlink, %d junction; %d cross-fs, %d escapes, %d messy%s",
-    count.links, count.entries, table.concat(roots, ", "),
-    count.shown ~= count.links and string.format(" (%d shown)", count.shown) or "",
-    by_status.ok, by_status.broken, by_status.loop, by_status.denied, by_status.error,
-    by_form.absolute, by_form.relative, by_kind.symlink, by_kind.junction,
-    by_flag.cross_fs, by_flag.escapes, by_flag.messy,
-    #unreadable > 0 and string.format("; %d unreadable", #unreadable) or "")
-  -- CSV stays a clean table on stdout; its summary goes to stderr.
-  local dest = format == "csv" and io.stderr or out
-  if format == "table" or format == "tree" then dest:write("\n") end
-  dest:write(text, "\n")
-end
-close_output()
+local text = string.format(
+  "%d links in %d entries under %s%s: %d ok, %d broken, %d loop, %d denied, %d error; " ..
+  "%d absolute, %d relative; %d symlink, %d junction; %d cross-fs, %d escapes, %d messy%s",
+  count.links, count.entries, table.concat(roots, ", "),
+  count.shown ~= count.links and string.format(" (%d shown)", count.shown) or "",
+  by_status.ok, by_status.broken, by_status.loop, by_status.denied, by_status.error,
+  by_form.absolute, by_form.relative, by_kind.symlink, by_kind.junction,
+  by_flag.cross_fs, by_flag.escapes, by_flag.messy,
+  #unreadable > 0 and string.format("; %d unreadable", #unreadable) or "")
+out:finish({ roots = roots, unreadable = unreadable, summary = summary }, not tether.options.quiet and text or nil)
+local ok, err, _, e = out:close()
+local where = args.output or "standard output"
+if not ok then cli.exit("refused", "audit: cannot write " .. where .. ": " .. err, e) end
+if err then cli.warn("audit: wrote " .. where .. ", but " .. err) end
 if args.output and format == "html" and not tether.options.quiet then
   io.stderr:write("audit: wrote ", args.output, " (", count.shown, " links)\n")
 end

@@ -72,8 +72,8 @@ local counts = {}
 for e in tether.walk(games, { links_only = true, classify = true }) do
   counts[e.status] = (counts[e.status] or 0) + 1
   local note = e.depth == 0 and ", the link the migration left"
-    or e.target:find(p.dest, 1, true) == 1 and ", rewritten to point into the new place" or ""
-  cli.say("  %-7s %s -> %s (%s%s)", e.status, e.depth == 0 and games or e.path:sub(#games + 2),
+    or path.inside(e.target, p.dest) and ", rewritten to point into the new place" or ""
+  cli.say("  %-7s %s -> %s (%s%s)", e.status, e.depth == 0 and games or path.below(e.path, games),
     e.target, e.form, note)
 end
 cli.say("  %d ok, %d broken (the broken one was broken before, and is reported, not hidden)",

@@ -147,7 +147,7 @@ end
 report.not_ours = require("tether.json").array({}) -- a list, even when empty
 for _, root in ipairs(roots) do
   for e in tether.walk(root, { stat = true }) do
-    if e.name and e.depth > 0 and e.name:sub(1, #tempname.PREFIX) == tempname.PREFIX then
+    if e.name and e.depth > 0 and tempname.claims(e.name) then
       local t = tempname.parse(e.name)
       if t then report.leftovers[#report.leftovers + 1] = leftover(e, t)
       else report.not_ours[#report.not_ours + 1] = { path = e.path, type = e.type } end
@@ -244,58 +244,63 @@ local function fix_box(l)
   fixed({ path = l.path, why = "process " .. l.pid .. " that made it is gone" }, done, err, code, e)
 end
 
--- Temporary links, hard links and copies of processes that are gone, through one
--- journaled plan (with the runs finished, the files they touched are final).
-local function fix_temp_names(temps)
-  local p = fixes
-  local ino = {} -- dev:ino -> a name that is not a temporary one (for hard links)
-  local want = {}
+-- The hard-linked temporary files' other names (dev:ino -> a name that is not a
+-- temporary one), found under the PATHs given.
+local function other_names(temps)
+  local want, names = {}, {}
   for _, t in ipairs(temps) do
     local s = stat_of[t]
     if s.type == "file" and (s.nlink or 1) > 1 then want[s.dev .. ":" .. s.ino] = true end
   end
-  if next(want) then
-    for _, root in ipairs(roots) do
-      for e in tether.walk(root, { types = { "file" }, stat = true }) do
-        local k = e.dev and (e.dev .. ":" .. e.ino)
-        if k and want[k] and not tempname.parse(e.name) then ino[k] = ino[k] or e.path end
-      end
+  if not next(want) then return names end
+  for _, root in ipairs(roots) do
+    for e in tether.walk(root, { types = { "file" }, stat = true }) do
+      local k = e.dev and (e.dev .. ":" .. e.ino)
+      if k and want[k] and not tempname.parse(e.name) then names[k] = names[k] or e.path end
     end
   end
-  for _, t in ipairs(temps) do
-    local s = stat_of[t]
-    if s.type == "symlink" then
-      p:add("unlink", { path = t.path, target = s.target, expect = plan.expect_of(s) })
-    elseif t.tempname ~= "temp" or s.type ~= "file" then
-      not_fixed(t, "EBUSY", "tether makes this name only for " .. (t.tempname == "temp" and "links and files" or "a link") .. "; left alone")
-    elseif (s.nlink or 1) > 1 then
-      local twin = ino[s.dev .. ":" .. s.ino]
-      if twin then p:add("drop", { path = t.path, existing = twin, expect = plan.expect_of(tether.info(twin)) })
-      else not_fixed(t, "EBUSY", "its other names are outside the PATHs given; left alone") end
-    else
-      -- A copy: only with a file of the same bytes beside it.
-      local candidates = { s }
-      for e in tether.walk(path.dirname(t.path), { max_depth = 1, types = { "file" }, stat = true }) do
-        if e.depth == 1 and not tempname.parse(e.name) and e.size == s.size then candidates[#candidates + 1] = e end
-      end
-      local twin
-      if #candidates > 1 and #candidates <= 64 then
-        for _, set in ipairs((tether.same_groups(candidates)) or {}) do
-          local has_tmp, other = false, nil
-          for _, k in ipairs(set) do if k == 1 then has_tmp = true elseif not other then other = candidates[k] end end
-          if has_tmp and other then twin = other end
-        end
-      end
-      if twin then
-        p:add("hardlink", { path = t.path, existing = twin.path, expect = plan.file_identity(s),
-                            expect_existing = plan.content_identity(twin) })
-        p:add("drop", { path = t.path, existing = twin.path, expect = { dev = twin.dev, ino = twin.ino } })
-      else
-        not_fixed(t, "EBUSY", "a temporary copy with no file of the same bytes beside it; left alone")
-      end
-    end
+  return names
+end
+
+-- A file of the same bytes beside the temporary copy t (stat s), or nil.
+local function same_bytes_beside(t, s)
+  local candidates = { s }
+  for e in tether.walk(path.dirname(t.path), { max_depth = 1, types = { "file" }, stat = true }) do
+    if e.depth == 1 and not tempname.parse(e.name) and e.size == s.size then candidates[#candidates + 1] = e end
   end
-  if #p.actions == 0 then return end
+  if #candidates < 2 or #candidates > 64 then return nil end
+  local twin
+  for _, set in ipairs((tether.same_groups(candidates)) or {}) do
+    local has_tmp, other = false, nil
+    for _, k in ipairs(set) do if k == 1 then has_tmp = true elseif not other then other = candidates[k] end end
+    if has_tmp and other then twin = other end
+  end
+  return twin
+end
+
+-- The fix of one temporary name into plan p: a link unlinked, a hard link's temporary
+-- name dropped, a copy linked to the file of its bytes beside it, then dropped; or why not.
+local function add_fix(p, t, names)
+  local s = stat_of[t]
+  if s.type == "symlink" then
+    p:add("unlink", { path = t.path, target = s.target, expect = plan.expect_of(s) })
+  elseif t.tempname ~= "temp" or s.type ~= "file" then
+    not_fixed(t, "EBUSY", "tether makes this name only for " .. (t.tempname == "temp" and "links and files" or "a link") .. "; left alone")
+  elseif (s.nlink or 1) > 1 then
+    local twin = names[s.dev .. ":" .. s.ino]
+    if twin then p:add("drop", { path = t.path, existing = twin, expect = plan.expect_of(tether.info(twin)) })
+    else not_fixed(t, "EBUSY", "its other names are outside the PATHs given; left alone") end
+  else
+    local twin = same_bytes_beside(t, s)
+    if not twin then return not_fixed(t, "EBUSY", "a temporary copy with no file of the same bytes beside it; left alone") end
+    p:add("hardlink", { path = t.path, existing = twin.path, expect = plan.file_identity(s),
+                        expect_existing = plan.content_identity(twin) })
+    p:add("drop", { path = t.path, existing = twin.path, expect = { dev = twin.dev, ino = twin.ino } })
+  end
+end
+
+-- The fixes applied as one journaled plan, each name said fixed or not, and why.
+local function apply_fixes(p)
   local conflicts = p:check()
   for _, c in ipairs(conflicts) do fixed({ path = c.path }, false, c.path .. ": " .. c.message) end
   if #conflicts > 0 then return end
@@ -315,6 +320,14 @@ local function fix_temp_names(temps)
     end
   end
   report.id = result.id
+end
+
+-- Temporary links, hard links and copies of processes that are gone, through one
+-- journaled plan (with the runs finished, the files they touched are final).
+local function fix_temp_names(temps)
+  local names = other_names(temps)
+  for _, t in ipairs(temps) do add_fix(fixes, t, names) end
+  if #fixes.actions > 0 then apply_fixes(fixes) end
 end
 
 if args.fix and problems > 0 then

@@ -2,6 +2,7 @@
 local tether = require "tether"
 local cli = require "tether.cli"
 local farm = require "tether.farm"
+local path = require "tether.path"
 local stowrc = require "tether.stowrc"
 
 local spec = {
@@ -115,8 +116,7 @@ if #unstow + #stow == 0 then cli.exit("usage", "farm: no packages to stow or uns
 
 local stowdir = args.dir or os.getenv("STOW_DIR") or ""
 if stowdir == "" and not args.dir then stowdir = assert(tether.realpath(".")) end
--- Stow's default target: the parent of STOWDIR by name (its last part dropped), else .
-local target = args.target or stowdir:gsub("/+", "/"):match("^(.+)/[^/]+/?$") or "."
+local target = args.target or farm.default_target(stowdir)
 for _, od in ipairs { { "dir", stowdir }, { "target", target } } do
   local opt, d = od[1], od[2]
   local whence = from_rc[opt] and string.format("--%s comes from %s", opt, from_rc[opt])
@@ -137,9 +137,10 @@ if not f then cli.exit("usage", "farm: " .. ferr, fe) end
 local seen = {}
 for _, list in ipairs({ unstow, stow }) do
   for _, pkg in ipairs(list) do
-    local i = tether.info(f.stow_dir .. "/" .. pkg)
+    local dir = path.join(f.stow_dir, pkg)
+    local i = tether.info(dir)
     if not seen[pkg] and (pkg:find("/") or not i or (i.type ~= "dir" and i.target_type ~= "dir")) then
-      cli.exit("refused", select(2, tether.fail("ENOENT", f.stow_dir .. "/" .. pkg, "no such package")))
+      cli.exit("refused", select(2, tether.fail("ENOENT", dir, "no such package")))
     end
     seen[pkg] = true
   end

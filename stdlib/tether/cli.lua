@@ -436,7 +436,7 @@ local function identify(paths, opts)
     local holder = it.is_entry and real(dir)
     local d = holder and chain(holder)
     if d and d.key and name ~= "" and name ~= "." and name ~= ".." then
-      it.entry, it.entry_in = d.key .. "/" .. name, d
+      it.entry, it.entry_in = key(d.key, name), d -- (name in the directory d.key)
       entries[it.entry] = entries[it.entry] or it
     end
     items[n] = it

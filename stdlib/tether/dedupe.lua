@@ -31,7 +31,7 @@ end
 -- already (a hard link, a bind mount) is no candidate: it shares the bytes already.
 function Finder:add(e)
   self.scanned = self.scanned + 1
-  local ours = (e.name:sub(1, 8) == ".tether-" or e.path:find("/.tether-", 1, true)) and tempname.inside(e.path)
+  local ours = tempname.inside(e.path)
   if ours or e.type ~= "file" or not e.size or e.size < self.min_size then return end
   local id = e.dev .. ":" .. e.ino
   if self.seen[id] then return end

@@ -65,9 +65,9 @@ end
 -- stow --dotfiles: a name "dot-x" in a package is ".x" in the target ("dot-" alone and
 -- "dot-." stay as they are).
 local function adjust_dotfile(p)
-  return (p:gsub("[^/]+", function(part)
+  return path.map_names(p, function(part)
     if part ~= "dot-" and part ~= "dot-." then return (part:gsub("^dot%-", ".")) end
-  end))
+  end)
 end
 M.adjust_dotfile = adjust_dotfile
 
@@ -83,7 +83,16 @@ local function join(...)
 end
 
 -- join(dir, name) for a name read from a directory (never "", "." or ".." or with a "/").
-local function child(dir, name) return dir == "" and name or dir .. "/" .. name end
+local child = path.join
+
+-- Stow's default target: the stow directory with its last name dropped, by name (stow's
+-- parent(): "a//b/" gives "a"; "/stow" and "stow" give nothing, so ".").
+function M.default_target(stow_dir)
+  local names = path.parts(stow_dir)
+  names[#names] = nil
+  local p = #names > 0 and path.root(stow_dir) .. table.concat(names, "/") or ""
+  return p ~= "" and p or "."
+end
 
 local function parent(p)
   local d = path.dirname(p)
@@ -143,7 +152,7 @@ function Farm:ignore_list(pkg_dir)
   local list = self.ignore_lists[pkg_dir]
   if list then return list end
   local home = os.getenv("HOME")
-  for _, file in ipairs({ pkg_dir .. "/.stow-local-ignore", home and (home .. "/.stow-global-ignore") or nil }) do
+  for _, file in ipairs({ path.join(pkg_dir, ".stow-local-ignore"), home and (home .. "/.stow-global-ignore") or nil }) do
     local f = io.open(file, "rb")
     if f then
       local text = f:read("a") or ""
@@ -161,7 +170,7 @@ function Farm:ignore_list(pkg_dir)
   return list
 end
 
-function Farm:abs(rel) return rel == "" and self.target or self.target .. "/" .. rel end
+function Farm:abs(rel) return path.join(self.target, rel) end
 
 -- A conflict of action ("stow" or "unstow") on package pkg, in stow's words, at rel (a
 -- path in the target).
@@ -200,8 +209,8 @@ function Farm:marked(rel)
   local m = self.marks[rel]
   if m == nil then
     local d = self:abs(rel)
-    m = tether.exists(d .. "/.stow", { follow = true }) == true
-        or tether.exists(d .. "/.nonstow", { follow = true }) == true
+    m = tether.exists(path.join(d, ".stow"), { follow = true }) == true
+        or tether.exists(path.join(d, ".nonstow"), { follow = true }) == true
     self.marks[rel] = m
   end
   return m
@@ -213,14 +222,14 @@ end
 function Farm:stowed_path(rel, source)
   local p = join(parent(rel), source)
   local parts = path.parts(p)
-  local dir
-  for k = 1, #parts - 1 do -- (a link to a stow directory itself is no package's: stow stops on it)
-    dir = dir and (dir .. "/" .. parts[k]) or parts[k]
+  -- Each directory on the way, its names from the first taken relative to the target (an
+  -- absolute p's too); a link to a stow directory itself is no package's: stow stops on it.
+  for k, dir in ipairs(path.ancestors(table.concat(parts, "/"))) do
     if self:marked(dir) then return p, parts[k + 1], dir end
   end
-  local prefix = self.stow_rel .. "/"
-  if p:sub(1, #prefix) ~= prefix then return nil end
-  return p, p:sub(#prefix + 1):match("^[^/]+"), self.stow_rel
+  local below = path.below(p, self.stow_rel)
+  if not below or below == "" then return nil end
+  return p, path.parts(below)[1], self.stow_rel
 end
 
 -- The absolute path of a stow directory given relative to the target.
@@ -255,7 +264,7 @@ function Farm:ignored(sdir, pkg, pkg_rel, name)
       return true
     end
   end
-  local list = self:ignore_list(sdir .. "/" .. pkg)
+  local list = self:ignore_list(path.join(sdir, pkg))
   if list.path and list.path:find("/" .. pkg_rel) then
     self:note(4, "  ignoring path /%s", pkg_rel)
     return true
@@ -302,7 +311,7 @@ local function shown(rel) return rel == "" and "." or rel end
 function Farm:stow_contents(pkg, pkg_rel, rel, source, sdir)
   if self:protected(rel) then return end
   sdir = sdir or self.stow_dir
-  local dir = sdir .. "/" .. join(pkg, pkg_rel)
+  local dir = path.join(sdir, join(pkg, pkg_rel))
   self:note(3, "stowing contents of %s into %s", dir, shown(rel))
   for _, name in ipairs(self:listing(dir)) do
     local node = child(pkg_rel, name)
@@ -316,7 +325,7 @@ end
 
 function Farm:stow_node(pkg, pkg_rel, rel, source, sdir)
   self:note(3, "stowing %s / %s / %s", sdir, pkg, pkg_rel)
-  local entry = tether.info(sdir .. "/" .. child(pkg, pkg_rel))
+  local entry = tether.info(path.join(sdir, child(pkg, pkg_rel)))
   if entry.type == "symlink" and entry.target:sub(1, 1) == "/" then
     return self:conflict(pkg, "source is an absolute symlink " .. source .. " => " .. entry.target, nil, rel)
   end
@@ -357,7 +366,7 @@ function Farm:stow_node(pkg, pkg_rel, rel, source, sdir)
     if self:is_dir(rel) then return self:stow_contents(pkg, pkg_rel, rel, join("..", source), sdir) end
     if self.adopt and entry.type == "file" then
       -- --adopt: the file in the target replaces the package's copy, then is linked.
-      self.plan:add("move", { path = self:abs(rel), to = sdir .. "/" .. join(pkg, pkg_rel), replace = true })
+      self.plan:add("move", { path = self:abs(rel), to = path.join(sdir, join(pkg, pkg_rel)), replace = true })
       return self:link(source, rel)
     end
     return self:conflict(pkg, "existing target is neither a link nor a directory: " .. rel, nil, rel)
@@ -373,7 +382,7 @@ end
 function Farm:unstow_contents(pkg, pkg_rel, rel)
   if self:protected(rel) then return end
   self:note(3, "unstowing from %s", shown(rel))
-  for _, name in ipairs(self:listing(self.stow_dir .. "/" .. join(pkg, pkg_rel))) do
+  for _, name in ipairs(self:listing(path.join(self.stow_dir, join(pkg, pkg_rel)))) do
     local node = child(pkg_rel, name)
     if not self:ignored(self.stow_dir, pkg, node, name) then
       self:unstow_node(pkg, node, child(rel, self:target_of(name)))

@@ -6,13 +6,14 @@ local M = {}
 local windows = package.config:sub(1, 1) == "\\"
 M.sep = windows and "\\" or "/"
 local SEP = windows and "[/\\]" or "/"
+local STARTS_WITH_SEP = "^" .. SEP
 
 local function root_of(p)
   if windows then
     local drive = p:match("^%a:[/\\]")
     if drive then return drive:sub(1, 2) .. "/" end
   end
-  return p:match("^" .. SEP) and "/" or ""
+  return p:find(STARTS_WITH_SEP) and "/" or ""
 end
 
 function M.is_absolute(p)
@@ -32,6 +33,12 @@ function M.parts(p)
   for part in p:gmatch(windows and "[^/\\]+" or "[^/]+") do out[#out + 1] = part end
   if windows and p:match("^%a:") then table.remove(out, 1) end
   return out
+end
+
+-- p with each name replaced by fn(name) (kept as it is where fn returns nil), the
+-- separators and the root as they are.
+function M.map_names(p, fn)
+  return (p:gsub(windows and "[^/\\]+" or "[^/]+", fn))
 end
 
 -- Whether p is in normal form already: no empty, "." or ".." component and no trailing
@@ -61,15 +68,28 @@ function M.normalize(p)
   return s == "" and "." or s
 end
 
+-- (Joins come by the thousand in a plan or a farm: nothing is built per call that is
+-- not the answer.)
+local ENDS_IN_SEP = SEP .. "$"
 function M.join(...)
+  local a, b = ...
+  if select("#", ...) == 2 and type(a) == "string" and type(b) == "string" then -- (most: a directory and a name)
+    if a == "" then return b end
+    if b == "" then return a end
+    local c = b:byte(1) -- (47: "/", 92: "\\")
+    if c == 47 or (windows and (c == 92 or b:find("^%a:[/\\]"))) then return b end
+    c = a:byte(-1)
+    if c == 47 or (windows and c == 92) then return a .. b end
+    return a .. "/" .. b
+  end
   local result = ""
   for i = 1, select("#", ...) do
     local p = select(i, ...)
-    assert(type(p) == "string", "join: argument " .. i .. " is not a string")
-    if result == "" or M.is_absolute(p) then
+    if type(p) ~= "string" then error("join: argument " .. i .. " is not a string", 2) end
+    if result == "" or root_of(p) ~= "" then
       result = p
     elseif p ~= "" then
-      result = result .. (result:match(SEP .. "$") and "" or "/") .. p
+      result = result .. (result:find(ENDS_IN_SEP) and "" or "/") .. p
     end
   end
   return result
@@ -86,6 +106,24 @@ function M.split(p)
     return (#base < #rest) and "/" or ".", base
   end
   return prefix .. dir, base
+end
+
+-- p cut at its last "/": the directory and the name ("a/b/c" -> "a/b", "c"; "/a" -> "",
+-- "a"), or nil when p has no "/". For paths in normal form (written with "/" on every
+-- system), in loops over thousands of them (a plan's view) that need none of split's
+-- care for roots and trailing separators.
+function M.cut(p) return p:match("^(.*)/([^/]*)$") end
+
+-- The directories on the way down to p, from the top, as p spells them (p itself left
+-- out): "a/b/c" -> {"a", "a/b"}; "/a/b" -> {"/a"}. For a path in normal form.
+function M.ancestors(p)
+  local out = {}
+  local i = p:find("/", #root_of(p) + 1, true)
+  while i do
+    out[#out + 1] = p:sub(1, i - 1)
+    i = p:find("/", i + 1, true)
+  end
+  return out
 end
 
 -- The part of p below dir ("" when p is dir itself), or nil when p is neither dir nor

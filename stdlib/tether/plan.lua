@@ -312,7 +312,7 @@ View.__index = View
 
 local function new_view() return setmetatable({ entries = {}, children = {}, clear = {} }, View) end
 
-local function split(p) return p:match("^(.*)/([^/]*)$") end
+local split = path.cut
 
 -- Whether d or an ancestor of d is in the view.
 function View:covers(d)
@@ -346,7 +346,7 @@ function View:source(p)
   if not (d and d ~= "" and self:covers(d)) then return p end
   while d and d ~= "" and self.entries[d] == nil do d = split(d) end
   local e = d and self.entries[d]
-  if e and e.contents then return e.contents .. p:sub(#d + 1) end
+  if e and e.contents then return path.join(e.contents, path.below(p, d)) end
 end
 
 -- {type=, target=} or nil.
@@ -466,7 +466,7 @@ local function absolute_in(self, p)
     abs = assert(tether.absolute(d))
     self.absolute_dirs[d] = abs
   end
-  return (abs:sub(-1) == "/" and abs or abs .. "/") .. name
+  return path.join(abs, name)
 end
 
 function Plan:add(op, a)
@@ -1076,8 +1076,8 @@ end
 -- (either separator) take the whole check.
 local WINDOWS = tether.platform == "windows"
 local function placed(p, roots, memo)
-  local d, name = p:match("^(/.+)/([^/]+)$")
-  if d and not WINDOWS and name ~= "." and name ~= ".." then
+  local d, name = path.cut(p)
+  if d and #d > 1 and d:sub(1, 1) == "/" and not WINDOWS and name ~= "" and name ~= "." and name ~= ".." then
     local ok = memo[d]
     if ok == nil then
       ok = check.abs(d) and inside(d, roots)

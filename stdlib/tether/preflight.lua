@@ -200,6 +200,95 @@ function M.journal_problem(at)
   end
 end
 
+-- opts.link checked: "auto", "symlink" or "junction" (where there are junctions).
+local function link_kind(link, src)
+  if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
+    return tether.fail("EINVAL", "--link", "must be symlink, junction or auto, not '" .. tostring(link) .. "'")
+  end
+  if link == "junction" and tether.platform ~= "windows" then
+    return tether.fail("ENOTSUP", src, "junctions are an NTFS feature and are not supported here", "use --link symlink")
+  end
+  return link
+end
+
+-- One walk of SRC: its sizes, and what in it would stop the migration or must be
+-- reported (named as the user spelled SRC, so the paths read as typed); hard links that
+-- lead out of SRC, which a rename keeps and a copy cannot. -> size, or nil, error...
+local function tree_problems(src, same_fs, opts, problems, notes)
+  local size, found, code, e = tether.treesize(src, { check = true })
+  if not size then return nil, found, code, e end
+  for _, f in ipairs(found) do
+    local line = WHAT[f.kind] and (f.path .. ": " .. WHAT[f.kind])
+    if CODE[f.kind] then problems[#problems + 1] = { text = line, code = CODE[f.kind] } elseif line then notes[#notes + 1] = line end
+  end
+  for _, line in ipairs(same_fs and {} or split_groups(src, found, "SRC")) do
+    if opts.force then notes[#notes + 1] = "--force: " .. line .. "; the group is split for good"
+    else problems[#problems + 1] = { text = line .. "; " .. SPLIT_HINT, code = "EXDEV" } end
+  end
+  return size
+end
+
+-- On one filesystem SRC is renamed: a directory moved to another parent must itself be
+-- writable (its ".." changes), and neither immutable nor append-only.
+local function rename_problem(src, at, dest_parent, problems)
+  if at.info.type ~= "dir" or path.dirname(at.src_real) == tether.realpath(dest_parent) then return end
+  local ok, why, code = tether.link_support(at.src_real)
+  if ok == nil and (code == "EPERM" or code == "EACCES" or code == "EROFS") then
+    problems[#problems + 1] = { text = src .. ": cannot be moved into another directory: " .. why, code = code }
+  end
+end
+
+-- Room for the copy on DEST's filesystem (none needed for a rename). -> the space, what
+-- is needed, the margin kept free; or nil, error...
+local function space_problem(size, same_fs, dest_parent, opts, problems)
+  local space, err, code, e = tether.statfs(dest_parent)
+  if not space then return nil, err, code, e end
+  local margin = opts.min_free or M.default_margin(space.total)
+  local need = same_fs and 0 or size.alloc + (size.dirs + size.links + size.specials) * 4096 + margin
+  if not same_fs and need > space.avail and not testhook.skip_space_check() then
+    problems[#problems + 1] = { code = "ENOSPC", text = string.format(
+      "%s: not enough free space: %s needed (%s of data and a %s margin), %s free; free some, or set a smaller --min-free",
+      dest_parent, units.bytes(need), units.bytes(size.alloc), units.bytes(margin), units.bytes(space.avail)) }
+  end
+  return space, need, margin
+end
+
+-- Processes writing under SRC (a problem, or a note with --force) or working in it.
+-- -> whether they could be looked for here.
+local function writer_problems(src, at, opts, problems, notes)
+  local open, cwds, checked = writers.scan({ at.src_real })
+  for _, w in ipairs(open) do
+    if opts.force then notes[#notes + 1] = "--force: " .. w .. "; what it writes after the copy may be lost"
+    else problems[#problems + 1] = { text = src .. ": a file is open for writing: " .. w .. " (close it first, or pass --force)", code = "EBUSY" } end
+  end
+  for _, c in ipairs(cwds) do notes[#notes + 1] = c .. " (it will see the original until it changes directory)" end
+  return checked
+end
+
+-- The names the run makes beside SRC and DEST (all with one hint), and the identities of
+-- what it acts on, the parents as the run will hold them: the directories their
+-- spelling leads to. -> the plan's fields, or nil, error...
+local function places_of_the_run(at, how, src_parent, dest_parent)
+  local hint = string.format("%06x", math.random(0, 0xffffff))
+  local function beside(dir, what, name) return path.join(dir, tempname.make("migration", { role = what, hint = hint, name = name })) end
+  local src_name, dest_name = path.basename(at.src), path.basename(at.dest)
+  local src_parent_real, perr, pcode, pe = tether.realpath(src_parent)
+  if not src_parent_real then return nil, perr, pcode, pe end
+  local dest_parent_real, derr, dcode, de = tether.realpath(dest_parent)
+  if not dest_parent_real then return nil, derr, dcode, de end
+  local pid, did = tether.info(src_parent_real), tether.info(dest_parent_real)
+  return {
+    hint = hint, probe = how.try and beside(src_parent, "probe", src_name) or nil,
+    tmp = beside(dest_parent, "tmp", dest_name), backup = beside(src_parent, "backup", src_name),
+    back_tmp = beside(src_parent, "undo", src_name), back_aside = beside(dest_parent, "backup", dest_name),
+    ids = {
+      src = { dev = at.info.dev, ino = at.info.ino },
+      src_parent = { dev = pid.dev, ino = pid.ino }, dest_parent = { dev = did.dev, ino = did.ino },
+      dest = at.dest_info and { dev = at.dest_info.dev, ino = at.dest_info.ino } or nil,
+    },
+  }
+end
+
 -- Checks everything before anything is touched. Returns the plan of the migration, or
 -- tether.fail's values and the problems (every offending path, for the user to see at
 -- once).
@@ -209,13 +298,9 @@ function M.plan(src, dest, opts)
   opts = opts or {}
   local at, err, code, e = M.places(src, dest)
   if not at then return nil, err, code, e end
-  local link = opts.link or "auto"
-  if link ~= "auto" and link ~= "symlink" and link ~= "junction" then
-    return tether.fail("EINVAL", "--link", "must be symlink, junction or auto, not '" .. tostring(link) .. "'")
-  end
-  if link == "junction" and tether.platform ~= "windows" then
-    return tether.fail("ENOTSUP", src, "junctions are an NTFS feature and are not supported here", "use --link symlink")
-  end
+  local link
+  link, err, code, e = link_kind(opts.link or "auto", src)
+  if not link then return nil, err, code, e end
   local src_parent, dest_parent = path.dirname(at.src), path.dirname(at.dest)
   local problems, notes = {}, {}
   -- What the journal needs: its directory, private, and not inside what moves.
@@ -231,70 +316,25 @@ function M.plan(src, dest, opts)
       ": only making one would tell, and a dry run makes nothing; the run tries one first)"
   end
 
-  -- One walk: sizes, and what would stop the migration or must be reported.
-  -- (as the user spelled SRC, so the paths it names read as typed)
-  local size, found, scode, se = tether.treesize(src, { check = true })
-  if not size then return nil, found, scode, se end
-  for _, f in ipairs(found) do
-    local line = WHAT[f.kind] and (f.path .. ": " .. WHAT[f.kind])
-    if CODE[f.kind] then problems[#problems + 1] = { text = line, code = CODE[f.kind] } elseif line then notes[#notes + 1] = line end
-  end
-  -- Hard links that lead out of SRC: a rename keeps them, a copy cannot.
   local same_fs = at.info.dev == tether.info(dest_parent).dev
-  for _, line in ipairs(same_fs and {} or split_groups(src, found, "SRC")) do
-    if opts.force then notes[#notes + 1] = "--force: " .. line .. "; the group is split for good"
-    else problems[#problems + 1] = { text = line .. "; " .. SPLIT_HINT, code = "EXDEV" } end
-  end
-
-  -- On one filesystem SRC is renamed: a directory moved to another parent must itself be
-  -- writable (its ".." changes), and neither immutable nor append-only.
-  if same_fs and at.info.type == "dir" and path.dirname(at.src_real) ~= tether.realpath(dest_parent) then
-    local ok, why, wcode = tether.link_support(at.src_real)
-    if ok == nil and (wcode == "EPERM" or wcode == "EACCES" or wcode == "EROFS") then
-      problems[#problems + 1] = { text = src .. ": cannot be moved into another directory: " .. why, code = wcode }
-    end
-  end
-
-  local space, serr, scode2, spe = tether.statfs(dest_parent)
-  if not space then return nil, serr, scode2, spe end
-  local margin = opts.min_free or M.default_margin(space.total)
-  local need = same_fs and 0 or size.alloc + (size.dirs + size.links + size.specials) * 4096 + margin
-  if not same_fs and need > space.avail and not testhook.skip_space_check() then
-    problems[#problems + 1] = { code = "ENOSPC", text = string.format(
-      "%s: not enough free space: %s needed (%s of data and a %s margin), %s free; free some, or set a smaller --min-free",
-      dest_parent, units.bytes(need), units.bytes(size.alloc), units.bytes(margin), units.bytes(space.avail)) }
-  end
-  local open, cwds, checked = writers.scan({ at.src_real })
-  for _, w in ipairs(open) do
-    if opts.force then notes[#notes + 1] = "--force: " .. w .. "; what it writes after the copy may be lost"
-    else problems[#problems + 1] = { text = src .. ": a file is open for writing: " .. w .. " (close it first, or pass --force)", code = "EBUSY" } end
-  end
-  for _, c in ipairs(cwds) do notes[#notes + 1] = c .. " (it will see the original until it changes directory)" end
-
+  local size, space, need, margin, checked
+  size, err, code, e = tree_problems(src, same_fs, opts, problems, notes)
+  if not size then return nil, err, code, e end
+  if same_fs then rename_problem(src, at, dest_parent, problems) end
+  space, need, margin, e = space_problem(size, same_fs, dest_parent, opts, problems)
+  if not space then return nil, need, margin, e end
+  checked = writer_problems(src, at, opts, problems, notes)
   if #problems > 0 then return refused(src, "cannot be migrated", problems) end
-  local hint = string.format("%06x", math.random(0, 0xffffff))
-  local function beside(dir, what, name) return path.join(dir, tempname.make("migration", { role = what, hint = hint, name = name })) end
-  local src_name, dest_name = path.basename(at.src), path.basename(at.dest)
-  -- The parents as the run will hold them: the directories their spelling leads to.
-  local src_parent_real, perr, pcode, pe = tether.realpath(src_parent)
-  if not src_parent_real then return nil, perr, pcode, pe end
-  local dest_parent_real, derr, dcode, de = tether.realpath(dest_parent)
-  if not dest_parent_real then return nil, derr, dcode, de end
-  local pid, did = tether.info(src_parent_real), tether.info(dest_parent_real)
-  return {
-    src = at.src, src_real = at.src_real, dest = at.dest, dest_existed = at.dest_info ~= nil,
-    same_fs = same_fs, link = how.kind, verify = opts.verify or "size", keep_backup = opts.keep_backup or false,
-    hint = hint, probe = how.try and beside(src_parent, "probe", src_name) or nil, link_fallback = how.try and how.fallback or nil,
-    tmp = beside(dest_parent, "tmp", dest_name), backup = beside(src_parent, "backup", src_name),
-    back_tmp = beside(src_parent, "undo", src_name), back_aside = beside(dest_parent, "backup", dest_name),
-    ids = {
-      src = { dev = at.info.dev, ino = at.info.ino },
-      src_parent = { dev = pid.dev, ino = pid.ino }, dest_parent = { dev = did.dev, ino = did.ino },
-      dest = at.dest_info and { dev = at.dest_info.dev, ino = at.dest_info.ino } or nil,
-    },
-    size = size, free = space.avail, need = need, margin = margin, writers_checked = checked,
-    notes = notes, links_into = links_into(at.src_real, opts.scan), force = opts.force or false,
-  }
+
+  local run
+  run, err, code, e = places_of_the_run(at, how, src_parent, dest_parent)
+  if not run then return nil, err, code, e end
+  run.src, run.src_real, run.dest, run.dest_existed = at.src, at.src_real, at.dest, at.dest_info ~= nil
+  run.same_fs, run.link, run.link_fallback = same_fs, how.kind, how.try and how.fallback or nil
+  run.verify, run.keep_backup, run.force = opts.verify or "size", opts.keep_backup or false, opts.force or false
+  run.size, run.free, run.need, run.margin, run.writers_checked = size, space.avail, need, margin, checked
+  run.notes, run.links_into = notes, links_into(at.src_real, opts.scan)
+  return run
 end
 
 -- What undo must check before it moves the data back: room beside SRC, nothing open for

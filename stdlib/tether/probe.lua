@@ -24,6 +24,70 @@ function M.try_link(kind, probe, target)
   return true
 end
 
+-- The private directory the probes work in, made in dir (from a handle of it:
+-- tether.tempname.box, so its identity is the one made), and one of the system's
+-- temporary directory holding the file the probes copy; both held by a confinement.
+-- -> d, its identity, src, the confinement; or nil, a message.
+local function open_box(dir)
+  local src, serr = tether.mkdtemp()
+  if not src then return nil, serr end
+  local h = io.open(path.join(src, "file"), "w")
+  if h then h:write("probe"); h:close() end
+  local d, di = tempname.box(dir, "doctor")
+  local si = tether.info(src)
+  local c, cerr
+  if d and si then c, cerr = raw.confine({ d, src }, { expect = { di, { dev = si.dev, ino = si.ino } } }) end
+  if not c then
+    if d then raw.rmtree(d, { expect = di }) end
+    raw.rmtree(src)
+    return nil, d and (cerr or (src .. ": changed right after it was made")) or di
+  end
+  return d, di, src, c
+end
+
+-- Symbolic links (absolute and relative), hard links and how many a file may have,
+-- junctions (NTFS), each tried in d on its file f.
+local function try_links(d, f, note)
+  local ok, e = raw.symlink(f, path.join(d, "abs"))
+  note("symlinks", ok and tether.readlink(path.join(d, "abs")) == f or false, not ok and e or nil)
+  ok, e = raw.symlink("a/file", path.join(d, "rel"))
+  local ri = ok and tether.info(path.join(d, "rel"))
+  note("relative symlinks", ri and ri.status == "ok" or false, not ok and e or nil)
+  ok, e = raw.hardlink(f, path.join(d, "hard"))
+  local fi = tether.info(f)
+  local st = tether.statfs(d)
+  note("hard links", ok and fi and fi.nlink == 2 or false, ok and st and st.link_max > 0 and ("at most " .. st.link_max .. " per file") or e)
+  if tether.platform == "windows" then
+    ok, e = raw.mkdir(path.join(d, "jdir"))
+    if ok then ok, e = raw.junction(path.join(d, "jdir"), path.join(d, "junction")) end
+    note("junctions", ok and true or false, not ok and e or nil)
+  else
+    note("junctions", false, "Windows (NTFS) only")
+  end
+end
+
+-- Reflinks (a copy that shares its blocks: btrfs, XFS, APFS, ReFS) of f over g,
+-- extended attributes, case ("CASE" finds "case"?) and the longest name (the most
+-- characters a directory name takes), tried in d.
+local function try_names_and_data(d, f, g, note)
+  local gi = tether.info(g)
+  local ok, e = false, "could not make a file to try it with"
+  if gi then ok, e = raw.link_over(f, g, plan.expect_of(gi), { clone = true }) end
+  note("reflinks", ok and true or false, not ok and e or nil)
+  ok, e = raw.xattr_probe(f)
+  note("extended attributes", ok and true or false, not ok and e or nil)
+  raw.mkdir(path.join(d, "case"))
+  local insensitive = tether.exists(path.join(d, "CASE"))
+  note("case-sensitive names", not insensitive, insensitive and "Name and NAME are the same file" or nil)
+  local lo, hi = 0, 1024
+  while lo < hi do
+    local mid = (lo + hi + 1) // 2
+    local name = path.join(d, string.rep("n", mid))
+    if raw.mkdir(name) then raw.rmdir(name); lo = mid else hi = mid - 1 end
+  end
+  note("longest name", lo > 0, lo .. " bytes")
+end
+
 -- What the filesystem of dir can do, by trying it in a new private directory there:
 -- {path = dir, probes = {{name, ok, detail}, ...}} (error = {message} when it could not
 -- be tried). Every probe acts from the handles of that directory (a confinement, checked
@@ -33,63 +97,13 @@ end
 function M.filesystem(dir)
   local fs = { path = dir, probes = {} }
   local function note(name, ok, detail) fs.probes[#fs.probes + 1] = { name = name, ok = ok, detail = detail } end
-  local src, serr = tether.mkdtemp()
-  if not src then fs.error = { message = serr }; return fs end
-  local h = io.open(path.join(src, "file"), "w")
-  if h then h:write("probe"); h:close() end
-  -- Made from a handle of DIR (tether.tempname.box), so its identity is the one made.
-  local d, di = tempname.box(dir, "doctor")
-  local si = tether.info(src)
-  local c, cerr
-  if d and si then c, cerr = raw.confine({ d, src }, { expect = { di, { dev = si.dev, ino = si.ino } } }) end
-  if not c then
-    fs.error = { message = d and (cerr or (src .. ": changed right after it was made")) or di }
-    if d then raw.rmtree(d, { expect = di }) end
-    raw.rmtree(src)
-    return fs
-  end
+  local d, di, src, c = open_box(dir)
+  if not d then fs.error = { message = di }; return fs end
   local f, g = path.join(d, "a", "file"), path.join(d, "b", "file")
   raw.copytree(src, path.join(d, "a"), { no_sync = true })
   raw.copytree(src, path.join(d, "b"), { no_sync = true })
-  -- symbolic links, absolute and relative
-  local ok, e = raw.symlink(f, path.join(d, "abs"))
-  note("symlinks", ok and tether.readlink(path.join(d, "abs")) == f or false, not ok and e or nil)
-  ok, e = raw.symlink("a/file", path.join(d, "rel"))
-  local ri = ok and tether.info(path.join(d, "rel"))
-  note("relative symlinks", ri and ri.status == "ok" or false, not ok and e or nil)
-  -- hard links and how many a file may have
-  ok, e = raw.hardlink(f, path.join(d, "hard"))
-  local fi = tether.info(f)
-  local st = tether.statfs(d)
-  note("hard links", ok and fi and fi.nlink == 2 or false, ok and st and st.link_max > 0 and ("at most " .. st.link_max .. " per file") or e)
-  -- junctions (NTFS)
-  if tether.platform == "windows" then
-    ok, e = raw.mkdir(path.join(d, "jdir"))
-    if ok then ok, e = raw.junction(path.join(d, "jdir"), path.join(d, "junction")) end
-    note("junctions", ok and true or false, not ok and e or nil)
-  else
-    note("junctions", false, "Windows (NTFS) only")
-  end
-  -- reflinks: a copy that shares its blocks (btrfs, XFS, APFS, ReFS)
-  local gi = tether.info(g)
-  ok, e = false, "could not make a file to try it with"
-  if gi then ok, e = raw.link_over(f, g, plan.expect_of(gi), { clone = true }) end
-  note("reflinks", ok and true or false, not ok and e or nil)
-  -- extended attributes
-  ok, e = raw.xattr_probe(f)
-  note("extended attributes", ok and true or false, not ok and e or nil)
-  -- case: does "CASE" find "case"?
-  raw.mkdir(path.join(d, "case"))
-  local insensitive = tether.exists(path.join(d, "CASE"))
-  note("case-sensitive names", not insensitive, insensitive and "Name and NAME are the same file" or nil)
-  -- the longest name: the most characters a directory name takes
-  local lo, hi = 0, 1024
-  while lo < hi do
-    local mid = (lo + hi + 1) // 2
-    local name = path.join(d, string.rep("n", mid))
-    if raw.mkdir(name) then raw.rmdir(name); lo = mid else hi = mid - 1 end
-  end
-  note("longest name", lo > 0, lo .. " bytes")
+  try_links(d, f, note)
+  try_names_and_data(d, f, g, note)
   -- Removed once the confinement lets go of it (Windows cannot remove a directory that
   -- is held open), checked to be still the directory made above.
   c:close()

@@ -1,11 +1,16 @@
--- The audit's HTML report: one self-contained file (no network, no script, style or font
--- from elsewhere). The summary is plain HTML; the links are JSON inside the page, which
--- its own script turns into a picture of where the links and their problems are, a
--- sortable, filterable table and a collapsible tree of the directories that hold problems.
--- Written as the walk goes: rows are streamed, the summary comes last in the file and is
--- shown first by the style sheet.
+-- tether.report: a recipe's report of a long list (the links an audit finds) as a table,
+-- CSV, JSON, a tree or an HTML page, written as the list is found (memory does not grow
+-- with it) to standard output or to a file that is replaced whole once the report is
+-- complete (tether.output), so a report cut short (^C, a full disk) leaves nothing.
+--
+-- The HTML page is one self-contained file (no network, no script, style or font from
+-- elsewhere). The summary is plain HTML; the links are JSON inside the page, which its
+-- own script turns into a picture of where the links and their problems are, a sortable,
+-- filterable table and a collapsible tree of the directories that hold problems. Rows are
+-- streamed, the summary comes last in the file and is shown first by the style sheet.
 local tether = require "tether"
 local json = require "tether.json"
+local output = require "tether.output"
 local path = require "tether.path"
 
 local M = {}
@@ -484,6 +489,43 @@ local function walk_top(l)
   return top
 end
 
+-- Where link l resolves to, where its names cannot tell (messy, Windows, a root): the
+-- kernel's way (through any link) to its parent. real: its root's real path, below
+-- which its directory is the last depth - 1 names of its path.
+local function resolved(l, real)
+  local p, t = l.path, l.target
+  local names = path.parts(p)
+  local base = path.join(real, table.concat(names, "/", #names - l.depth + 1, #names - 1))
+  if l.depth == 0 then base = tether.realpath(path.dirname(p)) or base end
+  local parent = tether.realpath(path.join(base, path.dirname(t)))
+  return parent and path.join(parent, path.basename(t)) or tether.absolute(path.join(base, t))
+end
+
+-- The page's summary section: the counts of summary s by status, form, place and kind,
+-- and what could not be read.
+local function write_summary(out, s, unreadable)
+  out:write("<section id=\"summary\">\n<p>", esc(string.format(
+    "%d links in %d entries (%d directories); %d unreadable", s.links, s.entries, s.dirs, #unreadable)), "</p>\n")
+  local function tab(caption, keys, counts)
+    out:write("<table><caption>", caption, "</caption>\n")
+    for _, k in ipairs(keys) do
+      out:write('<tr><th>', k[2], '</th><td class="n" id="n-', k[1], '">', counts[k[1]], "</td></tr>\n")
+    end
+    out:write("</table>\n")
+  end
+  tab("by status", { { "ok", "ok" }, { "broken", "broken" }, { "loop", "loop" }, { "denied", "denied" }, { "error", "error" } },
+    s.status)
+  tab("by form", { { "absolute", "absolute" }, { "relative", "relative" } }, s.form)
+  tab("by place", { { "escapes", "escapes the roots" }, { "cross_fs", "cross-device" }, { "messy", "messy spelling" } }, s.flags)
+  tab("by kind", { { "symlink", "symlink" }, { "junction", "junction" } }, s.type)
+  if #unreadable > 0 then
+    out:write("<p>Not read:</p><ul>\n")
+    for _, u in ipairs(unreadable) do out:write("<li>", esc(u.message or u.path), "</li>\n") end
+    out:write("</ul>\n")
+  end
+  out:write("</section>\n")
+end
+
 -- A writer of the report to `out` (a file handle) for the given roots. add(link, root)
 -- streams one link; finish(summary, unreadable) writes the rest.
 function M.writer(out, roots)
@@ -514,12 +556,7 @@ function M.writer(out, roots)
     local row = { di, name, l.target or "", l.status, l.status_error or "", flag_letters(l) }
     local r = real[ri + 1]
     if (l.messy or windows or l.depth == 0) and r ~= json.null and (l.target or "") ~= "" then
-      -- Where the names cannot tell: the kernel's way (through any link) to the parent.
-      local t = l.target
-      local base = r .. "/" .. (p:sub(#top[ri + 1] + 1):match("^(.*)[/\\][^/\\]*$") or "")
-      if l.depth == 0 then base = tether.realpath(path.dirname(p)) or base end
-      local parent = tether.realpath(path.join(base, path.dirname(t)))
-      row[7] = parent and path.join(parent, path.basename(t)) or tether.absolute(path.join(base, t))
+      row[7] = resolved(l, r)
     end
     local text = json.encode(row)
     if text:find("<", 1, true) then text = text:gsub("<", "\\u003c") end
@@ -532,28 +569,157 @@ function M.writer(out, roots)
     out:write("\n]</script>\n<script type=\"application/json\" id=\"dirs-data\">",
       (json.encode(json.array(dirs)):gsub("<", "\\u003c")), "</script>\n",
       "<script type=\"application/json\" id=\"roots-data\">", (json.encode(meta):gsub("<", "\\u003c")),
-      "</script>\n<section id=\"summary\">\n<p>", esc(string.format(
-      "%d links in %d entries (%d directories); %d unreadable", s.links, s.entries, s.dirs, #unreadable)), "</p>\n")
-    local function tab(caption, keys, counts)
-      out:write("<table><caption>", caption, "</caption>\n")
-      for _, k in ipairs(keys) do
-        out:write('<tr><th>', k[2], '</th><td class="n" id="n-', k[1], '">', counts[k[1]], "</td></tr>\n")
-      end
-      out:write("</table>\n")
-    end
-    tab("by status", { { "ok", "ok" }, { "broken", "broken" }, { "loop", "loop" }, { "denied", "denied" }, { "error", "error" } },
-      s.status)
-    tab("by form", { { "absolute", "absolute" }, { "relative", "relative" } }, s.form)
-    tab("by place", { { "escapes", "escapes the roots" }, { "cross_fs", "cross-device" }, { "messy", "messy spelling" } }, s.flags)
-    tab("by kind", { { "symlink", "symlink" }, { "junction", "junction" } }, s.type)
-    if #unreadable > 0 then
-      out:write("<p>Not read:</p><ul>\n")
-      for _, u in ipairs(unreadable) do out:write("<li>", esc(u.message or u.path), "</li>\n") end
-      out:write("</ul>\n")
-    end
-    out:write("</section>\n", TAIL, "</body>\n</html>\n")
+      "</script>\n")
+    write_summary(out, s, unreadable)
+    out:write(TAIL, "</body>\n</html>\n")
   end
   return w
+end
+
+-- A report: a list written item by item in one format, then the rest (report.open).
+local Report = {}
+Report.__index = Report
+
+local function csv_field(v)
+  if v == nil then return "" end
+  local s = tostring(v)
+  if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+-- The tree: only the directories that lead to an item, indented by depth. The names
+-- below the root are the last `depth` ones of the path, however the root was spelled
+-- ("/", "dir//", "."); an item that is the root itself is its own line.
+local function tree_line(r, l, root)
+  local out, q = r.out, tether.quote
+  if l.depth == 0 then
+    out:write(q(l.path), " -> ", q(l.target), " [", l.status, "]\n")
+    return
+  end
+  local names = path.parts(l.path)
+  names = { table.unpack(names, #names - l.depth + 1) }
+  if r.tree_root ~= root then -- headed by the root as the walk spells its paths
+    r.tree_root, r.tree_stack = root, {}
+    local top = walk_top(l)
+    local sep = top:sub(-1) == "/" or top:sub(-1) == path.sep
+    out:write(q(top), sep and "\n" or "/\n")
+  end
+  local stack = r.tree_stack
+  for i = 1, #names - 1 do
+    if stack[i] ~= names[i] then
+      for j = i, #stack do stack[j] = nil end
+      stack[i] = names[i]
+      out:write(string.rep("  ", i), q(names[i]), "/\n")
+    end
+  end
+  for j = #names, #stack do stack[j] = nil end
+  out:write(string.rep("  ", #names), q(names[#names]), " -> ", q(l.target), " [", l.status, "]\n")
+end
+
+-- Each format: start (before the first item), add (one item), finish (the fields after
+-- the list and the summary line, text).
+local FORMATS = {}
+
+FORMATS.table = {
+  start = function() end,
+  add = function(r, item) r.out:write(r.spec.line(item), "\n") end,
+  finish = function(r, _, text) if text then r.out:write("\n", text, "\n") end end,
+}
+
+FORMATS.tree = {
+  start = function(r) r.tree_stack = {} end,
+  add = tree_line,
+  finish = FORMATS.table.finish,
+}
+
+-- CSV stays a clean table wherever it goes; its summary line goes to stderr.
+FORMATS.csv = {
+  start = function(r) r.out:write(table.concat(r.spec.columns, ","), "\n") end,
+  add = function(r, item)
+    local rec, row = r.spec.record(item), {}
+    for i, k in ipairs(r.spec.columns) do row[i] = csv_field(rec[k]) end
+    r.out:write(table.concat(row, ","), "\n")
+  end,
+  finish = function(_, _, text) if text then io.stderr:write(text, "\n") end end,
+}
+
+-- One JSON object (docs/json.md): "recipe", the list, then the other fields in key order.
+FORMATS.json = {
+  start = function(r)
+    r.out:write('{\n  "recipe": ', json.encode(r.spec.recipe), ",\n  ", json.encode(r.spec.list), ": [")
+  end,
+  add = function(r, item)
+    r.out:write(r.count == 0 and "\n    " or ",\n    ", json.encode(r.spec.record(item)))
+  end,
+  finish = function(r, fields)
+    r.out:write(r.count > 0 and "\n  ]" or "]")
+    local keys = {}
+    for k in pairs(fields) do keys[#keys + 1] = k end
+    table.sort(keys)
+    for _, k in ipairs(keys) do r.out:write(",\n  ", json.encode(k), ": ", json.encode(fields[k])) end
+    r.out:write("\n}\n")
+  end,
+}
+
+-- The HTML page has its own summary: fields.summary and fields.unreadable.
+FORMATS.html = {
+  start = function(r) r.page = M.writer(r.out, r.spec.roots) end,
+  add = function(r, item, root) r.page.add(item, root) end,
+  finish = function(r, fields) r.page.finish(fields.summary, fields.unreadable) end,
+}
+
+M.formats = FORMATS
+
+-- report:add(item [, root]): writes one item (root: the walk's root it was found under,
+-- for the tree and the page), or holds it when the report is sorted.
+function Report:add(item, root)
+  if self.held then
+    self.held[#self.held + 1] = { item, root }
+    return
+  end
+  self.format.add(self, item, root)
+  self.count = self.count + 1
+end
+
+-- report:finish(fields, text): the held items in order, then what comes after the list:
+-- JSON's other fields (the page's summary and unreadable), or the summary line `text`
+-- (table and tree: after the list; CSV: on stderr; none when nil).
+function Report:finish(fields, text)
+  local held, order = self.held, self.spec.order
+  if held then
+    self.held = nil
+    table.sort(held, function(a, b) return order(a[1], b[1]) end)
+    for _, h in ipairs(held) do self:add(h[1], h[2]) end
+  end
+  self.format.finish(self, fields, text)
+end
+
+-- report:close() -> true (and a warning), or nil, message, errno name, error: the report
+-- is complete where it was asked for, or it is not there at all (tether.output).
+function Report:close() return self.out:close() end
+
+-- Given up (an error, an interruption): nothing of it is left (tether.output).
+function Report:__close() self.out:__close() end
+
+-- report.open(dest, spec) -> a report (add, finish, close; a to-be-closed value), or
+-- nil, message, errno name, error. dest: a file, or nil for standard output (tether.output
+-- says which files are written in place, replaced whole or refused). spec:
+--   format   "table", "csv", "json", "tree" or "html"
+--   line     table: item -> its line of text
+--   record   csv and json: item -> its fields (a table)
+--   columns  csv: the names of the record's fields, in order (the header)
+--   recipe, list  json: the "recipe" and the key of the list
+--   roots    html: the roots the page is about
+--   order    a comparison of two items: they are held, then written in that order
+function M.open(dest, spec)
+  local format = FORMATS[spec.format]
+  if not format then error("report.open: no format '" .. tostring(spec.format) .. "'", 2) end
+  local out, err, code, e = output.open(dest)
+  if not out then return nil, err, code, e end
+  local r = setmetatable({ out = out, spec = spec, format = format, count = 0,
+                           held = spec.order and {} or nil }, Report)
+  format.start(r)
+  return r
 end
 
 return M

@@ -26,12 +26,16 @@ local function is_name(s)
   return s ~= nil and s ~= "" and s ~= "." and s ~= ".." and not s:find(tether.platform == "windows" and "[/\\]" or "/")
 end
 
+-- Whether name carries tether's prefix: one of its names (parse tells which), or one
+-- that only looks like one.
+function M.claims(name) return type(name) == "string" and name:sub(1, #M.PREFIX) == M.PREFIX end
+
 -- parse(name) -> what the name says, or nil when it is not one of tether's:
 --   {kind = "temp", pid =, n =}
 --   {kind = "migration", role =, hint =, name =} (role tmp, backup, undo or probe)
 --   {kind = "report" or "doctor", pid =, rand =}
 function M.parse(name)
-  if type(name) ~= "string" or name:sub(1, #M.PREFIX) ~= M.PREFIX then return nil end
+  if not M.claims(name) then return nil end
   local rest = name:sub(#M.PREFIX + 1)
   local pid, n = rest:match("^(%d+)%-(%d+)%.tmp$")
   if pid then
@@ -54,6 +58,7 @@ end
 -- inside(p) -> whether p is, or lies inside, one of tether's names (a file in a
 -- migration's temporary copy, say): what must never be taken for a user's own.
 function M.inside(p)
+  if not p:find(M.PREFIX, 1, true) then return false end -- (most paths: a walk asks of each)
   for _, part in ipairs(path.parts(p)) do
     if M.parse(part) then return true end
   end

@@ -6,10 +6,11 @@ local tether = require "tether"
 
 local M = {}
 
-local inside = require("tether.path").inside
+local path = require "tether.path"
+local inside = path.inside
 
 local function comm(pid)
-  local f = io.open("/proc/" .. pid .. "/comm")
+  local f = io.open(path.join("/proc", pid, "comm"))
   local name = f and f:read("l")
   if f then f:close() end
   return name or "?"
@@ -17,7 +18,7 @@ end
 
 -- Whether descriptor fd of process pid is open for writing (O_WRONLY or O_RDWR).
 local function writing(pid, fd)
-  local f = io.open("/proc/" .. pid .. "/fdinfo/" .. fd)
+  local f = io.open(path.join("/proc", pid, "fdinfo", fd))
   local text = f and f:read("a") -- nil when the process or descriptor went meanwhile
   local flags = text and text:match("flags:%s*(%d+)")
   if f then f:close() end
@@ -34,11 +35,11 @@ function M.scan(dirs)
   for proc in tether.walk("/proc", { max_depth = 1, types = { "dir" } }) do
     local pid = proc.depth == 1 and proc.name:match("^%d+$") and proc.name
     if pid and pid ~= me then
-      local cwd = tether.readlink("/proc/" .. pid .. "/cwd")
+      local cwd = tether.readlink(path.join("/proc", pid, "cwd"))
       for _, dir in ipairs(dirs) do
         if cwd and inside(cwd, dir) then cwds[#cwds + 1] = string.format("%s (pid %s) works in %s", comm(pid), pid, cwd) end
       end
-      local ok, iter = pcall(tether.walk, "/proc/" .. pid .. "/fd", { max_depth = 1 })
+      local ok, iter = pcall(tether.walk, path.join("/proc", pid, "fd"), { max_depth = 1 })
       for fd in ok and iter or function() end do
         local target = fd.depth == 1 and tether.readlink(fd.path)
         for _, dir in ipairs(dirs) do

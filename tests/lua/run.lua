@@ -31,6 +31,29 @@ end
 
 local function rmtree(d) assert(tether.rmtree(d)) end
 
+-- A file's bytes (nil when it is not there), a file written with s, the names in d
+-- (sorted, space-separated: what is left beside a file).
+function read_file(p)
+  local f = io.open(p, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function write_file(p, s)
+  local f = assert(io.open(p, "wb"))
+  f:write(s)
+  f:close()
+end
+
+function names_in(d)
+  local out = {}
+  for e in tether.walk(d, { max_depth = 1 }) do if e.depth == 1 then out[#out + 1] = e.name end end
+  table.sort(out)
+  return table.concat(out, " ")
+end
+
 -- Tests that need symbolic links call need_symlinks(): where the system cannot make
 -- them (Windows without Developer Mode, Wine) they are counted as skipped, with why.
 local SKIP = {}

@@ -48,6 +48,30 @@ local function apply(f)
   assert(f.plan:apply())
 end
 
+-- The default target is stow's parent() of the stow directory: its last name dropped by
+-- name, "." when nothing is left (stow gives "." for /stow too).
+function T.default_target_is_stows_parent()
+  local cases = { { "/a/b", "/a" }, { "a/b/", "a" }, { "//a//b", "/a" }, { "/stow", "." }, { "stow", "." },
+                  { "a/../b", "a/.." }, { "/a/b/c", "/a/b" } }
+  for _, c in ipairs(cases) do eq(farm.default_target(c[1]), c[2], c[1]) end
+  -- Against stow's own rule (split on /+, pop, join with /; "" is .) on every shape.
+  local function stow_parent(p)
+    local elts = {}
+    for e in (p .. "/"):gmatch("(.-)/+") do elts[#elts + 1] = e end
+    elts[#elts] = nil
+    local s = table.concat(elts, "/")
+    return s ~= "" and s or "."
+  end
+  math.randomseed(3)
+  local pieces = { "a", "b", "", "..", ".", "x y" }
+  for _ = 1, 3000 do
+    local t = {}
+    for k = 1, math.random(1, 5) do t[k] = pieces[math.random(#pieces)] end
+    local p = table.concat(t, "/")
+    if p ~= "" and path.sep == "/" then eq(farm.default_target(p), stow_parent(p), p) end
+  end
+end
+
 function T.a_package_alone_is_folded_into_one_link_per_directory()
   local d = setup()
   apply(stow(d, { { "stow", "a" } }))

@@ -5,27 +5,7 @@
 local output = require "tether.output"
 local T = {}
 
-local function read(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
-
--- The names in d (sorted), to see what is left beside a file.
-local function names(d)
-  local out = {}
-  for e in tether.walk(d, { max_depth = 1 }) do if e.depth == 1 then out[#out + 1] = e.name end end
-  table.sort(out)
-  return table.concat(out, " ")
-end
+local read, write, names = read_file, write_file, names_in
 
 function T.a_regular_file_is_replaced_only_when_complete()
   local d = tmpdir()

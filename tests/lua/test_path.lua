@@ -9,6 +9,18 @@ function T.join()
   eq(path.join("", "x"), "x")
   eq(path.join("a", ""), "a")
   raises(function() path.join("a", 1) end, "not a string")
+  raises(function() path.join(nil, "a") end, "argument 1 is not a string")
+end
+
+-- join of two (its fast path) gives what joining one by one gives, for every shape.
+function T.join_of_two_agrees_with_join_of_many()
+  local pieces = { "", "/", "a", "b/", "/c", "//", "d//e", "." }
+  for _, a in ipairs(pieces) do
+    for _, b in ipairs(pieces) do
+      eq(path.join(a, b), path.join("", a, b), string.format("%q, %q", a, b))
+      eq(path.join(a, b, ""), path.join(a, b), string.format("%q, %q", a, b))
+    end
+  end
 end
 
 function T.normalize()
@@ -60,6 +72,42 @@ function T.below_and_inside()
     eq(path.below(c[1], c[2]), c[3], c[1] .. " below " .. c[2])
     eq(path.inside(c[1], c[2]), c[3] ~= nil, c[1] .. " inside " .. c[2])
   end
+end
+
+-- cut: the directory and the name at the last "/", the hot loops' split of a normal path.
+function T.cut()
+  local cases = { { "a/b/c", "a/b", "c" }, { "/a", "", "a" }, { "a/", "a", "" }, { "/", "", "" }, { "a", nil, nil } }
+  for _, c in ipairs(cases) do
+    local d, name = path.cut(c[1])
+    eq(d, c[2], c[1]); eq(name, c[3], c[1])
+  end
+  -- Every normal path: cut and join give it back, and the name is split's.
+  for _, p in ipairs({ "/x", "/x/y", "x/y/z", "/a b/c\\d", "/\xff/\n" }) do
+    local d, name = path.cut(p)
+    eq(d == "" and "/" .. name or path.join(d, name), p, p)
+    eq(name, path.basename(p), p)
+  end
+end
+
+-- ancestors: the directories on the way down, as the path spells them.
+function T.ancestors()
+  local function list(p) return table.concat(path.ancestors(p), " ") end
+  eq(list("a/b/c"), "a a/b"); eq(list("/a/b"), "/a"); eq(list("a"), ""); eq(list("/"), ""); eq(list("/a"), "")
+  eq(list("../x/y"), ".. ../x")
+  -- Each is a directory of the next and of p, and the names add up to p's.
+  for _, p in ipairs({ "/a/b/c/d", "a/b/c", "../../x", "/\xff/é/z" }) do
+    local up = path.ancestors(p)
+    eq(#up, #path.parts(p) - 1, p)
+    for i, d in ipairs(up) do eq(path.dirname(up[i + 1] or p), d, p) end
+  end
+end
+
+-- map_names: each name given to fn, separators and the root kept as they are.
+function T.map_names()
+  local up = function(n) if n ~= "keep" then return n:upper() end end
+  eq(path.map_names("/a//keep/b/", up), "/A//keep/B/")
+  eq(path.map_names("", up), "")
+  eq(path.map_names("x", up), "X")
 end
 
 -- normalize's fast path gives back what the full rule gives, for every spelling.

@@ -74,6 +74,13 @@ function T.planted_names_are_not_ours()
   eq(tempname.parse(nil), nil); eq(tempname.parse(42), nil)
 end
 
+-- claims: the prefix only (what doctor lists as tether's, or as not tether's but looking so).
+function T.claims_is_the_prefix()
+  for _, name in ipairs(NOT_OURS) do eq(tempname.claims(name), name:sub(1, 8) == ".tether-", string.format("%q", name)) end
+  eq(tempname.claims(tempname.make("temp", { pid = 1, n = 2 })), true)
+  eq(tempname.claims(nil), false); eq(tempname.claims("tether-"), false)
+end
+
 -- Random strings over the grammar's own pieces: never an error, always canonical.
 function T.random_shapes_never_raise()
   math.randomseed(2020)
