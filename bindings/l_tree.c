@@ -3,6 +3,7 @@
  * raises, the operation stops and the error is re-raised once C has cleaned up. */
 #include "l_tether.h"
 
+#include "../core/copy_keep.h"
 #include "../core/tree.h"
 
 #include <errno.h>
@@ -69,64 +70,8 @@ static void push_stats(lua_State *L, const tt_tree_stats *s)
 #undef F
 }
 
-/* A file a copy finished, as a list (the journal keeps it so, one short line a file):
- * path, the source's dev, ino, size, mtime (sec, nsec), ctime (sec, nsec), the copy's
- * dev, ino, size, ctime (sec, nsec), and the moment (sec, nsec) the source must have last
- * changed before. */
-enum { COPIED_FIELDS = 15 };
-
-static void push_copied(lua_State *L, const tt_copied *f)
-{
-    const lua_Integer v[COPIED_FIELDS - 1] = {(lua_Integer)f->src.dev,
-                                              (lua_Integer)f->src.ino,
-                                              (lua_Integer)f->src.size,
-                                              f->src.mtime_sec,
-                                              f->src.mtime_nsec,
-                                              f->src.ctime_sec,
-                                              f->src.ctime_nsec,
-                                              (lua_Integer)f->copy.dev,
-                                              (lua_Integer)f->copy.ino,
-                                              (lua_Integer)f->copy.size,
-                                              f->copy.ctime_sec,
-                                              f->copy.ctime_nsec,
-                                              f->began_sec,
-                                              f->began_nsec};
-    lua_createtable(L, COPIED_FIELDS, 0);
-    lua_pushstring(L, f->path);
-    lua_rawseti(L, -2, 1);
-    for (int i = 0; i < COPIED_FIELDS - 1; i++) {
-        lua_pushinteger(L, v[i]);
-        lua_rawseti(L, -2, i + 2);
-    }
-}
-
-/* Reads one such list (at the top of the stack) into f; its path stays owned by it. */
-static void read_copied(lua_State *L, lua_Integer n, tt_copied *f)
-{
-    lua_Integer v[COPIED_FIELDS - 1];
-    if (!lua_istable(L, -1) || lua_rawgeti(L, -1, 1) != LUA_TSTRING)
-        luaL_error(L, "keep[%I]: not a record of a copied file", n);
-    f->path = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    for (int i = 0; i < COPIED_FIELDS - 1; i++) {
-        int isint;
-        lua_rawgeti(L, -1, i + 2);
-        v[i] = lua_tointegerx(L, -1, &isint);
-        lua_pop(L, 1);
-        if (!isint) luaL_error(L, "keep[%I]: not a record of a copied file", n);
-    }
-    memset(&f->src, 0, sizeof f->src);
-    memset(&f->copy, 0, sizeof f->copy);
-    f->src.type = f->copy.type = TT_FILE;
-    f->src.dev = (uint64_t)v[0], f->src.ino = (uint64_t)v[1], f->src.size = (uint64_t)v[2];
-    f->src.mtime_sec = v[3], f->src.mtime_nsec = (int32_t)v[4];
-    f->src.ctime_sec = v[5], f->src.ctime_nsec = (int32_t)v[6];
-    f->copy.dev = (uint64_t)v[7], f->copy.ino = (uint64_t)v[8], f->copy.size = (uint64_t)v[9];
-    f->copy.ctime_sec = v[10], f->copy.ctime_nsec = (int32_t)v[11];
-    f->began_sec = v[12], f->began_nsec = (int32_t)v[13];
-}
-
-/* opts.keep (a list of records) into an array owned by a userdata left on the stack. */
+/* opts.keep (the texts `copied` gave, tt_copied_read's lines) into an array owned by a
+ * userdata left on the stack. */
 static void read_keep(lua_State *L, int idx, tt_copy_opts *o)
 {
     if (lua_isnoneornil(L, idx) || lua_getfield(L, idx, "keep") == LUA_TNIL) {
@@ -134,29 +79,59 @@ static void read_keep(lua_State *L, int idx, tt_copy_opts *o)
         return;
     }
     int list = lua_gettop(L);
-    size_t n = (size_t)luaL_len(L, list);
-    tt_copied *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files, 0);
-    for (size_t i = 0; i < n; i++) {
-        lua_rawgeti(L, list, (lua_Integer)i + 1);
-        read_copied(L, (lua_Integer)i + 1, &files[i]);
+    size_t batches = (size_t)luaL_len(L, list), n = 0, bytes = 0;
+    for (size_t i = 1; i <= batches; i++) { /* how much they hold, and that they are records */
+        size_t len, pb;
+        const char *s =
+            lua_rawgeti(L, list, (lua_Integer)i) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        long k = s ? tt_copied_read(s, len, NULL, NULL, &pb) : -1;
+        if (k < 0) luaL_error(L, "keep[%d]: not a record of copied files", (int)i);
+        n += (size_t)k, bytes += pb;
+        lua_pop(L, 1);
+    }
+    tt_copied *files = lua_newuserdatauv(L, (n ? n : 1) * sizeof *files + bytes, 0);
+    char *paths = (char *)(files + (n ? n : 1));
+    size_t at = 0, used = 0;
+    for (size_t i = 1; i <= batches; i++) {
+        size_t len, pb;
+        lua_rawgeti(L, list, (lua_Integer)i);
+        const char *s = lua_tolstring(L, -1, &len);
+        at += (size_t)tt_copied_read(s, len, files + at, paths + used, &pb);
+        used += pb;
         lua_pop(L, 1);
     }
     o->keep = files, o->nkeep = n;
 }
 
+/* Gives `copied` a batch as the journal keeps it: one text (tt_copied_text). */
 static int call_copied(void *ud, const tt_copied *files, size_t n)
 {
     progress_ctx *p = ud;
     if (p->failed) return 1;
     lua_State *L = p->L;
+    size_t len;
+    char *text = tt_copied_text(files, n, &len);
+    if (!text) return 1;
     lua_getfield(L, p->opts, "copied");
-    lua_createtable(L, (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        push_copied(L, &files[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
+    lua_pushlstring(L, text, len);
+    free(text);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) p->failed = 1; /* keep the error for later */
     return p->failed;
+}
+
+/* copied_records(text) -> how many records of copied files text holds, or nil when it is
+ * not such a text (a journal's schema asks). */
+static int l_copied_records(lua_State *L)
+{
+    size_t len, pb;
+    const char *s = luaL_checklstring(L, 1, &len);
+    long n = tt_copied_read(s, len, NULL, NULL, &pb);
+    if (n <= 0) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    lua_pushinteger(L, n);
+    return 1;
 }
 
 /* After a failed operation: re-raise the progress function's error, else fail. */
@@ -346,9 +321,7 @@ static int l_rmtree(lua_State *L)
 }
 
 const luaL_Reg l_tree_funcs[] = {
-    {"copytree", l_copytree},
-    {"verifytree", l_verifytree},
-    {"treesize", l_treesize},
-    {"rmtree", l_rmtree},
-    {NULL, NULL},
+    {"copytree", l_copytree},     {"copied_records", l_copied_records},
+    {"verifytree", l_verifytree}, {"treesize", l_treesize},
+    {"rmtree", l_rmtree},         {NULL, NULL},
 };

@@ -83,9 +83,9 @@ static const char *rel_of(const copier *c, const char *spath)
 
 /* A batch is told once it holds this much, or once it is this old: a kill loses at most
  * one batch of work, and each costs a filesystem sync. */
-#define BATCH_FILES   1024
-#define BATCH_BYTES   (16u << 20)
-#define BATCH_SECONDS 0.1
+#define BATCH_FILES   4096
+#define BATCH_BYTES   (32u << 20)
+#define BATCH_SECONDS 0.5
 
 static void batch_begin(copier *c)
 {

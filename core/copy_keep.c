@@ -9,6 +9,8 @@
 #include "path.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,4 +137,93 @@ int tt_keep_prune(tt_keeper *k, pf_dir *dst, pf_dir *src, const char *path, tt_e
     int rc = prune_dir(&p, dst, src, path, e);
     k->pruned = 1;
     return rc;
+}
+
+enum { COPIED_NUMBERS = 14 };
+
+static void numbers_of(const tt_copied *f, int64_t v[COPIED_NUMBERS])
+{
+    int64_t w[COPIED_NUMBERS] = {(int64_t)f->src.dev,   (int64_t)f->src.ino,  (int64_t)f->src.size,
+                                 f->src.mtime_sec,      f->src.mtime_nsec,    f->src.ctime_sec,
+                                 f->src.ctime_nsec,     (int64_t)f->copy.dev, (int64_t)f->copy.ino,
+                                 (int64_t)f->copy.size, f->copy.ctime_sec,    f->copy.ctime_nsec,
+                                 f->began_sec,          f->began_nsec};
+    memcpy(v, w, sizeof w);
+}
+
+static void fill(tt_copied *f, const int64_t v[COPIED_NUMBERS])
+{
+    memset(f, 0, sizeof *f);
+    f->src.type = f->copy.type = TT_FILE;
+    f->src.dev = (uint64_t)v[0], f->src.ino = (uint64_t)v[1], f->src.size = (uint64_t)v[2];
+    f->src.mtime_sec = v[3], f->src.mtime_nsec = (int32_t)v[4];
+    f->src.ctime_sec = v[5], f->src.ctime_nsec = (int32_t)v[6];
+    f->copy.dev = (uint64_t)v[7], f->copy.ino = (uint64_t)v[8], f->copy.size = (uint64_t)v[9];
+    f->copy.ctime_sec = v[10], f->copy.ctime_nsec = (int32_t)v[11];
+    f->began_sec = v[12], f->began_nsec = (int32_t)v[13];
+}
+
+char *tt_copied_text(const tt_copied *f, size_t n, size_t *len)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < n; i++)
+        cap += COPIED_NUMBERS * 21 + 22 + strlen(f[i].path);
+    char *s = malloc(cap + 1), *at = s;
+    if (!s) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int64_t v[COPIED_NUMBERS];
+        numbers_of(&f[i], v);
+        for (int k = 0; k < COPIED_NUMBERS; k++)
+            at += sprintf(at, "%" PRId64 " ", v[k]);
+        size_t pl = strlen(f[i].path);
+        at += sprintf(at, "%zu:", pl);
+        memcpy(at, f[i].path, pl);
+        at += pl;
+        *at++ = '\n';
+    }
+    *at = '\0';
+    *len = (size_t)(at - s);
+    return s;
+}
+
+/* A decimal number at *p (a '-' first when sign), up to the byte `end_with`. */
+static int number(const char **p, const char *end, int sign, char end_with, int64_t *v)
+{
+    const char *q = *p;
+    int neg = sign && q < end && *q == '-';
+    q += neg;
+    uint64_t x = 0;
+    const char *digits = q;
+    while (q < end && *q >= '0' && *q <= '9' && q - digits < 19)
+        x = x * 10 + (uint64_t)(*q++ - '0');
+    if (q == digits || q >= end || *q != end_with || x > INT64_MAX) return 0;
+    *v = neg ? -(int64_t)x : (int64_t)x;
+    *p = q + 1;
+    return 1;
+}
+
+long tt_copied_read(const char *s, size_t len, tt_copied *out, char *paths, size_t *path_bytes)
+{
+    const char *p = s, *end = s + len;
+    long n = 0;
+    size_t used = 0;
+    while (p < end) {
+        int64_t v[COPIED_NUMBERS], pl;
+        for (int k = 0; k < COPIED_NUMBERS; k++)
+            if (!number(&p, end, 1, ' ', &v[k])) return -1;
+        if (!number(&p, end, 0, ':', &pl) || pl == 0 || (uint64_t)pl >= (uint64_t)(end - p) ||
+            p[pl] != '\n' || memchr(p, '\0', (size_t)pl) || tt_is_sep(p[0]))
+            return -1;
+        if (out) {
+            fill(&out[n], v);
+            memcpy(paths + used, p, (size_t)pl);
+            paths[used + (size_t)pl] = '\0';
+            out[n].path = paths + used;
+        }
+        used += (size_t)pl + 1;
+        p += pl + 1;
+        n++;
+    }
+    *path_bytes = used;
+    return n;
 }

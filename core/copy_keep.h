@@ -24,4 +24,14 @@ int tt_keep_match(tt_keeper *k, const char *rel, const tt_stat *src, const tt_st
 int tt_keep_prune(tt_keeper *k, pf_dir *dst, pf_dir *src, const char *path, tt_err *e);
 void tt_keep_free(tt_keeper *k);
 
+/* The journal's text of a batch of records: a line a file, its 14 numbers (the source's
+ * dev, ino, size, mtime sec and nsec, ctime sec and nsec; the copy's dev, ino, size, ctime
+ * sec and nsec; the moment sec and nsec), then the path's length, ':' and the path. A
+ * new string (free it), or NULL when out of memory. */
+char *tt_copied_text(const tt_copied *f, size_t n, size_t *len);
+/* Reads such a text: returns how many records it holds (paths and bytes counted in
+ * *path_bytes, each with its NUL), or -1 when it is not such a text. With out, fills
+ * out[0..] with the records, their paths copied into `paths` (path_bytes long). */
+long tt_copied_read(const char *s, size_t len, tt_copied *out, char *paths, size_t *path_bytes);
+
 #endif

@@ -161,7 +161,7 @@ function tether.walk(root, opts) end
 ---@return tether.error? error
 function tether.migrate(src, dest, opts) end
 
----Copy a tree as migrate does; a filesystem mounted inside is never entered (EBUSY); `progress` gets {bytes, files, path} after each file and {bytes, files, sync = true} before the flush; returns counts (`kept` among them; in a dry run, true once everything to copy was read). `into`: dst is an existing empty directory (`expect_dst` what it must still be); `final`: where the copy will end up, for rewriting links inside it; `no_sync`: no filesystem sync at the end. `copied` gets the regular files (of a single link) finished, in batches (of at most `batch_files`, about every half second), each once its data is on disk (one filesystem sync a batch): a list of {path below dst, the source's dev, ino, size, mtime sec, nsec, ctime sec, nsec (stat'd before its data was read), the copy's dev, ino, size, ctime sec, nsec, and the moment sec, nsec its batch began}. `resume` (with `into`): dst is the partial copy of an earlier attempt and `keep` the lists `copied` gave it: a file there is kept when its copy and its source (unchanged, and already so before its batch began) are those recorded; everything else in dst is removed first, and the rest copied.
+---Copy a tree as migrate does; a filesystem mounted inside is never entered (EBUSY); `progress` gets {bytes, files, path} after each file and {bytes, files, sync = true} before the flush; returns counts (`kept` among them; in a dry run, true once everything to copy was read). `into`: dst is an existing empty directory (`expect_dst` what it must still be); `final`: where the copy will end up, for rewriting links inside it; `no_sync`: no filesystem sync at the end. `copied` gets the regular files (of a single link) finished, in batches (of at most `batch_files`, about every half second), each once its data is on disk (one filesystem sync a batch): a text, a line a file: the source's dev, ino, size, mtime sec, nsec, ctime sec, nsec (stat'd before its data was read), the copy's dev, ino, size, ctime sec, nsec, and the moment sec, nsec its batch began, each followed by a space, then the path's length in bytes, ':', the path below dst and a newline (`copied_records` counts them). `resume` (with `into`): dst is the partial copy of an earlier attempt and `keep` the list of texts `copied` gave it: a file there is kept when its copy and its source (unchanged, and already so before its batch began) are those recorded; everything else in dst is removed first, and the rest copied.
 ---@param src string
 ---@param dst string
 ---@param opts? {final?: string, progress?: fun(p: table), no_sync?: boolean, into?: boolean, expect?: tether.expect, expect_dst?: tether.expect, dry?: boolean, copied?: fun(files: table), batch_files?: integer, resume?: boolean, keep?: table}
@@ -170,6 +170,14 @@ function tether.migrate(src, dest, opts) end
 ---@return string? errno
 ---@return tether.error? error
 function tether.copytree(src, dst, opts) end
+
+---How many records of copied files a text `copytree`'s `copied` gave holds; fails (nil) when the text is not such records (a migration's journal schema asks).
+---@param text string
+---@return integer|nil result
+---@return string? message
+---@return string? errno
+---@return tether.error? error
+function tether.copied_records(text) end
 
 ---Check a copy against its source: types, sizes, modes, owners (as root), times and link targets (and content with `hash`); the first difference is the failure (EIO, naming the path and what differs).
 ---@param src string

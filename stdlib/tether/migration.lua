@@ -315,10 +315,10 @@ function M.state(records)
         st.ever[r.seq][r.step] = true
       end
       st.last = r
-    elseif r.event == "copied" then -- files of the copy, finished and on disk
+    elseif r.event == "copied" then -- files of the copy, finished and on disk: a text a batch
       local list = st.copied[r.seq] or {}
       st.copied[r.seq] = list
-      table.move(r.files, 1, #r.files, #list + 1, list)
+      list[#list + 1] = r.files
     elseif r.event == "made" then
       st.made[r.seq] = st.made[r.seq] or {}
       st.made[r.seq][r.key] = r.value
@@ -564,7 +564,7 @@ local function new_runner(j, p, st, which, opts)
     j:note({ event = "copied", seq = rt.family, files = files })
     local list = st.copied[rt.family] or {}
     st.copied[rt.family] = list
-    table.move(files, 1, #files, #list + 1, list)
+    list[#list + 1] = files
   end
   rt.copied_before = function() return st.copied[rt.family] end
   return rt
@@ -1189,17 +1189,10 @@ local function adopted_ids(v)
   return true
 end
 
--- Whether v lists files a copy finished: each a path below the copy's root and 14
--- integers (raw.copytree's records).
+-- Whether v is a batch of files a copy finished: raw.copytree's text of them (a line a
+-- file: its numbers, then its path below the copy's root; raw.copied_records reads it).
 local function copied_files(v)
-  if type(v) ~= "table" then return false end
-  for _, f in ipairs(v) do
-    if type(f) ~= "table" or #f ~= 15 or type(f[1]) ~= "string" or f[1] == "" or path.is_absolute(f[1]) then return false end
-    for k = 2, 15 do
-      if not check.int(f[k]) then return false end
-    end
-  end
-  return #v > 0
+  return type(v) == "string" and raw.copied_records(v) ~= nil
 end
 
 journal.schemas.migrate = function(records)

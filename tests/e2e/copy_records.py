@@ -24,9 +24,25 @@ def records(journal):
         if r.get("event") == "made" and r.get("key") == "tmp":
             files = {}  # a new copy: nothing recorded of the old one counts
         if r.get("event") == "copied":
-            for f in r["files"]:
+            for f in parse(r["files"]):
                 files[f[0]] = f
     return files
+
+
+def parse(text):
+    """A batch's text: a line a file, 14 numbers and a space each, the path's length in
+    bytes, ':', the path and a newline; as lists [path, 14 numbers]."""
+    data, at, out = text.encode("utf-8", "surrogateescape"), 0, []
+    while at < len(data):
+        fields = data[at:].split(b" ", 14)
+        numbers, rest = [int(x) for x in fields[:14]], fields[14]
+        length, _, _ = rest.partition(b":")
+        start = at + sum(len(x) + 1 for x in fields[:14]) + len(length) + 1
+        name = data[start:start + int(length)]
+        assert data[start + int(length):start + int(length) + 1] == b"\n", "not a record"
+        out.append([name.decode("utf-8", "surrogateescape")] + numbers)
+        at = start + int(length) + 1
+    return out
 
 
 def ns(sec, nsec):

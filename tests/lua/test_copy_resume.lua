@@ -37,6 +37,34 @@ end
 
 -- The records a resume may trust (the rule, modelled): the newest of each path whose
 -- source and copy are what it says, the source unchanged since before its batch began.
+-- copytree's text of a batch as lists {path, 14 numbers}, and back.
+local NUMBERS = "^" .. ("(%-?%d+) "):rep(14) .. "(%d+):"
+local function records_of(text)
+  local out, at = {}, 1
+  while at <= #text do
+    local r = { text:find(NUMBERS, at) }
+    assert(r[1], "not a record at byte " .. at)
+    local len = tonumber(r[17])
+    local f = { text:sub(r[2] + 1, r[2] + len) }
+    for k = 3, 16 do f[#f + 1] = math.tointeger(r[k]) end
+    assert(text:sub(r[2] + len + 1, r[2] + len + 1) == "\n")
+    out[#out + 1], at = f, r[2] + len + 2
+  end
+  return out
+end
+local function with_path(f, p)
+  local g = table.move(f, 1, 15, 1, {})
+  g[1] = p
+  return g
+end
+local function text_of(list)
+  local lines = {}
+  for i, f in ipairs(list) do
+    lines[i] = table.concat(f, " ", 2, 15) .. " " .. #f[1] .. ":" .. f[1] .. "\n"
+  end
+  return table.concat(lines)
+end
+
 local function trusted(records, src, copy)
   local newest = {}
   for _, f in ipairs(records) do newest[f[1]] = f end
@@ -62,7 +90,7 @@ function T.a_resumed_copy_keeps_exactly_what_its_records_vouch_for()
     local files, dirs = random_tree(rnd, src)
     tether.sleep(0.02) -- the tree's ctimes before the copy's first batch begins
     local records, stop_at = {}, rnd(1, #files + 2)
-    local function copied(batch) for _, f in ipairs(batch) do records[#records + 1] = f end end
+    local function copied(batch) for _, f in ipairs(records_of(batch)) do records[#records + 1] = f end end
     assert(tether.mkdir(copy))
     pcall(tether.copytree, src, copy, { into = true, batch_files = rnd(1, 4), copied = copied,
       progress = function(p) if p.files >= stop_at then error("killed") end end })
@@ -92,8 +120,8 @@ function T.a_resumed_copy_keeps_exactly_what_its_records_vouch_for()
     end
     local want = trusted(records, src, copy)
     local more = {}
-    local st = assert(tether.copytree(src, copy, { into = true, resume = true, keep = records,
-      copied = function(batch) for _, f in ipairs(batch) do more[#more + 1] = f end end }))
+    local st = assert(tether.copytree(src, copy, { into = true, resume = true, keep = { text_of(records) },
+      copied = function(batch) for _, f in ipairs(records_of(batch)) do more[#more + 1] = f end end }))
     eq(st.kept, want, "seed " .. seed .. ": files kept")
     assert(tether.verifytree(src, copy, { hash = true }))
     assert(tether.verifytree(copy, src, { names_only = true })) -- nothing more in the copy
@@ -110,21 +138,19 @@ function T.a_partial_copy_that_is_a_link_or_misses_its_records_keeps_nothing()
   local records = {}
   assert(tether.mkdir(copy))
   assert(tether.copytree(src, copy, { into = true, batch_files = 1,
-    copied = function(b) for _, f in ipairs(b) do records[#records + 1] = f end end }))
+    copied = function(b) for _, f in ipairs(records_of(b)) do records[#records + 1] = f end end }))
   eq(#records, 5)
   -- A record whose path names another file of the copy vouches for nothing.
   local swapped = {}
   for i, f in ipairs(records) do
-    local g = table.move(f, 1, 15, 1, {})
-    g[1] = records[i % #records + 1][1]
-    swapped[i] = g
+    swapped[i] = with_path(f, records[i % #records + 1][1])
   end
-  local st = assert(tether.copytree(src, copy, { into = true, resume = true, keep = swapped }))
+  local st = assert(tether.copytree(src, copy, { into = true, resume = true, keep = { text_of(swapped) } }))
   eq(st.kept, 0)
   assert(tether.verifytree(src, copy, { hash = true }))
   raises(function() tether.copytree(src, copy, { resume = true }) end, "resume needs into")
-  raises(function() tether.copytree(src, copy, { into = true, resume = true, keep = { { "f1", 1 } } }) end,
-    "not a record of a copied file")
+  raises(function() tether.copytree(src, copy, { into = true, resume = true, keep = { "1 2 3:f1\n" } }) end,
+    "not a record of copied files")
 end
 
 function T.the_schema_refuses_malformed_records_of_copied_files()
@@ -137,17 +163,16 @@ function T.the_schema_refuses_malformed_records_of_copied_files()
   local check = journal.schemas.migrate
   local good = { "a/f", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 }
   local function rec(files, seq) return { event = "copied", seq = seq or "migrate", files = files } end
-  eq(check({ header, rec({ good }) }), nil)
-  eq(check({ header, rec({ good }, "undo") }), nil)
-  local function with(i, v)
-    local f = table.move(good, 1, 15, 1, {})
-    f[i] = v
-    return f
-  end
+  eq(check({ header, rec(text_of({ good })) }), nil)
+  eq(check({ header, rec(text_of({ good, good }), "undo") }), nil)
+  eq(check({ header, rec(text_of({ with_path(good, "a\nb:c d 1") })) }), nil) -- any name's bytes
+  local line = text_of({ good })
   local bad = {
-    rec({}), rec("x"), rec({ good }, "other"), rec({ { "a/f", 1 } }), rec({ good, "x" }),
-    rec({ with(1, "/abs") }), rec({ with(1, "") }), rec({ with(1, 7) }), rec({ with(15, 1.5) }),
-    rec({ with(2, "1") }), rec({ with(16, 1) }),
+    rec(""), rec({ line }), rec(line, "other"), rec(line:sub(1, -2)), rec(line .. "x"),
+    rec((line:gsub("^1 ", "x "))), rec((line:gsub("^1 ", "1.5 "))), rec((line:gsub("^1 ", "1 2 "))),
+    rec((line:gsub("^1 2 ", "1 "))), rec((line:gsub("3:a/f", "4:a/f"))), rec((line:gsub("3:a/f", "2:a/f"))),
+    rec((line:gsub("3:a/f", "0:"))), rec((line:gsub("3:a/f", "4:/a/f"))), rec((line:gsub("^1 ", "99999999999999999999 "))),
+    rec(7),
   }
   for i, r in ipairs(bad) do
     local line, why = check({ header, r })
