@@ -102,7 +102,7 @@ end
 
 -- The steps a run takes (or would), from the steps table.
 local function print_steps(steps)
-  for i, s in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(s)) end
+  for i, s in ipairs(steps) do cli.say("  %d. %s", i, s) end
 end
 
 if args.resume or args.rollback or args.finish then
@@ -166,7 +166,7 @@ if p.dry then
   cli.say("  %s", p.same_fs and "same filesystem: a rename, no copy" or
     string.format("needs %s on the destination (with a %s margin), %s free", units.bytes(p.need),
       units.bytes(p.margin), units.bytes(p.free)))
-  for i, step in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(step)) end
+  for i, step in ipairs(steps) do cli.say("  %d. %s", i, step) end
   if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", cli.quote(p.backup)) end
   for _, n in ipairs(p.notes) do cli.say("  note: %s", cli.quote(n)) end
   for _, l in ipairs(p.links_into) do cli.say("  note: %s points into SRC (it keeps working through the link)", cli.quote(l)) end

@@ -27,6 +27,7 @@ local writers = require "tether.writers"
 
 local raw = tether.raw
 local M = {}
+local q = tether.quote -- (step descriptions name each path quoted, never the line whole)
 
 local function info(p) return tether.info(p) end
 local function id_of(t) return t and { dev = t.dev, ino = t.ino } or nil end
@@ -127,7 +128,7 @@ end
 -- rt.warn(msg).
 M.steps = {
   copy = {
-    describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
+    describe = function(x) return string.format("copy %s to %s (%s in %d files)", q(x.from), q(x.tmp),
       units.bytes(x.size.bytes), x.size.files) end,
     run = function(x, rt)
       local opts = { into = true, final = x.to, expect = x.id.from, progress = rt.report("copy"),
@@ -158,6 +159,17 @@ M.steps = {
     end,
     -- prior: how the copy stood before it was taken back (cut short, or done).
     undo = function(x, rt, prior) return remove_copy(x, rt, not (prior and prior.phase == "done")) end,
+    -- What taking it back does (for -n): the copy goes, nothing is copied.
+    describe_back = function(x, prior)
+      return string.format("remove the %s %s", (prior and prior.phase == "done") and "copy" or "partial copy", q(x.tmp))
+    end,
+    -- What a resume of a copy cut short does (for -n): records, the files the journal
+    -- says the earlier attempt finished (each is checked when the resume runs).
+    describe_resume = function(x, records)
+      return string.format("go on with the copy of %s into the partial copy %s (%s in %d files in all): " ..
+        "of the %d files recorded finished, each is kept when it and its source are unchanged, the rest removed and copied",
+        q(x.from), q(x.tmp), units.bytes(x.size.bytes), x.size.files, records)
+    end,
   },
   verify = {
     describe = function(x) return "verify the copy (" .. (x.verify == "hash" and
@@ -169,7 +181,7 @@ M.steps = {
     undo = function() return true end,
   },
   place = {
-    describe = function(x) return "rename " .. x.tmp .. " to " .. x.to end,
+    describe = function(x) return "rename " .. q(x.tmp) .. " to " .. q(x.to) end,
     is_done = function(x) return is(info(x.to), x.id.tmp) and not info(x.tmp) end,
     run = function(x)
       return raw.rename(x.tmp, x.to, { expect = x.id.tmp, noreplace = not x.to_existed, expect_to = x.id.to })
@@ -184,7 +196,7 @@ M.steps = {
     end,
   },
   aside = {
-    describe = function(x) return "rename " .. x.from .. " aside to " .. x.bak end,
+    describe = function(x) return "rename " .. q(x.from) .. " aside to " .. q(x.bak) end,
     is_done = function(x)
       local f = info(x.from)
       return is(info(x.bak), x.id.from) and (not f or f.type == "symlink" or f.type == "junction")
@@ -193,7 +205,7 @@ M.steps = {
     undo = function(x) return move_back(x.id.from, x.bak, x.from, "the original") end,
   },
   check = {
-    describe = function(x) return "check that nothing wrote into " .. x.from ..
+    describe = function(x) return "check that nothing wrote into " .. q(x.from) ..
       " since the copy began (open files, and the change time of every entry)" end,
     run = function(x, rt)
       if x.force then
@@ -226,7 +238,7 @@ M.steps = {
     undo = function() return true end,
   },
   link = {
-    describe = function(x) return "make " .. x.link_at .. " a " .. x.link .. " to " .. x.to ..
+    describe = function(x) return "make " .. q(x.link_at) .. " a " .. x.link .. " to " .. q(x.to) ..
       " and check it leads there" end,
     is_done = function(x)
       local i = info(x.link_at)
@@ -250,7 +262,7 @@ M.steps = {
     end,
   },
   unlink = { -- undo: the link SRC -> DEST goes, so the copy can take its place
-    describe = function(x) return "remove the link " .. x.link_at .. " -> " .. x.from end,
+    describe = function(x) return "remove the link " .. q(x.link_at) .. " -> " .. q(x.from) end,
     is_done = function(x)
       local i = info(x.link_at)
       return not i or i.type == "dir"
@@ -266,7 +278,7 @@ M.steps = {
     end,
   },
   cleanup = {
-    describe = function(x) return "delete the original, set aside at " .. x.bak end,
+    describe = function(x) return "delete the original, set aside at " .. q(x.bak) end,
     is_done = function(x) return not info(x.bak) end,
     run = function(x, rt)
       for _, old in ipairs(x.remove) do
@@ -279,7 +291,7 @@ M.steps = {
     end,
   },
   restore = { -- undo: DEST was an empty directory before the migration
-    describe = function(x) return x.restore and ("make the empty directory " .. x.restore .. " again") or "nothing to restore" end,
+    describe = function(x) return x.restore and ("make the empty directory " .. q(x.restore) .. " again") or "nothing to restore" end,
     run = function(x)
       if x.restore and not info(x.restore) then return raw.mkdir(x.restore) end
       return true
@@ -287,7 +299,7 @@ M.steps = {
     undo = function() return true end,
   },
   move = { -- one filesystem: a rename is the whole copy
-    describe = function(x) return "rename " .. x.from .. " to " .. x.to .. " (same filesystem)" end,
+    describe = function(x) return "rename " .. q(x.from) .. " to " .. q(x.to) .. " (same filesystem)" end,
     is_done = function(x) return is(info(x.to), x.id.from) and not is(info(x.from), x.id.from) end,
     run = function(x)
       return raw.rename(x.from, x.to, { expect = x.id.from, noreplace = not x.to_existed, expect_to = x.id.to })
@@ -968,6 +980,13 @@ function M.where(p, quote)
   return "neither " .. q(p.src) .. " nor " .. q(p.dest) .. " is there (moved or deleted since)", false
 end
 
+-- How many files the journal says a copy of family fam finished (its records).
+local function copied_count(st, fam)
+  local n = 0
+  for _, text in ipairs(st.copied[fam] or {}) do n = n + (raw.copied_records(text) or 0) end
+  return n
+end
+
 -- The steps a way would take on a run, described (for -n).
 local function would(p, st, way)
   local w = WAYS[way]
@@ -975,10 +994,13 @@ local function would(p, st, way)
   local seq, fam, out = M.sequences[x.seq], family(x.seq), {}
   for i = 1, #seq do
     local name = w.dir == "back" and seq[#seq + 1 - i] or seq[i]
+    local step = M.steps[name]
     if w.dir == "back" and touched(st, fam, name) then
-      out[#out + 1] = "take back: " .. M.steps[name].describe(x)
+      out[#out + 1] = step.describe_back and step.describe_back(x, step_state(st, fam, name)) or
+        "take back: " .. step.describe(x)
     elseif w.dir == "do" and not done(st, fam, name) then
-      out[#out + 1] = M.steps[name].describe(x)
+      local records = step.describe_resume and x.id.tmp and not x.id.tmp.pending and copied_count(st, fam)
+      out[#out + 1] = records and records > 0 and step.describe_resume(x, records) or step.describe(x)
     end
   end
   return out
@@ -1006,8 +1028,9 @@ local function nothing_to(what)
 end
 
 -- The run a command acts on: the one named, or else the newest the command applies to
--- (for a rollback, the newest that has not ended: one the rollback cannot apply to says
--- why). Returns it, or tether.fail's values.
+-- (for a rollback or a resume, the newest that has not ended, whatever its mode: one the
+-- command cannot apply to says why and what finishes it, as when named). Returns it, or
+-- tether.fail's values.
 local function find_run(what, which)
   if which and which ~= "last" then
     local r, err, code, e = journal.find(which)
@@ -1018,7 +1041,7 @@ local function find_run(what, which)
   local r, err, code, e = journal.find(nil, function(run)
     if run.kind ~= "migrate" then return false end
     local st = M.state(run.records)
-    if what == "rollback" then return not st.ended end
+    if what == "rollback" or what == "resume" then return not st.ended end
     return state_of(st, false).go[what] ~= nil
   end)
   if r then return r end
