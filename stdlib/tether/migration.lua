@@ -954,12 +954,54 @@ function M.migrate(src, dest, opts)
   return answer(p, res)
 end
 
+-- Where the original of a migration stopped before its link can be, by its steps: SRC
+-- until it was set aside (or moved, on one filesystem), the backup once that began, DEST
+-- once a same-filesystem move began. None once the link is in place (from then on the
+-- data is the copy at DEST).
+local function original_places(p, st)
+  if done(st, "migrate", "link") then return {} end
+  local out = {}
+  if not done(st, "migrate", "aside") then out[#out + 1] = { path = p.src, name = "SRC" } end
+  if touched(st, "migrate", "aside") then out[#out + 1] = { path = p.backup, name = "the original set aside at " .. q(p.backup) } end
+  if touched(st, "migrate", "move") then out[#out + 1] = { path = p.dest, name = "DEST" } end
+  return out
+end
+
+-- Before a resume or rollback compares or moves anything: the original is still the
+-- directory this run copied (its identity as recorded), where its steps left it. One
+-- moved or replaced since is no partial copy's fault: the user is told to put it back.
+-- The place the original of a run stopped before its link was last known to be, and its
+-- name, when it is at none of the places its steps left it at (nil when it is, or need
+-- not be).
+local function original_lost(p, st)
+  local places = original_places(p, st)
+  if #places == 0 then return nil end
+  for _, at in ipairs(places) do
+    if is(info(at.path), p.ids.src) then return nil end
+  end
+  return places[#places].path, places[#places].name
+end
+
+local function original_there(p, st, id, what)
+  local lost, name = original_lost(p, st)
+  if not lost then return true end
+  local at = { path = lost, name = name }
+  local now = info(at.path)
+  return tether.fail(now and "ECHANGED" or "ENOENT", at.path, at.name .. " is not the directory this run copied (" ..
+    (now and "replaced" or "moved") .. " since it stopped)", "put the original back at " .. q(at.path) ..
+    ", then run " .. M.commands(id)[what] .. " again; nothing was changed")
+end
+
 -- Where the one complete copy of the data is now, as the paths this run knew show it,
 -- and whether they tell: when they no longer do (SRC made a link by a later run, or moved
 -- or deleted since), where SRC leads now, or why it cannot tell. quote (tether.quote for
 -- a terminal; none for JSON) shows each name.
-function M.where(p, quote)
+function M.where(p, quote, st)
   local q = quote or function(x) return x end
+  local lost = st and not st.ended and original_lost(p, st)
+  if lost then
+    return "the original was at " .. q(lost) .. ", and is not there now (moved or replaced since the run stopped)", false
+  end
   local s = info(p.src)
   if s and s.type == "dir" then return q(p.src), true end
   local linked = s and (s.type == "symlink" or s.type == "junction")
@@ -1118,6 +1160,10 @@ function M.continue(what, which, opts)
   end
   local p = st.plan
   p.id = r.id
+  if WAYS[way].which == "migrate" then
+    local ok, oerr, ocode, oe = original_there(p, st, r.id, what)
+    if not ok then return refuse(nil, oerr, ocode, oe) end
+  end
   if way == "undo" and st.mode ~= "undo" then -- an undo begins: checked first, as a migration is
     local size, perr, pcode, pe, problems = preflight.undo(p, opts) -- (it only looks: -n too)
     if not size then return refuse(nil, perr, pcode, pe, problems) end
@@ -1177,9 +1223,9 @@ function M.status(runs, broken)
       local state, command = M.describe_state(r)
       local st = M.state(r.records)
       out[#out + 1] = { id = r.id, src = st.plan.src, dest = st.plan.dest, state = state, command = command,
-                        ended = st.ended ~= nil, data = M.where(st.plan), started = r.header.time }
+                        ended = st.ended ~= nil, data = M.where(st.plan, nil, st), started = r.header.time }
       -- (as a terminal shows it, and whether the paths tell where the data is)
-      out[#out].data_shown, out[#out].data_known = M.where(st.plan, tether.quote)
+      out[#out].data_shown, out[#out].data_known = M.where(st.plan, tether.quote, st)
     end
   end
   return out, broken
