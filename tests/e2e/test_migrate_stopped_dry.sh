@@ -4,7 +4,8 @@
 # the dry runs of --resume and --rollback say what they keep or remove (a resume goes on
 # from the partial copy, a rollback removes it: neither reads as a fresh copy), in text
 # and in --json; and -n of migrate, --resume, --rollback and undo quote each name with a
-# control character, never a step's line whole.
+# control character, never a step's line whole. A new migrate of a SRC whose run stopped
+# after placing its link names that run and the command that takes it further.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -71,5 +72,27 @@ check "the partial copy is gone" test -z "$(ls -A "$shm")"
 check "SRC is whole" is "$(ls "$esc" | wc -l)" 30
 t migrate --resume
 check "then nothing to resume" has "$err" "nothing to resume"
+
+# Killed after its link was placed (the original still at the backup): a new migrate of
+# SRC, real, -n or --json, names that run and the command that takes it further.
+mkdir linked && echo data > linked/f
+TETHER_CRASH_AT=cleanup:begin "$TETHER" -q migrate linked "$shm/linked" >/dev/null 2>&1
+check "killed before the cleanup" is "$?" 137
+lid=$(ls -t "$XDG_STATE_HOME"/tether/journal/ | sed -n '1s/\.jsonl$//p')
+before=$(snapshot "$WORK/run")
+for how in "" "-n" "--json"; do
+    # shellcheck disable=SC2086
+    t $how migrate ./linked/ "$shm/other"
+    check "migrate $how of the link it left: exit 3" is "$rc" 3
+    check "migrate $how of the link it left: names the run and what takes it further" has "$out$err" \
+        "$WORK/run/linked: run $lid stopped part-way here (link in place, the original not yet deleted (at cleanup))"
+    check "migrate $how of the link it left: the command" has "$out$err" "take it further first: tether migrate --resume $lid"
+done
+check "nothing changed" is "$(snapshot "$WORK/run")" "$before"
+check "no DEST made" test ! -e "$shm/other"
+t migrate --resume "$lid"
+check "the resume finishes it" is "$rc" 0
+t migrate linked "$shm/other"
+check "then: only 'already a link'" has "$err" "linked: is already a link (to $shm/linked) (ENOTDIR); nothing to migrate"
 
 finish
