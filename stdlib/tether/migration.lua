@@ -943,7 +943,7 @@ function M.migrate(src, dest, opts)
   local st = M.state({ { plan = p } })
   local c <close>, cerr, ccode, ce = confine(p, st)
   if not c then return answer(nil, failure("refused", "nothing was changed", nil, cerr, ccode, ce)) end
-  local j, jerr, jcode, je = journal.create("migrate", { plan = p, roots = c:roots() })
+  local j, jerr, jcode, je = run.start("migrate", { plan = p, roots = c:roots() }) -- (with what the user ran)
   if not j then return refuse(nil, jerr, jcode, je) end
   p.id = j.id
   for _, l in ipairs(locks) do l:say(string.format("pid %d, run %s, migrate", tether.pid(), j.id)) end
@@ -1245,8 +1245,8 @@ local ADOPTED = { src_parent = true, dest_parent = true, at_dest = true, backup 
 journal.summaries.migrate = function(run)
   local st = M.state(run.records)
   local p = st.plan or {}
-  return { recipe = "migrate", state = st.ended or "unfinished", roots = { p.src, p.dest }, src = p.src, dest = p.dest },
-    st.ended == nil
+  return { recipe = "migrate", command = run.header.command, state = st.ended or "unfinished", roots = { p.src, p.dest },
+           src = p.src, dest = p.dest }, st.ended == nil
 end
 
 -- Whether v is what an undo adopted: identities under known names.
@@ -1267,6 +1267,8 @@ end
 journal.schemas.migrate = function(records)
   local p = records[1].plan
   if type(p) ~= "table" then return 1, "no plan" end
+  local bad = run.command_problem(records[1]) -- what the user ran (history shows it)
+  if bad then return 1, bad end
   if not check.abs(p.src) or not check.abs(p.dest) then return 1, "SRC and DEST must be absolute paths" end
   if type(p.hint) ~= "string" or not p.hint:find("^%x+$") then return 1, "no run hint" end
   -- Parsed, not made: a hostile journal's fields must not make tempname.make raise.
