@@ -127,7 +127,7 @@ if args.resume or args.rollback or args.finish then
     finish = "deleted the kept original of " .. p.id,
   }
   if json_out then
-    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {},
+    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.did or {},
                copy = p.copy })
   else
     cli.say("%s", said[what])
@@ -178,7 +178,7 @@ say_warnings(p)
 for _, n in ipairs(p.notes) do cli.warn("note: " .. cli.quote(n)) end
 for _, l in ipairs(p.links_into) do cli.warn("note: " .. cli.quote(l) .. " points into " .. cli.quote(p.src) .. "; it keeps working through the link") end
 if json_out then
-  cli.json({ changed = true, dry = false, mode = "migrate", id = p.id, src = p.src, dest = p.dest, steps = p.steps,
+  cli.json({ changed = true, dry = false, mode = "migrate", id = p.id, src = p.src, dest = p.dest, steps = p.did or {},
              bytes = p.size.bytes, files = p.size.files, seconds = secs, same_fs = p.same_fs, link = p.link,
              backup = p.keep_backup and p.backup or nil })
 else

@@ -360,6 +360,25 @@ local function touched(st, seq, name)
   return s and not (s.dir == "back" and s.phase == "done")
 end
 
+-- How many files the journal says a copy of family fam finished (its records).
+local function copied_count(st, fam)
+  local n = 0
+  for _, text in ipairs(st.copied[fam] or {}) do n = n + (raw.copied_records(text) or 0) end
+  return n
+end
+
+-- What step `name` does walked in direction dir (for -n, and --json's steps of what was
+-- done), described before it runs: taking back, or going on from a partial copy, reads
+-- as what it is.
+local function step_line(name, x, dir, st, fam)
+  local step = M.steps[name]
+  if dir == "back" then
+    return step.describe_back and step.describe_back(x, step_state(st, fam, name)) or "take back: " .. step.describe(x)
+  end
+  local records = step.describe_resume and x.id.tmp and not x.id.tmp.pending and copied_count(st, fam)
+  return records and records > 0 and step.describe_resume(x, records) or step.describe(x)
+end
+
 local function seq_of(p, which)
   if which == "migrate" then return p.same_fs and "migrate_same_fs" or p.keep_backup and "migrate_kept" or "migrate" end
   if which == "undo" then return p.same_fs and "undo_same_fs" or "undo" end
@@ -613,6 +632,7 @@ function Runner:walk(dir)
         local _, err, code, e = tether.fail("EINVAL", self.x.from, "the step '" .. name .. "' cannot be taken back")
         return nil, err, code, e, name
       end
+      local line = step_line(name, self.x, dir, self.st, self.family) -- (before the step changes the state)
       self:record(name, dir, "begin")
       testhook.point(label .. name .. ":begin")
       local ok, err, code, e
@@ -629,6 +649,8 @@ function Runner:walk(dir)
         return nil, err, code, e, name, dir == "do" and tether.interrupted() or nil
       end
       self:record(name, dir, "done")
+      self.p.did = self.p.did or {} -- what the command did (--json's steps)
+      self.p.did[#self.p.did + 1] = line
       testhook.point(label .. name .. ":done")
     end
   end
@@ -1022,13 +1044,6 @@ function M.where(p, quote, st)
   return "neither " .. q(p.src) .. " nor " .. q(p.dest) .. " is there (moved or deleted since)", false
 end
 
--- How many files the journal says a copy of family fam finished (its records).
-local function copied_count(st, fam)
-  local n = 0
-  for _, text in ipairs(st.copied[fam] or {}) do n = n + (raw.copied_records(text) or 0) end
-  return n
-end
-
 -- The steps a way would take on a run, described (for -n).
 local function would(p, st, way)
   local w = WAYS[way]
@@ -1036,13 +1051,8 @@ local function would(p, st, way)
   local seq, fam, out = M.sequences[x.seq], family(x.seq), {}
   for i = 1, #seq do
     local name = w.dir == "back" and seq[#seq + 1 - i] or seq[i]
-    local step = M.steps[name]
-    if w.dir == "back" and touched(st, fam, name) then
-      out[#out + 1] = step.describe_back and step.describe_back(x, step_state(st, fam, name)) or
-        "take back: " .. step.describe(x)
-    elseif w.dir == "do" and not done(st, fam, name) then
-      local records = step.describe_resume and x.id.tmp and not x.id.tmp.pending and copied_count(st, fam)
-      out[#out + 1] = records and records > 0 and step.describe_resume(x, records) or step.describe(x)
+    if (w.dir == "back" and touched(st, fam, name)) or (w.dir == "do" and not done(st, fam, name)) then
+      out[#out + 1] = step_line(name, x, w.dir, st, fam)
     end
   end
   return out

@@ -247,7 +247,7 @@ M.kinds.migrate = {
   undo = function(r, opts)
     local p, err, code, outcome, sig, problems, e = migration().undo(r.id, opts)
     if not p then return nil, err, code, outcome or "refused", sig, problems, e end
-    return { changed = not p.dry and not p.tidied, dry = p.dry, steps = p.steps or {}, plan = p, warnings = p.warnings }
+    return { changed = not p.dry and not p.tidied, dry = p.dry, steps = p.dry and p.steps or p.did or {}, plan = p, warnings = p.warnings }
   end,
 }
 
