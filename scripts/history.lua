@@ -110,12 +110,13 @@ for _, r in ipairs(rows) do
   local what
   if r.recipe == "migrate" then what = cli.quote(r.src) .. " -> " .. cli.quote(r.dest)
   else
-    local roots, words = {}, {}
+    local roots = {}
     for i, root in ipairs(r.roots) do roots[i] = cli.quote(root) end
-    for i, w in ipairs(r.command or {}) do words[i] = cli.quote(w) end
-    what = string.format("%d changed, %d skipped, %d failed  %s", r.done, r.skipped, r.failed, table.concat(roots, " ")) ..
-      (#words > 0 and "  (tether " .. table.concat(words, " ") .. ")" or "")
+    what = string.format("%d changed, %d skipped, %d failed  %s", r.done, r.skipped, r.failed, table.concat(roots, " "))
   end
+  local words = {} -- what the user ran, when the journal keeps it
+  for i, w in ipairs(r.command or {}) do words[i] = cli.quote(w) end
+  if #words > 0 then what = what .. "  (tether " .. table.concat(words, " ") .. ")" end
   cli.say("%s  %-11s %-11s %s", r.id, r.recipe, r.state, what)
 end
 return code

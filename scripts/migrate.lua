@@ -102,7 +102,7 @@ end
 
 -- The steps a run takes (or would), from the steps table.
 local function print_steps(steps)
-  for i, s in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(s)) end
+  for i, s in ipairs(steps) do cli.say("  %d. %s", i, s) end
 end
 
 if args.resume or args.rollback or args.finish then
@@ -127,7 +127,7 @@ if args.resume or args.rollback or args.finish then
     finish = "deleted the kept original of " .. p.id,
   }
   if json_out then
-    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.steps or {},
+    cli.json({ changed = true, dry = false, id = p.id, mode = what, src = p.src, dest = p.dest, steps = p.did or {},
                copy = p.copy })
   else
     cli.say("%s", said[what])
@@ -166,7 +166,7 @@ if p.dry then
   cli.say("  %s", p.same_fs and "same filesystem: a rename, no copy" or
     string.format("needs %s on the destination (with a %s margin), %s free", units.bytes(p.need),
       units.bytes(p.margin), units.bytes(p.free)))
-  for i, step in ipairs(steps) do cli.say("  %d. %s", i, cli.quote(step)) end
+  for i, step in ipairs(steps) do cli.say("  %d. %s", i, step) end
   if p.keep_backup then cli.say("  the original stays at %s until tether migrate --finish", cli.quote(p.backup)) end
   for _, n in ipairs(p.notes) do cli.say("  note: %s", cli.quote(n)) end
   for _, l in ipairs(p.links_into) do cli.say("  note: %s points into SRC (it keeps working through the link)", cli.quote(l)) end
@@ -178,7 +178,7 @@ say_warnings(p)
 for _, n in ipairs(p.notes) do cli.warn("note: " .. cli.quote(n)) end
 for _, l in ipairs(p.links_into) do cli.warn("note: " .. cli.quote(l) .. " points into " .. cli.quote(p.src) .. "; it keeps working through the link") end
 if json_out then
-  cli.json({ changed = true, dry = false, mode = "migrate", id = p.id, src = p.src, dest = p.dest, steps = p.steps,
+  cli.json({ changed = true, dry = false, mode = "migrate", id = p.id, src = p.src, dest = p.dest, steps = p.did or {},
              bytes = p.size.bytes, files = p.size.files, seconds = secs, same_fs = p.same_fs, link = p.link,
              backup = p.keep_backup and p.backup or nil })
 else

@@ -94,7 +94,7 @@ end
 if result.dry then
   if result.steps then
     cli.say("would undo %s:", named)
-    for i, s in ipairs(result.steps) do cli.say("  %d. %s", i, cli.quote(s)) end
+    for i, s in ipairs(result.steps) do cli.say("  %d. %s", i, s) end
   else
     cli.say("would undo %s: %s", named, cli.count(result.count, "change"))
     for k = #result.actions, 1, -1 do cli.say("  take back: %s", require("tether.plan").describe_action(result.actions[k].a, true)) end

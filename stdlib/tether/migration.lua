@@ -27,6 +27,7 @@ local writers = require "tether.writers"
 
 local raw = tether.raw
 local M = {}
+local q = tether.quote -- (step descriptions name each path quoted, never the line whole)
 
 local function info(p) return tether.info(p) end
 local function id_of(t) return t and { dev = t.dev, ino = t.ino } or nil end
@@ -127,7 +128,7 @@ end
 -- rt.warn(msg).
 M.steps = {
   copy = {
-    describe = function(x) return string.format("copy %s to %s (%s in %d files)", x.from, x.tmp,
+    describe = function(x) return string.format("copy %s to %s (%s in %d files)", q(x.from), q(x.tmp),
       units.bytes(x.size.bytes), x.size.files) end,
     run = function(x, rt)
       local opts = { into = true, final = x.to, expect = x.id.from, progress = rt.report("copy"),
@@ -158,6 +159,17 @@ M.steps = {
     end,
     -- prior: how the copy stood before it was taken back (cut short, or done).
     undo = function(x, rt, prior) return remove_copy(x, rt, not (prior and prior.phase == "done")) end,
+    -- What taking it back does (for -n): the copy goes, nothing is copied.
+    describe_back = function(x, prior)
+      return string.format("remove the %s %s", (prior and prior.phase == "done") and "copy" or "partial copy", q(x.tmp))
+    end,
+    -- What a resume of a copy cut short does (for -n): records, the files the journal
+    -- says the earlier attempt finished (each is checked when the resume runs).
+    describe_resume = function(x, records)
+      return string.format("go on with the copy of %s into the partial copy %s (%s in %d files in all): " ..
+        "of the %d files recorded finished, each is kept when it and its source are unchanged, the rest removed and copied",
+        q(x.from), q(x.tmp), units.bytes(x.size.bytes), x.size.files, records)
+    end,
   },
   verify = {
     describe = function(x) return "verify the copy (" .. (x.verify == "hash" and
@@ -169,7 +181,7 @@ M.steps = {
     undo = function() return true end,
   },
   place = {
-    describe = function(x) return "rename " .. x.tmp .. " to " .. x.to end,
+    describe = function(x) return "rename " .. q(x.tmp) .. " to " .. q(x.to) end,
     is_done = function(x) return is(info(x.to), x.id.tmp) and not info(x.tmp) end,
     run = function(x)
       return raw.rename(x.tmp, x.to, { expect = x.id.tmp, noreplace = not x.to_existed, expect_to = x.id.to })
@@ -184,7 +196,7 @@ M.steps = {
     end,
   },
   aside = {
-    describe = function(x) return "rename " .. x.from .. " aside to " .. x.bak end,
+    describe = function(x) return "rename " .. q(x.from) .. " aside to " .. q(x.bak) end,
     is_done = function(x)
       local f = info(x.from)
       return is(info(x.bak), x.id.from) and (not f or f.type == "symlink" or f.type == "junction")
@@ -193,7 +205,7 @@ M.steps = {
     undo = function(x) return move_back(x.id.from, x.bak, x.from, "the original") end,
   },
   check = {
-    describe = function(x) return "check that nothing wrote into " .. x.from ..
+    describe = function(x) return "check that nothing wrote into " .. q(x.from) ..
       " since the copy began (open files, and the change time of every entry)" end,
     run = function(x, rt)
       if x.force then
@@ -226,7 +238,7 @@ M.steps = {
     undo = function() return true end,
   },
   link = {
-    describe = function(x) return "make " .. x.link_at .. " a " .. x.link .. " to " .. x.to ..
+    describe = function(x) return "make " .. q(x.link_at) .. " a " .. x.link .. " to " .. q(x.to) ..
       " and check it leads there" end,
     is_done = function(x)
       local i = info(x.link_at)
@@ -250,7 +262,7 @@ M.steps = {
     end,
   },
   unlink = { -- undo: the link SRC -> DEST goes, so the copy can take its place
-    describe = function(x) return "remove the link " .. x.link_at .. " -> " .. x.from end,
+    describe = function(x) return "remove the link " .. q(x.link_at) .. " -> " .. q(x.from) end,
     is_done = function(x)
       local i = info(x.link_at)
       return not i or i.type == "dir"
@@ -266,7 +278,7 @@ M.steps = {
     end,
   },
   cleanup = {
-    describe = function(x) return "delete the original, set aside at " .. x.bak end,
+    describe = function(x) return "delete the original, set aside at " .. q(x.bak) end,
     is_done = function(x) return not info(x.bak) end,
     run = function(x, rt)
       for _, old in ipairs(x.remove) do
@@ -279,7 +291,7 @@ M.steps = {
     end,
   },
   restore = { -- undo: DEST was an empty directory before the migration
-    describe = function(x) return x.restore and ("make the empty directory " .. x.restore .. " again") or "nothing to restore" end,
+    describe = function(x) return x.restore and ("make the empty directory " .. q(x.restore) .. " again") or "nothing to restore" end,
     run = function(x)
       if x.restore and not info(x.restore) then return raw.mkdir(x.restore) end
       return true
@@ -287,7 +299,7 @@ M.steps = {
     undo = function() return true end,
   },
   move = { -- one filesystem: a rename is the whole copy
-    describe = function(x) return "rename " .. x.from .. " to " .. x.to .. " (same filesystem)" end,
+    describe = function(x) return "rename " .. q(x.from) .. " to " .. q(x.to) .. " (same filesystem)" end,
     is_done = function(x) return is(info(x.to), x.id.from) and not is(info(x.from), x.id.from) end,
     run = function(x)
       return raw.rename(x.from, x.to, { expect = x.id.from, noreplace = not x.to_existed, expect_to = x.id.to })
@@ -346,6 +358,25 @@ end
 local function touched(st, seq, name)
   local s = step_state(st, seq, name)
   return s and not (s.dir == "back" and s.phase == "done")
+end
+
+-- How many files the journal says a copy of family fam finished (its records).
+local function copied_count(st, fam)
+  local n = 0
+  for _, text in ipairs(st.copied[fam] or {}) do n = n + (raw.copied_records(text) or 0) end
+  return n
+end
+
+-- What step `name` does walked in direction dir (for -n, and --json's steps of what was
+-- done), described before it runs: taking back, or going on from a partial copy, reads
+-- as what it is.
+local function step_line(name, x, dir, st, fam)
+  local step = M.steps[name]
+  if dir == "back" then
+    return step.describe_back and step.describe_back(x, step_state(st, fam, name)) or "take back: " .. step.describe(x)
+  end
+  local records = step.describe_resume and x.id.tmp and not x.id.tmp.pending and copied_count(st, fam)
+  return records and records > 0 and step.describe_resume(x, records) or step.describe(x)
 end
 
 local function seq_of(p, which)
@@ -601,6 +632,7 @@ function Runner:walk(dir)
         local _, err, code, e = tether.fail("EINVAL", self.x.from, "the step '" .. name .. "' cannot be taken back")
         return nil, err, code, e, name
       end
+      local line = step_line(name, self.x, dir, self.st, self.family) -- (before the step changes the state)
       self:record(name, dir, "begin")
       testhook.point(label .. name .. ":begin")
       local ok, err, code, e
@@ -617,6 +649,8 @@ function Runner:walk(dir)
         return nil, err, code, e, name, dir == "do" and tether.interrupted() or nil
       end
       self:record(name, dir, "done")
+      self.p.did = self.p.did or {} -- what the command did (--json's steps)
+      self.p.did[#self.p.did + 1] = line
       testhook.point(label .. name .. ":done")
     end
   end
@@ -931,7 +965,7 @@ function M.migrate(src, dest, opts)
   local st = M.state({ { plan = p } })
   local c <close>, cerr, ccode, ce = confine(p, st)
   if not c then return answer(nil, failure("refused", "nothing was changed", nil, cerr, ccode, ce)) end
-  local j, jerr, jcode, je = journal.create("migrate", { plan = p, roots = c:roots() })
+  local j, jerr, jcode, je = run.start("migrate", { plan = p, roots = c:roots() }) -- (with what the user ran)
   if not j then return refuse(nil, jerr, jcode, je) end
   p.id = j.id
   for _, l in ipairs(locks) do l:say(string.format("pid %d, run %s, migrate", tether.pid(), j.id)) end
@@ -942,12 +976,54 @@ function M.migrate(src, dest, opts)
   return answer(p, res)
 end
 
+-- Where the original of a migration stopped before its link can be, by its steps: SRC
+-- until it was set aside (or moved, on one filesystem), the backup once that began, DEST
+-- once a same-filesystem move began. None once the link is in place (from then on the
+-- data is the copy at DEST).
+local function original_places(p, st)
+  if done(st, "migrate", "link") then return {} end
+  local out = {}
+  if not done(st, "migrate", "aside") then out[#out + 1] = { path = p.src, name = "SRC" } end
+  if touched(st, "migrate", "aside") then out[#out + 1] = { path = p.backup, name = "the original set aside at " .. q(p.backup) } end
+  if touched(st, "migrate", "move") then out[#out + 1] = { path = p.dest, name = "DEST" } end
+  return out
+end
+
+-- Before a resume or rollback compares or moves anything: the original is still the
+-- directory this run copied (its identity as recorded), where its steps left it. One
+-- moved or replaced since is no partial copy's fault: the user is told to put it back.
+-- The place the original of a run stopped before its link was last known to be, and its
+-- name, when it is at none of the places its steps left it at (nil when it is, or need
+-- not be).
+local function original_lost(p, st)
+  local places = original_places(p, st)
+  if #places == 0 then return nil end
+  for _, at in ipairs(places) do
+    if is(info(at.path), p.ids.src) then return nil end
+  end
+  return places[#places].path, places[#places].name
+end
+
+local function original_there(p, st, id, what)
+  local lost, name = original_lost(p, st)
+  if not lost then return true end
+  local at = { path = lost, name = name }
+  local now = info(at.path)
+  return tether.fail(now and "ECHANGED" or "ENOENT", at.path, at.name .. " is not the directory this run copied (" ..
+    (now and "replaced" or "moved") .. " since it stopped)", "put the original back at " .. q(at.path) ..
+    ", then run " .. M.commands(id)[what] .. " again; nothing was changed")
+end
+
 -- Where the one complete copy of the data is now, as the paths this run knew show it,
 -- and whether they tell: when they no longer do (SRC made a link by a later run, or moved
 -- or deleted since), where SRC leads now, or why it cannot tell. quote (tether.quote for
 -- a terminal; none for JSON) shows each name.
-function M.where(p, quote)
+function M.where(p, quote, st)
   local q = quote or function(x) return x end
+  local lost = st and not st.ended and original_lost(p, st)
+  if lost then
+    return "the original was at " .. q(lost) .. ", and is not there now (moved or replaced since the run stopped)", false
+  end
   local s = info(p.src)
   if s and s.type == "dir" then return q(p.src), true end
   local linked = s and (s.type == "symlink" or s.type == "junction")
@@ -975,10 +1051,8 @@ local function would(p, st, way)
   local seq, fam, out = M.sequences[x.seq], family(x.seq), {}
   for i = 1, #seq do
     local name = w.dir == "back" and seq[#seq + 1 - i] or seq[i]
-    if w.dir == "back" and touched(st, fam, name) then
-      out[#out + 1] = "take back: " .. M.steps[name].describe(x)
-    elseif w.dir == "do" and not done(st, fam, name) then
-      out[#out + 1] = M.steps[name].describe(x)
+    if (w.dir == "back" and touched(st, fam, name)) or (w.dir == "do" and not done(st, fam, name)) then
+      out[#out + 1] = step_line(name, x, w.dir, st, fam)
     end
   end
   return out
@@ -1006,8 +1080,9 @@ local function nothing_to(what)
 end
 
 -- The run a command acts on: the one named, or else the newest the command applies to
--- (for a rollback, the newest that has not ended: one the rollback cannot apply to says
--- why). Returns it, or tether.fail's values.
+-- (for a rollback or a resume, the newest that has not ended, whatever its mode: one the
+-- command cannot apply to says why and what finishes it, as when named). Returns it, or
+-- tether.fail's values.
 local function find_run(what, which)
   if which and which ~= "last" then
     local r, err, code, e = journal.find(which)
@@ -1018,7 +1093,7 @@ local function find_run(what, which)
   local r, err, code, e = journal.find(nil, function(run)
     if run.kind ~= "migrate" then return false end
     local st = M.state(run.records)
-    if what == "rollback" then return not st.ended end
+    if what == "rollback" or what == "resume" then return not st.ended end
     return state_of(st, false).go[what] ~= nil
   end)
   if r then return r end
@@ -1095,6 +1170,10 @@ function M.continue(what, which, opts)
   end
   local p = st.plan
   p.id = r.id
+  if WAYS[way].which == "migrate" then
+    local ok, oerr, ocode, oe = original_there(p, st, r.id, what)
+    if not ok then return refuse(nil, oerr, ocode, oe) end
+  end
   if way == "undo" and st.mode ~= "undo" then -- an undo begins: checked first, as a migration is
     local size, perr, pcode, pe, problems = preflight.undo(p, opts) -- (it only looks: -n too)
     if not size then return refuse(nil, perr, pcode, pe, problems) end
@@ -1154,9 +1233,9 @@ function M.status(runs, broken)
       local state, command = M.describe_state(r)
       local st = M.state(r.records)
       out[#out + 1] = { id = r.id, src = st.plan.src, dest = st.plan.dest, state = state, command = command,
-                        ended = st.ended ~= nil, data = M.where(st.plan), started = r.header.time }
+                        ended = st.ended ~= nil, data = M.where(st.plan, nil, st), started = r.header.time }
       -- (as a terminal shows it, and whether the paths tell where the data is)
-      out[#out].data_shown, out[#out].data_known = M.where(st.plan, tether.quote)
+      out[#out].data_shown, out[#out].data_known = M.where(st.plan, tether.quote, st)
     end
   end
   return out, broken
@@ -1176,8 +1255,8 @@ local ADOPTED = { src_parent = true, dest_parent = true, at_dest = true, backup 
 journal.summaries.migrate = function(run)
   local st = M.state(run.records)
   local p = st.plan or {}
-  return { recipe = "migrate", state = st.ended or "unfinished", roots = { p.src, p.dest }, src = p.src, dest = p.dest },
-    st.ended == nil
+  return { recipe = "migrate", command = run.header.command, state = st.ended or "unfinished", roots = { p.src, p.dest },
+           src = p.src, dest = p.dest }, st.ended == nil
 end
 
 -- Whether v is what an undo adopted: identities under known names.
@@ -1198,6 +1277,8 @@ end
 journal.schemas.migrate = function(records)
   local p = records[1].plan
   if type(p) ~= "table" then return 1, "no plan" end
+  local bad = run.command_problem(records[1]) -- what the user ran (history shows it)
+  if bad then return 1, bad end
   if not check.abs(p.src) or not check.abs(p.dest) then return 1, "SRC and DEST must be absolute paths" end
   if type(p.hint) ~= "string" or not p.hint:find("^%x+$") then return 1, "no run hint" end
   -- Parsed, not made: a hostile journal's fields must not make tempname.make raise.

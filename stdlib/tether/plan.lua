@@ -1100,13 +1100,8 @@ journal.schemas.plan = function(records)
     if not check.abs(r.path) or not check.id(r) then return 1, "a root is not an absolute path with its identity" end
   end
   if type(h.actions) ~= "table" then return 1, "no actions" end
-  if h.recipe ~= nil and (type(h.recipe) ~= "string" or not h.recipe:match("^[%w%-]+$")) then return 1, "a malformed recipe" end
-  if h.command ~= nil then -- what the user ran (history shows it)
-    if type(h.command) ~= "table" then return 1, "a malformed command" end
-    for _, w in ipairs(h.command) do
-      if type(w) ~= "string" then return 1, "a malformed command" end
-    end
-  end
+  local bad = run.command_problem(h) -- what the user ran (history shows it)
+  if bad then return 1, bad end
   if h.migrations ~= nil then -- tether apply's: the ids of the migration runs it made
     if type(h.migrations) ~= "table" then return 1, "malformed migrations" end
     for _, id in ipairs(h.migrations) do

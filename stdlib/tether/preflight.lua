@@ -126,6 +126,9 @@ function M.places(src, dest)
   local info, err, code, e = tether.info(src)
   if not info then return nil, err, code, e end
   if info.type == "symlink" or info.type == "junction" then
+    -- (the link a run that stopped after placing it made: that run is named)
+    local where, stopped, further = M.stopped_on({ src = tether.absolute(src) or src })
+    if where then return tether.fail("EBUSY", where, stopped, further .. "; nothing was changed") end
     return tether.fail("ENOTDIR", src, "is already a link (to " .. tostring(info.target) .. ")", "nothing to migrate")
   end
   if info.type ~= "dir" then return tether.fail("ENOTDIR", src, "is not a directory", "migrate moves folders") end

@@ -135,6 +135,18 @@ local function what_was_run()
   return #words > 0 and words or nil, cli and cli.recipe or nil
 end
 
+-- What is wrong with the words a journal's header says were run (nil when nothing is: a
+-- journal older than them has none), for each kind's schema.
+function M.command_problem(h)
+  if h.recipe ~= nil and (type(h.recipe) ~= "string" or not h.recipe:match("^[%w%-]+$")) then return "a malformed recipe" end
+  if h.command ~= nil then
+    if type(h.command) ~= "table" then return "a malformed command" end
+    for _, w in ipairs(h.command) do
+      if type(w) ~= "string" then return "a malformed command" end
+    end
+  end
+end
+
 function M.start(kind, header)
   if header.command == nil then header.command, header.recipe = what_was_run() end
   return journal.create(kind, header)
@@ -235,7 +247,7 @@ M.kinds.migrate = {
   undo = function(r, opts)
     local p, err, code, outcome, sig, problems, e = migration().undo(r.id, opts)
     if not p then return nil, err, code, outcome or "refused", sig, problems, e end
-    return { changed = not p.dry and not p.tidied, dry = p.dry, steps = p.steps or {}, plan = p, warnings = p.warnings }
+    return { changed = not p.dry and not p.tidied, dry = p.dry, steps = p.dry and p.steps or p.did or {}, plan = p, warnings = p.warnings }
   end,
 }
 
