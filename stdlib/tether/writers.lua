@@ -1,6 +1,8 @@
 -- tether.writers: which processes could change a folder while it is being moved: those
--- holding a file under it open for writing, and those whose working directory is inside
--- it (they can open its files by relative names at any time). Linux /proc; elsewhere
+-- holding a file under it open for writing, or mapped shared and writable (a store
+-- through such a mapping changes the file without changing its times again, even after
+-- the descriptor is closed), and those whose working directory is inside it (they can
+-- open its files by relative names at any time). Linux /proc; elsewhere
 -- none can be seen, and `checked` says so.
 local tether = require "tether"
 
@@ -25,6 +27,21 @@ local function writing(pid, fd)
   return flags and tonumber(flags, 8) & 3 ~= 0
 end
 
+-- The files process pid maps shared and writable (perms "rw.s"), by their paths.
+local function mapped_for_writing(pid)
+  local f = io.open(path.join("/proc", pid, "maps"))
+  if not f then return {} end -- gone meanwhile, or not ours to read
+  local out = {}
+  for line in f:lines() do
+    local perms, file = line:match("^%S+%s+(%S+)%s+%S+%s+%S+%s+%S+%s+(/.*)$")
+    if perms and perms:sub(2, 2) == "w" and perms:sub(4, 4) == "s" then
+      out[#out + 1] = (file:gsub(" %(deleted%)$", ""))
+    end
+  end
+  f:close()
+  return out
+end
+
 -- scan(dirs) -> writers, cwds, checked: lists of "NAME (pid N) writes PATH" and
 -- "NAME (pid N) works in PATH" for processes other than this one, for the real paths
 -- in dirs.
@@ -45,6 +62,13 @@ function M.scan(dirs)
         for _, dir in ipairs(dirs) do
           if target and inside(target, dir) and writing(pid, fd.name) then
             writers[#writers + 1] = string.format("%s (pid %s) writes %s", comm(pid), pid, target)
+          end
+        end
+      end
+      for _, file in ipairs(mapped_for_writing(pid)) do
+        for _, dir in ipairs(dirs) do
+          if inside(file, dir) then
+            writers[#writers + 1] = string.format("%s (pid %s) maps %s shared and writable", comm(pid), pid, file)
           end
         end
       end
