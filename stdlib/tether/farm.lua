@@ -146,14 +146,20 @@ function Farm:note(level, fmt, ...)
   if self.say and level <= self.verbose then self.say(string.format(fmt, ...)) end
 end
 
--- The ignore regexes of the package in directory pkg_dir: its .stow-local-ignore, else
--- ~/.stow-global-ignore, else stow's built-in list.
-function Farm:ignore_list(pkg_dir)
+-- The ignore regexes of the package in directory pkg_dir (in stow directory sdir): its
+-- .stow-local-ignore, else ~/.stow-global-ignore, else stow's built-in list. The
+-- package's file is read only when reached through links the trust rule follows
+-- (trusted_dir): another user's link there could lead to a file only root can read.
+function Farm:ignore_list(pkg_dir, sdir)
   local list = self.ignore_lists[pkg_dir]
   if list then return list end
   local home = os.getenv("HOME")
-  for _, file in ipairs({ path.join(pkg_dir, ".stow-local-ignore"), home and (home .. "/.stow-global-ignore") or nil }) do
-    local f = io.open(file, "rb")
+  local here, err = self:trusted_dir(path.join(pkg_dir, ".stow-local-ignore"), sdir)
+  if not here then
+    self.errors[#self.errors + 1] = err
+  end
+  for _, file in ipairs({ here or false, home and (home .. "/.stow-global-ignore") or false }) do
+    local f = file and io.open(file, "rb")
     if f then
       local text = f:read("a") or ""
       f:close()
@@ -264,7 +270,7 @@ function Farm:ignored(sdir, pkg, pkg_rel, name)
       return true
     end
   end
-  local list = self:ignore_list(path.join(sdir, pkg))
+  local list = self:ignore_list(path.join(sdir, pkg), sdir)
   if list.path and list.path:find("/" .. pkg_rel) then
     self:note(4, "  ignoring path /%s", pkg_rel)
     return true
@@ -305,7 +311,7 @@ function Farm:trusted_dir(dir, base)
           local whose = why == "owner" and "is a link that belongs to another user (uid " .. i.uid .. "), who could point it anywhere"
             or "is a link in a directory another user can write, who could have put it there"
           return nil, select(2, tether.fail("EPERM", q, whose .. "; not followed into (" .. i.target .. ")",
-            "a farm links such a link as it is, but never lists what it leads to"))
+            "a farm links such a link as it is, but never reads or lists what it leads to"))
         end
         local rest = { table.unpack(names, k) }
         names, k = path.parts(i.target), 1

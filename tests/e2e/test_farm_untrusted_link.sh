@@ -25,12 +25,12 @@ fresh() {
     chown 65534:65534 stow/nobpkg
 }
 
-# refused NAME WHY: the last run was refused naming nobody's link for WHY, the target is
+# refused NAME WHY [LINK]: the last run was refused naming nobody's link (stow/nobpkg/bin) for WHY, the target is
 # as it was ($before), no name of the root-only directory was shown or linked, nothing
 # was written there.
 refused() {
     check "$1: refused" is "$rc" 3
-    check "$1: names the link" has "$err" "stow/nobpkg/bin"
+    check "$1: names the link" has "$err" "${3:-stow/nobpkg/bin}"
     check "$1: says why" has "$err" "$2"
     check "$1: nothing changed" has "$err" "nothing changed"
     check "$1: target untouched" is "$(snapshot tgt)" "$before"
@@ -75,6 +75,15 @@ check "free target: linked" is "$rc" 0
 check "free target: the package's link linked as one entry" is "$(readlink tgt/bin)" "../stow/nobpkg/bin"
 check "free target: nothing else" is "$(cd tgt && find . | LC_ALL=C sort | tr '\n' ' ')" ". ./bin "
 check "free target: no secret name shown" eval '! has "$out$err" secret'
+
+# nobody's .stow-local-ignore, a link to a file only root can read whose line is no
+# regex: never read (an error quoting the bad pattern would show it).
+echo '(secret-pattern' > "$WORK/rootonly/ignore" && before_rootonly=$(snapshot "$WORK/rootonly")
+fresh && rm stow/nobpkg/bin && mkdir stow/nobpkg/etc && echo c > stow/nobpkg/etc/c
+ln -s ../../../rootonly/ignore stow/nobpkg/.stow-local-ignore && chown -h 65534:65534 stow/nobpkg/.stow-local-ignore
+before=$(snapshot tgt)
+t farm -d stow -t tgt nobpkg
+refused "ignore list" "belongs to another user" stow/nobpkg/.stow-local-ignore
 
 # The caller's own link in its own package is followed as before: into the target's
 # existing directory, a link for each of its entries.
