@@ -68,6 +68,16 @@ fresh && chown -h 0:0 stow/nobpkg/bin && mkdir tgt/bin && before=$(snapshot tgt)
 t farm -d stow -t tgt nobpkg
 refused "root's link in nobody's directory" "a directory another user can write"
 
+# tether apply's farms plan with the same farm: refused the same way.
+fresh && mkdir tgt/bin && before=$(snapshot tgt)
+echo 'return { farms = { { dir = "stow", target = "tgt", packages = { "nobpkg" } } } }' > decl.lua
+t apply decl.lua
+check "apply: refused" is "$rc" 3
+check "apply: names the link and why" has "$err" "stow/nobpkg/bin: is a link that belongs to another user"
+check "apply: target untouched" is "$(snapshot tgt)" "$before"
+check "apply: nothing written through the link" is "$(snapshot "$WORK/rootonly")" "$before_rootonly"
+rm decl.lua
+
 # The target is free: nobody's link is linked as it is (as stow does), nothing listed.
 fresh
 t farm -d stow -t tgt nobpkg
