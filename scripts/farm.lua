@@ -49,10 +49,14 @@ Where farm differs from stow 2.3.1 on purpose: --dotfiles works in directories t
 already exist or are unfolded (stow stops with "stow_contents() called with
 non-directory path"), and with --no-folding and --adopt (stow looks for .x, not dot-x,
 in the package); an absolute symlink anywhere in a package is refused (stow notices it
-only at the package's top); --adopt refuses a file in DIR where the package has a
-directory (stow moves the file into that directory); a link that leads nowhere keeps its
-directory from being folded (stow overlooks it, then fails part-way removing the
-directory); usage errors exit 2, not 1.
+only at the package's top); a link in a package that is another user's (or root's in a
+directory another user can write) is never gone through: where DIR is free it is linked
+as it is, as stow does, but where stow would list or read what it leads to (a directory
+in DIR, unfolding, unstowing, a .stow-local-ignore) the run is refused naming it;
+--adopt refuses a file in DIR where the package has a directory (stow moves the file
+into that directory); a link that leads nowhere keeps its directory from being folded
+(stow overlooks it, then fails part-way removing the directory); usage errors exit 2,
+not 1.
 
 Exit codes: as stow, 1 when there are conflicts in the stow form (-S/-D/-R or none);
 3 in the link/unlink/relink form, as every tether recipe that changed nothing.]],

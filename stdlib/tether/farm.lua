@@ -146,14 +146,20 @@ function Farm:note(level, fmt, ...)
   if self.say and level <= self.verbose then self.say(string.format(fmt, ...)) end
 end
 
--- The ignore regexes of the package in directory pkg_dir: its .stow-local-ignore, else
--- ~/.stow-global-ignore, else stow's built-in list.
-function Farm:ignore_list(pkg_dir)
+-- The ignore regexes of the package in directory pkg_dir (in stow directory sdir): its
+-- .stow-local-ignore, else ~/.stow-global-ignore, else stow's built-in list. The
+-- package's file is read only when reached through links the trust rule follows
+-- (trusted_dir): another user's link there could lead to a file only root can read.
+function Farm:ignore_list(pkg_dir, sdir)
   local list = self.ignore_lists[pkg_dir]
   if list then return list end
   local home = os.getenv("HOME")
-  for _, file in ipairs({ path.join(pkg_dir, ".stow-local-ignore"), home and (home .. "/.stow-global-ignore") or nil }) do
-    local f = io.open(file, "rb")
+  local here, err = self:trusted_dir(path.join(pkg_dir, ".stow-local-ignore"), sdir)
+  if not here then
+    self.errors[#self.errors + 1] = err
+  end
+  for _, file in ipairs({ here or false, home and (home .. "/.stow-global-ignore") or false }) do
+    local f = file and io.open(file, "rb")
     if f then
       local text = f:read("a") or ""
       f:close()
@@ -264,7 +270,7 @@ function Farm:ignored(sdir, pkg, pkg_rel, name)
       return true
     end
   end
-  local list = self:ignore_list(path.join(sdir, pkg))
+  local list = self:ignore_list(path.join(sdir, pkg), sdir)
   if list.path and list.path:find("/" .. pkg_rel) then
     self:note(4, "  ignoring path /%s", pkg_rel)
     return true
@@ -277,11 +283,60 @@ function Farm:ignored(sdir, pkg, pkg_rel, name)
   return false
 end
 
--- The names in directory dir, sorted; one that cannot be read is an error of the run
--- (as stow stops on it), never taken as empty.
-function Farm:listing(dir)
+-- The real path of dir, a directory below base (a real path: the stow directory or the
+-- target), each link on the way followed only when the trust rule allows it
+-- (tether.link_trusted: the caller's link, or root's in a directory no other user can
+-- write), as apply's resolver does. A package is another user's to write: a link of
+-- theirs in it could lead anywhere (a directory only root can read), so it is never gone
+-- through. Returns the path, or nil and tether.fail's message naming the link.
+local MAX_LINKS = 40 -- as the kernel's ELOOP
+function Farm:trusted_dir(dir, base)
+  local below = path.below(dir, base)
+  if not below then return nil, select(2, tether.fail("EOUTSIDE", dir, "is not inside " .. base)) end
+  local names, cur, k, hops = path.parts(below), base, 1, 0
+  while k <= #names do
+    local name = names[k]
+    k = k + 1
+    if name == ".." then
+      cur = path.dirname(cur)
+    elseif name ~= "." then
+      local q = path.join(cur, name)
+      local i = tether.info(q)
+      if i and i.type == "symlink" then
+        hops = hops + 1
+        if hops > MAX_LINKS then return nil, select(2, tether.fail("ELOOP", dir, "too many links on the way")) end
+        local trusted, why = true, nil
+        if i.uid then trusted, why = tether.link_trusted(i.uid, tether.info(cur)) end
+        if not trusted then
+          local whose = why == "owner" and "is a link that belongs to another user (uid " .. i.uid .. "), who could point it anywhere"
+            or "is a link in a directory another user can write, who could have put it there"
+          return nil, select(2, tether.fail("EPERM", q, whose .. "; not followed into (" .. i.target .. ")",
+            "a farm links such a link as it is, but never reads or lists what it leads to"))
+        end
+        local rest = { table.unpack(names, k) }
+        names, k = path.parts(i.target), 1
+        for _, r in ipairs(rest) do names[#names + 1] = r end
+        if path.is_absolute(i.target) then cur = path.root(i.target) end
+      else
+        cur = q
+      end
+    end
+  end
+  return cur
+end
+
+-- The names in directory dir (below base, the stow directory or the target: see
+-- trusted_dir), sorted; one that cannot be read, or is reached only through a link the
+-- trust rule does not follow, is an error of the run (as stow stops on it), never taken
+-- as empty.
+function Farm:listing(dir, base)
+  local real, err = self:trusted_dir(dir, base)
+  if not real then
+    self.errors[#self.errors + 1] = err
+    return {}
+  end
   local names = {}
-  for e in tether.walk(dir, { max_depth = 1 }) do
+  for e in tether.walk(real, { max_depth = 1 }) do
     if e.error then
       local _, msg = tether.fail(e.error, e.path, "cannot read this directory")
       self.errors[#self.errors + 1] = msg
@@ -313,7 +368,7 @@ function Farm:stow_contents(pkg, pkg_rel, rel, source, sdir)
   sdir = sdir or self.stow_dir
   local dir = path.join(sdir, join(pkg, pkg_rel))
   self:note(3, "stowing contents of %s into %s", dir, shown(rel))
-  for _, name in ipairs(self:listing(dir)) do
+  for _, name in ipairs(self:listing(dir, sdir)) do
     local node = child(pkg_rel, name)
     if not self:ignored(sdir, pkg, node, name) then
       local to = self:target_of(name)
@@ -382,7 +437,7 @@ end
 function Farm:unstow_contents(pkg, pkg_rel, rel)
   if self:protected(rel) then return end
   self:note(3, "unstowing from %s", shown(rel))
-  for _, name in ipairs(self:listing(path.join(self.stow_dir, join(pkg, pkg_rel)))) do
+  for _, name in ipairs(self:listing(path.join(self.stow_dir, join(pkg, pkg_rel)), self.stow_dir)) do
     local node = child(pkg_rel, name)
     if not self:ignored(self.stow_dir, pkg, node, name) then
       self:unstow_node(pkg, node, child(rel, self:target_of(name)))
@@ -431,7 +486,7 @@ end
 function Farm:unstow_contents_orig(pkg, rel)
   if self:protected(rel) then return end
   self:note(3, "unstowing from %s (compat mode)", shown(rel))
-  for _, name in ipairs(self:listing(self:abs(rel))) do
+  for _, name in ipairs(self:listing(self:abs(rel), self.target)) do
     local node = child(rel, name)
     if not self:ignored(self.stow_dir, pkg, node, name) then self:unstow_node_orig(pkg, node) end
   end
@@ -472,7 +527,7 @@ end
 function Farm:cleanup_invalid_links(rel)
   local dir = self:abs(rel)
   if not tether.info(dir) or tether.info(dir).type ~= "dir" then return end
-  for _, name in ipairs(self:listing(dir)) do
+  for _, name in ipairs(self:listing(dir, self.target)) do
     local node = join(rel, name)
     local i = not self.plan:touches(self:abs(node)) and tether.info(self:abs(node))
     if i and i.type == "symlink" and not tether.exists(self:abs(node), { follow = true })
