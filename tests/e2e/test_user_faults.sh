@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Faults a new user met: each says what is wrong, and what to do, with the right exit code.
+. "$(dirname "$0")/lib.sh"
+
+# undo of something that is not the shape of a run id: a usage error (exit 2) that says
+# where the ids are; one of the right shape that is not there stays a refusal (exit 3).
+for bad in nonsense 42 ../../etc/passwd $'a\033b' ""; do
+    quoted=$("$TETHER" -e 'io.write(tether.quote(arg[1]))' "$bad")
+    t undo "$bad"
+    check "undo $quoted: exit 2, named, with the hint" is "$rc|$out|$err" \
+        "2||tether: $quoted: not a run id (EINVAL); list the runs with: tether history"
+done
+t undo 20261130-191123-007101-e2
+check "undo of an id of no run: refused (exit 3)" is "$rc|$err" \
+    "3|tether: 20261130-191123-007101-e2: no run with this id (ENOENT)"
+
+finish
