@@ -723,6 +723,7 @@ function Plan:apply(opts)
   -- Every action refused or skipped: nothing changed, so there is no run to keep (the
   -- journal was written first, as for any run, in case one had taken effect).
   if result.done == 0 and not opts.journal and journal.remove(j.id) then result.id = nil end
+  run.planned(self, result)
   return result
 end
 
