@@ -585,6 +585,21 @@ function M.count(n, singular, plural)
   return string.format("%d %s", n, n == 1 and singular or (plural or singular .. "s"))
 end
 
+-- What a plan's actions did, when they are all of one kind ("removed" for a prune's
+-- unlinks), else "changed".
+local DONE_VERB = { unlink = "removed", rmdir = "removed", drop = "removed", symlink = "created",
+                    junction = "created", mkdir = "created", addhard = "linked", hardlink = "linked",
+                    replace = "retargeted", move = "moved" }
+local function done_verb(plan)
+  local verb
+  for _, a in ipairs(plan.actions) do
+    local v = a.op == "hardlink" and a.clone and "cloned" or DONE_VERB[a.op] or "changed"
+    if verb and v ~= verb then return "changed" end
+    verb = v
+  end
+  return verb or "changed"
+end
+
 -- The common end of a bulk recipe: report every conflict and stop (exit 3) before
 -- touching anything; with --dry-run print each action; otherwise apply with a journal
 -- and print a summary (or one JSON document with --json). `extra` is merged into the
@@ -636,7 +651,7 @@ function M.apply_plan(plan, noun, extra, how)
     plan:print(M.say)
     M.say("%s planned on %s; nothing changed (dry run)", M.count(#plan.actions, "action"), many or one .. "s")
   else
-    M.say("%s changed%s%s%s", M.count(result.done, one, many),
+    M.say("%s %s%s%s%s", M.count(result.done, one, many), done_verb(plan),
       result.skipped > 0 and string.format(", %d skipped (changed meanwhile)", result.skipped) or "",
       result.failed > 0 and string.format(", %d failed", result.failed) or "",
       result.id and ("; undo with: tether undo " .. result.id) or "")

@@ -14,4 +14,16 @@ t undo 20261130-191123-007101-e2
 check "undo of an id of no run: refused (exit 3)" is "$rc|$err" \
     "3|tether: 20261130-191123-007101-e2: no run with this id (ENOENT)"
 
+# The summary's verb is what the plan's actions did, not "changed" for everything.
+mkdir -p v/p v/r v/d
+for i in 1 2 3; do ln -s "gone$i" "v/p/l$i"; done
+ln -s "$PWD/v/d" v/r/abs
+head -c 3000 /dev/urandom >v/d/a && cp -p v/d/a v/d/b
+t prune v/p
+check "prune: the links removed" is "$rc|${out%%;*}" "0|3 dangling links removed"
+t relativize v/r
+check "relativize: the link retargeted" is "$rc|${out%%;*}" "0|1 link retargeted"
+t dedupe v/d
+check "dedupe: the file linked" is "$rc|${out%%;*}" "0|1 file linked"
+
 finish
