@@ -26,4 +26,24 @@ check "relativize: the link retargeted" is "$rc|${out%%;*}" "0|1 link retargeted
 t dedupe v/d
 check "dedupe: the file linked" is "$rc|${out%%;*}" "0|1 file linked"
 
+# tether run of a script that cannot be opened: "PATH: reason (ENAME)", as every refusal.
+mkdir -p sc/adir && echo 'print(1)' >sc/secret.lua && chmod 000 sc/secret.lua
+t run sc/nonexist.lua
+check "run of a missing script: the path, the reason, the errno" is "$rc|$err" \
+    "1|tether: sc/nonexist.lua: no such file or directory (ENOENT)"
+t run sc/adir
+check "run of a directory: said so" is "$rc|$err" "1|tether: sc/adir: is a directory (EISDIR)"
+if [ "$(id -u)" != 0 ]; then
+    t run sc/secret.lua
+    check "run of an unreadable script: said so" is "$rc|$err" "1|tether: sc/secret.lua: permission denied (EACCES)"
+elif command -v setpriv >/dev/null; then
+    chmod 755 "$WORK" "$WORK/run" sc
+    err=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$TETHER" run sc/secret.lua 2>&1 >/dev/null)
+    check "run of an unreadable script: said so" is "$?|$err" "1|tether: sc/secret.lua: permission denied (EACCES)"
+fi
+raw=$'sc/new\nline.lua'
+t run "$raw"
+check "run of a missing script with a control character: the name quoted" is "$err" \
+    'tether: "sc/new\nline.lua": no such file or directory (ENOENT)'
+
 finish
