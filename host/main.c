@@ -4,12 +4,15 @@
 #include "repl.h"
 #include "runner.h"
 #include "../bindings/l_tether.h"
+#include "../core/error.h"
 #include "../core/platform/platform.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _WIN32
 #include <windows.h>
@@ -231,9 +234,28 @@ static int run_recipe(lua_State *L, const char *name, int argc, char **argv, int
     return tt_call(L, tt_push_args(L, argc, argv, at), name);
 }
 
+/* A script that cannot be opened (missing, unreadable, a directory) is reported as every
+ * other refusal is, "PATH: reason (ENAME)", not in Lua's words. */
+static int script_unreadable(const char *file)
+{
+    FILE *f = fopen(file, "r");
+    int err = f ? 0 : errno;
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) err = EISDIR;
+    if (f) fclose(f);
+    if (!err) return 0;
+    tt_err e;
+    char text[TT_ERR_PATH_MAX + 256];
+    tt_fail(&e, err, file, NULL, NULL);
+    tt_errformat(&e, text, sizeof text);
+    fprintf(stderr, "tether: %s\n", text);
+    return 1;
+}
+
 static int run_file(lua_State *L, int argc, char **argv, int at)
 {
     const char *file = strcmp(argv[at], "-") == 0 ? NULL : argv[at];
+    if (file && script_unreadable(file)) return TT_EXIT_PROBLEMS;
     if (luaL_loadfilex(L, file, "t") != LUA_OK) return tt_report_load_error(L);
     return tt_call(L, tt_push_args(L, argc, argv, at), NULL);
 }

@@ -160,10 +160,12 @@ line:done()
 local summary = { links = count.links, shown = count.shown, entries = count.entries,
                   dirs = count.dirs, status = by_status, form = by_form, type = by_kind,
                   flags = by_flag, unreadable = #unreadable }
+local quoted_roots = {}
+for i, r in ipairs(roots) do quoted_roots[i] = cli.quote(r) end
 local text = string.format(
-  "%d links in %d entries under %s%s: %d ok, %d broken, %d loop, %d denied, %d error; " ..
+  "%s in %s under %s%s: %d ok, %d broken, %d loop, %d denied, %d error; " ..
   "%d absolute, %d relative; %d symlink, %d junction; %d cross-fs, %d escapes, %d messy%s",
-  count.links, count.entries, table.concat(roots, ", "),
+  cli.count(count.links, "link"), cli.count(count.entries, "entry", "entries"), table.concat(quoted_roots, ", "),
   count.shown ~= count.links and string.format(" (%d shown)", count.shown) or "",
   by_status.ok, by_status.broken, by_status.loop, by_status.denied, by_status.error,
   by_form.absolute, by_form.relative, by_kind.symlink, by_kind.junction,

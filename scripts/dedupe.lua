@@ -6,6 +6,7 @@ local plan = require "tether.plan"
 local progress = require "tether.progress"
 local units = require "tether.units"
 local dedupe = require "tether.dedupe"
+local path = require "tether.path"
 
 local args = cli.parse({...}, {
   name = "dedupe",
@@ -27,12 +28,12 @@ file its own copy back.
 
 With --reflink, -n cannot try a clone: on a filesystem not known to make them (all but
 btrfs, bcachefs and APFS; XFS and ZFS make them only when set up to) it says the space
-saved is not checked instead of promising it. The real run refuses a file it cannot
-clone.]],
+saved is not checked instead of promising it. The real run stops at the first file its
+filesystem cannot clone, and tries no other.]],
   options = {
     { "min-size", "only files of at least SIZE (512, 4K, 1.5M, 10G, 1KiB...; default 1 byte)", value = "SIZE", size = true, least = 1 },
     { "ignore-mtime", "link files even if their modification times differ" },
-    { "reflink", "use copy-on-write clones instead of hard links (btrfs, XFS)" },
+    { "reflink", "use copy-on-write clones instead of hard links (where the filesystem makes them: see below)" },
     { "xdev", "stay on the filesystem of each PATH (as find -xdev): what is mounted below it is not looked at" },
   },
   min = 1, paths = true,
@@ -67,8 +68,18 @@ for _, err in ipairs(unreadable) do cli.warn(err .. "; left alone") end
 -- would save is not promised: it is told apart (bytes_unchecked), and a real run that
 -- cannot clone there refuses.
 local unchecked = run.would(nil, unsure and unsure.bytes > 0 and unsure or nil)
+-- A clone its filesystem cannot make: no other file there would be cloned either, so the
+-- first such failure stops the run, naming the filesystem.
+local NO_CLONE = { ENOTSUP = true, EOPNOTSUPP = true, EXDEV = true }
+local function no_clone(a, code)
+  if not (a.clone and NO_CLONE[code]) then return nil end
+  local _, fs = tether.link_support(path.dirname(a.path))
+  local _, msg, _, e = tether.fail(code, a.shown or a.path, "cannot make a copy-on-write clone here: its filesystem ("
+    .. (fs or "of unknown type") .. ") makes none", "drop --reflink to hard-link the copies instead")
+  return msg, e
+end
 local result = cli.apply_plan(p, "file", { bytes_saved = saved - (unchecked and unchecked.bytes or 0), duplicates = duplicates,
-  scanned = scanned, bytes_unchecked = unchecked and unchecked.bytes or nil })
+  scanned = scanned, bytes_unchecked = unchecked and unchecked.bytes or nil }, { stop = no_clone })
 if not tether.options.json and not tether.options.quiet then
   local counts = string.format("(%s of %d scanned, %.1fs)", cli.count(duplicates, "duplicate file"), scanned, tether.now() - started)
   if unchecked then

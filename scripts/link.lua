@@ -125,7 +125,16 @@ end
 -- A failure of the Lua API, with the command line's advice where there is some.
 local function refuse(err, e)
   if type(e) == "table" and e.errno == "EEXIST" and not args.replace then
-    local _, msg, _, with_hint = tether.fail(e.errno, e.path, e.reason, "replace it with --replace (only a link is ever replaced)")
+    -- --replace is offered only for a link: a real file or directory there is never replaced.
+    local there = tether.info(e.path)
+    local real = there and there.type ~= "symlink" and there.type ~= "junction"
+    local _, msg, _, with_hint
+    if real then
+      local what = there.type == "dir" and "a real directory" or "a real file"
+      _, msg, _, with_hint = tether.fail(e.errno, e.path, "is " .. what .. ", not a link; tether never replaces one")
+    else
+      _, msg, _, with_hint = tether.fail(e.errno, e.path, e.reason, "replace it with --replace (only a link is ever replaced)")
+    end
     err, e = msg, with_hint
   end
   cli.exit("refused", err, e)

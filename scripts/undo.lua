@@ -35,6 +35,11 @@ there when run again. -n lists what it would do. List runs with: tether history]
 })
 
 local which = args[1]
+-- Not the shape of a run id at all: a mistake on the command line (exit 2), and where the
+-- ids are.
+if which and which ~= "last" and not journal.valid_id(which) then
+  cli.exit("usage", select(2, tether.fail("EINVAL", which, "not a run id", "list the runs with: tether history")))
+end
 local runs, broken = run.history()
 local r, newer, code = run.pick(which, runs, broken)
 if not r then cli.exit("refused", newer, code) end

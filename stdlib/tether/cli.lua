@@ -369,7 +369,7 @@ end
 -- it did not happen.
 function M.action_json(a, status, err)
   return { op = a.op, path = a.path, target = a.target, old = a.old, to = a.to, existing = a.existing,
-           status = status, error = err }
+           clone = a.clone, status = status, error = err }
 end
 
 -- For printing names safely on a terminal: control characters (a newline in a file
@@ -585,12 +585,28 @@ function M.count(n, singular, plural)
   return string.format("%d %s", n, n == 1 and singular or (plural or singular .. "s"))
 end
 
+-- What a plan's actions did, when they are all of one kind ("removed" for a prune's
+-- unlinks), else "changed".
+local DONE_VERB = { unlink = "removed", rmdir = "removed", drop = "removed", symlink = "created",
+                    junction = "created", mkdir = "created", addhard = "linked", hardlink = "linked",
+                    replace = "retargeted", move = "moved" }
+local function done_verb(plan)
+  local verb
+  for _, a in ipairs(plan.actions) do
+    local v = a.op == "hardlink" and a.clone and "cloned" or DONE_VERB[a.op] or "changed"
+    if verb and v ~= verb then return "changed" end
+    verb = v
+  end
+  return verb or "changed"
+end
+
 -- The common end of a bulk recipe: report every conflict and stop (exit 3) before
 -- touching anything; with --dry-run print each action; otherwise apply with a journal
 -- and print a summary (or one JSON document with --json). `extra` is merged into the
 -- JSON report and `noun` names one thing the actions change ("link", "file"; or
--- {singular, plural}).
-function M.apply_plan(plan, noun, extra)
+-- {singular, plural}). how.stop: see Plan:apply's opts.stop; it returns the message and
+-- error of the run it stops (exit 3 when nothing changed yet, else 4).
+function M.apply_plan(plan, noun, extra, how)
   local one, many = noun, nil
   if type(noun) == "table" then one, many = noun[1], noun[2] end
   local conflicts = plan:check()
@@ -607,8 +623,14 @@ function M.apply_plan(plan, noun, extra)
   -- plan exactly there (tests/e2e/test_bulk.sh).
   local hook = os.getenv("TETHER_TEST_BEFORE_APPLY")
   if hook and not run.dry() then os.execute(hook) end
+  local stopped_error
   local result, err, _, partial = plan:apply({
     checked = true,
+    stop = how and how.stop and function(...)
+      local msg, e = how.stop(...)
+      stopped_error = e
+      return msg
+    end,
     on_action = function(a, status, err)
       if status ~= "done" then M.warn(err) elseif tether.options.verbose then M.say("%s", plan:describe(a)) end
     end,
@@ -617,13 +639,19 @@ function M.apply_plan(plan, noun, extra)
     M.exit("partial", string.format("%s; stopped after %s (journal %s)", err, M.count(partial.done, "change"), partial.id))
   end
   if not result then M.exit("refused", err .. "; nothing changed") end
+  local stopped = result.stopped
+  if stopped and result.done == 0 then M.exit("refused", stopped.message .. "; nothing changed", stopped_error) end
+  if stopped then
+    M.exit("partial", string.format("%s; stopped after %s; undo with: tether undo %s", stopped.message,
+      M.count(result.done, "change"), result.id), stopped_error)
+  end
   if tether.options.json then
     M.json(M.plan_report(plan, result, extra))
   elseif result.dry then
     plan:print(M.say)
     M.say("%s planned on %s; nothing changed (dry run)", M.count(#plan.actions, "action"), many or one .. "s")
   else
-    M.say("%s changed%s%s%s", M.count(result.done, one, many),
+    M.say("%s %s%s%s%s", M.count(result.done, one, many), done_verb(plan),
       result.skipped > 0 and string.format(", %d skipped (changed meanwhile)", result.skipped) or "",
       result.failed > 0 and string.format(", %d failed", result.failed) or "",
       result.id and ("; undo with: tether undo " .. result.id) or "")

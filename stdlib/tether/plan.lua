@@ -634,6 +634,14 @@ local function run_actions(self, j, result, opts)
       j:note({ i = i, phase = "failed", error = err, code = code })
       result.failed = result.failed + 1
       result.failed_actions[#result.failed_actions + 1] = { action = a, message = err, code = code }
+      -- A failure that every later action would meet too (opts.stop says which, and why):
+      -- the run stops here, the rest recorded as not tried.
+      local stop = opts.stop and opts.stop(a, code, err, e)
+      if stop then
+        result.stopped = { action = a, message = stop, code = code, not_tried = #self.actions - i }
+        for k = i + 1, #self.actions do j:note({ i = k, phase = "skipped", why = "not tried: " .. stop }) end
+        break
+      end
       if opts.on_action then opts.on_action(a, "failed", err) end
     end
   end
@@ -656,7 +664,9 @@ local function run_actions(self, j, result, opts)
 end
 
 -- Runs the plan. opts.dry: change nothing, return the actions it would take.
--- opts.on_action(a, status, err) is told about each action as it goes.
+-- opts.on_action(a, status, err) is told about each action as it goes. opts.stop(a, code,
+-- message, error), asked of a failed action, returns why the rest would fail too (then
+-- they are not tried: result.stopped = {action, message, code, not_tried}), or nil.
 -- Returns {id=, done=, skipped=, failed=} (skipped: the object changed since it was
 -- planned), or nil, message, code when the roots cannot be held or the journal cannot
 -- be written (and nothing was changed). A plan with no actions, or none that took
@@ -713,6 +723,7 @@ function Plan:apply(opts)
   -- Every action refused or skipped: nothing changed, so there is no run to keep (the
   -- journal was written first, as for any run, in case one had taken effect).
   if result.done == 0 and not opts.journal and journal.remove(j.id) then result.id = nil end
+  run.planned(self, result)
   return result
 end
 

@@ -154,7 +154,8 @@ function M.places(src, dest)
   if dinfo then
     if dinfo.type ~= "dir" then return tether.fail("EEXIST", dest, "already exists and is not a directory") end
     for entry in tether.walk(dest_real, { max_depth = 1 }) do
-      if entry.depth == 1 then return tether.fail("ENOTEMPTY", dest, "already exists and is not empty") end
+      if entry.depth == 1 then return tether.fail("ENOTEMPTY", dest, "already exists and is not empty",
+        "name as DEST an empty directory or a path that does not exist yet") end
     end
   end
   return { info = info, src = src_abs, src_real = src_real, dest = dest_real, dest_info = dinfo }

@@ -188,10 +188,14 @@ function M.line()
   return self
 end
 
--- Per second since `since` (a tether.now() reading).
+-- Per second since `since` (a tether.now() reading), or nil before M.RATE_AFTER seconds
+-- have passed: a first tick a few microseconds in would show a rate (714.9 GiB/s) nothing
+-- ever reaches.
+M.RATE_AFTER = 0.5
 function M.rate(count, since)
   local dt = tether.now() - since
-  return dt > 0 and count / dt or 0
+  if dt < M.RATE_AFTER then return nil end
+  return count / dt
 end
 
 -- A meter for a phase with a known total: meter(done [, extra [, path]]) shows
@@ -213,12 +217,12 @@ function M.meter(label, total, unit, line)
     local status = {
       label = label,
       string.format("%d%%", percent),
-      "ETA " .. (rate > 0 and total > done and units.seconds((total - done) / rate) or "-"),
-      (unit and string.format("%.0f", rate) or units.bytes(rate)) .. "/s",
-      string.format("%s of %s%s", amount(done), amount(total), of),
-      extra,
+      "ETA " .. (rate and rate > 0 and total > done and units.seconds((total - done) / rate) or "-"),
       path = path,
     }
+    if rate then status[#status + 1] = (unit and string.format("%.0f", rate) or units.bytes(rate)) .. "/s" end
+    status[#status + 1] = string.format("%s of %s%s", amount(done), amount(total), of)
+    status[#status + 1] = extra
     line:show(status, first)
   end, line
 end
@@ -229,8 +233,11 @@ end
 function M.walk(label)
   local line, started = M.line(), tether.now()
   return function(s)
-    line:show({ label = label, { s.entries .. " entries", short = tostring(s.entries) },
-                string.format("%.0f/s", M.rate(s.entries, started)), s.links .. " links", path = s.dir })
+    local rate = M.rate(s.entries, started)
+    local status = { label = label, { s.entries .. " entries", short = tostring(s.entries) }, path = s.dir }
+    if rate then status[#status + 1] = string.format("%.0f/s", rate) end
+    status[#status + 1] = s.links .. " links"
+    line:show(status)
   end, line
 end
 

@@ -580,9 +580,13 @@ end
 local Report = {}
 Report.__index = Report
 
-local function csv_field(v)
+-- A field of CSV: exact data (RFC 4180 allows any byte inside quotes), but written to a
+-- terminal its control characters are escaped (tether.quote, bare) as in the other formats:
+-- a name must not drive the terminal that shows it.
+local function csv_field(v, tty)
   if v == nil then return "" end
   local s = tostring(v)
+  if tty then s = tether.quote(s, true) end
   if s:find('[,"\r\n]') then return '"' .. s:gsub('"', '""') .. '"' end
   return s
 end
@@ -637,7 +641,7 @@ FORMATS.csv = {
   start = function(r) r.out:write(table.concat(r.spec.columns, ","), "\n") end,
   add = function(r, item)
     local rec, row = r.spec.record(item), {}
-    for i, k in ipairs(r.spec.columns) do row[i] = csv_field(rec[k]) end
+    for i, k in ipairs(r.spec.columns) do row[i] = csv_field(rec[k], r.tty) end
     r.out:write(table.concat(row, ","), "\n")
   end,
   finish = function(_, _, text) if text then io.stderr:write(text, "\n") end end,
@@ -717,7 +721,8 @@ function M.open(dest, spec)
   local out, err, code, e = output.open(dest)
   if not out then return nil, err, code, e end
   local r = setmetatable({ out = out, spec = spec, format = format, count = 0,
-                           held = spec.order and {} or nil }, Report)
+                           held = spec.order and {} or nil,
+                           tty = dest == nil and tether.isatty(1) }, Report)
   format.start(r)
   return r
 end

@@ -157,26 +157,33 @@ end
 M.plans = {}
 function M.applied(plan, result) M.plans[#M.plans + 1] = { plan = plan, result = result } end
 
--- A user's script run with -n: each plan it applies is printed where it is applied,
--- among the script's own output, not after it (a bundled recipe prints its own: it
--- parsed its words with tether.cli; --json's one object stays at the end).
+-- A user's script: each plan it applies is reported where it is applied, among the
+-- script's own output, not after it, and named (a bundled recipe prints its own: it
+-- parsed its words with tether.cli; --json's one object stays at the end): with -n each
+-- action it would take, else a line with the run's id.
 local printed = setmetatable({}, { __mode = "k" })
-local function print_dry(plan)
+local function print_plan(plan, r)
   local cli = require "tether.cli"
-  plan:print(cli.say)
-  cli.say("%s: %s planned; nothing changed (dry run)", plan.kind, cli.count(#plan.actions, "action"))
+  if r.dry then
+    plan:print(cli.say)
+    cli.say("%s: %s planned; nothing changed (dry run)", plan.kind, cli.count(#plan.actions, "action"))
+  elseif r.id then
+    local failed = (r.failed or 0) + (r.skipped or 0)
+    cli.say("%s: %s%s; undo with: tether undo %s", plan.kind, cli.count(r.done, "change"),
+      failed > 0 and string.format(", %d did not happen", failed) or "", r.id)
+  end
 end
 function M.planned(plan, result)
   local cli = package.loaded["tether.cli"]
-  if not dry or tether.options.json or (cli and cli.recipe) then return end
-  print_dry(plan)
+  if tether.options.json or (cli and cli.recipe) then return end
+  print_plan(plan, result)
   printed[result] = true
 end
 
 -- The end of a user's script (the host calls it with the script's exit code): the plans
 -- it applied reported as a bundled recipe reports its own, unless it printed a report
--- itself: --json's object (one plan's, or {runs = [...]} for several), with -n each
--- action it would take, else a line with the run's id. Returns the exit code: a plan
+-- itself: --json's object (one plan's, or {runs = [...]} for several), or what was not
+-- reported where it was applied (run.planned). Returns the exit code: a plan
 -- whose changes did not all happen makes it partial (4) or refused (3).
 function M.report_script(code)
   if #M.plans == 0 then return code end -- most scripts: no need to load the CLI
@@ -195,11 +202,8 @@ function M.report_script(code)
         local r = x.result
         if r.error then
           for _, c in ipairs(r.conflicts or {}) do cli.warn(cli.quote(c.path) .. ": " .. c.message) end
-        elseif r.dry then
-          if not printed[r] then print_dry(x.plan) end
-        elseif r.id then
-          cli.say("%s%s; undo with: tether undo %s", cli.count(r.done, "change"),
-            failed > 0 and string.format(", %d did not happen", failed) or "", r.id)
+        elseif not printed[r] then
+          print_plan(x.plan, r)
         end
       end
     end

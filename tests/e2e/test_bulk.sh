@@ -262,7 +262,7 @@ check "prune of two links in a loop: nothing to remove, and why" is "$rc|$out" \
 left alone: 2 links that go round in a loop (--loops removes them too)"
 ln -s gone said/a/broken
 t prune said/a
-check "one link: singular" has "$out" "1 dangling link changed;"
+check "one link: singular, and the verb of what was done" has "$out" "1 dangling link removed;"
 t --json prune -n said/a
 check "--json lists what was left alone, with why" is "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([(l["path"], l["status"], l["why"]) for l in d["left_alone"]])' <<<"$out")" \
     "[('said/a/loop1', 'loop', 'a loop (--loops removes it)'), ('said/a/x', 'loop', 'a loop (--loops removes it)')]"

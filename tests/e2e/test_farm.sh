@@ -172,7 +172,7 @@ for spelling in "" "-v" "-vv" "-v -v -v" "-vvvv" "--verbose=5" "-v4 -v" "--verbo
         if [ "$l" -le "$n" ]; then check "'$spelling' is level $n: shows level $l" has "$out" "${level_says[$l]}"
         else check "'$spelling' is level $n: not level $l" is "$(has "$out" "${level_says[$l]}" && echo shown)" ""; fi
     done
-    check "'$spelling': the summary" has "$out" "changed; undo with"
+    check "'$spelling': the summary" has "$out" "2 links and directories created; undo with"
     vfarm -D pkg >/dev/null
 done
 check "each change of an unlink at -v" has "$(vfarm -v pkg >/dev/null; vfarm -v -D pkg)" "remove link $WORK/v/t/bin"

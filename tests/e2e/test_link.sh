@@ -37,12 +37,23 @@ t link new-target swap
 check "existing link without --replace" is "$rc|$(readlink swap)" "3|target-30"
 check "existing link hint" has "$err" "(EEXIST); replace it with --replace"
 
+echo source >hsrc
 before=$(snapshot .)
 t link --replace elsewhere file
 check "replace over a real file refused" is "$rc" 3
 check "replace refusal message" has "$err" "tether: file: is a real file, not a link; tether never replaces or removes one (ENOTLINK)"
 t link -T --replace elsewhere dir
 check "replace over a real dir refused (-T)" is "$rc" 3
+# Without --replace over what is not a link: said so, and --replace is not offered (it
+# would refuse too), for each kind of link asked and each real thing there.
+for how in "" --hard --dir; do
+    t link $how hsrc file
+    check "link $how over a real file: exit 3, named as a real file, no --replace hint" \
+        is "$rc|$err" "3|tether: file: is a real file, not a link; tether never replaces one (EEXIST)"
+    t link $how -T hsrc dir
+    check "link $how -T over a real directory: named as a real directory, no --replace hint" \
+        is "$rc|$err" "3|tether: dir: is a real directory, not a link; tether never replaces one (EEXIST)"
+done
 check "real file and dir untouched" is "$(snapshot .)|$(cat file)" "$before|solo"
 
 t -n link dir/file dry-link

@@ -22,7 +22,7 @@ check "DEST inside SRC message" has "$err" "src/sub/inside: is inside src (EINVA
 t migrate src ./src
 check "SRC equal to DEST" is "$rc|$err" "3|tether: ./src: is the same place as src (EINVAL)"
 t migrate src dest-full
-check "DEST not empty" is "$rc|$err" "3|tether: dest-full: already exists and is not empty (ENOTEMPTY)"
+check "DEST not empty, and what to name instead" is "$rc|$err" "3|tether: dest-full: already exists and is not empty (ENOTEMPTY); name as DEST an empty directory or a path that does not exist yet"
 t migrate src no/such/parent/dest
 check "DEST parent missing" is "$rc" 3
 t migrate src

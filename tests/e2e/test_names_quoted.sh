@@ -15,6 +15,8 @@ clean() {
     rest=$(sed -E 's/"([^"\\]|\\.)*"//g' <<<"$text")
     ! grep -qE '\\[0-9]{3}|\\n' <<<"$rest" && ! grep -qF '\\\\0' <<<"$text"
 }
+# not_has_cntrl TEXT: no control character in TEXT but the newlines between lines.
+not_has_cntrl() { ! printf '%s' "$1" | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]'; }
 # probe WHAT: the property over what the last command printed.
 probe() {
     check "$1: names quoted once, the rest as it is" clean "$out
@@ -58,5 +60,37 @@ for raw in $'tab\tname' $'new\nline' $'esc\033[31mred' $'q"uo\\te\tx'; do
     t history
     probe "history ($i)"
 done
+
+# A root whose name has a control character: the summary line quotes it, as every line does.
+for raw in $'r\033[1mB' $'tab\troot'; do
+    rm -rf "$raw" && mkdir "$raw" && ln -s /none "$raw/d"
+    quoted=$("$TETHER" -e 'io.write(tether.quote(arg[1]))' "$raw")
+    t audit "$raw"
+    probe "audit of a root named $quoted"
+    check "audit: the summary names the root quoted" has "$out" "under $quoted: "
+    check "audit: one link is counted as one (no \"1 links\")" has "$out" "1 link in 2 entries under $quoted"
+    t audit "$raw" --format csv
+    check "audit --format csv: the summary (stderr) names the root quoted" has "$err" "under $quoted: "
+    rm -rf "$raw"
+done
+
+# CSV: to a terminal no raw control character (escaped as in the table); to a pipe or a
+# file the exact bytes (RFC 4180 allows any byte inside quotes).
+if command -v script >/dev/null; then
+    rm -rf nm && mkdir nm
+    ln -s $'/x\033]0;TITLE\007' nm/osc && ln -s /no $'nm/esc\033[31mRED'
+    out=$(TETHER="$TETHER" script -qec '"$TETHER" audit nm --format csv' /dev/null | tr -d '\r')
+    check "audit --format csv to a terminal: no raw control character" \
+        not_has_cntrl "$out"
+    check "audit --format csv to a terminal: each name escaped" has "$out" 'nm/esc\027[31mRED,/no,broken'
+    check "audit --format csv to a terminal: each target escaped" has "$out" 'nm/osc,/x\027]0;TITLE\007,broken'
+    t audit nm --format csv
+    check "audit --format csv to a pipe: the exact bytes" has "$out" $'nm/esc\033[31mRED,/no,broken'
+    t audit nm --format csv -o report.csv
+    check "audit --format csv to a file: the exact bytes" has "$(cat report.csv)" $'nm/osc,/x\033]0;TITLE\007,broken'
+    rm -rf nm report.csv
+else
+    echo "skipped: no script(1) to give audit a terminal"
+fi
 
 finish

@@ -2,7 +2,8 @@
 # tether -n run SCRIPT: each plan the script applies is printed where it applies it, among
 # the script's own output in the order it happens (it was printed after the script's end,
 # below words the script printed later), named by the plan; --json keeps its one object
-# at the end; a real run still ends with the undo line; a bundled recipe prints its own.
+# at the end; a real run reports each plan the same way, named, with its undo line; a
+# bundled recipe prints its own.
 . "$(dirname "$0")/lib.sh"
 
 mkdir d
@@ -41,11 +42,16 @@ check "--json -n: the script's words, then one JSON object" is \
     "['before', 'between', 'after'] [True, True, True]"
 
 t run fix.lua
-check "the real run ends with its undo lines" is "$(tail -n 2 <<<"$out" | cut -d';' -f1)" "2 changes
-1 change"
-check "and the script's words come first" is "$(head -n 3 <<<"$out")" "before
+check "the real run reports each plan where it is applied, named, with its undo line" is \
+    "$(sed -E 's/tether undo [0-9a-f-]+$/tether undo ID/' <<<"$out")" "before
+first-fix: 2 changes; undo with: tether undo ID
 between
+second-fix: 1 change; undo with: tether undo ID
 after"
+ids=$(grep -oE 'tether undo [0-9a-f-]+$' <<<"$out" | cut -d' ' -f3)
+check "each line names its own run" is "$(sort -u <<<"$ids" | wc -l)|$(grep -c . <<<"$ids")" "2|2"
+check "the newer run is the one undo takes first" is "$(sed -n 2p <<<"$ids")" \
+    "$("$TETHER" --json history | python3 -c 'import json,sys; print(json.load(sys.stdin)["runs"][-1]["id"])' 2>&1)"
 t -n undo
 check "undo -n after it" has "$out" "would undo"
 t undo

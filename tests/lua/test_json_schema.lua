@@ -58,7 +58,8 @@ end
 local OPS = set { "symlink", "replace", "unlink", "rename", "move", "mkdir", "rmdir", "hardlink", "junction" }
 local STATUS = set { "planned", "done", "unchanged", "skipped", "failed", "not run" }
 local function check_action(a, where)
-  keys_in(a, set { "op", "path", "target", "old", "to", "existing", "status", "error" }, where)
+  keys_in(a, set { "op", "path", "target", "old", "to", "existing", "clone", "status", "error" }, where)
+  want(a.clone == nil or (a.clone == true and a.op == "hardlink"), where, "clone is true, of a hardlink, or absent")
   want(OPS[a.op], where, "unknown op " .. tostring(a.op))
   want(STATUS[a.status], where, "unknown status " .. tostring(a.status))
   str(a.path, where .. ".path")
@@ -205,7 +206,7 @@ function T.every_recipe_writes_one_documented_object()
   -- undo and history
   report(d, J .. "undo -n", { recipe = "undo", changed = false })
   report(d, J .. "undo", { recipe = "undo", changed = true })
-  report(d, J .. "undo nosuchrun", { recipe = "undo", failed = true })
+  report(d, J .. "undo 20261130-191123-007101-e2", { recipe = "undo", failed = true }) -- (no such run)
   report(d, J .. "history", { recipe = "history" })
   report(d, J .. "history --prune --keep 2 -n", { recipe = "history" })
   report(d, J .. "history --prune --keep 2", { recipe = "history" })

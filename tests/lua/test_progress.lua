@@ -267,4 +267,40 @@ function T.done_clears()
   eq(table.concat(writes, "|"), "\r\27[Kcopying: 1%|\r\27[K")
 end
 
+-- No rate before progress.RATE_AFTER seconds: a first tick microseconds in shows none (it
+-- would be a rate nothing reaches), nor an ETA from it; once time has passed, both are
+-- shown, and true. The meter and the walk's line, for several first ticks.
+function T.no_rate_at_first()
+  for _, first in ipairs({ 0, 1e-6, 0.01, progress.RATE_AFTER / 2 }) do
+    local saved, clock = tether.now, 1000
+    tether.now = function() return clock end
+    local writes = on_terminal(function() return 200 end, function()
+      tether.now = function() return clock end
+      local meter = progress.meter("copying", 2 ^ 40)
+      clock = clock + 0.2 + first -- (the meter draws at most ten times a second)
+      meter(2 ^ 30)
+      clock = clock + 2
+      meter(2 ^ 31)
+      local walk = progress.walk("auditing")
+      clock = clock + first
+      walk({ entries = 500000, links = 7, dir = "/d" })
+      clock = clock + 2
+      walk({ entries = 1000000, links = 9, dir = "/d" })
+    end)
+    tether.now = saved
+    local texts = {}
+    for _, w in ipairs(writes) do
+      local text = w:match("\r\27%[K(.+)$")
+      if text then texts[#texts + 1] = text end
+    end
+    local where = "first tick after " .. first .. " s"
+    eq(texts[1], "copying: 0%, ETA -, 1.0 GiB of 1.0 TiB", where)
+    local rate = 2 ^ 31 / (2.2 + first)
+    eq(texts[2], string.format("copying: 0%%, ETA %s, %s/s, 2.0 GiB of 1.0 TiB",
+      units.seconds((2 ^ 40 - 2 ^ 31) / rate), units.bytes(rate)), where)
+    eq(texts[3], "auditing: 500000 entries, 7 links  /d", where)
+    eq(texts[4], string.format("auditing: 1000000 entries, %.0f/s, 9 links  /d", 1000000 / (2 + first)), where)
+  end
+end
+
 return T
