@@ -128,13 +128,14 @@ local function refuse(err, e)
     -- --replace is offered only for a link: a real file or directory there is never replaced.
     local there = tether.info(e.path)
     local real = there and there.type ~= "symlink" and there.type ~= "junction"
-    local _, msg, _, with_hint
+    local failure
     if real then
       local what = there.type == "dir" and "a real directory" or "a real file"
-      _, msg, _, with_hint = tether.fail(e.errno, e.path, "is " .. what .. ", not a link; tether never replaces one")
+      failure = { tether.fail(e.errno, e.path, "is " .. what .. ", not a link; tether never replaces one") }
     else
-      _, msg, _, with_hint = tether.fail(e.errno, e.path, e.reason, "replace it with --replace (only a link is ever replaced)")
+      failure = { tether.fail(e.errno, e.path, e.reason, "replace it with --replace (only a link is ever replaced)") }
     end
+    local msg, with_hint = failure[2], failure[4]
     err, e = msg, with_hint
   end
   cli.exit("refused", err, e)
