@@ -147,11 +147,19 @@ typedef struct maker {
     int dir;
     const tt_at *src;
     tt_stat src_st;
+    const tt_owner *as; /* a symlink root makes for this user: made as them (or NULL) */
 } maker;
 
 static int make(const maker *m, pf_dir *d, const char *name)
 {
     if (m->hard) return pf_dir_hardlink(m->src->dir, m->src->name, d, name);
+    if (m->as && pf_euid() == 0) {
+        /* Made the owner's from the start: a link of root's would be the owner's to move
+         * away before root gives it to them. Where the owner may not write, the owner
+         * cannot move it either: root makes it and gives it the owner after. */
+        int err = pf_dir_symlink_as(d, name, m->what, m->dir, m->as->uid, m->as->gid);
+        if (err != EACCES && err != EPERM && err != ENOSYS) return err;
+    }
     return pf_dir_symlink(d, name, m->what, m->dir);
 }
 
@@ -341,14 +349,20 @@ static int replace_at(const maker *m, const tt_at *at, const planned *p, unsigne
     if (check_planned(at->dir, at->name, &cur, p, at->path, e) != 0) return -1;
     if (m->hard && cur.dev == m->src_st.dev && cur.ino == m->src_st.ino) return 0;
     if (flags & TT_LINK_DRY) return tt_at_writable(at, e);
-    char tmp[64];
-    if (make_temp(m, at, tmp, sizeof tmp, e) != 0) return -1;
     /* A link root rewrites keeps its owner: made root's, another user's link would be
-     * trusted as root's own when a path leads through it (tt_chase_owned). */
+     * trusted as root's own when a path leads through it (tt_chase_owned). It is made as
+     * its owner, or where that is refused, given the owner after. */
+    tt_owner was = {cur.uid, cur.gid};
+    int keep = !m->hard && (cur.uid != 0 || cur.gid != 0) && pf_euid() == 0;
+    maker as = *m;
+    if (keep && !as.as) as.as = &was;
+    char tmp[64];
+    if (make_temp(&as, at, tmp, sizeof tmp, e) != 0) return -1;
     tt_stat mine;
-    if (!m->hard && (cur.uid != 0 || cur.gid != 0) && pf_euid() == 0 &&
+    if (keep &&
         ((err = pf_dir_stat(at->dir, tmp, 0, &mine)) != 0 ||
-         (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid, &mine, m->what)) != 0)) {
+         ((mine.uid != cur.uid || mine.gid != cur.gid) &&
+          (err = pf_dir_chown_link(at->dir, tmp, cur.uid, cur.gid, &mine, m->what)) != 0))) {
         unlink_link(at->dir, tmp);
         return tt_fail(e, err, at->path, "cannot give the new link its old owner", NULL);
     }
@@ -427,7 +441,7 @@ int tt_symlink_owned(tt_confine *c, const char *target, const char *path, unsign
     if ((flags & TT_LINK_RELATIVE)
             ? tt_relative_target(target, p, &stored, e) == 0
             : ((flags & TT_LINK_LOOP) || check_not_self(target, p, e) == 0)) {
-        maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}};
+        maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}, owner};
         tt_at at;
         tt_stat mine;
         if (tt_at_open(c, path, &at, e) == 0) {
@@ -459,7 +473,7 @@ int tt_replace(tt_confine *c, const char *target, const char *path, const char *
     if ((flags & TT_LINK_RELATIVE)
             ? tt_relative_target(target, p, &stored, e) == 0
             : ((flags & TT_LINK_LOOP) || check_not_self(target, p, e) == 0)) {
-        maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}};
+        maker m = {0, stored ? stored : target, (flags & TT_LINK_DIR) != 0, NULL, {0}, NULL};
         planned pl = {old, x, 0};
         tt_at at;
         if (tt_at_open(c, path, &at, e) == 0) {
@@ -483,7 +497,7 @@ int tt_hardlink(tt_confine *c, const char *existing, const char *path, const tt_
     if (same) return tt_fail(e, EINVAL, path, "a file cannot be hard-linked onto itself", NULL);
     tt_at src, at;
     if (tt_at_open(c, existing, &src, e) != 0) return -1;
-    maker m = {1, existing, 0, &src, {0}};
+    maker m = {1, existing, 0, &src, {0}, NULL};
     int err = tt_at_stat(&src, &m.src_st), rc = -1;
     if (err)
         tt_fail(e, err, existing, NULL, NULL);
@@ -526,7 +540,7 @@ int tt_junction(tt_confine *c, const char *target, const char *path, unsigned fl
         else if ((err = pf_dir_junction(at.dir, at.name, target, &why, &hint)) != 0)
             rc = tt_fail(e, err, path, why, hint);
         else {
-            maker m = {0, target, 1, NULL, {0}};
+            maker m = {0, target, 1, NULL, {0}, NULL};
             rc = made_at(&at, verify(&m, at.dir, at.name, path, e), flags, made, e);
         }
     }

@@ -101,6 +101,15 @@ void pf_dir_close(pf_dir *d);
 /* Changes, each on a name inside an open directory. */
 /* dir: the link names a directory (meaningful on Windows only). */
 int pf_dir_symlink(pf_dir *d, const char *name, const char *target, int dir);
+/* pf_dir_symlink, the link made by the user uid:gid from the start (root making a link for
+ * its owner: a link of root's, however briefly, is one the owner can move elsewhere while
+ * root is still to chown it). On Linux the calling thread's filesystem ids are the owner's
+ * for the one call, so it succeeds only where the owner may write; EACCES or EPERM where
+ * the owner may not (the caller then makes the link itself and gives it the owner), ENOSYS
+ * where the system cannot make a link as another user. On Windows pf_dir_symlink (a link's
+ * owner decides nothing there). */
+int pf_dir_symlink_as(pf_dir *d, const char *name, const char *target, int dir, uint32_t uid,
+                      uint32_t gid);
 /* A hard link named tname in `to` to the file fname in `from`, never through a link. */
 int pf_dir_hardlink(pf_dir *from, const char *fname, pf_dir *to, const char *tname);
 /* On failure *why may point at a static explanation and *hint at advice. */

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#if defined(__linux__)
+#include <sys/fsuid.h>
+#endif
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
 #include <sys/sysmacros.h>
@@ -474,6 +477,37 @@ int pf_dir_symlink(pf_dir *d, const char *name, const char *target, int dir)
 {
     (void)dir;
     return symlinkat(target, d->fd, name) == 0 ? 0 : errno;
+}
+
+int pf_dir_symlink_as(pf_dir *d, const char *name, const char *target, int dir, uint32_t uid,
+                      uint32_t gid)
+{
+    (void)dir;
+#if defined(__linux__)
+    /* setfsuid/setfsgid are the thread's own (the raw system calls, not broadcast to other
+     * threads); with fsuid not 0 the kernel drops the thread's filesystem capabilities, and
+     * gives them back when it is 0 again. setfs*id answers with the old id: asked an
+     * invalid one (-1) it changes nothing, which is how a change is checked. */
+    uid_t old_uid = (uid_t)setfsuid((uid_t)-1);
+    gid_t old_gid = (gid_t)setfsgid((gid_t)-1);
+    int err = 0;
+    setfsgid((gid_t)gid);
+    if ((gid_t)setfsgid((gid_t)-1) != (gid_t)gid) err = EPERM;
+    if (!err) {
+        setfsuid((uid_t)uid);
+        if ((uid_t)setfsuid((uid_t)-1) != (uid_t)uid) err = EPERM;
+    }
+    if (!err) err = symlinkat(target, d->fd, name) == 0 ? 0 : errno;
+    setfsuid(old_uid);
+    setfsgid(old_gid);
+    /* Going back to ids the thread had is always allowed; a thread left with the owner's
+     * ids would make every later change as the owner. */
+    if ((uid_t)setfsuid((uid_t)-1) != old_uid || (gid_t)setfsgid((gid_t)-1) != old_gid) abort();
+    return err;
+#else
+    (void)d, (void)name, (void)target, (void)uid, (void)gid;
+    return ENOSYS;
+#endif
 }
 
 int pf_dir_hardlink(pf_dir *from, const char *fname, pf_dir *to, const char *tname)

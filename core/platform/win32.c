@@ -845,6 +845,13 @@ int pf_dir_symlink(pf_dir *d, const char *name, const char *target, int dir)
     return err;
 }
 
+int pf_dir_symlink_as(pf_dir *d, const char *name, const char *target, int dir, uint32_t uid,
+                      uint32_t gid)
+{
+    (void)uid, (void)gid; /* a link's owner decides nothing here */
+    return pf_dir_symlink(d, name, target, dir);
+}
+
 int pf_dir_hardlink(pf_dir *from, const char *fname, pf_dir *to, const char *tname)
 {
     int err = 0;

@@ -539,6 +539,51 @@ static void test_symlink_owned(void **state)
     free(l), free(m);
 }
 
+/* pf_dir_symlink_as: the link is the user's from its creation where the user may write
+ * the directory; refused (nothing made) where the user may not, or by a caller who may
+ * not take the user's ids; the thread's ids are its own again after either. */
+static void test_symlink_as(void **state)
+{
+#ifdef __linux__
+    const char *d = *state;
+    char *u = tu_path(d, "u"), *r = tu_path(d, "r"), *ul = tu_path(u, "l"), *rl = tu_path(r, "l"),
+         *after = tu_path(r, "after");
+    assert_int_equal(mkdir(u, 0755), 0);
+    assert_int_equal(mkdir(r, 0755), 0);
+    pf_dir *ud, *rd;
+    struct stat s;
+    if (geteuid() != 0) {
+        assert_int_equal(pf_dir_open(NULL, u, 0, &ud), 0);
+        uint32_t other = getuid() == 65534 ? 65533 : 65534;
+        assert_int_equal(pf_dir_symlink_as(ud, "l", "t", 0, other, other), EPERM);
+        assert_int_equal(lstat(ul, &s) == 0 || errno != ENOENT, 0);
+        assert_int_equal(symlink("z", ul), 0); /* its own ids again */
+        pf_dir_close(ud);
+    } else {
+        assert_int_equal(chown(u, 65534, 65534), 0);
+        assert_int_equal(pf_dir_open(NULL, u, 0, &ud), 0);
+        assert_int_equal(pf_dir_open(NULL, r, 0, &rd), 0);
+        assert_int_equal(pf_dir_symlink_as(ud, "l", "t", 0, 65534, 65534), 0);
+        assert_int_equal(lstat(ul, &s), 0);
+        assert_int_equal(s.st_uid, 65534);
+        assert_int_equal(s.st_gid, 65534);
+        assert_link_to(ul, "t");
+        assert_int_equal(pf_dir_symlink_as(rd, "l", "t", 0, 65534, 65534), EACCES);
+        assert_int_equal(lstat(rl, &s) == 0 || errno != ENOENT, 0);
+        /* Root again: it writes its own directory and what it makes is its own. */
+        assert_int_equal(symlink("z", after), 0);
+        assert_int_equal(lstat(after, &s), 0);
+        assert_int_equal(s.st_uid, 0);
+        assert_int_equal(s.st_gid, getegid());
+        pf_dir_close(ud), pf_dir_close(rd);
+    }
+    free(u), free(r), free(ul), free(rl), free(after);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -568,6 +613,7 @@ int main(void)
         T(test_error_format),
         T(test_chown_link_only_the_link_checked),
         T(test_symlink_owned),
+        T(test_symlink_as),
     };
     return cmocka_run_group_tests_name("core/link", tests, NULL, NULL);
 }

@@ -69,14 +69,16 @@ check "(it did rewrite it)" is "$(readlink tree/abs)" "$WORK/run/tree/sub/file"
 t undo
 check "and its undo too" is "$(owners tree)" "$before"
 
-# A link whose owner cannot be given back (the chown refused) is not left root's: the
-# undo fails naming the path, nothing is put back, and the next undo finishes the job.
+# A link whose owner cannot be given back (made as the owner refused, so made by root,
+# then the chown refused) is not left root's: the undo fails naming the path, nothing is
+# put back, and the next undo finishes the job.
 if command -v strace >/dev/null; then
     user_tree tree
     before=$(owners tree)
     t prune tree
     pruned=$(owners tree)
-    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=fchownat -e inject=fchownat:error=EPERM \
+    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=symlinkat,fchownat \
+        -e inject=symlinkat:error=EACCES:when=1+2 -e inject=fchownat:error=EPERM \
         "$TETHER" undo 2>"$WORK/stderr")
     rc=$? err=$(cat "$WORK/stderr")
     no_bug_report "undo under a refused chown" "$err"
@@ -88,6 +90,83 @@ if command -v strace >/dev/null; then
     check "with the owners as they were" is "$(owners tree)" "$before"
 else
     echo "skipped: the refused chown needs strace"
+fi
+
+# A link put back for its owner is the owner's from its creation: made as root and
+# chowned after, it is root's for an instant in which the owner (who can write the
+# directory) may rename it away, and root's chown then fails: a link of root's with
+# the target of the owner's choice, wherever the owner puts it (into a sticky directory,
+# where root follows it). The trace shows each link made with the owner's filesystem id
+# and no chown; a directory the owner cannot write gets the link made by root and then
+# given its owner (the owner could not move it there).
+if command -v strace >/dev/null; then
+    # fsuid_of_links TRACE: the filesystem uid each successful symlinkat ran with, and
+    # then the number of chowns.
+    fsuid_of_links() {
+        awk '/setfsuid\(/ { if (match($0, /setfsuid\([0-9]+\)/) && substr($0, RSTART + 9, RLENGTH - 10) != "4294967295") u = substr($0, RSTART + 9, RLENGTH - 10) }
+             /symlinkat\(/ && / = 0$/ { printf "%s ", (u == "" ? 0 : u) }
+             /chown/ { c++ } END { printf "chowns %d", c }' "$1"
+    }
+    user_tree tree
+    before=$(owners tree)
+    t prune tree
+    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$WORK/trace" \
+        -e trace=setfsuid,symlinkat,chown,lchown,fchown,fchownat "$TETHER" undo 2>&1)
+    rc=$?
+    no_bug_report "undo traced" "$out"
+    check "traced undo succeeds" is "$rc" 0
+    check "each link is made with the owner's filesystem id, none chowned" \
+        is "$(fsuid_of_links "$WORK/trace")" "$U $U $U $U chowns 0"
+    check "and they are the owner's" is "$(owners tree)" "$before"
+
+    # A directory of root's holding the user's link: made by root, then given its owner.
+    mkdir -p rootdir && chown 0:0 rootdir && chmod 755 rootdir
+    rm -f rootdir/l && ln -s nowhere rootdir/l && chown -h "$U:$U" rootdir/l
+    t unlink rootdir/l
+    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$WORK/trace" \
+        -e trace=setfsuid,symlinkat,chown,lchown,fchown,fchownat "$TETHER" undo 2>&1)
+    rc=$?
+    check "undo into a directory the owner cannot write succeeds" is "$rc" 0
+    check "the owner's try is refused, root makes it and chowns it" \
+        is "$(fsuid_of_links "$WORK/trace")" "0 chowns 1"
+    check "and it is the owner's" is "$(owners rootdir)" "./l $(id -un $U):$(id -gn $U)"
+    rm -rf rootdir
+else
+    echo "skipped: the owner's filesystem id needs strace"
+fi
+
+# The race itself: the owner spins renaming the link's name while root undoes; no link
+# of root's may ever appear (a few seconds of tries: the trace above is the sure check).
+if [ -x /usr/bin/python3 ]; then
+    mkdir -p race && chown "$U:$U" race
+    cat >"$WORK/spin.py" <<'P'
+import os, sys
+os.chdir(sys.argv[1])
+while True:
+    try:
+        os.rename("dl", "got")
+        break
+    except OSError:
+        pass
+P
+    end=$((SECONDS + 5)) tries=0 leaked=
+    while [ $SECONDS -lt $end ] && [ -z "$leaked" ]; do
+        rm -f race/got race/dl
+        setpriv --reuid $U --regid $U --clear-groups ln -s "$WORK/secret" race/dl
+        "$TETHER" -q unlink race/dl >/dev/null 2>&1
+        setpriv --reuid $U --regid $U --clear-groups /usr/bin/python3 "$WORK/spin.py" "$WORK/run/race" &
+        spin=$!
+        sleep 0.05
+        "$TETHER" -q undo >/dev/null 2>&1
+        sleep 0.02
+        kill $spin 2>/dev/null
+        wait $spin 2>/dev/null
+        leaked=$(find race -user 0 -type l)
+        tries=$((tries + 1))
+    done
+    echo "raced $tries undos"
+    check "no link of root's after $tries undos raced by the owner" is "$leaked" ""
+    rm -rf race
 fi
 
 # The owner in a journal is evidence: one that is not a number makes the journal refused.
@@ -119,6 +198,11 @@ if command -v strace >/dev/null; then
     rc=$?
     check "the user's undo succeeds" is "$rc" 0
     check "and asks for no chown" is "$(grep -c chown "$WORK/trace")" 0
+    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$WORK/trace" -e trace=setfsuid,setfsgid \
+        setpriv --reuid $U --regid $U --clear-groups "$TETHER" --journal-dir "$WORK/ujournal" prune tree 2>&1)
+    out=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$WORK/trace" -e trace=setfsuid,setfsgid \
+        setpriv --reuid $U --regid $U --clear-groups "$TETHER" --journal-dir "$WORK/ujournal" undo 2>&1)
+    check "nor to change its filesystem ids" is "$(grep -c setfs "$WORK/trace")" 0
 else
     out=$(as_user "$TETHER" --journal-dir "$WORK/ujournal" undo 2>&1)
     rc=$?
