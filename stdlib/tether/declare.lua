@@ -652,15 +652,16 @@ function planners.farms(p, it, ctx)
   ctx.roots[#ctx.roots + 1] = f.stow_dir
   local before = #p.actions
   for _, pkg in ipairs(it.packages) do
-    local i = tether.info(f.stow_dir .. "/" .. tostring(pkg))
+    local at = path.join(f.stow_dir, tostring(pkg))
+    local i = tether.info(at)
     if type(pkg) ~= "string" or pkg:find("/") or not i or i.type ~= "dir" then
-      it.conflict = f.stow_dir .. "/" .. tostring(pkg) .. ": no such package"
+      it.conflict = at .. ": no such package"
       return
     end
     -- The farm links a package as it is now: what another item would put in it is
     -- not seen (and the next run would link it).
     for _, c in ipairs(ctx.claimed) do
-      if within(c.real, f.stow_dir .. "/" .. pkg) then
+      if within(c.real, at) then
         it.conflict = string.format("%s (%s) is inside the package %s, which this farm links as it is before the run",
           c.as, c.item.name, pkg)
         return
@@ -686,12 +687,13 @@ local function links_below(ctx, dir)
       for _, m in ipairs(ctx.pending) do
         gone = gone or (m ~= inside and e.path ~= m.real_from and within(e.path, m.real_from))
       end
-      if not gone then out[#out + 1] = { path = shown .. e.path:sub(#src + 1), e = e } end
+      if not gone then out[#out + 1] = { path = path.join(shown, path.below(e.path, src)), e = e } end
     end
   end
   local src, inside = dir, nil
   for _, m in ipairs(ctx.pending) do
-    if within(dir, m.real_to) then src, inside = m.real_from .. dir:sub(#m.real_to + 1), m end
+    local rest = path.below(dir, m.real_to)
+    if rest then src, inside = path.join(m.real_from, rest), m end
   end
   local i = tether.info(src)
   if i and i.type == "dir" then walk(src, dir, inside) end

@@ -21,9 +21,7 @@ rules() {
     for f in $stdlib; do
         case "$f" in stdlib/tether/run.lua | stdlib/tether/init.lua) ;; *) not_run+=("$f") ;; esac
         [ "$f" = stdlib/tether/api.lua ] || not_docs+=("$f")
-        # (declare.lua is left out of the path rules while its owner changes it: it
-        # still joins a package to the stow directory by hand, issue 22)
-        case "$f" in stdlib/tether/path.lua | stdlib/tether/declare.lua) ;; *) not_path+=("$f") ;; esac
+        [ "$f" = stdlib/tether/path.lua ] || not_path+=("$f")
         case "$f" in stdlib/tether/tempname.lua | stdlib/tether/api.lua) ;; *) not_names+=("$f") ;; esac
     done
     # A recipe never reads (or sets) dry-run mode: it gets it from what it calls, says it with run.would.
