@@ -31,14 +31,15 @@ end
 local function mapped_for_writing(pid)
   local f = io.open(path.join("/proc", pid, "maps"))
   if not f then return {} end -- gone meanwhile, or not ours to read
+  local text = f:read("a") -- nil when the process went meanwhile (ESRCH): it maps nothing
+  f:close()
   local out = {}
-  for line in f:lines() do
+  for line in (text or ""):gmatch("[^\n]+") do
     local perms, file = line:match("^%S+%s+(%S+)%s+%S+%s+%S+%s+%S+%s+(/.*)$")
     if perms and perms:sub(2, 2) == "w" and perms:sub(4, 4) == "s" then
       out[#out + 1] = (file:gsub(" %(deleted%)$", ""))
     end
   end
-  f:close()
   return out
 end
 
